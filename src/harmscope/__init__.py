@@ -1,0 +1,3 @@
+"""HarmScope: decision support for real impact drug enforcement."""
+
+__version__ = "0.1.0"
