@@ -1,0 +1,19 @@
+"""The ``harmscope`` command line. One module per command group; each registers on ``app``.
+
+Nothing in the library imports this package (faces sit on top).
+"""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="harmscope",
+    help="Decision support for real impact drug enforcement.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# Command modules register themselves on `app` when imported.
+from harmscope.cli import ingest as _ingest  # noqa: E402,F401

@@ -1,0 +1,90 @@
+"""Warehouse tables: one wide ``events`` table of plain columns, areas and provenance.
+
+Geometry is resolved once at ingest (``x``, ``y`` in British National Grid metres,
+EPSG:27700), so every analysis is an Ibis expression over plain columns and runs on any
+engine. The column list here is the contract documented in ``docs/warehouse.md``.
+"""
+
+from __future__ import annotations
+
+# (name, DuckDB type, description). Order is the physical column order.
+EVENT_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("source", "VARCHAR", "street | outcome | stop_search (which police.uk file family)"),
+    ("event_type", "VARCHAR", "crime type, outcome type, or 'Stop and search'"),
+    ("month", "DATE", "first day of the month (outcomes: month recorded, not of the crime)"),
+    ("occurred_at", "TIMESTAMP", "stop-and-search date and time (UTC); NULL otherwise"),
+    ("crime_id", "VARCHAR", "police.uk Crime ID; NULL for ASB, BTP and stop-and-search"),
+    ("force", "VARCHAR", "'Falls within'; for stop-and-search the force slug of the file name"),
+    ("reported_by", "VARCHAR", "'Reported by'"),
+    ("longitude", "DOUBLE", "WGS84 degrees as published (snapped to an anonymous point)"),
+    ("latitude", "DOUBLE", "WGS84 degrees as published"),
+    ("x", "DOUBLE", "British National Grid easting, metres; NULL when no location"),
+    ("y", "DOUBLE", "British National Grid northing, metres; NULL when no location"),
+    ("location", "VARCHAR", "'On or near ...' description"),
+    ("lsoa_code", "VARCHAR", "LSOA code as published (2011 codes before mid-2023)"),
+    ("lsoa_name", "VARCHAR", "LSOA name as published"),
+    ("outcome", "VARCHAR", "last outcome category / outcome type / search outcome"),
+    ("context", "VARCHAR", "street 'Context' (usually blank)"),
+    ("search_type", "VARCHAR", "stop-and-search 'Type'"),
+    ("object_of_search", "VARCHAR", "stop-and-search 'Object of search'"),
+    ("legislation", "VARCHAR", "stop-and-search 'Legislation'"),
+    ("outcome_linked", "BOOLEAN", "stop-and-search: outcome linked to object of search"),
+    ("removal_of_clothing", "BOOLEAN", "stop-and-search: more than outer clothing removed"),
+    ("part_of_operation", "BOOLEAN", "stop-and-search: part of a policing operation"),
+    ("operation_name", "VARCHAR", "stop-and-search 'Policing operation'"),
+    ("gender", "VARCHAR", "stop-and-search"),
+    ("age_range", "VARCHAR", "stop-and-search"),
+    ("self_defined_ethnicity", "VARCHAR", "stop-and-search"),
+    ("officer_defined_ethnicity", "VARCHAR", "stop-and-search"),
+    ("file_id", "INTEGER", "provenance: ingest_files.file_id"),
+    ("line", "INTEGER", "provenance: line in the source file (header = line 1)"),
+)
+
+DDL: tuple[str, ...] = (
+    "CREATE TABLE IF NOT EXISTS events ("
+    + ", ".join(f"{name} {typ}" for name, typ, _ in EVENT_COLUMNS)
+    + ")",
+    """CREATE TABLE IF NOT EXISTS ingest_batches (
+        batch_id INTEGER PRIMARY KEY,
+        started_at TIMESTAMP NOT NULL,
+        finished_at TIMESTAMP,
+        mode VARCHAR NOT NULL,
+        files INTEGER NOT NULL,
+        rows_loaded BIGINT NOT NULL,
+        rows_folded BIGINT NOT NULL,
+        rows_quarantined BIGINT NOT NULL,
+        rows_superseded BIGINT NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS ingest_files (
+        file_id INTEGER PRIMARY KEY,
+        batch_id INTEGER NOT NULL,
+        path VARCHAR NOT NULL,
+        member VARCHAR,
+        sha256 VARCHAR NOT NULL,
+        kind VARCHAR NOT NULL,
+        rows_read BIGINT NOT NULL,
+        rows_loaded BIGINT NOT NULL,
+        rows_folded BIGINT NOT NULL,
+        rows_quarantined BIGINT NOT NULL,
+        rows_superseded BIGINT NOT NULL,
+        ingested_at TIMESTAMP NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS quarantine (
+        file_id INTEGER NOT NULL,
+        line INTEGER,
+        column_name VARCHAR,
+        reason VARCHAR NOT NULL,
+        raw VARCHAR
+    )""",
+    """CREATE TABLE IF NOT EXISTS areas (
+        lsoa_code VARCHAR PRIMARY KEY,
+        lsoa_name VARCHAR,
+        lad_code VARCHAR,
+        lad_name VARCHAR,
+        population BIGINT,
+        imd_rank INTEGER,
+        imd_decile INTEGER,
+        x DOUBLE,
+        y DOUBLE
+    )""",
+)
