@@ -15,5 +15,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
+
+@app.callback()
+def main() -> None:
+    """HarmScope: find and measure drug-market harm, not police busyness."""
+
+
 # Command modules register themselves on `app` when imported.
 from harmscope.cli import ingest as _ingest  # noqa: E402,F401
