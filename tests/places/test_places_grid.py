@@ -134,6 +134,9 @@ def test_values_on_cells_fills_zeros_and_sums_duplicates() -> None:
 
 def test_values_outside_study_area_raise_unless_dropped() -> None:
     ax, ay = study_area_cells([0], [0])
-    with pytest.raises(ValueError, match=r"1 cell\(s\) lie outside the study area, e\.g\. \(250, 0\)"):
+    with pytest.raises(
+        ValueError, match=r"1 cell\(s\) lie outside the study area, e\.g\. \(250, 0\)"
+    ):
         values_on_cells([0, 250], [0, 0], [1.0, 9.0], ax, ay)
-    assert values_on_cells([0, 250], [0, 0], [1.0, 9.0], ax, ay, drop_outside=True).tolist() == [1.0]
+    kept = values_on_cells([0, 250], [0, 0], [1.0, 9.0], ax, ay, drop_outside=True)
+    assert kept.tolist() == [1.0]
