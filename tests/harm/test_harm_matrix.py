@@ -1,0 +1,267 @@
+"""harm_matrix() and harm_by_area(): hand-computed fixtures and real police.uk files."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import date
+
+import ibis
+import pandas as pd
+import pytest
+from harm_testdata import DESIGN_WEIGHTS
+
+from harmscope.errors import SchemeError
+from harmscope.harm import harm_by_area, harm_matrix, load_scheme, load_taxonomy
+from harmscope.harm.taxonomy import DEFAULT_TAXONOMY_PATH
+
+# Hand computation for the `events` fixture under cchi (days of imprisonment):
+#   harm:  2 x V&SO 230.89 = 461.78 -> health/individuals/distribution
+#          1 x ASB 1                -> social/communities/use
+#          1 x Robbery 365          -> 182.5 health/individuals/use + 182.5 economic/individuals/use
+#          3 x Burglary 247.28 = 741.84 -> 0.7: 519.288 economic/individuals/use,
+#                                          0.3: 222.552 economic/communities/use
+#          1 x Shoplifting 1        -> economic/communities/use
+#   activity: 2 x Drugs 3.39 = 6.78 -> 0.8: 5.424 health/individuals/use,
+#                                      0.2: 1.356 social/communities/distribution
+#             1 x Possession of weapons 273.75 -> health/communities/distribution
+#             5 x Stop and search 1 -> social/individuals/control
+HARM_CELLS = {
+    ("economic", "individuals", "use"): 182.5 + 519.288,
+    ("health", "individuals", "distribution"): 461.78,
+    ("economic", "communities", "use"): 222.552 + 1.0,
+    ("health", "individuals", "use"): 182.5,
+    ("social", "communities", "use"): 1.0,
+}
+ACTIVITY_CELLS = {
+    ("health", "communities", "distribution"): 273.75,
+    ("health", "individuals", "use"): 5.424,
+    ("social", "individuals", "control"): 5.0,
+    ("social", "communities", "distribution"): 1.356,
+}
+HARM_TOTAL = 461.78 + 1 + 365 + 741.84 + 1  # 1570.62
+ACTIVITY_TOTAL = 6.78 + 273.75 + 5  # 285.53
+
+
+def _by_cell(cells):
+    return {(c["harm_type"], c["bearer"], c["source"]): c["value"] for c in cells}
+
+
+def test_matrix_by_hand(events):
+    m = harm_matrix(events, scheme="cchi")
+    assert m.scheme == "cchi"
+    assert m.unit == "days of imprisonment"
+    assert m.total == pytest.approx(HARM_TOTAL)
+    assert m.activity == pytest.approx(ACTIVITY_TOTAL)
+    nonzero = {k: v for k, v in _by_cell(m.cells).items() if v}
+    assert nonzero == pytest.approx(HARM_CELLS)
+    assert _by_cell(m.activity_cells) == pytest.approx(ACTIVITY_CELLS)
+    assert m.unknown == {"Fraud": 1}
+    assert (m.month_from, m.month_to) == ("2020-01", "2020-03")
+    assert m.taxonomy == "ukdpc-default"
+    by_type = {t.event_type: (t.kind, t.events, t.value) for t in m.by_event_type}
+    assert by_type["Burglary"] == ("harm", 3, pytest.approx(741.84))
+    assert by_type["Stop and search"] == ("activity", 5, 5.0)
+    assert m.by_event_type[0].event_type == "Burglary"  # largest value first
+
+
+def test_cells_sum_exactly_to_totals_and_are_ordered(events):
+    m = harm_matrix(events, scheme="cchi")
+    assert sum(c["value"] for c in m.cells) == m.total
+    assert sum(c["value"] for c in m.activity_cells) == m.activity
+    values = [c["value"] for c in m.cells]
+    assert values == sorted(values, reverse=True)
+    # Every cell a harm type of the scheme maps to is listed, zeros included: stable shape.
+    assert ("environmental", "communities", "use") in _by_cell(m.cells)
+    assert _by_cell(m.cells)[("environmental", "communities", "use")] == 0.0
+    # Harm and activity never mix: stop-and-search's control cell is activity only.
+    assert ("social", "individuals", "control") not in _by_cell(m.cells)
+
+
+def test_to_dict_is_the_design_contract(events):
+    d = harm_matrix(events, scheme="cchi").to_dict()
+    assert list(d) == ["scheme", "total", "activity", "cells", "activity_cells", "from", "to"]
+    for cell in d["cells"] + d["activity_cells"]:
+        assert list(cell) == ["harm_type", "bearer", "source", "value"]
+    back = json.loads(json.dumps(d))
+    assert back == d
+    assert sum(c["value"] for c in back["cells"]) == back["total"]
+
+
+def test_to_rows(events):
+    m = harm_matrix(events, scheme="cchi")
+    rows = m.to_rows()
+    assert len(rows) == len(m.cells) + len(m.activity_cells)
+    assert set(rows[0]) == {"scheme", "kind", "harm_type", "bearer", "source", "value", "unit"}
+    assert math.fsum(r["value"] for r in rows if r["kind"] == "harm") == pytest.approx(m.total)
+    assert {r["kind"] for r in rows[len(m.cells) :]} == {"activity"}
+
+
+def test_count_scheme_counts_events(events):
+    m = harm_matrix(events, scheme="count")
+    assert (m.total, m.activity) == (8.0, 8.0)  # 2+1+1+3+1 harm; 2+1+5 activity
+    assert m.unit == "events"
+
+
+def test_months_and_lsoas(events):
+    jan = harm_matrix(events, scheme="cchi", months=("2020-01", "2020-01"))
+    assert jan.total == pytest.approx(462.78)
+    assert jan.activity == pytest.approx(6.78)
+    assert (jan.month_from, jan.month_to) == ("2020-01", "2020-01")
+    b = harm_matrix(events, scheme="cchi", lsoas=["B"])
+    assert b.total == pytest.approx(741.84)
+    assert b.activity == pytest.approx(4.0)
+    assert b.lsoas == ("B",)
+    assert b.unknown == {"Fraud": 1}
+    open_start = harm_matrix(events, scheme="cchi", months=(None, date(2020, 2, 1)))
+    assert open_start.total == pytest.approx(462.78 + 365 + 741.84)
+    assert (open_start.month_from, open_start.month_to) == ("2020-01", "2020-02")
+
+
+def test_empty_selection(events):
+    m = harm_matrix(events, scheme="cchi", lsoas=["Z"])
+    assert (m.total, m.activity) == (0.0, 0.0)
+    assert m.cells and all(c["value"] == 0.0 for c in m.cells)
+    assert (m.month_from, m.month_to) == (None, None)
+    assert m.unknown == {}
+
+
+def test_progress_callback(events):
+    seen: list[float] = []
+    harm_matrix(events, scheme="count", progress=lambda label, frac: seen.append(frac))
+    assert seen[0] == 0.0 and seen[-1] == 1.0
+
+
+def test_custom_taxonomy_changes_the_spread_not_the_total(events, tmp_path):
+    text = DEFAULT_TAXONOMY_PATH.read_text(encoding="utf-8")
+    old = (
+        'event_type = "Violence and sexual offences"\n[[mapping.cell]]\nharm_type = "health"\n'
+        'category = "violence"\nbearer = "individuals"\nsub_bearer = "victims"\nsource = "distribution"'
+    )
+    assert old in text
+    path = tmp_path / "local.toml"
+    path.write_text(text.replace(old, old.replace('source = "distribution"', 'source = "use"')))
+    m = harm_matrix(events, scheme="cchi", taxonomy=path)
+    assert m.total == pytest.approx(HARM_TOTAL)
+    cells = _by_cell(m.cells)
+    assert cells[("health", "individuals", "use")] == pytest.approx(182.5 + 461.78)
+    # Still listed (pre-2013 'Violent crime' maps there) but now empty.
+    assert cells[("health", "individuals", "distribution")] == 0.0
+    assert harm_matrix(events, scheme="cchi", taxonomy=load_taxonomy(path)).total == m.total
+
+
+def test_scheme_type_missing_from_taxonomy_is_an_error(events, tmp_path):
+    p = tmp_path / "extra.toml"
+    p.write_text(
+        '[scheme]\nunit = "d"\ncitation = "c"\n'
+        '[[weight]]\nevent_type = "Fraud"\nweight = 2\nkind = "harm"\ncitation = "x"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(SchemeError, match=r"extra\.toml: weight: .* does not map: 'Fraud'"):
+        harm_matrix(events, scheme=p)
+
+
+def test_harm_by_area_by_hand(events):
+    df = harm_by_area(events, scheme="cchi").execute()
+    assert list(df.columns) == [
+        "lsoa_code", "month", "harm", "activity", "harm_events", "activity_events"
+    ]  # fmt: skip
+    got = [
+        (
+            r.lsoa_code,
+            pd.Timestamp(r.month).strftime("%Y-%m"),
+            r.harm,
+            r.activity,
+            r.harm_events,
+            r.activity_events,
+        )
+        for r in df.itertuples()
+    ]
+    assert got == [
+        ("A", "2020-01", pytest.approx(462.78), pytest.approx(6.78), 3, 2),
+        ("A", "2020-02", 365.0, 273.75, 1, 1),
+        ("B", "2020-02", pytest.approx(741.84), 4.0, 3, 4),
+        (None, "2020-03", 1.0, 1.0, 1, 1),
+    ]
+    assert df["harm"].sum() == pytest.approx(HARM_TOTAL)
+    located = harm_by_area(events, scheme="cchi", drop_unlocated=True, months=("2020-02", None))
+    assert located.execute()["lsoa_code"].tolist() == ["A", "B"]
+
+
+# --- real police.uk files ---------------------------------------------------------------
+
+
+def _street(con, paths):
+    t = con.read_csv([str(p) for p in paths], all_varchar=True)
+    return t.select(
+        source=ibis.literal("street"),
+        event_type=t["Crime type"],
+        month=(t["Month"] + "-01").cast("date"),
+        lsoa_code=t["LSOA code"],
+    )
+
+
+def test_city_of_london_matrix_recomputed_independently(shared_data):
+    root = shared_data / "policeuk-city-of-london-2018-12_2021-11"
+    months = ["2019-01", "2019-02", "2019-03"]
+    street_files = [root / "street" / f"{m}-city-of-london-street.csv" for m in months]
+    sas_files = [
+        root / "stop-and-search" / f"{m}-city-of-london-stop-and-search.csv" for m in months
+    ]
+    con = ibis.duckdb.connect()
+    sas = con.read_csv([str(p) for p in sas_files], all_varchar=True)
+    stops = sas.select(
+        source=ibis.literal("stop_search"),
+        event_type=ibis.literal("Stop and search"),
+        month=sas["Date"].left(7).concat("-01").cast("date"),
+        lsoa_code=ibis.null("string"),
+    )
+    events = _street(con, street_files).union(stops)
+
+    m = harm_matrix(events, scheme="cchi")
+
+    # Independent recomputation with pandas and the DESIGN §3 weights.
+    street = pd.concat([pd.read_csv(p, dtype=str) for p in street_files])
+    counts = street["Crime type"].value_counts().to_dict()
+    n_stops = sum(len(pd.read_csv(p, dtype=str)) for p in sas_files)
+    weights = {**DESIGN_WEIGHTS, "Anti-social behaviour": 1.0}
+    activity_types = {"Drugs", "Possession of weapons"}
+    harm = sum(n * weights[t] for t, n in counts.items() if t not in activity_types)
+    activity = sum(n * weights[t] for t, n in counts.items() if t in activity_types) + n_stops
+    assert m.total == pytest.approx(harm, rel=1e-12)
+    assert m.activity == pytest.approx(activity, rel=1e-12)
+    assert m.unknown == {}
+    assert (m.month_from, m.month_to) == ("2019-01", "2019-03")
+    cells = _by_cell(m.cells)
+    assert cells[("social", "communities", "use")] == pytest.approx(
+        counts["Anti-social behaviour"] * 1.0 + counts["Public order"] * 7.5
+    )
+    assert _by_cell(m.activity_cells)[("social", "individuals", "control")] == n_stops
+    assert sum(c["value"] for c in m.cells) == m.total
+
+
+def test_lincolnshire_outcome_rows_are_never_weighted(shared_data):
+    root = shared_data / "policeuk-lincolnshire-2017-02_2020-01"
+    con = ibis.duckdb.connect()
+    street = _street(con, [root / "street" / "2019-01-lincolnshire-street.csv.gz"])
+    out = con.read_csv(
+        str(root / "outcomes" / "2019-01-lincolnshire-outcomes.csv.gz"), all_varchar=True
+    )
+    outcomes = out.select(
+        source=ibis.literal("outcome"),
+        event_type=out["Outcome type"],
+        month=(out["Month"] + "-01").cast("date"),
+        lsoa_code=out["LSOA code"],
+    )
+    assert outcomes.count().execute() > 1000
+    both = harm_matrix(street.union(outcomes), scheme="cchi")
+    alone = harm_matrix(street, scheme="cchi")
+    assert both.total == alone.total
+    assert both.activity == alone.activity
+    assert both.unknown == {}
+    per_area = harm_by_area(street.union(outcomes), scheme="cchi").execute()
+    assert per_area["harm"].sum() == pytest.approx(alone.total)
+    # count scheme: harm events = street rows that are not activity
+    raw = pd.read_csv(root / "street" / "2019-01-lincolnshire-street.csv.gz", dtype=str)
+    harm_rows = (~raw["Crime type"].isin(["Drugs", "Possession of weapons"])).sum()
+    assert harm_matrix(street, scheme=load_scheme("count")).total == harm_rows

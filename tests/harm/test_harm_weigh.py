@@ -1,0 +1,139 @@
+"""weigh(): weights joined in the engine; outcome rows and unknown types excluded."""
+
+from __future__ import annotations
+
+import ast
+from datetime import date
+from pathlib import Path
+
+import ibis
+import pytest
+
+import harmscope.harm
+from harmscope.harm.weigh import (
+    parse_month,
+    select_events,
+    unknown_event_types,
+    weigh,
+    weigh_keyed,
+)
+
+
+def _rows(table):
+    return table.execute().sort_values(["event_type", "month"]).reset_index(drop=True)
+
+
+def test_weigh_adds_weight_and_kind(events):
+    out = weigh(events, "cchi")
+    assert out.schema()["weight"].is_floating()
+    assert out.schema()["kind"].is_string()
+    df = out.execute()
+    # 19 rows - 2 outcome rows - 1 unknown ('Fraud') = 16
+    assert len(df) == 16
+    assert "outcome" not in set(df["source"])
+    assert "Fraud" not in set(df["event_type"])
+    weights = df.groupby("event_type")["weight"].first().to_dict()
+    assert weights == {
+        "Anti-social behaviour": 1.0,
+        "Burglary": 247.28,
+        "Drugs": 3.39,
+        "Possession of weapons": 273.75,
+        "Robbery": 365.0,
+        "Shoplifting": 1.0,
+        "Stop and search": 1.0,
+        "Violence and sexual offences": 230.89,
+    }
+    kinds = df.groupby("event_type")["kind"].first().to_dict()
+    assert {t for t, k in kinds.items() if k == "activity"} == {
+        "Drugs",
+        "Possession of weapons",
+        "Stop and search",
+    }
+    assert df["weight"].sum() == pytest.approx(1570.62 + 285.53)
+
+
+def test_stop_search_rows_are_keyed_whatever_their_event_type(make_events):
+    t = make_events(
+        [
+            ("stop_search", "Person search", date(2020, 1, 1), "A"),
+            ("stop_search", None, date(2020, 1, 1), "A"),
+            ("street", "Stop and search", date(2020, 1, 1), "A"),
+        ]
+    )
+    df = weigh_keyed(t, "cchi").execute()
+    assert list(df["event_key"]) == ["Stop and search"] * 3
+    assert sorted(df["event_type"].fillna("<null>")) == [
+        "<null>",
+        "Person search",
+        "Stop and search",
+    ]
+    assert (df["kind"] == "activity").all()
+
+
+def test_existing_weight_and_kind_are_replaced(events):
+    t = events.mutate(weight=ibis.literal(99.0), kind=ibis.literal("x"))
+    df = weigh(t, "count").execute()
+    assert set(df["weight"]) == {1.0}
+    assert set(df["kind"]) == {"harm", "activity"}
+    assert list(df.columns).count("weight") == 1
+
+
+def test_table_without_source_column_is_all_weighted():
+    t = ibis.memtable({"event_type": ["Robbery", "Drugs", "Nope"]})
+    df = weigh(t, "cchi").execute()
+    assert sorted(df["weight"]) == [3.39, 365.0]
+
+
+def test_unknown_event_types_for_warnings(events, make_events):
+    df = unknown_event_types(events, "cchi").execute()
+    assert df.to_dict("records") == [{"event_type": "Fraud", "events": 1}]
+    t = make_events(
+        [
+            ("street", "Fraud", date(2020, 1, 1), "A"),
+            ("street", "Fraud", date(2020, 1, 1), "A"),
+            ("street", None, date(2020, 1, 1), "A"),
+            ("outcome", "Suspect charged", date(2020, 1, 1), "A"),
+            ("street", "Robbery", date(2020, 1, 1), "A"),
+        ]
+    )
+    df = unknown_event_types(t, "cchi").execute()
+    assert df["event_type"].fillna("<null>").tolist() == ["Fraud", "<null>"]
+    assert df["events"].tolist() == [2, 1]
+
+
+def test_select_events_months_inclusive_and_lsoas(events):
+    feb = select_events(events, months=("2020-02", "2020-02")).execute()
+    assert set(feb["month"].astype(str)) == {"2020-02-01"}
+    assert len(feb) == 10
+    open_end = select_events(events, months=(date(2020, 2, 15), None)).execute()
+    assert len(open_end) == 12
+    b = select_events(events, lsoas=["B"]).execute()
+    assert set(b["lsoa_code"]) == {"B"} and len(b) == 8
+    assert len(select_events(events, lsoas="A").execute()) == 9
+    assert len(select_events(events, lsoas=[]).execute()) == 0
+
+
+def test_bad_months():
+    with pytest.raises(ValueError, match=r"month '2020-13': expected YYYY-MM"):
+        parse_month("2020-13")
+    with pytest.raises(ValueError, match="from 2020-03 is after to 2020-01"):
+        select_events(ibis.memtable({"month": [date(2020, 1, 1)]}), months=("2020-03", "2020-01"))
+    assert parse_month("2019-04-17") == date(2019, 4, 1)
+
+
+def test_harm_package_imports_only_errors_from_harmscope():
+    """DESIGN §4: the domain core imports nothing else of ours."""
+    root = Path(harmscope.harm.__file__).parent
+    for path in root.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            for name in names:
+                if name.startswith("harmscope"):
+                    assert name == "harmscope.errors" or name.startswith("harmscope.harm"), (
+                        f"{path.name} imports {name}"
+                    )
