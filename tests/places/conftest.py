@@ -18,12 +18,19 @@ def _shared_data() -> Path:
 
 
 @pytest.fixture(scope="session")
-def city_events() -> pd.DataFrame:
-    """City of London street records with a location, projected to BNG metres (x, y)."""
+def city_street_files() -> list[Path]:
+    """The 36 monthly City of London street CSVs, 2018-12 to 2021-11, in month order."""
     folder = _shared_data() / "policeuk-city-of-london-2018-12_2021-11" / "street"
     files = sorted(folder.glob("*-city-of-london-street.csv"))
     if len(files) != 36:
         pytest.fail(f"expected 36 monthly City of London files under {folder}, found {len(files)}")
+    return files
+
+
+@pytest.fixture(scope="session")
+def city_events(city_street_files: list[Path]) -> pd.DataFrame:
+    """City of London street records with a location, projected to BNG metres (x, y)."""
+    files = city_street_files
     frame = pd.concat(
         [pd.read_csv(f, usecols=["Month", "Longitude", "Latitude", "Crime type"]) for f in files],
         ignore_index=True,

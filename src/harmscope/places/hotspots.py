@@ -1,0 +1,229 @@
+"""Harm-weighted hot spots of the warehouse events: one row per grid cell (DESIGN §5).
+
+Pipeline (the first three steps are one Ibis expression, run in the engine):
+
+1. select the events of the requested months (:func:`harmscope.harm.select_events`);
+2. weigh them with a scheme (:func:`harmscope.harm.weigh`): each event is ``harm`` or
+   ``activity``; outcome rows and unknown types are left out;
+3. assign located events to square BNG cells (:func:`harmscope.places.grid.with_cells`) and
+   aggregate harm, activity and event counts per cell;
+4. in numpy: enumerate the study area (cells within ``within`` metres of any cell with an event,
+   so zero cells count), put harm on it, and run Gi* with an inclusive distance band
+   (:func:`harmscope.places.gi_star.gi_star_test`), p-values FDR-adjusted over the study area.
+
+Activity (drug offences, weapons possession, stop-and-search under the ``cchi`` scheme) is
+reported beside harm and never added to it; Gi* is computed on harm only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from harmscope.errors import WarehouseError
+from harmscope.harm import select_events, weigh
+from harmscope.harm.weigh import SchemeLike
+from harmscope.places.gi_star import gi_star_test
+from harmscope.places.grid import DEFAULT_CELL_SIZE, study_area_cells, values_on_cells, with_cells
+from harmscope.warehouse import ibis_connect
+
+__all__ = ["HOTSPOT_COLUMNS", "Progress", "cell_totals", "hotspots"]
+
+Progress = Callable[[str, int, int], None]
+"""``progress(stage, done, total)``: called as work advances (the CLI draws a bar)."""
+
+HOTSPOT_COLUMNS: tuple[str, ...] = (
+    "cell_x",
+    "cell_y",
+    "harm",
+    "gi_z",
+    "p_fdr",
+    "category",
+    "p",
+    "gi_bin",
+    "neighbours",
+    "activity",
+    "harm_events",
+    "activity_events",
+)
+"""Columns of :func:`hotspots`; the first six are the DESIGN §5 contract."""
+
+Months = tuple[str | date | None, str | date | None]
+
+
+def _events_table(source: Any) -> tuple[ir.Table, Any]:
+    """The events table of a table, an Ibis backend or a warehouse path; and what to close."""
+    if isinstance(source, ir.Table):
+        return source, None
+    if isinstance(source, str | Path):
+        backend = ibis_connect(source, read_only=True)
+        return backend.table("events"), backend
+    if hasattr(source, "table"):
+        return source.table("events"), None
+    raise TypeError(
+        "hotspots() needs an Ibis events table, an Ibis backend holding 'events', "
+        f"or a warehouse path; got {type(source).__name__}"
+    )
+
+
+def cell_totals(
+    events: ir.Table,
+    *,
+    scheme: SchemeLike = "cchi",
+    cell_size: float = DEFAULT_CELL_SIZE,
+    months: Months | None = None,
+) -> ir.Table:
+    """Harm and activity per grid cell, as an Ibis expression (any engine).
+
+    Parameters
+    ----------
+    events : ibis.Table
+        Warehouse ``events`` (needs ``event_type``, ``month``, ``x``, ``y``; ``source`` used).
+    scheme : Scheme, str or path-like, default 'cchi'
+        Weight scheme, or its name or TOML path.
+    cell_size : float, default 250
+        Cell side, metres (EPSG:27700).
+    months : (from, to), optional
+        Inclusive month bounds, ``'YYYY-MM'`` or dates; either end may be None.
+
+    Returns
+    -------
+    ibis.Table
+        ``cell_x``, ``cell_y`` (lower-left corner, metres), ``harm`` and ``activity`` (sums of
+        weights, scheme unit, e.g. days), ``harm_events`` and ``activity_events`` (counts).
+        Events without a location are left out.
+    """
+    chosen = select_events(events, months=months)
+    w = weigh(chosen, scheme)
+    w = w.filter(w.x.notnull() & w.y.notnull())
+    cells = with_cells(w, cell_size=cell_size)
+    is_harm = cells.kind == "harm"
+    is_activity = cells.kind == "activity"
+    return cells.group_by(["cell_x", "cell_y"]).aggregate(
+        harm=cells.weight.sum(where=is_harm).coalesce(0.0),
+        activity=cells.weight.sum(where=is_activity).coalesce(0.0),
+        harm_events=cells.count(where=is_harm),
+        activity_events=cells.count(where=is_activity),
+    )
+
+
+def hotspots(
+    source: ir.Table | ibis.BaseBackend | str | Path,
+    *,
+    scheme: SchemeLike = "cchi",
+    cell_size: float = DEFAULT_CELL_SIZE,
+    months: Months | None = None,
+    distance: float | None = None,
+    within: float | None = 1000.0,
+    mask: tuple[Any, Any] | None = None,
+    progress: Progress | None = None,
+) -> pd.DataFrame:
+    """Harm-weighted Gi* hot spots on a square grid: one row per study-area cell.
+
+    Parameters
+    ----------
+    source : ibis.Table, ibis backend, str or Path
+        The warehouse ``events`` table, a backend holding it, or a warehouse file path.
+    scheme : Scheme, str or path-like, default 'cchi'
+        Weight scheme (``'count'`` gives the "busyness" baseline).
+    cell_size : float, default 250
+        Cell side, metres.
+    months : (from, to), optional
+        Inclusive month bounds (``'YYYY-MM'``); None for all months.
+    distance : float, optional
+        Gi* distance band, metres, inclusive. Default ``1.5 * cell_size``: a cell and its
+        eight neighbours.
+    within : float or None, default 1000
+        Study area: the cells within this many metres of a cell with any event (harm or
+        activity), so that empty cells near activity count as zeros but open country and
+        sea far from any event do not dilute the mean. None uses the full bounding box.
+    mask : (cell_x, cell_y), optional
+        Explicit study-area cells (e.g. those of a force's LSOAs); overrides ``within``.
+        Events in cells outside the mask are left out.
+    progress : callable, optional
+        ``progress(stage, done, total)`` with stages ``'aggregate'``, ``'gi_star'``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`HOTSPOT_COLUMNS`: ``cell_x``, ``cell_y`` (lower-left corner, metres),
+        ``harm`` (scheme unit), ``gi_z``, ``p_fdr`` (Benjamini–Hochberg), ``category``
+        (``hot_99`` … ``cold_99``, see :data:`~harmscope.places.gi_star.CATEGORIES`), then
+        ``p`` (two-sided), ``gi_bin`` (−3…3), ``neighbours`` (cells in the band, itself
+        included), ``activity``, ``harm_events``, ``activity_events``. Sorted by ``gi_z``
+        descending, then ``cell_y``, ``cell_x``. ``attrs`` records ``scheme``, ``cell_size``,
+        ``distance``, ``months`` and ``cells``.
+
+    Raises
+    ------
+    WarehouseError
+        If no located event matches the request.
+    harmscope.errors.SchemeError
+        If the scheme cannot be loaded.
+    """
+    if distance is None:
+        distance = 1.5 * cell_size
+    events, owned = _events_table(source)
+    try:
+        if progress:
+            progress("aggregate", 0, 1)
+        totals = cell_totals(events, scheme=scheme, cell_size=cell_size, months=months)
+        frame = totals.to_pandas()
+        if progress:
+            progress("aggregate", 1, 1)
+    finally:
+        if owned is not None:
+            owned.disconnect()
+    if frame.empty:
+        span = "" if months is None else f" in {months[0] or '...'} to {months[1] or '...'}"
+        raise WarehouseError(f"no located events{span}: nothing to map")
+    if progress:
+        progress("gi_star", 0, 1)
+    cx = frame["cell_x"].to_numpy(dtype=np.float64)
+    cy = frame["cell_y"].to_numpy(dtype=np.float64)
+    ax, ay = study_area_cells(cx, cy, cell_size=cell_size, within=within, mask=mask)
+    columns = ["harm", "activity", "harm_events", "activity_events"]
+    stacked = values_on_cells(
+        cx, cy, frame[columns].to_numpy(dtype=np.float64).T, ax, ay, drop_outside=mask is not None
+    )
+    harm = stacked[0]
+    gi = gi_star_test(harm, np.column_stack([ax, ay]), distance)
+    integer_cells = float(cell_size).is_integer()
+    out = pd.DataFrame(
+        {
+            "cell_x": ax.astype(np.int64) if integer_cells else ax,
+            "cell_y": ay.astype(np.int64) if integer_cells else ay,
+            "harm": harm,
+            "gi_z": gi.z,
+            "p_fdr": gi.p_fdr,
+            "category": gi.category,
+            "p": gi.p,
+            "gi_bin": gi.gi_bin,
+            "neighbours": gi.cardinality,
+            "activity": stacked[1],
+            "harm_events": stacked[2].astype(np.int64),
+            "activity_events": stacked[3].astype(np.int64),
+        }
+    )
+    out = out.sort_values(
+        ["gi_z", "cell_y", "cell_x"], ascending=[False, True, True], kind="stable"
+    ).reset_index(drop=True)
+    out.attrs.update(
+        {
+            "scheme": getattr(scheme, "name", str(scheme)),
+            "cell_size": cell_size,
+            "distance": float(distance),
+            "months": None if months is None else tuple(str(m) for m in months),
+            "cells": int(ax.size),
+        }
+    )
+    if progress:
+        progress("gi_star", 1, 1)
+    return out

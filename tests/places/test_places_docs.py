@@ -1,0 +1,43 @@
+"""The docs must not fall behind the code: doctests pass and docs/places.md names every label."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import re
+from pathlib import Path
+
+import pytest
+
+from harmscope.places.emerging import EMERGING_CATEGORIES
+from harmscope.places.gi_star import CATEGORIES
+from harmscope.places.hotspots import HOTSPOT_COLUMNS
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "places.md"
+MODULES = ["grid", "gi_star", "emerging", "concentration", "hotspots"]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_doctests(name: str) -> None:
+    module = importlib.import_module(f"harmscope.places.{name}")
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0
+
+
+def test_docs_name_every_category_and_column() -> None:
+    text = DOC.read_text(encoding="utf-8")
+    mirrors = {c for c in EMERGING_CATEGORIES if c.endswith("cold_spot")}
+    for label in set(EMERGING_CATEGORIES) - mirrors:
+        assert f"`{label}`" in text, label
+    for label in CATEGORIES.values():
+        assert f"`{label}`" in text, label
+    assert ", ".join(HOTSPOT_COLUMNS[:6]) in " ".join(text.split())
+
+
+def test_docs_list_every_public_function() -> None:
+    text = DOC.read_text(encoding="utf-8")
+    for name in MODULES:
+        module = importlib.import_module(f"harmscope.places.{name}")
+        for public in module.__all__:
+            if public[0].islower() and callable(getattr(module, public)):
+                assert re.search(rf"`{public}\b", text), f"{name}.{public}"

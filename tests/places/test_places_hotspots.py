@@ -1,0 +1,152 @@
+"""hotspots(): ingested real police.uk data to one row per cell (DESIGN §5 contract)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import ibis
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+from harmscope.errors import WarehouseError
+from harmscope.places.gi_star import gi_star
+from harmscope.places.hotspots import HOTSPOT_COLUMNS, hotspots
+from harmscope.warehouse import ibis_connect
+from harmscope.warehouse.ingest import ingest_paths
+
+# DESIGN §3: cchi category weights (days); Drugs and Possession of weapons are activity.
+HARM_DAYS = {
+    "Violence and sexual offences": 230.89,
+    "Robbery": 365.00,
+    "Burglary": 247.28,
+    "Criminal damage and arson": 10.39,
+    "Public order": 7.50,
+    "Other crime": 10.00,
+    "Vehicle crime": 5.00,
+    "Theft from the person": 2.00,
+    "Bicycle theft": 2.00,
+    "Other theft": 2.00,
+    "Shoplifting": 1.00,
+    "Anti-social behaviour": 1.00,
+}
+ACTIVITY_DAYS = {"Drugs": 3.39, "Possession of weapons": 273.75}
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory: pytest.TempPathFactory, city_street_files: list[Path]) -> Path:
+    """Six real months (2018-12 to 2019-05) of City of London street crime, ingested."""
+    db = tmp_path_factory.mktemp("hotspots") / "w.duckdb"
+    ingest_paths(city_street_files[:6], db=db)
+    return db
+
+
+@pytest.fixture(scope="module")
+def result(warehouse: Path) -> pd.DataFrame:
+    return hotspots(warehouse)
+
+
+@pytest.fixture(scope="module")
+def street(warehouse: Path) -> pd.DataFrame:
+    backend = ibis_connect(warehouse)
+    try:
+        t = backend.table("events")
+        return t.filter(t.source == "street").select("event_type", "month", "x", "y").to_pandas()
+    finally:
+        backend.disconnect()
+
+
+def test_contract_columns_and_one_row_per_cell(result: pd.DataFrame) -> None:
+    assert tuple(result.columns) == HOTSPOT_COLUMNS
+    assert tuple(result.columns[:6]) == ("cell_x", "cell_y", "harm", "gi_z", "p_fdr", "category")
+    assert not result.duplicated(["cell_x", "cell_y"]).any()
+    assert (result["cell_x"] % 250 == 0).all() and (result["cell_y"] % 250 == 0).all()
+    assert result["gi_z"].is_monotonic_decreasing
+    assert result.attrs["cells"] == len(result)
+
+
+def test_harm_and_activity_totals_match_design_weights(
+    result: pd.DataFrame, street: pd.DataFrame
+) -> None:
+    located = street.dropna(subset=["x", "y"])
+    harm = located["event_type"].map(HARM_DAYS).fillna(0).sum()
+    activity = located["event_type"].map(ACTIVITY_DAYS).fillna(0).sum()
+    assert set(located["event_type"]) <= set(HARM_DAYS) | set(ACTIVITY_DAYS)
+    assert result["harm"].sum() == pytest.approx(harm, rel=1e-9)
+    assert result["activity"].sum() == pytest.approx(activity, rel=1e-9)
+    assert result["harm_events"].sum() == located["event_type"].isin(HARM_DAYS).sum()
+    # Per cell too: the busiest harm cell recomputed by hand from the events.
+    top = result.loc[result["harm"].idxmax()]
+    in_cell = located[
+        (np.floor(located["x"] / 250) * 250 == top["cell_x"])
+        & (np.floor(located["y"] / 250) * 250 == top["cell_y"])
+    ]
+    assert top["harm"] == pytest.approx(in_cell["event_type"].map(HARM_DAYS).fillna(0).sum())
+
+
+def test_zero_cells_are_in_the_study_area_and_gi_star_matches(result: pd.DataFrame) -> None:
+    assert (result["harm"] == 0).sum() > 100  # empty cells within 1 km of an event
+    xy = result[["cell_x", "cell_y"]].to_numpy(dtype=float)
+    assert_allclose(result["gi_z"], gi_star(result["harm"], xy, 375.0), rtol=0, atol=1e-12)
+    hot = result[result["category"].str.startswith("hot")]
+    assert len(hot) > 0 and (hot["p_fdr"] <= 0.10).all() and (hot["gi_z"] > 0).all()
+    assert result.loc[0, "category"] == "hot_99"
+
+
+def test_count_scheme_counts_events(warehouse: Path, result: pd.DataFrame) -> None:
+    counted = hotspots(warehouse, scheme="count")
+    assert_array_equal(counted["harm"], counted["harm_events"])
+    merged = counted.merge(result, on=["cell_x", "cell_y"], suffixes=("_count", "_cchi"))
+    assert_array_equal(merged["harm_events_count"], merged["harm_events_cchi"])
+
+
+def test_months_and_sources(warehouse: Path, street: pd.DataFrame) -> None:
+    backend = ibis_connect(warehouse)
+    try:
+        one = hotspots(backend, months=("2019-01", "2019-01"))
+        same = hotspots(backend.table("events"), months=("2019-01", "2019-01"))
+    finally:
+        backend.disconnect()
+    pd.testing.assert_frame_equal(one, same)
+    jan = street[pd.to_datetime(street["month"]).dt.strftime("%Y-%m") == "2019-01"]
+    jan = jan.dropna(subset=["x"])
+    assert one["harm"].sum() == pytest.approx(jan["event_type"].map(HARM_DAYS).fillna(0).sum())
+    with pytest.raises(WarehouseError, match="no located events in 2030-01"):
+        hotspots(warehouse, months=("2030-01", None))
+    with pytest.raises(TypeError, match="events table"):
+        hotspots(42)  # type: ignore[arg-type]
+
+
+def test_cell_size_distance_mask_and_progress(warehouse: Path, result: pd.DataFrame) -> None:
+    stages: list[tuple[str, int, int]] = []
+    big = hotspots(
+        warehouse, cell_size=500, distance=500, within=None, progress=lambda *a: stages.append(a)
+    )
+    assert (big["cell_x"] % 500 == 0).all()
+    assert big["harm"].sum() == pytest.approx(result["harm"].sum())
+    assert big.attrs["distance"] == 500.0
+    assert ("gi_star", 1, 1) in stages and stages[0] == ("aggregate", 0, 1)
+    # A mask of the 20 highest-harm 250 m cells: everything else is left out.
+    top = result.nlargest(20, "harm")
+    masked = hotspots(warehouse, mask=(top["cell_x"], top["cell_y"]))
+    assert len(masked) == 20
+    assert masked["harm"].sum() == pytest.approx(top["harm"].sum())
+
+
+def test_events_table_from_memtable() -> None:
+    # A hand-made events table: three robberies in one cell, shoplifting elsewhere.
+    t = ibis.memtable(
+        {
+            "source": ["street"] * 5,
+            "event_type": ["Robbery"] * 3 + ["Shoplifting", "Drugs"],
+            "month": pd.to_datetime(["2020-01-01"] * 5).date,
+            "x": [100.0, 120.0, 249.0, 1_000.0, 1_010.0],
+            "y": [100.0, 130.0, 10.0, 1_000.0, 1_020.0],
+        }
+    )
+    out = hotspots(t).set_index(["cell_x", "cell_y"])
+    assert out.loc[(0, 0), "harm"] == pytest.approx(3 * 365.0)
+    assert out.loc[(1000, 1000), "harm"] == pytest.approx(1.0)
+    assert out.loc[(1000, 1000), "activity"] == pytest.approx(3.39)
+    assert out.loc[(500, 500), "harm"] == 0.0
