@@ -171,17 +171,17 @@ def build_city(params: Parameters, seed: int, size: Size = "city") -> City:
     rad = rng.uniform(0.2, 0.4, spec.subcentres) * ext_km
     sub = np.column_stack([rad * np.cos(ang), rad * np.sin(ang)])
     r0 = np.hypot(cx, cy)
-    dens = np.exp(-r0 / (0.14 * ext_km))
-    comm = np.exp(-(r0**2) / (2 * (0.035 * ext_km) ** 2))
+    dens = np.exp(-r0 / (0.3 * ext_km))
+    comm = np.exp(-(r0**2) / (2 * (0.07 * ext_km) ** 2))
     for sx, sy in sub:
         rs = np.hypot(cx - sx, cy - sy)
         dens += 0.45 * np.exp(-rs / (0.06 * ext_km))
-        comm += 0.3 * np.exp(-(rs**2) / (2 * (0.02 * ext_km) ** 2))
+        comm += 0.3 * np.exp(-(rs**2) / (2 * (0.035 * ext_km) ** 2))
     dens *= rng.lognormal(0.0, 0.45, n * n)
     dens[rng.random(n * n) < 0.08] = 0.0  # parks, water, industrial land
     dens[dens < 0.02 * dens.max()] *= 0.1  # countryside at the edge
     pop = dens / dens.sum() * spec.residents
-    comm = comm + 0.05 * pop / pop.max()
+    comm = comm + 0.3 * pop / pop.max()
 
     # --- deprivation: an inner ring plus estates ------------------------------------------
     n_est = max(2, spec.markets // 2)
@@ -246,7 +246,7 @@ def build_city(params: Parameters, seed: int, size: Size = "city") -> City:
     )
 
     # --- anonymous map points ("On or near ...") -------------------------------------------
-    npts = 1 + np.minimum(5, (pop / 120).astype(np.int64)) + (comm > 0.3).astype(np.int64)
+    npts = 1 + np.minimum(5, (pop / 120).astype(np.int64)) + (comm > np.quantile(comm, 0.95)).astype(np.int64)
     pt_cell = np.repeat(np.arange(n * n), npts)
     m = len(pt_cell)
     px = cell_x[pt_cell] + rng.uniform(25, cm - 25, m)
@@ -257,7 +257,7 @@ def build_city(params: Parameters, seed: int, size: Size = "city") -> City:
         np.char.add(np.array(vocab.STREET_FIRST)[rng.integers(0, len(vocab.STREET_FIRST), m)], " "),
         np.array(vocab.STREET_SECOND)[rng.integers(0, len(vocab.STREET_SECOND), m)],
     )
-    poi = (comm[pt_cell] > 0.15) & (rng.random(m) < 0.35)
+    poi = (comm[pt_cell] > np.quantile(comm, 0.9)) & (rng.random(m) < 0.35)
     street = np.where(poi, np.array(vocab.POI_NAMES)[rng.integers(0, len(vocab.POI_NAMES), m)], street)
     cell_pt_count = npts.astype(np.int64)
     cell_pt_start = np.concatenate([[0], np.cumsum(cell_pt_count)[:-1]]).astype(np.int64)

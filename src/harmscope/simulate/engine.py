@@ -394,7 +394,7 @@ class Simulation:
         pos = np.searchsorted(self.u_cw, ui + rng.random(len(ui)), side="right")
         pos = np.minimum(pos, (ui + 1) * self.u_cells.shape[1] - 1)
         ev_cell.append(self.u_cells.ravel()[pos])
-        ev_type.append(rng.choice(NT, size=len(ui), p=qm / qm.sum()))
+        ev_type.append(rng.choice(NT, size=len(ui), p=qm / qm.sum()) if len(ui) else ui)
         ev_market.append(c.people["market"].to_numpy()[self.user_idx][ui])
         ev_person.append(self.user_idx[ui])
         ev_beh.append(np.full(len(ui), B_ACQ))

@@ -356,7 +356,7 @@ class Parameters:
     lsoa_code_base: int = 900_000
     residents_per_lsoa: float = 1_600.0
 
-    place_risk_sigma: float = 1.0
+    place_risk_sigma: float = 0.7
     deprivation_risk: float = 0.35
     offender_pareto_shape: float = 1.2
 
