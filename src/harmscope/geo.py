@@ -48,15 +48,17 @@ def bng_select_sql(source: str, *, lon: str = "longitude", lat: str = "latitude"
     ep2a = _AIRY_A**2 / _AIRY_B**2 - 1
     n = (_AIRY_A - _AIRY_B) / (_AIRY_A + _AIRY_B)
     s1 = 1 + _S
-    l = _lit
+    l = _lit  # noqa: E741 - keeps the formulas readable
     # 1. geodetic -> geocentric cartesian on WGS84 (height 0).
-    cart = f"""SELECT *,
-        {l(_WGS84_A)} / sqrt(1 - {l(e2w)} * pow(sin(radians({lat})), 2)) AS _nu_w,
-        radians({lat}) AS _p1, radians({lon}) AS _l1 FROM {source}"""
-    xyz = f"""SELECT *,
-        _nu_w * cos(_p1) * cos(_l1) AS _x1,
-        _nu_w * cos(_p1) * sin(_l1) AS _y1,
-        _nu_w * (1 - {l(e2w)}) * sin(_p1) AS _z1 FROM ({cart})"""
+    cart = f"""SELECT *, sin(radians({lat})) AS _p1, cos(radians({lat})) AS _l1,
+        radians({lon}) AS _nu_w FROM {source}"""
+    # (_p1, _l1, _nu_w hold sin φ, cos φ, λ here, reusing the hidden names.)
+    xyz = f"""SELECT * REPLACE (
+        {l(_WGS84_A)} / sqrt(1 - {l(e2w)} * _p1 * _p1) AS _nu_w),
+        {l(_WGS84_A)} / sqrt(1 - {l(e2w)} * _p1 * _p1) * _l1 * cos(_nu_w) AS _x1,
+        {l(_WGS84_A)} / sqrt(1 - {l(e2w)} * _p1 * _p1) * _l1 * sin(_nu_w) AS _y1,
+        {l(_WGS84_A)} / sqrt(1 - {l(e2w)} * _p1 * _p1) * {l(1 - e2w)} * _p1 AS _z1
+        FROM ({cart})"""
     # 2. Helmert to OSGB36 cartesian.
     helm = f"""SELECT *,
         {l(_TX)} + {l(s1)} * _x1 - {l(_RZ)} * _y1 + {l(_RY)} * _z1 AS _x2,
@@ -67,32 +69,36 @@ def bng_select_sql(source: str, *, lon: str = "longitude", lat: str = "latitude"
         atan2(_z2 * {l(_AIRY_A)}, sqrt(_x2 * _x2 + _y2 * _y2) * {l(_AIRY_B)}) AS _th
         FROM ({helm})"""
     geo = f"""SELECT *,
-        atan2(_z2 + {l(ep2a * _AIRY_B)} * pow(sin(_th), 3),
-              _pp - {l(e2a * _AIRY_A)} * pow(cos(_th), 3)) AS _phi,
+        atan2(_z2 + {l(ep2a * _AIRY_B)} * sin(_th) * sin(_th) * sin(_th),
+              _pp - {l(e2a * _AIRY_A)} * cos(_th) * cos(_th) * cos(_th)) AS _phi,
         atan2(_y2, _x2) - {l(_LAM0)} AS _dl FROM ({pth})"""
-    # 4. Transverse Mercator series of the National Grid.
-    aF0, bF0 = _AIRY_A * _F0, _AIRY_B * _F0
+    # 4. Transverse Mercator series of the National Grid (each trig function computed once).
+    af0, bf0 = _AIRY_A * _F0, _AIRY_B * _F0
+    trig = f"""SELECT *, sin(_phi) AS _s, cos(_phi) AS _c, _phi - {l(_PHI0)} AS _dp,
+        _phi + {l(_PHI0)} AS _sp FROM ({geo})"""
     terms = f"""SELECT *,
-        {l(aF0)} / sqrt(1 - {l(e2a)} * pow(sin(_phi), 2)) AS _nu,
-        {l(aF0 * (1 - e2a))} / pow(1 - {l(e2a)} * pow(sin(_phi), 2), 1.5) AS _rho,
-        pow(tan(_phi), 2) AS _t2,
-        {l(bF0)} * (
-          {l(1 + n + 1.25 * n**2 + 1.25 * n**3)} * (_phi - {l(_PHI0)})
-          - {l(3 * n + 3 * n**2 + 21 / 8 * n**3)} * sin(_phi - {l(_PHI0)}) * cos(_phi + {l(_PHI0)})
-          + {l(15 / 8 * n**2 + 15 / 8 * n**3)}
-            * sin(2 * (_phi - {l(_PHI0)})) * cos(2 * (_phi + {l(_PHI0)}))
-          - {l(35 / 24 * n**3)} * sin(3 * (_phi - {l(_PHI0)})) * cos(3 * (_phi + {l(_PHI0)}))
-        ) AS _m FROM ({geo})"""
+        {l(af0)} / sqrt(1 - {l(e2a)} * _s * _s) AS _nu,
+        {l(af0 * (1 - e2a))} / pow(1 - {l(e2a)} * _s * _s, 1.5) AS _rho,
+        (_s * _s) / (_c * _c) AS _t2,
+        _dl * _dl AS _dl2,
+        {l(bf0)} * (
+          {l(1 + n + 1.25 * n**2 + 1.25 * n**3)} * _dp
+          - {l(3 * n + 3 * n**2 + 21 / 8 * n**3)} * sin(_dp) * cos(_sp)
+          + {l(15 / 8 * n**2 + 15 / 8 * n**3)} * sin(2 * _dp) * cos(2 * _sp)
+          - {l(35 / 24 * n**3)} * sin(3 * _dp) * cos(3 * _sp)
+        ) AS _m FROM ({trig})"""
     eta = "(_nu / _rho - 1)"
-    c = "cos(_phi)"
-    s = "sin(_phi)"
+    c3, c5 = "(_c * _c * _c)", "(_c * _c * _c * _c * _c)"
     north = f"""(_m + {l(_N0)}
-        + _nu / 2 * {s} * {c} * pow(_dl, 2)
-        + _nu / 24 * {s} * pow({c}, 3) * (5 - _t2 + 9 * {eta}) * pow(_dl, 4)
-        + _nu / 720 * {s} * pow({c}, 5) * (61 - 58 * _t2 + _t2 * _t2) * pow(_dl, 6))"""
-    east = f"""({l(_E0)} + _nu * {c} * _dl
-        + _nu / 6 * pow({c}, 3) * (_nu / _rho - _t2) * pow(_dl, 3)
-        + _nu / 120 * pow({c}, 5)
-          * (5 - 18 * _t2 + _t2 * _t2 + 14 * {eta} - 58 * _t2 * {eta}) * pow(_dl, 5))"""
-    hidden = "_nu_w, _p1, _l1, _x1, _y1, _z1, _x2, _y2, _z2, _pp, _th, _phi, _dl, _nu, _rho, _t2, _m"
+        + _nu / 2 * _s * _c * _dl2
+        + _nu / 24 * _s * {c3} * (5 - _t2 + 9 * {eta}) * _dl2 * _dl2
+        + _nu / 720 * _s * {c5} * (61 - 58 * _t2 + _t2 * _t2) * _dl2 * _dl2 * _dl2)"""
+    east = f"""({l(_E0)} + _nu * _c * _dl
+        + _nu / 6 * {c3} * (_nu / _rho - _t2) * _dl2 * _dl
+        + _nu / 120 * {c5}
+          * (5 - 18 * _t2 + _t2 * _t2 + 14 * {eta} - 58 * _t2 * {eta}) * _dl2 * _dl2 * _dl)"""
+    hidden = (
+        "_nu_w, _p1, _l1, _x1, _y1, _z1, _x2, _y2, _z2, _pp, _th, _phi, _dl, _s, _c, _dp, _sp, "
+        "_nu, _rho, _t2, _dl2, _m"
+    )
     return f"SELECT * EXCLUDE ({hidden}), {east} AS x, {north} AS y FROM ({terms})"

@@ -211,11 +211,14 @@ class _Batch:
                 (first_file_id + k, src, header, digest)
                 for k, (src, header, digest) in enumerate(headers)
             ]
-            self._stage_all(files)
-            self._fold_and_supersede()
-            self._insert()
-            self._record(batch_id, started, files, by_display)
+            self._load_all(files)
+            self.progress("de-duplicating", 0, 1)
+            dedup = self._fold_and_supersede()
+            self.progress("recording", 0, 1)
+            self._record(batch_id, started, files, by_display, dedup)
+            self.progress("committing", 0, 1)
             con.execute("COMMIT")
+            self.progress("committing", 1, 1)
         except BaseException:
             con.execute("ROLLBACK")
             raise
@@ -226,153 +229,181 @@ class _Batch:
         """A path DuckDB can read: the file itself, or a zip member extracted to tmp."""
         if src.member is None:
             return str(src.path)
-        dest = self.tmp / f"{abs(hash(src.display))}-{Path(src.member).name}"
-        with src.open_bytes() as fin, open(dest, "wb") as fout:
-            shutil.copyfileobj(fin, fout)  # already decompressed if .gz
+        dest = self.tmp / f"{len(list(self.tmp.iterdir()))}-{Path(src.member).name}"
         if dest.name.endswith(".gz"):
-            dest = dest.rename(dest.with_name(dest.name[:-3]))
+            dest = dest.with_name(dest.name[:-3])
+        with src.open_bytes() as fin, open(dest, "wb") as fout:
+            shutil.copyfileobj(fin, fout)  # decompressed if it was .gz
         return str(dest)
 
-    def _stage_all(self, files: list[tuple[int, SourceFile, Header, str]]) -> None:
-        """Read every file into the temp table ``staged`` (typed, checked, projected)."""
-        con = self.con
+    def _load_all(self, files: list[tuple[int, SourceFile, Header, str]]) -> None:
+        """Insert every file's rows into ``events``, grouped by identical header."""
         groups: dict[tuple[str, tuple[str, ...]], list[tuple[int, SourceFile, str]]] = {}
         for file_id, src, header, _ in files:
             local = self._local_path(src)
             groups.setdefault((header.family, header.columns), []).append((file_id, src, local))
-        con.execute("DROP TABLE IF EXISTS staged")
-        con.execute(
-            "CREATE TEMP TABLE staged AS SELECT "
-            + ", ".join(f"CAST(NULL AS {t}) AS {n}" for n, t, _ in EVENT_COLUMNS)
-            + ", CAST(NULL AS INTEGER) AS _order LIMIT 0"
+        members = [m for g in groups.values() for m in g]
+        # Rows are staged in memory and de-duplicated there: deleting from a table that a
+        # transaction has just bulk-written makes DuckDB's commit rewrite it.
+        self.con.execute("CREATE OR REPLACE TEMP TABLE staged AS FROM events LIMIT 0")
+        self.con.register(
+            "_file_map",
+            pa.table(
+                {
+                    "_local": [loc for _, _, loc in members],
+                    "file_id": [fid for fid, _, _ in members],
+                    "_slug": [src.force_slug or Path(src.name).name for _, src, _ in members],
+                }
+            ),
         )
-        file_map = pa.table(
-            {
-                "_local": [loc for g in groups.values() for _, _, loc in g],
-                "file_id": [fid for g in groups.values() for fid, _, _ in g],
-                "_display": [src.display for g in groups.values() for _, src, _ in g],
-                "_slug": [
-                    src.force_slug or Path(src.name).name for g in groups.values() for _, src, _ in g
-                ],
-            }
-        )
-        con.register("_file_map", file_map)
-        self.displays = dict(zip(file_map["file_id"].to_pylist(), file_map["_display"].to_pylist(), strict=True))
-        for k, ((family, columns), members) in enumerate(groups.items()):
-            self.progress("reading", k, len(groups))
-            self._stage_group(family, columns, members)
-        self.progress("reading", len(groups), len(groups))
-        con.unregister("_file_map")
+        for k, ((family, columns), group) in enumerate(groups.items()):
+            self.progress("loading", k, len(groups))
+            self._load_group(family, columns, group)
+        self.progress("loading", len(groups), len(groups))
+        self.con.unregister("_file_map")
 
-    def _stage_group(
-        self, family: str, columns: tuple[str, ...], members: list[tuple[int, SourceFile, str]]
-    ) -> None:
-        con = self.con
+    def _read_csv(self, family: str, columns: tuple[str, ...], locals_: list[str]) -> str:
         mapping, _ = FAMILIES[family]
-        names = [mapping[c] for c in columns]
-        col_spec = "{" + ", ".join(f"{_q(n)}: 'VARCHAR'" for n in names) + "}"
-        locals_ = "[" + ", ".join(_q(loc) for _, _, loc in members) + "]"
+        spec = "{" + ", ".join(f"{_q(mapping[c])}: 'VARCHAR'" for c in columns) + "}"
         opts = (
-            f"header=true, auto_detect=false, columns={col_spec}, delim=',', quote='\"', "
+            f"header=true, auto_detect=false, columns={spec}, delim=',', quote='\"', "
             "escape='\"', strict_mode=true, filename=true"
         )
         if self.lenient:
             opts += ", ignore_errors=true, store_rejects=true"
-        con.execute("DROP TABLE IF EXISTS raw_rows")
-        try:
-            con.execute(f"CREATE TEMP TABLE raw_rows AS SELECT * FROM read_csv({locals_}, {opts})")
-        except duckdb.Error as exc:
-            raise self._csv_error(exc, members, columns) from exc
-        # Line numbers: rows keep file order in the table, so rowid gives the record number.
-        line = "(rowid - min(rowid) OVER (PARTITION BY filename) + 2)"
-        if self.lenient:
-            line = self._lenient_lines(members, line)
-        present = set(names)
+        return f"read_csv([{', '.join(_q(p) for p in locals_)}], {opts})"
+
+    def _load_group(
+        self, family: str, columns: tuple[str, ...], group: list[tuple[int, SourceFile, str]]
+    ) -> None:
+        con = self.con
+        mapping, _ = FAMILIES[family]
+        present = {mapping[c] for c in columns}
         checks = _checks(family, present)
-        col_of = {mapping[c]: (i + 1, c) for i, c in enumerate(columns)}
-        case_col = " ".join(f"WHEN {cond} THEN {_q(col)}" for col, cond, _ in checks)
-        case_reason = " ".join(f"WHEN {cond} THEN {_q(reason)}" for _, cond, reason in checks)
-        checked = f"""
-            SELECT r.*, m.file_id, m._slug, CAST({line} AS INTEGER) AS line,
-                   CASE {case_col} ELSE NULL END AS _bad_col,
-                   CASE {case_reason} ELSE NULL END AS _bad_reason
-            FROM raw_rows r JOIN _file_map m ON r.filename = m._local"""
-        con.execute("DROP TABLE IF EXISTS checked")
-        con.execute(f"CREATE TEMP TABLE checked AS {checked}")
-        bad = con.execute(
-            "SELECT file_id, line, _bad_col, _bad_reason, count(*) OVER () FROM checked "
-            "WHERE _bad_col IS NOT NULL ORDER BY file_id, line LIMIT 1"
-        ).fetchone()
-        if bad is not None and not self.lenient:
-            file_id, line_no, col, reason, _ = bad
-            value = con.execute(
-                f"SELECT {col} FROM checked WHERE file_id = ? AND line = ?", [file_id, line_no]
-            ).fetchone()
-            index, header_name = col_of[col]
-            shown = "blank" if value is None or value[0] is None else repr(value[0])
-            raise InputError(
-                f"{reason}; found {shown}",
-                path=self.displays[file_id],
-                line=line_no,
-                column=index,
-                column_name=header_name,
-            )
-        if bad is not None:
-            con.execute(
-                "INSERT INTO quarantine SELECT file_id, line, _bad_col, _bad_reason, "
-                "concat_ws(',', " + ", ".join(f"coalesce({n}, '')" for n in names) + ") "
-                "FROM checked WHERE _bad_col IS NOT NULL"
-            )
+        reader = self._read_csv(family, columns, [loc for _, _, loc in group])
         typed = _typed_select(family, present)
-        projected = bng_select_sql(f"(SELECT {typed} FROM checked WHERE _bad_col IS NULL)")
         cols = ", ".join(n for n, _, _ in EVENT_COLUMNS)
-        con.execute(f"INSERT INTO staged SELECT {cols}, file_id AS _order FROM ({projected})")
+        if not self.lenient:
+            # One pass: a bad row stops the INSERT through error(); the message is rebuilt
+            # below from the first bad row of that file, with its line number.
+            raise_bad = " ".join(
+                f"WHEN {cond} THEN error('harmscope-bad-row|' || filename || '|')" for _, cond, _ in checks
+            )
+            rows = f"SELECT {typed} FROM ({_parsed(family, reader)}) WHERE (CASE {raise_bad} END) IS NULL"
+            try:
+                con.execute(f"INSERT INTO staged SELECT {cols} FROM ({bng_select_sql(f'({rows})')})")
+            except duckdb.Error as exc:
+                text = str(exc)
+                m = re.search(r"harmscope-bad-row\|(.+?)\|", text)
+                src = next((s for _, s, loc in group if m and loc == m.group(1)), None)
+                if m and src is not None:
+                    raise self._first_bad_row(family, columns, m.group(1), src.display) from exc
+                raise self._csv_error(exc, group, columns) from exc
+            return
+        # Lenient: materialise so rejected records and bad rows can be quarantined by line.
+        con.execute("DROP TABLE IF EXISTS raw_rows")
+        con.execute(f"CREATE TEMP TABLE raw_rows AS SELECT * FROM {reader}")
+        line = self._lenient_lines(group)
+        bad_col = " ".join(f"WHEN {cond} THEN {_q(col)}" for col, cond, _ in checks)
+        bad_reason = " ".join(f"WHEN {cond} THEN {_q(reason)}" for _, cond, reason in checks)
+        raw_text = "concat_ws(',', " + ", ".join(
+            f"coalesce(r.{mapping[c]}, '')" for c in columns
+        ) + ")"
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE checked AS
+                SELECT *, CASE {bad_col} END AS _bad_col, CASE {bad_reason} END AS _bad_reason
+                FROM ({_parsed(family, "raw_rows", extra=f", {line} AS _line, {raw_text} AS _raw",
+                               join="LEFT JOIN _line_fix f ON f.f = r.filename AND f.k = r.rowid - r._first")})"""
+        )
+        con.execute(
+            "INSERT INTO quarantine SELECT file_id, _line, _bad_col, _bad_reason, _raw "
+            "FROM checked WHERE _bad_col IS NOT NULL"
+        )
+        rows = f"SELECT {typed} FROM checked WHERE _bad_col IS NULL"
+        con.execute(f"INSERT INTO staged SELECT {cols} FROM ({bng_select_sql(f'({rows})')})")
         con.execute("DROP TABLE checked")
         con.execute("DROP TABLE raw_rows")
 
-    def _lenient_lines(self, members: list[tuple[int, SourceFile, str]], naive: str) -> str:
-        """Rows DuckDB rejected shift the rowid-based line numbers; map them back."""
-        rejects = self.con.execute(
+    def _first_bad_row(
+        self, family: str, columns: tuple[str, ...], local: str, display: str
+    ) -> InputError:
+        """Find, in file order, the first row of ``local`` that fails a check."""
+        con = self.con
+        mapping, _ = FAMILIES[family]
+        checks = _checks(family, {mapping[c] for c in columns})
+        bad_col = " ".join(f"WHEN {cond} THEN {_q(col)}" for col, cond, _ in checks)
+        bad_reason = " ".join(f"WHEN {cond} THEN {_q(reason)}" for _, cond, reason in checks)
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _one AS SELECT * FROM {self._read_csv(family, columns, [local])}"
+        )
+        row = con.execute(
+            f"""SELECT _rid + 2, CASE {bad_col} END AS c, CASE {bad_reason} END
+                FROM ({_parsed(family, "_one", extra=", r.rowid AS _rid", join="")})
+                WHERE c IS NOT NULL ORDER BY _rid LIMIT 1"""
+        ).fetchone()
+        if row is None:  # pragma: no cover - the INSERT failed on this file, so a row exists
+            return InputError("a row failed validation", path=display)
+        line_no, col, reason = row
+        value = con.execute(f"SELECT {col} FROM _one WHERE rowid = ?", [line_no - 2]).fetchone()
+        con.execute("DROP TABLE _one")
+        index = next(i for i, c in enumerate(columns, start=1) if mapping[c] == col)
+        shown = "blank" if value is None or value[0] is None else repr(value[0])
+        return InputError(
+            f"{reason}; found {shown}",
+            path=display,
+            line=int(line_no),
+            column=index,
+            column_name=columns[index - 1],
+        )
+
+    def _lenient_lines(self, group: list[tuple[int, SourceFile, str]]) -> str:
+        """Line of each row in ``raw_rows``; records DuckDB rejected shift them, so map back.
+
+        Rejected records go straight to ``quarantine``. Adds ``_first`` (first rowid of each
+        file) to ``raw_rows`` and registers ``_line_fix(f, k, l)``: the k-th surviving record
+        of file f is on line l.
+        """
+        con = self.con
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE raw_rows AS SELECT *, "
+            "min(rowid) OVER (PARTITION BY filename) AS _first FROM raw_rows ORDER BY rowid"
+        )
+        rejects = con.execute(
             "SELECT s.file_path, e.line, e.column_name, e.error_type, e.csv_line "
             "FROM reject_errors e JOIN reject_scans s USING (scan_id, file_id)"
         ).fetchall()
-        if not rejects:
-            return naive
-        by_local = {loc: fid for fid, _, loc in members}
-        skipped: dict[str, list[int]] = {}
+        by_local = {loc: fid for fid, _, loc in group}
+        skipped: dict[str, set[int]] = {}
         for path, line_no, col, err, raw in rejects:
-            fid = by_local.get(path)
-            if fid is None:
-                continue
-            self.con.execute(
-                "INSERT INTO quarantine VALUES (?, ?, ?, ?, ?)",
-                [fid, int(line_no), col, f"unreadable CSV record ({err})", raw],
-            )
-            skipped.setdefault(path, []).append(int(line_no))
-        self.con.execute("DELETE FROM reject_errors")
-        self.con.execute("DELETE FROM reject_scans")
-        # k-th surviving record of a file sits at the k-th line not in its reject list.
-        rows_f, rows_k, rows_line = [], [], []
-        for path, lines in skipped.items():
-            n = self.con.execute("SELECT count(*) FROM raw_rows WHERE filename = ?", [path]).fetchone()[0]  # type: ignore[index]
-            gone = set(lines)
-            k = 0
-            candidate = 2
-            while k < n:
+            if path in by_local:
+                con.execute(
+                    "INSERT INTO quarantine VALUES (?, ?, ?, ?, ?)",
+                    [by_local[path], int(line_no), col, f"unreadable CSV record ({err})", raw],
+                )
+                skipped.setdefault(path, set()).add(int(line_no))
+        con.execute("DELETE FROM reject_errors")
+        con.execute("DELETE FROM reject_scans")
+        fix_f: list[str] = []
+        fix_k: list[int] = []
+        fix_l: list[int] = []
+        for path, gone in skipped.items():
+            n = con.execute("SELECT count(*) FROM raw_rows WHERE filename = ?", [path]).fetchone()
+            k, candidate = 0, 2
+            while k < (n[0] if n else 0):
                 if candidate not in gone:
-                    rows_f.append(path)
-                    rows_k.append(k)
-                    rows_line.append(candidate)
+                    fix_f.append(path)
+                    fix_k.append(k)
+                    fix_l.append(candidate)
                     k += 1
                 candidate += 1
-        self.con.register(
-            "_line_fix", pa.table({"f": rows_f, "k": rows_k, "l": rows_line})
+        con.register(
+            "_line_fix",
+            pa.table(
+                {"f": pa.array(fix_f, pa.string()), "k": pa.array(fix_k, pa.int64()),
+                 "l": pa.array(fix_l, pa.int64())}
+            ),
         )
-        return (
-            f"coalesce((SELECT l FROM _line_fix WHERE f = r.filename AND "
-            f"k = r.rowid - (SELECT min(rowid) FROM raw_rows WHERE filename = r.filename)), "
-            f"{naive})"
-        )
+        return "CAST(coalesce(f.l, r.rowid - r._first + 2) AS INTEGER)"
 
     def _csv_error(
         self, exc: duckdb.Error, members: list[tuple[int, SourceFile, str]], columns: tuple[str, ...]
@@ -386,100 +417,104 @@ class _Batch:
         line = int(m_line.group(1)) if m_line else None
         raw = _physical_line(local, line) if line else None
         n = len(columns)
+
+        def name(col: int | None) -> str | None:
+            return columns[col - 1] if col and col <= n else None
+
         if m := re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text):
             found = int(m.group(2))
             col = found + 1 if found < n else n + 1
             what = "truncated record" if found < n else "extra field(s)"
-            name = columns[found] if found < n else None
             return InputError(
                 f"{what}: expected {n} comma-separated fields, found {found}",
-                path=src.display, line=line, column=col, column_name=name,
+                path=src.display, line=line, column=col, column_name=name(col),
             )
         if "Invalid unicode" in text or "not utf-8" in text.lower():
             col = _column_at(raw, _first_bad_utf8(raw)) if raw is not None else None
             return InputError(
                 "bytes that are not UTF-8 (police.uk files are UTF-8; re-save the file as UTF-8)",
-                path=src.display, line=line, column=col,
-                column_name=columns[col - 1] if col and col <= n else None,
+                path=src.display, line=line, column=col, column_name=name(col),
             )
         if "unterminated quote" in text:
             col = _column_at(raw, raw.rfind(b'"')) if raw is not None else None
             return InputError(
                 "a quoted field is never closed (unterminated quote)",
-                path=src.display, line=line, column=col,
-                column_name=columns[col - 1] if col and col <= n else None,
+                path=src.display, line=line, column=col, column_name=name(col),
             )
         if "Maximum line size" in text:
             return InputError(
                 "record longer than the reader's 2 MB limit: not a police.uk row",
                 path=src.display, line=line,
             )
-        if "gzip" in text.lower() or "decompress" in text.lower():
-            return InputError(f"cannot decompress ({text.splitlines()[0]})", path=src.display)
         first = text.splitlines()[0] if text else type(exc).__name__
+        if "gzip" in text.lower() or "decompress" in text.lower():
+            return InputError(f"cannot decompress ({first})", path=src.display)
         return InputError(f"unreadable CSV ({first})", path=src.display, line=line)
 
     # -- de-duplication ---------------------------------------------------------------------
-    def _fold_and_supersede(self) -> None:
-        con = self.con
-        # 1. Within the batch, a (family, force, month) carried by several files: last file wins.
-        con.execute(
-            """CREATE OR REPLACE TEMP TABLE _dropped AS
-               SELECT file_id, count(*) AS n FROM (
-                 SELECT file_id, max(file_id) OVER (PARTITION BY source, force, month) AS owner
-                 FROM staged) WHERE file_id <> owner GROUP BY file_id"""
-        )
-        if con.execute("SELECT count(*) FROM _dropped").fetchone()[0]:  # type: ignore[index]
-            con.execute(
-                """DELETE FROM staged s USING (
-                     SELECT source, force, month, max(file_id) AS owner FROM staged
-                     GROUP BY ALL) o
-                   WHERE s.source = o.source AND s.force IS NOT DISTINCT FROM o.force
-                     AND s.month = o.month AND s.file_id <> o.owner"""
-            )
-        # 2. One street row per Crime ID and month, preferring the one with a location.
-        con.execute(
-            """CREATE OR REPLACE TEMP TABLE _folded AS
-               SELECT file_id, count(*) AS n FROM (
-                 SELECT file_id, row_number() OVER (
-                   PARTITION BY crime_id, month
-                   ORDER BY (x IS NULL), file_id, line) AS k
-                 FROM staged WHERE source = 'street' AND crime_id IS NOT NULL)
-               WHERE k > 1 GROUP BY file_id"""
-        )
-        if con.execute("SELECT count(*) FROM _folded").fetchone()[0]:  # type: ignore[index]
-            con.execute(
-                """DELETE FROM staged WHERE (file_id, line) IN (
-                     SELECT (file_id, line) FROM (
-                       SELECT file_id, line, row_number() OVER (
-                         PARTITION BY crime_id, month ORDER BY (x IS NULL), file_id, line) AS k
-                       FROM staged WHERE source = 'street' AND crime_id IS NOT NULL)
-                     WHERE k > 1)"""
-            )
-        # 3. Earlier loads of the same (family, force, month) are superseded by this batch.
-        con.execute(
-            """CREATE OR REPLACE TEMP TABLE _parts AS
-               SELECT source, force, month, min(file_id) AS file_id FROM staged GROUP BY ALL"""
-        )
-        con.execute(
-            """CREATE OR REPLACE TEMP TABLE _superseded AS
-               SELECT p.file_id, count(*) AS n FROM events e JOIN _parts p
-                 ON e.source = p.source AND e.force IS NOT DISTINCT FROM p.force
-                 AND e.month = p.month
-               GROUP BY p.file_id"""
-        )
-        if con.execute("SELECT count(*) FROM _superseded").fetchone()[0]:  # type: ignore[index]
-            con.execute(
-                """DELETE FROM events e USING _parts p
-                   WHERE e.source = p.source AND e.force IS NOT DISTINCT FROM p.force
-                     AND e.month = p.month"""
-            )
+    def _fold_and_supersede(self) -> dict[str, dict[int, int]]:
+        """Apply the de-duplication rules to ``staged`` and move what survives into ``events``.
 
-    def _insert(self) -> None:
-        cols = ", ".join(n for n, _, _ in EVENT_COLUMNS)
+        Decisions come from small GROUP BY results and the surplus rows are left out by an
+        anti-join on the way in: deleting from a table that this transaction has just
+        bulk-written would make DuckDB's commit rewrite it.
+        """
+        con = self.con
+        parts = "source, force, month"
+        same_part = (
+            "{a}.source = {b}.source AND {a}.force IS NOT DISTINCT FROM {b}.force "
+            "AND {a}.month = {b}.month"
+        )
+        # 1. A (family, force, month) carried by several files of this batch: last file wins.
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _parts AS
+                SELECT {parts}, file_id, count(*) AS n FROM staged GROUP BY ALL"""
+        )
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _losers AS SELECT * FROM (
+                  SELECT *, max(file_id) OVER (PARTITION BY {parts}) AS owner FROM _parts)
+                WHERE file_id <> owner"""
+        )
+        dropped = dict(con.execute("SELECT file_id, sum(n) FROM _losers GROUP BY ALL").fetchall())
+        losers = (
+            f" ANTI JOIN _losers l ON s.file_id = l.file_id AND {same_part.format(a='s', b='l')}"
+            if dropped
+            else ""
+        )
+        # 2. One street row per Crime ID and month, preferring the one with a location.
+        self.progress("folding", 0, 1)
+        keyed = "source = 'street' AND crime_id IS NOT NULL"
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _surplus AS
+                SELECT rid, file_id FROM (
+                  SELECT s.rowid AS rid, s.file_id, row_number() OVER (
+                    PARTITION BY s.crime_id, s.month ORDER BY (s.x IS NULL), s.file_id, s.rowid
+                  ) AS k
+                  FROM staged s{losers} WHERE {keyed} AND (crime_id, month) IN (
+                    SELECT (crime_id, month) FROM staged s{losers} WHERE {keyed}
+                    GROUP BY crime_id, month HAVING count(*) > 1))
+                WHERE k > 1"""
+        )
+        folded = dict(con.execute("SELECT file_id, count(*) FROM _surplus GROUP BY ALL").fetchall())
+        surplus = " ANTI JOIN _surplus u ON s.rowid = u.rid" if folded else ""
+        # 3. Earlier loads of the same (family, force, month) are superseded by this batch.
+        self.progress("superseding", 0, 1)
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _owners AS
+                SELECT {parts}, min(file_id) AS file_id FROM _parts GROUP BY ALL"""
+        )
+        join = same_part.format(a="e", b="o")
+        superseded = dict(
+            con.execute(
+                f"SELECT o.file_id, count(*) FROM events e JOIN _owners o ON {join} GROUP BY ALL"
+            ).fetchall()
+        )
+        if superseded:
+            con.execute(f"DELETE FROM events e USING _owners o WHERE {join}")
         self.progress("writing", 0, 1)
-        self.con.execute(f"INSERT INTO events SELECT {cols} FROM staged ORDER BY _order, line")
-        self.progress("writing", 1, 1)
+        con.execute(f"INSERT INTO events SELECT s.* FROM staged s{losers}{surplus}")
+        con.execute("DROP TABLE staged")
+        return {"dropped": dropped, "folded": folded, "superseded": superseded}
 
     def _record(
         self,
@@ -487,33 +522,29 @@ class _Batch:
         started: datetime,
         files: list[tuple[int, SourceFile, Header, str]],
         by_display: dict[str, FileReport],
+        dedup: dict[str, dict[int, int]],
     ) -> None:
         con = self.con
-        counts = {
-            name: dict(con.execute(sql).fetchall())
-            for name, sql in {
-                "loaded": "SELECT file_id, count(*) FROM staged GROUP BY file_id",
-                "folded": "SELECT file_id, n FROM _folded",
-                "dropped": "SELECT file_id, n FROM _dropped",
-                "superseded": "SELECT file_id, n FROM _superseded",
-                "quarantined": "SELECT file_id, count(*) FROM quarantine GROUP BY file_id",
-            }.items()
-        }
+        first = files[0][0]
+        loaded = dict(
+            con.execute(
+                "SELECT file_id, count(*) FROM events WHERE file_id >= ? GROUP BY ALL", [first]
+            ).fetchall()
+        )
+        quarantined = dict(
+            con.execute(
+                "SELECT file_id, count(*) FROM quarantine WHERE file_id >= ? GROUP BY ALL", [first]
+            ).fetchall()
+        )
         now = datetime.now(UTC).replace(tzinfo=None)
         for file_id, src, header, digest in files:
             fr = by_display[src.display]
-            fr.rows_loaded = int(counts["loaded"].get(file_id, 0))
-            fr.rows_folded = int(counts["folded"].get(file_id, 0))
-            fr.rows_quarantined = int(counts["quarantined"].get(file_id, 0))
-            fr.rows_superseded = int(counts["superseded"].get(file_id, 0)) + int(
-                counts["dropped"].get(file_id, 0)
-            )
-            fr.rows_read = (
-                fr.rows_loaded
-                + fr.rows_folded
-                + fr.rows_quarantined
-                + int(counts["dropped"].get(file_id, 0))
-            )
+            dropped = int(dedup["dropped"].get(file_id, 0))
+            fr.rows_loaded = int(loaded.get(file_id, 0))
+            fr.rows_folded = int(dedup["folded"].get(file_id, 0))
+            fr.rows_quarantined = int(quarantined.get(file_id, 0))
+            fr.rows_superseded = int(dedup["superseded"].get(file_id, 0)) + dropped
+            fr.rows_read = fr.rows_loaded + fr.rows_folded + fr.rows_quarantined + dropped
             con.execute(
                 "INSERT INTO ingest_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
@@ -534,6 +565,25 @@ class _Batch:
 
 
 # -- per-family checks and typed columns ------------------------------------------------------
+def _parsed(
+    family: str,
+    source: str,
+    *,
+    extra: str = "",
+    join: str = "JOIN _file_map m ON r.filename = m._local",
+) -> str:
+    """Rows of ``source`` with numbers and dates parsed once (``_lon``, ``_lat``, ``_ts``).
+
+    The checks and the typed columns both read these, so each value is parsed once.
+    """
+    ts = ", try_cast(trim(occurred_at) AS TIMESTAMPTZ) AS _ts" if family == "stop_search" else ""
+    ids = ", m.file_id, m._slug" if "_file_map" in join else ""
+    return (
+        f"SELECT r.*{ids}, try_cast(trim(longitude) AS DOUBLE) AS _lon, "
+        f"try_cast(trim(latitude) AS DOUBLE) AS _lat{ts}{extra} FROM {source} r {join}"
+    )
+
+
 def _checks(family: str, present: set[str]) -> list[tuple[str, str, str]]:
     """(warehouse column, SQL condition that is TRUE when the row is bad, reason) in order."""
     checks: list[tuple[str, str, str]] = []
@@ -541,11 +591,9 @@ def _checks(family: str, present: set[str]) -> list[tuple[str, str, str]]:
         checks.append(
             (
                 "month",
-                f"""(month IS NULL OR NOT regexp_full_match(trim(month), '\\d{{4}}-\\d{{2}}')
-                    OR try_strptime(trim(month) || '-01', '%Y-%m-%d') IS NULL
-                    OR year(try_strptime(trim(month) || '-01', '%Y-%m-%d')) < {_OLDEST_YEAR}
-                    OR try_strptime(trim(month) || '-01', '%Y-%m-%d')
-                       > current_date + INTERVAL 31 DAY)""",
+                f"""(month IS NULL OR NOT regexp_full_match(month, '\\d{{4}}-(0[1-9]|1[0-2])')
+                    OR month < '{_OLDEST_YEAR}-01'
+                    OR month > strftime(current_date + INTERVAL 31 DAY, '%Y-%m'))""",
                 f"impossible month: expected YYYY-MM between {_OLDEST_YEAR}-01 and this month",
             )
         )
@@ -556,8 +604,7 @@ def _checks(family: str, present: set[str]) -> list[tuple[str, str, str]]:
         checks.append(
             (
                 "occurred_at",
-                """(occurred_at IS NULL OR try_cast(trim(occurred_at) AS TIMESTAMPTZ) IS NULL
-                    OR year(try_cast(trim(occurred_at) AS TIMESTAMPTZ)) < 2000)""",
+                "(_ts IS NULL OR _ts < TIMESTAMPTZ '2000-01-01 00:00:00+00')",
                 "impossible date: expected an ISO 8601 date-time like 2019-01-01T02:48:45+00:00",
             )
         )
@@ -566,14 +613,14 @@ def _checks(family: str, present: set[str]) -> list[tuple[str, str, str]]:
         checks.append(
             (
                 axis,
-                f"({axis} IS NOT NULL AND try_cast(trim({axis}) AS DOUBLE) IS NULL)",
+                f"({axis} IS NOT NULL AND _{axis[:3]} IS NULL)",
                 f"{axis} is not a number: expected decimal degrees (WGS84)",
             )
         )
         checks.append(
             (
                 axis,
-                f"(try_cast(trim({axis}) AS DOUBLE) NOT BETWEEN {lo} AND {hi})",
+                f"(_{axis[:3]} NOT BETWEEN {lo} AND {hi})",
                 f"{axis} outside the UK: expected {lo} to {hi} degrees",
             )
         )
@@ -632,10 +679,9 @@ def _typed_select(family: str, present: set[str]) -> str:
     exprs.update(
         {
             "source": _q(family),
-            "longitude": "try_cast(trim(longitude) AS DOUBLE)",
-            "latitude": "try_cast(trim(latitude) AS DOUBLE)",
+            "longitude": "_lon",
+            "latitude": "_lat",
             "file_id": "file_id",
-            "line": "line",
         }
     )
     for col in ("crime_id", "reported_by", "location", "lsoa_code", "lsoa_name", "outcome",
@@ -643,7 +689,7 @@ def _typed_select(family: str, present: set[str]) -> str:
                 "gender", "age_range", "self_defined_ethnicity", "officer_defined_ethnicity"):
         exprs[col] = text(col)
     if family == "stop_search":
-        ts = "timezone('UTC', try_cast(trim(occurred_at) AS TIMESTAMPTZ))"
+        ts = "timezone('UTC', _ts)"
         exprs["occurred_at"] = ts
         exprs["month"] = f"CAST(date_trunc('month', {ts}) AS DATE)"
         exprs["event_type"] = _q(STOP_AND_SEARCH)
@@ -651,7 +697,7 @@ def _typed_select(family: str, present: set[str]) -> str:
         for col in ("outcome_linked", "removal_of_clothing", "part_of_operation"):
             exprs[col] = boolean(col)
     else:
-        exprs["month"] = "CAST(strptime(trim(month) || '-01', '%Y-%m-%d') AS DATE)"
+        exprs["month"] = "CAST(month || '-01' AS DATE)"
         exprs["event_type"] = "trim(event_type)"
         exprs["force"] = "trim(force)"
     types = {n: t for n, t, _ in EVENT_COLUMNS}

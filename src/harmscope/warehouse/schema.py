@@ -37,7 +37,6 @@ EVENT_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("self_defined_ethnicity", "VARCHAR", "stop-and-search"),
     ("officer_defined_ethnicity", "VARCHAR", "stop-and-search"),
     ("file_id", "INTEGER", "provenance: ingest_files.file_id"),
-    ("line", "INTEGER", "provenance: line in the source file (header = line 1)"),
 )
 
 DDL: tuple[str, ...] = (
