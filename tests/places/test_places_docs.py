@@ -41,3 +41,12 @@ def test_docs_list_every_public_function() -> None:
         for public in module.__all__:
             if public[0].islower() and callable(getattr(module, public)):
                 assert re.search(rf"`{public}\b", text), f"{name}.{public}"
+
+
+def test_package_exports_the_design_gi_star_function() -> None:
+    from harmscope import places
+
+    z = places.gi_star(
+        [2, 3, 3.2, 5, 8, 7], [(10, 10), (20, 10), (40, 10), (15, 20), (30, 20), (30, 30)], 15
+    )
+    assert z.round(8).tolist()[-1] == 2.02424331

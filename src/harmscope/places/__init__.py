@@ -1,0 +1,62 @@
+"""The places lens: grid cells, Gi* hot spots, emerging hot spots, concentration.
+
+``harmscope.places.gi_star`` is the function of DESIGN §5/§6,
+``gi_star(values, xy, distance) -> z``; the module of the same name stays importable as
+``from harmscope.places.gi_star import ...``. See ``docs/places.md``.
+"""
+
+from __future__ import annotations
+
+from harmscope.places.concentration import (
+    CountVsHarm,
+    count_vs_harm,
+    gini,
+    lorenz_curve,
+    power_few,
+    top_share,
+)
+from harmscope.places.emerging import (
+    EMERGING_CATEGORIES,
+    EmergingHotSpots,
+    MannKendall,
+    classify_emerging,
+    emerging_hot_spots,
+    mann_kendall,
+)
+from harmscope.places.gi_star import CATEGORIES, GiStarResult, gi_bins, gi_star, gi_star_test
+from harmscope.places.grid import (
+    DEFAULT_CELL_SIZE,
+    cell_coordinates,
+    study_area_cells,
+    values_on_cells,
+    with_cells,
+)
+from harmscope.places.hotspots import HOTSPOT_COLUMNS, cell_totals, hotspots
+
+__all__ = [
+    "CATEGORIES",
+    "DEFAULT_CELL_SIZE",
+    "EMERGING_CATEGORIES",
+    "HOTSPOT_COLUMNS",
+    "CountVsHarm",
+    "EmergingHotSpots",
+    "GiStarResult",
+    "MannKendall",
+    "cell_coordinates",
+    "cell_totals",
+    "classify_emerging",
+    "count_vs_harm",
+    "emerging_hot_spots",
+    "gi_bins",
+    "gi_star",
+    "gi_star_test",
+    "gini",
+    "hotspots",
+    "lorenz_curve",
+    "mann_kendall",
+    "power_few",
+    "study_area_cells",
+    "top_share",
+    "values_on_cells",
+    "with_cells",
+]
