@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -25,7 +25,9 @@ def fail(console: Console, exc: Exception, code: int = 2) -> NoReturn:
 
 
 @contextmanager
-def progress_bar(console: Console, *, delay: float = 1.0) -> Iterator[object]:
+def progress_bar(
+    console: Console, *, delay: float = 1.0
+) -> Iterator[Callable[[str, int, int], None]]:
     """A progress callback that shows a Rich bar only once work has taken over ``delay`` s."""
     start = time.monotonic()
     bar: Progress | None = None

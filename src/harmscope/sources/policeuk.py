@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import csv
 import gzip
-import io
 import re
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from harmscope.errors import InputError
 
@@ -126,15 +126,15 @@ class SourceFile:
         m = _NAME_RE.search(self.name)
         return m["force"] if m else None
 
-    def open_bytes(self) -> io.BufferedIOBase:
+    def open_bytes(self) -> IO[bytes]:
         """The file's CSV bytes (decompressed if gzipped)."""
+        raw: IO[bytes]
         if self.member is not None:
-            zf = zipfile.ZipFile(self.path)
-            raw: io.BufferedIOBase = zf.open(self.member)  # type: ignore[assignment]
+            raw = zipfile.ZipFile(self.path).open(self.member)  # noqa: SIM115 - returned
         else:
             raw = open(self.path, "rb")  # noqa: SIM115 - returned to the caller
         if self.name.endswith(".gz"):
-            return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
+            return gzip.GzipFile(fileobj=raw)
         return raw
 
 

@@ -423,7 +423,7 @@ class _Batch:
 
         if m := re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text):
             found = int(m.group(2))
-            col = found + 1 if found < n else n + 1
+            col: int | None = found + 1 if found < n else n + 1
             what = "truncated record" if found < n else "extra field(s)"
             return InputError(
                 f"{what}: expected {n} comma-separated fields, found {found}",
