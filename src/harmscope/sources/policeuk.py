@@ -134,7 +134,7 @@ class SourceFile:
         else:
             raw = open(self.path, "rb")  # noqa: SIM115 - returned to the caller
         if self.name.endswith(".gz"):
-            return gzip.GzipFile(fileobj=raw)
+            return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
         return raw
 
 
