@@ -194,7 +194,9 @@ def build_city(params: Parameters, seed: int, size: Size = "city") -> City:
     dep = (dep - dep.mean()) / dep.std()
 
     # --- enduring place risk (law of crime concentration) --------------------------------
-    risk = rng.lognormal(0.0, params.place_risk_sigma, n * n) * np.exp(params.deprivation_risk * dep)
+    risk = rng.lognormal(0.0, params.place_risk_sigma, n * n) * np.exp(
+        params.deprivation_risk * dep
+    )
 
     # --- LSOAs: population-weighted Voronoi of seed cells, Lloyd-balanced ------------------
     n_lsoa = max(4, round(spec.residents / params.residents_per_lsoa))
@@ -206,14 +208,22 @@ def build_city(params: Parameters, seed: int, size: Size = "city") -> City:
         assign = _nearest(xy, sxy)
         w = np.bincount(assign, weights=pop + 1e-6, minlength=n_lsoa)
         sxy = np.column_stack(
-            [np.bincount(assign, weights=(pop + 1e-6) * cx, minlength=n_lsoa) / w,
-             np.bincount(assign, weights=(pop + 1e-6) * cy, minlength=n_lsoa) / w]
+            [
+                np.bincount(assign, weights=(pop + 1e-6) * cx, minlength=n_lsoa) / w,
+                np.bincount(assign, weights=(pop + 1e-6) * cy, minlength=n_lsoa) / w,
+            ]
         )
     assign = _nearest(xy, sxy)
     # Drop empty LSOAs and order them north to south, west to east (like ONS numbering).
     used = np.unique(assign)
-    lx = np.bincount(assign, weights=cx, minlength=n_lsoa)[used] / np.bincount(assign, minlength=n_lsoa)[used]
-    ly = np.bincount(assign, weights=cy, minlength=n_lsoa)[used] / np.bincount(assign, minlength=n_lsoa)[used]
+    lx = (
+        np.bincount(assign, weights=cx, minlength=n_lsoa)[used]
+        / np.bincount(assign, minlength=n_lsoa)[used]
+    )
+    ly = (
+        np.bincount(assign, weights=cy, minlength=n_lsoa)[used]
+        / np.bincount(assign, minlength=n_lsoa)[used]
+    )
     order = np.lexsort((lx, -np.round(ly, 0)))
     remap = np.empty(n_lsoa, dtype=np.int64)
     remap[used[order]] = np.arange(len(used))
@@ -229,8 +239,12 @@ def build_city(params: Parameters, seed: int, size: Size = "city") -> City:
     codes = np.array([f"E01{params.lsoa_code_base + i + 1:06d}" for i in range(nl)])
     names = np.array([f"{params.place_name} {i // 4 + 1:03d}{'ABCD'[i % 4]}" for i in range(nl)])
     half = cm / 2
-    lcx = np.bincount(cell_lsoa, weights=cell_x + half, minlength=nl) / np.bincount(cell_lsoa, minlength=nl)
-    lcy = np.bincount(cell_lsoa, weights=cell_y + half, minlength=nl) / np.bincount(cell_lsoa, minlength=nl)
+    lcx = np.bincount(cell_lsoa, weights=cell_x + half, minlength=nl) / np.bincount(
+        cell_lsoa, minlength=nl
+    )
+    lcy = np.bincount(cell_lsoa, weights=cell_y + half, minlength=nl) / np.bincount(
+        cell_lsoa, minlength=nl
+    )
     areas = pd.DataFrame(
         {
             "lsoa_code": codes,
@@ -246,7 +260,11 @@ def build_city(params: Parameters, seed: int, size: Size = "city") -> City:
     )
 
     # --- anonymous map points ("On or near ...") -------------------------------------------
-    npts = 1 + np.minimum(5, (pop / 120).astype(np.int64)) + (comm > np.quantile(comm, 0.95)).astype(np.int64)
+    npts = (
+        1
+        + np.minimum(5, (pop / 120).astype(np.int64))
+        + (comm > np.quantile(comm, 0.95)).astype(np.int64)
+    )
     pt_cell = np.repeat(np.arange(n * n), npts)
     m = len(pt_cell)
     px = cell_x[pt_cell] + rng.uniform(25, cm - 25, m)
@@ -258,20 +276,37 @@ def build_city(params: Parameters, seed: int, size: Size = "city") -> City:
         np.array(vocab.STREET_SECOND)[rng.integers(0, len(vocab.STREET_SECOND), m)],
     )
     poi = (comm[pt_cell] > np.quantile(comm, 0.9)) & (rng.random(m) < 0.35)
-    street = np.where(poi, np.array(vocab.POI_NAMES)[rng.integers(0, len(vocab.POI_NAMES), m)], street)
+    street = np.where(
+        poi, np.array(vocab.POI_NAMES)[rng.integers(0, len(vocab.POI_NAMES), m)], street
+    )
     cell_pt_count = npts.astype(np.int64)
     cell_pt_start = np.concatenate([[0], np.cumsum(cell_pt_count)[:-1]]).astype(np.int64)
 
     city = City(
-        params=params, size=size, seed=seed, n=n,
-        cell_x=cell_x.astype(np.float64), cell_y=cell_y.astype(np.float64),
-        pop=pop, commerce=comm, dep=dep, risk=risk, cell_lsoa=cell_lsoa, areas=areas,
+        params=params,
+        size=size,
+        seed=seed,
+        n=n,
+        cell_x=cell_x.astype(np.float64),
+        cell_y=cell_y.astype(np.float64),
+        pop=pop,
+        commerce=comm,
+        dep=dep,
+        risk=risk,
+        cell_lsoa=cell_lsoa,
+        areas=areas,
         pt_cell=pt_cell.astype(np.int64),
-        pt_lon=np.char.mod("%.6f", np.round(lon, 6)), pt_lat=np.char.mod("%.6f", np.round(lat, 6)),
+        pt_lon=np.char.mod("%.6f", np.round(lon, 6)),
+        pt_lat=np.char.mod("%.6f", np.round(lat, 6)),
         pt_location=np.char.add("On or near ", street),
-        cell_pt_start=cell_pt_start, cell_pt_count=cell_pt_count,
-        markets=pd.DataFrame(), groups=pd.DataFrame(), people=pd.DataFrame(),
-        fp_market=np.zeros(0, np.int64), fp_cell=np.zeros(0, np.int64), fp_w=np.zeros(0),
+        cell_pt_start=cell_pt_start,
+        cell_pt_count=cell_pt_count,
+        markets=pd.DataFrame(),
+        groups=pd.DataFrame(),
+        people=pd.DataFrame(),
+        fp_market=np.zeros(0, np.int64),
+        fp_cell=np.zeros(0, np.int64),
+        fp_w=np.zeros(0),
     )
     _actors(city, rng, spec.markets, spec.groups, cx, cy)
     return city
@@ -285,8 +320,9 @@ def _nearest(xy: F, sxy: F) -> I:
     return out
 
 
-def _actors(city: City, rng: np.random.Generator, n_markets: int, n_groups: int,
-            cx: F, cy: F) -> None:
+def _actors(
+    city: City, rng: np.random.Generator, n_markets: int, n_groups: int, cx: F, cy: F
+) -> None:
     """Markets, groups, sellers, users and cuckooed addresses."""
     p = city.params
     n = city.n
@@ -294,7 +330,7 @@ def _actors(city: City, rng: np.random.Generator, n_markets: int, n_groups: int,
     tprob = np.array([p.market_type_probs[t] for t in MARKET_TYPES])
     mtype = rng.choice(3, size=n_markets, p=tprob / tprob.sum())
     mtype[0] = 0  # every city has at least one open market
-    w_open = city.pop * np.exp(0.9 * city.dep) * city.risk ** 0.5
+    w_open = city.pop * np.exp(0.9 * city.dep) * city.risk**0.5
     w_closed = city.pop * np.exp(0.4 * city.dep)
     cells = np.empty(n_markets, dtype=np.int64)
     taken: set[int] = set()
@@ -359,7 +395,10 @@ def _actors(city: City, rng: np.random.Generator, n_markets: int, n_groups: int,
     city.groups = pd.DataFrame(
         {
             "group_id": [f"G{g + 1:03d}" for g in range(n_groups)],
-            "codename": [str(names[g % len(names)]) + ("" if g < len(names) else f" {g // len(names) + 1}") for g in range(n_groups)],
+            "codename": [
+                str(names[g % len(names)]) + ("" if g < len(names) else f" {g // len(names) + 1}")
+                for g in range(n_groups)
+            ],
             "group_type": gtype.astype(str),
             "violence": np.round(gviol, 3),
             "firearms": gfire,
@@ -404,12 +443,20 @@ def _actors(city: City, rng: np.random.Generator, n_markets: int, n_groups: int,
             fire = bool(gfire[g] and rng.random() < (0.6 if role in (0, 2) else 0.1))
             rows.append(
                 {
-                    "kind": "seller", "role": SELLER_ROLES[role], "group": g, "market": k,
+                    "kind": "seller",
+                    "role": SELLER_ROLES[role],
+                    "group": g,
+                    "market": k,
                     "is_child": child,
                     "age": int(rng.integers(14, 18) if child else rng.integers(18, 46)),
                     "gender": "Male" if rng.random() < 0.9 else "Female",
-                    "home_cell": int(cells[k]), "violence": round(viol, 4), "firearms": fire,
-                    "reserve": reserve, "drug": "", "offending_rate": 0.0, "vulnerable": False,
+                    "home_cell": int(cells[k]),
+                    "violence": round(viol, 4),
+                    "firearms": fire,
+                    "reserve": reserve,
+                    "drug": "",
+                    "offending_rate": 0.0,
+                    "vulnerable": False,
                 }
             )
     sellers = pd.DataFrame(rows)
@@ -423,7 +470,9 @@ def _actors(city: City, rng: np.random.Generator, n_markets: int, n_groups: int,
     nu = max(20, round(p.users_per_1000 * city.residents / 1000 * 0.66))
     home = _sample(rng, city.pop * np.exp(0.8 * city.dep), nu, replace=True)
     hc = rng.random(nu) < 0.6
-    drug_u = np.where(hc, "heroin;crack cocaine", np.where(rng.random(nu) < 0.5, "cocaine powder", "cannabis"))
+    drug_u = np.where(
+        hc, "heroin;crack cocaine", np.where(rng.random(nu) < 0.5, "cocaine powder", "cannabis")
+    )
     # Prolific offending: Pareto tail (power few) for heroin/crack users, little otherwise.
     rate = (rng.pareto(p.offender_pareto_shape, nu) + 1.0) * np.where(hc, 1.0, 0.08)
     rate = np.minimum(rate, np.quantile(rate, 0.999))
@@ -434,10 +483,19 @@ def _actors(city: City, rng: np.random.Generator, n_markets: int, n_groups: int,
     prim = util.argmax(1)
     users = pd.DataFrame(
         {
-            "kind": "user", "role": "user", "group": -1, "market": prim, "is_child": False,
-            "age": rng.integers(18, 60, nu), "gender": np.where(rng.random(nu) < 0.72, "Male", "Female"),
-            "home_cell": home, "violence": np.round(rng.lognormal(-2.0, 0.7, nu), 4), "firearms": False,
-            "reserve": False, "drug": drug_u, "offending_rate": rate,
+            "kind": "user",
+            "role": "user",
+            "group": -1,
+            "market": prim,
+            "is_child": False,
+            "age": rng.integers(18, 60, nu),
+            "gender": np.where(rng.random(nu) < 0.72, "Male", "Female"),
+            "home_cell": home,
+            "violence": np.round(rng.lognormal(-2.0, 0.7, nu), 4),
+            "firearms": False,
+            "reserve": False,
+            "drug": drug_u,
+            "offending_rate": rate,
             "vulnerable": hc & (rng.random(nu) < 0.15),
         }
     )
@@ -455,8 +513,10 @@ def _actors(city: City, rng: np.random.Generator, n_markets: int, n_groups: int,
         free = vuln[cuck[vuln] < 0]
         if want == 0 or len(free) == 0:
             continue
-        hd = np.hypot(cx[people["home_cell"].to_numpy()[free]] - cx[cells[k]],
-                      cy[people["home_cell"].to_numpy()[free]] - cy[cells[k]])
+        hd = np.hypot(
+            cx[people["home_cell"].to_numpy()[free]] - cx[cells[k]],
+            cy[people["home_cell"].to_numpy()[free]] - cy[cells[k]],
+        )
         pick = free[np.argsort(hd)[: min(want, len(free))]]
         cuck[pick] = k
     people["cuckooed_market"] = cuck

@@ -57,13 +57,24 @@ def partner_month(sim: Simulation, m: int, mu: _Mult, rng: np.random.Generator) 
     rel = mu.a / c.markets["base_intensity"].to_numpy().mean()
     w = c.fp_w * (open_k * rel)[c.fp_market] * p.needles_per_open_market_month
     cellw = np.bincount(c.fp_cell, weights=w, minlength=c.n_cells)
-    needles = rng.poisson(np.bincount(c.cell_lsoa, weights=cellw, minlength=nl)
-                          + np.bincount(ul, weights=0.03 * hc, minlength=nl))
+    needles = rng.poisson(
+        np.bincount(c.cell_lsoa, weights=cellw, minlength=nl)
+        + np.bincount(ul, weights=0.03 * hc, minlength=nl)
+    )
     new_tx = tx & ~(sim.user_tx[m - 1] if m > 0 else np.zeros_like(tx))
     entries = rng.poisson(np.bincount(ul, weights=0.01 * hc, minlength=nl)) + np.bincount(
-        ul[new_tx], minlength=nl)
-    sim._partner.append({"month": np.full(nl, m), "lsoa": np.arange(nl), "overdoses": od,
-                         "drug_deaths": dd, "needle_finds": needles, "treatment_entries": entries})
+        ul[new_tx], minlength=nl
+    )
+    sim._partner.append(
+        {
+            "month": np.full(nl, m),
+            "lsoa": np.arange(nl),
+            "overdoses": od,
+            "drug_deaths": dd,
+            "needle_finds": needles,
+            "treatment_entries": entries,
+        }
+    )
 
 
 def survey_month(sim: Simulation, m: int, rng: np.random.Generator) -> None:
@@ -79,17 +90,23 @@ def survey_month(sim: Simulation, m: int, rng: np.random.Generator) -> None:
     viol = np.zeros(nl)
     burg = np.zeros(nl)
     empty = np.zeros(nl)
-    for ev in sim._ev[max(0, m - 2): m + 1]:
+    for ev in sim._ev[max(0, m - 2) : m + 1]:
         lso = c.cell_lsoa[ev["cell"]]
         vis += np.bincount(lso, weights=(ev["behaviour"] == B_NUISANCE).astype(float), minlength=nl)
         harm += np.bincount(lso, weights=HARM_W[ev["type"]], minlength=nl)
-        viol += np.bincount(lso, weights=(ev["type"] == T["Violence and sexual offences"]).astype(float), minlength=nl)
+        viol += np.bincount(
+            lso,
+            weights=(ev["type"] == T["Violence and sexual offences"]).astype(float),
+            minlength=nl,
+        )
         burg += np.bincount(lso, weights=(ev["type"] == T["Burglary"]).astype(float), minlength=nl)
-    for ss in sim._ss[max(0, m - 2): m + 1]:
-        empty += np.bincount(c.cell_lsoa[ss["cell"]], weights=(~ss["found"]).astype(float), minlength=nl)
-    needles = sum(pr["needle_finds"] for pr in sim._partner[max(0, m - 2): m + 1])
+    for ss in sim._ss[max(0, m - 2) : m + 1]:
+        empty += np.bincount(
+            c.cell_lsoa[ss["cell"]], weights=np.logical_not(ss["found"]).astype(float), minlength=nl
+        )
+    needles = sum(pr["needle_finds"] for pr in sim._partner[max(0, m - 2) : m + 1])
     child = np.zeros(nl)
-    for hd in sim._hidden[max(0, m - 2): m + 1]:
+    for hd in sim._hidden[max(0, m - 2) : m + 1]:
         child += np.bincount(c.cell_lsoa[hd["cell"]], minlength=nl)
     span = min(m + 1, 3)
     vis, harm, viol, burg, empty = (a * per_k / span for a in (vis, harm, viol, burg, empty))
@@ -100,26 +117,46 @@ def survey_month(sim: Simulation, m: int, rng: np.random.Generator) -> None:
     k = len(li)
     noise = rng.logistic(size=(k, 3))
     z_prob = -0.8 + 1.3 * np.log1p(vis[li] + needles[li]) + 0.25 * ldep[li] + noise[:, 0]
-    z_conf = 0.9 - 0.35 * np.log1p(harm[li] / 50) - p.legitimacy_cost_per_search * empty[li] - 0.15 * ldep[li] + noise[:, 1]
+    z_conf = (
+        0.9
+        - 0.35 * np.log1p(harm[li] / 50)
+        - p.legitimacy_cost_per_search * empty[li]
+        - 0.15 * ldep[li]
+        + noise[:, 1]
+    )
     z_safe = 1.4 - 0.45 * np.log1p(harm[li] / 50) - 0.5 * np.log1p(vis[li]) + noise[:, 2]
     prob = 1 + np.searchsorted(np.array([-0.3, 1.0, 2.2]), z_prob)
     conf = 1 + np.searchsorted(np.array([-1.8, -0.7, 0.2, 1.6]), z_conf)
     safe = 1 + np.searchsorted(np.array([-1.2, 0.0, 1.5]), z_safe)
     base = np.log(np.array([0.12, 0.2, 0.16, 0.1, 0.2, 0.05, 0.07, 0.1]))
-    expo = np.column_stack([
-        1.2 * np.log1p(vis[li]), 0.6 * np.log1p(viol[li]), 0.8 * np.log1p(burg[li]),
-        np.zeros(k), 0.3 * np.log1p(vis[li]), 1.0 * np.log1p(needles[li]),
-        0.8 * (child[li] > 0), np.zeros(k),
-    ])
+    expo = np.column_stack(
+        [
+            1.2 * np.log1p(vis[li]),
+            0.6 * np.log1p(viol[li]),
+            0.8 * np.log1p(burg[li]),
+            np.zeros(k),
+            0.3 * np.log1p(vis[li]),
+            1.0 * np.log1p(needles[li]),
+            0.8 * (child[li] > 0),
+            np.zeros(k),
+        ]
+    )
     score = base[None, :] + expo + rng.gumbel(size=(k, 8))
     rank = np.argsort(-score, axis=1)[:, :3]
-    sim._survey.append({
-        "month": np.full(k, m), "lsoa": li,
-        "age_band": rng.choice(5, size=k, p=[0.12, 0.2, 0.25, 0.23, 0.2]),
-        "gender": rng.choice(2, size=k, p=[0.48, 0.52]),
-        "drug_problem": prob, "confidence": conf, "safe": safe,
-        "rank1": rank[:, 0], "rank2": rank[:, 1], "rank3": rank[:, 2],
-    })
+    sim._survey.append(
+        {
+            "month": np.full(k, m),
+            "lsoa": li,
+            "age_band": rng.choice(5, size=k, p=[0.12, 0.2, 0.25, 0.23, 0.2]),
+            "gender": rng.choice(2, size=k, p=[0.48, 0.52]),
+            "drug_problem": prob,
+            "confidence": conf,
+            "safe": safe,
+            "rank1": rank[:, 0],
+            "rank2": rank[:, 1],
+            "rank3": rank[:, 2],
+        }
+    )
 
 
 def _true_behaviours(sim: Simulation) -> NDArray[np.bool_]:
@@ -143,7 +180,11 @@ def _true_behaviours(sim: Simulation) -> NDArray[np.bool_]:
     out[:, 2] = pp["firearms"].to_numpy().astype(bool)
     out[:, 3] = seller & (viol > 1.0)
     out[:, 4] = seller & gexp[g] & np.isin(role, ["leader", "manager", "enforcer"])
-    out[:, 5] = seller & cuck_markets[pp["market"].to_numpy()] & np.isin(role, ["leader", "manager", "runner"])
+    out[:, 5] = (
+        seller
+        & cuck_markets[pp["market"].to_numpy()]
+        & np.isin(role, ["leader", "manager", "runner"])
+    )
     out[:, 6] = ~seller & (pp["offending_rate"].to_numpy() > 1.5)
     out[:, 7] = ~seller | (role == "user-dealer")
     sim._intel_truth = out  # type: ignore[attr-defined]
@@ -159,8 +200,9 @@ def intel_month(sim: Simulation, m: int, rng: np.random.Generator) -> None:
     viol = pp["violence"].to_numpy()
     lam_s = p.intel_reports_per_seller_month * (0.5 + 0.5 * np.minimum(viol[active_s], 3))
     lam_u = 0.02 * np.minimum(pp["offending_rate"].to_numpy()[sim.user_idx], 20)
-    subj = np.concatenate([np.repeat(active_s, rng.poisson(lam_s)),
-                           np.repeat(sim.user_idx, rng.poisson(lam_u))])
+    subj = np.concatenate(
+        [np.repeat(active_s, rng.poisson(lam_s)), np.repeat(sim.user_idx, rng.poisson(lam_u))]
+    )
     k = len(subj)
     ev_p = np.array([p.source_eval_probs[s] for s in ("1", "2", "3")])
     src = rng.choice(3, size=k, p=ev_p / ev_p.sum())
@@ -175,8 +217,20 @@ def intel_month(sim: Simulation, m: int, rng: np.random.Generator) -> None:
     gt = np.array([q for _, q in GRADES_TRUE])
     gf = np.array([q for _, q in GRADES_FALSE])
     u = rng.random(k)
-    grade = np.where(is_true, np.searchsorted(np.cumsum(gt), u * gt.sum()),
-                     np.searchsorted(np.cumsum(gf), u * gf.sum()))
+    grade = np.where(
+        is_true,
+        np.searchsorted(np.cumsum(gt), u * gt.sum()),
+        np.searchsorted(np.cumsum(gf), u * gf.sum()),
+    )
     handling = rng.random(k) < 0.15
-    sim._intel.append({"month": np.full(k, m), "subject": subj, "source": src, "grade": grade,
-                       "handling": handling, "behaviour": beh, "is_true": is_true})
+    sim._intel.append(
+        {
+            "month": np.full(k, m),
+            "subject": subj,
+            "source": src,
+            "grade": grade,
+            "handling": handling,
+            "behaviour": beh,
+            "is_true": is_true,
+        }
+    )

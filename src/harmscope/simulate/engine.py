@@ -33,9 +33,9 @@ from harmscope.simulate.params import (
     CRIME_TYPES,
     DEFAULT,
     HARM_DAYS,
-    T,
     Parameters,
     Size,
+    T,
 )
 from harmscope.simulate.result import SimResult
 
@@ -116,8 +116,16 @@ class Simulation:
     >>> res = sim.run()
     """
 
-    def __init__(self, params: Parameters = DEFAULT, *, seed: int = 0, months: int = 36,
-                 size: Size = "city", start: str = "2021-01", city: City | None = None) -> None:
+    def __init__(
+        self,
+        params: Parameters = DEFAULT,
+        *,
+        seed: int = 0,
+        months: int = 36,
+        size: Size = "city",
+        start: str = "2021-01",
+        city: City | None = None,
+    ) -> None:
         if months < 1:
             raise SimulationError(f"months must be at least 1, got {months}")
         try:
@@ -162,7 +170,9 @@ class Simulation:
         alpha = np.array([p.residential_weight[t] for t in CRIME_TYPES])
         popn = c.pop / c.pop.sum()
         comn = c.commerce / c.commerce.sum()
-        surf = (alpha[None, :] * popn[:, None] + (1 - alpha[None, :]) * comn[:, None]) * c.risk[:, None]
+        surf = (alpha[None, :] * popn[:, None] + (1 - alpha[None, :]) * comn[:, None]) * c.risk[
+            :, None
+        ]
         surf = surf / surf.sum(0, keepdims=True)
         self.bg = surf * (bgs * true_total)[None, :]
         # Markets.
@@ -177,7 +187,9 @@ class Simulation:
         # Seasonality (months x types).
         mo = (np.arange(months) + int(self.start[5:7]) - 1) % 12 + 1
         amp = np.array([p.seasonal_amplitude.get(t, 0.03) for t in CRIME_TYPES])
-        peak = np.array([p.seasonal_peak_month.get(t, p.seasonal_default_peak) for t in CRIME_TYPES])
+        peak = np.array(
+            [p.seasonal_peak_month.get(t, p.seasonal_default_peak) for t in CRIME_TYPES]
+        )
         self.season = 1 + amp[None, :] * np.cos(2 * np.pi * (mo[:, None] - peak[None, :]) / 12)
         # Market drift: stationary AR(1) on the log scale, mean-one multiplier.
         rng = rng_for(self.seed, 2)
@@ -221,7 +233,7 @@ class Simulation:
         self.user_tx = np.zeros((months, nu), dtype=bool)
         # Police deployment follows recorded volume ("busyness"), not harm.
         self.recent = np.zeros((months, nc))
-        exp_rec = (self.bg.sum(1) * 0 + (self.bg * rec).sum(1))
+        exp_rec = self.bg.sum(1) * 0 + (self.bg * rec).sum(1)
         self._dep_init = (3 * exp_rec + 1) ** p.deployment_busyness_power
         self.ss_total = p.stop_search_per_1000_month * c.residents / 1000
         mp0 = np.bincount(c.fp_cell, weights=c.fp_w * inten[c.fp_market], minlength=nc)
@@ -276,9 +288,15 @@ class Simulation:
     def _mult(self, m: int, exclude: OperationPlan | None = None) -> _Mult:
         c = self.city
         nc = c.n_cells
-        out = _Mult(bg=np.ones(nc), mk=np.ones(nc), dep=np.ones(nc),
-                    a=self.base_int * self.drift[m], a_op=np.ones(len(self.base_int)),
-                    v=self.bau_turf[m].copy(), u=np.ones(len(self.user_idx)))
+        out = _Mult(
+            bg=np.ones(nc),
+            mk=np.ones(nc),
+            dep=np.ones(nc),
+            a=self.base_int * self.drift[m],
+            a_op=np.ones(len(self.base_int)),
+            v=self.bau_turf[m].copy(),
+            u=np.ones(len(self.user_idx)),
+        )
         for q in self.plans:
             if q is exclude:
                 continue
@@ -309,15 +327,28 @@ class Simulation:
         fpv = mu.a[c.fp_market] * c.fp_w * mu.mk[c.fp_cell]
         for t in np.flatnonzero(self.mk_coef):
             w = fpv * (mu.v[c.fp_market] if t in VIOLENT else 1.0)
-            lam[:, t] += np.bincount(c.fp_cell, weights=w, minlength=nc) * self.mk_coef[t] * self.season[m, t]
+            lam[:, t] += (
+                np.bincount(c.fp_cell, weights=w, minlength=nc)
+                * self.mk_coef[t]
+                * self.season[m, t]
+            )
         ur = self.user_rate * mu.u
-        ucell = np.bincount(self.u_cells.ravel(), weights=(ur[:, None] * self.u_w).ravel(), minlength=nc)
+        ucell = np.bincount(
+            self.u_cells.ravel(), weights=(ur[:, None] * self.u_w).ravel(), minlength=nc
+        )
         lam += ucell[:, None] * (self.user_q * self.season[m])[None, :]
         d = dep_base * mu.dep
-        mpn = np.bincount(c.fp_cell, weights=c.fp_w * mu.a[c.fp_market], minlength=nc) / self.mp_scale
+        mpn = (
+            np.bincount(c.fp_cell, weights=c.fp_w * mu.a[c.fp_market], minlength=nc) / self.mp_scale
+        )
         share, find = self._search_probs(mpn)
         ss = self.ss_total * d
-        activity = ss + ss * share * find + self.x_drugs * d * (0.2 + mpn) + self.x_weapons * d * (0.3 + mpn)
+        activity = (
+            ss
+            + ss * share * find
+            + self.x_drugs * d * (0.2 + mpn)
+            + self.x_weapons * d * (0.3 + mpn)
+        )
         return lam, activity
 
     # ------------------------------------------------------------------ running ------------
@@ -346,7 +377,9 @@ class Simulation:
         if m == 0:
             dep_base = self._dep_init
         else:
-            dep_base = (self.recent[max(0, m - 3):m].sum(0) * (3 / min(m, 3)) + 1) ** p.deployment_busyness_power
+            dep_base = (
+                self.recent[max(0, m - 3) : m].sum(0) * (3 / min(m, 3)) + 1
+            ) ** p.deployment_busyness_power
         dep_base = dep_base / dep_base.sum()
         # ---- background events ----------------------------------------------------------
         lam_bg = self.bg * self.season[m][None, :] * mu.bg[:, None]
@@ -403,41 +436,76 @@ class Simulation:
         recorded = rng.random(len(cell)) < self.rec[ctype]
         # ---- police activity: searches, drug and weapon detections -----------------------
         d = dep_base * mu.dep
-        mpn = np.bincount(c.fp_cell, weights=c.fp_w * mu.a[c.fp_market], minlength=nc) / self.mp_scale
+        mpn = (
+            np.bincount(c.fp_cell, weights=c.fp_w * mu.a[c.fp_market], minlength=nc) / self.mp_scale
+        )
         share, find = self._search_probs(mpn)
         n_ss = rng.poisson(self.ss_total * d)
         ss_cell = np.repeat(np.arange(nc), n_ss)
         drug = rng.random(len(ss_cell)) < share[ss_cell]
-        found = np.where(drug, rng.random(len(ss_cell)) < find[ss_cell], rng.random(len(ss_cell)) < 0.15)
+        found = np.where(
+            drug, rng.random(len(ss_cell)) < find[ss_cell], rng.random(len(ss_cell)) < 0.15
+        )
         op_of = np.full(len(ss_cell), -1)
         for q in self.plans:
             if q.deploy_mult[m] > 1:
                 inside = q.target_mask[ss_cell] & (op_of < 0)
                 op_of[inside & (rng.random(len(ss_cell)) < 1 - 1 / q.deploy_mult[m])] = q.index
-        self._ss.append({"month": np.full(len(ss_cell), m), "cell": ss_cell, "drug": drug,
-                         "found": found, "op": op_of})
+        self._ss.append(
+            {
+                "month": np.full(len(ss_cell), m),
+                "cell": ss_cell,
+                "drug": drug,
+                "found": found,
+                "op": op_of,
+            }
+        )
         n_det = rng.poisson(self.x_drugs * d * (0.2 + mpn))
         n_w = rng.poisson(self.x_weapons * d * (0.3 + mpn))
         wfind = ~drug & found & (rng.random(len(ss_cell)) < 0.27)
-        act_cell = np.concatenate([ss_cell[drug & found], np.repeat(np.arange(nc), n_det),
-                                   ss_cell[wfind], np.repeat(np.arange(nc), n_w)])
-        act_type = np.concatenate([np.full((drug & found).sum() + n_det.sum(), DRUGS),
-                                   np.full(wfind.sum() + n_w.sum(), WEAPONS)])
+        act_cell = np.concatenate(
+            [
+                ss_cell[drug & found],
+                np.repeat(np.arange(nc), n_det),
+                ss_cell[wfind],
+                np.repeat(np.arange(nc), n_w),
+            ]
+        )
+        act_type = np.concatenate(
+            [
+                np.full((drug & found).sum() + n_det.sum(), DRUGS),
+                np.full(wfind.sum() + n_w.sum(), WEAPONS),
+            ]
+        )
         cell = np.concatenate([cell, act_cell])
         ctype = np.concatenate([ctype, act_type])
         recorded = np.concatenate([recorded, np.ones(len(act_cell), dtype=bool)])
         market = np.concatenate([*ev_market, np.full(len(act_cell), -1)])
         person = np.concatenate([*ev_person, np.full(len(act_cell), -1)])
         beh = np.concatenate([*ev_beh, np.full(len(act_cell), B_POLICE)])
-        self._ev.append({"month": np.full(len(cell), m, dtype=np.int64), "cell": cell,
-                         "type": ctype, "recorded": recorded, "market": market,
-                         "person": person, "behaviour": beh})
+        self._ev.append(
+            {
+                "month": np.full(len(cell), m, dtype=np.int64),
+                "cell": cell,
+                "type": ctype,
+                "recorded": recorded,
+                "market": market,
+                "person": person,
+                "behaviour": beh,
+            }
+        )
         self.recent[m] = np.bincount(cell[recorded], minlength=nc)
         # ---- hidden harms: exploited children and cuckooed homes -------------------------
         self._hidden_harms(m, mu)
         # ---- markets (truth) ------------------------------------------------------------
-        self._market_month.append({"month": np.full(len(self.base_int), m), "a": mu.a.copy(),
-                                   "a_op": mu.a_op.copy(), "v": mu.v.copy()})
+        self._market_month.append(
+            {
+                "month": np.full(len(self.base_int), m),
+                "a": mu.a.copy(),
+                "a_op": mu.a_op.copy(),
+                "v": mu.v.copy(),
+            }
+        )
         # ---- partners, survey, intelligence ---------------------------------------------
         from harmscope.simulate import community
 
@@ -445,14 +513,23 @@ class Simulation:
         community.survey_month(self, m, rng_for(self.seed, 5, m))
         community.intel_month(self, m, rng_for(self.seed, 6, m))
         # ---- true effects of operations active this month ---------------------------------
-        active = [q for q in self.plans if m in set(q.active_months.tolist()) or q.start <= m < q.end]
+        active = [
+            q for q in self.plans if m in set(q.active_months.tolist()) or q.start <= m < q.end
+        ]
         if active:
             lam, act = self._expected(m, mu, dep_base)
             for q in active:
                 lam0, act0 = self._expected(m, self._mult(m, exclude=q), dep_base)
-                for zone, mask in (("target", q.target_mask), ("buffer", q.buffer_mask),
-                                   ("city", np.ones(nc, dtype=bool))):
-                    row: dict[str, object] = {"operation_id": q.operation_id, "month": m, "zone": zone}
+                for zone, mask in (
+                    ("target", q.target_mask),
+                    ("buffer", q.buffer_mask),
+                    ("city", np.ones(nc, dtype=bool)),
+                ):
+                    row: dict[str, object] = {
+                        "operation_id": q.operation_id,
+                        "month": m,
+                        "zone": zone,
+                    }
                     for tag, lm, ac in (("with", lam, act), ("without", lam0, act0)):
                         z = lm[mask]
                         row[f"true_harm_{tag}"] = float((z * HARM_W).sum())
@@ -495,7 +572,10 @@ class Simulation:
         back = (st == ST_CUSTODY) & (self.s_back <= m)
         st[back] = np.where(mu_ops[self.s_market[back]] > 0.5, ST_ACTIVE, ST_IDLE)
         # Business-as-usual arrests.
-        arrested = (st == ST_ACTIVE) & (rng.random(self.n_sellers) < p.bau_arrest_rate * (0.7 + 0.3 * np.minimum(self.s_viol, 3)))
+        arrested = (st == ST_ACTIVE) & (
+            rng.random(self.n_sellers)
+            < p.bau_arrest_rate * (0.7 + 0.3 * np.minimum(self.s_viol, 3))
+        )
         active_before = np.bincount(self.s_market[st == ST_ACTIVE], minlength=nm)
         self._remove(arrested, m, rng, ST_CUSTODY)
         lost = np.bincount(self.s_market[arrested], minlength=nm) / np.maximum(active_before, 1)
@@ -505,14 +585,21 @@ class Simulation:
         for q in self.plans:
             orng = rng_for(self.seed, 8, q.index, m)
             if q.op.tactic == "arrests" and q.start == m:
-                pick = (st == ST_ACTIVE) & np.isin(self.s_market, q.sweep_markets) & (
-                    orng.random(self.n_sellers) < q.sweep_share)
+                pick = (
+                    (st == ST_ACTIVE)
+                    & np.isin(self.s_market, q.sweep_markets)
+                    & (orng.random(self.n_sellers) < q.sweep_share)
+                )
                 named = np.isin(self.seller_idx, q.named_sellers) & (st == ST_ACTIVE)
                 self._remove(pick | named, m, orng, ST_CUSTODY)
             if q.op.tactic == "dmi" and m == min(q.start + 1, self.months - 1):
                 inm = np.isin(self.s_market, q.dmi_markets) & (st == ST_ACTIVE)
                 med = np.median(self.s_viol[inm]) if inm.any() else 0.0
-                violent = inm & ((self.s_viol > med) | self.s_fire) if p.dmi_prosecute_violent else inm & False
+                violent = (
+                    inm & ((self.s_viol > med) | self.s_fire)
+                    if p.dmi_prosecute_violent
+                    else inm & False
+                )
                 self._remove(violent, m, orng, ST_CUSTODY, scale=1.5)
                 st[inm & ~violent] = ST_DETERRED
         # Replacement: vacancies in operating markets are filled by reserve sellers.
@@ -520,14 +607,23 @@ class Simulation:
         for k in np.flatnonzero((active < self.s_target) & (mu_ops > 0.5)):
             vac = int(self.s_target[k] - active[k])
             fill = int(rng.binomial(vac, 1 / 3))
-            res = np.flatnonzero(st[self.s_start[k]:self.s_end[k]] == ST_RESERVE)[:fill] + self.s_start[k]
+            res = (
+                np.flatnonzero(st[self.s_start[k] : self.s_end[k]] == ST_RESERVE)[:fill]
+                + self.s_start[k]
+            )
             st[res] = ST_ACTIVE
         idle = (st == ST_ACTIVE) & (mu_ops[self.s_market] <= 0.5)
         st[idle] = ST_IDLE
         self.status_hist[m] = st
 
-    def _remove(self, mask: NDArray[np.bool_], m: int, rng: np.random.Generator, status: int,
-                scale: float = 1.0) -> None:
+    def _remove(
+        self,
+        mask: NDArray[np.bool_],
+        m: int,
+        rng: np.random.Generator,
+        status: int,
+        scale: float = 1.0,
+    ) -> None:
         n = int(mask.sum())
         if n == 0:
             return
@@ -546,20 +642,34 @@ class Simulation:
         victims = np.flatnonzero(cm >= 0)
         on = mu.a_op[cm[victims]] > 0.5 if len(victims) else np.zeros(0, dtype=bool)
         victims = victims[on]
-        self._hidden.append({
-            "month": np.full(child.sum() + len(victims), m),
-            "cell": np.concatenate([ccells, people["home_cell"].to_numpy()[victims]]),
-            "market": np.concatenate([self.s_market[child], cm[victims]]),
-            "person": np.concatenate([self.seller_idx[child], victims]),
-            "behaviour": np.concatenate([np.full(child.sum(), B_CHILD), np.full(len(victims), B_CUCKOO)]),
-            "harm": np.concatenate([np.full(child.sum(), p.hidden_harm_days["child_exploitation"]),
-                                    np.full(len(victims), p.hidden_harm_days["cuckooing"])]),
-        })
+        self._hidden.append(
+            {
+                "month": np.full(child.sum() + len(victims), m),
+                "cell": np.concatenate([ccells, people["home_cell"].to_numpy()[victims]]),
+                "market": np.concatenate([self.s_market[child], cm[victims]]),
+                "person": np.concatenate([self.seller_idx[child], victims]),
+                "behaviour": np.concatenate(
+                    [np.full(child.sum(), B_CHILD), np.full(len(victims), B_CUCKOO)]
+                ),
+                "harm": np.concatenate(
+                    [
+                        np.full(child.sum(), p.hidden_harm_days["child_exploitation"]),
+                        np.full(len(victims), p.hidden_harm_days["cuckooing"]),
+                    ]
+                ),
+            }
+        )
 
 
-def simulate(params: Parameters = DEFAULT, seed: int = 0, months: int = 36, *,
-             size: Size = "city", operations: Sequence[Operation] = (),
-             start: str = "2021-01") -> SimResult:
+def simulate(
+    params: Parameters = DEFAULT,
+    seed: int = 0,
+    months: int = 36,
+    *,
+    size: Size = "city",
+    operations: Sequence[Operation] = (),
+    start: str = "2021-01",
+) -> SimResult:
     """Simulate a synthetic city and return its data and ground truth.
 
     Parameters

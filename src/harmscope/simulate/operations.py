@@ -137,7 +137,9 @@ class OperationPlan:
     def active_months(self) -> I:
         """Months in which any multiplier of this operation differs from 1."""
         on = (
-            (self.bg_mult != 1) | (self.market_area_mult != 1) | (self.buffer_mult != 1)
+            (self.bg_mult != 1)
+            | (self.market_area_mult != 1)
+            | (self.buffer_mult != 1)
             | (self.deploy_mult != 1)
         )
         for arr in (*self.market_mult.values(), *self.violence_mult.values()):
@@ -170,8 +172,9 @@ def month_index(start: int | str, first: str) -> int:
     return (y - y0) * 12 + (m - m0)
 
 
-def resolve(op: Operation, index: int, city: City, months: int, first_month: str,
-            params: Parameters) -> OperationPlan:
+def resolve(
+    op: Operation, index: int, city: City, months: int, first_month: str, params: Parameters
+) -> OperationPlan:
     """Check ``op`` against the city and draw its effects.
 
     Raises
@@ -184,7 +187,9 @@ def resolve(op: Operation, index: int, city: City, months: int, first_month: str
         raise SimulationError(f"unknown tactic {op.tactic!r}: expected one of {', '.join(TACTICS)}")
     start = month_index(op.start, first_month)
     if not 0 <= start < months:
-        raise SimulationError(f"operation start {op.start!r} is outside the {months} simulated months")
+        raise SimulationError(
+            f"operation start {op.start!r} is outside the {months} simulated months"
+        )
     if op.duration < 1:
         raise SimulationError("operation duration must be at least 1 month")
     if op.intensity <= 0:
@@ -211,7 +216,9 @@ def resolve(op: Operation, index: int, city: City, months: int, first_month: str
     sellers = [q for q in persons if kind[q] == "seller"]
     users = [q for q in persons if kind[q] == "user"]
     if op.tactic != "crackdown" and not (markets or persons):
-        raise SimulationError(f"operation {op_id}: tactic {op.tactic!r} needs market, group or person targets")
+        raise SimulationError(
+            f"operation {op_id}: tactic {op.tactic!r} needs market, group or person targets"
+        )
     if op.tactic == "dmi" and not markets:
         raise SimulationError(f"operation {op_id}: a DMI targets one or more markets")
     if op.tactic == "crackdown" and op.area is None and not (markets or persons):
@@ -221,12 +228,16 @@ def resolve(op: Operation, index: int, city: City, months: int, first_month: str
     area = op.area
     if area is None:
         if markets:
-            xy = np.array([city.cell_centre(int(c)) for c in city.markets["cell"].to_numpy()[markets]])
+            xy = np.array(
+                [city.cell_centre(int(c)) for c in city.markets["cell"].to_numpy()[markets]]
+            )
             sd = float(city.markets["footprint_sd_m"].to_numpy()[markets].max())
             spread = float(np.hypot(*(xy - xy.mean(0)).T).max()) if len(xy) > 1 else 0.0
             area = Area(float(xy[:, 0].mean()), float(xy[:, 1].mean()), max(300.0, 2 * sd) + spread)
         else:
-            xy = np.array([city.cell_centre(int(c)) for c in city.people["home_cell"].to_numpy()[persons]])
+            xy = np.array(
+                [city.cell_centre(int(c)) for c in city.people["home_cell"].to_numpy()[persons]]
+            )
             spread = float(np.hypot(*(xy - xy.mean(0)).T).max()) if len(xy) > 1 else 0.0
             area = Area(float(xy[:, 0].mean()), float(xy[:, 1].mean()), 750.0 + spread)
     target = city.cells_within(area.x, area.y, area.radius_m)
@@ -238,9 +249,19 @@ def resolve(op: Operation, index: int, city: City, months: int, first_month: str
     f_res = _profile(start, end, months, p.residual_halflife_months)
     f_on = _profile(start, end, months, p.residual_halflife_months, residual=False)
     plan = OperationPlan(
-        op=op, operation_id=op_id, index=index, start=start, end=end, target_mask=target,
-        buffer_mask=buffer, area=area, bg_mult=ones.copy(), market_area_mult=ones.copy(),
-        buffer_mult=ones.copy(), deploy_mult=ones.copy(), markets=tuple(markets),
+        op=op,
+        operation_id=op_id,
+        index=index,
+        start=start,
+        end=end,
+        target_mask=target,
+        buffer_mask=buffer,
+        area=area,
+        bg_mult=ones.copy(),
+        market_area_mult=ones.copy(),
+        buffer_mult=ones.copy(),
+        deploy_mult=ones.copy(),
+        markets=tuple(markets),
     )
 
     def buffer_draw(scale: float = 1.0) -> None:
@@ -290,12 +311,20 @@ def resolve(op: Operation, index: int, city: City, months: int, first_month: str
                 plan.market_mult[k] = 1.0 - p.dmi_open_effect * f_res
         plan.closed_markets = tuple(closed)
         buffer_draw(0.5)
-        users = users + np.flatnonzero(np.isin(city.people["market"].to_numpy(), markets)
-                                       & (kind == "user")).tolist()
+        users = (
+            users
+            + np.flatnonzero(
+                np.isin(city.people["market"].to_numpy(), markets) & (kind == "user")
+            ).tolist()
+        )
     if op.tactic in ("treatment", "dmi"):
         if op.tactic == "treatment":
-            users = users + np.flatnonzero(np.isin(city.people["market"].to_numpy(), markets)
-                                           & (kind == "user")).tolist()
+            users = (
+                users
+                + np.flatnonzero(
+                    np.isin(city.people["market"].to_numpy(), markets) & (kind == "user")
+                ).tolist()
+            )
         uidx = np.unique(np.asarray(users, dtype=np.int64))
         uptake = p.treatment_uptake * (0.6 if op.tactic == "dmi" else 1.0)
         took = uidx[rng.random(len(uidx)) < uptake]

@@ -120,19 +120,146 @@ TYPE_MIX: MappingProxyType[str, float] = MappingProxyType(
 # Lincolnshire street files above, renormalised (ASB has no outcome).
 OUTCOME_MIX: MappingProxyType[str, dict[str, float]] = MappingProxyType(
     {
-        "Bicycle theft": {"Investigation complete; no suspect identified": 0.588, "Status update unavailable": 0.246, "Unable to prosecute suspect": 0.086, "Under investigation": 0.08},  # noqa: E501
-        "Burglary": {"Investigation complete; no suspect identified": 0.558, "Status update unavailable": 0.242, "Unable to prosecute suspect": 0.097, "Under investigation": 0.079, "Offender sent to prison": 0.014, "Court result unavailable": 0.011},  # noqa: E501
-        "Criminal damage and arson": {"Investigation complete; no suspect identified": 0.44, "Status update unavailable": 0.23, "Unable to prosecute suspect": 0.2, "Under investigation": 0.076, "Local resolution": 0.04, "Offender given a caution": 0.015},  # noqa: E501
-        "Drugs": {"Status update unavailable": 0.216, "Offender given a drugs possession warning": 0.207, "Unable to prosecute suspect": 0.136, "Offender given a caution": 0.125, "Further investigation is not in the public interest": 0.1, "Under investigation": 0.056, "Awaiting court outcome": 0.028, "Offender given penalty notice": 0.025, "Court result unavailable": 0.022, "Formal action is not in the public interest": 0.021, "Local resolution": 0.021, "Offender fined": 0.02, "Offender deprived of property": 0.012, "Offender sent to prison": 0.012},  # noqa: E501
-        "Other crime": {"Unable to prosecute suspect": 0.373, "Status update unavailable": 0.253, "Further investigation is not in the public interest": 0.125, "Under investigation": 0.087, "Investigation complete; no suspect identified": 0.087, "Court result unavailable": 0.02, "Offender given a caution": 0.017, "Action to be taken by another organisation": 0.014, "Offender sent to prison": 0.012, "Awaiting court outcome": 0.012},  # noqa: E501
-        "Other theft": {"Investigation complete; no suspect identified": 0.472, "Status update unavailable": 0.255, "Unable to prosecute suspect": 0.185, "Under investigation": 0.07, "Local resolution": 0.017},  # noqa: E501
-        "Possession of weapons": {"Unable to prosecute suspect": 0.269, "Status update unavailable": 0.205, "Under investigation": 0.073, "Further investigation is not in the public interest": 0.064, "Awaiting court outcome": 0.058, "Offender given a caution": 0.057, "Local resolution": 0.054, "Court result unavailable": 0.043, "Offender given community sentence": 0.039, "Offender sent to prison": 0.036, "Offender given suspended prison sentence": 0.036, "Offender fined": 0.016, "Formal action is not in the public interest": 0.015, "Defendant found not guilty": 0.011, "Action to be taken by another organisation": 0.011, "Investigation complete; no suspect identified": 0.011},  # noqa: E501
-        "Public order": {"Unable to prosecute suspect": 0.485, "Status update unavailable": 0.191, "Under investigation": 0.068, "Investigation complete; no suspect identified": 0.059, "Offender given a caution": 0.038, "Awaiting court outcome": 0.03, "Court result unavailable": 0.025, "Formal action is not in the public interest": 0.023, "Offender given penalty notice": 0.022, "Local resolution": 0.021, "Further investigation is not in the public interest": 0.015, "Offender fined": 0.011, "Offender sent to prison": 0.011},  # noqa: E501
-        "Robbery": {"Unable to prosecute suspect": 0.333, "Status update unavailable": 0.242, "Investigation complete; no suspect identified": 0.196, "Under investigation": 0.096, "Court result unavailable": 0.042, "Offender sent to prison": 0.04, "Awaiting court outcome": 0.039, "Defendant found not guilty": 0.012},  # noqa: E501
-        "Shoplifting": {"Investigation complete; no suspect identified": 0.315, "Status update unavailable": 0.226, "Unable to prosecute suspect": 0.124, "Under investigation": 0.057, "Local resolution": 0.053, "Offender sent to prison": 0.039, "Awaiting court outcome": 0.032, "Offender given community sentence": 0.025, "Offender given conditional discharge": 0.022, "Offender given a caution": 0.02, "Offender given suspended prison sentence": 0.019, "Court result unavailable": 0.016, "Further investigation is not in the public interest": 0.016, "Offender given penalty notice": 0.014, "Suspect charged as part of another case": 0.014, "Offender fined": 0.01},  # noqa: E501
-        "Theft from the person": {"Investigation complete; no suspect identified": 0.541, "Status update unavailable": 0.281, "Unable to prosecute suspect": 0.109, "Under investigation": 0.068},  # noqa: E501
-        "Vehicle crime": {"Investigation complete; no suspect identified": 0.579, "Status update unavailable": 0.244, "Unable to prosecute suspect": 0.089, "Under investigation": 0.088},  # noqa: E501
-        "Violence and sexual offences": {"Unable to prosecute suspect": 0.653, "Status update unavailable": 0.151, "Under investigation": 0.061, "Investigation complete; no suspect identified": 0.054, "Offender given a caution": 0.024, "Local resolution": 0.023, "Court result unavailable": 0.017, "Awaiting court outcome": 0.016},  # noqa: E501
+        "Bicycle theft": {
+            "Investigation complete; no suspect identified": 0.588,
+            "Status update unavailable": 0.246,
+            "Unable to prosecute suspect": 0.086,
+            "Under investigation": 0.08,
+        },
+        "Burglary": {
+            "Investigation complete; no suspect identified": 0.558,
+            "Status update unavailable": 0.242,
+            "Unable to prosecute suspect": 0.097,
+            "Under investigation": 0.079,
+            "Offender sent to prison": 0.014,
+            "Court result unavailable": 0.011,
+        },
+        "Criminal damage and arson": {
+            "Investigation complete; no suspect identified": 0.44,
+            "Status update unavailable": 0.23,
+            "Unable to prosecute suspect": 0.2,
+            "Under investigation": 0.076,
+            "Local resolution": 0.04,
+            "Offender given a caution": 0.015,
+        },
+        "Drugs": {
+            "Status update unavailable": 0.216,
+            "Offender given a drugs possession warning": 0.207,
+            "Unable to prosecute suspect": 0.136,
+            "Offender given a caution": 0.125,
+            "Further investigation is not in the public interest": 0.1,
+            "Under investigation": 0.056,
+            "Awaiting court outcome": 0.028,
+            "Offender given penalty notice": 0.025,
+            "Court result unavailable": 0.022,
+            "Formal action is not in the public interest": 0.021,
+            "Local resolution": 0.021,
+            "Offender fined": 0.02,
+            "Offender deprived of property": 0.012,
+            "Offender sent to prison": 0.012,
+        },
+        "Other crime": {
+            "Unable to prosecute suspect": 0.373,
+            "Status update unavailable": 0.253,
+            "Further investigation is not in the public interest": 0.125,
+            "Under investigation": 0.087,
+            "Investigation complete; no suspect identified": 0.087,
+            "Court result unavailable": 0.02,
+            "Offender given a caution": 0.017,
+            "Action to be taken by another organisation": 0.014,
+            "Offender sent to prison": 0.012,
+            "Awaiting court outcome": 0.012,
+        },
+        "Other theft": {
+            "Investigation complete; no suspect identified": 0.472,
+            "Status update unavailable": 0.255,
+            "Unable to prosecute suspect": 0.185,
+            "Under investigation": 0.07,
+            "Local resolution": 0.017,
+        },
+        "Possession of weapons": {
+            "Unable to prosecute suspect": 0.269,
+            "Status update unavailable": 0.205,
+            "Under investigation": 0.073,
+            "Further investigation is not in the public interest": 0.064,
+            "Awaiting court outcome": 0.058,
+            "Offender given a caution": 0.057,
+            "Local resolution": 0.054,
+            "Court result unavailable": 0.043,
+            "Offender given community sentence": 0.039,
+            "Offender sent to prison": 0.036,
+            "Offender given suspended prison sentence": 0.036,
+            "Offender fined": 0.016,
+            "Formal action is not in the public interest": 0.015,
+            "Defendant found not guilty": 0.011,
+            "Action to be taken by another organisation": 0.011,
+            "Investigation complete; no suspect identified": 0.011,
+        },
+        "Public order": {
+            "Unable to prosecute suspect": 0.485,
+            "Status update unavailable": 0.191,
+            "Under investigation": 0.068,
+            "Investigation complete; no suspect identified": 0.059,
+            "Offender given a caution": 0.038,
+            "Awaiting court outcome": 0.03,
+            "Court result unavailable": 0.025,
+            "Formal action is not in the public interest": 0.023,
+            "Offender given penalty notice": 0.022,
+            "Local resolution": 0.021,
+            "Further investigation is not in the public interest": 0.015,
+            "Offender fined": 0.011,
+            "Offender sent to prison": 0.011,
+        },
+        "Robbery": {
+            "Unable to prosecute suspect": 0.333,
+            "Status update unavailable": 0.242,
+            "Investigation complete; no suspect identified": 0.196,
+            "Under investigation": 0.096,
+            "Court result unavailable": 0.042,
+            "Offender sent to prison": 0.04,
+            "Awaiting court outcome": 0.039,
+            "Defendant found not guilty": 0.012,
+        },
+        "Shoplifting": {
+            "Investigation complete; no suspect identified": 0.315,
+            "Status update unavailable": 0.226,
+            "Unable to prosecute suspect": 0.124,
+            "Under investigation": 0.057,
+            "Local resolution": 0.053,
+            "Offender sent to prison": 0.039,
+            "Awaiting court outcome": 0.032,
+            "Offender given community sentence": 0.025,
+            "Offender given conditional discharge": 0.022,
+            "Offender given a caution": 0.02,
+            "Offender given suspended prison sentence": 0.019,
+            "Court result unavailable": 0.016,
+            "Further investigation is not in the public interest": 0.016,
+            "Offender given penalty notice": 0.014,
+            "Suspect charged as part of another case": 0.014,
+            "Offender fined": 0.01,
+        },
+        "Theft from the person": {
+            "Investigation complete; no suspect identified": 0.541,
+            "Status update unavailable": 0.281,
+            "Unable to prosecute suspect": 0.109,
+            "Under investigation": 0.068,
+        },
+        "Vehicle crime": {
+            "Investigation complete; no suspect identified": 0.579,
+            "Status update unavailable": 0.244,
+            "Unable to prosecute suspect": 0.089,
+            "Under investigation": 0.088,
+        },
+        "Violence and sexual offences": {
+            "Unable to prosecute suspect": 0.653,
+            "Status update unavailable": 0.151,
+            "Under investigation": 0.061,
+            "Investigation complete; no suspect identified": 0.054,
+            "Offender given a caution": 0.024,
+            "Local resolution": 0.023,
+            "Court result unavailable": 0.017,
+            "Awaiting court outcome": 0.016,
+        },
     }
 )
 
@@ -513,12 +640,16 @@ class Parameters:
     def __post_init__(self) -> None:
         from harmscope.errors import SimulationError
 
-        if abs(sum(self.type_mix.values()) - 1.0) > 0.01 or set(self.type_mix) != set(
-            CRIME_TYPES
-        ):
+        if abs(sum(self.type_mix.values()) - 1.0) > 0.01 or set(self.type_mix) != set(CRIME_TYPES):
             raise SimulationError("type_mix must give a share to each of the 14 crime types")
-        for name in ("diffusion_prob", "displacement_prob", "dmi_close_prob",
-                     "treatment_uptake", "turf_violence_prob", "arrest_sweep_share"):
+        for name in (
+            "diffusion_prob",
+            "displacement_prob",
+            "dmi_close_prob",
+            "treatment_uptake",
+            "turf_violence_prob",
+            "arrest_sweep_share",
+        ):
             v = getattr(self, name)
             if not 0.0 <= v <= 1.0:
                 raise SimulationError(f"{name} must be a probability, got {v}")

@@ -26,8 +26,9 @@ STREET_COLUMNS = vocab.STREET_HEADER.split(",")
 OUTCOME_COLUMNS = vocab.OUTCOMES_HEADER.split(",")
 STOP_SEARCH_COLUMNS = vocab.STOP_SEARCH_HEADER.split(",")
 # Hour-of-day weights of searches (evening and night heavy, as in the City of London files).
-_HOUR_P = np.array([5, 4, 3, 2, 1, 1, 1, 1, 2, 2, 3, 3, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 7, 6],
-                   dtype=np.float64)
+_HOUR_P = np.array(
+    [5, 4, 3, 2, 1, 1, 1, 1, 2, 2, 3, 3, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 7, 6], dtype=np.float64
+)
 _HOUR_P /= _HOUR_P.sum()
 
 
@@ -88,20 +89,22 @@ def street_and_outcomes(res: SimResult) -> tuple[pd.DataFrame, pd.DataFrame]:
     lsoa_code = c.areas["lsoa_code"].to_numpy()[c.cell_lsoa[cell]]
     lsoa_name = c.areas["lsoa_name"].to_numpy()[c.cell_lsoa[cell]]
     force = res.params.force_name
-    street = pd.DataFrame({
-        "Crime ID": ids,
-        "Month": labels[month],
-        "Reported by": force,
-        "Falls within": force,
-        "Longitude": c.pt_lon[pt],
-        "Latitude": c.pt_lat[pt],
-        "Location": c.pt_location[pt],
-        "LSOA code": lsoa_code,
-        "LSOA name": lsoa_name,
-        "Crime type": np.array(CRIME_TYPES, dtype=object)[ctype],
-        "Last outcome category": final,
-        "Context": "",
-    })
+    street = pd.DataFrame(
+        {
+            "Crime ID": ids,
+            "Month": labels[month],
+            "Reported by": force,
+            "Falls within": force,
+            "Longitude": c.pt_lon[pt],
+            "Latitude": c.pt_lat[pt],
+            "Location": c.pt_location[pt],
+            "LSOA code": lsoa_code,
+            "LSOA name": lsoa_name,
+            "Crime type": np.array(CRIME_TYPES, dtype=object)[ctype],
+            "Last outcome category": final,
+            "Context": "",
+        }
+    )
     parts = []
     for sel, otype, om in (
         (single & ~late1, last, m1),
@@ -112,18 +115,20 @@ def street_and_outcomes(res: SimResult) -> tuple[pd.DataFrame, pd.DataFrame]:
         parts.append(pd.DataFrame({"_m": om[idx], "_i": idx, "Outcome type": otype[idx]}))
     o = pd.concat(parts, ignore_index=True).sort_values(["_m", "_i"], kind="stable")
     oi = o["_i"].to_numpy()
-    outcomes = pd.DataFrame({
-        "Crime ID": ids[oi],
-        "Month": labels[o["_m"].to_numpy()],
-        "Reported by": force,
-        "Falls within": force,
-        "Longitude": c.pt_lon[pt[oi]],
-        "Latitude": c.pt_lat[pt[oi]],
-        "Location": c.pt_location[pt[oi]],
-        "LSOA code": lsoa_code[oi],
-        "LSOA name": lsoa_name[oi],
-        "Outcome type": o["Outcome type"].to_numpy(),
-    })
+    outcomes = pd.DataFrame(
+        {
+            "Crime ID": ids[oi],
+            "Month": labels[o["_m"].to_numpy()],
+            "Reported by": force,
+            "Falls within": force,
+            "Longitude": c.pt_lon[pt[oi]],
+            "Latitude": c.pt_lat[pt[oi]],
+            "Location": c.pt_location[pt[oi]],
+            "LSOA code": lsoa_code[oi],
+            "LSOA name": lsoa_name[oi],
+            "Outcome type": o["Outcome type"].to_numpy(),
+        }
+    )
     outcomes["_m"] = o["_m"].to_numpy()
     street["_m"] = month
     return street, outcomes
@@ -142,44 +147,63 @@ def stop_and_search(res: SimResult) -> pd.DataFrame:
     op = ss["op"].to_numpy()
     pt = c.cell_pt_start[cell] + (rng.random(n) * c.cell_pt_count[cell]).astype(np.int64)
     first = np.array([np.datetime64(f"{lab}-01T00:00:00") for lab in res.month_labels])
-    nxt = np.array([np.datetime64(f"{lab}-01", "M") + 1 for lab in res.month_labels]).astype("datetime64[s]")
+    nxt = np.array([np.datetime64(f"{lab}-01", "M") + 1 for lab in res.month_labels]).astype(
+        "datetime64[s]"
+    )
     span = (nxt - first).astype(np.int64)
-    secs = (rng.integers(0, 31, n) * 86400 + rng.choice(24, size=n, p=_HOUR_P) * 3600
-            + rng.integers(0, 3600, n))
+    secs = (
+        rng.integers(0, 31, n) * 86400
+        + rng.choice(24, size=n, p=_HOUR_P) * 3600
+        + rng.integers(0, 3600, n)
+    )
     secs = np.minimum(secs, span[month] - 1)
     when = first[month] + secs.astype("timedelta64[s]")
     date = np.char.add(np.datetime_as_string(when, unit="s").astype(str), "+00:00")
-    eth = rng.choice(len(vocab.ETHNICITY), size=n, p=[e[2] / sum(x[2] for x in vocab.ETHNICITY) for e in vocab.ETHNICITY])
-    oth = rng.choice(len(vocab.OTHER_OBJECTS), size=n,
-                     p=np.array([o[2] for o in vocab.OTHER_OBJECTS]) / sum(o[2] for o in vocab.OTHER_OBJECTS))
+    eth = rng.choice(
+        len(vocab.ETHNICITY),
+        size=n,
+        p=[e[2] / sum(x[2] for x in vocab.ETHNICITY) for e in vocab.ETHNICITY],
+    )
+    oth = rng.choice(
+        len(vocab.OTHER_OBJECTS),
+        size=n,
+        p=np.array([o[2] for o in vocab.OTHER_OBJECTS]) / sum(o[2] for o in vocab.OTHER_OBJECTS),
+    )
     obj = np.where(drug, "Controlled drugs", np.array([o[0] for o in vocab.OTHER_OBJECTS])[oth])
-    leg = np.where(drug, vocab.LEGISLATION_DRUGS, np.array([o[1] for o in vocab.OTHER_OBJECTS])[oth])
+    leg = np.where(
+        drug, vocab.LEGISLATION_DRUGS, np.array([o[1] for o in vocab.OTHER_OBJECTS])[oth]
+    )
     fd = vocab.FIND_OUTCOMES_DRUGS
     fo = vocab.FIND_OUTCOMES_OTHER
     out_d = np.array([x[0] for x in fd])[rng.choice(len(fd), size=n, p=[x[1] for x in fd])]
     out_o = np.array([x[0] for x in fo])[rng.choice(len(fo), size=n, p=[x[1] for x in fo])]
     unrelated_arrest = rng.random(n) < 0.05
-    outcome = np.where(found, np.where(drug, out_d, out_o),
-                       np.where(unrelated_arrest, "Arrest", vocab.NFA))
+    outcome = np.where(
+        found, np.where(drug, out_d, out_o), np.where(unrelated_arrest, "Arrest", vocab.NFA)
+    )
     blank_loc = rng.random(n) < 0.03
     ids = np.array([p.operation_id for p in res.plans] + [""], dtype=object)
-    df = pd.DataFrame({
-        "Type": np.array(vocab.SEARCH_TYPES)[rng.choice(2, size=n, p=vocab.SEARCH_TYPE_P)],
-        "Date": date,
-        "Part of a policing operation": np.where(op >= 0, "True", "False"),
-        "Policing operation": ids[op],
-        "Latitude": np.where(blank_loc, "", c.pt_lat[pt]),
-        "Longitude": np.where(blank_loc, "", c.pt_lon[pt]),
-        "Gender": np.array(vocab.GENDERS)[rng.choice(2, size=n, p=vocab.GENDER_P)],
-        "Age range": np.array(vocab.AGE_RANGES)[rng.choice(4, size=n, p=vocab.AGE_P)],
-        "Self-defined ethnicity": np.array([e[0] for e in vocab.ETHNICITY])[eth],
-        "Officer-defined ethnicity": np.array([e[1] for e in vocab.ETHNICITY])[eth],
-        "Legislation": leg,
-        "Object of search": obj,
-        "Outcome": outcome,
-        "Outcome linked to object of search": np.where(found, "True", "False"),
-        "Removal of more than just outer clothing": np.where(rng.random(n) < 0.03, "True", "False"),
-    })
+    df = pd.DataFrame(
+        {
+            "Type": np.array(vocab.SEARCH_TYPES)[rng.choice(2, size=n, p=vocab.SEARCH_TYPE_P)],
+            "Date": date,
+            "Part of a policing operation": np.where(op >= 0, "True", "False"),
+            "Policing operation": ids[op],
+            "Latitude": np.where(blank_loc, "", c.pt_lat[pt]),
+            "Longitude": np.where(blank_loc, "", c.pt_lon[pt]),
+            "Gender": np.array(vocab.GENDERS)[rng.choice(2, size=n, p=vocab.GENDER_P)],
+            "Age range": np.array(vocab.AGE_RANGES)[rng.choice(4, size=n, p=vocab.AGE_P)],
+            "Self-defined ethnicity": np.array([e[0] for e in vocab.ETHNICITY])[eth],
+            "Officer-defined ethnicity": np.array([e[1] for e in vocab.ETHNICITY])[eth],
+            "Legislation": leg,
+            "Object of search": obj,
+            "Outcome": outcome,
+            "Outcome linked to object of search": np.where(found, "True", "False"),
+            "Removal of more than just outer clothing": np.where(
+                rng.random(n) < 0.03, "True", "False"
+            ),
+        }
+    )
     df["_m"] = month
     df["_d"] = date
     return df.sort_values(["_m", "_d"], kind="stable").drop(columns="_d").reset_index(drop=True)

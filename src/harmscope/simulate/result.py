@@ -104,17 +104,34 @@ class SimResult:
         ran = sim.month
         ev = _frame(sim._ev)
         if ev.empty:
-            ev = pd.DataFrame({k: np.zeros(0, np.int64) for k in
-                               ("month", "cell", "type", "recorded", "market", "person", "behaviour")})
+            ev = pd.DataFrame(
+                {
+                    k: np.zeros(0, np.int64)
+                    for k in ("month", "cell", "type", "recorded", "market", "person", "behaviour")
+                }
+            )
         ev["harm"] = HARM_W[ev["type"].to_numpy()]
         return cls(
-            params=sim.params, seed=sim.seed, size=sim.city.size, months=ran, start=sim.start,
-            month_labels=[_month_label(sim.start, m) for m in range(ran)], city=sim.city,
-            plans=list(sim.plans), events=ev, searches=_frame(sim._ss), hidden=_frame(sim._hidden),
-            _partner=_frame(sim._partner), _survey=_frame(sim._survey), _intel=_frame(sim._intel),
-            _effects=list(sim._effects), _market_month=_frame(sim._market_month),
-            _status=sim.status_hist[:ran].copy(), _user_tx=sim.user_tx[:ran].copy(),
-            _seller_idx=sim.seller_idx, _user_idx=sim.user_idx,
+            params=sim.params,
+            seed=sim.seed,
+            size=sim.city.size,
+            months=ran,
+            start=sim.start,
+            month_labels=[_month_label(sim.start, m) for m in range(ran)],
+            city=sim.city,
+            plans=list(sim.plans),
+            events=ev,
+            searches=_frame(sim._ss),
+            hidden=_frame(sim._hidden),
+            _partner=_frame(sim._partner),
+            _survey=_frame(sim._survey),
+            _intel=_frame(sim._intel),
+            _effects=list(sim._effects),
+            _market_month=_frame(sim._market_month),
+            _status=sim.status_hist[:ran].copy(),
+            _user_tx=sim.user_tx[:ran].copy(),
+            _seller_idx=sim.seller_idx,
+            _user_idx=sim.user_idx,
             _intel_truth=_true_behaviours(sim),
         )
 
@@ -179,20 +196,33 @@ class SimResult:
         feats = []
         for i, row in enumerate(c.areas.itertuples(index=False)):
             cells = np.flatnonzero(c.cell_lsoa == i)
-            polys = [[[[float(a), float(b)] for a, b in zip(lon[k], lat[k], strict=True)]] for k in cells]
-            feats.append({"type": "Feature",
-                          "properties": {"lsoa_code": row.lsoa_code, "lsoa_name": row.lsoa_name,
-                                         "population": int(row.population),
-                                         "imd_decile": int(row.imd_decile), "synthetic": True},
-                          "geometry": {"type": "MultiPolygon", "coordinates": polys}})
-        return {"type": "FeatureCollection", "name": f"{self.params.place_name} synthetic LSOAs",
-                "features": feats}
+            polys = [
+                [[[float(a), float(b)] for a, b in zip(lon[k], lat[k], strict=True)]] for k in cells
+            ]
+            feats.append(
+                {
+                    "type": "Feature",
+                    "properties": {
+                        "lsoa_code": row.lsoa_code,
+                        "lsoa_name": row.lsoa_name,
+                        "population": int(row.population),
+                        "imd_decile": int(row.imd_decile),
+                        "synthetic": True,
+                    },
+                    "geometry": {"type": "MultiPolygon", "coordinates": polys},
+                }
+            )
+        return {
+            "type": "FeatureCollection",
+            "name": f"{self.params.place_name} synthetic LSOAs",
+            "features": feats,
+        }
 
     # ------------------------------------------------------------------ intelligence -------
     @cached_property
     def intel(self) -> dict[str, pd.DataFrame]:
         """Police intelligence (imperfect): nominals, groups, markets, links, reports."""
-        c, p = self.city, self.params
+        c, _p = self.city, self.params
         rng = rng_for(self.seed, 12)
         pp = c.people
         n = len(pp)
@@ -216,43 +246,80 @@ class SimResult:
             first[self._seller_idx] = np.where(act.any(0), act.argmax(0), 0)
         roles = pp["role"].to_numpy().astype(object)
         swap = (rng.random(n) < 0.2) & (pp["kind"].to_numpy() == "seller")
-        roles = np.where(swap, np.array(["street dealer", "runner", "user-dealer", "manager"])[rng.integers(0, 4, n)], roles)
+        roles = np.where(
+            swap,
+            np.array(["street dealer", "runner", "user-dealer", "manager"])[rng.integers(0, 4, n)],
+            roles,
+        )
         group_known = (rng.random(n) < 0.85) & (pp["group"].to_numpy() >= 0)
         cm = pp["cuckooed_market"].to_numpy()
-        nominals = pd.DataFrame({
-            "nominal_id": pid,
-            "gender": pp["gender"].to_numpy(),
-            "birth_year": int(self.start[:4]) - pp["age"].to_numpy(),
-            "home_lsoa_code": c.areas["lsoa_code"].to_numpy()[c.cell_lsoa[pp["home_cell"].to_numpy()]],
-            "recorded_role": roles,
-            "group_id": np.where(group_known, gids[pp["group"].to_numpy()], ""),
-            "market_id": np.where(pp["kind"].to_numpy() == "seller", mids[pp["market"].to_numpy()], ""),
-            "marker_violence": noisy(tb[:, 1]),
-            "marker_firearms": noisy(tb[:, 2], 0.6, 0.01),
-            "marker_weapons": noisy(tb[:, 3]),
-            "marker_drug_user": noisy(tb[:, 7], 0.8, 0.05),
-            "marker_vulnerable_child": noisy(pp["is_child"].to_numpy().astype(bool), 0.5, 0.0),
-            "marker_cuckooing_victim": noisy(cm >= 0, 0.4, 0.0),
-            "first_recorded": self._labels(first),
-        })[known].reset_index(drop=True)
+        nominals = pd.DataFrame(
+            {
+                "nominal_id": pid,
+                "gender": pp["gender"].to_numpy(),
+                "birth_year": int(self.start[:4]) - pp["age"].to_numpy(),
+                "home_lsoa_code": c.areas["lsoa_code"].to_numpy()[
+                    c.cell_lsoa[pp["home_cell"].to_numpy()]
+                ],
+                "recorded_role": roles,
+                "group_id": np.where(group_known, gids[pp["group"].to_numpy()], ""),
+                "market_id": np.where(
+                    pp["kind"].to_numpy() == "seller", mids[pp["market"].to_numpy()], ""
+                ),
+                "marker_violence": noisy(tb[:, 1]),
+                "marker_firearms": noisy(tb[:, 2], 0.6, 0.01),
+                "marker_weapons": noisy(tb[:, 3]),
+                "marker_drug_user": noisy(tb[:, 7], 0.8, 0.05),
+                "marker_vulnerable_child": noisy(pp["is_child"].to_numpy().astype(bool), 0.5, 0.0),
+                "marker_cuckooing_victim": noisy(cm >= 0, 0.4, 0.0),
+                "first_recorded": self._labels(first),
+            }
+        )[known].reset_index(drop=True)
         g = c.groups
         gm = c.markets.groupby("group")["market_id"].apply(lambda s: ";".join(s))
-        groups = pd.DataFrame({
-            "group_id": g["group_id"], "codename": g["codename"], "recorded_type": g["group_type"],
-            "market_ids": [gm.get(i, "") for i in range(len(g))],
-            "assessed_threat": np.clip(np.round(1 + g["violence"].to_numpy() + 1.5 * g["firearms"].to_numpy()), 1, 4).astype(int),
-        })
+        groups = pd.DataFrame(
+            {
+                "group_id": g["group_id"],
+                "codename": g["codename"],
+                "recorded_type": g["group_type"],
+                "market_ids": [gm.get(i, "") for i in range(len(g))],
+                "assessed_threat": np.clip(
+                    np.round(1 + g["violence"].to_numpy() + 1.5 * g["firearms"].to_numpy()), 1, 4
+                ).astype(int),
+            }
+        )
         mk = c.markets
         kp = mk["market_type"].map({"open": 1.0, "semi_open": 0.85, "closed": 0.5}).to_numpy()
         mknown = rng.random(len(mk)) < kp
-        markets = mk.loc[mknown, ["market_id", "lsoa_code", "cell_x", "cell_y", "market_type",
-                                  "mode", "drugs", "group_id"]].reset_index(drop=True)
+        markets = mk.loc[
+            mknown,
+            [
+                "market_id",
+                "lsoa_code",
+                "cell_x",
+                "cell_y",
+                "market_type",
+                "mode",
+                "drugs",
+                "group_id",
+            ],
+        ].reset_index(drop=True)
         links = self._links(rng, known)
         r = self._intel
         if r.empty:
-            reports = pd.DataFrame(columns=["report_id", "month", "subject_id", "behaviour", "lsoa_code",
-                                            "market_id", "source_evaluation", "intelligence_assessment",
-                                            "handling_code"])
+            reports = pd.DataFrame(
+                columns=[
+                    "report_id",
+                    "month",
+                    "subject_id",
+                    "behaviour",
+                    "lsoa_code",
+                    "market_id",
+                    "source_evaluation",
+                    "intelligence_assessment",
+                    "handling_code",
+                ]
+            )
         else:
             keep = known[r["subject"].to_numpy()]
             r = r[keep].reset_index(drop=True)
@@ -260,23 +327,34 @@ class SimResult:
             seller = pp["kind"].to_numpy()[subj] == "seller"
             mcell = mk["cell"].to_numpy()[pp["market"].to_numpy()[subj]]
             loc = np.where(seller, mcell, pp["home_cell"].to_numpy()[subj])
-            reports = pd.DataFrame({
-                "report_id": [f"R{i + 1:07d}" for i in range(len(r))],
-                "month": self._labels(r["month"].to_numpy()),
-                "subject_id": pid[subj],
-                "behaviour": np.array(INTEL_BEHAVIOURS)[r["behaviour"].to_numpy()],
-                "lsoa_code": c.areas["lsoa_code"].to_numpy()[c.cell_lsoa[loc]],
-                "market_id": np.where(seller, mids[pp["market"].to_numpy()[subj]], ""),
-                "source_evaluation": r["source"].to_numpy() + 1,
-                "intelligence_assessment": np.array(list("ABCDE"))[r["grade"].to_numpy()],
-                "handling_code": np.where(r["handling"].to_numpy(), "C", "P"),
-            })
-            self._cache["reports_truth"] = pd.DataFrame({
-                "report_id": reports["report_id"], "subject_id": reports["subject_id"],
-                "behaviour": reports["behaviour"], "is_true": r["is_true"].to_numpy(),
-            })
-        return {"nominals": nominals, "groups": groups, "markets": markets, "links": links,
-                "reports": reports}
+            reports = pd.DataFrame(
+                {
+                    "report_id": [f"R{i + 1:07d}" for i in range(len(r))],
+                    "month": self._labels(r["month"].to_numpy()),
+                    "subject_id": pid[subj],
+                    "behaviour": np.array(INTEL_BEHAVIOURS)[r["behaviour"].to_numpy()],
+                    "lsoa_code": c.areas["lsoa_code"].to_numpy()[c.cell_lsoa[loc]],
+                    "market_id": np.where(seller, mids[pp["market"].to_numpy()[subj]], ""),
+                    "source_evaluation": r["source"].to_numpy() + 1,
+                    "intelligence_assessment": np.array(list("ABCDE"))[r["grade"].to_numpy()],
+                    "handling_code": np.where(r["handling"].to_numpy(), "C", "P"),
+                }
+            )
+            self._cache["reports_truth"] = pd.DataFrame(
+                {
+                    "report_id": reports["report_id"],
+                    "subject_id": reports["subject_id"],
+                    "behaviour": reports["behaviour"],
+                    "is_true": r["is_true"].to_numpy(),
+                }
+            )
+        return {
+            "nominals": nominals,
+            "groups": groups,
+            "markets": markets,
+            "links": links,
+            "reports": reports,
+        }
 
     def _links(self, rng: np.random.Generator, known: np.ndarray) -> pd.DataFrame:
         c = self.city
@@ -318,13 +396,17 @@ class SimResult:
         n = len(rows)
         ev = rng.choice(3, size=n, p=[0.3, 0.5, 0.2]) + 1
         grade = np.array(list("ABCD"))[rng.choice(4, size=n, p=[0.2, 0.4, 0.3, 0.1])]
-        return pd.DataFrame({
-            "source_id": [r[0] for r in rows], "target_id": [r[1] for r in rows],
-            "link_type": [r[2] for r in rows],
-            "first_recorded": self._labels(rng.integers(0, max(self.months, 1), n)),
-            "source_evaluation": ev, "intelligence_assessment": grade,
-            "handling_code": np.where(rng.random(n) < 0.15, "C", "P"),
-        })
+        return pd.DataFrame(
+            {
+                "source_id": [r[0] for r in rows],
+                "target_id": [r[1] for r in rows],
+                "link_type": [r[2] for r in rows],
+                "first_recorded": self._labels(rng.integers(0, max(self.months, 1), n)),
+                "source_evaluation": ev,
+                "intelligence_assessment": grade,
+                "handling_code": np.where(rng.random(n) < 0.15, "C", "P"),
+            }
+        )
 
     # ------------------------------------------------------------------ survey, partners ---
     @property
@@ -335,32 +417,58 @@ class SimResult:
         if s.empty:
             return pd.DataFrame()
         harms = np.array(vocab.SURVEY_HARMS, dtype=object)
-        return pd.DataFrame({
-            "response_id": [f"S{i + 1:07d}" for i in range(len(s))],
-            "month": self._labels(s["month"].to_numpy()),
-            "lsoa_code": c.areas["lsoa_code"].to_numpy()[s["lsoa"].to_numpy()],
-            "age_band": np.array(["16-24", "25-34", "35-49", "50-64", "65+"])[s["age_band"].to_numpy()],
-            "gender": np.array(["Male", "Female"])[s["gender"].to_numpy()],
-            "drug_problem": s["drug_problem"].to_numpy(),
-            "confidence_in_police": s["confidence"].to_numpy(),
-            "feel_safe_after_dark": s["safe"].to_numpy(),
-            "harm_rank_1": harms[s["rank1"].to_numpy()],
-            "harm_rank_2": harms[s["rank2"].to_numpy()],
-            "harm_rank_3": harms[s["rank3"].to_numpy()],
-        })
+        return pd.DataFrame(
+            {
+                "response_id": [f"S{i + 1:07d}" for i in range(len(s))],
+                "month": self._labels(s["month"].to_numpy()),
+                "lsoa_code": c.areas["lsoa_code"].to_numpy()[s["lsoa"].to_numpy()],
+                "age_band": np.array(["16-24", "25-34", "35-49", "50-64", "65+"])[
+                    s["age_band"].to_numpy()
+                ],
+                "gender": np.array(["Male", "Female"])[s["gender"].to_numpy()],
+                "drug_problem": s["drug_problem"].to_numpy(),
+                "confidence_in_police": s["confidence"].to_numpy(),
+                "feel_safe_after_dark": s["safe"].to_numpy(),
+                "harm_rank_1": harms[s["rank1"].to_numpy()],
+                "harm_rank_2": harms[s["rank2"].to_numpy()],
+                "harm_rank_3": harms[s["rank3"].to_numpy()],
+            }
+        )
 
     @staticmethod
     def survey_codebook() -> pd.DataFrame:
         """Question wording and answer labels of the survey codes."""
         rows = []
         for q, text, labels in (
-            ("drug_problem", "How much of a problem are people using or dealing drugs in your area?", vocab.SURVEY_PROBLEM),
-            ("confidence_in_police", "Taking everything into account, I have confidence in the police in this area.", vocab.SURVEY_CONFIDENCE),
-            ("feel_safe_after_dark", "How safe do you feel walking alone in this area after dark?", vocab.SURVEY_SAFE),
+            (
+                "drug_problem",
+                "How much of a problem are people using or dealing drugs in your area?",
+                vocab.SURVEY_PROBLEM,
+            ),
+            (
+                "confidence_in_police",
+                "Taking everything into account, I have confidence in the police in this area.",
+                vocab.SURVEY_CONFIDENCE,
+            ),
+            (
+                "feel_safe_after_dark",
+                "How safe do you feel walking alone in this area after dark?",
+                vocab.SURVEY_SAFE,
+            ),
         ):
-            rows += [{"question": q, "wording": text, "code": i + 1, "label": lab} for i, lab in enumerate(labels)]
-        rows += [{"question": "harm_rank_1..3", "wording": "Which three of these harm your area most (most harmful first)?",
-                  "code": "", "label": h} for h in vocab.SURVEY_HARMS]
+            rows += [
+                {"question": q, "wording": text, "code": i + 1, "label": lab}
+                for i, lab in enumerate(labels)
+            ]
+        rows += [
+            {
+                "question": "harm_rank_1..3",
+                "wording": "Which three of these harm your area most (most harmful first)?",
+                "code": "",
+                "label": h,
+            }
+            for h in vocab.SURVEY_HARMS
+        ]
         return pd.DataFrame(rows)
 
     @property
@@ -369,14 +477,16 @@ class SimResult:
         pr = self._partner
         if pr.empty:
             return pd.DataFrame()
-        return pd.DataFrame({
-            "month": self._labels(pr["month"].to_numpy()),
-            "lsoa_code": self.city.areas["lsoa_code"].to_numpy()[pr["lsoa"].to_numpy()],
-            "overdoses": pr["overdoses"].to_numpy(),
-            "drug_deaths": pr["drug_deaths"].to_numpy(),
-            "needle_finds": pr["needle_finds"].to_numpy(),
-            "treatment_entries": pr["treatment_entries"].to_numpy(),
-        })
+        return pd.DataFrame(
+            {
+                "month": self._labels(pr["month"].to_numpy()),
+                "lsoa_code": self.city.areas["lsoa_code"].to_numpy()[pr["lsoa"].to_numpy()],
+                "overdoses": pr["overdoses"].to_numpy(),
+                "drug_deaths": pr["drug_deaths"].to_numpy(),
+                "needle_finds": pr["needle_finds"].to_numpy(),
+                "treatment_entries": pr["treatment_entries"].to_numpy(),
+            }
+        )
 
     # ------------------------------------------------------------------ truth --------------
     @cached_property
@@ -394,132 +504,252 @@ class SimResult:
         rec = ev["recorded"].to_numpy()
         harm = ev["harm"].to_numpy()
         is_harm = harm > 0
-        e = pd.DataFrame({
-            "month": ev["month"].to_numpy(), "cell": ev["cell"].to_numpy(),
-            "market": ev["market"].to_numpy(), "person": ev["person"].to_numpy(),
-            "behaviour": ev["behaviour"].to_numpy(),
-            "true_harm": harm, "recorded_harm": harm * rec,
-            "true_events": is_harm.astype(np.int64), "recorded_events": (is_harm & rec).astype(np.int64),
-            "activity": (~is_harm & rec).astype(np.int64), "hidden_harm": 0.0,
-        })
+        e = pd.DataFrame(
+            {
+                "month": ev["month"].to_numpy(),
+                "cell": ev["cell"].to_numpy(),
+                "market": ev["market"].to_numpy(),
+                "person": ev["person"].to_numpy(),
+                "behaviour": ev["behaviour"].to_numpy(),
+                "true_harm": harm,
+                "recorded_harm": harm * rec,
+                "true_events": is_harm.astype(np.int64),
+                "recorded_events": (is_harm & rec).astype(np.int64),
+                "activity": (~is_harm & rec).astype(np.int64),
+                "hidden_harm": 0.0,
+            }
+        )
         if not hd.empty:
-            h = pd.DataFrame({"month": hd["month"].to_numpy(), "cell": hd["cell"].to_numpy(),
-                              "market": hd["market"].to_numpy(), "person": -1,
-                              "behaviour": hd["behaviour"].to_numpy(), "true_harm": hd["harm"].to_numpy(),
-                              "recorded_harm": 0.0, "true_events": 0, "recorded_events": 0,
-                              "activity": 0, "hidden_harm": hd["harm"].to_numpy()})
+            h = pd.DataFrame(
+                {
+                    "month": hd["month"].to_numpy(),
+                    "cell": hd["cell"].to_numpy(),
+                    "market": hd["market"].to_numpy(),
+                    "person": -1,
+                    "behaviour": hd["behaviour"].to_numpy(),
+                    "true_harm": hd["harm"].to_numpy(),
+                    "recorded_harm": 0.0,
+                    "true_events": 0,
+                    "recorded_events": 0,
+                    "activity": 0,
+                    "hidden_harm": hd["harm"].to_numpy(),
+                }
+            )
             e = pd.concat([e, h], ignore_index=True)
         vals = ["true_harm", "recorded_harm", "hidden_harm", "true_events", "recorded_events"]
         out: dict[str, pd.DataFrame] = {}
         # Places.
         ss = self.searches
-        pl = e.groupby(["month", "cell"], sort=True)[vals + ["activity"]].sum().reset_index()
+        pl = e.groupby(["month", "cell"], sort=True)[[*vals, "activity"]].sum().reset_index()
         if not ss.empty:
             sc = ss.groupby(["month", "cell"]).size().rename("searches").reset_index()
             pl = pl.merge(sc, on=["month", "cell"], how="outer").fillna(0)
             pl["activity"] += pl.pop("searches")
         pl = pl.sort_values(["month", "cell"]).reset_index(drop=True)
         cell = pl["cell"].to_numpy().astype(np.int64)
-        out["places"] = pd.DataFrame({"month": self._labels(pl["month"].to_numpy().astype(np.int64)),
-                                      **self._cell_cols(cell),
-                                      **{v: pl[v].to_numpy() for v in vals},
-                                      "activity": pl["activity"].to_numpy().astype(np.int64)})
+        out["places"] = pd.DataFrame(
+            {
+                "month": self._labels(pl["month"].to_numpy().astype(np.int64)),
+                **self._cell_cols(cell),
+                **{v: pl[v].to_numpy() for v in vals},
+                "activity": pl["activity"].to_numpy().astype(np.int64),
+            }
+        )
         # Markets.
         mk = c.markets
-        out["markets"] = pd.DataFrame({
-            "market_id": mids, "market_type": mk["market_type"], "mode": mk["mode"], "drugs": mk["drugs"],
-            "cell_x": mk["cell_x"], "cell_y": mk["cell_y"], "lsoa_code": mk["lsoa_code"],
-            "group_id": mk["group_id"], "footprint_sd_m": mk["footprint_sd_m"],
-            "base_intensity": mk["base_intensity"],
-            "sellers_at_start": np.bincount(c.people.loc[(c.people["kind"] == "seller") & ~c.people["reserve"].astype(bool), "market"], minlength=len(mk)),
-            "users": np.bincount(c.people.loc[c.people["kind"] == "user", "market"], minlength=len(mk)),
-        })
+        out["markets"] = pd.DataFrame(
+            {
+                "market_id": mids,
+                "market_type": mk["market_type"],
+                "mode": mk["mode"],
+                "drugs": mk["drugs"],
+                "cell_x": mk["cell_x"],
+                "cell_y": mk["cell_y"],
+                "lsoa_code": mk["lsoa_code"],
+                "group_id": mk["group_id"],
+                "footprint_sd_m": mk["footprint_sd_m"],
+                "base_intensity": mk["base_intensity"],
+                "sellers_at_start": np.bincount(
+                    c.people.loc[
+                        (c.people["kind"] == "seller") & ~c.people["reserve"].astype(bool), "market"
+                    ],
+                    minlength=len(mk),
+                ),
+                "users": np.bincount(
+                    c.people.loc[c.people["kind"] == "user", "market"], minlength=len(mk)
+                ),
+            }
+        )
         em = e[e["market"] >= 0].groupby(["month", "market"])[vals].sum()
         mm = self._market_month
         if not mm.empty:
             nm = len(mk)
-            base = pd.DataFrame({"month": mm["month"].to_numpy(), "market": np.tile(np.arange(nm), self.months),
-                                 "intensity": mm["a"].to_numpy(), "a_op": mm["a_op"].to_numpy(),
-                                 "v": mm["v"].to_numpy()})
+            base = pd.DataFrame(
+                {
+                    "month": mm["month"].to_numpy(),
+                    "market": np.tile(np.arange(nm), self.months),
+                    "intensity": mm["a"].to_numpy(),
+                    "a_op": mm["a_op"].to_numpy(),
+                    "v": mm["v"].to_numpy(),
+                }
+            )
             base = base.join(em, on=["month", "market"]).fillna({v: 0 for v in vals})
             st = self._status
             sm = c.people["market"].to_numpy()[self._seller_idx]
-            active = np.stack([np.bincount(sm[st[m] == 1], minlength=nm) for m in range(self.months)]).ravel()
-            out["market_month"] = pd.DataFrame({
-                "month": self._labels(base["month"].to_numpy()), "market_id": mids[base["market"].to_numpy()],
-                "status": np.select([base["a_op"] <= 0.5, base["a_op"] < 0.95], ["closed", "disrupted"], "operating"),
-                "intensity": base["intensity"].round(4), "turf_violence": base["v"].to_numpy() > 1,
-                "active_sellers": active,
-                **{v: base[v].to_numpy() for v in vals},
-            })
+            active = np.stack(
+                [np.bincount(sm[st[m] == 1], minlength=nm) for m in range(self.months)]
+            ).ravel()
+            out["market_month"] = pd.DataFrame(
+                {
+                    "month": self._labels(base["month"].to_numpy()),
+                    "market_id": mids[base["market"].to_numpy()],
+                    "status": np.select(
+                        [base["a_op"] <= 0.5, base["a_op"] < 0.95],
+                        ["closed", "disrupted"],
+                        "operating",
+                    ),
+                    "intensity": base["intensity"].round(4),
+                    "turf_violence": base["v"].to_numpy() > 1,
+                    "active_sellers": active,
+                    **{v: base[v].to_numpy() for v in vals},
+                }
+            )
         # Groups.
         mg = mk["group"].to_numpy()
         eg = e[e["market"] >= 0].assign(group=lambda d: mg[d["market"].to_numpy()])
         gm = eg.groupby(["month", "group"])[vals].sum().reset_index()
         out["groups"] = c.groups.drop(columns=[]).assign(
-            market_ids=[";".join(mids[mg == g]) for g in range(len(c.groups))])
-        out["group_month"] = pd.DataFrame({"month": self._labels(gm["month"].to_numpy()),
-                                           "group_id": gids[gm["group"].to_numpy()],
-                                           **{v: gm[v].to_numpy() for v in vals}})
+            market_ids=[";".join(mids[mg == g]) for g in range(len(c.groups))]
+        )
+        out["group_month"] = pd.DataFrame(
+            {
+                "month": self._labels(gm["month"].to_numpy()),
+                "group_id": gids[gm["group"].to_numpy()],
+                **{v: gm[v].to_numpy() for v in vals},
+            }
+        )
         # People.
         pp = c.people
         cm = pp["cuckooed_market"].to_numpy()
-        out["people"] = pd.DataFrame({
-            "person_id": pid, "kind": pp["kind"], "role": pp["role"],
-            "group_id": np.where(pp["group"].to_numpy() >= 0, np.append(gids, "")[pp["group"].to_numpy()], ""),
-            "market_id": mids[pp["market"].to_numpy()], "is_child": pp["is_child"].astype(bool),
-            "age_at_start": pp["age"], "gender": pp["gender"],
-            "home_lsoa_code": c.areas["lsoa_code"].to_numpy()[c.cell_lsoa[pp["home_cell"].to_numpy()]],
-            "violence": pp["violence"], "firearms": pp["firearms"].astype(bool),
-            "drug": pp["drug"], "offending_rate": np.round(pp["offending_rate"].to_numpy(), 4),
-            "vulnerable": pp["vulnerable"].astype(bool),
-            "cuckooed_by_group_id": np.where(cm >= 0, np.append(gids, "")[np.where(cm >= 0, mg[np.maximum(cm, 0)], -1)], ""),
-            "known_to_police": pp["known"].astype(bool),
-            "reserve": pp["reserve"].astype(bool),
-        })
+        out["people"] = pd.DataFrame(
+            {
+                "person_id": pid,
+                "kind": pp["kind"],
+                "role": pp["role"],
+                "group_id": np.where(
+                    pp["group"].to_numpy() >= 0, np.append(gids, "")[pp["group"].to_numpy()], ""
+                ),
+                "market_id": mids[pp["market"].to_numpy()],
+                "is_child": pp["is_child"].astype(bool),
+                "age_at_start": pp["age"],
+                "gender": pp["gender"],
+                "home_lsoa_code": c.areas["lsoa_code"].to_numpy()[
+                    c.cell_lsoa[pp["home_cell"].to_numpy()]
+                ],
+                "violence": pp["violence"],
+                "firearms": pp["firearms"].astype(bool),
+                "drug": pp["drug"],
+                "offending_rate": np.round(pp["offending_rate"].to_numpy(), 4),
+                "vulnerable": pp["vulnerable"].astype(bool),
+                "cuckooed_by_group_id": np.where(
+                    cm >= 0, np.append(gids, "")[np.where(cm >= 0, mg[np.maximum(cm, 0)], -1)], ""
+                ),
+                "known_to_police": pp["known"].astype(bool),
+                "reserve": pp["reserve"].astype(bool),
+            }
+        )
         ep = e[e["person"] >= 0].groupby(["month", "person"])[vals].sum()
         # Person-month status: sellers from the status history, users active / in treatment.
         months = np.arange(self.months)
         s_st = self._status
-        s_rows = pd.DataFrame({"month": np.repeat(months, len(self._seller_idx)),
-                               "person": np.tile(self._seller_idx, self.months),
-                               "status": np.array(SELLER_STATUS, dtype=object)[s_st.ravel()]})
+        s_rows = pd.DataFrame(
+            {
+                "month": np.repeat(months, len(self._seller_idx)),
+                "person": np.tile(self._seller_idx, self.months),
+                "status": np.array(SELLER_STATUS, dtype=object)[s_st.ravel()],
+            }
+        )
         s_rows = s_rows[s_rows["status"] != "reserve"]
-        u_rows = pd.DataFrame({"month": np.repeat(months, len(self._user_idx)),
-                               "person": np.tile(self._user_idx, self.months),
-                               "status": np.where(self._user_tx.ravel(), "in treatment", "active")})
+        u_rows = pd.DataFrame(
+            {
+                "month": np.repeat(months, len(self._user_idx)),
+                "person": np.tile(self._user_idx, self.months),
+                "status": np.where(self._user_tx.ravel(), "in treatment", "active"),
+            }
+        )
         pm = pd.concat([s_rows, u_rows], ignore_index=True).join(ep, on=["month", "person"])
         pm = pm.fillna({v: 0 for v in vals}).sort_values(["month", "person"], kind="stable")
-        out["person_month"] = pd.DataFrame({"month": self._labels(pm["month"].to_numpy()),
-                                            "person_id": pid[pm["person"].to_numpy()],
-                                            "status": pm["status"].to_numpy(),
-                                            **{v: pm[v].to_numpy() for v in vals}})
+        out["person_month"] = pd.DataFrame(
+            {
+                "month": self._labels(pm["month"].to_numpy()),
+                "person_id": pid[pm["person"].to_numpy()],
+                "status": pm["status"].to_numpy(),
+                **{v: pm[v].to_numpy() for v in vals},
+            }
+        )
         # Behaviours.
         bm = e.groupby(["month", "behaviour"])[vals].sum().reset_index()
-        out["behaviour_month"] = pd.DataFrame({"month": self._labels(bm["month"].to_numpy()),
-                                               "behaviour": np.array(BEHAVIOURS)[bm["behaviour"].to_numpy()],
-                                               **{v: bm[v].to_numpy() for v in vals}})
+        out["behaviour_month"] = pd.DataFrame(
+            {
+                "month": self._labels(bm["month"].to_numpy()),
+                "behaviour": np.array(BEHAVIOURS)[bm["behaviour"].to_numpy()],
+                **{v: bm[v].to_numpy() for v in vals},
+            }
+        )
         # Operations.
         ops = []
         for q in self.plans:
-            ops.append({
-                "operation_id": q.operation_id, "tactic": q.op.tactic, "targets": ";".join(q.op.targets),
-                "start_month": self.month_labels[q.start] if q.start < self.months else "",
-                "duration_months": q.op.duration, "intensity": q.op.intensity,
-                "area_x": round(q.area.x, 1), "area_y": round(q.area.y, 1), "area_radius_m": round(q.area.radius_m, 1),
-                "buffer_m": p.buffer_m, "target_cells": int(q.target_mask.sum()), "buffer_cells": int(q.buffer_mask.sum()),
-                "market_ids": ";".join(mids[list(q.markets)]),
-                "buffer_effect": q.buffer_kind, "buffer_effect_size": round(q.buffer_size, 4),
-                "turf_violence": q.turf_violence,
-                "markets_closed": ";".join(mids[list(q.closed_markets)]),
-                "users_treated": q.users_treated,
-            })
-        out["operations"] = pd.DataFrame(ops, columns=[
-            "operation_id", "tactic", "targets", "start_month", "duration_months", "intensity", "area_x",
-            "area_y", "area_radius_m", "buffer_m", "target_cells", "buffer_cells", "market_ids",
-            "buffer_effect", "buffer_effect_size", "turf_violence", "markets_closed", "users_treated"])
+            ops.append(
+                {
+                    "operation_id": q.operation_id,
+                    "tactic": q.op.tactic,
+                    "targets": ";".join(q.op.targets),
+                    "start_month": self.month_labels[q.start] if q.start < self.months else "",
+                    "duration_months": q.op.duration,
+                    "intensity": q.op.intensity,
+                    "area_x": round(q.area.x, 1),
+                    "area_y": round(q.area.y, 1),
+                    "area_radius_m": round(q.area.radius_m, 1),
+                    "buffer_m": p.buffer_m,
+                    "target_cells": int(q.target_mask.sum()),
+                    "buffer_cells": int(q.buffer_mask.sum()),
+                    "market_ids": ";".join(mids[list(q.markets)]),
+                    "buffer_effect": q.buffer_kind,
+                    "buffer_effect_size": round(q.buffer_size, 4),
+                    "turf_violence": q.turf_violence,
+                    "markets_closed": ";".join(mids[list(q.closed_markets)]),
+                    "users_treated": q.users_treated,
+                }
+            )
+        out["operations"] = pd.DataFrame(
+            ops,
+            columns=[
+                "operation_id",
+                "tactic",
+                "targets",
+                "start_month",
+                "duration_months",
+                "intensity",
+                "area_x",
+                "area_y",
+                "area_radius_m",
+                "buffer_m",
+                "target_cells",
+                "buffer_cells",
+                "market_ids",
+                "buffer_effect",
+                "buffer_effect_size",
+                "turf_violence",
+                "markets_closed",
+                "users_treated",
+            ],
+        )
         eff = pd.DataFrame(self._effects)
-        cols = ["operation_id", "month", "zone"] + [f"{a}_{b}" for a in ("true_harm", "recorded_harm", "recorded_events", "activity") for b in ("with", "without")]
+        cols = ["operation_id", "month", "zone"] + [
+            f"{a}_{b}"
+            for a in ("true_harm", "recorded_harm", "recorded_events", "activity")
+            for b in ("with", "without")
+        ]
         if eff.empty:
             eff = pd.DataFrame(columns=cols)
         else:
@@ -529,8 +759,10 @@ class SimResult:
                 eff[col] = eff[col].astype(float).round(4)
         out["operation_effects"] = eff
         self.intel  # noqa: B018  (builds the reports' truth)
-        out["intel_reports"] = self._cache.get("reports_truth", pd.DataFrame(
-            columns=["report_id", "subject_id", "behaviour", "is_true"]))
+        out["intel_reports"] = self._cache.get(
+            "reports_truth",
+            pd.DataFrame(columns=["report_id", "subject_id", "behaviour", "is_true"]),
+        )
         for name in ("places", "market_month", "group_month", "person_month", "behaviour_month"):
             if name in out:
                 for v in ("true_harm", "recorded_harm", "hidden_harm"):
@@ -560,8 +792,11 @@ class SimResult:
             "lsoa_codes": "synthetic E019xxxxx (real 2011 codes stop near E01033768)",
             "policeuk_months": [f"{m}/" for m in self.month_labels],
             "operations": [q.operation_id for q in self.plans],
-            "rows": {"street": len(self.street), "outcomes": len(self.outcomes),
-                     "stop_and_search": len(self.stop_search)},
+            "rows": {
+                "street": len(self.street),
+                "outcomes": len(self.outcomes),
+                "stop_and_search": len(self.stop_search),
+            },
         }
 
     def write(self, out_dir: str | Path) -> Path:
