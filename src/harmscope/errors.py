@@ -47,3 +47,7 @@ class WarehouseError(HarmScopeError, RuntimeError):
 
 class SimulationError(HarmScopeError, ValueError):
     """Simulator parameters are impossible (e.g. negative months)."""
+
+
+class EstimatorError(HarmScopeError, ValueError):
+    """An evaluation estimator got impossible input (negative counts, mismatched lengths)."""
