@@ -23,5 +23,7 @@ def main() -> None:
 
 
 # Command modules register themselves on `app` when imported.
+from harmscope.cli import demo as _demo  # noqa: E402,F401
 from harmscope.cli import ingest as _ingest  # noqa: E402,F401
+from harmscope.cli import matrix as _matrix  # noqa: E402,F401
 from harmscope.cli import simulate as _simulate  # noqa: E402,F401

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, NoReturn
 
+import numpy as np
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
@@ -50,3 +55,57 @@ def progress_bar(
     finally:
         if bar is not None:
             bar.stop()
+
+
+SchemeOption = Annotated[
+    str, typer.Option("--scheme", help="Weight scheme: cchi, count, or a TOML file.")
+]
+FromOption = Annotated[
+    str | None, typer.Option("--from", help="First month, YYYY-MM (inclusive).")
+]
+ToOption = Annotated[str | None, typer.Option("--to", help="Last month, YYYY-MM (inclusive).")]
+
+
+def months_arg(start: str | None, end: str | None) -> tuple[str | None, str | None] | None:
+    """The (from, to) pair the library takes, or None when neither is given."""
+    return None if start is None and end is None else (start, end)
+
+
+def emit_csv(frame: pd.DataFrame, out: Path | None) -> None:
+    """Write a table as CSV (to ``out`` or stdout) through the injection-safe writer."""
+    from harmscope.export import write_csv
+
+    if out is None:
+        write_csv(frame, sys.stdout)
+    else:
+        with open(out, "w", newline="", encoding="utf-8") as fh:
+            write_csv(frame, fh)
+
+
+def emit_json(payload: object, out: Path | None) -> None:
+    """Write JSON (to ``out`` or stdout); NaN becomes null."""
+    text = json.dumps(payload, indent=2, default=_jsonable, allow_nan=False)
+    if out is None:
+        sys.stdout.write(text + "\n")
+    else:
+        Path(out).write_text(text + "\n", encoding="utf-8")
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, float | np.floating):
+        return None if not np.isfinite(value) else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, date | datetime | pd.Timestamp):
+        return value.isoformat()[:10] if isinstance(value, date) and not isinstance(value, datetime) else str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, object]]:
+    """DataFrame rows as JSON-ready dicts (NaN -> None, months as YYYY-MM-DD)."""
+    clean = frame.astype(object).where(frame.notna(), None)
+    return [
+        {k: (_jsonable(v) if isinstance(v, np.generic | date | pd.Timestamp) else v)
+         for k, v in row.items()}
+        for row in clean.to_dict(orient="records")
+    ]

@@ -150,11 +150,20 @@ def discover(paths: Iterable[str | Path]) -> list[SourceFile]:
         if not p.exists():
             raise InputError("no such file or folder", path=str(p))
         if p.is_dir():
+            # Folder trees hold other files too (simulator truth, notes): only files named
+            # as police.uk names them are taken; a file named on the command line always is.
+            before = len(found)
             for f in sorted(p.rglob("*")):
-                if f.is_file() and _is_csv(f.name):
+                if f.is_file() and _is_csv(f.name) and _NAME_RE.search(f.name):
                     found.append(SourceFile(f))
                 elif f.is_file() and f.suffix.lower() == ".zip":
                     found.extend(_zip_members(f))
+            if len(found) == before:
+                raise InputError(
+                    "no police.uk files in this folder (expected names like "
+                    "2019-01-city-of-london-street.csv, -outcomes.csv, -stop-and-search.csv)",
+                    path=str(p),
+                )
         elif p.suffix.lower() == ".zip":
             found.extend(_zip_members(p))
         else:
@@ -165,7 +174,7 @@ def discover(paths: Iterable[str | Path]) -> list[SourceFile]:
 def _zip_members(path: Path) -> Iterator[SourceFile]:
     try:
         with zipfile.ZipFile(path) as zf:
-            names = sorted(n for n in zf.namelist() if _is_csv(n) and not n.endswith("/"))
+            names = sorted(n for n in zf.namelist() if _is_csv(n) and _NAME_RE.search(n))
     except zipfile.BadZipFile as exc:
         raise InputError(f"not a readable zip archive ({exc})", path=str(path)) from exc
     for n in names:

@@ -1,0 +1,106 @@
+"""``harmscope demo`` (the main job ``make demo`` runs) and ``harmscope report``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from harmscope.cli import app
+from harmscope.cli._common import DbOption, FromOption, SchemeOption, ToOption, fail, months_arg
+from harmscope.errors import HarmScopeError
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="Folder for the demo warehouse and report.")] = Path(
+        "harmscope-demo"
+    ),
+    real: Annotated[
+        list[Path] | None,
+        typer.Option("--real", help="Use these police.uk files/folders instead of the simulator."),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Simulator seed.")] = 2026,
+    months: Annotated[int, typer.Option("--months", min=6, help="Simulated months.")] = 24,
+) -> None:
+    """The main job end to end: data in, harm matrix and most harmful areas out, HTML report.
+
+    By default on a small SYNTHETIC city from the simulator (nothing to download); with
+    --real on police.uk files. Running it again adds nothing: ingest is idempotent.
+    """
+    from harmscope.cli.matrix import areas as areas_cmd
+    from harmscope.cli.matrix import matrix as matrix_cmd
+    from harmscope.report.overview import write_overview
+    from harmscope.simulate import simulate
+    from harmscope.sources.areas import load_areas_csv
+    from harmscope.warehouse import connect
+    from harmscope.warehouse.ingest import ingest_paths
+
+    console = Console()
+    err = Console(stderr=True)
+    out.mkdir(parents=True, exist_ok=True)
+    db = out / "harmscope.duckdb"
+    synthetic = not real
+    try:
+        if synthetic:
+            sim_dir = out / "sim"
+            console.rule("[bold]1. Simulate[/] a small SYNTHETIC city (no real people or places)")
+            with err.status("simulating…"):
+                res = simulate(seed=seed, months=months, size="small")
+                res.write(sim_dir)
+            paths: list[Path] = sorted(p for p in sim_dir.iterdir() if p.is_dir() and p.name[:2] == "20")
+            console.print(f"SYNTHETIC police.uk files written to {sim_dir}")
+        else:
+            paths = list(real or [])
+        console.rule("[bold]2. Ingest[/] police.uk files into the warehouse")
+        report = ingest_paths(paths, db=db)
+        console.print(
+            f"{db}: {report.rows_loaded:,} rows loaded, {report.rows_folded:,} folded, "
+            f"{report.files_skipped} file(s) already there."
+        )
+        if synthetic:
+            con = connect(db)
+            n = load_areas_csv(con, sim_dir / "areas.csv")
+            con.close()
+            console.print(f"{n} synthetic LSOAs with population and deprivation loaded.")
+    except HarmScopeError as exc:
+        fail(err, exc)
+    label = " (SYNTHETIC)" if synthetic else ""
+    console.rule(f"[bold]3. Harm matrix[/]{label}")
+    matrix_cmd(db=db, scheme="cchi", start=None, end=None, lsoa=None, fmt="table", out=None)
+    console.rule(f"[bold]4. Most harmful neighbourhoods[/]{label}")
+    areas_cmd(db=db, scheme="cchi", start=None, end=None, lsoa=None, by_month=False, top=10,
+              fmt="table", out=None)
+    console.rule("[bold]5. Report")
+    path = write_overview(
+        out / "report.html",
+        db=db,
+        title="Drug-market harm overview" + (" — synthetic city" if synthetic else ""),
+        synthetic=synthetic,
+    )
+    console.print(f"Report written to [bold]{path.resolve()}[/]")
+
+
+@app.command()
+def report(
+    out: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path("report.html"),
+    db: DbOption = None,
+    scheme: SchemeOption = "cchi",
+    start: FromOption = None,
+    end: ToOption = None,
+    cell_size: Annotated[float, typer.Option("--cell-size", help="Grid cell size, metres.")] = 250.0,
+    title: Annotated[str, typer.Option("--title")] = "Drug-market harm overview",
+    synthetic: Annotated[bool, typer.Option("--synthetic", help="Label the data synthetic.")] = False,
+) -> None:
+    """Write the overview report (harm matrix, monthly harm vs activity, hot spot map, LSOAs)."""
+    from harmscope.report.overview import write_overview
+
+    err = Console(stderr=True)
+    try:
+        path = write_overview(out, db=db, scheme=scheme, months=months_arg(start, end),
+                              cell_size=cell_size, title=title, synthetic=synthetic)
+    except (HarmScopeError, ValueError) as exc:
+        fail(err, exc)
+    Console().print(f"Report written to {path.resolve()}")

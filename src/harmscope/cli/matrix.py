@@ -1,0 +1,149 @@
+"""``harmscope matrix``, ``harmscope areas`` and ``harmscope load-areas``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from harmscope.cli import app
+from harmscope.cli._common import (
+    DbOption,
+    FromOption,
+    SchemeOption,
+    ToOption,
+    emit_csv,
+    emit_json,
+    fail,
+    months_arg,
+    records,
+)
+from harmscope.errors import HarmScopeError
+from harmscope.harm import harm_matrix
+from harmscope.places.area_harm import area_harm
+from harmscope.warehouse import connect, ibis_connect
+
+FormatOption = Annotated[str, typer.Option("--format", help="table, json or csv.")]
+OutOption = Annotated[Path | None, typer.Option("--out", help="Write to this file, not stdout.")]
+LsoaOption = Annotated[
+    list[str] | None, typer.Option("--lsoa", help="Restrict to this LSOA (repeatable).")
+]
+
+
+def _check_format(fmt: str, console: Console) -> None:
+    if fmt not in ("table", "json", "csv"):
+        fail(console, ValueError(f"--format must be table, json or csv, not {fmt!r}"))
+
+
+@app.command()
+def matrix(
+    db: DbOption = None,
+    scheme: SchemeOption = "cchi",
+    start: FromOption = None,
+    end: ToOption = None,
+    lsoa: LsoaOption = None,
+    fmt: FormatOption = "table",
+    out: OutOption = None,
+) -> None:
+    """The harm matrix (harm type x bearer x source): harm and police activity side by side."""
+    err = Console(stderr=True)
+    _check_format(fmt, err)
+    try:
+        con = ibis_connect(db)
+        m = harm_matrix(con.table("events"), scheme=scheme, months=months_arg(start, end),
+                        lsoas=lsoa or None)
+    except (HarmScopeError, ValueError) as exc:
+        fail(err, exc)
+    if m.unknown:
+        err.print(f"[yellow]warning:[/] event types the scheme does not weigh: {m.unknown}")
+    if fmt == "json":
+        emit_json(m.to_dict(), out)
+    elif fmt == "csv":
+        emit_csv(pd.DataFrame(m.to_rows()), out)
+    else:
+        table = Table(title=f"Harm matrix — scheme {m.scheme} ({m.unit})")
+        for col in ("kind", "harm type", "bearer", "source", "value", "share"):
+            table.add_column(col, justify="right" if col in ("value", "share") else "left")
+        for kind, cells, total in (("harm", m.cells, m.total),
+                                   ("activity", m.activity_cells, m.activity)):
+            for c in cells:
+                if c["value"]:
+                    share = f"{c['value'] / total:.0%}" if total else ""
+                    table.add_row(kind, c["harm_type"], c["bearer"], c["source"],
+                                  f"{c['value']:,.1f}", share)
+        Console().print(table)
+        Console().print(
+            f"Harm total: [bold]{m.total:,.1f}[/] {m.unit}   "
+            f"Police activity (not harm): {m.activity:,.1f} scheme units"
+        )
+
+
+@app.command()
+def areas(
+    db: DbOption = None,
+    scheme: SchemeOption = "cchi",
+    start: FromOption = None,
+    end: ToOption = None,
+    lsoa: LsoaOption = None,
+    by_month: Annotated[bool, typer.Option("--by-month", help="One row per LSOA and month.")] = False,
+    top: Annotated[int | None, typer.Option("--top", help="Only the N most harmful rows.")] = None,
+    fmt: FormatOption = "table",
+    out: OutOption = None,
+) -> None:
+    """Harm per LSOA (and month): totals, per 1,000 residents, and IMD decile."""
+    err = Console(stderr=True)
+    _check_format(fmt, err)
+    try:
+        con = ibis_connect(db)
+        expr = area_harm(con.table("events"), con.table("areas"), scheme=scheme,
+                         months=months_arg(start, end), lsoas=lsoa or None, by_month=by_month)
+        if top is not None:
+            expr = expr.limit(top)
+        frame = expr.to_pandas()
+    except (HarmScopeError, ValueError) as exc:
+        fail(err, exc)
+    if fmt == "json":
+        emit_json(records(frame), out)
+    elif fmt == "csv":
+        emit_csv(frame, out)
+    else:
+        table = Table(title=f"Harm by LSOA — scheme {scheme}")
+        for col in frame.columns:
+            table.add_column(col, justify="right" if frame[col].dtype.kind in "fi" else "left")
+        for row in frame.itertuples(index=False):
+            table.add_row(*[
+                f"{v:,.1f}" if isinstance(v, float) and v == v else "" if v is None or v != v
+                else str(v) for v in row
+            ])
+        Console().print(table)
+
+
+@app.command("load-areas")
+def load_areas(
+    db: DbOption = None,
+    reference: Annotated[
+        Path | None,
+        typer.Option("--reference", help="Folder holding the public Census, IMD and boundary files."),
+    ] = None,
+    csv_file: Annotated[
+        Path | None, typer.Option("--csv", help="An areas CSV with the warehouse columns.")
+    ] = None,
+) -> None:
+    """Load LSOA population, IMD decile and centroids into the warehouse ``areas`` table."""
+    from harmscope.sources.areas import load_areas_csv, load_reference_areas
+
+    err = Console(stderr=True)
+    if (reference is None) == (csv_file is None):
+        fail(err, ValueError("give exactly one of --reference DIR or --csv FILE"))
+    try:
+        con = connect(db)
+        n = (load_reference_areas(con, reference) if reference is not None
+             else load_areas_csv(con, csv_file))  # type: ignore[arg-type]
+        con.close()
+    except HarmScopeError as exc:
+        fail(err, exc)
+    Console().print(f"Loaded {n:,} areas.")

@@ -1,0 +1,86 @@
+"""The overview report: harm matrix, harm vs activity by month, hot spot map, top LSOAs.
+
+One self-contained HTML file (inline CSS and SVG; nothing fetched), written by
+``harmscope report`` and at the end of ``harmscope demo``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import jinja2
+
+from harmscope import __version__
+from harmscope.harm import harm_by_area, harm_matrix, load_scheme
+from harmscope.places.area_harm import area_harm
+from harmscope.places.concentration import gini as gini_index
+from harmscope.places.concentration import top_share
+from harmscope.places.hotspots import hotspots
+from harmscope.report.charts import harm_map, harm_vs_activity
+from harmscope.warehouse import ibis_connect
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("harmscope.report", "templates"),
+    autoescape=jinja2.select_autoescape(["html"]),
+)
+
+
+def write_overview(
+    out: str | Path,
+    *,
+    db: str | Path | None = None,
+    scheme: str = "cchi",
+    months: tuple[str | None, str | None] | None = None,
+    cell_size: float = 250.0,
+    title: str = "Drug-market harm overview",
+    synthetic: bool = False,
+) -> Path:
+    """Write the overview report to ``out`` (an .html file) and return its path."""
+    con = ibis_connect(db)
+    events = con.table("events")
+    sch = load_scheme(scheme)
+    matrix = harm_matrix(events, scheme=sch, months=months)
+    monthly = (
+        harm_by_area(events, scheme=sch, months=months)
+        .group_by("month")
+        .aggregate(harm=lambda t: t.harm.sum(), activity=lambda t: t.activity.sum())
+        .order_by("month")
+        .to_pandas()
+    )
+    cells = hotspots(events, scheme=sch, cell_size=cell_size, months=months)
+    harmed = cells.loc[cells["harm"] > 0, "harm"].to_numpy()
+    areas = area_harm(events, con.table("areas"), scheme=sch, months=months).limit(15).to_pandas()
+    sources = (
+        events.group_by("source").aggregate(n=events.count()).order_by("source").to_pandas()
+    )
+    html = _ENV.get_template("overview.html").render(
+        title=title,
+        synthetic=synthetic,
+        generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        version=__version__,
+        db=str(db or "harmscope.duckdb"),
+        scheme=sch.name,
+        unit=matrix.unit,
+        scheme_citation=getattr(sch, "citation", "") or sch.name,
+        first_month=str(monthly["month"].min())[:7] if len(monthly) else "-",
+        last_month=str(monthly["month"].max())[:7] if len(monthly) else "-",
+        matrix=matrix,
+        n_events=int(sources["n"].sum()),
+        sources=", ".join(f"{r.source} {r.n:,}" for r in sources.itertuples()),
+        monthly_svg=harm_vs_activity(monthly, unit=matrix.unit),
+        map_svg=harm_map(cells, cell_size=cell_size, title=f"Harm per {cell_size:g} m cell"),
+        cell_size=f"{cell_size:g}",
+        distance=f"{cells.attrs.get('distance', cell_size * 1.5):g}",
+        hot_cells=list(cells.head(10).itertuples()),
+        top5=top_share(harmed, 0.05) if harmed.size else 0.0,
+        gini=gini_index(harmed) if harmed.size else 0.0,
+        top_areas=list(areas.itertuples()),
+        has_areas=bool(areas["population"].notna().any()) if len(areas) else False,
+    )
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(html, encoding="utf-8")
+    return path
+
+
