@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 from pyproj import Transformer
+from scipy.special import ndtri
 
 from harmscope.errors import SimulationError
 from harmscope.simulate import vocab
@@ -191,7 +192,8 @@ def build_city(params: Parameters, seed: int, size: Size = "city") -> City:
         de = np.hypot(cx - cx[e], cy - cy[e])
         dep += 1.5 * np.exp(-(de**2) / (2 * 0.5**2))
     dep += rng.normal(0, 0.35, n * n)
-    dep = (dep - dep.mean()) / dep.std()
+    # Normal scores: a standard-normal deprivation field whatever the estates' overlap.
+    dep = ndtri((np.argsort(np.argsort(dep)) + 0.5) / dep.size)
 
     # --- enduring place risk (law of crime concentration) --------------------------------
     risk = rng.lognormal(0.0, params.place_risk_sigma, n * n) * np.exp(

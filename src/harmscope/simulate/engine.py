@@ -568,6 +568,8 @@ class Simulation:
         st = self.s_status
         nm = len(self.base_int)
         mu_ops = self._mult(m).a_op
+        # Vacancies open at the start of the month are filled during it (replacement lag).
+        active_start = np.bincount(self.s_market[st == ST_ACTIVE], minlength=nm)
         # Releases.
         back = (st == ST_CUSTODY) & (self.s_back <= m)
         st[back] = np.where(mu_ops[self.s_market[back]] > 0.5, ST_ACTIVE, ST_IDLE)
@@ -602,8 +604,8 @@ class Simulation:
                 )
                 self._remove(violent, m, orng, ST_CUSTODY, scale=1.5)
                 st[inm & ~violent] = ST_DETERRED
-        # Replacement: vacancies in operating markets are filled by reserve sellers.
-        active = np.bincount(self.s_market[st == ST_ACTIVE], minlength=nm)
+        # Replacement: last month's vacancies in operating markets are filled by reserves.
+        active = np.maximum(np.bincount(self.s_market[st == ST_ACTIVE], minlength=nm), active_start)
         for k in np.flatnonzero((active < self.s_target) & (mu_ops > 0.5)):
             vac = int(self.s_target[k] - active[k])
             fill = int(rng.binomial(vac, 1 / 3))

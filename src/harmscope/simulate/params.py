@@ -483,7 +483,7 @@ class Parameters:
     lsoa_code_base: int = 900_000
     residents_per_lsoa: float = 1_600.0
 
-    place_risk_sigma: float = 0.7
+    place_risk_sigma: float = 0.85
     deprivation_risk: float = 0.35
     offender_pareto_shape: float = 1.2
 

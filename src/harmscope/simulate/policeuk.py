@@ -9,7 +9,8 @@ crimes), and the last outcome category as at the end of the simulated period.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -44,6 +45,22 @@ def hex_ids(rng: np.random.Generator, n: int) -> NDArray[np.str_]:
     return np.frombuffer(chars.tobytes(), dtype="S64").astype("U64")
 
 
+def by_month(
+    seed: int,
+    key: int,
+    month: NDArray[np.int64],
+    draw: Callable[[np.random.Generator, int], NDArray[Any]],
+) -> NDArray[Any]:
+    """``draw(rng, k)`` for each month's ``k`` rows, one random stream per (key, month).
+
+    ``month`` must be sorted. Rows of a month therefore get the same draws whatever happens in
+    other months (e.g. an operation scheduled later does not change earlier months' files).
+    """
+    months, counts = np.unique(month, return_counts=True)
+    parts = [draw(rng_for(seed, key, int(m)), int(k)) for m, k in zip(months, counts, strict=True)]
+    return np.concatenate(parts) if parts else draw(rng_for(seed, key, 0), 0)
+
+
 def _choice_by_type(rng: np.random.Generator, ctype: NDArray[np.int64]) -> NDArray[np.object_]:
     out = np.full(len(ctype), "", dtype=object)
     for name, mix in OUTCOME_MIX.items():
@@ -56,24 +73,35 @@ def _choice_by_type(rng: np.random.Generator, ctype: NDArray[np.int64]) -> NDArr
     return out
 
 
+def _choice_by_month(
+    seed: int, month: NDArray[np.int64], ctype: NDArray[np.int64]
+) -> NDArray[np.object_]:
+    out = np.full(len(ctype), "", dtype=object)
+    months, start = np.unique(month, return_index=True)
+    stop = np.append(start[1:], len(month))
+    for m, a, b in zip(months, start, stop, strict=True):
+        out[a:b] = _choice_by_type(rng_for(seed, 93, int(m)), ctype[a:b])
+    return out
+
+
 def street_and_outcomes(res: SimResult) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Recorded events as police.uk street rows, and the outcomes rows."""
     c = res.city
     ev = res.recorded
     n = len(ev)
-    rng = rng_for(res.seed, 9)
+    seed = res.seed
     cell = ev["cell"].to_numpy()
     month = ev["month"].to_numpy()
     ctype = ev["type"].to_numpy()
-    pt = c.cell_pt_start[cell] + (rng.random(n) * c.cell_pt_count[cell]).astype(np.int64)
+    u_pt = by_month(seed, 90, month, lambda r, k: r.random(k))
+    pt = c.cell_pt_start[cell] + (u_pt * c.cell_pt_count[cell]).astype(np.int64)
     asb = ctype == T["Anti-social behaviour"]
-    ids = hex_ids(rng, n).astype(object)
+    ids = by_month(seed, 91, month, hex_ids).astype(object)
     ids[asb] = ""
     # Outcomes: last category, lag to the first outcome row, lag to a court result.
-    orng = rng_for(res.seed, 10)
-    last = _choice_by_type(orng, ctype)
-    lag1 = orng.geometric(0.42, n) - 1
-    lag2 = orng.geometric(0.3, n)
+    last = _choice_by_month(seed, month, ctype)
+    lag1 = by_month(seed, 94, month, lambda r, k: r.geometric(0.42, k) - 1)
+    lag2 = by_month(seed, 95, month, lambda r, k: r.geometric(0.3, k))
     m1 = month + lag1
     m2 = m1 + lag2
     horizon = res.months
@@ -138,70 +166,69 @@ def stop_and_search(res: SimResult) -> pd.DataFrame:
     """Simulated searches as police.uk stop-and-search rows (sorted by date within month)."""
     c = res.city
     ss = res.searches
-    n = len(ss)
-    rng = rng_for(res.seed, 11)
+    seed = res.seed
     cell = ss["cell"].to_numpy()
     month = ss["month"].to_numpy()
     drug = ss["drug"].to_numpy()
     found = ss["found"].to_numpy()
     op = ss["op"].to_numpy()
-    pt = c.cell_pt_start[cell] + (rng.random(n) * c.cell_pt_count[cell]).astype(np.int64)
+    key = iter(range(110, 140))
+
+    def draw(f: Callable[[np.random.Generator, int], NDArray[Any]]) -> NDArray[Any]:
+        return by_month(seed, next(key), month, f)
+
+    def pick(options: Sequence[object], p: Sequence[float]) -> NDArray[Any]:
+        pr = np.asarray(p, dtype=np.float64) / np.sum(p)
+        return np.asarray(options, dtype=object)[draw(lambda r, k: r.choice(len(pr), size=k, p=pr))]
+
+    u_pt = draw(lambda r, k: r.random(k))
+    pt = c.cell_pt_start[cell] + (u_pt * c.cell_pt_count[cell]).astype(np.int64)
     first = np.array([np.datetime64(f"{lab}-01T00:00:00") for lab in res.month_labels])
-    nxt = np.array([np.datetime64(f"{lab}-01", "M") + 1 for lab in res.month_labels]).astype(
-        "datetime64[s]"
-    )
-    span = (nxt - first).astype(np.int64)
+    nxt = np.array([np.datetime64(f"{lab}-01", "M") + 1 for lab in res.month_labels])
+    span = (nxt.astype("datetime64[s]") - first).astype(np.int64)
     secs = (
-        rng.integers(0, 31, n) * 86400
-        + rng.choice(24, size=n, p=_HOUR_P) * 3600
-        + rng.integers(0, 3600, n)
+        draw(lambda r, k: r.integers(0, 31, k)) * 86400
+        + draw(lambda r, k: r.choice(24, size=k, p=_HOUR_P)) * 3600
+        + draw(lambda r, k: r.integers(0, 3600, k))
     )
     secs = np.minimum(secs, span[month] - 1)
     when = first[month] + secs.astype("timedelta64[s]")
     date = np.char.add(np.datetime_as_string(when, unit="s").astype(str), "+00:00")
-    eth = rng.choice(
-        len(vocab.ETHNICITY),
-        size=n,
-        p=[e[2] / sum(x[2] for x in vocab.ETHNICITY) for e in vocab.ETHNICITY],
-    )
-    oth = rng.choice(
-        len(vocab.OTHER_OBJECTS),
-        size=n,
-        p=np.array([o[2] for o in vocab.OTHER_OBJECTS]) / sum(o[2] for o in vocab.OTHER_OBJECTS),
+    eth = pick(range(len(vocab.ETHNICITY)), [e[2] for e in vocab.ETHNICITY]).astype(np.int64)
+    oth = pick(range(len(vocab.OTHER_OBJECTS)), [o[2] for o in vocab.OTHER_OBJECTS]).astype(
+        np.int64
     )
     obj = np.where(drug, "Controlled drugs", np.array([o[0] for o in vocab.OTHER_OBJECTS])[oth])
     leg = np.where(
         drug, vocab.LEGISLATION_DRUGS, np.array([o[1] for o in vocab.OTHER_OBJECTS])[oth]
     )
-    fd = vocab.FIND_OUTCOMES_DRUGS
-    fo = vocab.FIND_OUTCOMES_OTHER
-    out_d = np.array([x[0] for x in fd])[rng.choice(len(fd), size=n, p=[x[1] for x in fd])]
-    out_o = np.array([x[0] for x in fo])[rng.choice(len(fo), size=n, p=[x[1] for x in fo])]
-    unrelated_arrest = rng.random(n) < 0.05
+    fd, fo = vocab.FIND_OUTCOMES_DRUGS, vocab.FIND_OUTCOMES_OTHER
+    out_d = pick([x[0] for x in fd], [x[1] for x in fd])
+    out_o = pick([x[0] for x in fo], [x[1] for x in fo])
+    unrelated_arrest = draw(lambda r, k: r.random(k)) < 0.05
     outcome = np.where(
         found, np.where(drug, out_d, out_o), np.where(unrelated_arrest, "Arrest", vocab.NFA)
     )
-    blank_loc = rng.random(n) < 0.03
+    blank_loc = draw(lambda r, k: r.random(k)) < 0.03
+    removal = draw(lambda r, k: r.random(k)) < 0.03
     ids = np.array([p.operation_id for p in res.plans] + [""], dtype=object)
     df = pd.DataFrame(
         {
-            "Type": np.array(vocab.SEARCH_TYPES)[rng.choice(2, size=n, p=vocab.SEARCH_TYPE_P)],
+            "Type": pick(vocab.SEARCH_TYPES, vocab.SEARCH_TYPE_P),
             "Date": date,
             "Part of a policing operation": np.where(op >= 0, "True", "False"),
             "Policing operation": ids[op],
             "Latitude": np.where(blank_loc, "", c.pt_lat[pt]),
             "Longitude": np.where(blank_loc, "", c.pt_lon[pt]),
-            "Gender": np.array(vocab.GENDERS)[rng.choice(2, size=n, p=vocab.GENDER_P)],
-            "Age range": np.array(vocab.AGE_RANGES)[rng.choice(4, size=n, p=vocab.AGE_P)],
+            "Gender": pick(vocab.GENDERS, vocab.GENDER_P),
+            "Age range": pick(vocab.AGE_RANGES, vocab.AGE_P),
             "Self-defined ethnicity": np.array([e[0] for e in vocab.ETHNICITY])[eth],
             "Officer-defined ethnicity": np.array([e[1] for e in vocab.ETHNICITY])[eth],
             "Legislation": leg,
             "Object of search": obj,
             "Outcome": outcome,
             "Outcome linked to object of search": np.where(found, "True", "False"),
-            "Removal of more than just outer clothing": np.where(
-                rng.random(n) < 0.03, "True", "False"
-            ),
+            "Removal of more than just outer clothing": np.where(removal, "True", "False"),
         }
     )
     df["_m"] = month
