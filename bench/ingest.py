@@ -1,0 +1,84 @@
+"""Ingest benchmark: the 39-force national extract (1.64 million street rows, 5 months).
+
+Prints rows per second, peak memory, and the ratio of HarmScope's full ingest (header and
+row checks, projection to British National Grid, folding, provenance, one transaction) to a
+bare DuckDB ``read_csv`` of the same files into a table, both measured in this run, each in
+a fresh subprocess (so peak memory is per run), alternating, best of ``--repeat``.
+
+Targets (issue 2): ratio <= 2.0 and peak memory under 2 GB.
+
+    .venv/bin/python bench/ingest.py [--data DIR] [--repeat N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DEFAULT = HERE.parent.parent / "shared" / "data" / "policeuk-39-forces-2018-10_2019-02_geoinfo"
+
+_CHILD = r"""
+import json, resource, sys, time
+mode, db, data = sys.argv[1:4]
+t0 = time.perf_counter()
+if mode == "baseline":
+    import duckdb, glob
+    files = sorted(glob.glob(data + "/**/*.csv.gz", recursive=True))
+    con = duckdb.connect(db)
+    con.execute("CREATE TABLE raw AS SELECT * FROM read_csv(?)", [files])
+    rows = con.execute("SELECT count(*) FROM raw").fetchone()[0]
+    con.close()
+else:
+    from harmscope.warehouse.ingest import ingest_paths
+    rep = ingest_paths([data], db=db)
+    rows = rep.rows_read
+secs = time.perf_counter() - t0
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB -> MiB (Linux)
+print(json.dumps({"seconds": secs, "rows": rows, "peak_mib": peak}))
+"""
+
+
+def run(mode: str, data: Path) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = subprocess.run(
+            [sys.executable, "-c", _CHILD, mode, os.path.join(tmp, "w.duckdb"), str(data)],
+            check=True, capture_output=True, text=True,
+        )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=DEFAULT)
+    ap.add_argument("--repeat", type=int, default=2)
+    args = ap.parse_args()
+    if not args.data.exists():
+        print(f"data not found: {args.data}", file=sys.stderr)
+        return 2
+    base: list[dict[str, float]] = []
+    ours: list[dict[str, float]] = []
+    for _ in range(args.repeat):
+        base.append(run("baseline", args.data))
+        ours.append(run("harmscope", args.data))
+    b = min(base, key=lambda r: r["seconds"])
+    o = min(ours, key=lambda r: r["seconds"])
+    ratio = o["seconds"] / b["seconds"]
+    peak = max(r["peak_mib"] for r in ours)
+    print(f"rows: {int(o['rows']):,}")
+    print(f"bare DuckDB read_csv -> table: {b['seconds']:.2f} s ({b['rows'] / b['seconds']:,.0f} rows/s), "
+          f"peak {b['peak_mib']:,.0f} MiB")
+    print(f"harmscope ingest (full):       {o['seconds']:.2f} s ({o['rows'] / o['seconds']:,.0f} rows/s), "
+          f"peak {peak:,.0f} MiB")
+    print(f"ratio harmscope / bare read_csv: {ratio:.2f}  (target <= 2.0: {'met' if ratio <= 2.0 else 'MISSED'})")
+    print(f"peak memory: {peak / 1024:.2f} GiB  (target < 2 GiB: {'met' if peak < 2048 else 'MISSED'})")
+    return 0 if ratio <= 2.0 and peak < 2048 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
