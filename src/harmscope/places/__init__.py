@@ -1,4 +1,4 @@
-"""The places lens: grid cells, Gi* hot spots, emerging hot spots, concentration.
+"""The places lens: grid cells, Gi* hot spots, emerging hot spots, concentration, markets.
 
 ``harmscope.places.gi_star`` is the function of DESIGN §5/§6,
 ``gi_star(values, xy, distance) -> z``; the module of the same name stays importable as
@@ -32,6 +32,7 @@ from harmscope.places.grid import (
     with_cells,
 )
 from harmscope.places.hotspots import HOTSPOT_COLUMNS, cell_totals, hotspots
+from harmscope.places.markets import Decision, Market, decide, load_decisions, markets_frame
 
 __all__ = [
     "CATEGORIES",
@@ -39,21 +40,26 @@ __all__ = [
     "EMERGING_CATEGORIES",
     "HOTSPOT_COLUMNS",
     "CountVsHarm",
+    "Decision",
     "EmergingHotSpots",
     "GiStarResult",
     "MannKendall",
+    "Market",
     "cell_coordinates",
     "cell_totals",
     "classify_emerging",
     "count_vs_harm",
+    "decide",
     "emerging_hot_spots",
     "gi_bins",
     "gi_star",
     "gi_star_test",
     "gini",
     "hotspots",
+    "load_decisions",
     "lorenz_curve",
     "mann_kendall",
+    "markets_frame",
     "power_few",
     "study_area_cells",
     "top_share",

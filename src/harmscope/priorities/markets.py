@@ -1,0 +1,103 @@
+"""The markets lens: candidate drug markets ranked by the harm in and around them.
+
+Score: :math:`H_m`, the harm-matrix total (scheme-weighted harm; activity never added) of the
+events in the market's footprint plus buffer over the period
+(:func:`harmscope.places.markets.markets`). Markets are significant clusters of market
+activity by construction, so no further Gi* factor enters. Rejected markets are not ranked;
+merged ones rank once. Ties by id; ranks are 1..n.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from harmscope.places.markets import markets
+from harmscope.priorities.reasons import matrix_reasons
+
+__all__ = ["MARKET_RANK_COLUMNS", "rank_markets"]
+
+MARKET_RANK_COLUMNS: tuple[str, ...] = (
+    "rank",
+    "unit_id",
+    "score",
+    "reasons",
+    "name",
+    "status",
+    "cells",
+    "centroid_x",
+    "centroid_y",
+    "harm",
+    "activity",
+    "activity_harm_ratio",
+    "trend",
+)
+"""Columns of :func:`rank_markets`; ``reasons`` holds a list of strings."""
+
+
+def rank_markets(
+    source: ir.Table | ibis.BaseBackend | str | Path,
+    *,
+    top: int | None = None,
+    reasons: int = 3,
+    **options: Any,
+) -> pd.DataFrame:
+    """Rank candidate markets by harm in and around them.
+
+    Parameters
+    ----------
+    source : ibis.Table, ibis backend, str or Path
+        As :func:`harmscope.places.markets.markets` (decisions applied from a warehouse path).
+    top : int, optional
+        Keep the first ``top`` rows.
+    reasons : int, default 3
+        Matrix cells named per row.
+    **options
+        Passed to :func:`~harmscope.places.markets.markets` (``scheme``, ``cell_size``,
+        ``months``, ``buffer``, ``alpha`` ...); ``include_rejected`` is not allowed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`MARKET_RANK_COLUMNS`, rank 1 first. ``cells`` is the footprint size in cells.
+    """
+    if top is not None and top < 1:
+        raise ValueError(f"top must be a positive number of rows, got {top}")
+    if options.get("include_rejected"):
+        raise ValueError("rejected markets are never ranked")
+    found = markets(source, **options)
+    found.sort(key=lambda m: (-m.harm, m.id))
+    if top is not None:
+        found = found[:top]
+    rows = [
+        {
+            "unit_id": m.id,
+            "score": m.harm,
+            "reasons": matrix_reasons(m.matrix.cells, m.unit, k=reasons),
+            "name": m.name or "",
+            "status": m.status,
+            "cells": len(m.cells),
+            "centroid_x": m.centroid_x,
+            "centroid_y": m.centroid_y,
+            "harm": m.harm,
+            "activity": m.activity,
+            "activity_harm_ratio": m.activity_harm_ratio,
+            "trend": m.trend["direction"],
+        }
+        for m in found
+    ]
+    out = pd.DataFrame(rows, columns=[c for c in MARKET_RANK_COLUMNS if c != "rank"])
+    out.insert(0, "rank", np.arange(1, len(out) + 1, dtype=np.int64))
+    out.attrs.update(
+        {
+            "lens": "markets",
+            "unit": found[0].unit if found else "",
+            "months": options.get("months"),
+        }
+    )
+    return out

@@ -1,0 +1,204 @@
+"""The places lens: grid cells ranked by the harm in them, with the matrix cells behind it.
+
+Score
+-----
+For cell :math:`i` over the period, with :math:`H_i` its harm (sum of scheme weights of its
+harm-kind events; activity is never added) and :math:`z_i` its Gi* z of harm
+(:func:`harmscope.places.hotspots.hotspots`):
+
+==============  ==========================================  ==================================
+significance    score                                       cells ranked
+==============  ==========================================  ==================================
+``'none'``      :math:`H_i`                                 every cell with :math:`H_i > 0`
+``'weight'``    :math:`H_i \\, \\Phi(z_i)`                   every cell with :math:`H_i > 0`
+``'require'``   :math:`H_i`                                 hot cells: FDR p ≤ ``alpha``, z > 0
+==============  ==========================================  ==================================
+
+:math:`\\Phi` is the standard normal CDF, so ``'weight'`` keeps a harmful cell in a hot cluster
+near its full harm and discounts an isolated one (z ≈ 0 halves it) or one in a cold area.
+Ties are broken by harm, then south to north, west to east; ranks are 1..n.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from harmscope.harm import load_scheme, select_events
+from harmscope.harm.matrix import check_coverage
+from harmscope.harm.taxonomy import Taxonomy, default_taxonomy, load_taxonomy
+from harmscope.harm.weigh import SchemeLike, weigh_keyed
+from harmscope.places.grid import DEFAULT_CELL_SIZE, with_cells
+from harmscope.places.hotspots import Progress, hotspots
+from harmscope.priorities.reasons import matrix_reasons, spread_by_unit
+from harmscope.warehouse import ibis_connect
+
+__all__ = ["PLACE_COLUMNS", "Significance", "place_id", "rank_places"]
+
+Significance = Literal["none", "weight", "require"]
+Months = tuple[str | date | None, str | date | None]
+
+PLACE_COLUMNS: tuple[str, ...] = (
+    "rank",
+    "unit_id",
+    "score",
+    "reasons",
+    "cell_x",
+    "cell_y",
+    "harm",
+    "activity",
+    "gi_z",
+    "p_fdr",
+    "category",
+    "harm_events",
+)
+"""Columns of :func:`rank_places`; ``reasons`` holds a list of strings."""
+
+
+def place_id(cell_x: float, cell_y: float, cell_size: float) -> str:
+    """Unit id of a cell: ``'cell-<size>m-<cell_x>-<cell_y>'``.
+
+    Examples
+    --------
+    >>> place_id(532000, 181250, 250)
+    'cell-250m-532000-181250'
+    """
+    return f"cell-{float(cell_size):g}m-{float(cell_x):g}-{float(cell_y):g}"
+
+
+def _open(source: Any) -> tuple[ir.Table, Any]:
+    if isinstance(source, ir.Table):
+        return source, None
+    if isinstance(source, str | Path):
+        backend = ibis_connect(source, read_only=True)
+        return backend.table("events"), backend
+    if hasattr(source, "table"):
+        return source.table("events"), None
+    raise TypeError(f"expected an events table, backend or warehouse path, got {type(source)}")
+
+
+def rank_places(
+    source: ir.Table | ibis.BaseBackend | str | Path,
+    *,
+    scheme: SchemeLike = "cchi",
+    cell_size: float = DEFAULT_CELL_SIZE,
+    months: Months | None = None,
+    significance: Significance = "none",
+    alpha: float = 0.05,
+    top: int | None = None,
+    reasons: int = 3,
+    within: float | None = 1000.0,
+    taxonomy: Taxonomy | str | os.PathLike[str] | None = None,
+    progress: Progress | None = None,
+) -> pd.DataFrame:
+    """Rank grid cells by harm over the period (see the module docstring for the score).
+
+    Parameters
+    ----------
+    source : ibis.Table, ibis backend, str or Path
+        Warehouse ``events``, a backend holding it, or a warehouse path.
+    scheme : Scheme, str or path-like, default 'cchi'
+    cell_size : float, default 250
+        Metres.
+    months : (from, to), optional
+        Inclusive month bounds.
+    significance : {'none', 'weight', 'require'}, default 'none'
+        How Gi* enters the score.
+    alpha : float, default 0.05
+        FDR level for ``'require'``.
+    top : int, optional
+        Keep the first ``top`` rows.
+    reasons : int, default 3
+        Matrix cells named per row.
+    within : float or None, default 1000
+        Study area of the Gi* (as :func:`~harmscope.places.hotspots.hotspots`).
+    taxonomy : Taxonomy or path, optional
+        Harm taxonomy behind the reasons.
+    progress : callable, optional
+        Passed to :func:`~harmscope.places.hotspots.hotspots`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`PLACE_COLUMNS`, rank 1 first; ``attrs`` has ``lens``, ``scheme``, ``unit``,
+        ``cell_size``, ``months``, ``significance``.
+    """
+    if significance not in ("none", "weight", "require"):
+        raise ValueError(f"significance must be none, weight or require, got {significance!r}")
+    if top is not None and top < 1:
+        raise ValueError(f"top must be a positive number of rows, got {top}")
+    sch = load_scheme(scheme)
+    if isinstance(taxonomy, Taxonomy):
+        tax = taxonomy
+    else:
+        tax = default_taxonomy() if taxonomy is None else load_taxonomy(taxonomy)
+    check_coverage(sch, tax)
+    events, owned = _open(source)
+    try:
+        spots = hotspots(
+            events,
+            scheme=sch,
+            cell_size=cell_size,
+            months=months,
+            within=within,
+            progress=progress,
+        )
+        w = weigh_keyed(select_events(events, months=months), sch)
+        w = w.filter((w.kind == "harm") & w.x.notnull() & w.y.notnull())
+        c = with_cells(w, cell_size=cell_size)
+        by_type = c.group_by(["cell_x", "cell_y", "event_key"]).aggregate(value=c.weight.sum())
+        totals = by_type.to_pandas()
+    finally:
+        if owned is not None:
+            owned.disconnect()
+    ranked = spots[spots["harm"] > 0].copy()
+    if significance == "weight":
+        ranked["score"] = ranked["harm"] * stats.norm.cdf(ranked["gi_z"].to_numpy())
+    else:
+        ranked["score"] = ranked["harm"].astype(float)
+    if significance == "require":
+        ranked = ranked[(ranked["p_fdr"] <= alpha) & (ranked["gi_z"] > 0)]
+    ranked = ranked.sort_values(
+        ["score", "harm", "cell_y", "cell_x"], ascending=[False, False, True, True], kind="stable"
+    ).reset_index(drop=True)
+    if top is not None:
+        ranked = ranked.head(top)
+    ranked["rank"] = np.arange(1, len(ranked) + 1, dtype=np.int64)
+    ranked["unit_id"] = [
+        place_id(x, y, cell_size) for x, y in zip(ranked["cell_x"], ranked["cell_y"], strict=True)
+    ]
+    for col in ("cell_x", "cell_y"):
+        totals[col] = totals[col].astype(np.float64)
+    keys = ranked[["cell_x", "cell_y"]].astype(np.float64)
+    totals = totals.merge(keys, on=["cell_x", "cell_y"])
+    matrix = spread_by_unit(totals, tax, unit_columns=["cell_x", "cell_y"]) if len(totals) else None
+    lookup: dict[tuple[float, float], list[str]] = {}
+    if matrix is not None:
+        for (x, y), cells in matrix.groupby(["cell_x", "cell_y"]):
+            lookup[(float(x), float(y))] = matrix_reasons(
+                cells.to_dict("records"), sch.unit, k=reasons
+            )
+    ranked["reasons"] = [
+        lookup.get((float(x), float(y)), [])
+        for x, y in zip(ranked["cell_x"], ranked["cell_y"], strict=True)
+    ]
+    out = ranked[list(PLACE_COLUMNS)].reset_index(drop=True)
+    out.attrs.update(
+        {
+            "lens": "places",
+            "scheme": sch.name,
+            "unit": sch.unit,
+            "cell_size": cell_size,
+            "months": None if months is None else tuple(str(m) for m in months),
+            "significance": significance,
+        }
+    )
+    return out
