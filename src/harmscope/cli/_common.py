@@ -96,8 +96,12 @@ def _jsonable(value: object) -> object:
         return None if not np.isfinite(value) else float(value)
     if isinstance(value, np.integer):
         return int(value)
-    if isinstance(value, date | datetime | pd.Timestamp):
-        return value.isoformat()[:10] if isinstance(value, date) and not isinstance(value, datetime) else str(value)
+    if isinstance(value, datetime | pd.Timestamp | date):
+        ts = pd.Timestamp(value)
+        # Months are stored as their first day: show them as analysts write them.
+        if ts.day == 1 and ts == ts.normalize():
+            return ts.strftime("%Y-%m")
+        return ts.isoformat()
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 

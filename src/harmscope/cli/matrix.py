@@ -112,14 +112,23 @@ def areas(
         emit_csv(frame, out)
     else:
         table = Table(title=f"Harm by LSOA — scheme {scheme}")
-        for col in frame.columns:
-            table.add_column(col, justify="right" if frame[col].dtype.kind in "fi" else "left")
-        for row in frame.itertuples(index=False):
-            table.add_row(*[
-                f"{v:,.1f}" if isinstance(v, float) and v == v else "" if v is None or v != v
-                else str(v) for v in row
-            ])
+        shown = {"lsoa_code": "LSOA", "month": "month", "lsoa_name": "name", "harm": "harm",
+                 "harm_per_1000": "per 1,000 residents", "population": "population",
+                 "imd_decile": "IMD decile", "activity": "police activity"}
+        cols = [c for c in shown if c in frame.columns]
+        for c in cols:
+            table.add_column(shown[c], justify="right" if frame[c].dtype.kind in "fiu" else "left")
+        for row in records(frame[cols]):
+            table.add_row(*[_cell(row[c]) for c in cols])
         Console().print(table)
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.0f}"
+    return str(value)[:10] if hasattr(value, "isoformat") else str(value)
 
 
 @app.command("load-areas")

@@ -1,0 +1,39 @@
+"""``harmscope export``: warehouse tables as CSV that spreadsheets will not execute."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from harmscope.cli import app
+from harmscope.cli._common import DbOption, FromOption, ToOption, fail, months_arg
+from harmscope.errors import HarmScopeError
+from harmscope.export import EVENT_SOURCES, export_events
+
+export_app = typer.Typer(
+    help="Export warehouse tables as CSV (formula-injection safe).", no_args_is_help=True
+)
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("events")
+def events(
+    out: Annotated[Path, typer.Option("--out", help="CSV file to write (replaced if present).")],
+    db: DbOption = None,
+    start: FromOption = None,
+    end: ToOption = None,
+    source: Annotated[
+        str | None,
+        typer.Option("--source", help=f"Only one file family: {', '.join(EVENT_SOURCES)}."),
+    ] = None,
+) -> None:
+    """Every event (the warehouse event schema) as CSV; text that could start a formula is inert."""
+    err = Console(stderr=True)
+    try:
+        n = export_events(db, out=out, months=months_arg(start, end), source=source)
+    except (HarmScopeError, ValueError) as exc:
+        fail(err, exc)
+    err.print(f"{n} events written to {out}", highlight=False)

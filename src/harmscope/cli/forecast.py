@@ -1,0 +1,147 @@
+"""``harmscope validate-forecast``: rolling-origin forecast checks of place rankings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from harmscope.cli import app
+from harmscope.cli._common import (
+    DbOption,
+    FromOption,
+    SchemeOption,
+    ToOption,
+    emit_csv,
+    emit_json,
+    fail,
+    months_arg,
+    progress_bar,
+)
+from harmscope.errors import HarmScopeError
+from harmscope.places.forecast import ForecastCheck, validate_forecast
+from harmscope.warehouse import default_db
+
+
+def _cell(mean: float, sd: float, fmt: str) -> str:
+    if pd.isna(mean):
+        return "–"
+    text = format(mean, fmt)
+    return text if pd.isna(sd) else f"{text} ±{format(sd, fmt)}"
+
+
+def _table(result: ForecastCheck) -> Table:
+    meta = result.meta
+    origins = meta["origins"]
+    table = Table(
+        title=(
+            f"Forecast checks — scheme {meta['scheme']}, {meta['cell_size']:g} m cells "
+            f"({meta['cells']:,} in the study area); {len(origins)} origins "
+            f"{origins[0]} to {origins[-1]}, horizon {meta['horizon']} month(s); "
+            "mean ± sd over origins"
+        )
+    )
+    table.add_column("ranking")
+    table.add_column("area", justify="right")
+    table.add_column("cells", justify="right")
+    for target in ("harm", "events"):
+        table.add_column(f"{target} hit %", justify="right")
+        table.add_column(f"{target} PAI", justify="right")
+        table.add_column(f"{target} PEI*", justify="right")
+    summary = result.summary.set_index(["ranking", "area_share", "target"])
+    previous = None
+    for ranking, share, target in summary.index:
+        if target != "harm":
+            continue
+        if previous is not None and ranking != previous:
+            table.add_section()
+        previous = ranking
+        values = [ranking, f"{share:.0%}", f"{summary.loc[(ranking, share, target), 'cells']:,}"]
+        for name in ("harm", "events"):
+            row = summary.loc[(ranking, share, name)]
+            values += [
+                _cell(row["hit_rate_mean"] * 100, row["hit_rate_sd"] * 100, ".1f"),
+                _cell(row["pai_mean"], row["pai_sd"], ".1f"),
+                _cell(row["pei_star_mean"], row["pei_star_sd"], ".2f"),
+            ]
+        table.add_row(*values)
+    return table
+
+
+@app.command("validate-forecast")
+def validate_forecast_command(
+    db: DbOption = None,
+    scheme: SchemeOption = "cchi",
+    start: FromOption = None,
+    end: ToOption = None,
+    cell_size: Annotated[
+        float, typer.Option("--cell-size", min=1, help="Grid cell side, metres.")
+    ] = 250,
+    warmup: Annotated[
+        int, typer.Option("--warmup", min=1, help="Months of history before the first origin.")
+    ] = 12,
+    horizon: Annotated[
+        int, typer.Option("--horizon", min=1, help="Months after each origin that are scored.")
+    ] = 1,
+    window: Annotated[
+        int,
+        typer.Option("--window", min=1, help="Months of history for mean, Gi*, KDE and count."),
+    ] = 12,
+    half_life: Annotated[
+        float, typer.Option("--half-life", min=0.01, help="Half-life of the EWMA ranking, months.")
+    ] = 3.0,
+    bandwidth: Annotated[
+        float | None,
+        typer.Option("--bandwidth", min=1, help="KDE bandwidth, metres (default: the cell size)."),
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
+    out: Annotated[Path | None, typer.Option("--out", help="Write to this file, not stdout.")] = None,
+) -> None:
+    """Rolling-origin forecast check: hit rate, PAI and PEI* of place rankings, harm and count."""
+    err = Console(stderr=True)
+    if fmt not in ("table", "json", "csv"):
+        fail(err, ValueError(f"--format must be table, json or csv, not {fmt!r}"))
+    size: float = int(cell_size) if float(cell_size).is_integer() else cell_size
+    try:
+        with progress_bar(err) as progress:
+            result = validate_forecast(
+                db or default_db(),
+                scheme=scheme,
+                cell_size=size,
+                months=months_arg(start, end),
+                warmup=warmup,
+                horizon=horizon,
+                window=window,
+                half_life=half_life,
+                bandwidth=bandwidth,
+                progress=progress,
+            )
+    except (HarmScopeError, ValueError) as exc:
+        fail(err, exc)
+    if result.meta["empty_months"]:
+        err.print(
+            "[yellow]warning:[/] months with no located event (scored as empty): "
+            + ", ".join(result.meta["empty_months"]),
+            highlight=False,
+        )
+    if fmt == "json":
+        emit_json(result.to_dict(), out)
+    elif fmt == "csv":
+        emit_csv(result.summary, out)
+    else:
+        console = Console(file=open(out, "w", encoding="utf-8"), width=140) if out else Console()
+        if not console.is_terminal:
+            console.width = max(console.width, 140)
+        console.print(_table(result))
+        console.print(
+            "hit rate: share of the next period's harm (or events) in the selected cells; "
+            "PAI = hit rate / area share; PEI* = captured / the most any map of the same area "
+            "could capture (1 = perfect hindsight).",
+            highlight=False,
+        )
+        if out:
+            console.file.close()

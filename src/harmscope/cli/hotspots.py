@@ -1,0 +1,140 @@
+"""``harmscope hotspots`` and ``harmscope emerging``: harm-weighted hot spots on a square grid."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import pandas as pd
+import typer
+from pyproj import Transformer
+from rich.console import Console
+
+from harmscope.cli import app
+from harmscope.cli._common import (
+    DbOption,
+    FromOption,
+    SchemeOption,
+    ToOption,
+    emit_csv,
+    emit_json,
+    fail,
+    months_arg,
+    progress_bar,
+    records,
+)
+from harmscope.errors import HarmScopeError
+from harmscope.places.grid import DEFAULT_CELL_SIZE
+from harmscope.places.hotspots import emerging_cells, hotspots
+from harmscope.warehouse import default_db
+
+CellSizeOption = Annotated[
+    float, typer.Option("--cell-size", min=1.0, help="Grid cell side, metres (EPSG:27700).")
+]
+OutOption = Annotated[Path | None, typer.Option("--out", help="Write to this file, not stdout.")]
+
+
+def cells_geojson(frame: pd.DataFrame, cell_size: float, *, name: str) -> dict[str, Any]:
+    """Cells as a GeoJSON FeatureCollection of WGS84 polygons (RFC 7946), one per row.
+
+    Each square's four BNG corners are projected with pyproj (EPSG:27700 to EPSG:4326,
+    longitude first, 7 decimals: about 1 cm); every column of ``frame`` becomes a property.
+    """
+    to_wgs84 = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True)
+    x0 = frame["cell_x"].to_numpy(dtype=np.float64)
+    y0 = frame["cell_y"].to_numpy(dtype=np.float64)
+    corners_x = np.stack([x0, x0 + cell_size, x0 + cell_size, x0, x0], axis=1)
+    corners_y = np.stack([y0, y0, y0 + cell_size, y0 + cell_size, y0], axis=1)
+    lon, lat = to_wgs84.transform(corners_x.ravel(), corners_y.ravel())
+    lon = np.round(np.asarray(lon).reshape(corners_x.shape), 7)
+    lat = np.round(np.asarray(lat).reshape(corners_y.shape), 7)
+    features = []
+    for i, props in enumerate(records(frame)):
+        ring = [[float(a), float(b)] for a, b in zip(lon[i], lat[i], strict=True)]
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+                "properties": props,
+            }
+        )
+    return {"type": "FeatureCollection", "name": name, "features": features}
+
+
+def _write_json(payload: object, out: Path | None) -> None:
+    text = json.dumps(payload, allow_nan=False)
+    if out is None:
+        sys.stdout.write(text + "\n")
+    else:
+        Path(out).write_text(text + "\n", encoding="utf-8")
+
+
+@app.command("hotspots")
+def hotspots_command(
+    db: DbOption = None,
+    scheme: SchemeOption = "cchi",
+    start: FromOption = None,
+    end: ToOption = None,
+    cell_size: CellSizeOption = DEFAULT_CELL_SIZE,
+    fmt: Annotated[str, typer.Option("--format", help="csv, geojson or parquet.")] = "csv",
+    out: OutOption = None,
+) -> None:
+    """Harm-weighted Gi* hot spots: one row per cell (cell_x, cell_y, harm, gi_z, p_fdr, category).
+
+    GeoJSON holds each cell as a WGS84 polygon (RFC 7946); cell_x and cell_y stay BNG metres.
+    """
+    err = Console(stderr=True)
+    if fmt not in ("csv", "geojson", "parquet"):
+        fail(err, ValueError(f"--format must be csv, geojson or parquet, not {fmt!r}"))
+    if fmt == "parquet" and out is None:
+        fail(err, ValueError("--format parquet needs --out FILE (Parquet is binary)"))
+    try:
+        with progress_bar(err) as progress:
+            frame = hotspots(
+                db if db is not None else default_db(),
+                scheme=scheme,
+                cell_size=cell_size,
+                months=months_arg(start, end),
+                progress=progress,
+            )
+    except (HarmScopeError, ValueError) as exc:
+        fail(err, exc)
+    if fmt == "csv":
+        emit_csv(frame, out)
+    elif fmt == "geojson":
+        _write_json(cells_geojson(frame, cell_size, name=f"harmscope hotspots ({scheme})"), out)
+    else:
+        assert out is not None
+        frame.to_parquet(out, index=False)
+
+
+@app.command("emerging")
+def emerging_command(
+    db: DbOption = None,
+    scheme: SchemeOption = "cchi",
+    start: FromOption = None,
+    end: ToOption = None,
+    cell_size: CellSizeOption = DEFAULT_CELL_SIZE,
+    fmt: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
+    out: OutOption = None,
+) -> None:
+    """Emerging hot spots: each cell's category from its monthly harm (Gi* per month + trend)."""
+    err = Console(stderr=True)
+    if fmt not in ("csv", "json"):
+        fail(err, ValueError(f"--format must be csv or json, not {fmt!r}"))
+    try:
+        frame = emerging_cells(
+            db if db is not None else default_db(),
+            scheme=scheme,
+            cell_size=cell_size,
+            months=months_arg(start, end),
+        )
+    except (HarmScopeError, ValueError) as exc:
+        fail(err, exc)
+    if fmt == "csv":
+        emit_csv(frame, out)
+    else:
+        emit_json(records(frame), out)

@@ -1,0 +1,231 @@
+"""``harmscope markets`` (list candidate drug markets) and ``harmscope markets decide`` (curate)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from harmscope.cli import app
+from harmscope.cli._common import (
+    DbOption,
+    FromOption,
+    SchemeOption,
+    ToOption,
+    emit_csv,
+    emit_json,
+    fail,
+    months_arg,
+    progress_bar,
+)
+from harmscope.errors import HarmScopeError
+from harmscope.places.grid import DEFAULT_CELL_SIZE
+from harmscope.places.markets import (
+    CHARACTERISTICS,
+    Market,
+    MarketDecisionError,
+    decide,
+    find_market,
+    markets,
+    markets_frame,
+)
+from harmscope.warehouse import default_db
+
+markets_app = typer.Typer(
+    help="Candidate drug markets: hot spots of market activity and the harm around them.",
+    no_args_is_help=False,
+)
+app.add_typer(markets_app, name="markets")
+
+CellSizeOption = Annotated[
+    float, typer.Option("--cell-size", min=1.0, help="Grid cell side, metres (EPSG:27700).")
+]
+BufferOption = Annotated[
+    float, typer.Option("--buffer", min=0.0, help="Metres around a footprint where harm counts.")
+]
+AlphaOption = Annotated[
+    float, typer.Option("--alpha", help="FDR level of a market cell (Gi* of market activity).")
+]
+
+
+def _detect(
+    db: Path | None,
+    *,
+    scheme: str,
+    start: str | None,
+    end: str | None,
+    cell_size: float,
+    buffer: float,
+    alpha: float,
+    include_rejected: bool,
+    console: Console,
+) -> list[Market]:
+    try:
+        with progress_bar(console) as progress:
+            return markets(
+                db if db is not None else default_db(),
+                scheme=scheme,
+                cell_size=cell_size,
+                months=months_arg(start, end),
+                buffer=buffer,
+                alpha=alpha,
+                include_rejected=include_rejected,
+                progress=progress,
+            )
+    except (HarmScopeError, ValueError) as exc:
+        fail(console, exc)
+
+
+@markets_app.callback(invoke_without_command=True)
+def markets_command(
+    ctx: typer.Context,
+    db: DbOption = None,
+    scheme: SchemeOption = "cchi",
+    start: FromOption = None,
+    end: ToOption = None,
+    cell_size: CellSizeOption = DEFAULT_CELL_SIZE,
+    buffer: BufferOption = 250.0,
+    alpha: AlphaOption = 0.05,
+    include_rejected: Annotated[
+        bool, typer.Option("--include-rejected", help="Also list markets an analyst rejected.")
+    ] = False,
+    fmt: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write to this file, not stdout.")
+    ] = None,
+) -> None:
+    """List candidate drug markets, most harmful first, with analysts' decisions applied."""
+    if ctx.invoked_subcommand is not None:
+        return
+    err = Console(stderr=True)
+    if fmt not in ("table", "json", "csv"):
+        fail(err, ValueError(f"--format must be table, json or csv, not {fmt!r}"))
+    found = _detect(
+        db,
+        scheme=scheme,
+        start=start,
+        end=end,
+        cell_size=cell_size,
+        buffer=buffer,
+        alpha=alpha,
+        include_rejected=include_rejected,
+        console=err,
+    )
+    if fmt == "json":
+        emit_json([m.to_dict() for m in found], out)
+        return
+    frame = markets_frame(found)
+    if fmt == "csv":
+        emit_csv(frame, out)
+        return
+    if out is None:
+        _print_table(found, scheme, Console())
+    else:
+        with open(out, "w", encoding="utf-8") as fh:
+            _print_table(found, scheme, Console(file=fh, width=200))
+
+
+def _print_table(found: list[Market], scheme: str, console: Console) -> None:
+    unit = found[0].unit if found else ""
+    table = Table(title=f"Candidate drug markets — scheme {scheme} ({unit})")
+    numeric = ("cells", "harm", "activity", "act/harm")
+    for col in ("id", "name", "status", *numeric, "trend", "top harm types"):
+        table.add_column(col, justify="right" if col in numeric else "left")
+    for m in found:
+        ratio = "" if m.activity_harm_ratio is None else f"{m.activity_harm_ratio:.4f}"
+        table.add_row(
+            m.id,
+            m.name or "",
+            m.status,
+            str(len(m.cells)),
+            f"{m.harm:,.0f}",
+            f"{m.activity:,.0f}",
+            ratio,
+            m.trend["direction"],
+            "; ".join(f"{t['event_type']} {t['share']:.0%}" for t in m.top_types[:3]),
+        )
+    console.print(table)
+    if not found:
+        console.print("No candidate markets: no significant cluster of market activity.")
+
+
+def _settings(pairs: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise MarketDecisionError(
+                f"--set {pair!r}: expected KEY=VALUE with KEY one of {', '.join(CHARACTERISTICS)}"
+            )
+        out[key.strip()] = value
+    return out
+
+
+@markets_app.command("decide")
+def decide_command(
+    market_id: Annotated[str, typer.Argument(help="Market id (or name) as listed.")],
+    confirm: Annotated[bool, typer.Option("--confirm", help="Confirm it is a market.")] = False,
+    reject: Annotated[
+        bool, typer.Option("--reject", help="Reject it (hidden from lists).")
+    ] = False,
+    rename: Annotated[str | None, typer.Option("--rename", help="Give it a name.")] = None,
+    merge: Annotated[
+        list[str] | None,
+        typer.Option("--merge", help="Merge this market into it (repeatable)."),
+    ] = None,
+    settings: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="Characteristic KEY=VALUE (repeatable): market_type=open|semi_open|closed, "
+            "mode=street|premises|delivery|mixed, near_schools/juveniles_seen/firearms/"
+            "violence=yes|no, drugs=TEXT, notes=TEXT.",
+        ),
+    ] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who decides (default: login).")] = None,
+    db: DbOption = None,
+    scheme: SchemeOption = "cchi",
+    start: FromOption = None,
+    end: ToOption = None,
+    cell_size: CellSizeOption = DEFAULT_CELL_SIZE,
+    buffer: BufferOption = 250.0,
+    alpha: AlphaOption = 0.05,
+) -> None:
+    """Record a decision about a candidate market (use the settings the listing used)."""
+    err = Console(stderr=True)
+    found = _detect(
+        db,
+        scheme=scheme,
+        start=start,
+        end=end,
+        cell_size=cell_size,
+        buffer=buffer,
+        alpha=alpha,
+        include_rejected=True,
+        console=err,
+    )
+    try:
+        target = find_market(found, market_id)
+        others = [find_market(found, other) for other in (merge or [])]
+        recorded = decide(
+            db if db is not None else default_db(),
+            target,
+            confirm=confirm,
+            reject=reject,
+            rename=rename,
+            merge=others,
+            characteristics=_settings(settings or []),
+            by=by,
+        )
+    except (HarmScopeError, ValueError) as exc:
+        fail(err, exc)
+    for d in recorded:
+        what = d.action if d.key is None else f"set {d.key}"
+        value = "" if d.value is None else f" = {d.value}"
+        Console().print(
+            f"{d.market_id}: {what}{value} (by {d.decided_by}, {d.decided_at:%Y-%m-%d %H:%M} UTC)",
+            highlight=False,
+        )
