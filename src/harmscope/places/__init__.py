@@ -31,13 +31,21 @@ from harmscope.places.grid import (
     values_on_cells,
     with_cells,
 )
-from harmscope.places.hotspots import HOTSPOT_COLUMNS, cell_totals, hotspots
+from harmscope.places.hotspots import (
+    EMERGING_COLUMNS,
+    HOTSPOT_COLUMNS,
+    cell_totals,
+    emerging_cells,
+    hotspots,
+    monthly_cell_totals,
+)
 from harmscope.places.markets import Decision, Market, decide, load_decisions, markets_frame
 
 __all__ = [
     "CATEGORIES",
     "DEFAULT_CELL_SIZE",
     "EMERGING_CATEGORIES",
+    "EMERGING_COLUMNS",
     "HOTSPOT_COLUMNS",
     "CountVsHarm",
     "Decision",
@@ -50,6 +58,7 @@ __all__ = [
     "classify_emerging",
     "count_vs_harm",
     "decide",
+    "emerging_cells",
     "emerging_hot_spots",
     "gi_bins",
     "gi_star",
@@ -60,6 +69,7 @@ __all__ = [
     "lorenz_curve",
     "mann_kendall",
     "markets_frame",
+    "monthly_cell_totals",
     "power_few",
     "study_area_cells",
     "top_share",

@@ -28,13 +28,22 @@ import numpy as np
 import pandas as pd
 
 from harmscope.errors import WarehouseError
-from harmscope.harm import select_events, weigh
+from harmscope.harm import parse_month, select_events, weigh
 from harmscope.harm.weigh import SchemeLike
+from harmscope.places.emerging import EMERGING_CATEGORIES, emerging_hot_spots
 from harmscope.places.gi_star import gi_star_test
 from harmscope.places.grid import DEFAULT_CELL_SIZE, study_area_cells, values_on_cells, with_cells
 from harmscope.warehouse import ibis_connect
 
-__all__ = ["HOTSPOT_COLUMNS", "Progress", "cell_totals", "hotspots"]
+__all__ = [
+    "EMERGING_COLUMNS",
+    "HOTSPOT_COLUMNS",
+    "Progress",
+    "cell_totals",
+    "emerging_cells",
+    "hotspots",
+    "monthly_cell_totals",
+]
 
 Progress = Callable[[str, int, int], None]
 """``progress(stage, done, total)``: called as work advances (the CLI draws a bar)."""
@@ -226,4 +235,154 @@ def hotspots(
     )
     if progress:
         progress("gi_star", 1, 1)
+    return out
+
+
+EMERGING_COLUMNS: tuple[str, ...] = (
+    "cell_x",
+    "cell_y",
+    "category",
+    "harm",
+    "hot_periods",
+    "cold_periods",
+    "periods",
+    "trend_z",
+    "trend_p",
+    "trend_tau",
+    "final_gi_z",
+)
+"""Columns of :func:`emerging_cells`."""
+
+
+def monthly_cell_totals(
+    events: ir.Table,
+    *,
+    scheme: SchemeLike = "cchi",
+    cell_size: float = DEFAULT_CELL_SIZE,
+    months: Months | None = None,
+) -> ir.Table:
+    """Harm and activity per grid cell and month, as an Ibis expression (any engine).
+
+    Same columns as :func:`cell_totals` plus ``month`` (DATE, first of the month).
+    """
+    chosen = select_events(events, months=months)
+    w = weigh(chosen, scheme)
+    w = w.filter(w.x.notnull() & w.y.notnull())
+    cells = with_cells(w, cell_size=cell_size)
+    is_harm = cells.kind == "harm"
+    is_activity = cells.kind == "activity"
+    return cells.group_by(["cell_x", "cell_y", "month"]).aggregate(
+        harm=cells.weight.sum(where=is_harm).coalesce(0.0),
+        activity=cells.weight.sum(where=is_activity).coalesce(0.0),
+        harm_events=cells.count(where=is_harm),
+        activity_events=cells.count(where=is_activity),
+    )
+
+
+def _month_index(lo: date, hi: date) -> list[date]:
+    out = []
+    y, m = lo.year, lo.month
+    while (y, m) <= (hi.year, hi.month):
+        out.append(date(y, m, 1))
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def emerging_cells(
+    source: ir.Table | ibis.BaseBackend | str | Path,
+    *,
+    scheme: SchemeLike = "cchi",
+    cell_size: float = DEFAULT_CELL_SIZE,
+    months: Months | None = None,
+    distance: float | None = None,
+    within: float | None = 1000.0,
+    alpha: float = 0.10,
+    alpha_trend: float = 0.10,
+) -> pd.DataFrame:
+    """Emerging hot spot category of every study-area cell from its monthly harm.
+
+    Monthly harm per cell (:func:`monthly_cell_totals`, zeros for months without events, every
+    month from the first to the last bound or month with data) goes to
+    :func:`harmscope.places.emerging.emerging_hot_spots` on the study area of :func:`hotspots`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`EMERGING_COLUMNS`: ``cell_x``, ``cell_y``, ``category``, ``harm`` (period total),
+        ``hot_periods``, ``cold_periods``, ``periods``, Mann–Kendall ``trend_z``, ``trend_p``,
+        ``trend_tau`` of the Gi* z series, and ``final_gi_z``. Sorted by category (in
+        :data:`~harmscope.places.emerging.EMERGING_CATEGORIES` order), then harm descending.
+
+    Raises
+    ------
+    WarehouseError
+        No located event, or fewer than two months.
+    """
+    if distance is None:
+        distance = 1.5 * cell_size
+    events, owned = _events_table(source)
+    try:
+        frame = monthly_cell_totals(
+            events, scheme=scheme, cell_size=cell_size, months=months
+        ).to_pandas()
+    finally:
+        if owned is not None:
+            owned.disconnect()
+    if frame.empty:
+        raise WarehouseError("no located events in the period: nothing to analyse")
+    frame["month"] = pd.to_datetime(frame["month"]).dt.date
+    lo = parse_month(months[0]) if months and months[0] is not None else min(frame["month"])
+    hi = parse_month(months[1]) if months and months[1] is not None else max(frame["month"])
+    periods = _month_index(lo, hi)
+    if len(periods) < 2:
+        raise WarehouseError(
+            f"emerging hot spots need at least two months; the period has {len(periods)}"
+        )
+    cx = frame["cell_x"].to_numpy(dtype=np.float64)
+    cy = frame["cell_y"].to_numpy(dtype=np.float64)
+    ax, ay = study_area_cells(cx, cy, cell_size=cell_size, within=within)
+    position = {m: i for i, m in enumerate(periods)}
+    values = np.zeros((len(periods), ax.size), dtype=np.float64)
+    for month, part in frame.groupby("month"):
+        values[position[month]] = values_on_cells(
+            part["cell_x"].to_numpy(dtype=np.float64),
+            part["cell_y"].to_numpy(dtype=np.float64),
+            part["harm"].to_numpy(dtype=np.float64),
+            ax,
+            ay,
+        )
+    ehs = emerging_hot_spots(
+        values, np.column_stack([ax, ay]), distance, alpha=alpha, alpha_trend=alpha_trend
+    )
+    integer_cells = float(cell_size).is_integer()
+    out = pd.DataFrame(
+        {
+            "cell_x": ax.astype(np.int64) if integer_cells else ax,
+            "cell_y": ay.astype(np.int64) if integer_cells else ay,
+            "category": ehs.category.astype(str),
+            "harm": values.sum(axis=0),
+            "hot_periods": ehs.hot_periods,
+            "cold_periods": ehs.cold_periods,
+            "periods": len(periods),
+            "trend_z": ehs.trend.z,
+            "trend_p": ehs.trend.p,
+            "trend_tau": ehs.trend.tau,
+            "final_gi_z": ehs.gi.z[-1],
+        }
+    )
+    order = {c: i for i, c in enumerate(EMERGING_CATEGORIES)}
+    out["_order"] = out["category"].map(order)
+    out = (
+        out.sort_values(["_order", "harm", "cell_y", "cell_x"], ascending=[True, False, True, True])
+        .drop(columns="_order")
+        .reset_index(drop=True)
+    )
+    out.attrs.update(
+        {
+            "scheme": getattr(scheme, "name", str(scheme)),
+            "cell_size": cell_size,
+            "distance": float(distance),
+            "months": (f"{lo:%Y-%m}", f"{hi:%Y-%m}"),
+        }
+    )
     return out
