@@ -32,6 +32,3 @@ from harmscope.cli import simulate as _simulate  # noqa: E402,F401
 from harmscope.cli import hotspots as _hotspots  # noqa: E402,F401
 from harmscope.cli import markets as _markets  # noqa: E402,F401
 from harmscope.cli import priorities as _priorities  # noqa: E402,F401
-from harmscope.cli import hotspots as _hotspots  # noqa: E402,F401
-from harmscope.cli import markets as _markets  # noqa: E402,F401
-from harmscope.cli import priorities as _priorities  # noqa: E402,F401
