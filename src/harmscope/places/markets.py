@@ -335,9 +335,9 @@ def candidate_id(cells: Sequence[tuple[float, float]], cell_size: float) -> str:
     Examples
     --------
     >>> candidate_id([(530250, 181000), (530000, 181000)], 250)
-    'mkt-2f5a5b3f'
+    'mkt-e64cf39d'
     >>> candidate_id([(530000, 181000), (530250, 181000)], 250.0)
-    'mkt-2f5a5b3f'
+    'mkt-e64cf39d'
     """
     key = f"{float(cell_size):g}|" + ";".join(
         f"{float(x):g},{float(y):g}" for x, y in sorted(cells, key=lambda c: (c[1], c[0]))
