@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from harmscope.simulate import DEFAULT, Operation, SimResult, Simulation, build_city, simulate
+from harmscope.simulate import DEFAULT, Operation, SimResult, Simulation, build_city
 from harmscope.simulate.operations import resolve
 
 

@@ -159,6 +159,8 @@ class Simulation:
         total_rec = p.recorded_per_1000_month * c.residents / 1000
         rec = np.array([p.recording_rate[t] for t in CRIME_TYPES])
         self.rec = rec
+        self._bgw: tuple[int, F] = (-1, np.zeros((0, 3)))
+        self._w3 = np.column_stack([HARM_W, HARM_W * rec, rec * (HARM_W > 0)])
         true_total = np.array([p.type_mix[t] * total_rec for t in CRIME_TYPES]) / rec
         ms = np.array([p.market_share.get(t, 0.0) for t in CRIME_TYPES])
         us = np.array([p.user_share.get(t, 0.0) for t in CRIME_TYPES])
@@ -298,7 +300,7 @@ class Simulation:
             u=np.ones(len(self.user_idx)),
         )
         for q in self.plans:
-            if q is exclude:
+            if q is exclude or m not in q.months_on:
                 continue
             if q.bg_mult[m] != 1:
                 out.bg[q.target_mask] *= q.bg_mult[m]
@@ -318,38 +320,93 @@ class Simulation:
         out.a = out.a * out.a_op
         return out
 
+    def _without(self, mu: _Mult, q: OperationPlan, m: int) -> _Mult:
+        """``mu`` with operation ``q``'s multipliers for month ``m`` taken out.
+
+        Every multiplier is strictly positive (effects are below 100 %, closures leave a
+        residual), so dividing by ``q``'s factors is exact up to rounding.
+        """
+        out = _Mult(
+            bg=mu.bg.copy(),
+            mk=mu.mk.copy(),
+            dep=mu.dep.copy(),
+            a=mu.a.copy(),
+            a_op=mu.a_op.copy(),
+            v=mu.v.copy(),
+            u=mu.u.copy(),
+        )
+        if q.bg_mult[m] != 1:
+            out.bg[q.target_mask] /= q.bg_mult[m]
+        if q.market_area_mult[m] != 1:
+            out.mk[q.target_mask] /= q.market_area_mult[m]
+        if q.buffer_mult[m] != 1:
+            out.bg[q.buffer_mask] /= q.buffer_mult[m]
+            out.mk[q.buffer_mask] /= q.buffer_mult[m]
+        if q.deploy_mult[m] != 1:
+            out.dep[q.target_mask] /= q.deploy_mult[m]
+        for k, arr in q.market_mult.items():
+            out.a_op[k] /= arr[m]
+            out.a[k] /= arr[m]
+        for k, arr in q.violence_mult.items():
+            out.v[k] /= arr[m]
+        if q.user_idx.size:
+            out.u[q.user_idx - self.n_sellers] /= q.user_mult[:, m]
+        return out
+
     # ------------------------------------------------------------------ expectations -------
-    def _expected(self, m: int, mu: _Mult, dep_base: F) -> tuple[F, F]:
-        """Expected true counts (cells x types) and expected activity events per cell."""
+    def _expected(
+        self, m: int, mu: _Mult, dep_base: F, ref: tuple[_Mult, F] | None = None
+    ) -> tuple[F, F]:
+        """Expected harm per cell and the users' part of it, for multipliers ``mu``.
+
+        Returns an array of cells x 4 -- true harm (days), recorded harm (days), recorded
+        harm-type events, police activity events -- and the users' expected offences per
+        cell. Counts are never materialised by type: each component's type profile is
+        contracted with the weights first. ``ref`` (multipliers and users' part of another
+        call this month) updates the users' part only for users whose multiplier differs.
+        """
         c = self.city
         nc = c.n_cells
-        lam = self.bg * self.season[m][None, :] * mu.bg[:, None]
+        season = self.season[m]
+        w = self._w3  # types x 3: harm days, recorded harm days, recorded harm events
+        out = np.empty((nc, 4))
+        if self._bgw[0] != m:
+            self._bgw = (m, (self.bg * season[None, :]) @ w)
+        out[:, :3] = mu.bg[:, None] * self._bgw[1]
         fpv = mu.a[c.fp_market] * c.fp_w * mu.mk[c.fp_cell]
-        for t in np.flatnonzero(self.mk_coef):
-            w = fpv * (mu.v[c.fp_market] if t in VIOLENT else 1.0)
-            lam[:, t] += (
-                np.bincount(c.fp_cell, weights=w, minlength=nc)
-                * self.mk_coef[t]
-                * self.season[m, t]
+        coef = self.mk_coef * season
+        viol = np.zeros(NT, dtype=bool)
+        viol[VIOLENT] = True
+        nv = np.bincount(c.fp_cell, weights=fpv, minlength=nc)
+        vv = np.bincount(c.fp_cell, weights=fpv * mu.v[c.fp_market], minlength=nc)
+        out[:, :3] += nv[:, None] * (np.where(viol, 0, coef) @ w)[None, :]
+        out[:, :3] += vv[:, None] * (np.where(viol, coef, 0) @ w)[None, :]
+        if ref is None:
+            ur = self.user_rate * mu.u
+            ucell: F = np.bincount(
+                self.u_cells.ravel(), weights=(ur[:, None] * self.u_w).ravel(), minlength=nc
+            ).astype(np.float64)
+        else:
+            mu_ref, ucell_ref = ref
+            d = np.flatnonzero(mu.u != mu_ref.u)
+            dr = self.user_rate[d] * (mu.u[d] - mu_ref.u[d])
+            ucell = ucell_ref + np.bincount(
+                self.u_cells[d].ravel(), weights=(dr[:, None] * self.u_w[d]).ravel(), minlength=nc
             )
-        ur = self.user_rate * mu.u
-        ucell = np.bincount(
-            self.u_cells.ravel(), weights=(ur[:, None] * self.u_w).ravel(), minlength=nc
-        )
-        lam += ucell[:, None] * (self.user_q * self.season[m])[None, :]
-        d = dep_base * mu.dep
+        out[:, :3] += ucell[:, None] * ((self.user_q * season) @ w)[None, :]
+        dep = dep_base * mu.dep
         mpn = (
             np.bincount(c.fp_cell, weights=c.fp_w * mu.a[c.fp_market], minlength=nc) / self.mp_scale
         )
         share, find = self._search_probs(mpn)
-        ss = self.ss_total * d
-        activity = (
+        ss = self.ss_total * dep
+        out[:, 3] = (
             ss
             + ss * share * find
-            + self.x_drugs * d * (0.2 + mpn)
-            + self.x_weapons * d * (0.3 + mpn)
+            + self.x_drugs * dep * (0.2 + mpn)
+            + self.x_weapons * dep * (0.3 + mpn)
         )
-        return lam, activity
+        return out, ucell
 
     # ------------------------------------------------------------------ running ------------
     def run(self, until: int | str | None = None) -> SimResult:
@@ -513,29 +570,26 @@ class Simulation:
         community.survey_month(self, m, rng_for(self.seed, 5, m))
         community.intel_month(self, m, rng_for(self.seed, 6, m))
         # ---- true effects of operations active this month ---------------------------------
-        active = [
-            q for q in self.plans if m in set(q.active_months.tolist()) or q.start <= m < q.end
-        ]
+        active = [q for q in self.plans if m in q.months_on]
         if active:
-            lam, act = self._expected(m, mu, dep_base)
+            tags = ("true_harm", "recorded_harm", "recorded_events", "activity")
+            full, ucell = self._expected(m, mu, dep_base)
+            city_with = full.sum(0)
             for q in active:
-                lam0, act0 = self._expected(m, self._mult(m, exclude=q), dep_base)
-                for zone, mask in (
-                    ("target", q.target_mask),
-                    ("buffer", q.buffer_mask),
-                    ("city", np.ones(nc, dtype=bool)),
+                wo, _ = self._expected(m, self._without(mu, q, m), dep_base, (mu, ucell))
+                for zone, with_, without in (
+                    ("target", full[q.target_mask].sum(0), wo[q.target_mask].sum(0)),
+                    ("buffer", full[q.buffer_mask].sum(0), wo[q.buffer_mask].sum(0)),
+                    ("city", city_with, wo.sum(0)),
                 ):
                     row: dict[str, object] = {
                         "operation_id": q.operation_id,
                         "month": m,
                         "zone": zone,
                     }
-                    for tag, lm, ac in (("with", lam, act), ("without", lam0, act0)):
-                        z = lm[mask]
-                        row[f"true_harm_{tag}"] = float((z * HARM_W).sum())
-                        row[f"recorded_harm_{tag}"] = float((z * HARM_W * self.rec).sum())
-                        row[f"recorded_events_{tag}"] = float((z * self.rec)[:, HARM_W > 0].sum())
-                        row[f"activity_{tag}"] = float(ac[mask].sum())
+                    for i, tag in enumerate(tags):
+                        row[f"{tag}_with"] = float(with_[i])
+                        row[f"{tag}_without"] = float(without[i])
                     self._effects.append(row)
 
     def _attribute(self, rng: np.random.Generator, mk: I, violent: NDArray[np.bool_]) -> I:
@@ -585,6 +639,8 @@ class Simulation:
             self.bau_turf[m + 1 : m + 1 + p.turf_violence_months, k] *= 1 + p.turf_violence_lift
         # Operations starting now (arrest sweeps) or calling in (DMI, a month after start).
         for q in self.plans:
+            if m not in (q.start, q.start + 1):
+                continue
             orng = rng_for(self.seed, 8, q.index, m)
             if q.op.tactic == "arrests" and q.start == m:
                 pick = (

@@ -132,6 +132,7 @@ class OperationPlan:
     turf_violence: bool = False
     markets: tuple[int, ...] = ()
     users_treated: int = 0
+    months_on: frozenset[int] = frozenset()
 
     @property
     def active_months(self) -> I:
@@ -337,4 +338,5 @@ def resolve(
         plan.users_treated = len(took)
         if op.tactic == "treatment":
             plan.buffer_kind = "not applicable"
+    plan.months_on = frozenset(plan.active_months.tolist()) | frozenset(range(start, end))
     return plan
