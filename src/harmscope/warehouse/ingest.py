@@ -18,16 +18,20 @@ reported as *folded*.
 
 from __future__ import annotations
 
+import csv
+import gzip
 import hashlib
 import re
 import shutil
 import tempfile
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from harmscope.errors import InputError
@@ -302,7 +306,10 @@ class _Batch:
             return
         # Lenient: materialise so rejected records and bad rows can be quarantined by line.
         con.execute("DROP TABLE IF EXISTS raw_rows")
-        con.execute(f"CREATE TEMP TABLE raw_rows AS SELECT * FROM {reader}")
+        try:
+            con.execute(f"CREATE TEMP TABLE raw_rows AS SELECT * FROM {reader}")
+        except duckdb.Error as exc:  # errors even lenient reading cannot step over
+            raise self._csv_error(exc, group, columns) from exc
         line = self._lenient_lines(group)
         bad_col = " ".join(f"WHEN {cond} THEN {_q(col)}" for col, cond, _ in checks)
         bad_reason = " ".join(f"WHEN {cond} THEN {_q(reason)}" for _, cond, reason in checks)
@@ -313,12 +320,31 @@ class _Batch:
             f"""CREATE OR REPLACE TEMP TABLE checked AS
                 SELECT *, CASE {bad_col} END AS _bad_col, CASE {bad_reason} END AS _bad_reason
                 FROM ({_parsed(family, "raw_rows", extra=f", {line} AS _line, {raw_text} AS _raw",
-                               join="LEFT JOIN _line_fix f ON f.f = r.filename AND f.k = r.rowid - r._first")})"""
+                               join="JOIN _file_map m ON r.filename = m._local "
+                                    "LEFT JOIN _line_fix f ON f.f = r.filename AND f.k = r.rowid - r._first")})"""
+        )
+        bad_lines = con.execute(
+            "SELECT filename, list(_line) FROM checked WHERE _bad_col IS NOT NULL GROUP BY ALL"
+        ).fetchall()
+        moved = [
+            (f, rec, phys)
+            for f, ls in bad_lines
+            for rec, phys in _physical_lines(f, ls, count_blank=False).items()
+            if rec != phys
+        ]
+        con.register(
+            "_moved",
+            pa.table({"f": pa.array([m[0] for m in moved], pa.string()),
+                      "rec": pa.array([m[1] for m in moved], pa.int64()),
+                      "line": pa.array([m[2] for m in moved], pa.int64())}),
         )
         con.execute(
-            "INSERT INTO quarantine SELECT file_id, _line, _bad_col, _bad_reason, _raw "
-            "FROM checked WHERE _bad_col IS NOT NULL"
+            "INSERT INTO quarantine SELECT c.file_id, coalesce(p.line, c._line), c._bad_col, "
+            "c._bad_reason, c._raw FROM checked c "
+            "LEFT JOIN _moved p ON p.f = c.filename AND p.rec = c._line "
+            "WHERE c._bad_col IS NOT NULL ORDER BY c._line"
         )
+        con.unregister("_moved")
         rows = f"SELECT {typed} FROM checked WHERE _bad_col IS NULL"
         con.execute(f"INSERT INTO staged SELECT {cols} FROM ({bng_select_sql(f'({rows})')})")
         con.execute("DROP TABLE checked")
@@ -327,31 +353,37 @@ class _Batch:
     def _first_bad_row(
         self, family: str, columns: tuple[str, ...], local: str, display: str
     ) -> InputError:
-        """Find, in file order, the first row of ``local`` that fails a check."""
-        con = self.con
-        mapping, _ = FAMILIES[family]
-        checks = _checks(family, {mapping[c] for c in columns})
-        bad_col = " ".join(f"WHEN {cond} THEN {_q(col)}" for col, cond, _ in checks)
-        bad_reason = " ".join(f"WHEN {cond} THEN {_q(reason)}" for _, cond, reason in checks)
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _one AS SELECT * FROM {self._read_csv(family, columns, [local])}"
-        )
-        row = con.execute(
-            f"""SELECT _rid + 2, CASE {bad_col} END AS c, CASE {bad_reason} END
-                FROM ({_parsed(family, "_one", extra=", r.rowid AS _rid", join="")})
-                WHERE c IS NOT NULL ORDER BY _rid LIMIT 1"""
-        ).fetchone()
-        if row is None:  # pragma: no cover - the INSERT failed on this file, so a row exists
-            return InputError("a row failed validation", path=display)
-        line_no, col, reason = row
-        value = con.execute(f"SELECT {col} FROM _one WHERE rowid = ?", [line_no - 2]).fetchone()
-        con.execute("DROP TABLE _one")
+        """Find, in file order, the first row of ``local`` that fails a check.
+
+        Runs on its own cursor: the failed INSERT has aborted the batch's transaction.
+        """
+        con = self.con.cursor()
+        try:
+            mapping, _ = FAMILIES[family]
+            checks = _checks(family, {mapping[c] for c in columns})
+            bad_col = " ".join(f"WHEN {cond} THEN {_q(col)}" for col, cond, _ in checks)
+            bad_reason = " ".join(f"WHEN {cond} THEN {_q(reason)}" for _, cond, reason in checks)
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE _one AS SELECT * FROM {self._read_csv(family, columns, [local])}"
+            )
+            row = con.execute(
+                f"""SELECT _rid + 2, CASE {bad_col} END AS c, CASE {bad_reason} END
+                    FROM ({_parsed(family, "_one", extra=", r.rowid AS _rid", join="")})
+                    WHERE c IS NOT NULL ORDER BY _rid LIMIT 1"""
+            ).fetchone()
+            if row is None:  # pragma: no cover - the INSERT failed on this file, so a row exists
+                return InputError("a row failed validation", path=display)
+            line_no, col, reason = row
+            value = con.execute(f"SELECT {col} FROM _one WHERE rowid = ?", [line_no - 2]).fetchone()
+            con.execute("DROP TABLE _one")
+        finally:
+            con.close()
         index = next(i for i, c in enumerate(columns, start=1) if mapping[c] == col)
         shown = "blank" if value is None or value[0] is None else repr(value[0])
         return InputError(
             f"{reason}; found {shown}",
             path=display,
-            line=int(line_no),
+            line=_physical_lines(local, [int(line_no)], count_blank=False)[int(line_no)],
             column=index,
             column_name=columns[index - 1],
         )
@@ -368,41 +400,41 @@ class _Batch:
             "CREATE OR REPLACE TEMP TABLE raw_rows AS SELECT *, "
             "min(rowid) OVER (PARTITION BY filename) AS _first FROM raw_rows ORDER BY rowid"
         )
+        # One quarantine row per rejected record (DuckDB lists e.g. each missing column).
         rejects = con.execute(
             "SELECT s.file_path, e.line, e.column_name, e.error_type, e.csv_line "
-            "FROM reject_errors e JOIN reject_scans s USING (scan_id, file_id)"
+            "FROM reject_errors e JOIN reject_scans s USING (scan_id, file_id) "
+            "QUALIFY row_number() OVER (PARTITION BY s.file_path, e.line ORDER BY e.column_idx) = 1"
         ).fetchall()
         by_local = {loc: fid for fid, _, loc in group}
         skipped: dict[str, set[int]] = {}
+        for path, line_no, _, _, _ in rejects:
+            if path in by_local:
+                skipped.setdefault(path, set()).add(int(line_no))
+        physical = {p: _physical_lines(p, ls, count_blank=True) for p, ls in skipped.items()}
         for path, line_no, col, err, raw in rejects:
             if path in by_local:
                 con.execute(
                     "INSERT INTO quarantine VALUES (?, ?, ?, ?, ?)",
-                    [by_local[path], int(line_no), col, f"unreadable CSV record ({err})", raw],
+                    [by_local[path], physical[path][int(line_no)], col,
+                     f"unreadable CSV record ({err})", raw],
                 )
-                skipped.setdefault(path, set()).add(int(line_no))
         con.execute("DELETE FROM reject_errors")
         con.execute("DELETE FROM reject_scans")
-        fix_f: list[str] = []
-        fix_k: list[int] = []
-        fix_l: list[int] = []
+        tables = []
         for path, gone in skipped.items():
             n = con.execute("SELECT count(*) FROM raw_rows WHERE filename = ?", [path]).fetchone()
-            k, candidate = 0, 2
-            while k < (n[0] if n else 0):
-                if candidate not in gone:
-                    fix_f.append(path)
-                    fix_k.append(k)
-                    fix_l.append(candidate)
-                    k += 1
-                candidate += 1
-        con.register(
-            "_line_fix",
-            pa.table(
-                {"f": pa.array(fix_f, pa.string()), "k": pa.array(fix_k, pa.int64()),
-                 "l": pa.array(fix_l, pa.int64())}
-            ),
-        )
+            kept = int(n[0]) if n else 0
+            # Lines 2.. of the file, minus the rejected ones: the k-th is row k's line.
+            lines = np.setdiff1d(np.arange(2, kept + len(gone) + 2), np.fromiter(gone, int))[:kept]
+            tables.append(
+                pa.table({"f": pa.array([path] * kept, pa.string()),
+                          "k": pa.array(np.arange(kept), pa.int64()),
+                          "l": pa.array(lines, pa.int64())})
+            )
+        empty = pa.table({"f": pa.array([], pa.string()), "k": pa.array([], pa.int64()),
+                          "l": pa.array([], pa.int64())})
+        con.register("_line_fix", pa.concat_tables(tables) if tables else empty)
         return "CAST(coalesce(f.l, r.rowid - r._first + 2) AS INTEGER)"
 
     def _csv_error(
@@ -413,8 +445,14 @@ class _Batch:
         m_file = re.search(r"file = (.+)", text)
         local = m_file.group(1).strip() if m_file else members[0][2]
         src = next((s for _, s, loc in members if loc == local), members[0][1])
+        if local.endswith(".gz") and (problem := _gzip_problem(local)):
+            # DuckDB reads a truncated stream up to the cut, so its own error is misleading.
+            return InputError(f"cannot decompress: truncated or corrupt gzip ({problem})",
+                              path=src.display)
         m_line = re.search(r"CSV Error on Line: (\d+)", text)
         line = int(m_line.group(1)) if m_line else None
+        if line is not None:
+            line = _physical_lines(local, [line], count_blank=True)[line]
         raw = _physical_line(local, line) if line else None
         n = len(columns)
 
@@ -447,6 +485,12 @@ class _Batch:
                 path=src.display, line=line,
             )
         first = text.splitlines()[0] if text else type(exc).__name__
+        if "invalid state" in text and (mixed := _mixed_newline(local)) is not None:
+            return InputError(
+                "line ends differently from the first line (mixed CRLF and LF line endings): "
+                "expected one line-ending style per file",
+                path=src.display, line=mixed,
+            )
         if "gzip" in text.lower() or "decompress" in text.lower():
             return InputError(f"cannot decompress ({first})", path=src.display)
         return InputError(f"unreadable CSV ({first})", path=src.display, line=line)
@@ -709,14 +753,71 @@ def _typed_select(family: str, present: set[str]) -> str:
 
 def _physical_line(path: str, line: int) -> bytes | None:
     """The raw bytes of line ``line`` (1-based) of a CSV, for locating an error's column."""
-    import gzip
-
     opener = gzip.open if path.endswith(".gz") else open
     try:
         with opener(path, "rb") as fh:
             for i, raw in enumerate(fh, start=1):
                 if i == line:
                     return bytes(raw[:1_000_000])
+    except (OSError, EOFError, zlib.error):
+        return None
+    return None
+
+
+def _gzip_problem(path: str) -> str | None:
+    """Why the gzip file ``path`` cannot be read to its end, or None when it can."""
+    try:
+        with gzip.open(path, "rb") as fh:
+            while fh.read(1 << 20):
+                pass
+    except (OSError, EOFError, zlib.error) as exc:
+        return str(exc)
+    return None
+
+
+def _physical_lines(path: str, lines: Iterable[int], *, count_blank: bool) -> dict[int, int]:
+    """Map record numbers (header = 1, one per record) to the physical line each record starts on.
+
+    They differ after a quoted field that spans lines. DuckDB's reader errors also count
+    blank lines (``count_blank=True``); numbers derived from row order do not. The file is
+    scanned once, up to the last number asked for; a number not reached maps to itself.
+    """
+    wanted = set(lines)
+    found: dict[int, int] = {}
+    opener = gzip.open if path.endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding="utf-8-sig", errors="replace", newline="") as fh:
+            reader = csv.reader(fh)
+            n, end, last = 0, 0, max(wanted, default=0)
+            for rec in reader:
+                if rec or count_blank:
+                    n += 1
+                    if n in wanted:
+                        found[n] = end + 1
+                    if n >= last:
+                        break
+                end = reader.line_num
+    except (OSError, EOFError, zlib.error, csv.Error):
+        pass  # unreadable past some point: keep the reader's numbers from there on
+    return {n: found.get(n, n) for n in wanted}
+
+
+def _mixed_newline(path: str) -> int | None:
+    """First line (1-based) whose ending differs from line 1's (CRLF vs LF), if any."""
+    import gzip
+
+    opener = gzip.open if path.endswith(".gz") else open
+    try:
+        with opener(path, "rb") as fh:
+            crlf: bool | None = None
+            for i, raw in enumerate(fh, start=1):
+                if not raw.endswith(b"\n"):
+                    return None  # last line without an ending: nothing to compare
+                this = raw.endswith(b"\r\n")
+                if crlf is None:
+                    crlf = this
+                elif this != crlf:
+                    return i
     except OSError:
         return None
     return None
