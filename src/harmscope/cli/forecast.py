@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Annotated
 
@@ -98,8 +99,22 @@ def validate_forecast_command(
         float | None,
         typer.Option("--bandwidth", min=1, help="KDE bandwidth, metres (default: the cell size)."),
     ] = None,
+    within: Annotated[
+        float,
+        typer.Option("--within", min=0, help="Widen the study area by this many metres."),
+    ] = 0.0,
+    min_events: Annotated[
+        int,
+        typer.Option(
+            "--min-events",
+            min=1,
+            help="Located events (all months) a cell needs to be in the study area.",
+        ),
+    ] = 1,
     fmt: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
-    out: Annotated[Path | None, typer.Option("--out", help="Write to this file, not stdout.")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write to this file, not stdout.")
+    ] = None,
 ) -> None:
     """Rolling-origin forecast check: hit rate, PAI and PEI* of place rankings, harm and count."""
     err = Console(stderr=True)
@@ -118,6 +133,8 @@ def validate_forecast_command(
                 window=window,
                 half_life=half_life,
                 bandwidth=bandwidth,
+                within=within,
+                min_events=min_events,
                 progress=progress,
             )
     except (HarmScopeError, ValueError) as exc:
@@ -133,15 +150,15 @@ def validate_forecast_command(
     elif fmt == "csv":
         emit_csv(result.summary, out)
     else:
-        console = Console(file=open(out, "w", encoding="utf-8"), width=140) if out else Console()
-        if not console.is_terminal:
-            console.width = max(console.width, 140)
-        console.print(_table(result))
-        console.print(
-            "hit rate: share of the next period's harm (or events) in the selected cells; "
-            "PAI = hit rate / area share; PEI* = captured / the most any map of the same area "
-            "could capture (1 = perfect hindsight).",
-            highlight=False,
-        )
-        if out:
-            console.file.close()
+        with contextlib.ExitStack() as stack:
+            stream = stack.enter_context(open(out, "w", encoding="utf-8")) if out else None
+            console = Console(file=stream, width=140) if stream else Console()
+            if not console.is_terminal:
+                console.width = max(console.width, 140)
+            console.print(_table(result))
+            console.print(
+                "hit rate: share of the next period's harm (or events) in the selected cells; "
+                "PAI = hit rate / area share; PEI* = captured / the most any map of the same "
+                "area could capture (1 = perfect hindsight).",
+                highlight=False,
+            )

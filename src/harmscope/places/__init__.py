@@ -23,6 +23,13 @@ from harmscope.places.emerging import (
     emerging_hot_spots,
     mann_kendall,
 )
+from harmscope.places.forecast import (
+    ForecastCheck,
+    ForecastMeasures,
+    forecast_measures,
+    kde_cell_harm,
+    validate_forecast,
+)
 from harmscope.places.gi_star import CATEGORIES, GiStarResult, gi_bins, gi_star, gi_star_test
 from harmscope.places.grid import (
     DEFAULT_CELL_SIZE,
@@ -50,6 +57,8 @@ __all__ = [
     "CountVsHarm",
     "Decision",
     "EmergingHotSpots",
+    "ForecastCheck",
+    "ForecastMeasures",
     "GiStarResult",
     "MannKendall",
     "Market",
@@ -60,11 +69,13 @@ __all__ = [
     "decide",
     "emerging_cells",
     "emerging_hot_spots",
+    "forecast_measures",
     "gi_bins",
     "gi_star",
     "gi_star_test",
     "gini",
     "hotspots",
+    "kde_cell_harm",
     "load_decisions",
     "lorenz_curve",
     "mann_kendall",
@@ -73,6 +84,7 @@ __all__ = [
     "power_few",
     "study_area_cells",
     "top_share",
+    "validate_forecast",
     "values_on_cells",
     "with_cells",
 ]
