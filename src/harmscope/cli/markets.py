@@ -132,7 +132,8 @@ def _print_table(found: list[Market], scheme: str, console: Console) -> None:
     unit = found[0].unit if found else ""
     table = Table(title=f"Candidate drug markets — scheme {scheme} ({unit})")
     numeric = ("cells", "harm", "activity", "act/harm")
-    for col in ("id", "name", "status", *numeric, "trend", "top harm types"):
+    table.add_column("id", no_wrap=True, min_width=12)  # analysts copy it into `decide`
+    for col in ("name", "status", *numeric, "trend", "top harm types"):
         table.add_column(col, justify="right" if col in numeric else "left")
     for m in found:
         ratio = "" if m.activity_harm_ratio is None else f"{m.activity_harm_ratio:.4f}"

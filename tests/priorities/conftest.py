@@ -1,0 +1,30 @@
+"""Six real months of City of London street crime and stop-and-search, ingested once."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from harmscope.warehouse.ingest import ingest_paths
+
+
+def city_folder() -> Path:
+    env = os.environ.get("HARMSCOPE_SHARED_DATA")
+    base = Path(env) if env else Path(__file__).resolve().parents[3] / "shared" / "data"
+    return base / "policeuk-city-of-london-2018-12_2021-11"
+
+
+@pytest.fixture(scope="session")
+def city_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    months = ("2019-01", "2019-02", "2019-03", "2019-04", "2019-05", "2019-06")
+    folder = city_folder()
+    files = [
+        folder / sub / f"{m}-city-of-london-{sub}.csv"
+        for m in months
+        for sub in ("street", "stop-and-search")
+    ]
+    db = tmp_path_factory.mktemp("city") / "city.duckdb"
+    ingest_paths(files, db=db)
+    return db

@@ -1,0 +1,136 @@
+"""Priorities: places and markets ranked by harm with matrix reasons; the lens registry."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from harmscope.harm import harm_matrix
+from harmscope.places.grid import with_cells
+from harmscope.places.markets import markets
+from harmscope.priorities import (
+    LENSES,
+    PLACE_COLUMNS,
+    LensUnavailableError,
+    matrix_reasons,
+    rank,
+    rank_markets,
+    rank_places,
+    register_lens,
+)
+from harmscope.warehouse import ibis_connect
+
+REASON = re.compile(r"^(\w+)/(\w+)/(\w+): ([\d,]+) days \((\d+)%\)$")
+
+
+@pytest.fixture(scope="module")
+def places(city_db: Path) -> pd.DataFrame:
+    return rank_places(city_db)
+
+
+def test_places_contract_ranks_and_scores(places: pd.DataFrame) -> None:
+    assert tuple(places.columns) == PLACE_COLUMNS
+    assert places["rank"].tolist() == list(range(1, len(places) + 1))
+    assert places["score"].is_monotonic_decreasing
+    assert (places["score"] == places["harm"]).all() and (places["harm"] > 0).all()
+    assert places["unit_id"].is_unique
+    first = places.iloc[0]
+    assert first["unit_id"] == f"cell-250m-{first['cell_x']}-{first['cell_y']}"
+
+
+def test_place_reasons_equal_the_harm_matrix_of_the_cell(
+    places: pd.DataFrame, city_db: Path
+) -> None:
+    backend = ibis_connect(city_db)
+    try:
+        events = backend.table("events")
+        for _, row in places.head(3).iterrows():
+            cells = with_cells(events)
+            inside = cells.filter(
+                (cells.cell_x == int(row["cell_x"])) & (cells.cell_y == int(row["cell_y"]))
+            ).drop("cell_x", "cell_y")
+            m = harm_matrix(inside, scheme="cchi")
+            assert m.total == pytest.approx(row["harm"], rel=1e-9)
+            assert row["reasons"] == matrix_reasons(m.cells, m.unit)
+            for reason in row["reasons"]:
+                assert REASON.match(reason), reason
+            shares = [int(REASON.match(r).group(5)) for r in row["reasons"]]  # type: ignore[union-attr]
+            assert shares == sorted(shares, reverse=True) and sum(shares) <= 101
+    finally:
+        backend.disconnect()
+
+
+def test_place_significance_options(places: pd.DataFrame, city_db: Path) -> None:
+    weighted = rank_places(city_db, significance="weight")
+    expected = weighted["harm"] * stats.norm.cdf(weighted["gi_z"])
+    assert np.allclose(weighted["score"], expected)
+    assert weighted["score"].is_monotonic_decreasing
+    required = rank_places(city_db, significance="require", alpha=0.01, top=5)
+    assert len(required) == 5
+    assert (required["p_fdr"] <= 0.01).all() and (required["gi_z"] > 0).all()
+    assert required["rank"].tolist() == [1, 2, 3, 4, 5]
+    with pytest.raises(ValueError, match="significance"):
+        rank_places(city_db, significance="maybe")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="top"):
+        rank_places(city_db, top=0)
+
+
+def test_rank_markets_orders_markets_by_harm(city_db: Path) -> None:
+    ranked = rank_markets(city_db, buffer=250)
+    found = markets(city_db, buffer=250)
+    assert len(ranked) == len(found) > 0
+    assert ranked["rank"].tolist() == list(range(1, len(found) + 1))
+    assert ranked["score"].is_monotonic_decreasing
+    by_id = {m.id: m for m in found}
+    for _, row in ranked.iterrows():
+        m = by_id[row["unit_id"]]
+        assert row["score"] == pytest.approx(m.harm)
+        assert row["reasons"] == matrix_reasons(m.matrix.cells, m.unit)
+    with pytest.raises(ValueError, match="rejected"):
+        rank_markets(city_db, include_rejected=True)
+
+
+def test_lens_registry(city_db: Path) -> None:
+    assert {"places", "markets"} <= set(LENSES)
+    assert rank("places", city_db, top=3)["rank"].tolist() == [1, 2, 3]
+    for planned in ("people", "behaviours"):
+        with pytest.raises(LensUnavailableError, match=f"lens '{planned}' is not available"):
+            rank(planned, city_db)
+    with pytest.raises(LensUnavailableError, match="unknown lens 'weather'"):
+        rank("weather", city_db)
+
+    def broken(source: object, **options: object) -> pd.DataFrame:
+        return pd.DataFrame({"rank": [1]})
+
+    def constant(source: object, **options: object) -> pd.DataFrame:
+        return pd.DataFrame({"rank": [1], "unit_id": ["x"], "score": [1.0], "reasons": [[]]})
+
+    try:
+        register_lens("broken", broken, "test")
+        with pytest.raises(LensUnavailableError, match="no unit_id, score, reasons"):
+            rank("broken", city_db)
+        register_lens("Constant", constant, "test")
+        assert rank("constant", city_db)["unit_id"].tolist() == ["x"]
+    finally:
+        LENSES.pop("broken", None)
+        LENSES.pop("constant", None)
+
+
+def test_matrix_reasons_format() -> None:
+    cells = [
+        {"harm_type": "health", "bearer": "individuals", "source": "distribution", "value": 1234.4},
+        {"harm_type": "social", "bearer": "communities", "source": "use", "value": 0.0},
+        {"harm_type": "economic", "bearer": "individuals", "source": "use", "value": 300.0},
+        {"harm_type": "economic", "bearer": "communities", "source": "use", "value": 100.0},
+    ]
+    assert matrix_reasons(cells, "days of imprisonment", k=2) == [
+        "health/individuals/distribution: 1,234 days (76%)",
+        "economic/individuals/use: 300 days (18%)",
+    ]
+    assert matrix_reasons(cells, "events", k=5)[-1] == "economic/communities/use: 100 events (6%)"
+    assert matrix_reasons([cells[1]], "events") == []
