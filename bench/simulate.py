@@ -92,11 +92,14 @@ def main() -> None:
         f"(plus intel, survey, partners, truth); {best['write'] / best['csv']:.1f}x the csv-module "
         f"baseline for the police.uk rows ({best['csv']:.2f} s)"
     )
-    verdict = "within" if best["total"] < 60 else "OVER"
-    print(
-        f"  total    {best['total']:.2f} s -> {verdict} the 60 s target for city x 36 months "
-        f"({best['total'] / 60:.2f} of it)"
-    )
+    if args.size == "city" and args.months == 36:
+        verdict = "within" if best["total"] < 60 else "OVER"
+        print(
+            f"  total    {best['total']:.2f} s -> {verdict} the 60 s target for city x 36 months "
+            f"({best['total'] / 60:.2f} of it)"
+        )
+    else:
+        print(f"  total    {best['total']:.2f} s")
 
 
 if __name__ == "__main__":
