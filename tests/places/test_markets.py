@@ -410,3 +410,27 @@ def test_real_footprints_are_significant_connected_components(
         raster[iy, ix] = True
         _, n = ndimage.label(raster, structure=np.ones((3, 3)))
         assert n == 1
+
+
+def test_docs_name_every_characteristic_column_and_function() -> None:
+    import harmscope.places.markets as module
+    from harmscope.places.markets import CHARACTERISTICS, MARKET_COLUMNS
+    from harmscope.priorities import MARKET_RANK_COLUMNS, PLACE_COLUMNS
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "markets.md").read_text("utf-8")
+    flat = " ".join(text.split())
+    for key in CHARACTERISTICS:
+        assert f"`{key}`" in text, key
+    assert ", ".join(MARKET_COLUMNS) in flat
+    assert ", ".join(PLACE_COLUMNS) in flat
+    assert ", ".join(MARKET_RANK_COLUMNS) in flat
+    for public in module.__all__:
+        if public[0].islower():
+            assert f"`{public}" in text, public
+    for command in (
+        "harmscope hotspots",
+        "harmscope emerging",
+        "harmscope markets decide",
+        "harmscope priorities",
+    ):
+        assert command in text

@@ -28,9 +28,7 @@ from harmscope.warehouse import default_db
 
 @app.command("priorities")
 def priorities_command(
-    lens: Annotated[
-        str, typer.Option("--lens", help="places, markets, people or behaviours.")
-    ],
+    lens: Annotated[str, typer.Option("--lens", help="places, markets, people or behaviours.")],
     db: DbOption = None,
     scheme: SchemeOption = "cchi",
     start: FromOption = None,
