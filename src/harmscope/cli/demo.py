@@ -50,7 +50,7 @@ def demo(
             with err.status("simulating…"):
                 res = simulate(seed=seed, months=months, size="small")
                 res.write(sim_dir)
-            paths: list[Path] = sorted(p for p in sim_dir.iterdir() if p.is_dir() and p.name[:2] == "20")
+            paths: list[Path] = [sim_dir]  # folder walks take only police.uk-named files
             console.print(f"SYNTHETIC police.uk files written to {sim_dir}")
         else:
             paths = list(real or [])
