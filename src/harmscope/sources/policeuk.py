@@ -212,7 +212,8 @@ def read_header(src: SourceFile) -> Header:
             line=1,
             column=col,
         ) from exc
-    cols = tuple(c.strip() for c in next(csv.reader([text])))
+    # The first record, also when lines end in a bare CR (old Mac / Excel exports).
+    cols = tuple(c.strip() for c in next(csv.reader(text.splitlines()[:1])))
     if len(cols) == 1:
         sep = next((d for d in (";", "\t", "|") if d in text), None)
         hint = f"; it looks {sep!r}-separated" if sep else ""

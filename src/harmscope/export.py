@@ -1,0 +1,230 @@
+"""CSV output that spreadsheets will not execute. Every CSV HarmScope writes goes through here.
+
+Spreadsheet programs read a cell that starts with ``=``, ``+``, ``-`` or ``@`` (and, in some
+of them, tab or carriage return) as a formula, so text that came from a police.uk file,
+such as a Location of ``=cmd|' /C calc'!A0``, could run when an analyst opens our export
+(OWASP, *CSV Injection*). :func:`write_csv` prefixes such cells with a single quote, which
+makes the spreadsheet show them as text. Plain numbers are left alone, so ``-3.5`` (a
+string or a float) stays a number. Fields that contain the delimiter, quotes or line breaks
+are quoted, so a cell cannot spill into its neighbours either.
+
+:func:`write_csv` serves tables held in Python (DataFrames, rows). Warehouse-sized output
+(:func:`export_events`) applies the same rule inside the engine (:func:`neutralise_sql`)
+and lets DuckDB write the file; the tests check that the two forms agree.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import numbers
+import re
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import date
+from itertools import chain
+from pathlib import Path
+from typing import IO, Any
+
+import duckdb
+import pandas as pd
+
+from harmscope.harm.weigh import parse_month
+from harmscope.warehouse import connect
+from harmscope.warehouse.schema import EVENT_COLUMNS
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make a spreadsheet read a cell as a formula (OWASP list)."""
+
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+EVENT_SOURCES = ("street", "outcome", "stop_search")
+
+
+def neutralise(value: Any) -> Any:
+    """``value`` made inert for a spreadsheet: text that could start a formula gets a ``'``.
+
+    Numbers (including numpy numbers and booleans) and strings that are plain decimal
+    numbers (``-3.5``, ``+12``, ``1e-3``) come back unchanged; so does anything that does
+    not start with one of :data:`FORMULA_TRIGGERS`. Other objects are judged by ``str()``.
+    """
+    if value is None or isinstance(value, numbers.Number):
+        return value
+    text = value if isinstance(value, str) else str(value)
+    if text.startswith(FORMULA_TRIGGERS) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return value
+
+
+def _cell(value: Any) -> Any:
+    """A neutralised cell as the csv module should write it (missing values are empty)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if value is pd.NaT or value is pd.NA:
+        return ""
+    return neutralise(value)
+
+
+@contextmanager
+def _text_out(file: str | Path | IO[str]) -> Iterator[IO[str]]:
+    if isinstance(file, str | Path):
+        with open(file, "w", newline="", encoding="utf-8") as fh:
+            yield fh
+    else:
+        yield file
+
+
+def write_csv(
+    data: pd.DataFrame | Iterable[Mapping[str, Any]] | Iterable[Sequence[Any]],
+    file: str | Path | IO[str],
+    columns: Sequence[str] | None = None,
+    *,
+    header: bool = True,
+) -> int:
+    """Write rows as CSV with every text cell neutralised (see :func:`neutralise`).
+
+    Parameters
+    ----------
+    data : DataFrame, iterable of mappings, or iterable of sequences
+        The rows. A DataFrame's index is not written.
+    file : path or text stream
+        A path is opened (UTF-8, created or replaced); a stream is written to and left
+        open (open files with ``newline=""``).
+    columns : sequence of str, optional
+        Columns to write, in order. Default: the DataFrame's columns, or the keys of the
+        first mapping. Sequences are written as they are, under ``columns`` if given.
+    header : bool
+        Write the header line (also neutralised).
+
+    Returns
+    -------
+    int
+        Number of data rows written.
+    """
+    with _text_out(file) as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        if isinstance(data, pd.DataFrame):
+            cols = list(data.columns) if columns is None else list(columns)
+            rows: Iterable[Sequence[Any]] = data[cols].itertuples(index=False, name=None)
+        else:
+            cols, rows = _plain_rows(data, columns)
+        if header and cols:
+            writer.writerow([_cell(str(c)) for c in cols])
+        n = 0
+        for row in rows:
+            writer.writerow([_cell(v) for v in row])
+            n += 1
+    return n
+
+
+def _plain_rows(
+    data: Iterable[Mapping[str, Any]] | Iterable[Sequence[Any]], columns: Sequence[str] | None
+) -> tuple[list[str], Iterator[Sequence[Any]]]:
+    """Column names and value sequences of mapping or sequence rows."""
+    it: Iterator[Any] = iter(data)
+    first = next(it, None)
+    if first is None:
+        return list(columns or ()), iter(())
+    rows = chain([first], it)
+    if isinstance(first, Mapping):
+        cols = list(first) if columns is None else list(columns)
+        return cols, ([r.get(c) for c in cols] for r in rows)
+    return list(columns or ()), rows
+
+
+def neutralise_sql(expr: str) -> str:
+    """SQL (DuckDB) for :func:`neutralise` of a VARCHAR expression: the same rule in the engine.
+
+    Used where a table is too large to pass through Python cell by cell; the tests check
+    that both forms agree on arbitrary text.
+    """
+    triggers = ", ".join(f"chr({ord(c)})" for c in FORMULA_TRIGGERS)
+    number = _PLAIN_NUMBER.pattern.replace("'", "''")
+    return (
+        f"CASE WHEN left({expr}, 1) IN ({triggers}) "
+        f"AND NOT regexp_full_match({expr}, '{number}') "
+        f"THEN chr(39) || {expr} ELSE {expr} END"
+    )
+
+
+def export_events(
+    con_or_db: duckdb.DuckDBPyConnection | str | Path | None,
+    *,
+    out: str | Path | IO[str],
+    months: tuple[str | date | None, str | date | None] | None = None,
+    source: str | None = None,
+) -> int:
+    """Write warehouse events as CSV (every column of the event schema) with inert text.
+
+    The engine writes the file (DuckDB ``COPY``) with every text column passed through
+    :func:`neutralise_sql`, so a national extract of millions of rows takes seconds.
+    Numbers stay numbers, missing values are empty, booleans are ``true``/``false``.
+
+    Parameters
+    ----------
+    con_or_db : DuckDB connection, warehouse path, or None
+        An open connection (left open), or the warehouse file (None: the default one).
+    out : path or text stream
+        Where the CSV goes (a path is created or replaced).
+    months : (from, to), optional
+        Inclusive month bounds, ``'YYYY-MM'`` or dates; either end may be None (open).
+    source : str, optional
+        Only this file family: ``street``, ``outcome`` or ``stop_search``.
+
+    Returns
+    -------
+    int
+        Number of events written.
+
+    Raises
+    ------
+    ValueError
+        A month that is not ``YYYY-MM`` or an unknown ``source``.
+    """
+    where = []
+    lo, hi = months if months is not None else (None, None)
+    if lo is not None:
+        where.append(f"month >= DATE '{parse_month(lo).isoformat()}'")
+    if hi is not None:
+        where.append(f"month <= DATE '{parse_month(hi).isoformat()}'")
+    if source is not None:
+        if source not in EVENT_SOURCES:
+            raise ValueError(f"source {source!r}: expected one of {', '.join(EVENT_SOURCES)}")
+        where.append(f"source = '{source}'")
+    select = ", ".join(
+        f"{neutralise_sql(name)} AS {name}" if typ == "VARCHAR" else name
+        for name, typ, _ in EVENT_COLUMNS
+    )
+    query = (
+        f"SELECT {select} FROM events"
+        + (f" WHERE {' AND '.join(where)}" if where else "")
+        + " ORDER BY month, source, file_id, rowid"
+    )
+    con = (
+        con_or_db
+        if isinstance(con_or_db, duckdb.DuckDBPyConnection)
+        else connect(con_or_db, read_only=True)
+    )
+    try:
+        if isinstance(out, str | Path):
+            return _copy_csv(con, query, Path(out))
+        with tempfile.TemporaryDirectory(prefix="harmscope-export-") as tmp:
+            path = Path(tmp) / "events.csv"
+            n = _copy_csv(con, query, path)
+            with open(path, newline="", encoding="utf-8") as fh:
+                shutil.copyfileobj(fh, out)
+            return n
+    finally:
+        if con is not con_or_db:
+            con.close()
+
+
+def _copy_csv(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> int:
+    """Run ``query`` into a CSV file at ``path``; the number of rows written."""
+    target = str(path).replace("'", "''")
+    row = con.execute(
+        f"COPY ({query}) TO '{target}' (FORMAT csv, HEADER, DELIMITER ',', QUOTE '\"')"
+    ).fetchone()
+    return int(row[0]) if row else 0
