@@ -1,0 +1,255 @@
+"""``harmscope evaluate``, ``scorecard``, ``validate-evaluation`` and ``load-survey``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from harmscope.cli import app
+from harmscope.cli._common import DbOption, fail, progress_bar
+from harmscope.errors import HarmScopeError
+
+
+def _csv(frame: object, out: Path | None = None) -> None:
+    from harmscope.export import write_csv
+
+    if out is None:
+        write_csv(frame, sys.stdout)
+    else:
+        write_csv(frame, out)
+
+
+def _json(payload: object) -> None:
+    sys.stdout.write(json.dumps(payload, indent=2, allow_nan=False, default=_default) + "\n")
+
+
+def _default(value: object) -> object:
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+@app.command()
+def evaluate(
+    db: DbOption = None,
+    spec: Annotated[
+        Path | None,
+        typer.Option("--spec", help="Intervention file (TOML or JSON) instead of the options."),
+    ] = None,
+    target: Annotated[
+        str | None,
+        typer.Option(
+            "--target", help="all | lsoa:CODE,... | cells:X_Y,...[@SIZE] | FILE.geojson | FILE.txt"
+        ),
+    ] = None,
+    buffer: Annotated[
+        str | None, typer.Option("--buffer", help="As --target, or ring:METRES around it.")
+    ] = None,
+    control: Annotated[
+        str | None,
+        typer.Option("--control", help="As --target; 'all' = the rest of the force."),
+    ] = None,
+    pre: Annotated[str | None, typer.Option("--pre", help="YYYY-MM:YYYY-MM")] = None,
+    post: Annotated[str | None, typer.Option("--post", help="YYYY-MM:YYYY-MM")] = None,
+    scheme: Annotated[str, typer.Option("--scheme", help="cchi, count or a TOML file.")] = "cchi",
+    baseline: Annotated[
+        str | None,
+        typer.Option("--baseline-start", help="First month for the trend model (YYYY-MM)."),
+    ] = None,
+    name: Annotated[str, typer.Option("--name", help="Name shown in the report.")] = "",
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder for the HTML, PDF and JSON report.")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="text | json")] = "text",
+) -> None:
+    """Evaluate an intervention: harm and crime against a control, displacement, a verdict."""
+    from harmscope.evaluate.intervention import (
+        Intervention,
+        evaluate_intervention,
+        load_intervention,
+    )
+    from harmscope.report.evaluation import write_report
+
+    console = Console(stderr=True)
+    if fmt not in ("text", "json"):
+        fail(console, ValueError(f"--format must be text or json, not {fmt!r}"))
+    try:
+        if spec is not None:
+            if any(v is not None for v in (target, buffer, control, pre, post)):
+                raise ValueError("give either --spec or the area and period options, not both")
+            iv = load_intervention(spec)
+        else:
+            missing = [
+                o for o, v in (("--target", target), ("--pre", pre), ("--post", post)) if v is None
+            ]
+            if missing:
+                raise ValueError(f"missing {', '.join(missing)} (or give --spec FILE)")
+            doc: dict[str, object] = {
+                "name": name or "intervention",
+                "target": target,
+                "pre": pre,
+                "post": post,
+                "scheme": scheme,
+            }
+            if buffer is not None:
+                doc["buffer"] = buffer
+            if control is not None:
+                doc["control"] = control
+            if baseline is not None:
+                doc["baseline_start"] = baseline
+            iv = Intervention.from_dict(doc, base=Path.cwd())
+        with progress_bar(console) as progress:
+            ev = evaluate_intervention(iv, db=db, progress=progress)
+        files = write_report(ev, out) if out is not None else {}
+    except (HarmScopeError, ValueError, OSError) as exc:
+        fail(console, exc)
+    if fmt == "json":
+        from harmscope.report.evaluation import _jsonable
+
+        payload = _jsonable(ev.to_dict())
+        payload["files"] = {k: str(v) for k, v in files.items()}
+        _json(payload)
+        return
+    from harmscope.evaluate.intervention import verdict_lines
+
+    Console().print(f"[bold]{iv.name}[/]: pre {iv.pre}, post {iv.post}", highlight=False)
+    for line in verdict_lines(ev):
+        Console().print(line, highlight=False, soft_wrap=True)
+    for note in ev.notes:
+        console.print(f"note: {note}", highlight=False, soft_wrap=True)
+    for kind, path in files.items():
+        console.print(f"{kind}: {path}", highlight=False)
+
+
+@app.command()
+def scorecard(
+    db: DbOption = None,
+    lsoa: Annotated[
+        list[str] | None, typer.Option("--lsoa", help="LSOA code (repeat for several).")
+    ] = None,
+    start: Annotated[str | None, typer.Option("--from", help="First month, YYYY-MM.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last month, YYYY-MM.")] = None,
+    scheme: Annotated[
+        list[str] | None, typer.Option("--scheme", help="Harm scheme(s); default cchi and count.")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table | json | csv")] = "table",
+) -> None:
+    """Harm vs busyness: police activity beside harm, perceptions and harms from control."""
+    from harmscope.evaluate.scorecard import scorecard as build
+
+    console = Console(stderr=True)
+    if fmt not in ("table", "json", "csv"):
+        fail(console, ValueError(f"--format must be table, json or csv, not {fmt!r}"))
+    months = None if start is None and end is None else (start, end)
+    try:
+        card = build(
+            db=db,
+            lsoas=lsoa or None,
+            months=months,
+            schemes=tuple(scheme) if scheme else ("cchi", "count"),
+        )
+    except (HarmScopeError, ValueError) as exc:
+        fail(console, exc)
+    if fmt == "json":
+        _json(card.to_dict())
+        return
+    if fmt == "csv":
+        _csv(card.to_frame())
+        return
+    where = f"{len(card.lsoas)} LSOAs" if card.lsoas else "all events"
+    table = Table(
+        title=f"Harm vs busyness scorecard: {where}, {card.months[0]} to {card.months[1]}"
+    )
+    for col in ("side", "measure", "value", "unit", "note"):
+        table.add_column(col, justify="right" if col == "value" else "left")
+    for m in card.measures:
+        if m.value is None:
+            value = "–"
+        elif m.unit == "share":
+            value = f"{100 * m.value:.1f}%"
+        else:
+            value = f"{m.value:,.1f}" if m.value % 1 else f"{m.value:,.0f}"
+        table.add_row(m.side, m.label, value, "" if m.unit == "share" else m.unit, m.note)
+    Console(width=160).print(table)
+
+
+@app.command("validate-evaluation")
+def validate_evaluation(
+    simdir: Annotated[
+        Path, typer.Argument(help="Folder from `harmscope simulate` (seed and size are read).")
+    ],
+    operations: Annotated[
+        int, typer.Option("--operations", min=1, help="Simulated operations (default 200).")
+    ] = 200,
+    seed: Annotated[int | None, typer.Option("--seed", help="Override the folder's seed.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table | json | csv")] = "table",
+) -> None:
+    """Coverage, bias and displacement detection of each estimator on simulated operations."""
+    from harmscope.evaluate.validation import validate_evaluation as run
+
+    console = Console(stderr=True)
+    if fmt not in ("table", "json", "csv"):
+        fail(console, ValueError(f"--format must be table, json or csv, not {fmt!r}"))
+    try:
+        with progress_bar(console) as progress:
+            res = run(simdir, operations=operations, seed=seed, progress=progress)
+    except (HarmScopeError, ValueError, OSError) as exc:
+        fail(console, exc)
+    if fmt == "json":
+        _json(res.to_dict())
+        return
+    if fmt == "csv":
+        _csv(res.table)
+        return
+    table = Table(
+        title=f"Estimators on {operations} simulated operations (seed "
+        f"{res.settings['seed']}, {res.settings['size']} city)"
+    )
+    for col in (
+        "estimator",
+        "coverage",
+        "bias",
+        "displacement detected",
+        "false alarm",
+        "diffusion detected",
+        "estimand",
+    ):
+        table.add_column(col, justify="left" if col in ("estimator", "estimand") else "right")
+
+    def pct(v: float) -> str:
+        return "–" if v != v else f"{100 * v:.1f}%"
+
+    for row in res.table.to_dict(orient="records"):
+        name = str(row["estimator"]) + (" (default)" if row["default"] else "")
+        table.add_row(
+            name,
+            pct(row["coverage"]),
+            pct(row["bias"]),
+            pct(row["displacement_detected"]),
+            pct(row["displacement_false_alarm"]),
+            pct(row["diffusion_detected"]),
+            str(row["estimand"]),
+        )
+    Console(width=160).print(table)
+
+
+@app.command("load-survey")
+def load_survey_cmd(
+    path: Annotated[Path, typer.Argument(help="Survey responses CSV (simulator format).")],
+    db: DbOption = None,
+) -> None:
+    """Load community survey responses for the scorecard (identical files load once)."""
+    from harmscope.evaluate.survey import load_survey
+
+    console = Console(stderr=True)
+    try:
+        n = load_survey(path, db=db)
+    except HarmScopeError as exc:
+        fail(console, exc)
+    Console().print(f"{n:,} survey responses loaded" if n else "already loaded: nothing added")

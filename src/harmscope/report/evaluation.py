@@ -1,0 +1,443 @@
+"""The evaluation report: HTML (Jinja2, inline SVG charts) and PDF (matplotlib PdfPages).
+
+Both work offline and need no system libraries: charts are drawn by matplotlib (Agg) and
+embedded as SVG in the HTML; the PDF is built page by page with ``PdfPages``. The verdict
+sentence comes from :func:`harmscope.evaluate.intervention.verdict_lines`, so the report and
+the command line say the same thing.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import textwrap
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from jinja2 import Environment, PackageLoader, select_autoescape
+from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.figure import Figure
+from scipy.stats import norm
+
+from harmscope.evaluate.intervention import Evaluation, verdict_lines
+
+__all__ = ["estimate_rows", "render_html", "render_pdf", "write_report"]
+
+_COLOURS = {"target": "#b2182b", "buffer": "#ef8a62", "control": "#2166ac"}
+
+
+def _svg(fig: Figure) -> str:
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight")
+    plt.close(fig)
+    text = buf.getvalue()
+    return text[text.index("<svg") :]
+
+
+def _fmt(x: float | None, digits: int = 1) -> str:
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "–"
+    return f"{x:,.{digits}f}".replace("-", "−")
+
+
+# ---------------------------------------------------------------------- charts ------------
+def _series_figure(ev: Evaluation, column: str, title: str, ylabel: str) -> Figure:
+    """Monthly series per role, pre and post periods shaded, ITS forecast band if any."""
+    iv = ev.intervention
+    fig, ax = plt.subplots(figsize=(8, 3.4))
+    mon = ev.monthly
+    for role in iv.areas:
+        s = mon[mon["role"] == role]
+        x = pd.PeriodIndex(s["month"], freq="M").to_timestamp()
+        values = s[column].to_numpy(dtype=float)
+        scale = ""
+        if role == "control" and iv.control_scaling == "pre" and ev.area_weights[0] != 1.0:
+            values = values / ev.area_weights[0]
+            scale = " (scaled to the target's pre level)"
+        ax.plot(
+            x,
+            values,
+            color=_COLOURS[role],
+            lw=2 if role == "target" else 1.4,
+            label=f"{role}{scale}",
+            marker="o",
+            ms=3,
+        )
+    its = ev.its if column == "events" else ev.its_harm if column == "harm" else None
+    if its is not None:
+        t = pd.PeriodIndex(its.table["period"], freq="M").to_timestamp()
+        ax.fill_between(
+            t,
+            its.table["pi_low"],
+            its.table["pi_high"],
+            color="grey",
+            alpha=0.25,
+            label="expected without the change (95% PI)",
+        )
+        ax.plot(t, its.table["expected"], color="grey", ls="--", lw=1.2)
+    for period, shade in ((iv.pre, "#dddddd"), (iv.post, "#fddbc7")):
+        lo = pd.Period(period.start, freq="M").to_timestamp()
+        hi = (pd.Period(period.end, freq="M") + 1).to_timestamp()
+        ax.axvspan(lo, hi, color=shade, alpha=0.5, lw=0)
+    ax.set_title(title)
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="best")
+    fig.autofmt_xdate()
+    return fig
+
+
+def _effects_figure(ev: Evaluation) -> Figure:
+    """Forest plot: every effect with its interval, on a percentage scale where possible."""
+    rows = [r for r in estimate_rows(ev) if r["ratio"] is not None]
+    fig, ax = plt.subplots(figsize=(8, 0.5 + 0.45 * max(len(rows), 1)))
+    if not rows:
+        ax.text(0.5, 0.5, "no ratio estimates", ha="center", va="center")
+        ax.set_axis_off()
+        return fig
+    for i, r in enumerate(rows):
+        y = len(rows) - i
+        ax.plot(
+            [100 * (r["ratio_low"] - 1), 100 * (r["ratio_high"] - 1)], [y, y], color="#444444", lw=2
+        )
+        ax.plot(100 * (r["ratio"] - 1), y, "o", color="#b2182b")
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks(range(len(rows), 0, -1), [r["name"] for r in rows], fontsize=8)
+    ax.set_xlabel("change against the counterfactual, % (95% interval)")
+    ax.set_title("Estimated effects")
+    ax.grid(axis="x", alpha=0.3)
+    return fig
+
+
+def _charts(ev: Evaluation) -> list[tuple[str, Figure]]:
+    unit = ev.unit
+    return [
+        (
+            "Recorded crime (harm types) by month",
+            _series_figure(ev, "events", "Recorded crime by month (harm types)", "crimes"),
+        ),
+        (
+            f"Harm by month ({unit})",
+            _series_figure(ev, "harm", f"Harm by month ({ev.scheme.name})", unit),
+        ),
+        (
+            "Police activity by month",
+            _series_figure(
+                ev,
+                "activity",
+                "Police-found offences by month (activity)",
+                "drug and weapon offences",
+            ),
+        ),
+        ("Estimated effects", _effects_figure(ev)),
+    ]
+
+
+# ---------------------------------------------------------------------- tables ------------
+def estimate_rows(ev: Evaluation) -> list[dict[str, Any]]:
+    """One row per estimate: ``name, method, estimate, low, high, p, ratio, ratio_low,
+    ratio_high, unit, reading``."""
+    rows: list[dict[str, Any]] = []
+    unit = ev.unit
+    conf = f"{100 * (1 - ev.intervention.alpha):.0f}%"
+
+    def add(
+        name: str,
+        method: str,
+        est: float,
+        lo: float | None,
+        hi: float | None,
+        p: float | None,
+        u: str,
+        ratio: tuple[float, float, float] | None = None,
+    ) -> None:
+        sig = lo is not None and hi is not None and (lo > 0 or hi < 0)
+        rows.append(
+            {
+                "name": name,
+                "method": method,
+                "estimate": est,
+                "low": lo,
+                "high": hi,
+                "p": p,
+                "unit": u,
+                "ratio": None if ratio is None else ratio[0],
+                "ratio_low": None if ratio is None else ratio[1],
+                "ratio_high": None if ratio is None else ratio[2],
+                "reading": (
+                    "no interval"
+                    if lo is None
+                    else f"{conf} interval excludes no change"
+                    if sig
+                    else f"{conf} interval includes no change"
+                ),
+            }
+        )
+
+    if ev.wdd is not None:
+        r = ev.wdd
+        add(
+            "Crime, target + buffer",
+            "WDD (Wheeler & Ratcliffe 2018)",
+            r.estimate,
+            r.ci_low,
+            r.ci_high,
+            r.p,
+            "crimes",
+        )
+        if ev.intervention.buffer is not None:
+            z = float(norm.ppf(1 - ev.intervention.alpha / 2))
+            add(
+                "Crime, target only",
+                "WDD local part",
+                r.local_estimate,
+                r.local_estimate - z * r.local_se,
+                r.local_estimate + z * r.local_se,
+                None,
+                "crimes",
+            )
+            add(
+                "Crime, buffer (displacement +)",
+                "WDD displacement part",
+                r.displacement_estimate,
+                r.displacement_estimate - z * r.displacement_se,
+                r.displacement_estimate + z * r.displacement_se,
+                None,
+                "crimes",
+            )
+    if ev.wdd_harm is not None:
+        h = ev.wdd_harm
+        add(
+            "Harm, target + buffer",
+            "harm-weighted WDD (Wheeler 2020)",
+            h.estimate,
+            h.ci_low,
+            h.ci_high,
+            h.p,
+            unit,
+        )
+    if ev.wdq is not None:
+        q = ev.wdq
+        add(
+            "Crime prevented, target + buffer",
+            "WDQ total net effect (Bowers & Johnson 2003)",
+            q.total_net_effect * ev.intervention.post.n_months,
+            None,
+            None,
+            None,
+            "crimes",
+        )
+    for name, res, u in (
+        ("Crime, target", ev.did, "crimes"),
+        ("Harm, target", ev.did_harm, unit),
+        ("Crime, buffer", ev.did_buffer, "crimes"),
+        ("Harm, buffer", ev.did_harm_buffer, unit),
+    ):
+        if res is not None:
+            add(
+                name,
+                f"DiD {res.family} GLM, monthly panel",
+                res.difference,
+                res.difference_ci_low,
+                res.difference_ci_high,
+                res.p,
+                u,
+                (res.irr, res.ci_low, res.ci_high),
+            )
+    for name, f, u in (
+        ("Crime, target", ev.its, "crimes"),
+        ("Harm, target", ev.its_harm, unit),
+        ("Crime, buffer", ev.its_buffer, "crimes"),
+    ):
+        if f is not None:
+            add(
+                name,
+                "ITS forecast (pre-period trend + season)",
+                f.difference,
+                f.difference_ci_low,
+                f.difference_ci_high,
+                None,
+                u,
+                (f.ratio, f.ratio_ci_low, f.ratio_ci_high),
+            )
+    return rows
+
+
+def _context(ev: Evaluation) -> dict[str, Any]:
+    iv = ev.intervention
+    tot = ev.totals.copy()
+    table = []
+    for role in iv.areas:
+        row: dict[str, Any] = {"role": role, "area": iv.areas[role].describe()}
+        for period in ("pre", "post"):
+            for col in ("events", "harm", "activity", "searches"):
+                row[f"{period}_{col}"] = ev.total(role, period, col)
+        table.append(row)
+    q = ev.wdq
+    return {
+        "iv": iv,
+        "ev": ev,
+        "unit": ev.unit,
+        "verdict": verdict_lines(ev),
+        "areas": table,
+        "estimates": estimate_rows(ev),
+        "etest_p": ev.etest_p,
+        "etest_buffer_p": ev.etest_buffer_p,
+        "wdq": q,
+        "notes": ev.notes,
+        "fmt": _fmt,
+        "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "totals": tot,
+    }
+
+
+_ENV = Environment(
+    loader=PackageLoader("harmscope.report", "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def render_html(ev: Evaluation) -> str:
+    """The report as one self-contained HTML page (charts inline, no scripts, no CDN).
+
+    Parameters
+    ----------
+    ev : Evaluation
+
+    Returns
+    -------
+    str
+    """
+    ctx = _context(ev)
+    ctx["charts"] = [(title, _svg(fig)) for title, fig in _charts(ev)]
+    return _ENV.get_template("evaluation.html").render(**ctx)
+
+
+def _text_page(pdf: PdfPages, title: str, paragraphs: list[str]) -> None:
+    fig = plt.figure(figsize=(8.27, 11.69))
+    fig.text(0.08, 0.95, title, fontsize=15, weight="bold", va="top")
+    y = 0.91
+    for para in paragraphs:
+        for line in textwrap.wrap(para, 95) or [""]:
+            fig.text(0.08, y, line, fontsize=9, va="top", family="DejaVu Sans")
+            y -= 0.018
+            if y < 0.05:
+                pdf.savefig(fig)
+                plt.close(fig)
+                fig = plt.figure(figsize=(8.27, 11.69))
+                y = 0.95
+        y -= 0.01
+    pdf.savefig(fig)
+    plt.close(fig)
+
+
+def render_pdf(ev: Evaluation, path: str | Path) -> Path:
+    """The report as a PDF (A4 pages: verdict and tables, then one chart per page).
+
+    Parameters
+    ----------
+    ev : Evaluation
+    path : str or Path
+        Output file.
+
+    Returns
+    -------
+    Path
+    """
+    iv = ev.intervention
+    out = Path(path)
+    paras = [
+        f"Target: {iv.target.describe()}.",
+        f"Buffer: {iv.buffer.describe() if iv.buffer else 'none'}.",
+        f"Control: {iv.control.describe() if iv.control else 'none'}.",
+        f"Pre period: {iv.pre} ({iv.pre.n_months} months); post period: {iv.post} "
+        f"({iv.post.n_months} months). Harm scheme: {ev.scheme.name} ({ev.unit}).",
+        "",
+        "VERDICT",
+        *verdict_lines(ev),
+        "",
+        "AREAS (pre → post)",
+    ]
+    for role in iv.areas:
+        paras.append(
+            f"{role}: crimes {_fmt(ev.total(role, 'pre'), 0)} → {_fmt(ev.total(role, 'post'), 0)};"
+            f" harm {_fmt(ev.total(role, 'pre', 'harm'), 0)} → "
+            f"{_fmt(ev.total(role, 'post', 'harm'), 0)} {ev.unit}; police-found offences "
+            f"{_fmt(ev.total(role, 'pre', 'activity'), 0)} → "
+            f"{_fmt(ev.total(role, 'post', 'activity'), 0)}"
+        )
+    paras += ["", "ESTIMATES"]
+    for r in estimate_rows(ev):
+        ci = "" if r["low"] is None else f" (95% interval {_fmt(r['low'])} to {_fmt(r['high'])})"
+        paras.append(
+            f"{r['name']} — {r['method']}: {_fmt(r['estimate'])} {r['unit']}{ci}; {r['reading']}."
+        )
+    if ev.etest_p is not None:
+        paras.append(f"E-test, target monthly rate post vs pre: p = {ev.etest_p:.4f}.")
+    if ev.notes:
+        paras += ["", "NOTES", *ev.notes]
+    with PdfPages(out) as pdf:
+        _text_page(pdf, f"Evaluation: {iv.name}", paras)
+        for _, fig in _charts(ev):
+            pdf.savefig(fig, bbox_inches="tight")
+            plt.close(fig)
+        info = pdf.infodict()
+        info["Title"] = f"Evaluation: {iv.name}"
+        info["Creator"] = "HarmScope"
+    return out
+
+
+def write_report(
+    ev: Evaluation, out_dir: str | Path, *, stem: str | None = None
+) -> dict[str, Path]:
+    """Write ``STEM.html``, ``STEM.pdf`` and ``STEM.json`` into ``out_dir``.
+
+    Parameters
+    ----------
+    ev : Evaluation
+    out_dir : str or Path
+        Folder (created if missing).
+    stem : str, optional
+        File name stem (default: from the intervention name).
+
+    Returns
+    -------
+    dict
+        ``{"html": path, "pdf": path, "json": path}``.
+    """
+    import json
+
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    name = stem or "".join(c if c.isalnum() or c in "-_" else "-" for c in ev.intervention.name)
+    name = name.strip("-").lower() or "evaluation"
+    html = folder / f"{name}.html"
+    html.write_text(render_html(ev), encoding="utf-8")
+    pdf = render_pdf(ev, folder / f"{name}.pdf")
+    js = folder / f"{name}.json"
+    js.write_text(
+        json.dumps(_jsonable(ev.to_dict()), indent=2, allow_nan=False) + "\n", encoding="utf-8"
+    )
+    return {"html": html, "pdf": pdf, "json": js}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if hasattr(value, "item") and callable(value.item):
+        return _jsonable(value.item())
+    return value
