@@ -32,3 +32,4 @@ from harmscope.cli import markets as _markets  # noqa: E402,F401
 from harmscope.cli import matrix as _matrix  # noqa: E402,F401
 from harmscope.cli import priorities as _priorities  # noqa: E402,F401
 from harmscope.cli import simulate as _simulate  # noqa: E402,F401
+from harmscope.cli import evaluate as _evaluate  # noqa: E402,F401
