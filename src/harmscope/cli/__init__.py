@@ -24,6 +24,7 @@ def main() -> None:
 
 # Command modules register themselves on `app` when imported.
 from harmscope.cli import demo as _demo  # noqa: E402,F401
+from harmscope.cli import evaluate as _evaluate  # noqa: E402,F401
 from harmscope.cli import export as _export  # noqa: E402,F401
 from harmscope.cli import forecast as _forecast  # noqa: E402,F401
 from harmscope.cli import hotspots as _hotspots  # noqa: E402,F401
@@ -32,4 +33,3 @@ from harmscope.cli import markets as _markets  # noqa: E402,F401
 from harmscope.cli import matrix as _matrix  # noqa: E402,F401
 from harmscope.cli import priorities as _priorities  # noqa: E402,F401
 from harmscope.cli import simulate as _simulate  # noqa: E402,F401
-from harmscope.cli import evaluate as _evaluate  # noqa: E402,F401

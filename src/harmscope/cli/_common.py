@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 DbOption = Annotated[
@@ -25,7 +26,8 @@ DbOption = Annotated[
 
 def fail(console: Console, exc: Exception, code: int = 2) -> NoReturn:
     """Print an error the way every command does and exit non-zero."""
-    console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+    # The message quotes user data: escape it so '[bold]' in a file prints as written.
+    console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 

@@ -26,6 +26,7 @@ import shutil
 import tempfile
 import zlib
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -215,7 +216,13 @@ class _Batch:
                 (first_file_id + k, src, header, digest)
                 for k, (src, header, digest) in enumerate(headers)
             ]
-            self._load_all(files)
+            # DuckDB reads a gzip stream cut at a line boundary without complaint, so every
+            # .gz is also read to its end-of-stream marker and CRC, in a thread beside the
+            # load (zlib releases the GIL); a damaged one fails the batch before commit.
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                intact = pool.submit(_check_gzip_streams, [s for _, s, _, _ in files])
+                self._load_all(files)
+                intact.result()
             self.progress("de-duplicating", 0, 1)
             dedup = self._fold_and_supersede()
             self.progress("recording", 0, 1)
@@ -800,6 +807,21 @@ def _physical_lines(path: str, lines: Iterable[int], *, count_blank: bool) -> di
     except (OSError, EOFError, zlib.error, csv.Error):
         pass  # unreadable past some point: keep the reader's numbers from there on
     return {n: found.get(n, n) for n in wanted}
+
+
+def _check_gzip_streams(sources: list[SourceFile]) -> None:
+    """Raise :class:`InputError` for a gzipped source that is truncated or corrupt."""
+    for src in sources:
+        if not src.name.endswith(".gz"):
+            continue
+        try:
+            with src.open_bytes() as fh:
+                while fh.read(1 << 22):
+                    pass
+        except (OSError, EOFError, zlib.error) as exc:
+            raise InputError(
+                f"cannot decompress: truncated or corrupt gzip ({exc})", path=src.display
+            ) from exc
 
 
 def _mixed_newline(path: str) -> int | None:
