@@ -385,12 +385,26 @@ class _Batch:
             con.execute("DROP TABLE _one")
         finally:
             con.close()
+        line = _physical_lines(local, [int(line_no)], count_blank=False)[int(line_no)]
+        # DuckDB drops an empty last field of an over-long record, shifting the others:
+        # report the field count, which is the real fault, rather than the shifted value.
+        fields = _record_fields(local, int(line_no) - 2)
+        n = len(columns)
+        if fields is not None and len(fields) != n:
+            found = len(fields)
+            what = "truncated record" if found < n else "extra field(s)"
+            at = found + 1 if found < n else n + 1
+            return InputError(
+                f"{what}: expected {n} comma-separated fields, found {found}",
+                path=display, line=line, column=at,
+                column_name=columns[at - 1] if at <= n else None,
+            )
         index = next(i for i, c in enumerate(columns, start=1) if mapping[c] == col)
         shown = "blank" if value is None or value[0] is None else repr(value[0])
         return InputError(
             f"{reason}; found {shown}",
             path=display,
-            line=_physical_lines(local, [int(line_no)], count_blank=False)[int(line_no)],
+            line=line,
             column=index,
             column_name=columns[index - 1],
         )
@@ -822,6 +836,19 @@ def _check_gzip_streams(sources: list[SourceFile]) -> None:
             raise InputError(
                 f"cannot decompress: truncated or corrupt gzip ({exc})", path=src.display
             ) from exc
+
+
+def _record_fields(path: str, index: int) -> list[str] | None:
+    """The fields of data record ``index`` (0-based, header excluded), read with csv."""
+    opener = gzip.open if path.endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding="utf-8-sig", newline="") as fh:
+            for i, record in enumerate(csv.reader(fh)):
+                if i == index + 1:
+                    return record
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
+    return None
 
 
 def _mixed_newline(path: str) -> int | None:
