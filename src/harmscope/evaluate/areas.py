@@ -51,7 +51,7 @@ from numpy.typing import NDArray
 from pyproj import Transformer
 from shapely.geometry import box, shape
 from shapely.geometry.base import BaseGeometry
-from shapely.ops import transform, unary_union
+from shapely.ops import unary_union
 
 from harmscope.errors import InputError
 
@@ -329,7 +329,7 @@ def geometry_from_geojson(doc: Mapping[str, Any], *, crs: str | None = None) -> 
     geom = unary_union([shapely.make_valid(g) for g in geoms])
     which = crs or _crs_of(doc) or ("wgs84" if _is_wgs84(geom) else "bng")
     if which == "wgs84":
-        geom = transform(_TO_BNG.transform, geom)
+        geom = shapely.transform(geom, _TO_BNG.transform, interleaved=False)
     elif which != "bng":
         raise ValueError(f"crs must be 'wgs84' or 'bng', got {which!r}")
     if geom.area <= 0:

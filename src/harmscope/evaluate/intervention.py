@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -135,13 +136,13 @@ class Period:
 
 
 def _month(value: str) -> pd.Period:
-    try:
-        p = pd.Period(str(value).strip(), freq="M")
-    except (TypeError, ValueError):
-        raise ValueError(f"month {value!r}: expected YYYY-MM (e.g. 2019-04)") from None
-    if len(str(value).strip()) != 7:
+    text = str(value).strip()
+    if not _MONTH_RE.match(text):
         raise ValueError(f"month {value!r}: expected YYYY-MM (e.g. 2019-04)")
-    return p
+    return pd.Period(text, freq="M")
+
+
+_MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 # ---------------------------------------------------------------------- intervention ------
