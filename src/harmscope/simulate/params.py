@@ -51,25 +51,12 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
+from harmscope.sources.policeuk import CRIME_TYPES as POLICEUK_CRIME_TYPES
+
 Size = Literal["small", "city", "region"]
 
-# The 14 police.uk crime types, in the order the simulator indexes them.
-CRIME_TYPES: tuple[str, ...] = (
-    "Anti-social behaviour",
-    "Bicycle theft",
-    "Burglary",
-    "Criminal damage and arson",
-    "Drugs",
-    "Other crime",
-    "Other theft",
-    "Possession of weapons",
-    "Public order",
-    "Robbery",
-    "Shoplifting",
-    "Theft from the person",
-    "Vehicle crime",
-    "Violence and sexual offences",
-)
+# The 14 police.uk crime types (sources.policeuk, alphabetical): the simulator's type index.
+CRIME_TYPES: tuple[str, ...] = POLICEUK_CRIME_TYPES
 T = {name: i for i, name in enumerate(CRIME_TYPES)}
 """Crime type name -> column index."""
 
