@@ -57,32 +57,29 @@ def test_activity_side_matches_pandas(
 ) -> None:
     card = scorecard(db=lincs_db)
     assert card.months == ("2019-01", "2019-03")
-    assert card.get("drug_offences").value == (street["Crime type"] == "Drugs").sum()
-    assert (
-        card.get("weapons_offences").value
-        == (street["Crime type"] == "Possession of weapons").sum()
-    )
-    assert card.get("searches").value == len(searches)
+    assert card.value("drug_offences") == (street["Crime type"] == "Drugs").sum()
+    assert card.value("weapons_offences") == (street["Crime type"] == "Possession of weapons").sum()
+    assert card.value("searches") == len(searches)
     drug = searches[searches["Object of search"] == "Controlled drugs"]
-    assert card.get("drug_searches").value == len(drug)
+    assert card.value("drug_searches") == len(drug)
     linked = drug["Outcome linked to object of search"].str.lower()
     known = linked.isin(["true", "false"])
     assert_allclose(
-        card.get("drug_search_find_rate").value, (linked[known] == "true").sum() / known.sum()
+        card.value("drug_search_find_rate"), (linked[known] == "true").sum() / known.sum()
     )
-    assert card.get("search_arrests").value == (searches["Outcome"] == "Arrest").sum()
+    assert card.value("search_arrests") == (searches["Outcome"] == "Arrest").sum()
 
-    assert card.get("outcomes").value == len(outcomes)
+    assert card.value("outcomes") == len(outcomes)
     kind = outcomes["Outcome type"]
     charged = kind.isin(["Suspect charged", "Suspect charged as part of another case"]).sum()
-    assert_allclose(card.get("charged_share").value, charged / len(outcomes))
+    assert_allclose(card.value("charged_share"), charged / len(outcomes))
     sanction = kind.str.match(r"Offender (given|sent|fined|ordered|deprived)").sum()
-    assert_allclose(card.get("sanction_share").value, sanction / len(outcomes))
+    assert_allclose(card.value("sanction_share"), sanction / len(outcomes))
     drug_ids = set(street.loc[street["Crime type"] == "Drugs", "Crime ID"].dropna())
     drug_oc = outcomes[outcomes["Crime ID"].isin(drug_ids)]
-    assert card.get("drug_outcomes").value == len(drug_oc)
+    assert card.value("drug_outcomes") == len(drug_oc)
     assert_allclose(
-        card.get("drug_charged_share").value,
+        card.value("drug_charged_share"),
         drug_oc["Outcome type"]
         .isin(["Suspect charged", "Suspect charged as part of another case"])
         .mean(),
@@ -100,12 +97,12 @@ def test_outcome_side_matches_pandas(
     typed = sel[sel["Crime type"].isin(harm_kind.index)]
     expected = typed["Crime type"].map(harm_kind["weight"]).sum()
     assert expected > 0
-    assert_allclose(card.get("harm_cchi").value, expected)
-    assert card.get("harm_count").value == len(typed)
+    assert_allclose(card.value("harm_cchi"), expected)
+    assert card.value("harm_count") == len(typed)
     # Drug offences in these LSOAs are activity: counted on the left, never in harm.
-    assert card.get("drug_offences").value == (sel["Crime type"] == "Drugs").sum()
+    assert card.value("drug_offences") == (sel["Crime type"] == "Drugs").sum()
     # Searches carry no LSOA in these files, so a search in an LSOA list is not counted.
-    assert card.get("searches").value == 0
+    assert card.value("searches") == 0
     assert card.get("searches_nothing_found_share").value is None
 
     whole = scorecard(db=lincs_db, schemes=("count",))
@@ -114,10 +111,10 @@ def test_outcome_side_matches_pandas(
         .isin(["A no further action disposal", "Nothing found - no further action"])
         .sum()
     )
-    assert whole.get("searches_nothing_found").value == nfa
-    assert_allclose(whole.get("searches_nothing_found_share").value, nfa / len(searches))
+    assert whole.value("searches_nothing_found") == nfa
+    assert_allclose(whole.value("searches_nothing_found_share"), nfa / len(searches))
     strip = (searches["Removal of more than just outer clothing"].str.lower() == "true").sum()
-    assert whole.get("strip_searches").value == strip
+    assert whole.value("strip_searches") == strip
     assert whole.get("survey_responses").value is None
     payload = whole.to_dict()
     assert {r["key"] for r in payload["activity"]} >= {"drug_offences", "drug_search_find_rate"}
@@ -147,13 +144,13 @@ def test_survey_loads_once_and_feeds_the_scorecard(sim_dir: Path, tmp_path: Path
         & responses["month"].isin(["2020-02", "2020-03", "2020-04"])
     ]
     assert len(sel) > 0
-    assert card.get("survey_responses").value == len(sel)
+    assert card.value("survey_responses") == len(sel)
     conf = sel["confidence_in_police"].dropna()
-    assert_allclose(card.get("confidence_in_police").value, (conf >= 4).mean())
+    assert_allclose(card.value("confidence_in_police"), (conf >= 4).mean())
     prob = sel["drug_problem"].dropna()
-    assert_allclose(card.get("drug_problem").value, (prob >= 3).mean())
+    assert_allclose(card.value("drug_problem"), (prob >= 3).mean())
     safe = sel["feel_safe_after_dark"].dropna()
-    assert_allclose(card.get("feel_safe").value, (safe >= 3).mean())
+    assert_allclose(card.value("feel_safe"), (safe >= 3).mean())
 
 
 def test_bad_survey_names_line_and_column(sim_dir: Path, tmp_path: Path) -> None:

@@ -11,26 +11,62 @@ and which estimator to use when.
 * :func:`did_count` / :func:`did_harm` -- difference-in-differences Poisson / NB GLMs on an
   area x period panel, for counts and for harm;
 * :func:`its_segmented` / :func:`its_forecast` -- interrupted time series with seasonality.
+
+End to end (``docs/evaluation.md``, "Evaluating an intervention"):
+
+* :class:`Intervention` (areas as :class:`AreaSpec`, :class:`Period`), loaded by
+  :func:`load_intervention` from TOML/JSON; :func:`evaluate_intervention` (warehouse counts by
+  :func:`area_counts`, estimators by :func:`evaluate_counts`) returns an :class:`Evaluation`
+  with a plain-language verdict;
+* :func:`scorecard` -- harm vs busyness for any area and period (:class:`Scorecard`);
+* :func:`validate_evaluation` -- coverage, bias and displacement detection on simulated
+  operations with known effects (:class:`ValidationResult`).
 """
 
+from harmscope.evaluate.areas import AreaSpec, parse_area
 from harmscope.evaluate.did import DiDResult, did_count, did_harm
 from harmscope.evaluate.etest import etest
+from harmscope.evaluate.intervention import (
+    Evaluation,
+    Intervention,
+    Period,
+    area_counts,
+    evaluate_counts,
+    evaluate_intervention,
+    load_intervention,
+)
 from harmscope.evaluate.its import ITSForecast, ITSResult, its_forecast, its_segmented
+from harmscope.evaluate.scorecard import Measure, Scorecard, scorecard
+from harmscope.evaluate.validation import ValidationResult, validate_evaluation
 from harmscope.evaluate.wdd import WDDHarmResult, WDDResult, wdd, wdd_harm
 from harmscope.evaluate.wdq import WDQResult, wdq
 
 __all__ = [
+    "AreaSpec",
     "DiDResult",
+    "Evaluation",
     "ITSForecast",
     "ITSResult",
+    "Intervention",
+    "Measure",
+    "Period",
+    "Scorecard",
+    "ValidationResult",
     "WDDHarmResult",
     "WDDResult",
     "WDQResult",
+    "area_counts",
     "did_count",
     "did_harm",
     "etest",
+    "evaluate_counts",
+    "evaluate_intervention",
     "its_forecast",
     "its_segmented",
+    "load_intervention",
+    "parse_area",
+    "scorecard",
+    "validate_evaluation",
     "wdd",
     "wdd_harm",
     "wdq",

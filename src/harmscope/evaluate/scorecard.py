@@ -107,6 +107,13 @@ class Scorecard:
                 return m
         raise KeyError(key)
 
+    def value(self, key: str) -> float:
+        """The number of measure ``key``; ValueError when the data for it do not exist."""
+        v = self.get(key).value
+        if v is None:
+            raise ValueError(f"no value for {key!r}: {self.get(key).note}")
+        return v
+
     def to_rows(self) -> list[dict[str, Any]]:
         """Flat rows: ``side, key, label, value, unit, note`` (CSV, tables)."""
         return [
