@@ -33,3 +33,4 @@ from harmscope.cli import markets as _markets  # noqa: E402,F401
 from harmscope.cli import matrix as _matrix  # noqa: E402,F401
 from harmscope.cli import priorities as _priorities  # noqa: E402,F401
 from harmscope.cli import simulate as _simulate  # noqa: E402,F401
+from harmscope.cli import validate as _validate  # noqa: E402,F401

@@ -9,6 +9,7 @@ merged ones rank once. Ties by id; ranks are 1..n.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +18,10 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from harmscope.places.markets import markets
+from harmscope.places.markets import Market, markets
 from harmscope.priorities.reasons import matrix_reasons
 
-__all__ = ["MARKET_RANK_COLUMNS", "rank_markets"]
+__all__ = ["MARKET_RANK_COLUMNS", "rank_markets", "ranked_markets"]
 
 MARKET_RANK_COLUMNS: tuple[str, ...] = (
     "rank",
@@ -70,10 +71,44 @@ def rank_markets(
         raise ValueError(f"top must be a positive number of rows, got {top}")
     if options.get("include_rejected"):
         raise ValueError("rejected markets are never ranked")
-    found = markets(source, **options)
-    found.sort(key=lambda m: (-m.harm, m.id))
+    return ranked_markets(
+        markets(source, **options), top=top, reasons=reasons, months=options.get("months")
+    )
+
+
+def ranked_markets(
+    found: Sequence[Market],
+    *,
+    top: int | None = None,
+    reasons: int = 3,
+    months: Any = None,
+) -> pd.DataFrame:
+    """Rank markets already found by :func:`~harmscope.places.markets.markets`.
+
+    The ranking of :func:`rank_markets` without detecting again, for callers that also need
+    the :class:`~harmscope.places.markets.Market` objects (footprints, buffers).
+
+    Parameters
+    ----------
+    found : sequence of Market
+        Markets to rank (rejected ones are left out).
+    top : int, optional
+        Keep the first ``top`` rows.
+    reasons : int, default 3
+        Matrix cells named per row.
+    months : (from, to), optional
+        Recorded in ``attrs["months"]``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`rank_markets`.
+    """
+    if top is not None and top < 1:
+        raise ValueError(f"top must be a positive number of rows, got {top}")
+    ordered = sorted((m for m in found if m.status != "rejected"), key=lambda m: (-m.harm, m.id))
     if top is not None:
-        found = found[:top]
+        ordered = ordered[:top]
     rows = [
         {
             "unit_id": m.id,
@@ -89,15 +124,15 @@ def rank_markets(
             "activity_harm_ratio": m.activity_harm_ratio,
             "trend": m.trend["direction"],
         }
-        for m in found
+        for m in ordered
     ]
     out = pd.DataFrame(rows, columns=[c for c in MARKET_RANK_COLUMNS if c != "rank"])
     out.insert(0, "rank", np.arange(1, len(out) + 1, dtype=np.int64))
     out.attrs.update(
         {
             "lens": "markets",
-            "unit": found[0].unit if found else "",
-            "months": options.get("months"),
+            "unit": ordered[0].unit if ordered else "",
+            "months": months,
         }
     )
     return out
