@@ -62,7 +62,6 @@ from harmscope.warehouse.ingest import ingest_paths
 
 __all__ = [
     "TRUTH_CELL_SIZE",
-    "VALIDATED_LENSES",
     "LensValidation",
     "SimulationFolderError",
     "market_hits",
@@ -77,9 +76,6 @@ Progress = Callable[[str, int, int], None]
 
 #: Side of the simulator's truth grid, metres.
 TRUTH_CELL_SIZE = 250.0
-
-#: Lenses this module can compare with the simulator's truth, in report order.
-VALIDATED_LENSES: tuple[str, ...] = ("places", "markets")
 
 _TRUTH_FILES = ("truth/places.csv", "truth/markets.csv", "truth/market_month.csv")
 
