@@ -18,13 +18,10 @@ reported as *folded*.
 
 from __future__ import annotations
 
-import csv
-import gzip
 import hashlib
 import re
 import shutil
 import tempfile
-import zlib
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -38,25 +35,20 @@ import pyarrow as pa
 from harmscope.errors import InputError
 from harmscope.geo import bng_select_sql
 from harmscope.sources.policeuk import (
-    CRIME_TYPES,
     FAMILIES,
-    LEGACY_CRIME_TYPES,
-    STOP_AND_SEARCH,
     Header,
     SourceFile,
     discover,
     read_header,
 )
 from harmscope.warehouse import connect
+from harmscope.warehouse import diagnostics as diag
+from harmscope.warehouse import rowchecks as rows
 from harmscope.warehouse.schema import EVENT_COLUMNS
 
 Progress = Callable[[str, int, int], None]
 """``progress(stage, done, total)``: called as work advances (the CLI draws a bar)."""
 
-# A generous box around the UK including Northern Ireland and the islands (WGS84 degrees).
-UK_LON = (-8.75, 1.90)
-UK_LAT = (49.80, 61.00)
-_OLDEST_YEAR = 2000  # police.uk starts in 2010; anything before 2000 is a broken file.
 
 
 @dataclass
@@ -160,15 +152,6 @@ def _sha256(src: SourceFile) -> str:
     return h.hexdigest()
 
 
-def _q(s: str) -> str:
-    """SQL string literal."""
-    return "'" + s.replace("'", "''") + "'"
-
-
-def _in_list(values: Iterable[str]) -> str:
-    return "(" + ", ".join(_q(v) for v in values) + ")"
-
-
 class _Batch:
     def __init__(
         self, con: duckdb.DuckDBPyConnection, tmp: Path, *, lenient: bool, progress: Progress | None
@@ -220,7 +203,7 @@ class _Batch:
             # .gz is also read to its end-of-stream marker and CRC, in a thread beside the
             # load (zlib releases the GIL); a damaged one fails the batch before commit.
             with ThreadPoolExecutor(max_workers=1) as pool:
-                intact = pool.submit(_check_gzip_streams, [s for _, s, _, _ in files])
+                intact = pool.submit(diag.check_gzip_streams, [s for _, s, _, _ in files])
                 self._load_all(files)
                 intact.result()
             self.progress("de-duplicating", 0, 1)
@@ -275,14 +258,14 @@ class _Batch:
 
     def _read_csv(self, family: str, columns: tuple[str, ...], locals_: list[str]) -> str:
         mapping, _ = FAMILIES[family]
-        spec = "{" + ", ".join(f"{_q(mapping[c])}: 'VARCHAR'" for c in columns) + "}"
+        spec = "{" + ", ".join(f"{rows.q(mapping[c])}: 'VARCHAR'" for c in columns) + "}"
         opts = (
             f"header=true, auto_detect=false, columns={spec}, delim=',', quote='\"', "
             "escape='\"', strict_mode=true, filename=true"
         )
         if self.lenient:
             opts += ", ignore_errors=true, store_rejects=true"
-        return f"read_csv([{', '.join(_q(p) for p in locals_)}], {opts})"
+        return f"read_csv([{', '.join(rows.q(p) for p in locals_)}], {opts})"
 
     def _load_group(
         self, family: str, columns: tuple[str, ...], group: list[tuple[int, SourceFile, str]]
@@ -290,9 +273,9 @@ class _Batch:
         con = self.con
         mapping, _ = FAMILIES[family]
         present = {mapping[c] for c in columns}
-        checks = _checks(family, present)
+        checks = rows.checks(family, present)
         reader = self._read_csv(family, columns, [loc for _, _, loc in group])
-        typed = _typed_select(family, present)
+        typed = rows.typed_select(family, present)
         cols = ", ".join(n for n, _, _ in EVENT_COLUMNS)
         if not self.lenient:
             # One pass: a bad row stops the INSERT through error(); the message is rebuilt
@@ -300,9 +283,9 @@ class _Batch:
             raise_bad = " ".join(
                 f"WHEN {cond} THEN error('harmscope-bad-row|' || filename || '|')" for _, cond, _ in checks
             )
-            rows = f"SELECT {typed} FROM ({_parsed(family, reader)}) WHERE (CASE {raise_bad} END) IS NULL"
+            good = f"SELECT {typed} FROM ({rows.parsed(family, reader)}) WHERE (CASE {raise_bad} END) IS NULL"
             try:
-                con.execute(f"INSERT INTO staged SELECT {cols} FROM ({bng_select_sql(f'({rows})')})")
+                con.execute(f"INSERT INTO staged SELECT {cols} FROM ({bng_select_sql(f'({good})')})")
             except duckdb.Error as exc:
                 text = str(exc)
                 m = re.search(r"harmscope-bad-row\|(.+?)\|", text)
@@ -318,15 +301,15 @@ class _Batch:
         except duckdb.Error as exc:  # errors even lenient reading cannot step over
             raise self._csv_error(exc, group, columns) from exc
         line = self._lenient_lines(group)
-        bad_col = " ".join(f"WHEN {cond} THEN {_q(col)}" for col, cond, _ in checks)
-        bad_reason = " ".join(f"WHEN {cond} THEN {_q(reason)}" for _, cond, reason in checks)
+        bad_col = rows.case_sql(checks, then="column")
+        bad_reason = rows.case_sql(checks, then="reason")
         raw_text = "concat_ws(',', " + ", ".join(
             f"coalesce(r.{mapping[c]}, '')" for c in columns
         ) + ")"
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE checked AS
-                SELECT *, CASE {bad_col} END AS _bad_col, CASE {bad_reason} END AS _bad_reason
-                FROM ({_parsed(family, "raw_rows", extra=f", {line} AS _line, {raw_text} AS _raw",
+                SELECT *, {bad_col} AS _bad_col, {bad_reason} AS _bad_reason
+                FROM ({rows.parsed(family, "raw_rows", extra=f", {line} AS _line, {raw_text} AS _raw",
                                join="JOIN _file_map m ON r.filename = m._local "
                                     "LEFT JOIN _line_fix f ON f.f = r.filename AND f.k = r.rowid - r._first")})"""
         )
@@ -336,7 +319,7 @@ class _Batch:
         moved = [
             (f, rec, phys)
             for f, ls in bad_lines
-            for rec, phys in _physical_lines(f, ls, count_blank=False).items()
+            for rec, phys in diag.physical_lines(f, ls, count_blank=False).items()
             if rec != phys
         ]
         con.register(
@@ -352,8 +335,8 @@ class _Batch:
             "WHERE c._bad_col IS NOT NULL ORDER BY c._line"
         )
         con.unregister("_moved")
-        rows = f"SELECT {typed} FROM checked WHERE _bad_col IS NULL"
-        con.execute(f"INSERT INTO staged SELECT {cols} FROM ({bng_select_sql(f'({rows})')})")
+        good = f"SELECT {typed} FROM checked WHERE _bad_col IS NULL"
+        con.execute(f"INSERT INTO staged SELECT {cols} FROM ({bng_select_sql(f'({good})')})")
         con.execute("DROP TABLE checked")
         con.execute("DROP TABLE raw_rows")
 
@@ -367,15 +350,15 @@ class _Batch:
         con = self.con.cursor()
         try:
             mapping, _ = FAMILIES[family]
-            checks = _checks(family, {mapping[c] for c in columns})
-            bad_col = " ".join(f"WHEN {cond} THEN {_q(col)}" for col, cond, _ in checks)
-            bad_reason = " ".join(f"WHEN {cond} THEN {_q(reason)}" for _, cond, reason in checks)
+            checks = rows.checks(family, {mapping[c] for c in columns})
+            bad_col = rows.case_sql(checks, then="column")
+            bad_reason = rows.case_sql(checks, then="reason")
             con.execute(
                 f"CREATE OR REPLACE TEMP TABLE _one AS SELECT * FROM {self._read_csv(family, columns, [local])}"
             )
             row = con.execute(
-                f"""SELECT _rid + 2, CASE {bad_col} END AS c, CASE {bad_reason} END
-                    FROM ({_parsed(family, "_one", extra=", r.rowid AS _rid", join="")})
+                f"""SELECT _rid + 2, {bad_col} AS c, {bad_reason}
+                    FROM ({rows.parsed(family, "_one", extra=", r.rowid AS _rid", join="")})
                     WHERE c IS NOT NULL ORDER BY _rid LIMIT 1"""
             ).fetchone()
             if row is None:  # pragma: no cover - the INSERT failed on this file, so a row exists
@@ -385,10 +368,10 @@ class _Batch:
             con.execute("DROP TABLE _one")
         finally:
             con.close()
-        line = _physical_lines(local, [int(line_no)], count_blank=False)[int(line_no)]
+        line = diag.physical_lines(local, [int(line_no)], count_blank=False)[int(line_no)]
         # DuckDB drops an empty last field of an over-long record, shifting the others:
         # report the field count, which is the real fault, rather than the shifted value.
-        fields = _record_fields(local, int(line_no) - 2)
+        fields = diag.record_fields(local, int(line_no) - 2)
         n = len(columns)
         if fields is not None and len(fields) != n:
             found = len(fields)
@@ -432,7 +415,7 @@ class _Batch:
         for path, line_no, _, _, _ in rejects:
             if path in by_local:
                 skipped.setdefault(path, set()).add(int(line_no))
-        physical = {p: _physical_lines(p, ls, count_blank=True) for p, ls in skipped.items()}
+        physical = {p: diag.physical_lines(p, ls, count_blank=True) for p, ls in skipped.items()}
         for path, line_no, col, err, raw in rejects:
             if path in by_local:
                 con.execute(
@@ -466,15 +449,15 @@ class _Batch:
         m_file = re.search(r"file = (.+)", text)
         local = m_file.group(1).strip() if m_file else members[0][2]
         src = next((s for _, s, loc in members if loc == local), members[0][1])
-        if local.endswith(".gz") and (problem := _gzip_problem(local)):
+        if local.endswith(".gz") and (problem := diag.gzip_problem(local)):
             # DuckDB reads a truncated stream up to the cut, so its own error is misleading.
             return InputError(f"cannot decompress: truncated or corrupt gzip ({problem})",
                               path=src.display)
         m_line = re.search(r"CSV Error on Line: (\d+)", text)
         line = int(m_line.group(1)) if m_line else None
         if line is not None:
-            line = _physical_lines(local, [line], count_blank=True)[line]
-        raw = _physical_line(local, line) if line else None
+            line = diag.physical_lines(local, [line], count_blank=True)[line]
+        raw = diag.physical_line(local, line) if line else None
         n = len(columns)
 
         def name(col: int | None) -> str | None:
@@ -489,13 +472,13 @@ class _Batch:
                 path=src.display, line=line, column=col, column_name=name(col),
             )
         if "Invalid unicode" in text or "not utf-8" in text.lower():
-            col = _column_at(raw, _first_bad_utf8(raw)) if raw is not None else None
+            col = diag.column_at(raw, diag.first_bad_utf8(raw)) if raw is not None else None
             return InputError(
                 "bytes that are not UTF-8 (police.uk files are UTF-8; re-save the file as UTF-8)",
                 path=src.display, line=line, column=col, column_name=name(col),
             )
         if "unterminated quote" in text:
-            col = _column_at(raw, raw.rfind(b'"')) if raw is not None else None
+            col = diag.column_at(raw, raw.rfind(b'"')) if raw is not None else None
             return InputError(
                 "a quoted field is never closed (unterminated quote)",
                 path=src.display, line=line, column=col, column_name=name(col),
@@ -506,7 +489,7 @@ class _Batch:
                 path=src.display, line=line,
             )
         first = text.splitlines()[0] if text else type(exc).__name__
-        if "invalid state" in text and (mixed := _mixed_newline(local)) is not None:
+        if "invalid state" in text and (mixed := diag.mixed_newline(local)) is not None:
             return InputError(
                 "line ends differently from the first line (mixed CRLF and LF line endings): "
                 "expected one line-ending style per file",
@@ -629,263 +612,3 @@ class _Batch:
         )
 
 
-# -- per-family checks and typed columns ------------------------------------------------------
-def _parsed(
-    family: str,
-    source: str,
-    *,
-    extra: str = "",
-    join: str = "JOIN _file_map m ON r.filename = m._local",
-) -> str:
-    """Rows of ``source`` with numbers and dates parsed once (``_lon``, ``_lat``, ``_ts``).
-
-    The checks and the typed columns both read these, so each value is parsed once.
-    """
-    ts = ", try_cast(trim(occurred_at) AS TIMESTAMPTZ) AS _ts" if family == "stop_search" else ""
-    ids = ", m.file_id, m._slug" if "_file_map" in join else ""
-    return (
-        f"SELECT r.*{ids}, try_cast(trim(longitude) AS DOUBLE) AS _lon, "
-        f"try_cast(trim(latitude) AS DOUBLE) AS _lat{ts}{extra} FROM {source} r {join}"
-    )
-
-
-def _checks(family: str, present: set[str]) -> list[tuple[str, str, str]]:
-    """(warehouse column, SQL condition that is TRUE when the row is bad, reason) in order."""
-    checks: list[tuple[str, str, str]] = []
-    if family in ("street", "outcome"):
-        checks.append(
-            (
-                "month",
-                f"""(month IS NULL OR NOT regexp_full_match(month, '\\d{{4}}-(0[1-9]|1[0-2])')
-                    OR month < '{_OLDEST_YEAR}-01'
-                    OR month > strftime(current_date + INTERVAL 31 DAY, '%Y-%m'))""",
-                f"impossible month: expected YYYY-MM between {_OLDEST_YEAR}-01 and this month",
-            )
-        )
-        checks.append(
-            ("force", "force IS NULL OR trim(force) = ''", "blank 'Falls within': expected a force")
-        )
-    else:
-        checks.append(
-            (
-                "occurred_at",
-                "(_ts IS NULL OR _ts < TIMESTAMPTZ '2000-01-01 00:00:00+00')",
-                "impossible date: expected an ISO 8601 date-time like 2019-01-01T02:48:45+00:00",
-            )
-        )
-    for axis, lo, hi in (("longitude", *UK_LON), ("latitude", *UK_LAT)):
-        other = "latitude" if axis == "longitude" else "longitude"
-        checks.append(
-            (
-                axis,
-                f"({axis} IS NOT NULL AND _{axis[:3]} IS NULL)",
-                f"{axis} is not a number: expected decimal degrees (WGS84)",
-            )
-        )
-        checks.append(
-            (
-                axis,
-                f"(_{axis[:3]} NOT BETWEEN {lo} AND {hi})",
-                f"{axis} outside the UK: expected {lo} to {hi} degrees",
-            )
-        )
-        checks.append(
-            (
-                axis,
-                f"({axis} IS NULL AND {other} IS NOT NULL)",
-                f"{axis} is blank but {other} is not: expected both or neither",
-            )
-        )
-    if "lsoa_code" in present:
-        checks.append(
-            (
-                "lsoa_code",
-                "(lsoa_code IS NOT NULL AND NOT regexp_full_match(trim(lsoa_code), '[EWSN]\\d{8}'))",
-                "not an LSOA code: expected a letter E/W/S/N and 8 digits (e.g. E01000001) or blank",
-            )
-        )
-    if family == "street":
-        checks.append(
-            (
-                "event_type",
-                f"(event_type IS NULL OR trim(event_type) NOT IN "
-                f"{_in_list(CRIME_TYPES + LEGACY_CRIME_TYPES)})",
-                "unknown crime type: expected one of the 14 police.uk crime types",
-            )
-        )
-    if family == "outcome":
-        checks.append(("crime_id", "crime_id IS NULL", "blank Crime ID: an outcome needs its crime"))
-        checks.append(("event_type", "event_type IS NULL", "blank outcome type"))
-    if family == "stop_search":
-        checks.append(("search_type", "search_type IS NULL", "blank search type"))
-        for col in ("outcome_linked", "removal_of_clothing", "part_of_operation"):
-            if col in present:
-                checks.append(
-                    (
-                        col,
-                        f"({col} IS NOT NULL AND lower(trim({col})) NOT IN ('true', 'false'))",
-                        "expected True, False or blank",
-                    )
-                )
-    # Only check columns this file has; absent optional columns are NULL by construction.
-    return [c for c in checks if c[0] in present]
-
-
-def _typed_select(family: str, present: set[str]) -> str:
-    """SELECT list turning checked VARCHARs into the warehouse columns."""
-
-    def text(col: str) -> str:
-        return f"nullif(trim({col}), '')" if col in present else "NULL"
-
-    def boolean(col: str) -> str:
-        return f"CAST(lower(trim({col})) = 'true' AS BOOLEAN)" if col in present else "NULL"
-
-    exprs: dict[str, str] = {n: "NULL" for n, _, _ in EVENT_COLUMNS}
-    exprs.update(
-        {
-            "source": _q(family),
-            "longitude": "_lon",
-            "latitude": "_lat",
-            "file_id": "file_id",
-        }
-    )
-    for col in ("crime_id", "reported_by", "location", "lsoa_code", "lsoa_name", "outcome",
-                "context", "search_type", "object_of_search", "legislation", "operation_name",
-                "gender", "age_range", "self_defined_ethnicity", "officer_defined_ethnicity"):
-        exprs[col] = text(col)
-    if family == "stop_search":
-        ts = "timezone('UTC', _ts)"
-        exprs["occurred_at"] = ts
-        exprs["month"] = f"CAST(date_trunc('month', {ts}) AS DATE)"
-        exprs["event_type"] = _q(STOP_AND_SEARCH)
-        exprs["force"] = "_slug"
-        for col in ("outcome_linked", "removal_of_clothing", "part_of_operation"):
-            exprs[col] = boolean(col)
-    else:
-        exprs["month"] = "CAST(month || '-01' AS DATE)"
-        exprs["event_type"] = "trim(event_type)"
-        exprs["force"] = "trim(force)"
-    types = {n: t for n, t, _ in EVENT_COLUMNS}
-    # x and y are added by the projection step.
-    return ", ".join(
-        f"CAST({exprs[n]} AS {types[n]}) AS {n}" for n, _, _ in EVENT_COLUMNS if n not in ("x", "y")
-    )
-
-
-def _physical_line(path: str, line: int) -> bytes | None:
-    """The raw bytes of line ``line`` (1-based) of a CSV, for locating an error's column."""
-    opener = gzip.open if path.endswith(".gz") else open
-    try:
-        with opener(path, "rb") as fh:
-            for i, raw in enumerate(fh, start=1):
-                if i == line:
-                    return bytes(raw[:1_000_000])
-    except (OSError, EOFError, zlib.error):
-        return None
-    return None
-
-
-def _gzip_problem(path: str) -> str | None:
-    """Why the gzip file ``path`` cannot be read to its end, or None when it can."""
-    try:
-        with gzip.open(path, "rb") as fh:
-            while fh.read(1 << 20):
-                pass
-    except (OSError, EOFError, zlib.error) as exc:
-        return str(exc)
-    return None
-
-
-def _physical_lines(path: str, lines: Iterable[int], *, count_blank: bool) -> dict[int, int]:
-    """Map record numbers (header = 1, one per record) to the physical line each record starts on.
-
-    They differ after a quoted field that spans lines. DuckDB's reader errors also count
-    blank lines (``count_blank=True``); numbers derived from row order do not. The file is
-    scanned once, up to the last number asked for; a number not reached maps to itself.
-    """
-    wanted = set(lines)
-    found: dict[int, int] = {}
-    opener = gzip.open if path.endswith(".gz") else open
-    try:
-        with opener(path, "rt", encoding="utf-8-sig", errors="replace", newline="") as fh:
-            reader = csv.reader(fh)
-            n, end, last = 0, 0, max(wanted, default=0)
-            for rec in reader:
-                if rec or count_blank:
-                    n += 1
-                    if n in wanted:
-                        found[n] = end + 1
-                    if n >= last:
-                        break
-                end = reader.line_num
-    except (OSError, EOFError, zlib.error, csv.Error):
-        pass  # unreadable past some point: keep the reader's numbers from there on
-    return {n: found.get(n, n) for n in wanted}
-
-
-def _check_gzip_streams(sources: list[SourceFile]) -> None:
-    """Raise :class:`InputError` for a gzipped source that is truncated or corrupt."""
-    for src in sources:
-        if not src.name.endswith(".gz"):
-            continue
-        try:
-            with src.open_bytes() as fh:
-                while fh.read(1 << 22):
-                    pass
-        except (OSError, EOFError, zlib.error) as exc:
-            raise InputError(
-                f"cannot decompress: truncated or corrupt gzip ({exc})", path=src.display
-            ) from exc
-
-
-def _record_fields(path: str, index: int) -> list[str] | None:
-    """The fields of data record ``index`` (0-based, header excluded), read with csv."""
-    opener = gzip.open if path.endswith(".gz") else open
-    try:
-        with opener(path, "rt", encoding="utf-8-sig", newline="") as fh:
-            for i, record in enumerate(csv.reader(fh)):
-                if i == index + 1:
-                    return record
-    except (OSError, UnicodeDecodeError, csv.Error):
-        return None
-    return None
-
-
-def _mixed_newline(path: str) -> int | None:
-    """First line (1-based) whose ending differs from line 1's (CRLF vs LF), if any."""
-    import gzip
-
-    opener = gzip.open if path.endswith(".gz") else open
-    try:
-        with opener(path, "rb") as fh:
-            crlf: bool | None = None
-            for i, raw in enumerate(fh, start=1):
-                if not raw.endswith(b"\n"):
-                    return None  # last line without an ending: nothing to compare
-                this = raw.endswith(b"\r\n")
-                if crlf is None:
-                    crlf = this
-                elif this != crlf:
-                    return i
-    except OSError:
-        return None
-    return None
-
-
-def _first_bad_utf8(raw: bytes) -> int:
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return exc.start
-    return 0
-
-
-def _column_at(raw: bytes, pos: int) -> int:
-    """1-based CSV field index of byte offset ``pos`` (commas inside quotes ignored)."""
-    col, quoted = 1, False
-    for b in raw[: max(pos, 0)]:
-        if b == 0x22:
-            quoted = not quoted
-        elif b == 0x2C and not quoted:
-            col += 1
-    return col

@@ -1,0 +1,135 @@
+"""Diagnostics on the error path: physical lines, fields and bytes of a bad CSV record.
+
+DuckDB reports records, not physical lines, and no column for some faults; these helpers
+re-read the one file that failed (cheap, and only when something is wrong) to name the
+line and column a person can find in an editor.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import zlib
+from collections.abc import Iterable
+
+from harmscope.errors import InputError
+from harmscope.sources.policeuk import SourceFile
+
+
+def physical_line(path: str, line: int) -> bytes | None:
+    """The raw bytes of line ``line`` (1-based) of a CSV, for locating an error's column."""
+    opener = gzip.open if path.endswith(".gz") else open
+    try:
+        with opener(path, "rb") as fh:
+            for i, raw in enumerate(fh, start=1):
+                if i == line:
+                    return bytes(raw[:1_000_000])
+    except (OSError, EOFError, zlib.error):
+        return None
+    return None
+
+
+def gzip_problem(path: str) -> str | None:
+    """Why the gzip file ``path`` cannot be read to its end, or None when it can."""
+    try:
+        with gzip.open(path, "rb") as fh:
+            while fh.read(1 << 20):
+                pass
+    except (OSError, EOFError, zlib.error) as exc:
+        return str(exc)
+    return None
+
+
+def physical_lines(path: str, lines: Iterable[int], *, count_blank: bool) -> dict[int, int]:
+    """Map record numbers (header = 1, one per record) to the physical line each record starts on.
+
+    They differ after a quoted field that spans lines. DuckDB's reader errors also count
+    blank lines (``count_blank=True``); numbers derived from row order do not. The file is
+    scanned once, up to the last number asked for; a number not reached maps to itself.
+    """
+    wanted = set(lines)
+    found: dict[int, int] = {}
+    opener = gzip.open if path.endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding="utf-8-sig", errors="replace", newline="") as fh:
+            reader = csv.reader(fh)
+            n, end, last = 0, 0, max(wanted, default=0)
+            for rec in reader:
+                if rec or count_blank:
+                    n += 1
+                    if n in wanted:
+                        found[n] = end + 1
+                    if n >= last:
+                        break
+                end = reader.line_num
+    except (OSError, EOFError, zlib.error, csv.Error):
+        pass  # unreadable past some point: keep the reader's numbers from there on
+    return {n: found.get(n, n) for n in wanted}
+
+
+def check_gzip_streams(sources: list[SourceFile]) -> None:
+    """Raise :class:`InputError` for a gzipped source that is truncated or corrupt."""
+    for src in sources:
+        if not src.name.endswith(".gz"):
+            continue
+        try:
+            with src.open_bytes() as fh:
+                while fh.read(1 << 22):
+                    pass
+        except (OSError, EOFError, zlib.error) as exc:
+            raise InputError(
+                f"cannot decompress: truncated or corrupt gzip ({exc})", path=src.display
+            ) from exc
+
+
+def record_fields(path: str, index: int) -> list[str] | None:
+    """The fields of data record ``index`` (0-based, header excluded), read with csv."""
+    opener = gzip.open if path.endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding="utf-8-sig", newline="") as fh:
+            for i, record in enumerate(csv.reader(fh)):
+                if i == index + 1:
+                    return record
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
+    return None
+
+
+def mixed_newline(path: str) -> int | None:
+    """First line (1-based) whose ending differs from line 1's (CRLF vs LF), if any."""
+    import gzip
+
+    opener = gzip.open if path.endswith(".gz") else open
+    try:
+        with opener(path, "rb") as fh:
+            crlf: bool | None = None
+            for i, raw in enumerate(fh, start=1):
+                if not raw.endswith(b"\n"):
+                    return None  # last line without an ending: nothing to compare
+                this = raw.endswith(b"\r\n")
+                if crlf is None:
+                    crlf = this
+                elif this != crlf:
+                    return i
+    except OSError:
+        return None
+    return None
+
+
+def first_bad_utf8(raw: bytes) -> int:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start
+    return 0
+
+
+def column_at(raw: bytes, pos: int) -> int:
+    """1-based CSV field index of byte offset ``pos`` (commas inside quotes ignored)."""
+    col, quoted = 1, False
+    for b in raw[: max(pos, 0)]:
+        if b == 0x22:
+            quoted = not quoted
+        elif b == 0x2C and not quoted:
+            col += 1
+    return col
