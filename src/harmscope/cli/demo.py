@@ -62,9 +62,11 @@ def demo(
         )
         if synthetic:
             con = connect(db)
-            n = load_areas_csv(con, sim_dir / "areas.csv")
+            n = load_areas_csv(con, sim_dir / "areas.csv", shapes=sim_dir / "areas.geojson")
             con.close()
-            console.print(f"{n} synthetic LSOAs with population and deprivation loaded.")
+            console.print(
+                f"{n} synthetic LSOAs with population, deprivation and boundaries loaded."
+            )
     except HarmScopeError as exc:
         fail(err, exc)
     label = " (SYNTHETIC)" if synthetic else ""

@@ -23,6 +23,7 @@ from harmscope.cli._common import (
     months_arg,
     progress_bar,
 )
+from harmscope.cli.hotspots import AreaOption, area_mask
 from harmscope.errors import HarmScopeError
 from harmscope.places.forecast import ForecastCheck, validate_forecast
 from harmscope.warehouse import default_db
@@ -115,12 +116,18 @@ def validate_forecast_command(
     out: Annotated[
         Path | None, typer.Option("--out", help="Write to this file, not stdout.")
     ] = None,
+    area: AreaOption = None,
 ) -> None:
-    """Rolling-origin forecast check: hit rate, PAI and PEI* of place rankings, harm and count."""
+    """Rolling-origin forecast check: hit rate, PAI and PEI* of place rankings, harm and count.
+
+    With --area the study area is exactly the cells whose centres fall inside the area
+    (--within and --min-events are then not used).
+    """
     err = Console(stderr=True)
     if fmt not in ("table", "json", "csv"):
         fail(err, ValueError(f"--format must be table, json or csv, not {fmt!r}"))
     size: float = int(cell_size) if float(cell_size).is_integer() else cell_size
+    mask = area_mask(area, db, size, err)
     try:
         with progress_bar(err) as progress:
             result = validate_forecast(
@@ -135,6 +142,7 @@ def validate_forecast_command(
                 bandwidth=bandwidth,
                 within=within,
                 min_events=min_events,
+                mask=mask,
                 progress=progress,
             )
     except (HarmScopeError, ValueError) as exc:

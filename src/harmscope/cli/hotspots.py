@@ -29,12 +29,33 @@ from harmscope.cli._common import (
 from harmscope.errors import HarmScopeError
 from harmscope.places.grid import DEFAULT_CELL_SIZE
 from harmscope.places.hotspots import emerging_cells, hotspots
+from harmscope.places.study_area import study_area_mask
 from harmscope.warehouse import default_db
 
 CellSizeOption = Annotated[
     float, typer.Option("--cell-size", min=1.0, help="Grid cell side, metres (EPSG:27700).")
 ]
 OutOption = Annotated[Path | None, typer.Option("--out", help="Write to this file, not stdout.")]
+AreaOption = Annotated[
+    str | None,
+    typer.Option(
+        "--area",
+        help="Study area: lsoa:CODE,..., lad:CODE (a local authority's LSOAs) or a GeoJSON file "
+        "(WGS84 or BNG). Only cells whose centres fall inside are analysed.",
+    ),
+]
+
+
+def area_mask(
+    area: str | None, db: Path | None, cell_size: float, console: Console
+) -> tuple[Any, Any] | None:
+    """The ``mask`` of ``--area`` (None without it); a bad area exits with its message."""
+    if area is None:
+        return None
+    try:
+        return study_area_mask(area, db if db is not None else default_db(), cell_size=cell_size)
+    except (HarmScopeError, ValueError) as exc:
+        fail(console, exc)
 
 
 def cells_geojson(frame: pd.DataFrame, cell_size: float, *, name: str) -> dict[str, Any]:
@@ -81,16 +102,19 @@ def hotspots_command(
     cell_size: CellSizeOption = DEFAULT_CELL_SIZE,
     fmt: Annotated[str, typer.Option("--format", help="csv, geojson or parquet.")] = "csv",
     out: OutOption = None,
+    area: AreaOption = None,
 ) -> None:
     """Harm-weighted Gi* hot spots: one row per cell (cell_x, cell_y, harm, gi_z, p_fdr, category).
 
     GeoJSON holds each cell as a WGS84 polygon (RFC 7946); cell_x and cell_y stay BNG metres.
+    With --area the study area is exactly the cells whose centres fall inside the area.
     """
     err = Console(stderr=True)
     if fmt not in ("csv", "geojson", "parquet"):
         fail(err, ValueError(f"--format must be csv, geojson or parquet, not {fmt!r}"))
     if fmt == "parquet" and out is None:
         fail(err, ValueError("--format parquet needs --out FILE (Parquet is binary)"))
+    mask = area_mask(area, db, cell_size, err)
     try:
         with progress_bar(err) as progress:
             frame = hotspots(
@@ -98,6 +122,7 @@ def hotspots_command(
                 scheme=scheme,
                 cell_size=cell_size,
                 months=months_arg(start, end),
+                mask=mask,
                 progress=progress,
             )
     except (HarmScopeError, ValueError) as exc:
@@ -120,17 +145,20 @@ def emerging_command(
     cell_size: CellSizeOption = DEFAULT_CELL_SIZE,
     fmt: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
     out: OutOption = None,
+    area: AreaOption = None,
 ) -> None:
     """Emerging hot spots: each cell's category from its monthly harm (Gi* per month + trend)."""
     err = Console(stderr=True)
     if fmt not in ("csv", "json"):
         fail(err, ValueError(f"--format must be csv or json, not {fmt!r}"))
+    mask = area_mask(area, db, cell_size, err)
     try:
         frame = emerging_cells(
             db if db is not None else default_db(),
             scheme=scheme,
             cell_size=cell_size,
             months=months_arg(start, end),
+            mask=mask,
         )
     except (HarmScopeError, ValueError) as exc:
         fail(err, exc)

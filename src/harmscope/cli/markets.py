@@ -21,6 +21,7 @@ from harmscope.cli._common import (
     months_arg,
     progress_bar,
 )
+from harmscope.cli.hotspots import AreaOption, area_mask
 from harmscope.errors import HarmScopeError
 from harmscope.places.grid import DEFAULT_CELL_SIZE
 from harmscope.places.markets import (
@@ -62,7 +63,9 @@ def _detect(
     alpha: float,
     include_rejected: bool,
     console: Console,
+    area: str | None = None,
 ) -> list[Market]:
+    mask = area_mask(area, db, cell_size, console)
     try:
         with progress_bar(console) as progress:
             return markets(
@@ -73,6 +76,7 @@ def _detect(
                 buffer=buffer,
                 alpha=alpha,
                 include_rejected=include_rejected,
+                mask=mask,
                 progress=progress,
             )
     except (HarmScopeError, ValueError) as exc:
@@ -96,8 +100,12 @@ def markets_command(
     out: Annotated[
         Path | None, typer.Option("--out", help="Write to this file, not stdout.")
     ] = None,
+    area: AreaOption = None,
 ) -> None:
-    """List candidate drug markets, most harmful first, with analysts' decisions applied."""
+    """List candidate drug markets, most harmful first, with analysts' decisions applied.
+
+    With --area only market activity in cells whose centres fall inside the area is detected.
+    """
     if ctx.invoked_subcommand is not None:
         return
     err = Console(stderr=True)
@@ -113,6 +121,7 @@ def markets_command(
         alpha=alpha,
         include_rejected=include_rejected,
         console=err,
+        area=area,
     )
     if fmt == "json":
         emit_json([m.to_dict() for m in found], out)
@@ -194,6 +203,7 @@ def decide_command(
     cell_size: CellSizeOption = DEFAULT_CELL_SIZE,
     buffer: BufferOption = 250.0,
     alpha: AlphaOption = 0.05,
+    area: AreaOption = None,
 ) -> None:
     """Record a decision about a candidate market (use the settings the listing used)."""
     err = Console(stderr=True)
@@ -207,6 +217,7 @@ def decide_command(
         alpha=alpha,
         include_rejected=True,
         console=err,
+        area=area,
     )
     try:
         target = find_market(found, market_id)

@@ -139,20 +139,52 @@ def load_areas(
         typer.Option("--reference", help="Folder holding the public Census, IMD and boundary files."),
     ] = None,
     csv_file: Annotated[
-        Path | None, typer.Option("--csv", help="An areas CSV with the warehouse columns.")
+        Path | None,
+        typer.Option(
+            "--csv",
+            help="An areas CSV with the warehouse columns (boundaries from an areas.geojson "
+            "beside it, if there is one).",
+        ),
+    ] = None,
+    geojson: Annotated[
+        Path | None,
+        typer.Option(
+            "--geojson",
+            help="LSOA boundaries (GeoJSON, WGS84 or BNG, code in lsoa_code or LSOA11CD): alone, "
+            "or with --csv instead of the areas.geojson beside it.",
+        ),
     ] = None,
 ) -> None:
-    """Load LSOA population, IMD decile and centroids into the warehouse ``areas`` table."""
-    from harmscope.sources.areas import load_areas_csv, load_reference_areas
+    """Load LSOA population, IMD decile, centroids and boundaries into the warehouse.
+
+    Attributes go to the ``areas`` table, boundaries (BNG polygons) to ``area_shapes``; a load
+    is one transaction (all or nothing).
+    """
+    from harmscope.sources.areas import load_areas_csv, load_areas_geojson, load_reference_areas
 
     err = Console(stderr=True)
-    if (reference is None) == (csv_file is None):
-        fail(err, ValueError("give exactly one of --reference DIR or --csv FILE"))
+    if reference is not None and (csv_file is not None or geojson is not None):
+        fail(err, ValueError("--reference loads attributes and boundaries: give it alone"))
+    if reference is None and csv_file is None and geojson is None:
+        fail(err, ValueError("give --reference DIR, --csv FILE or --geojson FILE"))
+    shapes = geojson
+    if csv_file is not None and shapes is None and (csv_file.parent / "areas.geojson").exists():
+        shapes = csv_file.parent / "areas.geojson"
     try:
         con = connect(db)
-        n = (load_reference_areas(con, reference) if reference is not None
-             else load_areas_csv(con, csv_file))  # type: ignore[arg-type]
+        if reference is not None:
+            n = load_reference_areas(con, reference)
+            message = f"Loaded {n:,} areas with their boundaries."
+        elif csv_file is not None:
+            n = load_areas_csv(con, csv_file, shapes=shapes)
+            message = f"Loaded {n:,} areas" + (
+                "." if shapes is None else f", boundaries from {shapes}."
+            )
+        else:
+            assert geojson is not None
+            n = load_areas_geojson(con, geojson)
+            message = f"Loaded {n:,} area boundaries."
         con.close()
     except HarmScopeError as exc:
         fail(err, exc)
-    Console().print(f"Loaded {n:,} areas.")
+    Console().print(message, highlight=False)

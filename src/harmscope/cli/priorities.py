@@ -20,10 +20,12 @@ from harmscope.cli._common import (
     months_arg,
     records,
 )
+from harmscope.cli.hotspots import AreaOption, area_mask
 from harmscope.errors import HarmScopeError
 from harmscope.places.grid import DEFAULT_CELL_SIZE
+from harmscope.places.study_area import events_in_cells
 from harmscope.priorities import rank
-from harmscope.warehouse import default_db
+from harmscope.warehouse import default_db, ibis_connect
 
 
 @app.command("priorities")
@@ -52,12 +54,17 @@ def priorities_command(
     out: Annotated[
         Path | None, typer.Option("--out", help="Write to this file, not stdout.")
     ] = None,
+    area: AreaOption = None,
 ) -> None:
     """Rank units by harm, with reasons (the harm-matrix cells contributing most).
 
     Rows carry rank (1..n), unit_id, score (descending) and reasons; place rows also cell_x and
     cell_y. JSON is a list of row objects, reasons a list of strings; CSV joins reasons with
     '; '.
+
+    With --area: places ranks only the events in cells whose centres fall inside the area
+    (Gi*, for --significance, then runs on the study area hotspots draws around those events);
+    markets detects markets from the market activity inside the area only.
     """
     err = Console(stderr=True)
     if fmt not in ("csv", "json"):
@@ -75,10 +82,22 @@ def priorities_command(
         fail(err, ValueError("--significance applies to --lens places only"))
     if key == "markets":
         options["buffer"] = buffer
+    warehouse = db if db is not None else default_db()
+    mask = area_mask(area, db, cell_size, err)
+    backend = None
     try:
-        frame = rank(key, db if db is not None else default_db(), **options)
+        source: Any = warehouse
+        if mask is not None and key == "markets":
+            options["mask"] = mask
+        elif mask is not None:
+            backend = ibis_connect(warehouse)
+            source = events_in_cells(backend.table("events"), mask, cell_size=cell_size)
+        frame = rank(key, source, **options)
     except (HarmScopeError, ValueError) as exc:
         fail(err, exc)
+    finally:
+        if backend is not None:
+            backend.disconnect()
     if fmt == "json":
         emit_json(records(frame), out)
     else:

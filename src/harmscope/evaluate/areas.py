@@ -48,12 +48,12 @@ import numpy as np
 import pandas as pd
 import shapely
 from numpy.typing import NDArray
-from pyproj import Transformer
-from shapely.geometry import box, shape
+from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
 
 from harmscope.errors import InputError
+from harmscope.places.study_area import geometry_from_geojson
 
 __all__ = ["AreaSpec", "area_mask", "parse_area"]
 
@@ -172,8 +172,9 @@ class AreaSpec:
             return self
         if target.kind not in ("cells", "polygons"):
             raise ValueError(
-                "a ring buffer needs a target given as cells or polygons (LSOA targets have "
-                "no boundary in the warehouse): give the buffer as LSOAs, cells or a polygon"
+                "a ring buffer needs a target given as cells or polygons (an evaluation does "
+                "not read LSOA boundaries yet): give the target as a GeoJSON polygon, or the "
+                "buffer as LSOAs, cells or a polygon"
             )
         inner = target.polygon()
         outer = inner.buffer(self.ring_m)
@@ -272,71 +273,6 @@ def area_mask(
 
 
 # ---------------------------------------------------------------------- parsing -----------
-_TO_BNG = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
-
-
-def _is_wgs84(geom: BaseGeometry) -> bool:
-    minx, miny, maxx, maxy = geom.bounds
-    return minx >= -180 and maxx <= 180 and miny >= -90 and maxy <= 90
-
-
-def _crs_of(doc: Mapping[str, Any]) -> str | None:
-    crs = doc.get("crs")
-    if not isinstance(crs, Mapping):
-        return None
-    props = crs.get("properties")
-    name = props.get("name") if isinstance(props, Mapping) else None
-    if not isinstance(name, str):
-        return None
-    if "27700" in name:
-        return "bng"
-    if "4326" in name or "CRS84" in name.upper():
-        return "wgs84"
-    raise ValueError(f"unsupported GeoJSON crs {name!r}: use WGS84 (EPSG:4326) or EPSG:27700")
-
-
-def geometry_from_geojson(doc: Mapping[str, Any], *, crs: str | None = None) -> BaseGeometry:
-    """The union of the (Multi)Polygons of a GeoJSON object, in BNG metres.
-
-    Parameters
-    ----------
-    doc : mapping
-        FeatureCollection, Feature or geometry.
-    crs : {"wgs84", "bng"}, optional
-        Coordinate system of ``doc``; by default read from its ``crs`` member, else guessed
-        from the coordinate ranges (longitude/latitude ranges mean WGS84).
-
-    Returns
-    -------
-    shapely geometry
-        A valid (Multi)Polygon in EPSG:27700 metres.
-    """
-    kind = doc.get("type")
-    if kind == "FeatureCollection":
-        geoms = [shape(f["geometry"]) for f in doc.get("features", []) if f.get("geometry")]
-    elif kind == "Feature":
-        geoms = [shape(doc["geometry"])] if doc.get("geometry") else []
-    elif kind in ("Polygon", "MultiPolygon"):
-        geoms = [shape(doc)]
-    else:
-        raise ValueError(f"expected a GeoJSON FeatureCollection, Feature or Polygon, got {kind!r}")
-    geoms = [g for g in geoms if not g.is_empty]
-    bad = sorted({g.geom_type for g in geoms} - {"Polygon", "MultiPolygon"})
-    if bad:
-        raise ValueError(f"areas must be Polygons or MultiPolygons, found {', '.join(bad)}")
-    if not geoms:
-        raise ValueError("the GeoJSON has no polygons")
-    geom = unary_union([shapely.make_valid(g) for g in geoms])
-    which = crs or _crs_of(doc) or ("wgs84" if _is_wgs84(geom) else "bng")
-    if which == "wgs84":
-        geom = shapely.transform(geom, _TO_BNG.transform, interleaved=False)
-    elif which != "bng":
-        raise ValueError(f"crs must be 'wgs84' or 'bng', got {which!r}")
-    if geom.area <= 0:
-        raise ValueError("the polygons have no area")
-    return geom
-
-
 def _cells_from_tokens(tokens: Iterable[str], where: str) -> list[tuple[float, float]]:
     cells = []
     for tok in tokens:

@@ -298,12 +298,15 @@ def emerging_cells(
     within: float | None = 1000.0,
     alpha: float = 0.10,
     alpha_trend: float = 0.10,
+    mask: tuple[Any, Any] | None = None,
 ) -> pd.DataFrame:
     """Emerging hot spot category of every study-area cell from its monthly harm.
 
     Monthly harm per cell (:func:`monthly_cell_totals`, zeros for months without events, every
     month from the first to the last bound or month with data) goes to
-    :func:`harmscope.places.emerging.emerging_hot_spots` on the study area of :func:`hotspots`.
+    :func:`harmscope.places.emerging.emerging_hot_spots` on the study area of :func:`hotspots`
+    (``within``, or exactly the ``mask`` cells, e.g. from
+    :func:`harmscope.places.study_area.study_area_mask`; events in other cells are left out).
 
     Returns
     -------
@@ -340,7 +343,7 @@ def emerging_cells(
         )
     cx = frame["cell_x"].to_numpy(dtype=np.float64)
     cy = frame["cell_y"].to_numpy(dtype=np.float64)
-    ax, ay = study_area_cells(cx, cy, cell_size=cell_size, within=within)
+    ax, ay = study_area_cells(cx, cy, cell_size=cell_size, within=within, mask=mask)
     position = {m: i for i, m in enumerate(periods)}
     values = np.zeros((len(periods), ax.size), dtype=np.float64)
     for month, part in frame.groupby("month"):
@@ -350,6 +353,7 @@ def emerging_cells(
             part["harm"].to_numpy(dtype=np.float64),
             ax,
             ay,
+            drop_outside=mask is not None,
         )
     ehs = emerging_hot_spots(
         values, np.column_stack([ax, ay]), distance, alpha=alpha, alpha_trend=alpha_trend

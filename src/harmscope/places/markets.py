@@ -543,6 +543,7 @@ def markets(
     decisions: Sequence[Decision] | None = None,
     include_rejected: bool = False,
     taxonomy: Taxonomy | str | os.PathLike[str] | None = None,
+    mask: tuple[Any, Any] | None = None,
     progress: Progress | None = None,
 ) -> list[Market]:
     """Detect candidate drug markets and describe the harm in and around each.
@@ -581,6 +582,11 @@ def markets(
         Keep markets an analyst rejected.
     taxonomy : Taxonomy or path, optional
         Harm taxonomy of the matrices.
+    mask : (cell_x, cell_y), optional
+        Explicit study-area cells (e.g. from
+        :func:`harmscope.places.study_area.study_area_mask`); overrides ``within``. Market
+        activity in other cells is left out of detection, so every footprint lies inside; the
+        harm in a footprint's buffer is measured wherever it falls.
     progress : callable, optional
         ``progress(stage, done, total)``; stages ``'aggregate'``, ``'detect'``, ``'describe'``.
 
@@ -644,6 +650,7 @@ def markets(
             within=within,
             alpha=alpha,
             min_activity=min_activity,
+            mask=mask,
         )
         if progress:
             progress("detect", 1, 1)
@@ -688,6 +695,7 @@ def _detect(
     within: float | None,
     alpha: float,
     min_activity: float,
+    mask: tuple[Any, Any] | None = None,
 ) -> list[_Candidate]:
     """Gi* on market activity per cell, then 8-connected components of the market cells."""
     per_cell = frame.groupby(["cell_x", "cell_y"], as_index=False)[["harm", "market"]].sum()
@@ -698,8 +706,14 @@ def _detect(
         )
     cx = per_cell["cell_x"].to_numpy(dtype=np.float64)
     cy = per_cell["cell_y"].to_numpy(dtype=np.float64)
-    ax, ay = study_area_cells(cx, cy, cell_size=cell_size, within=within)
-    activity = values_on_cells(cx, cy, per_cell["market"].to_numpy(dtype=np.float64), ax, ay)
+    ax, ay = study_area_cells(cx, cy, cell_size=cell_size, within=within, mask=mask)
+    activity = values_on_cells(
+        cx, cy, per_cell["market"].to_numpy(dtype=np.float64), ax, ay, drop_outside=mask is not None
+    )
+    if not (activity > 0).any():
+        raise WarehouseError(
+            "no drug market activity inside the study area in the period: no markets to detect"
+        )
     gi = gi_star_test(activity, np.column_stack([ax, ay]), distance)
     hot = (gi.p_fdr <= alpha) & (gi.z > 0) & (activity > min_activity)
     if not hot.any():

