@@ -23,9 +23,8 @@ from harmscope.cli._common import (
 from harmscope.cli.hotspots import AreaOption, area_mask
 from harmscope.errors import HarmScopeError
 from harmscope.places.grid import DEFAULT_CELL_SIZE
-from harmscope.places.study_area import events_in_cells
 from harmscope.priorities import rank
-from harmscope.warehouse import default_db, ibis_connect
+from harmscope.warehouse import default_db
 
 
 @app.command("priorities")
@@ -62,9 +61,8 @@ def priorities_command(
     cell_y. JSON is a list of row objects, reasons a list of strings; CSV joins reasons with
     '; '.
 
-    With --area: places ranks only the events in cells whose centres fall inside the area
-    (Gi*, for --significance, then runs on the study area hotspots draws around those events);
-    markets detects markets from the market activity inside the area only.
+    With --area only cells whose centres fall inside the area are ranked (places: the Gi* for
+    --significance runs on exactly those cells; markets: detected from activity inside it).
     """
     err = Console(stderr=True)
     if fmt not in ("csv", "json"):
@@ -84,20 +82,12 @@ def priorities_command(
         options["buffer"] = buffer
     warehouse = db if db is not None else default_db()
     mask = area_mask(area, db, cell_size, err)
-    backend = None
+    if mask is not None:
+        options["mask"] = mask
     try:
-        source: Any = warehouse
-        if mask is not None and key == "markets":
-            options["mask"] = mask
-        elif mask is not None:
-            backend = ibis_connect(warehouse)
-            source = events_in_cells(backend.table("events"), mask, cell_size=cell_size)
-        frame = rank(key, source, **options)
+        frame = rank(key, warehouse, **options)
     except (HarmScopeError, ValueError) as exc:
         fail(err, exc)
-    finally:
-        if backend is not None:
-            backend.disconnect()
     if fmt == "json":
         emit_json(records(frame), out)
     else:

@@ -96,6 +96,7 @@ def rank_places(
     top: int | None = None,
     reasons: int = 3,
     within: float | None = 1000.0,
+    mask: tuple[Any, Any] | None = None,
     taxonomy: Taxonomy | str | os.PathLike[str] | None = None,
     progress: Progress | None = None,
 ) -> pd.DataFrame:
@@ -120,6 +121,9 @@ def rank_places(
         Matrix cells named per row.
     within : float or None, default 1000
         Study area of the Gi* (as :func:`~harmscope.places.hotspots.hotspots`).
+    mask : (cell_x, cell_y) arrays, optional
+        Exact study area (e.g. from :mod:`harmscope.places.study_area`): only these cells
+        are ranked, and the Gi* runs on them, zeros included.
     taxonomy : Taxonomy or path, optional
         Harm taxonomy behind the reasons.
     progress : callable, optional
@@ -149,6 +153,7 @@ def rank_places(
             cell_size=cell_size,
             months=months,
             within=within,
+            mask=mask,
             progress=progress,
         )
         w = weigh_keyed(select_events(events, months=months), sch)
