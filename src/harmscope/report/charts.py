@@ -41,11 +41,18 @@ def harm_vs_activity(monthly: pd.DataFrame, *, unit: str) -> str:
     return svg(fig)
 
 
-def harm_map(cells: pd.DataFrame, *, cell_size: float, title: str) -> str:
+def harm_map(
+    cells: pd.DataFrame,
+    *,
+    cell_size: float,
+    title: str,
+    outlines: list[np.ndarray] | None = None,
+) -> str:
     """Harm per grid cell (British National Grid metres), hot spots outlined.
 
     ``cells`` has ``cell_x, cell_y, harm`` and optionally ``category``; cells named
-    ``hot_*`` are outlined in black.
+    ``hot_*`` are outlined in black. ``outlines`` are boundary rings (n x 2 arrays of BNG
+    metres, e.g. LSOAs) drawn as thin grey lines for orientation.
     """
     fig, ax = plt.subplots(figsize=(6.5, 6.5))
     if cells.empty:
@@ -77,8 +84,16 @@ def harm_map(cells: pd.DataFrame, *, cell_size: float, title: str) -> str:
         for cx, cy in zip(hot["cell_x"], hot["cell_y"], strict=True):
             ax.add_patch(plt.Rectangle((cx, cy), cell_size, cell_size, fill=False, lw=0.8,
                                        ec="black"))
+    if outlines:
+        from matplotlib.collections import LineCollection
+
+        ax.add_collection(LineCollection(outlines, colors="#555555", linewidths=0.4, alpha=0.7))
+        ax.set_xlim(extent[0], extent[1])
+        ax.set_ylim(extent[2], extent[3])
     ax.set_title(title)
     ax.set_xlabel("easting (m, EPSG:27700)")
     ax.set_ylabel("northing (m)")
     ax.ticklabel_format(style="plain")
+    ax.xaxis.set_major_locator(plt.MaxNLocator(4))
+    ax.yaxis.set_major_locator(plt.MaxNLocator(5))
     return svg(fig)

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import jinja2
+import numpy as np
+import shapely
 
 from harmscope import __version__
 from harmscope.harm import harm_by_area, harm_matrix, load_scheme
@@ -69,7 +72,8 @@ def write_overview(
         n_events=int(sources["n"].sum()),
         sources=", ".join(f"{r.source} {r.n:,}" for r in sources.itertuples()),
         monthly_svg=harm_vs_activity(monthly, unit=matrix.unit),
-        map_svg=harm_map(cells, cell_size=cell_size, title=f"Harm per {cell_size:g} m cell"),
+        map_svg=harm_map(cells, cell_size=cell_size, title=f"Harm per {cell_size:g} m cell",
+                         outlines=_lsoa_outlines(con, events)),
         cell_size=f"{cell_size:g}",
         distance=f"{cells.attrs.get('distance', cell_size * 1.5):g}",
         hot_cells=list(cells.head(10).itertuples()),
@@ -84,3 +88,15 @@ def write_overview(
     return path
 
 
+def _lsoa_outlines(con: Any, events: Any) -> list[np.ndarray]:
+    """Boundary rings (BNG metres) of the LSOAs the events name, when the warehouse has them."""
+    if "area_shapes" not in con.list_tables():
+        return []
+    named = events.filter(events.lsoa_code.notnull()).select("lsoa_code").distinct()
+    shapes = con.table("area_shapes")
+    rows = shapes.semi_join(named, "lsoa_code").select("geometry").to_pandas()
+    if rows.empty:
+        return []
+    geoms = shapely.from_wkb(rows["geometry"].to_numpy())
+    rings = shapely.get_exterior_ring(shapely.get_parts(geoms))
+    return [np.asarray(shapely.get_coordinates(r)) for r in rings]
