@@ -297,6 +297,23 @@ def _fit(model: Any, panel: _Panel, cov_type: str) -> Any:
         return model.fit(tol=_TOL)
 
 
+def _finish_fit(
+    panel: _Panel, res: Any, a: float, family: str, cov_type: str, dispersion: float
+) -> DiDResult:
+    """:func:`_finish` with the estimate, its standard error and the fit taken from ``res``."""
+    j = panel.d_col
+    return _finish(
+        panel,
+        float(np.asarray(res.params)[j]),
+        float(np.asarray(res.bse)[j]),
+        np.asarray(res.fittedvalues),
+        a,
+        family,
+        cov_type,
+        dispersion,
+    )
+
+
 def _glm_poisson(panel: _Panel, y: np.ndarray, cov_type: str) -> tuple[Any, float]:
     model = sm.GLM(y, panel.x, family=sm.families.Poisson(), offset=panel.offset)
     res = _fit(model, panel, cov_type)
@@ -429,34 +446,10 @@ def did_count(
 
     if family == "poisson":
         res, dispersion = _glm_poisson(panel, panel.y, cov_type)
-        params = np.asarray(res.params)
-        bse = np.asarray(res.bse)
-        fitted = np.asarray(res.fittedvalues)
-        return _finish(
-            panel,
-            float(params[panel.d_col]),
-            float(bse[panel.d_col]),
-            fitted,
-            a,
-            "poisson",
-            cov_type,
-            dispersion,
-        )
+        return _finish_fit(panel, res, a, "poisson", cov_type, dispersion)
 
     res_nb, nb_alpha = _glm_negbin(panel, cov_type)
-    params = np.asarray(res_nb.params)
-    bse = np.asarray(res_nb.bse)
-    fitted = np.asarray(res_nb.fittedvalues)
-    return _finish(
-        panel,
-        float(params[panel.d_col]),
-        float(bse[panel.d_col]),
-        fitted,
-        a,
-        "negbin",
-        cov_type,
-        nb_alpha,
-    )
+    return _finish_fit(panel, res_nb, a, "negbin", cov_type, nb_alpha)
 
 
 def did_harm(
@@ -568,19 +561,7 @@ def did_harm(
 
     if cov_type != "compound":
         res, dispersion = _glm_poisson(panel, panel.y, cov_type)
-        params = np.asarray(res.params)
-        bse = np.asarray(res.bse)
-        fitted = np.asarray(res.fittedvalues)
-        return _finish(
-            panel,
-            float(params[panel.d_col]),
-            float(bse[panel.d_col]),
-            fitted,
-            a,
-            "quasi-poisson",
-            cov_type,
-            dispersion,
-        )
+        return _finish_fit(panel, res, a, "quasi-poisson", cov_type, dispersion)
 
     res, _ = _glm_poisson(panel, panel.y, "model")
     mu = np.asarray(res.fittedvalues)
