@@ -95,8 +95,8 @@ from harmscope.errors import WarehouseError
 from harmscope.harm import load_scheme, parse_month, select_events, weigh
 from harmscope.harm.weigh import SchemeLike
 from harmscope.places.gi_star import gi_star
-from harmscope.places.grid import DEFAULT_CELL_SIZE, study_area_cells, with_cells
-from harmscope.places.hotspots import _events_table
+from harmscope.places.grid import DEFAULT_CELL_SIZE, study_area_cells
+from harmscope.places.hotspots import _events_table, _grouped_cell_totals
 
 __all__ = [
     "DEFAULT_SHARES",
@@ -679,16 +679,12 @@ def monthly_cell_totals(
         ``month``, ``cell_x``, ``cell_y``, ``harm``, ``activity`` (sums of weights),
         ``harm_events``, ``activity_events`` (counts). Unlocated events are left out.
     """
-    w = weigh(select_events(events, months=months), scheme)
-    w = w.filter(w.x.notnull() & w.y.notnull())
-    cells = with_cells(w, cell_size=cell_size)
-    is_harm = cells.kind == "harm"
-    is_activity = cells.kind == "activity"
-    return cells.group_by(["month", "cell_x", "cell_y"]).aggregate(
-        harm=cells.weight.sum(where=is_harm).coalesce(0.0),
-        activity=cells.weight.sum(where=is_activity).coalesce(0.0),
-        harm_events=cells.count(where=is_harm),
-        activity_events=cells.count(where=is_activity),
+    return _grouped_cell_totals(
+        events,
+        scheme=scheme,
+        cell_size=cell_size,
+        months=months,
+        by=["month", "cell_x", "cell_y"],
     )
 
 

@@ -109,17 +109,8 @@ def cell_totals(
         weights, scheme unit, e.g. days), ``harm_events`` and ``activity_events`` (counts).
         Events without a location are left out.
     """
-    chosen = select_events(events, months=months)
-    w = weigh(chosen, scheme)
-    w = w.filter(w.x.notnull() & w.y.notnull())
-    cells = with_cells(w, cell_size=cell_size)
-    is_harm = cells.kind == "harm"
-    is_activity = cells.kind == "activity"
-    return cells.group_by(["cell_x", "cell_y"]).aggregate(
-        harm=cells.weight.sum(where=is_harm).coalesce(0.0),
-        activity=cells.weight.sum(where=is_activity).coalesce(0.0),
-        harm_events=cells.count(where=is_harm),
-        activity_events=cells.count(where=is_activity),
+    return _grouped_cell_totals(
+        events, scheme=scheme, cell_size=cell_size, months=months, by=["cell_x", "cell_y"]
     )
 
 
@@ -265,13 +256,34 @@ def monthly_cell_totals(
 
     Same columns as :func:`cell_totals` plus ``month`` (DATE, first of the month).
     """
-    chosen = select_events(events, months=months)
-    w = weigh(chosen, scheme)
+    return _grouped_cell_totals(
+        events,
+        scheme=scheme,
+        cell_size=cell_size,
+        months=months,
+        by=["cell_x", "cell_y", "month"],
+    )
+
+
+def _grouped_cell_totals(
+    events: ir.Table,
+    *,
+    scheme: SchemeLike,
+    cell_size: float,
+    months: Months | None,
+    by: list[str],
+) -> ir.Table:
+    """Harm, activity and their event counts of the located events, grouped by ``by`` (Ibis).
+
+    ``by`` names the grouping columns (``cell_x``, ``cell_y``, optionally ``month``); they come
+    first in the result, in that order.
+    """
+    w = weigh(select_events(events, months=months), scheme)
     w = w.filter(w.x.notnull() & w.y.notnull())
     cells = with_cells(w, cell_size=cell_size)
     is_harm = cells.kind == "harm"
     is_activity = cells.kind == "activity"
-    return cells.group_by(["cell_x", "cell_y", "month"]).aggregate(
+    return cells.group_by(by).aggregate(
         harm=cells.weight.sum(where=is_harm).coalesce(0.0),
         activity=cells.weight.sum(where=is_activity).coalesce(0.0),
         harm_events=cells.count(where=is_harm),
