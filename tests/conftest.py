@@ -1,4 +1,8 @@
-"""Six real months of City of London street crime and stop-and-search, ingested once."""
+"""Shared fixtures: six real months of City of London street crime and stop-and-search.
+
+``city_db`` is used by tests/cli and tests/priorities; test modules and directories that need
+other data define their own ``city_db``, which takes precedence over this one.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from harmscope.warehouse.ingest import ingest_paths
 
 def city_folder() -> Path:
     env = os.environ.get("HARMSCOPE_SHARED_DATA")
-    base = Path(env) if env else Path(__file__).resolve().parents[3] / "shared" / "data"
+    base = Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "data"
     return base / "policeuk-city-of-london-2018-12_2021-11"
 
 
