@@ -296,6 +296,20 @@ class Market:
         """Name if given, else id."""
         return self.name or self.id
 
+    def flat_summary(self) -> dict[str, Any]:
+        """The flat fields a listing or ranking row shows: ``name`` ("" if none), ``status``,
+        ``cells`` (footprint size), ``harm``, ``activity``, ``activity_harm_ratio`` and
+        ``trend`` (the direction)."""
+        return {
+            "name": self.name or "",
+            "status": self.status,
+            "cells": len(self.cells),
+            "harm": self.harm,
+            "activity": self.activity,
+            "activity_harm_ratio": self.activity_harm_ratio,
+            "trend": self.trend["direction"],
+        }
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {
@@ -1149,15 +1163,9 @@ def markets_frame(found: Sequence[Market]) -> pd.DataFrame:
         rows.append(
             {
                 "id": m.id,
-                "name": m.name or "",
-                "status": m.status,
-                "cells": len(m.cells),
+                **m.flat_summary(),
                 "centroid_x": round(m.centroid_x, 1),
                 "centroid_y": round(m.centroid_y, 1),
-                "harm": m.harm,
-                "activity": m.activity,
-                "activity_harm_ratio": m.activity_harm_ratio,
-                "trend": m.trend["direction"],
                 "trend_p": m.trend["p"],
                 "top_types": "; ".join(
                     f"{t['event_type']} ({t['share']:.0%})" for t in m.top_types[:3]

@@ -114,15 +114,9 @@ def ranked_markets(
             "unit_id": m.id,
             "score": m.harm,
             "reasons": matrix_reasons(m.matrix.cells, m.unit, k=reasons),
-            "name": m.name or "",
-            "status": m.status,
-            "cells": len(m.cells),
+            **m.flat_summary(),
             "centroid_x": m.centroid_x,
             "centroid_y": m.centroid_y,
-            "harm": m.harm,
-            "activity": m.activity,
-            "activity_harm_ratio": m.activity_harm_ratio,
-            "trend": m.trend["direction"],
         }
         for m in ordered
     ]
