@@ -291,7 +291,8 @@ def _grouped_cell_totals(
     )
 
 
-def _month_index(lo: date, hi: date) -> list[date]:
+def _month_range(lo: date, hi: date) -> list[date]:
+    """First days of the months from ``lo`` to ``hi``, both included."""
     out = []
     y, m = lo.year, lo.month
     while (y, m) <= (hi.year, hi.month):
@@ -348,7 +349,7 @@ def emerging_cells(
     frame["month"] = pd.to_datetime(frame["month"]).dt.date
     lo = parse_month(months[0]) if months and months[0] is not None else min(frame["month"])
     hi = parse_month(months[1]) if months and months[1] is not None else max(frame["month"])
-    periods = _month_index(lo, hi)
+    periods = _month_range(lo, hi)
     if len(periods) < 2:
         raise WarehouseError(
             f"emerging hot spots need at least two months; the period has {len(periods)}"

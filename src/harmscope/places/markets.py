@@ -97,6 +97,7 @@ from harmscope.harm.weigh import SchemeLike, weigh_keyed
 from harmscope.places.emerging import mann_kendall
 from harmscope.places.gi_star import gi_star_test
 from harmscope.places.grid import DEFAULT_CELL_SIZE, study_area_cells, values_on_cells, with_cells
+from harmscope.places.hotspots import _month_range
 from harmscope.warehouse import connect, ibis_connect
 
 __all__ = [
@@ -513,15 +514,6 @@ class _State:
     name: str | None = None
     characteristics: dict[str, dict[str, Any]] = field(default_factory=dict)
     decisions: list[Decision] = field(default_factory=list)
-
-
-def _month_range(lo: date, hi: date) -> list[date]:
-    out = []
-    y, m = lo.year, lo.month
-    while (y, m) <= (hi.year, hi.month):
-        out.append(date(y, m, 1))
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return out
 
 
 def _events_source(source: Any) -> tuple[ir.Table, Any, Path | None]:
