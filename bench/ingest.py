@@ -51,7 +51,9 @@ def run(mode: str, data: Path) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         out = subprocess.run(
             [sys.executable, "-c", _CHILD, mode, os.path.join(tmp, "w.duckdb"), str(data)],
-            check=True, capture_output=True, text=True,
+            check=True,
+            capture_output=True,
+            text=True,
         )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -77,14 +79,24 @@ def main() -> int:
     ratio = o["seconds"] / b["seconds"]
     peak = max(r["peak_mib"] for r in ours)
     print(f"rows: {int(o['rows']):,}")
-    print(f"bare DuckDB read_csv -> table: {b['seconds']:.2f} s ({b['rows'] / b['seconds']:,.0f} rows/s), "
-          f"peak {b['peak_mib']:,.0f} MiB")
-    print(f"harmscope ingest (full):       {o['seconds']:.2f} s ({o['rows'] / o['seconds']:,.0f} rows/s), "
-          f"peak {peak:,.0f} MiB")
+    print(
+        f"bare DuckDB read_csv -> table: {b['seconds']:.2f} s ({b['rows'] / b['seconds']:,.0f} rows/s), "
+        f"peak {b['peak_mib']:,.0f} MiB"
+    )
+    print(
+        f"harmscope ingest (full):       {o['seconds']:.2f} s ({o['rows'] / o['seconds']:,.0f} rows/s), "
+        f"peak {peak:,.0f} MiB"
+    )
     print(f"bare read_csv, all_varchar (no type sniffing): {v['seconds']:.2f} s")
-    print(f"ratio harmscope / bare read_csv: {ratio:.2f}  (target <= 2.0: {'met' if ratio <= 2.0 else 'MISSED'})")
-    print(f"ratio harmscope / all_varchar read_csv (stricter reference): {o['seconds'] / v['seconds']:.2f}")
-    print(f"peak memory: {peak / 1024:.2f} GiB  (target < 2 GiB: {'met' if peak < 2048 else 'MISSED'})")
+    print(
+        f"ratio harmscope / bare read_csv: {ratio:.2f}  (target <= 2.0: {'met' if ratio <= 2.0 else 'MISSED'})"
+    )
+    print(
+        f"ratio harmscope / all_varchar read_csv (stricter reference): {o['seconds'] / v['seconds']:.2f}"
+    )
+    print(
+        f"peak memory: {peak / 1024:.2f} GiB  (target < 2 GiB: {'met' if peak < 2048 else 'MISSED'})"
+    )
     return 0 if ratio <= 2.0 and peak < 2048 else 1
 
 

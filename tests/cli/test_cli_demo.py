@@ -42,7 +42,9 @@ def test_demo_end_to_end_and_idempotent(tmp_path: Path) -> None:
     with duckdb.connect(str(db), read_only=True) as con:
         n_events = con.execute("SELECT count(*) FROM events").fetchone()[0]  # type: ignore[index]
         n_areas = con.execute("SELECT count(*) FROM areas").fetchone()[0]  # type: ignore[index]
-        months = con.execute("SELECT count(DISTINCT month) FROM events WHERE source = 'street'").fetchone()[0]  # type: ignore[index]
+        months = con.execute(
+            "SELECT count(DISTINCT month) FROM events WHERE source = 'street'"
+        ).fetchone()[0]  # type: ignore[index]
     assert n_events > 0 and n_areas > 0 and months == 6
 
     parsed = _Text()

@@ -83,8 +83,14 @@ def test_hand_drawn_bng_square_gives_exactly_its_cells(tmp_path: Path) -> None:
     path.write_text(json.dumps(doc))
     cx, cy = study_area_mask(str(path), cell_size=250)
     assert _pairs(cx, cy) == [
-        (530000.0, 180000.0), (530250.0, 180000.0), (530500.0, 180000.0), (530750.0, 180000.0),
-        (530000.0, 180250.0), (530250.0, 180250.0), (530500.0, 180250.0), (530750.0, 180250.0),
+        (530000.0, 180000.0),
+        (530250.0, 180000.0),
+        (530500.0, 180000.0),
+        (530750.0, 180000.0),
+        (530000.0, 180250.0),
+        (530250.0, 180250.0),
+        (530500.0, 180250.0),
+        (530750.0, 180250.0),
     ]
     # 100 m cells: 10 x 5.
     assert study_area_mask(str(path), cell_size=100)[0].size == 50
@@ -94,9 +100,16 @@ def test_wgs84_square_gives_the_same_cells(tmp_path: Path) -> None:
     corners = _square(530000, 180000, 531000, 180500)
     lon, lat = TO_WGS84.transform([c[0] for c in corners], [c[1] for c in corners])
     ring = [[float(a), float(b)] for a, b in zip(lon, lat, strict=True)]
-    doc = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [ring]}}
-    ]}
+    doc = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {},
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+            }
+        ],
+    }
     path = tmp_path / "square_wgs84.geojson"
     path.write_text(json.dumps(doc))
     cx, cy = study_area_mask(str(path), cell_size=250)
@@ -107,8 +120,12 @@ def test_wgs84_square_gives_the_same_cells(tmp_path: Path) -> None:
 def test_centres_decide_and_boundary_centres_are_outside() -> None:
     # Centres at x = 530125, 530375, 530625; y = 180125, 180375.
     cx, cy = cells_in(box(530100, 180100, 530600, 180400), 250)
-    assert _pairs(cx, cy) == [(530000.0, 180000.0), (530250.0, 180000.0),
-                              (530000.0, 180250.0), (530250.0, 180250.0)]
+    assert _pairs(cx, cy) == [
+        (530000.0, 180000.0),
+        (530250.0, 180000.0),
+        (530000.0, 180250.0),
+        (530250.0, 180250.0),
+    ]
     # A square whose edges run through cell centres holds none of them.
     assert cells_in(box(530125, 180125, 530375, 180375), 250)[0].size == 0
     with pytest.raises(ValueError, match="no 250 m cell has its centre inside"):
@@ -131,7 +148,13 @@ def test_large_area_is_processed_in_blocks_with_the_same_result() -> None:
 
 def test_evaluate_reads_the_same_geojson_geometry(tmp_path: Path) -> None:
     path = tmp_path / "a.geojson"
-    ring = [[-0.095, 51.515], [-0.090, 51.515], [-0.090, 51.518], [-0.095, 51.518], [-0.095, 51.515]]
+    ring = [
+        [-0.095, 51.515],
+        [-0.090, 51.515],
+        [-0.090, 51.518],
+        [-0.095, 51.518],
+        [-0.095, 51.515],
+    ]
     path.write_text(json.dumps({"type": "Polygon", "coordinates": [ring]}))
     geom = read_geojson_area(path)
     spec = parse_area(str(path))
@@ -146,7 +169,9 @@ def _independent_city_polygon() -> tuple[list[str], shapely.Geometry]:
     with open(SHARED / IMD, encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))
     codes = sorted(
-        r["LSOA code (2011)"] for r in rows if r["Local Authority District code (2019)"] == "E09000001"
+        r["LSOA code (2011)"]
+        for r in rows
+        if r["Local Authority District code (2019)"] == "E09000001"
     )
     with gzip.open(SHARED / BOUNDARIES, "rt", encoding="utf-8") as fh:
         features = json.load(fh)["features"]
@@ -246,16 +271,23 @@ def test_area_from_geojson_file_on_the_cli(city_db: Path, tmp_path: Path) -> Non
     corners = _square(532000, 181000, 532750, 181500)
     lon, lat = TO_WGS84.transform([c[0] for c in corners], [c[1] for c in corners])
     path = tmp_path / "drawn.geojson"
-    path.write_text(json.dumps({"type": "Polygon", "coordinates": [
-        [[float(a), float(b)] for a, b in zip(lon, lat, strict=True)]
-    ]}))
+    path.write_text(
+        json.dumps(
+            {
+                "type": "Polygon",
+                "coordinates": [[[float(a), float(b)] for a, b in zip(lon, lat, strict=True)]],
+            }
+        )
+    )
     result = runner.invoke(app, ["hotspots", "--db", str(city_db), "--area", str(path)])
     assert result.exit_code == 0, result.output
     frame = pd.read_csv(io.StringIO(result.stdout))
     assert sorted(zip(frame["cell_y"], frame["cell_x"], strict=True)) == [
         (y, x) for y in (181000, 181250) for x in (532000, 532250, 532500)
     ]
-    bad = runner.invoke(app, ["hotspots", "--db", str(city_db), "--area", str(tmp_path / "no.geojson")])
+    bad = runner.invoke(
+        app, ["hotspots", "--db", str(city_db), "--area", str(tmp_path / "no.geojson")]
+    )
     assert bad.exit_code == 2 and "no such file" in bad.output
 
 
@@ -299,8 +331,19 @@ def test_cli_commands_accept_area(city_db: Path) -> None:
         assert {(float(x), float(y)) for x, y in m["cells"]} <= city
     result = runner.invoke(
         app,
-        ["validate-forecast", "--db", str(city_db), "--area", "lad:E09000001", "--warmup", "3",
-         "--window", "3", "--format", "json"],
+        [
+            "validate-forecast",
+            "--db",
+            str(city_db),
+            "--area",
+            "lad:E09000001",
+            "--warmup",
+            "3",
+            "--window",
+            "3",
+            "--format",
+            "json",
+        ],
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["cells"] == 46

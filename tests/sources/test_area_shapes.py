@@ -150,13 +150,22 @@ def test_simulator_areas_geojson_round_trips_to_its_cells(tmp_path: Path) -> Non
 
 
 def test_bng_geojson_with_crs_member_is_stored_unprojected(tmp_path: Path) -> None:
-    square = [[530000, 180000], [530500, 180000], [530500, 180500], [530000, 180500], [530000, 180000]]
+    square = [
+        [530000, 180000],
+        [530500, 180000],
+        [530500, 180500],
+        [530000, 180500],
+        [530000, 180000],
+    ]
     doc = {
         "type": "FeatureCollection",
         "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::27700"}},
         "features": [
-            {"type": "Feature", "properties": {"LSOA11CD": "E01999999"},
-             "geometry": {"type": "Polygon", "coordinates": [square]}},
+            {
+                "type": "Feature",
+                "properties": {"LSOA11CD": "E01999999"},
+                "geometry": {"type": "Polygon", "coordinates": [square]},
+            },
         ],
     }
     path = tmp_path / "b.geojson"
@@ -175,13 +184,20 @@ def test_bng_geojson_with_crs_member_is_stored_unprojected(tmp_path: Path) -> No
 
 def test_unsupported_crs_and_bad_features_are_input_errors(tmp_path: Path) -> None:
     path = tmp_path / "x.geojson"
-    base = {"type": "Feature", "properties": {"lsoa_code": "E01000001"},
-            "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]}}
-    path.write_text(json.dumps({
-        "type": "FeatureCollection",
-        "crs": {"type": "name", "properties": {"name": "EPSG:3857"}},
-        "features": [base],
-    }))
+    base = {
+        "type": "Feature",
+        "properties": {"lsoa_code": "E01000001"},
+        "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]},
+    }
+    path.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "crs": {"type": "name", "properties": {"name": "EPSG:3857"}},
+                "features": [base],
+            }
+        )
+    )
     with pytest.raises(InputError, match="unsupported GeoJSON crs 'EPSG:3857'"):
         read_boundaries(path)
     point = dict(base, geometry={"type": "Point", "coordinates": [0, 0]})
@@ -203,8 +219,10 @@ def test_csv_with_bad_shapes_writes_nothing(tmp_path: Path) -> None:
     with open(areas, "w", newline="") as fh:
         csv.writer(fh).writerows([["lsoa_code", "population"], ["E01900001", "100"]])
     shapes = tmp_path / "areas.geojson"
-    shapes.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", '
-                      '"properties": {"lsoa_code": "E01900001"}, "geometry": null}]}')
+    shapes.write_text(
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", '
+        '"properties": {"lsoa_code": "E01900001"}, "geometry": null}]}'
+    )
     con = connect(tmp_path / "w.duckdb")
     with pytest.raises(InputError, match="expected a Polygon or MultiPolygon geometry"):
         load_areas_csv(con, areas, shapes=shapes)

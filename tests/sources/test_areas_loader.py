@@ -21,7 +21,10 @@ from harmscope.sources.areas import (
 )
 from harmscope.warehouse import connect
 
-SHARED = Path(os.environ.get("HARMSCOPE_SHARED_DATA") or Path(__file__).resolve().parents[3] / "shared" / "data")
+SHARED = Path(
+    os.environ.get("HARMSCOPE_SHARED_DATA")
+    or Path(__file__).resolve().parents[3] / "shared" / "data"
+)
 
 
 def test_census_population_reads_thousands_separators() -> None:
@@ -41,7 +44,11 @@ def test_imd_reads_bom_and_ranks() -> None:
     assert len(imd) == 32844
     name, lad, lad_name, rank, decile = imd["E01000001"]
     assert (name, lad, lad_name, rank, decile) == (
-        "City of London 001A", "E09000001", "City of London", 29199, 9,
+        "City of London 001A",
+        "E09000001",
+        "City of London",
+        29199,
+        9,
     )
     assert {d for *_, d in imd.values()} == set(range(1, 11))
 
@@ -70,7 +77,7 @@ def test_reference_areas_table(areas_db: Path) -> None:
 
 def test_areas_csv_round_trip_and_errors(tmp_path: Path) -> None:
     good = tmp_path / "areas.csv"
-    good.write_text("lsoa_code,lsoa_name,population,imd_decile\nE01900001,Test 001A,\"1,200\",3\n")
+    good.write_text('lsoa_code,lsoa_name,population,imd_decile\nE01900001,Test 001A,"1,200",3\n')
     db = tmp_path / "w.duckdb"
     con = connect(db)
     assert load_areas_csv(con, good) == 1

@@ -24,7 +24,10 @@ from typer.testing import CliRunner
 from harmscope.cli import app
 from harmscope.warehouse.ingest import ingest_paths
 
-SHARED = Path(os.environ.get("HARMSCOPE_SHARED_DATA") or Path(__file__).resolve().parents[3] / "shared" / "data")
+SHARED = Path(
+    os.environ.get("HARMSCOPE_SHARED_DATA")
+    or Path(__file__).resolve().parents[3] / "shared" / "data"
+)
 CITY = SHARED / "policeuk-city-of-london-2018-12_2021-11"
 LINCS = SHARED / "policeuk-lincolnshire-2017-02_2020-01"
 NATIONAL = SHARED / "policeuk-39-forces-2018-10_2019-02_geoinfo" / "street"
@@ -180,13 +183,13 @@ def test_lincolnshire_outcomes_link_to_crimes(tmp_path: Path) -> None:
 
 def test_national_extract_btp_and_northern_ireland(tmp_path: Path) -> None:
     db = tmp_path / "w.duckdb"
-    files = [NATIONAL / f"2018-10-{f}-street.csv.gz" for f in ("btp", "northern-ireland", "lincolnshire")]
+    files = [
+        NATIONAL / f"2018-10-{f}-street.csv.gz" for f in ("btp", "northern-ireland", "lincolnshire")
+    ]
     ingest_paths(files, db=db)
     raw = {f.name.split("-street")[0][8:]: _read(f) for f in files}
     with duckdb.connect(str(db), read_only=True) as con:
-        per_force = dict(
-            con.execute("SELECT force, count(*) FROM events GROUP BY 1").fetchall()
-        )
+        per_force = dict(con.execute("SELECT force, count(*) FROM events GROUP BY 1").fetchall())
         btp_ids = con.execute(
             "SELECT count(crime_id) FROM events WHERE force = 'British Transport Police'"
         ).fetchone()[0]  # type: ignore[index]
@@ -243,16 +246,23 @@ def test_zip_archive_as_published(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     direct = tmp_path / "d.duckdb"
     ingest_paths(
-        [CITY / d / f"{m}-city-of-london-{f}.csv" for m in ("2020-01", "2020-02")
-         for d, f in (("street", "street"), ("stop-and-search", "stop-and-search"))],
+        [
+            CITY / d / f"{m}-city-of-london-{f}.csv"
+            for m in ("2020-01", "2020-02")
+            for d, f in (("street", "street"), ("stop-and-search", "stop-and-search"))
+        ],
         db=direct,
     )
     q = "SELECT source, event_type, count(*), round(sum(x), 3) FROM events GROUP BY ALL ORDER BY ALL"
-    with duckdb.connect(str(db), read_only=True) as a, duckdb.connect(str(direct), read_only=True) as b:
+    with (
+        duckdb.connect(str(db), read_only=True) as a,
+        duckdb.connect(str(direct), read_only=True) as b,
+    ):
         assert a.execute(q).fetchall() == b.execute(q).fetchall()
         members = a.execute("SELECT member FROM ingest_files ORDER BY member").fetchall()
     assert [m[0] for m in members] == sorted(
-        f"{m}/{m}-city-of-london-{f}.csv" for m in ("2020-01", "2020-02")
+        f"{m}/{m}-city-of-london-{f}.csv"
+        for m in ("2020-01", "2020-02")
         for f in ("street", "stop-and-search")
     )
 

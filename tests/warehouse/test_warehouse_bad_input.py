@@ -26,58 +26,114 @@ runner = CliRunner()
 # problem has no line or column (a missing column, a corrupt archive).
 CASES = [
     # -- header --------------------------------------------------------------------------
-    ("2019-01-unknown-column-street.csv", "line 1, column 12 (Colour)",
-     "unexpected column 'Colour' in a police.uk street file"),
-    ("2019-01-missing-latitude-street.csv", "line 1",
-     "missing required column(s) 'Latitude'"),
+    (
+        "2019-01-unknown-column-street.csv",
+        "line 1, column 12 (Colour)",
+        "unexpected column 'Colour' in a police.uk street file",
+    ),
+    ("2019-01-missing-latitude-street.csv", "line 1", "missing required column(s) 'Latitude'"),
     ("2019-01-duplicate-column-street.csv", "line 1, column 13", "duplicate column 'Location'"),
     ("2019-01-empty-street.csv", "line 1", "empty file: expected a police.uk CSV header"),
-    ("2019-01-semicolon-street.csv", "line 1",
-     "header has a single column; it looks ';'-separated"),
+    (
+        "2019-01-semicolon-street.csv",
+        "line 1",
+        "header has a single column; it looks ';'-separated",
+    ),
     # -- bytes and record shape ------------------------------------------------------------
     ("2019-01-latin1-street.csv", "line 4, column 7 (Location)", "bytes that are not UTF-8"),
-    ("2019-01-truncated-last-line-street.csv", "line 4, column 10 (Crime type)",
-     "truncated record: expected 12 comma-separated fields, found 9"),
-    ("2019-01-extra-field-street.csv", "line 3, column 13",
-     "extra field(s): expected 12 comma-separated fields, found 13"),
-    ("2019-01-unterminated-quote-street.csv", "line 4, column 7 (Location)",
-     "a quoted field is never closed (unterminated quote)"),
+    (
+        "2019-01-truncated-last-line-street.csv",
+        "line 4, column 10 (Crime type)",
+        "truncated record: expected 12 comma-separated fields, found 9",
+    ),
+    (
+        "2019-01-extra-field-street.csv",
+        "line 3, column 13",
+        "extra field(s): expected 12 comma-separated fields, found 13",
+    ),
+    (
+        "2019-01-unterminated-quote-street.csv",
+        "line 4, column 7 (Location)",
+        "a quoted field is never closed (unterminated quote)",
+    ),
     # -- values ----------------------------------------------------------------------------
-    ("2019-13-impossible-month-street.csv", "line 3, column 2 (Month)",
-     "impossible month: expected YYYY-MM between 2000-01 and this month; found '2019-13'"),
-    ("1899-01-ancient-month-street.csv", "line 2, column 2 (Month)",
-     "impossible month: expected YYYY-MM between 2000-01 and this month; found '1899-01'"),
-    ("2999-01-future-month-street.csv", "line 4, column 2 (Month)",
-     "impossible month: expected YYYY-MM between 2000-01 and this month; found '2999-01'"),
-    ("2019-01-non-numeric-longitude-street.csv", "line 4, column 5 (Longitude)",
-     "longitude is not a number: expected decimal degrees (WGS84); found '-2.5O9126'"),
-    ("2019-01-outside-uk-street.csv", "line 3, column 5 (Longitude)",
-     "longitude outside the UK: expected -8.75 to 1.9 degrees; found '-74.0'"),
-    ("2019-01-longitude-without-latitude-street.csv", "line 4, column 6 (Latitude)",
-     "latitude is blank but longitude is not: expected both or neither; found blank"),
-    ("2019-01-bad-lsoa-street.csv", "line 3, column 8 (LSOA code)",
-     "not an LSOA code: expected a letter E/W/S/N and 8 digits (e.g. E01000001) or blank; "
-     "found 'E0101439'"),
-    ("2019-01-unknown-crime-type-street.csv", "line 5, column 10 (Crime type)",
-     "unknown crime type: expected one of the 14 police.uk crime types; found 'Drug dealing'"),
+    (
+        "2019-13-impossible-month-street.csv",
+        "line 3, column 2 (Month)",
+        "impossible month: expected YYYY-MM between 2000-01 and this month; found '2019-13'",
+    ),
+    (
+        "1899-01-ancient-month-street.csv",
+        "line 2, column 2 (Month)",
+        "impossible month: expected YYYY-MM between 2000-01 and this month; found '1899-01'",
+    ),
+    (
+        "2999-01-future-month-street.csv",
+        "line 4, column 2 (Month)",
+        "impossible month: expected YYYY-MM between 2000-01 and this month; found '2999-01'",
+    ),
+    (
+        "2019-01-non-numeric-longitude-street.csv",
+        "line 4, column 5 (Longitude)",
+        "longitude is not a number: expected decimal degrees (WGS84); found '-2.5O9126'",
+    ),
+    (
+        "2019-01-outside-uk-street.csv",
+        "line 3, column 5 (Longitude)",
+        "longitude outside the UK: expected -8.75 to 1.9 degrees; found '-74.0'",
+    ),
+    (
+        "2019-01-longitude-without-latitude-street.csv",
+        "line 4, column 6 (Latitude)",
+        "latitude is blank but longitude is not: expected both or neither; found blank",
+    ),
+    (
+        "2019-01-bad-lsoa-street.csv",
+        "line 3, column 8 (LSOA code)",
+        "not an LSOA code: expected a letter E/W/S/N and 8 digits (e.g. E01000001) or blank; "
+        "found 'E0101439'",
+    ),
+    (
+        "2019-01-unknown-crime-type-street.csv",
+        "line 5, column 10 (Crime type)",
+        "unknown crime type: expected one of the 14 police.uk crime types; found 'Drug dealing'",
+    ),
     # Line numbers are physical lines: BOM + CRLF, bare-CR line ends, a quoted line break.
     ("2019-01-crlf-bom-bad-month-street.csv", "line 4, column 2 (Month)", "found '2019-1'"),
-    ("2019-01-cr-line-endings-bad-lsoa-street.csv", "line 3, column 8 (LSOA code)",
-     "found 'E0101439'"),
-    ("2019-01-multiline-field-bad-lsoa-street.csv", "line 5, column 8 (LSOA code)",
-     "found 'E01O14399'"),
+    (
+        "2019-01-cr-line-endings-bad-lsoa-street.csv",
+        "line 3, column 8 (LSOA code)",
+        "found 'E0101439'",
+    ),
+    (
+        "2019-01-multiline-field-bad-lsoa-street.csv",
+        "line 5, column 8 (LSOA code)",
+        "found 'E01O14399'",
+    ),
     # -- the other two families ---------------------------------------------------------------
-    ("2019-01-bad-date-stop-and-search.csv", "line 3, column 2 (Date)",
-     "impossible date: expected an ISO 8601 date-time like 2019-01-01T02:48:45+00:00; "
-     "found '2019-02-30T10:00:00+00:00'"),
-    ("2019-01-maybe-stop-and-search.csv", "line 4, column 14 (Outcome linked to object of search)",
-     "expected True, False or blank; found 'Maybe'"),
-    ("2019-01-blank-crime-id-outcomes.csv", "line 4, column 1 (Crime ID)",
-     "blank Crime ID: an outcome needs its crime; found blank"),
+    (
+        "2019-01-bad-date-stop-and-search.csv",
+        "line 3, column 2 (Date)",
+        "impossible date: expected an ISO 8601 date-time like 2019-01-01T02:48:45+00:00; "
+        "found '2019-02-30T10:00:00+00:00'",
+    ),
+    (
+        "2019-01-maybe-stop-and-search.csv",
+        "line 4, column 14 (Outcome linked to object of search)",
+        "expected True, False or blank; found 'Maybe'",
+    ),
+    (
+        "2019-01-blank-crime-id-outcomes.csv",
+        "line 4, column 1 (Crime ID)",
+        "blank Crime ID: an outcome needs its crime; found blank",
+    ),
     # -- compression and archives ------------------------------------------------------------
-    ("2019-01-truncated-street.csv.gz", "",
-     "cannot decompress: truncated or corrupt gzip (Compressed file ended before the "
-     "end-of-stream marker was reached)"),
+    (
+        "2019-01-truncated-street.csv.gz",
+        "",
+        "cannot decompress: truncated or corrupt gzip (Compressed file ended before the "
+        "end-of-stream marker was reached)",
+    ),
     ("2019-01-not-gzip-street.csv.gz", "line 1", "cannot decompress (Not a gzipped file"),
     ("2019-01-not-a-zip.zip", "", "not a readable zip archive (File is not a zip file)"),
 ]
@@ -134,8 +190,18 @@ def test_bad_member_of_a_police_uk_zip_is_named_inside_the_archive(
 def _big_line_file(tmp_path: Path) -> Path:
     force = "Avon and Somerset Constabulary"
     row = [
-        "", "2019-01", force, force, "-2.511571", "51.409893", "On or near Orchard Close",
-        "E01014399", "Bath and North East Somerset 001A", "Burglary", "", "",
+        "",
+        "2019-01",
+        force,
+        force,
+        "-2.511571",
+        "51.409893",
+        "On or near Orchard Close",
+        "E01014399",
+        "Bath and North East Somerset 001A",
+        "Burglary",
+        "",
+        "",
     ]
     huge = list(row)
     huge[6] = "x" * 10_000_000
@@ -215,8 +281,10 @@ def test_good_file_and_bad_file_in_one_batch_load_nothing(
         ("2019-01-extra-field-street.csv", "line 3, column 13"),
         ("2019-01-latin1-street.csv", "line 4, column 7 (Location)"),
         # Another family, so another scan.
-        ("2019-01-maybe-stop-and-search.csv",
-         "line 4, column 14 (Outcome linked to object of search)"),
+        (
+            "2019-01-maybe-stop-and-search.csv",
+            "line 4, column 14 (Outcome linked to object of search)",
+        ),
     ],
 )
 def test_bad_row_in_the_second_file_of_a_batch(
@@ -295,7 +363,9 @@ def test_lenient_quarantines_bad_rows_by_physical_line(
         assert reason.startswith(LENIENT_BAD[line][1])
         assert raw  # the offending record is kept for the analyst
     assert sorted(loaded, key=repr) == [
-        ("a1", "On or near X"), ("a2", "On or near X"), ("a3", "On or near X"),
+        ("a1", "On or near X"),
+        ("a2", "On or near X"),
+        ("a3", "On or near X"),
         (None, "On or near\nTwo lines"),
     ]
     assert provenance == (11, 4, 7)

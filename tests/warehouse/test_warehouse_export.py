@@ -74,7 +74,9 @@ def test_neutralised_text_is_inert_and_reversible(text: str) -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.text(alphabet=st.characters(blacklist_characters="\x00"), max_size=12), max_size=30))
+@given(
+    st.lists(st.text(alphabet=st.characters(blacklist_characters="\x00"), max_size=12), max_size=30)
+)
 def test_sql_and_python_rules_agree(texts: list[str]) -> None:
     """export_events neutralises in the engine; it must decide exactly as write_csv does."""
     examples = [*texts, "=1", "-2+3", "-3.5", "+.5e-3", "\t=x", "\r@", "-", "=\u0301x", "١"]
@@ -151,8 +153,19 @@ def test_injection_strings_ingest_and_export_inert(
     assert report.rows_loaded == 5  # valid data: it is text police.uk could publish
     out = tmp_path / "events.csv"
     result = runner.invoke(
-        app, ["export", "events", "--db", str(db), "--out", str(out), "--from", "2019-04",
-              "--to", "2019-04"]
+        app,
+        [
+            "export",
+            "events",
+            "--db",
+            str(db),
+            "--out",
+            str(out),
+            "--from",
+            "2019-04",
+            "--to",
+            "2019-04",
+        ],
     )
     assert result.exit_code == 0, result.output
     assert "5 events written" in result.stderr
@@ -160,7 +173,7 @@ def test_injection_strings_ingest_and_export_inert(
     assert list(rows[0]) == [n for n, _, _ in EVENT_COLUMNS]
     by_id = {r["crime_id"]: r for r in rows}
     assert by_id["f1"]["location"] == "'=cmd|' /C calc'!A0"
-    assert by_id["f1"]["outcome"] == "'=HYPERLINK(\"http://x\")"
+    assert by_id["f1"]["outcome"] == '\'=HYPERLINK("http://x")'
     assert by_id["f2"]["location"] == "'+SUM(1)"
     assert by_id["f2"]["lsoa_name"] == "'@x"
     assert by_id["f3"]["location"] == "'-2+3"
@@ -172,7 +185,10 @@ def test_injection_strings_ingest_and_export_inert(
     assert by_id["f4"]["context"] == "'+44 20 7946 0000"
     # Negative coordinates are numbers, exactly as published.
     assert [float(by_id[k]["longitude"]) for k in ("f1", "f2", "f3", "")] == [
-        -0.124342, -0.106038, -0.11, -3.5
+        -0.124342,
+        -0.106038,
+        -0.11,
+        -3.5,
     ]
     assert by_id["f4"]["longitude"] == "" and by_id["f4"]["x"] == ""
     # No cell anywhere would start a formula.
@@ -235,7 +251,9 @@ def test_export_cli_bad_arguments(
 
 def test_export_cli_without_a_warehouse(tmp_path: Path) -> None:
     missing = tmp_path / "none.duckdb"
-    result = runner.invoke(app, ["export", "events", "--db", str(missing), "--out", str(tmp_path / "x.csv")])
+    result = runner.invoke(
+        app, ["export", "events", "--db", str(missing), "--out", str(tmp_path / "x.csv")]
+    )
     assert result.exit_code == 2
     assert "no warehouse here yet" in result.stderr
     assert not missing.exists()

@@ -31,12 +31,15 @@ SETTINGS = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
-FORCES = ("Avon and Somerset Constabulary", "Metropolitan Police Service", "Police Service of Northern Ireland",
-          "British Transport Police", "Dyfed-Powys Police")
-# Printable text with the characters that need CSV quoting and a few formula starters.
-TEXT = st.text(
-    alphabet=st.sampled_from(list("abcXYZ019 ,\"'=+-@;:|/éłø")), min_size=0, max_size=12
+FORCES = (
+    "Avon and Somerset Constabulary",
+    "Metropolitan Police Service",
+    "Police Service of Northern Ireland",
+    "British Transport Police",
+    "Dyfed-Powys Police",
 )
+# Printable text with the characters that need CSV quoting and a few formula starters.
+TEXT = st.text(alphabet=st.sampled_from(list("abcXYZ019 ,\"'=+-@;:|/éłø")), min_size=0, max_size=12)
 
 
 @st.composite
@@ -94,7 +97,9 @@ def _build(rows: list[list[str]], *, newline: str, bom: bool) -> Built:
         lines.append(text.count("\n") + 1)
         text += _csv_record(values, newline)
     # surrogateescape: a lone surrogate U+DC80..U+DCFF becomes that raw (non-UTF-8) byte.
-    return Built(("\ufeff" if bom else "").encode() + text.encode("utf-8", "surrogateescape"), lines)
+    return Built(
+        ("\ufeff" if bom else "").encode() + text.encode("utf-8", "surrogateescape"), lines
+    )
 
 
 @pytest.fixture(scope="module")
@@ -102,8 +107,20 @@ def small_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A warehouse holding one small batch."""
     folder = tmp_path_factory.mktemp("props")
     first = folder / "2018-01-seed-street.csv"
-    row = ["s1", "2018-01", "Kent Police", "Kent Police", "0.522", "51.271", "On or near High Street",
-           "E01024430", "Maidstone 001A", "Burglary", "", ""]
+    row = [
+        "s1",
+        "2018-01",
+        "Kent Police",
+        "Kent Police",
+        "0.522",
+        "51.271",
+        "On or near High Street",
+        "E01024430",
+        "Maidstone 001A",
+        "Burglary",
+        "",
+        "",
+    ]
     first.write_text(STREET_HEADER + "\n" + ",".join(row) + "\n")
     db = folder / "seed.duckdb"
     ingest_paths([first], db=db)
@@ -122,7 +139,11 @@ def test_valid_rows_load_exactly(
         path = Path(tmp) / "2019-01-generated-street.csv"
         path.write_bytes(built.data)
         report = ingest_paths([path], db=db)
-        assert (report.rows_read, report.rows_loaded, report.rows_folded) == (len(rows), len(rows), 0)
+        assert (report.rows_read, report.rows_loaded, report.rows_folded) == (
+            len(rows),
+            len(rows),
+            0,
+        )
         with duckdb.connect(str(db), read_only=True) as con:
             got = con.execute(
                 "SELECT event_type, strftime(month, '%Y-%m'), coalesce(crime_id, ''), "
@@ -131,8 +152,14 @@ def test_valid_rows_load_exactly(
             ).fetchall()
             seed = con.execute("SELECT count(*) FROM events WHERE crime_id = 's1'").fetchone()
     want = [
-        (r["Crime type"], r["Month"], r["Crime ID"], r["LSOA code"], r["Longitude"] != "",
-         r["Location"].strip(" "))  # the warehouse trims spaces
+        (
+            r["Crime type"],
+            r["Month"],
+            r["Crime ID"],
+            r["LSOA code"],
+            r["Longitude"] != "",
+            r["Location"].strip(" "),
+        )  # the warehouse trims spaces
         for r in rows
     ]
     assert Counter(got) == Counter(want)
@@ -150,9 +177,20 @@ def corrupted(draw: st.DrawFn) -> tuple[list[list[str]], int, int, str]:
     rows = [[r[f] for f in STREET_FIELDS] for r in draw(street_rows(min_size=1))]
     k = draw(st.integers(0, len(rows) - 1))
     row = rows[k]
-    kind = draw(st.sampled_from(
-        ["drop_field", "add_field", "month", "longitude", "latitude", "out_of_uk", "lsoa", "non_utf8"]
-    ))
+    kind = draw(
+        st.sampled_from(
+            [
+                "drop_field",
+                "add_field",
+                "month",
+                "longitude",
+                "latitude",
+                "out_of_uk",
+                "lsoa",
+                "non_utf8",
+            ]
+        )
+    )
     if kind == "drop_field":
         del row[draw(st.integers(0, len(row) - 1))]
         column = 12  # the reader counts 11 fields: the 12th is missing
@@ -172,8 +210,9 @@ def corrupted(draw: st.DrawFn) -> tuple[list[list[str]], int, int, str]:
     elif kind == "out_of_uk":
         row[4], row[5] = "-1.5", "52.5"
         column = draw(st.sampled_from([5, 6]))
-        row[column - 1] = draw(st.sampled_from(["-74.0", "2.35", "-9.5"] if column == 5 else
-                                               ["40.7", "48.85", "61.5"]))
+        row[column - 1] = draw(
+            st.sampled_from(["-74.0", "2.35", "-9.5"] if column == 5 else ["40.7", "48.85", "61.5"])
+        )
     elif kind == "lsoa":
         bad = draw(TEXT.filter(lambda t: t.strip() != ""))
         row[7] = draw(st.sampled_from([bad, "E0100000", "E010000011", "X01000001", "e01000001"]))

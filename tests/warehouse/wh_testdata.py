@@ -49,9 +49,7 @@ def snapshot(db: Path) -> dict[str, object]:
         snap: dict[str, object] = {"tables": tables}
         for t in TABLES:
             rows = con.execute(f"SELECT * FROM {t}").fetchall()
-            digest = hashlib.sha256(
-                "\n".join(sorted(repr(r) for r in rows)).encode()
-            ).hexdigest()
+            digest = hashlib.sha256("\n".join(sorted(repr(r) for r in rows)).encode()).hexdigest()
             snap[t] = (len(rows), digest)
         return snap
     finally:

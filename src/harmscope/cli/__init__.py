@@ -16,7 +16,6 @@ app = typer.Typer(
 )
 
 
-
 @app.callback()
 def main() -> None:
     """HarmScope: find and measure drug-market harm, not police busyness."""
@@ -34,3 +33,38 @@ from harmscope.cli import matrix as _matrix  # noqa: E402,F401
 from harmscope.cli import priorities as _priorities  # noqa: E402,F401
 from harmscope.cli import simulate as _simulate  # noqa: E402,F401
 from harmscope.cli import validate as _validate  # noqa: E402,F401
+
+# `harmscope --help` groups commands by the job an analyst is doing, in working order.
+_PANELS = {
+    "Get data in": ("ingest", "load-areas", "load-survey", "simulate", "export"),
+    "Find where harm is": (
+        "matrix",
+        "areas",
+        "hotspots",
+        "emerging",
+        "markets",
+        "priorities",
+        "report",
+        "demo",
+    ),
+    "Measure real impact": ("evaluate", "scorecard"),
+    "Check the methods": ("validate-forecast", "validate-priorities", "validate-evaluation"),
+}
+_ORDER = [name for names in _PANELS.values() for name in names]
+_PANEL_OF = {name: panel for panel, names in _PANELS.items() for name in names}
+
+
+def _command_name(info: typer.models.CommandInfo | typer.models.TyperInfo) -> str:
+    if info.name:
+        return info.name
+    callback = info.callback
+    return callback.__name__.replace("_", "-") if callback else ""
+
+
+for _command in app.registered_commands:
+    _command.rich_help_panel = _PANEL_OF.get(_command_name(_command), "Other")
+for _group in app.registered_groups:  # command groups (export, markets) list after commands
+    _group.rich_help_panel = _PANEL_OF.get(_command_name(_group), "Other")
+app.registered_commands.sort(
+    key=lambda c: _ORDER.index(n) if (n := _command_name(c)) in _ORDER else len(_ORDER)
+)

@@ -45,8 +45,13 @@ def progress_bar(
         if bar is None:
             if time.monotonic() - start < delay or not console.is_terminal:
                 return
-            bar = Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-                           console=console, transient=True)
+            bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TimeElapsedColumn(),
+                console=console,
+                transient=True,
+            )
             bar.start()
         if stage not in tasks:
             tasks[stage] = bar.add_task(stage, total=max(total, 1))
@@ -62,9 +67,7 @@ def progress_bar(
 SchemeOption = Annotated[
     str, typer.Option("--scheme", help="Weight scheme: cchi, count, or a TOML file.")
 ]
-FromOption = Annotated[
-    str | None, typer.Option("--from", help="First month, YYYY-MM (inclusive).")
-]
+FromOption = Annotated[str | None, typer.Option("--from", help="First month, YYYY-MM (inclusive).")]
 ToOption = Annotated[str | None, typer.Option("--to", help="Last month, YYYY-MM (inclusive).")]
 
 
@@ -111,7 +114,9 @@ def records(frame: pd.DataFrame) -> list[dict[str, object]]:
     """DataFrame rows as JSON-ready dicts (NaN -> None, months as YYYY-MM-DD)."""
     clean = frame.astype(object).where(frame.notna(), None)
     return [
-        {k: (_jsonable(v) if isinstance(v, np.generic | date | pd.Timestamp) else v)
-         for k, v in row.items()}
+        {
+            k: (_jsonable(v) if isinstance(v, np.generic | date | pd.Timestamp) else v)
+            for k, v in row.items()
+        }
         for row in clean.to_dict(orient="records")
     ]

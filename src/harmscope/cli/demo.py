@@ -15,9 +15,9 @@ from harmscope.errors import HarmScopeError
 
 @app.command()
 def demo(
-    out: Annotated[Path, typer.Option("--out", help="Folder for the demo warehouse and report.")] = Path(
-        "harmscope-demo"
-    ),
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for the demo warehouse and report.")
+    ] = Path("harmscope-demo"),
     real: Annotated[
         list[Path] | None,
         typer.Option("--real", help="Use these police.uk files/folders instead of the simulator."),
@@ -73,8 +73,17 @@ def demo(
     console.rule(f"[bold]3. Harm matrix[/]{label}")
     matrix_cmd(db=db, scheme="cchi", start=None, end=None, lsoa=None, fmt="table", out=None)
     console.rule(f"[bold]4. Most harmful neighbourhoods[/]{label}")
-    areas_cmd(db=db, scheme="cchi", start=None, end=None, lsoa=None, by_month=False, top=10,
-              fmt="table", out=None)
+    areas_cmd(
+        db=db,
+        scheme="cchi",
+        start=None,
+        end=None,
+        lsoa=None,
+        by_month=False,
+        top=10,
+        fmt="table",
+        out=None,
+    )
     console.rule("[bold]5. Report")
     path = write_overview(
         out / "report.html",
@@ -92,17 +101,28 @@ def report(
     scheme: SchemeOption = "cchi",
     start: FromOption = None,
     end: ToOption = None,
-    cell_size: Annotated[float, typer.Option("--cell-size", help="Grid cell size, metres.")] = 250.0,
+    cell_size: Annotated[
+        float, typer.Option("--cell-size", help="Grid cell size, metres.")
+    ] = 250.0,
     title: Annotated[str, typer.Option("--title")] = "Drug-market harm overview",
-    synthetic: Annotated[bool, typer.Option("--synthetic", help="Label the data synthetic.")] = False,
+    synthetic: Annotated[
+        bool, typer.Option("--synthetic", help="Label the data synthetic.")
+    ] = False,
 ) -> None:
     """Write the overview report (harm matrix, monthly harm vs activity, hot spot map, LSOAs)."""
     from harmscope.report.overview import write_overview
 
     err = Console(stderr=True)
     try:
-        path = write_overview(out, db=db, scheme=scheme, months=months_arg(start, end),
-                              cell_size=cell_size, title=title, synthetic=synthetic)
+        path = write_overview(
+            out,
+            db=db,
+            scheme=scheme,
+            months=months_arg(start, end),
+            cell_size=cell_size,
+            title=title,
+            synthetic=synthetic,
+        )
     except (HarmScopeError, ValueError) as exc:
         fail(err, exc)
     Console().print(f"Report written to {path.resolve()}")

@@ -17,7 +17,9 @@ from harmscope.warehouse.ingest import ingest_paths
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="CSV/CSV.gz files, folders, or police.uk zips.")],
+    paths: Annotated[
+        list[Path], typer.Argument(help="CSV/CSV.gz files, folders, or police.uk zips.")
+    ],
     db: DbOption = None,
     lenient: Annotated[
         bool, typer.Option("--lenient", help="Quarantine bad rows instead of failing the batch.")
@@ -31,11 +33,28 @@ def ingest(
     except HarmScopeError as exc:
         fail(console, exc)
     table = Table(title=f"Ingest batch {report.batch_id or '(nothing new)'}")
-    for col in ("files", "skipped (already loaded)", "rows read", "loaded", "folded (dup. Crime ID)",
-                "quarantined", "superseded"):
+    for col in (
+        "files",
+        "skipped (already loaded)",
+        "rows read",
+        "loaded",
+        "folded (dup. Crime ID)",
+        "quarantined",
+        "superseded",
+    ):
         table.add_column(col, justify="right")
     table.add_row(
-        *map(str, (len(report.files), report.files_skipped, report.rows_read, report.rows_loaded,
-                   report.rows_folded, report.rows_quarantined, report.rows_superseded))
+        *map(
+            str,
+            (
+                len(report.files),
+                report.files_skipped,
+                report.rows_read,
+                report.rows_loaded,
+                report.rows_folded,
+                report.rows_quarantined,
+                report.rows_superseded,
+            ),
+        )
     )
     Console().print(table)

@@ -54,8 +54,9 @@ def matrix(
     _check_format(fmt, err)
     try:
         con = ibis_connect(db)
-        m = harm_matrix(con.table("events"), scheme=scheme, months=months_arg(start, end),
-                        lsoas=lsoa or None)
+        m = harm_matrix(
+            con.table("events"), scheme=scheme, months=months_arg(start, end), lsoas=lsoa or None
+        )
     except (HarmScopeError, ValueError) as exc:
         fail(err, exc)
     if m.unknown:
@@ -68,13 +69,16 @@ def matrix(
         table = Table(title=f"Harm matrix — scheme {m.scheme} ({m.unit})")
         for col in ("kind", "harm type", "bearer", "source", "value", "share"):
             table.add_column(col, justify="right" if col in ("value", "share") else "left")
-        for kind, cells, total in (("harm", m.cells, m.total),
-                                   ("activity", m.activity_cells, m.activity)):
+        for kind, cells, total in (
+            ("harm", m.cells, m.total),
+            ("activity", m.activity_cells, m.activity),
+        ):
             for c in cells:
                 if c["value"]:
                     share = f"{c['value'] / total:.0%}" if total else ""
-                    table.add_row(kind, c["harm_type"], c["bearer"], c["source"],
-                                  f"{c['value']:,.1f}", share)
+                    table.add_row(
+                        kind, c["harm_type"], c["bearer"], c["source"], f"{c['value']:,.1f}", share
+                    )
         Console().print(table)
         Console().print(
             f"Harm total: [bold]{m.total:,.1f}[/] {m.unit}   "
@@ -89,7 +93,9 @@ def areas(
     start: FromOption = None,
     end: ToOption = None,
     lsoa: LsoaOption = None,
-    by_month: Annotated[bool, typer.Option("--by-month", help="One row per LSOA and month.")] = False,
+    by_month: Annotated[
+        bool, typer.Option("--by-month", help="One row per LSOA and month.")
+    ] = False,
     top: Annotated[int | None, typer.Option("--top", help="Only the N most harmful rows.")] = None,
     fmt: FormatOption = "table",
     out: OutOption = None,
@@ -99,8 +105,14 @@ def areas(
     _check_format(fmt, err)
     try:
         con = ibis_connect(db)
-        expr = area_harm(con.table("events"), con.table("areas"), scheme=scheme,
-                         months=months_arg(start, end), lsoas=lsoa or None, by_month=by_month)
+        expr = area_harm(
+            con.table("events"),
+            con.table("areas"),
+            scheme=scheme,
+            months=months_arg(start, end),
+            lsoas=lsoa or None,
+            by_month=by_month,
+        )
         if top is not None:
             expr = expr.limit(top)
         frame = expr.to_pandas()
@@ -112,9 +124,16 @@ def areas(
         emit_csv(frame, out)
     else:
         table = Table(title=f"Harm by LSOA — scheme {scheme}")
-        shown = {"lsoa_code": "LSOA", "month": "month", "lsoa_name": "name", "harm": "harm",
-                 "harm_per_1000": "per 1,000 residents", "population": "population",
-                 "imd_decile": "IMD decile", "activity": "police activity"}
+        shown = {
+            "lsoa_code": "LSOA",
+            "month": "month",
+            "lsoa_name": "name",
+            "harm": "harm",
+            "harm_per_1000": "per 1,000 residents",
+            "population": "population",
+            "imd_decile": "IMD decile",
+            "activity": "police activity",
+        }
         cols = [c for c in shown if c in frame.columns]
         for c in cols:
             table.add_column(shown[c], justify="right" if frame[c].dtype.kind in "fiu" else "left")
@@ -136,7 +155,9 @@ def load_areas(
     db: DbOption = None,
     reference: Annotated[
         Path | None,
-        typer.Option("--reference", help="Folder holding the public Census, IMD and boundary files."),
+        typer.Option(
+            "--reference", help="Folder holding the public Census, IMD and boundary files."
+        ),
     ] = None,
     csv_file: Annotated[
         Path | None,

@@ -72,9 +72,19 @@ def area_harm(
     out = joined.mutate(
         harm_per_1000=ibis.ifelse(pop > 0, joined.harm / pop * 1000.0, ibis.null("float64"))
     )
-    cols = ["lsoa_code", *(["month"] if by_month else []), "lsoa_name", "lad_name",
-            "population", "imd_decile", "harm", "activity", "harm_events", "activity_events",
-            "harm_per_1000"]
+    cols = [
+        "lsoa_code",
+        *(["month"] if by_month else []),
+        "lsoa_name",
+        "lad_name",
+        "population",
+        "imd_decile",
+        "harm",
+        "activity",
+        "harm_events",
+        "activity_events",
+        "harm_per_1000",
+    ]
     order = [ibis.desc("harm"), "lsoa_code"] if not by_month else ["month", ibis.desc("harm")]
     return out.select(*cols).order_by(order)
 

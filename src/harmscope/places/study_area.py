@@ -427,4 +427,3 @@ def study_area_mask(
             "use a smaller --cell-size or a larger area"
         )
     return cx, cy
-

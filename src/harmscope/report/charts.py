@@ -20,7 +20,7 @@ def svg(fig: Figure) -> str:
     fig.savefig(buf, format="svg", bbox_inches="tight")
     plt.close(fig)
     text = buf.getvalue()
-    return text[text.index("<svg"):]
+    return text[text.index("<svg") :]
 
 
 def harm_vs_activity(monthly: pd.DataFrame, *, unit: str) -> str:
@@ -31,8 +31,14 @@ def harm_vs_activity(monthly: pd.DataFrame, *, unit: str) -> str:
     ax.set_ylabel(f"harm ({unit})", color="#b2182b")
     ax.set_ylim(bottom=0)
     ax2 = ax.twinx()
-    ax2.plot(months, monthly["activity"], color="#2166ac", lw=1.5, ls="--",
-             label="police activity (scheme units)")
+    ax2.plot(
+        months,
+        monthly["activity"],
+        color="#2166ac",
+        lw=1.5,
+        ls="--",
+        label="police activity (scheme units)",
+    )
     ax2.set_ylabel("police activity", color="#2166ac")
     ax2.set_ylim(bottom=0)
     ax.set_title("Harm and police activity by month")
@@ -65,8 +71,10 @@ def harm_map(
         lo_x, hi_x = harmed["cell_x"].quantile([0.01, 0.99])
         lo_y, hi_y = harmed["cell_y"].quantile([0.01, 0.99])
         pad = 4 * cell_size
-        cells = cells[cells["cell_x"].between(lo_x - pad, hi_x + pad)
-                      & cells["cell_y"].between(lo_y - pad, hi_y + pad)]
+        cells = cells[
+            cells["cell_x"].between(lo_x - pad, hi_x + pad)
+            & cells["cell_y"].between(lo_y - pad, hi_y + pad)
+        ]
     x0, y0 = cells["cell_x"].min(), cells["cell_y"].min()
     nx = int((cells["cell_x"].max() - x0) // cell_size) + 1
     ny = int((cells["cell_y"].max() - y0) // cell_size) + 1
@@ -82,8 +90,9 @@ def harm_map(
     if "category" in cells:
         hot = cells[cells["category"].astype(str).str.startswith("hot")]
         for cx, cy in zip(hot["cell_x"], hot["cell_y"], strict=True):
-            ax.add_patch(plt.Rectangle((cx, cy), cell_size, cell_size, fill=False, lw=0.8,
-                                       ec="black"))
+            ax.add_patch(
+                plt.Rectangle((cx, cy), cell_size, cell_size, fill=False, lw=0.8, ec="black")
+            )
     if outlines:
         from matplotlib.collections import LineCollection
 

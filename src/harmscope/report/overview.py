@@ -54,9 +54,7 @@ def write_overview(
     cells = hotspots(events, scheme=sch, cell_size=cell_size, months=months)
     harmed = cells.loc[cells["harm"] > 0, "harm"].to_numpy()
     areas = area_harm(events, con.table("areas"), scheme=sch, months=months).limit(15).to_pandas()
-    sources = (
-        events.group_by("source").aggregate(n=events.count()).order_by("source").to_pandas()
-    )
+    sources = events.group_by("source").aggregate(n=events.count()).order_by("source").to_pandas()
     html = _ENV.get_template("overview.html").render(
         title=title,
         synthetic=synthetic,
@@ -72,8 +70,12 @@ def write_overview(
         n_events=int(sources["n"].sum()),
         sources=", ".join(f"{r.source} {r.n:,}" for r in sources.itertuples()),
         monthly_svg=harm_vs_activity(monthly, unit=matrix.unit),
-        map_svg=harm_map(cells, cell_size=cell_size, title=f"Harm per {cell_size:g} m cell",
-                         outlines=_lsoa_outlines(con, events)),
+        map_svg=harm_map(
+            cells,
+            cell_size=cell_size,
+            title=f"Harm per {cell_size:g} m cell",
+            outlines=_lsoa_outlines(con, events),
+        ),
         cell_size=f"{cell_size:g}",
         distance=f"{cells.attrs.get('distance', cell_size * 1.5):g}",
         hot_cells=list(cells.head(10).itertuples()),

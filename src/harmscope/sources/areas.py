@@ -88,7 +88,9 @@ def _number(raw: str, *, path: Path, line: int, column: int, name: str) -> int:
         ) from None
 
 
-def _rows(path: Path, required: dict[str, str]) -> tuple[list[str], list[list[str]], dict[str, int]]:
+def _rows(
+    path: Path, required: dict[str, str]
+) -> tuple[list[str], list[list[str]], dict[str, int]]:
     """Read a CSV, checking that the columns named in ``required`` exist (first match wins)."""
     try:
         with _open_text(path) as fh:
@@ -147,7 +149,11 @@ def read_imd(path: Path) -> dict[str, tuple[str, str, str, int, int]]:
                 column=ix["decile"] + 1,
             )
         out[row[ix["code"]].strip()] = (
-            row[ix["name"]], row[ix["lad"]], row[ix["lad_name"]], rank, decile,
+            row[ix["name"]],
+            row[ix["lad"]],
+            row[ix["lad_name"]],
+            rank,
+            decile,
         )
     return out
 
@@ -268,7 +274,7 @@ def read_boundaries(path: str | Path, *, crs: Crs | None = None) -> Boundaries:
     """
     p = Path(path)
     try:
-        with (gzip.open(p, "rb") if p.name.endswith(".gz") else open(p, "rb")) as fh:
+        with gzip.open(p, "rb") if p.name.endswith(".gz") else open(p, "rb") as fh:
             raw = fh.read().removeprefix(b"\xef\xbb\xbf")
         doc = json.loads(raw)
     except (OSError, ValueError) as exc:
@@ -475,11 +481,16 @@ def load_areas_csv(
                 except ValueError:
                     raise InputError(
                         f"expected a number (metres), found {raw!r}",
-                        path=str(p), line=i, column=col, column_name=c,
+                        path=str(p),
+                        line=i,
+                        column=col,
+                        column_name=c,
                     ) from None
             else:
                 data[c].append(raw)
-    types = {c: pa.int64() if c in _INT else pa.float64() if c in _FLOAT else pa.string()
-             for c in AREA_COLUMNS}
+    types = {
+        c: pa.int64() if c in _INT else pa.float64() if c in _FLOAT else pa.string()
+        for c in AREA_COLUMNS
+    }
     table = pa.table({c: pa.array(v, types[c]) for c, v in data.items()})
     return _replace(con, table, None if shapes is None else read_boundaries(shapes).wkb())

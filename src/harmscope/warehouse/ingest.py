@@ -50,7 +50,6 @@ Progress = Callable[[str, int, int], None]
 """``progress(stage, done, total)``: called as work advances (the CLI draws a bar)."""
 
 
-
 @dataclass
 class FileReport:
     """What happened to one file."""
@@ -281,11 +280,14 @@ class _Batch:
             # One pass: a bad row stops the INSERT through error(); the message is rebuilt
             # below from the first bad row of that file, with its line number.
             raise_bad = " ".join(
-                f"WHEN {cond} THEN error('harmscope-bad-row|' || filename || '|')" for _, cond, _ in checks
+                f"WHEN {cond} THEN error('harmscope-bad-row|' || filename || '|')"
+                for _, cond, _ in checks
             )
             good = f"SELECT {typed} FROM ({rows.parsed(family, reader)}) WHERE (CASE {raise_bad} END) IS NULL"
             try:
-                con.execute(f"INSERT INTO staged SELECT {cols} FROM ({bng_select_sql(f'({good})')})")
+                con.execute(
+                    f"INSERT INTO staged SELECT {cols} FROM ({bng_select_sql(f'({good})')})"
+                )
             except duckdb.Error as exc:
                 text = str(exc)
                 m = re.search(r"harmscope-bad-row\|(.+?)\|", text)
@@ -303,15 +305,21 @@ class _Batch:
         line = self._lenient_lines(group)
         bad_col = rows.case_sql(checks, then="column")
         bad_reason = rows.case_sql(checks, then="reason")
-        raw_text = "concat_ws(',', " + ", ".join(
-            f"coalesce(r.{mapping[c]}, '')" for c in columns
-        ) + ")"
+        raw_text = (
+            "concat_ws(',', " + ", ".join(f"coalesce(r.{mapping[c]}, '')" for c in columns) + ")"
+        )
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE checked AS
                 SELECT *, {bad_col} AS _bad_col, {bad_reason} AS _bad_reason
-                FROM ({rows.parsed(family, "raw_rows", extra=f", {line} AS _line, {raw_text} AS _raw",
-                               join="JOIN _file_map m ON r.filename = m._local "
-                                    "LEFT JOIN _line_fix f ON f.f = r.filename AND f.k = r.rowid - r._first")})"""
+                FROM ({
+                rows.parsed(
+                    family,
+                    "raw_rows",
+                    extra=f", {line} AS _line, {raw_text} AS _raw",
+                    join="JOIN _file_map m ON r.filename = m._local "
+                    "LEFT JOIN _line_fix f ON f.f = r.filename AND f.k = r.rowid - r._first",
+                )
+            })"""
         )
         bad_lines = con.execute(
             "SELECT filename, list(_line) FROM checked WHERE _bad_col IS NOT NULL GROUP BY ALL"
@@ -324,9 +332,13 @@ class _Batch:
         ]
         con.register(
             "_moved",
-            pa.table({"f": pa.array([m[0] for m in moved], pa.string()),
-                      "rec": pa.array([m[1] for m in moved], pa.int64()),
-                      "line": pa.array([m[2] for m in moved], pa.int64())}),
+            pa.table(
+                {
+                    "f": pa.array([m[0] for m in moved], pa.string()),
+                    "rec": pa.array([m[1] for m in moved], pa.int64()),
+                    "line": pa.array([m[2] for m in moved], pa.int64()),
+                }
+            ),
         )
         con.execute(
             "INSERT INTO quarantine SELECT c.file_id, coalesce(p.line, c._line), c._bad_col, "
@@ -379,7 +391,9 @@ class _Batch:
             at = found + 1 if found < n else n + 1
             return InputError(
                 f"{what}: expected {n} comma-separated fields, found {found}",
-                path=display, line=line, column=at,
+                path=display,
+                line=line,
+                column=at,
                 column_name=columns[at - 1] if at <= n else None,
             )
         index = next(i for i, c in enumerate(columns, start=1) if mapping[c] == col)
@@ -420,8 +434,13 @@ class _Batch:
             if path in by_local:
                 con.execute(
                     "INSERT INTO quarantine VALUES (?, ?, ?, ?, ?)",
-                    [by_local[path], physical[path][int(line_no)], col,
-                     f"unreadable CSV record ({err})", raw],
+                    [
+                        by_local[path],
+                        physical[path][int(line_no)],
+                        col,
+                        f"unreadable CSV record ({err})",
+                        raw,
+                    ],
                 )
         con.execute("DELETE FROM reject_errors")
         con.execute("DELETE FROM reject_scans")
@@ -432,17 +451,29 @@ class _Batch:
             # Lines 2.. of the file, minus the rejected ones: the k-th is row k's line.
             lines = np.setdiff1d(np.arange(2, kept + len(gone) + 2), np.fromiter(gone, int))[:kept]
             tables.append(
-                pa.table({"f": pa.array([path] * kept, pa.string()),
-                          "k": pa.array(np.arange(kept), pa.int64()),
-                          "l": pa.array(lines, pa.int64())})
+                pa.table(
+                    {
+                        "f": pa.array([path] * kept, pa.string()),
+                        "k": pa.array(np.arange(kept), pa.int64()),
+                        "l": pa.array(lines, pa.int64()),
+                    }
+                )
             )
-        empty = pa.table({"f": pa.array([], pa.string()), "k": pa.array([], pa.int64()),
-                          "l": pa.array([], pa.int64())})
+        empty = pa.table(
+            {
+                "f": pa.array([], pa.string()),
+                "k": pa.array([], pa.int64()),
+                "l": pa.array([], pa.int64()),
+            }
+        )
         con.register("_line_fix", pa.concat_tables(tables) if tables else empty)
         return "CAST(coalesce(f.l, r.rowid - r._first + 2) AS INTEGER)"
 
     def _csv_error(
-        self, exc: duckdb.Error, members: list[tuple[int, SourceFile, str]], columns: tuple[str, ...]
+        self,
+        exc: duckdb.Error,
+        members: list[tuple[int, SourceFile, str]],
+        columns: tuple[str, ...],
     ) -> InputError:
         """Turn a DuckDB CSV reader error into a message with file, line and column."""
         text = str(exc)
@@ -451,8 +482,9 @@ class _Batch:
         src = next((s for _, s, loc in members if loc == local), members[0][1])
         if local.endswith(".gz") and (problem := diag.gzip_problem(local)):
             # DuckDB reads a truncated stream up to the cut, so its own error is misleading.
-            return InputError(f"cannot decompress: truncated or corrupt gzip ({problem})",
-                              path=src.display)
+            return InputError(
+                f"cannot decompress: truncated or corrupt gzip ({problem})", path=src.display
+            )
         m_line = re.search(r"CSV Error on Line: (\d+)", text)
         line = int(m_line.group(1)) if m_line else None
         if line is not None:
@@ -469,31 +501,42 @@ class _Batch:
             what = "truncated record" if found < n else "extra field(s)"
             return InputError(
                 f"{what}: expected {n} comma-separated fields, found {found}",
-                path=src.display, line=line, column=col, column_name=name(col),
+                path=src.display,
+                line=line,
+                column=col,
+                column_name=name(col),
             )
         if "Invalid unicode" in text or "not utf-8" in text.lower():
             col = diag.column_at(raw, diag.first_bad_utf8(raw)) if raw is not None else None
             return InputError(
                 "bytes that are not UTF-8 (police.uk files are UTF-8; re-save the file as UTF-8)",
-                path=src.display, line=line, column=col, column_name=name(col),
+                path=src.display,
+                line=line,
+                column=col,
+                column_name=name(col),
             )
         if "unterminated quote" in text:
             col = diag.column_at(raw, raw.rfind(b'"')) if raw is not None else None
             return InputError(
                 "a quoted field is never closed (unterminated quote)",
-                path=src.display, line=line, column=col, column_name=name(col),
+                path=src.display,
+                line=line,
+                column=col,
+                column_name=name(col),
             )
         if "Maximum line size" in text:
             return InputError(
                 "record longer than the reader's 2 MB limit: not a police.uk row",
-                path=src.display, line=line,
+                path=src.display,
+                line=line,
             )
         first = text.splitlines()[0] if text else type(exc).__name__
         if "invalid state" in text and (mixed := diag.mixed_newline(local)) is not None:
             return InputError(
                 "line ends differently from the first line (mixed CRLF and LF line endings): "
                 "expected one line-ending style per file",
-                path=src.display, line=mixed,
+                path=src.display,
+                line=mixed,
             )
         if "gzip" in text.lower() or "decompress" in text.lower():
             return InputError(f"cannot decompress ({first})", path=src.display)
@@ -596,19 +639,32 @@ class _Batch:
             con.execute(
                 "INSERT INTO ingest_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    file_id, batch_id, str(src.path), src.member, digest, header.family,
-                    fr.rows_read, fr.rows_loaded, fr.rows_folded, fr.rows_quarantined,
-                    fr.rows_superseded, now,
+                    file_id,
+                    batch_id,
+                    str(src.path),
+                    src.member,
+                    digest,
+                    header.family,
+                    fr.rows_read,
+                    fr.rows_loaded,
+                    fr.rows_folded,
+                    fr.rows_quarantined,
+                    fr.rows_superseded,
+                    now,
                 ],
             )
         reps = [by_display[src.display] for _, src, _, _ in files]
         con.execute(
             "INSERT INTO ingest_batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                batch_id, started, now, "lenient" if self.lenient else "strict", len(files),
-                sum(r.rows_loaded for r in reps), sum(r.rows_folded for r in reps),
-                sum(r.rows_quarantined for r in reps), sum(r.rows_superseded for r in reps),
+                batch_id,
+                started,
+                now,
+                "lenient" if self.lenient else "strict",
+                len(files),
+                sum(r.rows_loaded for r in reps),
+                sum(r.rows_folded for r in reps),
+                sum(r.rows_quarantined for r in reps),
+                sum(r.rows_superseded for r in reps),
             ],
         )
-
-

@@ -117,7 +117,9 @@ def checks(family: str, present: set[str]) -> list[tuple[str, str, str]]:
             )
         )
     if family == "outcome":
-        checks.append(("crime_id", "crime_id IS NULL", "blank Crime ID: an outcome needs its crime"))
+        checks.append(
+            ("crime_id", "crime_id IS NULL", "blank Crime ID: an outcome needs its crime")
+        )
         checks.append(("event_type", "event_type IS NULL", "blank outcome type"))
     if family == "stop_search":
         checks.append(("search_type", "search_type IS NULL", "blank search type"))
@@ -152,9 +154,23 @@ def typed_select(family: str, present: set[str]) -> str:
             "file_id": "file_id",
         }
     )
-    for col in ("crime_id", "reported_by", "location", "lsoa_code", "lsoa_name", "outcome",
-                "context", "search_type", "object_of_search", "legislation", "operation_name",
-                "gender", "age_range", "self_defined_ethnicity", "officer_defined_ethnicity"):
+    for col in (
+        "crime_id",
+        "reported_by",
+        "location",
+        "lsoa_code",
+        "lsoa_name",
+        "outcome",
+        "context",
+        "search_type",
+        "object_of_search",
+        "legislation",
+        "operation_name",
+        "gender",
+        "age_range",
+        "self_defined_ethnicity",
+        "officer_defined_ethnicity",
+    ):
         exprs[col] = text(col)
     if family == "stop_search":
         ts = "timezone('UTC', _ts)"
@@ -173,5 +189,3 @@ def typed_select(family: str, present: set[str]) -> str:
     return ", ".join(
         f"CAST({exprs[n]} AS {types[n]}) AS {n}" for n, _, _ in EVENT_COLUMNS if n not in ("x", "y")
     )
-
-
