@@ -15,7 +15,9 @@ from harm_testdata import shared_data_dir
 def shared_data() -> Path:
     found = shared_data_dir()
     if found is None:
-        pytest.skip("../shared/data not found (set HARMSCOPE_SHARED_DATA)")
+        pytest.fail(
+            "../shared/data not found (set HARMSCOPE_SHARED_DATA): these tests need the real files"
+        )
     return found
 
 

@@ -13,7 +13,9 @@ from wh_testdata import build_baseline, city, snapshot
 def baseline_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Real City of London street and stop-and-search (2019-11) plus one lenient batch."""
     if not city("street", "2019-11").exists():
-        pytest.skip("../shared/data not found (set HARMSCOPE_SHARED_DATA)")
+        pytest.fail(
+            "../shared/data not found (set HARMSCOPE_SHARED_DATA): these tests need the real files"
+        )
     work = tmp_path_factory.mktemp("baseline")
     db = work / "baseline.duckdb"
     build_baseline(db, work)
