@@ -41,6 +41,7 @@ _PANELS = {
         "matrix",
         "areas",
         "hotspots",
+        "concentration",
         "emerging",
         "markets",
         "priorities",

@@ -166,3 +166,63 @@ def emerging_command(
         emit_csv(frame, out)
     else:
         emit_json(records(frame), out)
+
+
+@app.command(rich_help_panel="Find where harm is")
+def concentration(
+    db: DbOption = None,
+    scheme: SchemeOption = "cchi",
+    start: FromOption = None,
+    end: ToOption = None,
+    cell_size: Annotated[
+        float, typer.Option("--cell-size", help="Grid cell size, metres.")
+    ] = 250.0,
+    fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+) -> None:
+    """The power few: share of harm and of counts in the top 1/5/10% of cells, Gini, overlap."""
+    from rich.table import Table
+
+    from harmscope.places.concentration import place_concentration
+    from harmscope.warehouse import ibis_connect
+
+    err = Console(stderr=True)
+    if fmt not in ("table", "json"):
+        fail(err, ValueError(f"--format must be table or json, not {fmt!r}"))
+    try:
+        backend = ibis_connect(db)
+        result = place_concentration(
+            backend.table("events"),
+            scheme=scheme,
+            cell_size=cell_size,
+            months=months_arg(start, end),
+        )
+    except (HarmScopeError, ValueError) as exc:
+        fail(err, exc)
+    if fmt == "json":
+        emit_json({"scheme": scheme, "cell_size": cell_size, **result.to_dict()}, None)
+        return
+    table = Table(
+        title=f"Concentration over {result.cells:,} cells of {cell_size:g} m (scheme {scheme})"
+    )
+    for col in (
+        "top of cells",
+        "share of harm",
+        "share of events",
+        "same cells (count vs harm)",
+        "harm caught: busiest / most harmful",
+    ):
+        table.add_column(col, justify="right")
+    top = result.count_vs_harm.top
+    for few, cmp in zip(result.power_few.itertuples(), top.itertuples(), strict=True):
+        table.add_row(
+            f"{few.share_of_places:.0%}",
+            f"{few.harm_share:.0%}",
+            f"{few.count_share:.0%}",
+            f"{cmp.overlap} of {cmp.k}",
+            f"{cmp.harm_by_count_top:.0%} / {cmp.harm_by_harm_top:.0%}",
+        )
+    Console().print(table)
+    Console().print(
+        f"Gini: harm {result.gini_harm:.2f}, events {result.gini_count:.2f}; "
+        f"Spearman rank correlation count vs harm {result.count_vs_harm.spearman:.2f}"
+    )

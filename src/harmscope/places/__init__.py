@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from harmscope.places.concentration import (
     CountVsHarm,
+    PlaceConcentration,
     count_vs_harm,
     gini,
     lorenz_curve,
+    place_concentration,
     power_few,
     top_share,
 )
@@ -62,6 +64,7 @@ __all__ = [
     "GiStarResult",
     "MannKendall",
     "Market",
+    "PlaceConcentration",
     "cell_coordinates",
     "cell_totals",
     "classify_emerging",
@@ -81,6 +84,7 @@ __all__ = [
     "mann_kendall",
     "markets_frame",
     "monthly_cell_totals",
+    "place_concentration",
     "power_few",
     "study_area_cells",
     "top_share",

@@ -27,17 +27,22 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
+from harmscope.places.hotspots import cell_totals
+
 __all__ = [
     "CountVsHarm",
+    "PlaceConcentration",
     "count_vs_harm",
     "gini",
     "lorenz_curve",
+    "place_concentration",
     "power_few",
     "top_share",
 ]
@@ -279,3 +284,76 @@ def count_vs_harm(
     spearman = math.nan if constant else float(stats.spearmanr(c, h).statistic)
     kendall = math.nan if constant else float(stats.kendalltau(c, h).statistic)
     return CountVsHarm(spearman=spearman, kendall_tau=kendall, top=pd.DataFrame(rows), ranks=ranks)
+
+
+@dataclass(frozen=True)
+class PlaceConcentration:
+    """Concentration of harm and of counts over the grid cells of a warehouse.
+
+    Attributes
+    ----------
+    cells : int
+        Places compared: cells with at least one harm event.
+    gini_harm, gini_count : float
+        Gini coefficient of harm (scheme unit) and of recorded events per cell.
+    power_few : pandas.DataFrame
+        ``share_of_places``, ``places``, ``harm_share``, ``count_share``.
+    count_vs_harm : CountVsHarm
+        How the ranking changes when harm is weighed instead of events counted.
+    """
+
+    cells: int
+    gini_harm: float
+    gini_count: float
+    power_few: pd.DataFrame
+    count_vs_harm: CountVsHarm
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready summary (per-place ranks left out)."""
+        return {
+            "cells": self.cells,
+            "gini_harm": self.gini_harm,
+            "gini_count": self.gini_count,
+            "power_few": self.power_few.to_dict(orient="records"),
+            "count_vs_harm": {
+                "spearman": self.count_vs_harm.spearman,
+                "kendall_tau": self.count_vs_harm.kendall_tau,
+                "top": self.count_vs_harm.top.to_dict(orient="records"),
+            },
+        }
+
+
+def place_concentration(
+    events: Any,
+    *,
+    scheme: Any = "cchi",
+    cell_size: float = 250.0,
+    months: tuple[Any, Any] | None = None,
+    shares: Sequence[float] = DEFAULT_SHARES,
+) -> PlaceConcentration:
+    """Power few, Gini and count-vs-harm over the grid cells of the warehouse ``events``.
+
+    Harm per cell is aggregated in the engine (:func:`~harmscope.places.hotspots.cell_totals`);
+    the count is every weighted event (harm and activity: what a busyness map counts). Places
+    are the cells with any harm event (recorded crime or anti-social behaviour), the
+    denominator of the calibration figures in docs/simulator.md and of the overview report.
+    """
+    totals = (
+        cell_totals(events, scheme=scheme, cell_size=cell_size, months=months)
+        .order_by(["cell_y", "cell_x"])
+        .to_pandas()
+    )
+    totals = totals[totals["harm_events"] > 0]
+    harm = totals["harm"].to_numpy(dtype=np.float64)
+    count = (totals["harm_events"] + totals["activity_events"]).to_numpy(dtype=np.float64)
+    if count.size == 0:
+        raise ValueError("no located harm events in the period: nothing to measure")
+    few = power_few(harm, shares=shares).rename(columns={"share_of_total": "harm_share"})
+    few["count_share"] = [top_share(count, s) for s in shares]
+    return PlaceConcentration(
+        cells=int(count.size),
+        gini_harm=gini(harm),
+        gini_count=gini(count),
+        power_few=few,
+        count_vs_harm=count_vs_harm(count, harm, shares=shares),
+    )
