@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 from pathlib import Path
 
@@ -30,6 +31,10 @@ from harmscope.evaluate.intervention import (
 from harmscope.harm import load_scheme
 from harmscope.report.evaluation import write_report
 
+SHARED = Path(
+    os.environ.get("HARMSCOPE_SHARED_DATA")
+    or Path(__file__).resolve().parents[3] / "shared" / "data"
+)
 TO_BNG = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
 TO_WGS = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True)
 HARM_TYPES = {w.event_type for w in load_scheme("cchi").weights if w.kind == "harm"}
@@ -284,3 +289,48 @@ def test_lockdown_report_end_to_end(city_db: Path, tmp_path: Path) -> None:
     payload = json.loads(files["json"].read_text())
     assert payload["verdict"] == ev.verdict
     assert payload["estimates"]["its"]["observed"] == ev.its.observed
+
+
+def test_ring_around_an_lsoa_target(
+    city_db: Path, city_street: pd.DataFrame, tmp_path: Path
+) -> None:
+    """A ring buffer around an LSOA target uses the LSOA's boundary from the warehouse."""
+    import gzip
+    import shutil
+
+    from harmscope.sources.areas import BOUNDARIES, load_areas_geojson
+    from harmscope.warehouse import connect
+
+    target = "E01032739"
+    with gzip.open(SHARED / BOUNDARIES, "rt", encoding="utf-8") as fh:
+        doc = json.load(fh)
+    feature = next(f for f in doc["features"] if f["properties"]["LSOA11CD"] == target)
+    shape_file = tmp_path / "target.geojson"
+    shape_file.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    db = tmp_path / "copy.duckdb"
+    shutil.copy(city_db, db)
+    iv = Intervention(
+        "ring",
+        AreaSpec.from_lsoas([target]),
+        Period.parse("2019-04:2019-09"),
+        Period.parse("2019-10:2019-12"),
+        buffer=AreaSpec.ring(300),
+        control=AreaSpec.everything(),
+    )
+    with pytest.raises(Exception, match="load-areas"):
+        area_counts(iv, db=db)  # no boundaries in the warehouse yet
+    con = connect(db)
+    assert load_areas_geojson(con, shape_file) == 1
+    con.close()
+    counts = area_counts(iv, db=db)
+    # Independently: the LSOA polygon projected with pyproj, a 300 m ring, pandas counts.
+    rings = [np.asarray(r, dtype=float) for r in feature["geometry"]["coordinates"]]
+    outer_x, outer_y = TO_BNG.transform(rings[0][:, 0], rings[0][:, 1])
+    poly = shapely.Polygon(np.column_stack([outer_x, outer_y]))
+    ring = poly.buffer(300).difference(poly)
+    x, y = _bng(city_street)
+    in_target = (city_street["LSOA code"] == target).to_numpy()
+    in_ring = np.isfinite(x) & shapely.contains_xy(ring, np.nan_to_num(x), np.nan_to_num(y))
+    months = iv.series_months
+    got = counts[(counts["role"] == "buffer") & (counts["event_type"] != "Stop and search")]
+    assert got["count"].sum() == _expected(city_street, in_ring & ~in_target, months).sum() > 0

@@ -166,17 +166,20 @@ class AreaSpec:
             return unary_union([box(x, y, x + s, y + s) for x, y in self.cells])
         raise ValueError(f"an area of kind {self.kind!r} has no polygon")
 
-    def resolve_ring(self, target: AreaSpec) -> AreaSpec:
-        """The ring as a polygon area around ``target`` (the target itself excluded later)."""
+    def resolve_ring(self, target: AreaSpec, *, outline: BaseGeometry | None = None) -> AreaSpec:
+        """The ring as a polygon area around ``target`` (the target itself excluded later).
+
+        An LSOA target has no shape of its own: pass its boundary as ``outline`` (the union
+        of its LSOAs from the warehouse ``area_shapes`` table).
+        """
         if self.kind != "ring":
             return self
-        if target.kind not in ("cells", "polygons"):
+        if outline is None and target.kind not in ("cells", "polygons"):
             raise ValueError(
-                "a ring buffer needs a target given as cells or polygons (an evaluation does "
-                "not read LSOA boundaries yet): give the target as a GeoJSON polygon, or the "
-                "buffer as LSOAs, cells or a polygon"
+                "a ring around LSOAs needs their boundaries: load them with "
+                "`harmscope load-areas`, or give the target as cells or a GeoJSON polygon"
             )
-        inner = target.polygon()
+        inner = outline if outline is not None else target.polygon()
         outer = inner.buffer(self.ring_m)
         return AreaSpec("polygons", geometry=outer.difference(inner), label=self.label or "ring")
 

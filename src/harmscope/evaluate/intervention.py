@@ -67,6 +67,7 @@ from harmscope.evaluate.wdd import WDDHarmResult, WDDResult, wdd, wdd_harm
 from harmscope.evaluate.wdq import WDQResult, wdq
 from harmscope.harm import load_scheme, weigh
 from harmscope.harm.schemes import Scheme
+from harmscope.places.study_area import lsoa_geometry
 
 __all__ = [
     "Evaluation",
@@ -203,7 +204,13 @@ class Intervention:
                 "a target of 'all' events leaves nothing for a buffer or control; "
                 "evaluate it against its own pre-period trend (no buffer, no control)"
             )
-        if self.buffer is not None and self.buffer.kind == "ring":
+        # A ring around cells or polygons is drawn now; around LSOAs it needs their
+        # boundaries from the warehouse, so area_counts draws it.
+        if (
+            self.buffer is not None
+            and self.buffer.kind == "ring"
+            and self.target.kind in ("cells", "polygons")
+        ):
             object.__setattr__(self, "buffer", self.buffer.resolve_ring(self.target))
         if _month(self.post.start) <= _month(self.pre.end):
             raise ValueError(
@@ -414,6 +421,13 @@ def area_counts(
 
             con = ibis_connect(db)
         events = con.table("events")
+    areas = dict(intervention.areas)
+    ring = areas.get("buffer")
+    if ring is not None and ring.kind == "ring":
+        if con is None:
+            raise ValueError("a ring around LSOAs needs the warehouse (give db or con)")
+        outline = lsoa_geometry(con, intervention.target.lsoas)
+        areas["buffer"] = ring.resolve_ring(intervention.target, outline=outline)
     months = intervention.series_months
     first = pd.Period(months[0], freq="M").to_timestamp().date()
     last = pd.Period(months[-1], freq="M").to_timestamp().date()
@@ -422,7 +436,6 @@ def area_counts(
         & (events.month <= last)
         & events.source.isin(["street", "stop_search"])
     )
-    areas = intervention.areas
     ev = _prefilter(ev, areas)
     w = weigh(ev, intervention.scheme)
     needs_xy = any(a.kind in ("cells", "polygons") for a in areas.values())
