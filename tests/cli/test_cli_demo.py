@@ -53,6 +53,7 @@ def test_demo_end_to_end_and_idempotent(tmp_path: Path) -> None:
     assert "SYNTHETIC DATA" in text
     assert parsed.tags.count("svg") >= 2  # monthly chart and hot spot map, inline
     assert "<script" not in report.read_text(encoding="utf-8")  # works offline, no CDN
+    assert "Harm and deprivation" in text
     total = harm_matrix(ibis_connect(db).table("events"), scheme="cchi").total
     shown = re.search(r"([\d,]+)\s+harm \(days of imprisonment\)", text)
     assert shown is not None

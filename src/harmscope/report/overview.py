@@ -16,7 +16,7 @@ import shapely
 
 from harmscope import __version__
 from harmscope.harm import harm_by_area, harm_matrix, load_scheme
-from harmscope.places.area_harm import area_harm
+from harmscope.places.area_harm import area_harm, harm_by_imd_decile
 from harmscope.places.concentration import gini as gini_index
 from harmscope.places.concentration import top_share
 from harmscope.places.hotspots import hotspots
@@ -53,7 +53,9 @@ def write_overview(
     )
     cells = hotspots(events, scheme=sch, cell_size=cell_size, months=months)
     harmed = cells.loc[cells["harm"] > 0, "harm"].to_numpy()
-    areas = area_harm(events, con.table("areas"), scheme=sch, months=months).limit(15).to_pandas()
+    per_area = area_harm(events, con.table("areas"), scheme=sch, months=months)
+    areas = per_area.limit(15).to_pandas()
+    deciles = harm_by_imd_decile(per_area).filter(lambda t: t.imd_decile.notnull()).to_pandas()
     sources = events.group_by("source").aggregate(n=events.count()).order_by("source").to_pandas()
     html = _ENV.get_template("overview.html").render(
         title=title,
@@ -82,6 +84,7 @@ def write_overview(
         top5=top_share(harmed, 0.05) if harmed.size else 0.0,
         gini=gini_index(harmed) if harmed.size else 0.0,
         top_areas=list(areas.itertuples()),
+        deciles=list(deciles.itertuples()),
         has_areas=bool(areas["population"].notna().any()) if len(areas) else False,
     )
     path = Path(out)

@@ -39,10 +39,6 @@ SYNTHETIC_NOTICE = (
 )
 
 
-def _cat(values: list[np.ndarray], dtype: type = np.int64) -> np.ndarray:
-    return np.concatenate(values).astype(dtype) if values else np.zeros(0, dtype=dtype)
-
-
 def _frame(rows: list[dict[str, np.ndarray]]) -> pd.DataFrame:
     if not rows:
         return pd.DataFrame()
