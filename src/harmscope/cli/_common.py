@@ -88,12 +88,23 @@ def emit_csv(frame: pd.DataFrame, out: Path | None) -> None:
 
 
 def emit_json(payload: object, out: Path | None) -> None:
-    """Write JSON (to ``out`` or stdout); NaN becomes null."""
-    text = json.dumps(payload, indent=2, default=_jsonable, allow_nan=False)
+    """Write JSON (to ``out`` or stdout); NaN and infinities become null (strict JSON)."""
+    text = json.dumps(_finite(payload), indent=2, default=_jsonable, allow_nan=False)
     if out is None:
         sys.stdout.write(text + "\n")
     else:
         Path(out).write_text(text + "\n", encoding="utf-8")
+
+
+def _finite(value: object) -> object:
+    """``value`` with every non-finite float (at any depth) replaced by None."""
+    if isinstance(value, float):
+        return value if np.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _jsonable(value: object) -> object:
@@ -111,7 +122,7 @@ def _jsonable(value: object) -> object:
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, object]]:
-    """DataFrame rows as JSON-ready dicts (NaN -> None, months as YYYY-MM-DD)."""
+    """DataFrame rows as JSON-ready dicts (NaN -> None, months as YYYY-MM)."""
     clean = frame.astype(object).where(frame.notna(), None)
     return [
         {
