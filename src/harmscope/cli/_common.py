@@ -54,6 +54,8 @@ def progress_bar(
             )
             bar.start()
         if stage not in tasks:
+            for earlier in tasks.values():  # a new stage means the earlier ones are done
+                bar.update(earlier, completed=bar.tasks[earlier].total)
             tasks[stage] = bar.add_task(stage, total=max(total, 1))
         bar.update(tasks[stage], completed=done, total=max(total, 1))
 
