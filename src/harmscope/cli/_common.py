@@ -31,6 +31,13 @@ def fail(console: Console, exc: Exception, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
+def check_format(console: Console, fmt: str, *choices: str) -> None:
+    """Exit with ``--format must be a, b or c, not 'x'`` unless ``fmt`` is one of ``choices``."""
+    if fmt not in choices:
+        listed = ", ".join(choices[:-1]) + f" or {choices[-1]}"
+        fail(console, ValueError(f"--format must be {listed}, not {fmt!r}"))
+
+
 @contextmanager
 def progress_bar(
     console: Console, *, delay: float = 1.0

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from harmscope.cli import app
-from harmscope.cli._common import DbOption, fail, progress_bar
+from harmscope.cli._common import DbOption, check_format, fail, progress_bar
 from harmscope.errors import HarmScopeError
 
 
@@ -77,8 +77,7 @@ def evaluate(
     from harmscope.report.evaluation import write_report
 
     console = Console(stderr=True)
-    if fmt not in ("text", "json"):
-        fail(console, ValueError(f"--format must be text or json, not {fmt!r}"))
+    check_format(console, fmt, "text", "json")
     try:
         if spec is not None:
             if any(v is not None for v in (target, buffer, control, pre, post)):
@@ -144,8 +143,7 @@ def scorecard(
     from harmscope.evaluate.scorecard import scorecard as build
 
     console = Console(stderr=True)
-    if fmt not in ("table", "json", "csv"):
-        fail(console, ValueError(f"--format must be table, json or csv, not {fmt!r}"))
+    check_format(console, fmt, "table", "json", "csv")
     months = None if start is None and end is None else (start, end)
     try:
         card = build(
@@ -194,8 +192,7 @@ def validate_evaluation(
     from harmscope.evaluate.validation import validate_evaluation as run
 
     console = Console(stderr=True)
-    if fmt not in ("table", "json", "csv"):
-        fail(console, ValueError(f"--format must be table, json or csv, not {fmt!r}"))
+    check_format(console, fmt, "table", "json", "csv")
     try:
         with progress_bar(console) as progress:
             res = run(simdir, operations=operations, seed=seed, progress=progress)

@@ -17,6 +17,7 @@ from harmscope.cli._common import (
     FromOption,
     SchemeOption,
     ToOption,
+    check_format,
     emit_csv,
     emit_json,
     fail,
@@ -124,8 +125,7 @@ def validate_forecast_command(
     (--within and --min-events are then not used).
     """
     err = Console(stderr=True)
-    if fmt not in ("table", "json", "csv"):
-        fail(err, ValueError(f"--format must be table, json or csv, not {fmt!r}"))
+    check_format(err, fmt, "table", "json", "csv")
     size: float = int(cell_size) if float(cell_size).is_integer() else cell_size
     mask = area_mask(area, db, size, err)
     try:

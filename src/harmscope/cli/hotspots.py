@@ -19,6 +19,7 @@ from harmscope.cli._common import (
     FromOption,
     SchemeOption,
     ToOption,
+    check_format,
     emit_csv,
     emit_json,
     fail,
@@ -110,8 +111,7 @@ def hotspots_command(
     With --area the study area is exactly the cells whose centres fall inside the area.
     """
     err = Console(stderr=True)
-    if fmt not in ("csv", "geojson", "parquet"):
-        fail(err, ValueError(f"--format must be csv, geojson or parquet, not {fmt!r}"))
+    check_format(err, fmt, "csv", "geojson", "parquet")
     if fmt == "parquet" and out is None:
         fail(err, ValueError("--format parquet needs --out FILE (Parquet is binary)"))
     mask = area_mask(area, db, cell_size, err)
@@ -149,8 +149,7 @@ def emerging_command(
 ) -> None:
     """Emerging hot spots: each cell's category from its monthly harm (Gi* per month + trend)."""
     err = Console(stderr=True)
-    if fmt not in ("csv", "json"):
-        fail(err, ValueError(f"--format must be csv or json, not {fmt!r}"))
+    check_format(err, fmt, "csv", "json")
     mask = area_mask(area, db, cell_size, err)
     try:
         frame = emerging_cells(
@@ -186,8 +185,7 @@ def concentration(
     from harmscope.warehouse import ibis_connect
 
     err = Console(stderr=True)
-    if fmt not in ("table", "json"):
-        fail(err, ValueError(f"--format must be table or json, not {fmt!r}"))
+    check_format(err, fmt, "table", "json")
     try:
         backend = ibis_connect(db)
         result = place_concentration(

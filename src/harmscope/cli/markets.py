@@ -15,6 +15,7 @@ from harmscope.cli._common import (
     FromOption,
     SchemeOption,
     ToOption,
+    check_format,
     emit_csv,
     emit_json,
     fail,
@@ -109,8 +110,7 @@ def markets_command(
     if ctx.invoked_subcommand is not None:
         return
     err = Console(stderr=True)
-    if fmt not in ("table", "json", "csv"):
-        fail(err, ValueError(f"--format must be table, json or csv, not {fmt!r}"))
+    check_format(err, fmt, "table", "json", "csv")
     found = _detect(
         db,
         scheme=scheme,

@@ -16,6 +16,7 @@ from harmscope.cli._common import (
     FromOption,
     SchemeOption,
     ToOption,
+    check_format,
     emit_csv,
     emit_json,
     fail,
@@ -34,11 +35,6 @@ LsoaOption = Annotated[
 ]
 
 
-def _check_format(fmt: str, console: Console) -> None:
-    if fmt not in ("table", "json", "csv"):
-        fail(console, ValueError(f"--format must be table, json or csv, not {fmt!r}"))
-
-
 @app.command()
 def matrix(
     db: DbOption = None,
@@ -51,7 +47,7 @@ def matrix(
 ) -> None:
     """The harm matrix (harm type x bearer x source): harm and police activity side by side."""
     err = Console(stderr=True)
-    _check_format(fmt, err)
+    check_format(err, fmt, "table", "json", "csv")
     try:
         con = ibis_connect(db)
         m = harm_matrix(
@@ -102,7 +98,7 @@ def areas(
 ) -> None:
     """Harm per LSOA (and month): totals, per 1,000 residents, and IMD decile."""
     err = Console(stderr=True)
-    _check_format(fmt, err)
+    check_format(err, fmt, "table", "json", "csv")
     try:
         con = ibis_connect(db)
         expr = area_harm(

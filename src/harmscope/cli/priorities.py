@@ -14,6 +14,7 @@ from harmscope.cli._common import (
     FromOption,
     SchemeOption,
     ToOption,
+    check_format,
     emit_csv,
     emit_json,
     fail,
@@ -65,8 +66,7 @@ def priorities_command(
     --significance runs on exactly those cells; markets: detected from activity inside it).
     """
     err = Console(stderr=True)
-    if fmt not in ("csv", "json"):
-        fail(err, ValueError(f"--format must be csv or json, not {fmt!r}"))
+    check_format(err, fmt, "csv", "json")
     options: dict[str, Any] = {
         "scheme": scheme,
         "cell_size": cell_size,

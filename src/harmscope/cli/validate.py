@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from harmscope.cli import app
-from harmscope.cli._common import emit_json, fail, progress_bar
+from harmscope.cli._common import check_format, emit_json, fail, progress_bar
 from harmscope.errors import HarmScopeError
 from harmscope.priorities.validate import LensValidation, validate_priorities
 
@@ -101,8 +101,7 @@ def validate_priorities_command(
     reported unavailable with the reason.
     """
     err = Console(stderr=True)
-    if fmt not in ("table", "json"):
-        fail(err, ValueError(f"--format must be table or json, not {fmt!r}"))
+    check_format(err, fmt, "table", "json")
     if market_match not in ("area", "footprint"):
         fail(err, ValueError(f"--market-match must be area or footprint, not {market_match!r}"))
     if out is not None and fmt != "json":
