@@ -51,6 +51,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
+from harmscope.harm import load_scheme
 from harmscope.sources.policeuk import CRIME_TYPES as POLICEUK_CRIME_TYPES
 
 Size = Literal["small", "city", "region"]
@@ -60,26 +61,13 @@ CRIME_TYPES: tuple[str, ...] = POLICEUK_CRIME_TYPES
 T = {name: i for i, name in enumerate(CRIME_TYPES)}
 """Crime type name -> column index."""
 
-# Cambridge Crime Harm Index days per police.uk type (DESIGN.md §3, scheme ``cchi``).
+# Cambridge Crime Harm Index days per police.uk type and the activity types, read from the
+# packaged ``cchi`` scheme (DESIGN.md §3) so the simulator's harm is the analysts' harm.
+_CCHI = {w.event_type: w for w in load_scheme("cchi").weights}
 HARM_DAYS: MappingProxyType[str, float] = MappingProxyType(
-    {
-        "Violence and sexual offences": 230.89,
-        "Robbery": 365.0,
-        "Burglary": 247.28,
-        "Possession of weapons": 273.75,
-        "Criminal damage and arson": 10.39,
-        "Public order": 7.5,
-        "Other crime": 10.0,
-        "Vehicle crime": 5.0,
-        "Drugs": 3.39,
-        "Theft from the person": 2.0,
-        "Bicycle theft": 2.0,
-        "Other theft": 2.0,
-        "Shoplifting": 1.0,
-        "Anti-social behaviour": 1.0,
-    }
+    {t: float(_CCHI[t].weight) for t in CRIME_TYPES}
 )
-ACTIVITY_TYPES: frozenset[str] = frozenset({"Drugs", "Possession of weapons"})
+ACTIVITY_TYPES: frozenset[str] = frozenset(t for t in CRIME_TYPES if _CCHI[t].kind == "activity")
 """Types that measure police work ("busyness"), never added to harm (DESIGN.md §3)."""
 
 # Share of recorded police.uk street rows by type: Lincolnshire Police, 2017-02..2020-01,
