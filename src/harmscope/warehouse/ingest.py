@@ -605,7 +605,13 @@ class _Batch:
         self.progress("writing", 0, 1)
         con.execute(f"INSERT INTO events SELECT s.* FROM staged s{losers}{surplus}")
         con.execute("DROP TABLE staged")
-        return {"dropped": dropped, "folded": folded, "superseded": superseded}
+        staged = dict(con.execute("SELECT file_id, sum(n) FROM _parts GROUP BY ALL").fetchall())
+        return {
+            "staged": staged,
+            "dropped": dropped,
+            "folded": folded,
+            "superseded": superseded,
+        }
 
     def _record(
         self,
@@ -617,11 +623,6 @@ class _Batch:
     ) -> None:
         con = self.con
         first = files[0][0]
-        loaded = dict(
-            con.execute(
-                "SELECT file_id, count(*) FROM events WHERE file_id >= ? GROUP BY ALL", [first]
-            ).fetchall()
-        )
         quarantined = dict(
             con.execute(
                 "SELECT file_id, count(*) FROM quarantine WHERE file_id >= ? GROUP BY ALL", [first]
@@ -631,11 +632,12 @@ class _Batch:
         for file_id, src, header, digest in files:
             fr = by_display[src.display]
             dropped = int(dedup["dropped"].get(file_id, 0))
-            fr.rows_loaded = int(loaded.get(file_id, 0))
+            staged = int(dedup["staged"].get(file_id, 0))
             fr.rows_folded = int(dedup["folded"].get(file_id, 0))
+            fr.rows_loaded = staged - dropped - fr.rows_folded
             fr.rows_quarantined = int(quarantined.get(file_id, 0))
             fr.rows_superseded = int(dedup["superseded"].get(file_id, 0)) + dropped
-            fr.rows_read = fr.rows_loaded + fr.rows_folded + fr.rows_quarantined + dropped
+            fr.rows_read = staged + fr.rows_quarantined
             con.execute(
                 "INSERT INTO ingest_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
