@@ -167,7 +167,7 @@ def emerging_command(
         emit_json(records(frame), out)
 
 
-@app.command(rich_help_panel="Find where harm is")
+@app.command()
 def concentration(
     db: DbOption = None,
     scheme: SchemeOption = "cchi",
