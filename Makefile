@@ -4,16 +4,32 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test quick lint bench clean
+PIP_VERSION := 26.3
+PIP_TOOLS_VERSION := 7.6.2
+
+.PHONY: setup demo test quick lint bench lock clean
 
 setup: $(STAMP)
 
-# Re-installs only when the dependency pins change; idempotent otherwise.
-$(STAMP): pyproject.toml
+# The whole dependency tree comes from requirements.lock, every file checked against its hash,
+# so a new release of any transitive package cannot change a fresh install. The project itself
+# goes in last, editable, with no dependency resolution and the locked setuptools.
+# Re-installs only when the lock or pyproject.toml changes; idempotent otherwise.
+$(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet pip==$(PIP_VERSION)
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
+
+# Re-resolve requirements.lock after changing a pin in pyproject.toml (needs the network).
+# tests/test_lock.py fails until the two agree.
+lock:
+	@test -x .lockvenv/bin/pip-compile || ($(PY) -m venv .lockvenv && \
+		.lockvenv/bin/python -m pip install --quiet pip==$(PIP_VERSION) pip-tools==$(PIP_TOOLS_VERSION))
+	.lockvenv/bin/pip-compile --quiet --extra dev --generate-hashes --allow-unsafe --strip-extras \
+		--build-deps-for wheel --no-emit-index-url --no-emit-find-links \
+		--output-file requirements.lock pyproject.toml
 
 demo: setup
 	$(BIN)/harmscope demo
@@ -36,4 +52,4 @@ bench: setup
 	$(BIN)/python bench/ingest.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache harmscope-demo
+	rm -rf $(VENV) .lockvenv build *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache harmscope-demo
