@@ -92,3 +92,15 @@ DDL: tuple[str, ...] = (
         geometry BLOB NOT NULL
     )""",
 )
+
+#: The command that fills each table, for "no data" messages (``Warehouse.require``).
+FILLED_BY: dict[str, str] = {
+    "events": "ingest",
+    "ingest_batches": "ingest",
+    "ingest_files": "ingest",
+    "quarantine": "ingest --lenient",
+    "areas": "load-areas",
+    "area_shapes": "load-areas",
+    "survey_responses": "load-survey",
+    "market_decisions": "markets decide",
+}

@@ -1,0 +1,114 @@
+"""Warehouse schema versions: upgrade an older file in place, refuse a newer one.
+
+The version lives in a one-row table, ``warehouse_meta``. A file with tables but no
+``warehouse_meta`` predates versioning: it is version 0, whose tables are those of version 1.
+
+To change the schema: append a function to :data:`MIGRATIONS` that takes a DuckDB connection
+holding version ``n`` to ``n + 1`` (``ALTER TABLE ... ADD COLUMN ... DEFAULT ...``, never a
+rewrite that could lose rows), then change the table definitions in ``schema.py`` to the new
+shape. Every migration runs inside one transaction with the version stamp, so a failure leaves
+the file as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import duckdb
+
+from harmscope.errors import WarehouseError
+
+__all__ = [
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "check_readable",
+    "migrate",
+    "outdated",
+    "schema_version",
+]
+
+META_DDL = "CREATE TABLE IF NOT EXISTS warehouse_meta (schema_version INTEGER NOT NULL)"
+
+
+def _v0_to_v1(con: duckdb.DuckDBPyConnection) -> None:
+    """Version 1 only adds ``warehouse_meta``; version-0 tables already have its shape."""
+
+
+#: ``MIGRATIONS[n]`` takes a warehouse at version ``n`` to ``n + 1``.
+MIGRATIONS: tuple[Callable[[duckdb.DuckDBPyConnection], None], ...] = (_v0_to_v1,)
+#: The schema version this HarmScope reads and writes.
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    rows = con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int | None:
+    """The file's schema version; ``None`` for an empty file (nothing to read yet)."""
+    tables = _tables(con)
+    if "warehouse_meta" not in tables:
+        return 0 if tables else None
+    row = con.execute("SELECT max(schema_version) FROM warehouse_meta").fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def outdated(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the file holds an older schema than this HarmScope's."""
+    version = schema_version(con)
+    return version is not None and version < SCHEMA_VERSION
+
+
+def check_readable(con: duckdb.DuckDBPyConnection, path: str) -> None:
+    """Refuse a file this HarmScope would misread (newer, or older and opened read-only)."""
+    version = schema_version(con)
+    if version is None or version == SCHEMA_VERSION:
+        return
+    if version > SCHEMA_VERSION:
+        raise WarehouseError(
+            f"{path}: warehouse schema version {version} was written by a newer HarmScope; "
+            f"this one reads up to version {SCHEMA_VERSION}. Upgrade HarmScope to read it."
+        )
+    raise WarehouseError(
+        f"{path}: warehouse schema version {version} is older than this HarmScope's "
+        f"({SCHEMA_VERSION}); open it once with write access (e.g. `harmscope ingest` or "
+        "`harmscope load-areas`) to upgrade it in place"
+    )
+
+
+def migrate(con: duckdb.DuckDBPyConnection, path: str) -> int:
+    """Bring the file to :data:`SCHEMA_VERSION`; return the version it had (or the current one).
+
+    Raises
+    ------
+    WarehouseError
+        When the file is newer than this HarmScope, or a migration fails (the file is then
+        left exactly as it was).
+    """
+    version = schema_version(con)
+    if version is None:  # a new file: create at the current version
+        con.execute(META_DDL)
+        con.execute("INSERT INTO warehouse_meta VALUES (?)", [SCHEMA_VERSION])
+        return SCHEMA_VERSION
+    if version > SCHEMA_VERSION:
+        check_readable(con, path)
+    if version == SCHEMA_VERSION:
+        return version
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for step in MIGRATIONS[version:]:
+            step(con)
+        con.execute(META_DDL)
+        con.execute("DELETE FROM warehouse_meta")
+        con.execute("INSERT INTO warehouse_meta VALUES (?)", [SCHEMA_VERSION])
+        con.execute("COMMIT")
+    except duckdb.Error as exc:
+        con.execute("ROLLBACK")
+        raise WarehouseError(
+            f"{path}: could not upgrade the warehouse from schema version {version} "
+            f"to {SCHEMA_VERSION} ({exc}); the file is unchanged"
+        ) from exc
+    return version
