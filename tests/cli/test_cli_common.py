@@ -55,3 +55,14 @@ def test_fail_prints_user_text_verbatim() -> None:
         fail(console, ValueError("bad value '[/]' and [bold]x[/bold]"))
     assert info.value.exit_code == 2
     assert "bad value '[/]' and [bold]x[/bold]" in console.export_text()
+
+
+def test_version_prints_the_package_version() -> None:
+    from typer.testing import CliRunner
+
+    from harmscope import __version__
+    from harmscope.cli import app
+
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == f"harmscope {__version__}"

@@ -5,6 +5,8 @@ Nothing in the library imports this package (faces sit on top).
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 app = typer.Typer(
@@ -16,8 +18,23 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from harmscope import __version__
+
+        typer.echo(f"harmscope {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def main() -> None:
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
     """HarmScope: find and measure drug-market harm, not police busyness."""
 
 
