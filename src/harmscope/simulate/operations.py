@@ -32,17 +32,15 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
 from harmscope.errors import SimulationError
 from harmscope.simulate.city import City, rng_for
+from harmscope.simulate.months import month_index
 from harmscope.simulate.params import Parameters
-
-if TYPE_CHECKING:
-    from harmscope.simulate.result import SimResult
 
 Tactic = Literal["crackdown", "arrests", "dmi", "treatment"]
 TACTICS: tuple[str, ...] = ("crackdown", "arrests", "dmi", "treatment")
@@ -162,18 +160,6 @@ def _profile(start: int, end: int, months: int, halflife: float, residual: bool 
         f[after] = 0.5 ** ((m[after] - end + 1) / halflife)
         f[f < 0.02] = 0.0
     return f
-
-
-def month_index(start: int | str, first: str) -> int:
-    """Month index of ``start`` (int index or ``"YYYY-MM"``) relative to ``first``."""
-    if isinstance(start, int):
-        return start
-    try:
-        y, m = (int(v) for v in str(start).split("-"))
-        y0, m0 = (int(v) for v in first.split("-"))
-    except ValueError as exc:
-        raise SimulationError(f"operation start {start!r} is not YYYY-MM or a month index") from exc
-    return (y - y0) * 12 + (m - m0)
 
 
 def resolve(
@@ -343,38 +329,3 @@ def resolve(
             plan.buffer_kind = "not applicable"
     plan.months_on = frozenset(plan.active_months.tolist()) | frozenset(range(start, end))
     return plan
-
-
-def effect_totals(result: SimResult, operation_id: str, months: range) -> dict[str, float]:
-    """True effects of one operation summed over some months, without building all the truth.
-
-    Used by ``harmscope validate-evaluation``, which needs only these numbers for each of
-    hundreds of simulated operations (``SimResult.truth`` also builds every other truth table).
-
-    Parameters
-    ----------
-    result : SimResult
-        A finished simulation.
-    operation_id : str
-        The operation.
-    months : range
-        Month indices (0-based) to sum over.
-
-    Returns
-    -------
-    dict
-        ``{"<zone>_<measure>": with - without}`` for zones ``target``, ``buffer``, ``city``
-        and measures ``true_harm``, ``recorded_harm``, ``recorded_events``, ``activity`` --
-        the same numbers as ``truth["operation_effects"]`` summed over ``months``.
-    """
-    rows = result._effects  # the engine's per-month effect rows
-    wanted = set(months)
-    out: dict[str, float] = {}
-    for row in rows:
-        if row["operation_id"] != operation_id or int(str(row["month"])) not in wanted:
-            continue
-        for measure in ("true_harm", "recorded_harm", "recorded_events", "activity"):
-            key = f"{row['zone']}_{measure}"
-            diff = float(str(row[f"{measure}_with"])) - float(str(row[f"{measure}_without"]))
-            out[key] = out.get(key, 0.0) + diff
-    return out
