@@ -267,9 +267,8 @@ class _Job:
 def _city(job: _Job, run: int) -> list[list[dict[str, Any]]]:
     """Simulate one city with a few operations; score every evaluable one."""
     from harmscope.simulate import Operation, Simulation
-    from harmscope.simulate.operations import OperationPlan
+    from harmscope.simulate.operations import OperationPlan, effect_totals
     from harmscope.simulate.params import CRIME_TYPES
-    from harmscope.simulate.truth import effect_totals
 
     # Tiny panels fit some cells exactly; statsmodels' warning about it is expected here.
     warnings.simplefilter("ignore", PerfectSeparationWarning)

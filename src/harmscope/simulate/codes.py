@@ -43,6 +43,9 @@ ST_RESERVE, ST_ACTIVE, ST_CUSTODY, ST_DETERRED, ST_IDLE = range(5)
 SELLER_STATUS = ("reserve", "active", "in custody", "deterred", "idle (market closed)")
 """Labels of the seller status codes."""
 
+EFFECT_MEASURES = ("true_harm", "recorded_harm", "recorded_events", "activity")
+"""Measures of an operation's true effect (``truth/operation_effects.csv``)."""
+
 INTEL_BEHAVIOURS = (
     "drug dealing",
     "violence",

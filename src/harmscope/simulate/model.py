@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from harmscope.simulate.city import City, rng_for
-from harmscope.simulate.codes import HARM_W, NT, VIOLENT
+from harmscope.simulate.codes import EFFECT_MEASURES, HARM_W, NT, VIOLENT
 from harmscope.simulate.operations import OperationPlan
 from harmscope.simulate.params import ACTIVITY_TYPES, CRIME_TYPES, Parameters
 from harmscope.simulate.state import Multipliers
@@ -35,9 +35,6 @@ _OFF = np.arange(-4, 5)
 _DR, _DC = (a.ravel() for a in np.meshgrid(_OFF, _OFF))
 _KW = np.exp(-(_DR**2 + _DC**2) / (2 * 1.2**2))
 _KW = _KW / _KW.sum()
-
-EFFECT_MEASURES = ("true_harm", "recorded_harm", "recorded_events", "activity")
-"""Measures of an operation's true effect (``truth/operation_effects.csv``)."""
 
 
 class Model:

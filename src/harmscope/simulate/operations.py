@@ -31,14 +31,16 @@ Tactics
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
 from harmscope.errors import SimulationError
 from harmscope.simulate.city import City, rng_for
+from harmscope.simulate.codes import EFFECT_MEASURES
 from harmscope.simulate.months import month_index
 from harmscope.simulate.params import Parameters
 
@@ -329,3 +331,47 @@ def resolve(
             plan.buffer_kind = "not applicable"
     plan.months_on = frozenset(plan.active_months.tolist()) | frozenset(range(start, end))
     return plan
+
+
+class HasEffects(Protocol):
+    """What :func:`effect_totals` reads: a simulation result's true-effect rows."""
+
+    @property
+    def effects(self) -> Sequence[Mapping[str, object]]:
+        """Rows ``operation_id, month, zone, <measure>_with, <measure>_without``."""
+        ...
+
+
+def effect_totals(result: HasEffects, operation_id: str, months: Iterable[int]) -> dict[str, float]:
+    """True effects of one operation summed over some months, without building all the truth.
+
+    Used by ``harmscope validate-evaluation``, which needs only these numbers for each of
+    hundreds of simulated operations (``SimResult.truth`` also builds every other truth table).
+
+    Parameters
+    ----------
+    result : SimResult
+        A finished simulation (anything with its ``effects`` rows).
+    operation_id : str
+        The operation.
+    months : iterable of int
+        Month indices (0-based) to sum over.
+
+    Returns
+    -------
+    dict
+        ``{"<zone>_<measure>": with - without}`` for zones ``target``, ``buffer``, ``city``
+        and measures ``true_harm``, ``recorded_harm``, ``recorded_events``, ``activity`` --
+        the same numbers as ``truth["operation_effects"]`` summed over ``months``.
+    """
+    rows = result.effects  # the engine's per-month effect rows
+    wanted = set(months)
+    out: dict[str, float] = {}
+    for row in rows:
+        if row["operation_id"] != operation_id or int(str(row["month"])) not in wanted:
+            continue
+        for measure in EFFECT_MEASURES:
+            key = f"{row['zone']}_{measure}"
+            diff = float(str(row[f"{measure}_with"])) - float(str(row[f"{measure}_without"]))
+            out[key] = out.get(key, 0.0) + diff
+    return out

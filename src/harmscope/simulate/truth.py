@@ -9,13 +9,10 @@ harm-type crimes. Every table is described in ``docs/simulator.md``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import numpy as np
 import pandas as pd
 
-from harmscope.simulate.codes import BEHAVIOURS, SELLER_STATUS
-from harmscope.simulate.model import EFFECT_MEASURES
+from harmscope.simulate.codes import BEHAVIOURS, EFFECT_MEASURES, SELLER_STATUS
 from harmscope.simulate.record import SimRecord
 
 
@@ -300,39 +297,4 @@ def truth_tables(rec: SimRecord, intel_reports: pd.DataFrame) -> dict[str, pd.Da
                 out[name][v] = out[name][v].astype(float).round(4)
             for v in ("true_events", "recorded_events"):
                 out[name][v] = out[name][v].astype(np.int64)
-    return out
-
-
-def effect_totals(result: SimRecord, operation_id: str, months: Iterable[int]) -> dict[str, float]:
-    """True effects of one operation summed over some months, without building all the truth.
-
-    Used by ``harmscope validate-evaluation``, which needs only these numbers for each of
-    hundreds of simulated operations (``SimResult.truth`` also builds every other truth table).
-
-    Parameters
-    ----------
-    result : SimRecord
-        A finished simulation (a :class:`~harmscope.simulate.result.SimResult`).
-    operation_id : str
-        The operation.
-    months : iterable of int
-        Month indices (0-based) to sum over.
-
-    Returns
-    -------
-    dict
-        ``{"<zone>_<measure>": with - without}`` for zones ``target``, ``buffer``, ``city``
-        and measures ``true_harm``, ``recorded_harm``, ``recorded_events``, ``activity`` --
-        the same numbers as ``truth["operation_effects"]`` summed over ``months``.
-    """
-    rows = result.effects  # the engine's per-month effect rows
-    wanted = set(months)
-    out: dict[str, float] = {}
-    for row in rows:
-        if row["operation_id"] != operation_id or int(str(row["month"])) not in wanted:
-            continue
-        for measure in EFFECT_MEASURES:
-            key = f"{row['zone']}_{measure}"
-            diff = float(str(row[f"{measure}_with"])) - float(str(row[f"{measure}_without"]))
-            out[key] = out.get(key, 0.0) + diff
     return out
