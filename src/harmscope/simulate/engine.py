@@ -14,6 +14,13 @@ expected harm with and without any scheduled operation is exact:
 
 Random streams are keyed by ``(seed, purpose, month)`` so runs are reproducible and an
 operation only changes draws where it changes expected counts.
+
+This module runs the months; the parts live beside it, each imported one way (nothing
+imports the engine back): the fixed expected-count model and the true effects of
+operations in :mod:`.model`, sellers' arrests and replacements in :mod:`.sellers`,
+partners, survey and intelligence draws in :mod:`.community`, the run's state in
+:mod:`.state`, and the result in :mod:`.result` (which derives police.uk files,
+intelligence and truth from the record, and writes them through :mod:`.output`).
 """
 
 from __future__ import annotations
@@ -70,6 +77,27 @@ class Simulation:
         A city already built with :func:`~harmscope.simulate.city.build_city` for the same
         seed, size and parameters (saves rebuilding it).
 
+    Attributes
+    ----------
+    city : City
+        The synthetic city.
+    plans : list of OperationPlan
+        Scheduled operations, in scheduling order.
+    month : int
+        Months simulated so far.
+    model : Model
+        What stays fixed through the run (expected-count surfaces, kernels, rates).
+    sellers : Sellers
+        Every seller's status, month by month.
+    log : MonthlyLog
+        What each simulated month drew.
+    user_tx : ndarray, (months, users)
+        Users in treatment.
+    recent : ndarray, (months, cells)
+        Recorded events per cell and month (next months' deployment follows them).
+    intel_truth : ndarray, (people, intelligence behaviours)
+        What each person truly does.
+
     Examples
     --------
     >>> sim = Simulation(seed=1, months=12, size="small")
@@ -112,11 +140,8 @@ class Simulation:
         self.log = MonthlyLog()
         nu = len(self.model.user_idx)
         self.user_tx = np.zeros((months, nu), dtype=bool)
-        """Users in treatment (months x users)."""
         self.recent = np.zeros((months, self.city.n_cells))
-        """Recorded events per cell and month (deployment follows them)."""
         self.intel_truth = community.true_behaviours(self.city)
-        """What each person truly does (people x intelligence behaviours)."""
 
     # ------------------------------------------------------------------ operations ---------
     def schedule(self, op: Operation) -> OperationPlan:

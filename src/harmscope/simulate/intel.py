@@ -32,7 +32,6 @@ def intel_tables(rec: SimRecord) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]
     reports_truth : DataFrame
         Whether each report is true (:data:`REPORT_TRUTH_COLUMNS`).
     """
-    """Police intelligence (imperfect): nominals, groups, markets, links, reports."""
     c = rec.city
     rng = rng_for(rec.seed, 12)
     pp = c.people
@@ -171,6 +170,7 @@ def intel_tables(rec: SimRecord) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]
 
 
 def _links(rec: SimRecord, rng: np.random.Generator, known: NDArray[np.bool_]) -> pd.DataFrame:
+    """Links between known nominals and groups, graded 3x5x2, drawn from ``rng``."""
     c = rec.city
     pp = c.people
     pid = pp["person_id"].to_numpy()

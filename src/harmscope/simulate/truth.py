@@ -12,8 +12,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from harmscope.simulate.codes import BEHAVIOURS, EFFECT_MEASURES, SELLER_STATUS
+from harmscope.simulate.codes import BEHAVIOURS, EFFECT_MEASURES, SELLER_STATUS, ST_ACTIVE
 from harmscope.simulate.record import SimRecord
+
+VALUES = ["true_harm", "recorded_harm", "hidden_harm", "true_events", "recorded_events"]
+"""Harm columns of the ``*_month`` and ``places`` tables (CCHI days and event counts)."""
 
 
 def truth_tables(rec: SimRecord, intel_reports: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -27,14 +30,39 @@ def truth_tables(rec: SimRecord, intel_reports: pd.DataFrame) -> dict[str, pd.Da
         The intelligence reports' truth (:func:`~harmscope.simulate.intel.intel_tables`),
         kept as the ``intel_reports`` table.
     """
-    """Ground truth tables (see ``docs/simulator.md``)."""
-    c = rec.city
+    e = harm_rows(rec)
+    out: dict[str, pd.DataFrame] = {
+        "places": _places(rec, e),
+        "markets": _markets(rec),
+    }
+    market_month = _market_month(rec, e)
+    if market_month is not None:
+        out["market_month"] = market_month
+    out["groups"] = _groups(rec)
+    out["group_month"] = _group_month(rec, e)
+    out["people"] = _people(rec)
+    out["person_month"] = _person_month(rec, e)
+    out["behaviour_month"] = _behaviour_month(rec, e)
+    out["operations"] = _operations(rec)
+    out["operation_effects"] = _operation_effects(rec)
+    out["intel_reports"] = intel_reports
+    for name in ("places", "market_month", "group_month", "person_month", "behaviour_month"):
+        if name in out:
+            for v in ("true_harm", "recorded_harm", "hidden_harm"):
+                out[name][v] = out[name][v].astype(float).round(4)
+            for v in ("true_events", "recorded_events"):
+                out[name][v] = out[name][v].astype(np.int64)
+    return out
+
+
+def harm_rows(rec: SimRecord) -> pd.DataFrame:
+    """One row per crime that happened and per hidden harm, with its harm columns.
+
+    Columns ``month, cell, market, person, behaviour`` (indices, -1 for none), the
+    :data:`VALUES` and ``activity`` (1 for a recorded activity-type event).
+    """
     ev = rec.events
     hd = rec.hidden
-    p = rec.params
-    pid = c.people["person_id"].to_numpy()
-    mids = c.markets["market_id"].to_numpy()
-    gids = c.groups["group_id"].to_numpy()
     was_recorded = ev["recorded"].to_numpy()
     harm = ev["harm"].to_numpy()
     is_harm = harm > 0
@@ -70,9 +98,11 @@ def truth_tables(rec: SimRecord, intel_reports: pd.DataFrame) -> dict[str, pd.Da
             }
         )
         e = pd.concat([e, h], ignore_index=True)
-    vals = ["true_harm", "recorded_harm", "hidden_harm", "true_events", "recorded_events"]
-    out: dict[str, pd.DataFrame] = {}
-    # Places.
+    return e
+
+
+def _places(rec: SimRecord, e: pd.DataFrame) -> pd.DataFrame:
+    vals = VALUES
     ss = rec.searches
     pl = e.groupby(["month", "cell"], sort=True)[[*vals, "activity"]].sum().reset_index()
     if not ss.empty:
@@ -81,7 +111,7 @@ def truth_tables(rec: SimRecord, intel_reports: pd.DataFrame) -> dict[str, pd.Da
         pl["activity"] += pl.pop("searches")
     pl = pl.sort_values(["month", "cell"]).reset_index(drop=True)
     cell = pl["cell"].to_numpy().astype(np.int64)
-    out["places"] = pd.DataFrame(
+    return pd.DataFrame(
         {
             "month": rec.labels(pl["month"].to_numpy().astype(np.int64)),
             **rec.cell_cols(cell),
@@ -89,9 +119,13 @@ def truth_tables(rec: SimRecord, intel_reports: pd.DataFrame) -> dict[str, pd.Da
             "activity": pl["activity"].to_numpy().astype(np.int64),
         }
     )
-    # Markets.
+
+
+def _markets(rec: SimRecord) -> pd.DataFrame:
+    c = rec.city
+    mids = c.markets["market_id"].to_numpy()
     mk = c.markets
-    out["markets"] = pd.DataFrame(
+    return pd.DataFrame(
         {
             "market_id": mids,
             "market_type": mk["market_type"],
@@ -114,58 +148,82 @@ def truth_tables(rec: SimRecord, intel_reports: pd.DataFrame) -> dict[str, pd.Da
             ),
         }
     )
+
+
+def _market_month(rec: SimRecord, e: pd.DataFrame) -> pd.DataFrame | None:
+    c, vals = rec.city, VALUES
+    mk = c.markets
+    mids = mk["market_id"].to_numpy()
     em = e[e["market"] >= 0].groupby(["month", "market"])[vals].sum()
     mm = rec.market_state
-    if not mm.empty:
-        nm = len(mk)
-        base = pd.DataFrame(
-            {
-                "month": mm["month"].to_numpy(),
-                "market": np.tile(np.arange(nm), rec.months),
-                "intensity": mm["a"].to_numpy(),
-                "a_op": mm["a_op"].to_numpy(),
-                "v": mm["v"].to_numpy(),
-            }
-        )
-        base = base.join(em, on=["month", "market"]).fillna({v: 0 for v in vals})
-        st = rec.seller_status
-        sm = c.people["market"].to_numpy()[rec.seller_idx]
-        active = np.stack(
-            [np.bincount(sm[st[m] == 1], minlength=nm) for m in range(rec.months)]
-        ).ravel()
-        out["market_month"] = pd.DataFrame(
-            {
-                "month": rec.labels(base["month"].to_numpy()),
-                "market_id": mids[base["market"].to_numpy()],
-                "status": np.select(
-                    [base["a_op"] <= 0.5, base["a_op"] < 0.95],
-                    ["closed", "disrupted"],
-                    "operating",
-                ),
-                "intensity": base["intensity"].round(4),
-                "turf_violence": base["v"].to_numpy() > 1,
-                "active_sellers": active,
-                **{v: base[v].to_numpy() for v in vals},
-            }
-        )
-    # Groups.
-    mg = mk["group"].to_numpy()
-    eg = e[e["market"] >= 0].assign(group=lambda d: mg[d["market"].to_numpy()])
-    gm = eg.groupby(["month", "group"])[vals].sum().reset_index()
-    out["groups"] = c.groups.drop(columns=[]).assign(
+    if mm.empty:
+        return None
+    nm = len(mk)
+    base = pd.DataFrame(
+        {
+            "month": mm["month"].to_numpy(),
+            "market": np.tile(np.arange(nm), rec.months),
+            "intensity": mm["a"].to_numpy(),
+            "a_op": mm["a_op"].to_numpy(),
+            "v": mm["v"].to_numpy(),
+        }
+    )
+    base = base.join(em, on=["month", "market"]).fillna({v: 0 for v in vals})
+    st = rec.seller_status
+    sm = c.people["market"].to_numpy()[rec.seller_idx]
+    active = np.stack(
+        [np.bincount(sm[st[m] == ST_ACTIVE], minlength=nm) for m in range(rec.months)]
+    ).ravel()
+    return pd.DataFrame(
+        {
+            "month": rec.labels(base["month"].to_numpy()),
+            "market_id": mids[base["market"].to_numpy()],
+            "status": np.select(
+                [base["a_op"] <= 0.5, base["a_op"] < 0.95],
+                ["closed", "disrupted"],
+                "operating",
+            ),
+            "intensity": base["intensity"].round(4),
+            "turf_violence": base["v"].to_numpy() > 1,
+            "active_sellers": active,
+            **{v: base[v].to_numpy() for v in vals},
+        }
+    )
+
+
+def _groups(rec: SimRecord) -> pd.DataFrame:
+    c = rec.city
+    mids = c.markets["market_id"].to_numpy()
+    mg = c.markets["group"].to_numpy()
+    return c.groups.drop(columns=[]).assign(
         market_ids=[";".join(mids[mg == g]) for g in range(len(c.groups))]
     )
-    out["group_month"] = pd.DataFrame(
+
+
+def _group_month(rec: SimRecord, e: pd.DataFrame) -> pd.DataFrame:
+    c, vals = rec.city, VALUES
+    gids = c.groups["group_id"].to_numpy()
+    mg = c.markets["group"].to_numpy()
+    eg = e[e["market"] >= 0].assign(group=lambda d: mg[d["market"].to_numpy()])
+    gm = eg.groupby(["month", "group"])[vals].sum().reset_index()
+    return pd.DataFrame(
         {
             "month": rec.labels(gm["month"].to_numpy()),
             "group_id": gids[gm["group"].to_numpy()],
             **{v: gm[v].to_numpy() for v in vals},
         }
     )
-    # People.
+
+
+def _people(rec: SimRecord) -> pd.DataFrame:
+    c = rec.city
+    pid = c.people["person_id"].to_numpy()
+    mids = c.markets["market_id"].to_numpy()
+    gids = c.groups["group_id"].to_numpy()
+    mg = c.markets["group"].to_numpy()
     pp = c.people
     cm = pp["cuckooed_market"].to_numpy()
-    out["people"] = pd.DataFrame(
+    return pd.DataFrame(
         {
             "person_id": pid,
             "kind": pp["kind"],
@@ -192,6 +250,11 @@ def truth_tables(rec: SimRecord, intel_reports: pd.DataFrame) -> dict[str, pd.Da
             "reserve": pp["reserve"].astype(bool),
         }
     )
+
+
+def _person_month(rec: SimRecord, e: pd.DataFrame) -> pd.DataFrame:
+    vals = VALUES
+    pid = rec.city.people["person_id"].to_numpy()
     ep = e[e["person"] >= 0].groupby(["month", "person"])[vals].sum()
     # Person-month status: sellers from the status history, users active / in treatment.
     months = np.arange(rec.months)
@@ -213,7 +276,7 @@ def truth_tables(rec: SimRecord, intel_reports: pd.DataFrame) -> dict[str, pd.Da
     )
     pm = pd.concat([s_rows, u_rows], ignore_index=True).join(ep, on=["month", "person"])
     pm = pm.fillna({v: 0 for v in vals}).sort_values(["month", "person"], kind="stable")
-    out["person_month"] = pd.DataFrame(
+    return pd.DataFrame(
         {
             "month": rec.labels(pm["month"].to_numpy()),
             "person_id": pid[pm["person"].to_numpy()],
@@ -221,16 +284,23 @@ def truth_tables(rec: SimRecord, intel_reports: pd.DataFrame) -> dict[str, pd.Da
             **{v: pm[v].to_numpy() for v in vals},
         }
     )
-    # Behaviours.
+
+
+def _behaviour_month(rec: SimRecord, e: pd.DataFrame) -> pd.DataFrame:
+    vals = VALUES
     bm = e.groupby(["month", "behaviour"])[vals].sum().reset_index()
-    out["behaviour_month"] = pd.DataFrame(
+    return pd.DataFrame(
         {
             "month": rec.labels(bm["month"].to_numpy()),
             "behaviour": np.array(BEHAVIOURS)[bm["behaviour"].to_numpy()],
             **{v: bm[v].to_numpy() for v in vals},
         }
     )
-    # Operations.
+
+
+def _operations(rec: SimRecord) -> pd.DataFrame:
+    p = rec.params
+    mids = rec.city.markets["market_id"].to_numpy()
     ops = []
     for q in rec.plans:
         ops.append(
@@ -255,7 +325,7 @@ def truth_tables(rec: SimRecord, intel_reports: pd.DataFrame) -> dict[str, pd.Da
                 "users_treated": q.users_treated,
             }
         )
-    out["operations"] = pd.DataFrame(
+    return pd.DataFrame(
         ops,
         columns=[
             "operation_id",
@@ -278,6 +348,9 @@ def truth_tables(rec: SimRecord, intel_reports: pd.DataFrame) -> dict[str, pd.Da
             "users_treated",
         ],
     )
+
+
+def _operation_effects(rec: SimRecord) -> pd.DataFrame:
     eff = pd.DataFrame(rec.effects)
     cols = ["operation_id", "month", "zone"] + [
         f"{a}_{b}" for a in EFFECT_MEASURES for b in ("with", "without")
@@ -289,12 +362,4 @@ def truth_tables(rec: SimRecord, intel_reports: pd.DataFrame) -> dict[str, pd.Da
         eff = eff[cols]
         for col in cols[3:]:
             eff[col] = eff[col].astype(float).round(4)
-    out["operation_effects"] = eff
-    out["intel_reports"] = intel_reports
-    for name in ("places", "market_month", "group_month", "person_month", "behaviour_month"):
-        if name in out:
-            for v in ("true_harm", "recorded_harm", "hidden_harm"):
-                out[name][v] = out[name][v].astype(float).round(4)
-            for v in ("true_events", "recorded_events"):
-                out[name][v] = out[name][v].astype(np.int64)
-    return out
+    return eff
