@@ -25,10 +25,13 @@ list.
 from __future__ import annotations
 
 import ast
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+
+import pytest
 
 PACKAGE = "harmscope"
 SRC = Path(__file__).resolve().parents[1] / "src" / PACKAGE
@@ -396,7 +399,7 @@ def test_allow_lists_hold_no_stale_entries() -> None:
     faces = {(i.importer, i.target) for i in face_imports()}
     found = cycles(import_graph())
     stale = [
-        *(f"private {e}" for e in sorted(ALLOWED_PRIVATE - private)),  # type: ignore[operator]
+        *(f"private {e}" for e in sorted(ALLOWED_PRIVATE - private)),
         *(f"face import {e}" for e in sorted(ALLOWED_FACE_IMPORTS - faces)),
         *(
             f"cycles inside {pkg}"
@@ -419,3 +422,48 @@ def test_the_checker_sees_what_it_looks_for() -> None:
     graph = import_graph()
     assert f"{PACKAGE}.simulate.engine" in graph[f"{PACKAGE}.simulate"]
     assert f"{PACKAGE}.errors" in graph[f"{PACKAGE}.simulate.engine"]
+
+
+def test_the_checker_finds_planted_offences(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each rule fires on a small planted package (so an empty allow-list proves something)."""
+    files = {
+        "harmscope/__init__.py": "",
+        "harmscope/cli/__init__.py": "app = 1\n",
+        "harmscope/cli/_common.py": "x = 1\n",
+        "harmscope/a.py": "from harmscope.b import _hidden\nfrom harmscope.cli import app\n",
+        "harmscope/b.py": (
+            "from typing import TYPE_CHECKING\n"
+            "import harmscope.c as c\n"
+            "_hidden = 1\n"
+            "if TYPE_CHECKING:\n    from harmscope.a import x\n"
+            "def f(sim):\n    return c._y + sim._state + getattr(sim, '_other')\n"
+        ),
+        "harmscope/c.py": "from harmscope.cli._common import x\n_y = 2\n",
+    }
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    this = sys.modules[__name__]
+    monkeypatch.setattr(this, "SRC", tmp_path / "harmscope")
+    monkeypatch.setattr(this, "MODULES", _modules())
+    _tree.cache_clear()
+    try:
+        private = {(i.importer, i.target, i.name) for i in private_uses()}
+        attrs = {(i.importer, i.name) for i in private_attribute_reads()}
+        faces = {(i.importer, i.target) for i in face_imports()}
+        found = cycles(import_graph())
+    finally:
+        _tree.cache_clear()
+    assert private == {
+        ("harmscope.a", "harmscope.b", "_hidden"),
+        ("harmscope.b", "harmscope.c", "_y"),
+        ("harmscope.c", "harmscope.cli._common", "_common"),
+    }
+    assert attrs == {("harmscope.b", "_state"), ("harmscope.b", "_other")}
+    assert faces == {
+        ("harmscope.a", "harmscope.cli"),
+        ("harmscope.c", "harmscope.cli._common"),
+    }
+    assert found == [frozenset({"harmscope.a", "harmscope.b"})]
