@@ -14,7 +14,8 @@ are in ``docs/simulator.md``.
 
 from harmscope.simulate.calibration import harm_concentration, type_mix
 from harmscope.simulate.city import City, build_city
-from harmscope.simulate.engine import BEHAVIOURS, Simulation, simulate
+from harmscope.simulate.codes import BEHAVIOURS
+from harmscope.simulate.engine import Simulation, simulate
 from harmscope.simulate.operations import TACTICS, Area, Operation, OperationPlan
 from harmscope.simulate.params import CRIME_TYPES, DEFAULT, HARM_DAYS, SIZES, Parameters
 from harmscope.simulate.result import SYNTHETIC_NOTICE, SimResult

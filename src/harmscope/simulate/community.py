@@ -14,42 +14,46 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 from numpy.typing import NDArray
 
-from harmscope.simulate.params import T
-
-if TYPE_CHECKING:
-    from harmscope.simulate.engine import Simulation, _Mult
-
-INTEL_BEHAVIOURS = (
-    "drug dealing",
-    "violence",
-    "firearms",
-    "weapon carrying",
-    "child criminal exploitation",
-    "cuckooing",
-    "acquisitive crime",
-    "drug use",
+from harmscope.simulate.city import City
+from harmscope.simulate.codes import (
+    B_NUISANCE,
+    GRADES_FALSE,
+    GRADES_TRUE,
+    HARM_W,
+    INTEL_BEHAVIOURS,
+    ST_ACTIVE,
 )
-GRADES_TRUE = (("A", 0.25), ("B", 0.45), ("C", 0.25), ("D", 0.05), ("E", 0.0))
-GRADES_FALSE = (("A", 0.02), ("B", 0.13), ("C", 0.4), ("D", 0.3), ("E", 0.15))
+from harmscope.simulate.params import Parameters, T
+from harmscope.simulate.state import Columns, MonthlyLog, Multipliers
 
 
-def _lsoa_of_people(sim: Simulation, idx: NDArray[np.int64]) -> NDArray[np.int64]:
-    c = sim.city
+def _lsoa_of_people(city: City, idx: NDArray[np.int64]) -> NDArray[np.int64]:
+    c = city
     return np.asarray(c.cell_lsoa[c.people["home_cell"].to_numpy()[idx]], dtype=np.int64)
 
 
-def partner_month(sim: Simulation, m: int, mu: _Mult, rng: np.random.Generator) -> None:
-    """Overdoses, drug deaths, needle finds and treatment entries by LSOA for month ``m``."""
-    p, c = sim.params, sim.city
+def partner_month(
+    params: Parameters,
+    city: City,
+    user_idx: NDArray[np.int64],
+    user_tx: NDArray[np.bool_],
+    m: int,
+    mu: Multipliers,
+    rng: np.random.Generator,
+) -> Columns:
+    """Overdoses, drug deaths, needle finds and treatment entries by LSOA for month ``m``.
+
+    ``user_idx`` are the users' rows of ``city.people``; ``user_tx`` (months x users) says
+    who is in treatment, filled up to month ``m``.
+    """
+    p, c = params, city
     nl = len(c.areas)
-    ul = _lsoa_of_people(sim, sim.user_idx)
-    hc = (c.people["drug"].to_numpy()[sim.user_idx] == "heroin;crack cocaine").astype(float)
-    tx = sim.user_tx[m]
+    ul = _lsoa_of_people(c, user_idx)
+    hc = (c.people["drug"].to_numpy()[user_idx] == "heroin;crack cocaine").astype(float)
+    tx = user_tx[m]
     risk = hc * (1 - 0.4 * tx)
     od = rng.poisson(np.bincount(ul, weights=risk * p.overdose_per_user_month, minlength=nl))
     dd = rng.poisson(np.bincount(ul, weights=risk * p.death_per_user_month, minlength=nl))
@@ -61,36 +65,38 @@ def partner_month(sim: Simulation, m: int, mu: _Mult, rng: np.random.Generator) 
         np.bincount(c.cell_lsoa, weights=cellw, minlength=nl)
         + np.bincount(ul, weights=0.03 * hc, minlength=nl)
     )
-    new_tx = tx & ~(sim.user_tx[m - 1] if m > 0 else np.zeros_like(tx))
+    new_tx = tx & ~(user_tx[m - 1] if m > 0 else np.zeros_like(tx))
     entries = rng.poisson(np.bincount(ul, weights=0.01 * hc, minlength=nl)) + np.bincount(
         ul[new_tx], minlength=nl
     )
-    sim._partner.append(
-        {
-            "month": np.full(nl, m),
-            "lsoa": np.arange(nl),
-            "overdoses": od,
-            "drug_deaths": dd,
-            "needle_finds": needles,
-            "treatment_entries": entries,
-        }
-    )
+    return {
+        "month": np.full(nl, m),
+        "lsoa": np.arange(nl),
+        "overdoses": od,
+        "drug_deaths": dd,
+        "needle_finds": needles,
+        "treatment_entries": entries,
+    }
 
 
-def survey_month(sim: Simulation, m: int, rng: np.random.Generator) -> None:
-    """Survey responses collected in month ``m`` (exposure: the last three months)."""
-    p, c = sim.params, sim.city
+def survey_month(
+    params: Parameters, city: City, log: MonthlyLog, m: int, rng: np.random.Generator
+) -> Columns:
+    """Survey responses collected in month ``m`` (exposure: the last three months).
+
+    ``log`` must already hold month ``m``'s events, searches, partner indicators and
+    hidden harms.
+    """
+    p, c = params, city
     nl = len(c.areas)
     pop = c.areas["population"].to_numpy().astype(float)
     per_k = 1000.0 / np.maximum(pop, 1)
-    from harmscope.simulate.engine import B_NUISANCE, HARM_W
-
     vis = np.zeros(nl)
     harm = np.zeros(nl)
     viol = np.zeros(nl)
     burg = np.zeros(nl)
     empty = np.zeros(nl)
-    for ev in sim._ev[max(0, m - 2) : m + 1]:
+    for ev in log.events[max(0, m - 2) : m + 1]:
         lso = c.cell_lsoa[ev["cell"]]
         vis += np.bincount(lso, weights=(ev["behaviour"] == B_NUISANCE).astype(float), minlength=nl)
         harm += np.bincount(lso, weights=HARM_W[ev["type"]], minlength=nl)
@@ -100,13 +106,13 @@ def survey_month(sim: Simulation, m: int, rng: np.random.Generator) -> None:
             minlength=nl,
         )
         burg += np.bincount(lso, weights=(ev["type"] == T["Burglary"]).astype(float), minlength=nl)
-    for ss in sim._ss[max(0, m - 2) : m + 1]:
+    for ss in log.searches[max(0, m - 2) : m + 1]:
         empty += np.bincount(
             c.cell_lsoa[ss["cell"]], weights=np.logical_not(ss["found"]).astype(float), minlength=nl
         )
-    needles = sum(pr["needle_finds"] for pr in sim._partner[max(0, m - 2) : m + 1])
+    needles = sum(pr["needle_finds"] for pr in log.partners[max(0, m - 2) : m + 1])
     child = np.zeros(nl)
-    for hd in sim._hidden[max(0, m - 2) : m + 1]:
+    for hd in log.hidden[max(0, m - 2) : m + 1]:
         child += np.bincount(c.cell_lsoa[hd["cell"]], minlength=nl)
     span = min(m + 1, 3)
     vis, harm, viol, burg, empty = (a * per_k / span for a in (vis, harm, viol, burg, empty))
@@ -143,27 +149,25 @@ def survey_month(sim: Simulation, m: int, rng: np.random.Generator) -> None:
     )
     score = base[None, :] + expo + rng.gumbel(size=(k, 8))
     rank = np.argsort(-score, axis=1)[:, :3]
-    sim._survey.append(
-        {
-            "month": np.full(k, m),
-            "lsoa": li,
-            "age_band": rng.choice(5, size=k, p=[0.12, 0.2, 0.25, 0.23, 0.2]),
-            "gender": rng.choice(2, size=k, p=[0.48, 0.52]),
-            "drug_problem": prob,
-            "confidence": conf,
-            "safe": safe,
-            "rank1": rank[:, 0],
-            "rank2": rank[:, 1],
-            "rank3": rank[:, 2],
-        }
-    )
+    return {
+        "month": np.full(k, m),
+        "lsoa": li,
+        "age_band": rng.choice(5, size=k, p=[0.12, 0.2, 0.25, 0.23, 0.2]),
+        "gender": rng.choice(2, size=k, p=[0.48, 0.52]),
+        "drug_problem": prob,
+        "confidence": conf,
+        "safe": safe,
+        "rank1": rank[:, 0],
+        "rank2": rank[:, 1],
+        "rank3": rank[:, 2],
+    }
 
 
-def _true_behaviours(sim: Simulation) -> NDArray[np.bool_]:
-    cached: NDArray[np.bool_] | None = getattr(sim, "_intel_truth", None)
-    if cached is not None:
-        return cached
-    c = sim.city
+def true_behaviours(city: City) -> NDArray[np.bool_]:
+    """Which behaviours of :data:`~harmscope.simulate.codes.INTEL_BEHAVIOURS` each person
+    of ``city.people`` truly shows (people x behaviours): what intelligence is right about.
+    """
+    c = city
     pp = c.people
     n = len(pp)
     seller = (pp["kind"] == "seller").to_numpy()
@@ -187,21 +191,32 @@ def _true_behaviours(sim: Simulation) -> NDArray[np.bool_]:
     )
     out[:, 6] = ~seller & (pp["offending_rate"].to_numpy() > 1.5)
     out[:, 7] = ~seller | (role == "user-dealer")
-    sim._intel_truth = out  # type: ignore[attr-defined]
     return out
 
 
-def intel_month(sim: Simulation, m: int, rng: np.random.Generator) -> None:
-    """Intelligence reports logged in month ``m``, graded 3x5x2."""
-    p = sim.params
-    pp = sim.city.people
-    truth = _true_behaviours(sim)
-    active_s = sim.seller_idx[sim.s_status == 1]
+def intel_month(
+    params: Parameters,
+    city: City,
+    seller_idx: NDArray[np.int64],
+    seller_status: NDArray[np.int64],
+    user_idx: NDArray[np.int64],
+    truth: NDArray[np.bool_],
+    m: int,
+    rng: np.random.Generator,
+) -> Columns:
+    """Intelligence reports logged in month ``m``, graded 3x5x2.
+
+    ``seller_status`` holds this month's status code of each seller (``seller_idx``);
+    ``truth`` is :func:`true_behaviours` of the city.
+    """
+    p = params
+    pp = city.people
+    active_s = seller_idx[seller_status == ST_ACTIVE]
     viol = pp["violence"].to_numpy()
     lam_s = p.intel_reports_per_seller_month * (0.5 + 0.5 * np.minimum(viol[active_s], 3))
-    lam_u = 0.02 * np.minimum(pp["offending_rate"].to_numpy()[sim.user_idx], 20)
+    lam_u = 0.02 * np.minimum(pp["offending_rate"].to_numpy()[user_idx], 20)
     subj = np.concatenate(
-        [np.repeat(active_s, rng.poisson(lam_s)), np.repeat(sim.user_idx, rng.poisson(lam_u))]
+        [np.repeat(active_s, rng.poisson(lam_s)), np.repeat(user_idx, rng.poisson(lam_u))]
     )
     k = len(subj)
     ev_p = np.array([p.source_eval_probs[s] for s in ("1", "2", "3")])
@@ -223,14 +238,12 @@ def intel_month(sim: Simulation, m: int, rng: np.random.Generator) -> None:
         np.searchsorted(np.cumsum(gf), u * gf.sum()),
     )
     handling = rng.random(k) < 0.15
-    sim._intel.append(
-        {
-            "month": np.full(k, m),
-            "subject": subj,
-            "source": src,
-            "grade": grade,
-            "handling": handling,
-            "behaviour": beh,
-            "is_true": is_true,
-        }
-    )
+    return {
+        "month": np.full(k, m),
+        "subject": subj,
+        "source": src,
+        "grade": grade,
+        "handling": handling,
+        "behaviour": beh,
+        "is_true": is_true,
+    }

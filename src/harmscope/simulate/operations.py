@@ -31,18 +31,18 @@ Tactics
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import Literal, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
 from harmscope.errors import SimulationError
 from harmscope.simulate.city import City, rng_for
+from harmscope.simulate.codes import EFFECT_MEASURES
+from harmscope.simulate.months import month_index
 from harmscope.simulate.params import Parameters
-
-if TYPE_CHECKING:
-    from harmscope.simulate.result import SimResult
 
 Tactic = Literal["crackdown", "arrests", "dmi", "treatment"]
 TACTICS: tuple[str, ...] = ("crackdown", "arrests", "dmi", "treatment")
@@ -162,18 +162,6 @@ def _profile(start: int, end: int, months: int, halflife: float, residual: bool 
         f[after] = 0.5 ** ((m[after] - end + 1) / halflife)
         f[f < 0.02] = 0.0
     return f
-
-
-def month_index(start: int | str, first: str) -> int:
-    """Month index of ``start`` (int index or ``"YYYY-MM"``) relative to ``first``."""
-    if isinstance(start, int):
-        return start
-    try:
-        y, m = (int(v) for v in str(start).split("-"))
-        y0, m0 = (int(v) for v in first.split("-"))
-    except ValueError as exc:
-        raise SimulationError(f"operation start {start!r} is not YYYY-MM or a month index") from exc
-    return (y - y0) * 12 + (m - m0)
 
 
 def resolve(
@@ -345,7 +333,16 @@ def resolve(
     return plan
 
 
-def effect_totals(result: SimResult, operation_id: str, months: range) -> dict[str, float]:
+class HasEffects(Protocol):
+    """What :func:`effect_totals` reads: a simulation result's true-effect rows."""
+
+    @property
+    def effects(self) -> Sequence[Mapping[str, object]]:
+        """Rows ``operation_id, month, zone, <measure>_with, <measure>_without``."""
+        ...
+
+
+def effect_totals(result: HasEffects, operation_id: str, months: Iterable[int]) -> dict[str, float]:
     """True effects of one operation summed over some months, without building all the truth.
 
     Used by ``harmscope validate-evaluation``, which needs only these numbers for each of
@@ -354,10 +351,10 @@ def effect_totals(result: SimResult, operation_id: str, months: range) -> dict[s
     Parameters
     ----------
     result : SimResult
-        A finished simulation.
+        A finished simulation (anything with its ``effects`` rows).
     operation_id : str
         The operation.
-    months : range
+    months : iterable of int
         Month indices (0-based) to sum over.
 
     Returns
@@ -367,13 +364,13 @@ def effect_totals(result: SimResult, operation_id: str, months: range) -> dict[s
         and measures ``true_harm``, ``recorded_harm``, ``recorded_events``, ``activity`` --
         the same numbers as ``truth["operation_effects"]`` summed over ``months``.
     """
-    rows = result._effects  # the engine's per-month effect rows
+    rows = result.effects  # the engine's per-month effect rows
     wanted = set(months)
     out: dict[str, float] = {}
     for row in rows:
         if row["operation_id"] != operation_id or int(str(row["month"])) not in wanted:
             continue
-        for measure in ("true_harm", "recorded_harm", "recorded_events", "activity"):
+        for measure in EFFECT_MEASURES:
             key = f"{row['zone']}_{measure}"
             diff = float(str(row[f"{measure}_with"])) - float(str(row[f"{measure}_without"]))
             out[key] = out.get(key, 0.0) + diff

@@ -10,7 +10,7 @@ crimes), and the last outcome category as at the end of the simulated period.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -19,9 +19,7 @@ from numpy.typing import NDArray
 from harmscope.simulate import vocab
 from harmscope.simulate.city import rng_for
 from harmscope.simulate.params import CRIME_TYPES, OUTCOME_MIX, T
-
-if TYPE_CHECKING:
-    from harmscope.simulate.result import SimResult
+from harmscope.simulate.record import SimRecord
 
 STREET_COLUMNS = vocab.STREET_HEADER.split(",")
 OUTCOME_COLUMNS = vocab.OUTCOMES_HEADER.split(",")
@@ -84,7 +82,7 @@ def _choice_by_month(
     return out
 
 
-def street_and_outcomes(res: SimResult) -> tuple[pd.DataFrame, pd.DataFrame]:
+def street_and_outcomes(res: SimRecord) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Recorded events as police.uk street rows, and the outcomes rows."""
     c = res.city
     ev = res.recorded
@@ -162,7 +160,7 @@ def street_and_outcomes(res: SimResult) -> tuple[pd.DataFrame, pd.DataFrame]:
     return street, outcomes
 
 
-def stop_and_search(res: SimResult) -> pd.DataFrame:
+def stop_and_search(res: SimRecord) -> pd.DataFrame:
     """Simulated searches as police.uk stop-and-search rows (sorted by date within month)."""
     c = res.city
     ss = res.searches
