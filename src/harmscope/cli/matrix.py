@@ -60,7 +60,7 @@ def matrix(
     if fmt == "json":
         emit_json(m.to_dict(), out)
     elif fmt == "csv":
-        emit_csv(pd.DataFrame(m.to_rows()), out)
+        emit_csv(pd.DataFrame(m.to_rows(), dtype=object), out)  # activity counts stay integers
     else:
         table = Table(title=f"Harm matrix — scheme {m.scheme} ({m.unit})")
         for col in ("harm type", "bearer", "source", "value", "share"):
@@ -78,9 +78,9 @@ def matrix(
             share = f"{a['value'] / m.activity:.0%}" if m.activity else ""
             counted.add_row(a["label"], f"{a['value']:,}", share)
         Console().print(counted)
+        Console().print(f"Harm total: [bold]{m.total:,.1f}[/] {m.unit}", soft_wrap=True)
         Console().print(
-            f"Harm total: [bold]{m.total:,.1f}[/] {m.unit}   "
-            f"Police activity (not harm): {m.activity:,} {ACTIVITY_UNIT}"
+            f"Police activity (not harm): {m.activity:,} {ACTIVITY_UNIT}", soft_wrap=True
         )
 
 
