@@ -184,3 +184,21 @@ def test_a_market_matrix_carries_the_count_of_its_own_cells(city_db: Path, no_sh
     )
     assert expected > 0  # shoplifting happens where the market is, too
     assert m.matrix.dropped.by_type == {DROPPED_TYPE: expected}
+
+
+def test_warn_dropped_prints_nothing_when_nothing_was_left_out() -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from harmscope.cli._common import warn_dropped
+
+    buf = StringIO()
+    console = Console(file=buf, width=40)
+    warn_dropped(console, None)
+    warn_dropped(console, Dropped(scheme="cchi"))
+    assert buf.getvalue() == ""
+    # A type named like Rich markup prints as written, on one line however narrow the console.
+    warn_dropped(console, {"scheme": "x", "types": {"[bold]Fraud": 12_345}})
+    assert buf.getvalue().count("\n") == 1
+    assert "[bold]Fraud 12,345" in buf.getvalue()
