@@ -22,10 +22,7 @@ from harmscope.harm.taxonomy import DEFAULT_TAXONOMY_PATH
 #          3 x Burglary 247.28 = 741.84 -> 0.7: 519.288 economic/individuals/use,
 #                                          0.3: 222.552 economic/communities/use
 #          1 x Shoplifting 1        -> economic/communities/use
-#   activity: 2 x Drugs 3.39 = 6.78 -> 0.8: 5.424 health/individuals/use,
-#                                      0.2: 1.356 social/communities/distribution
-#             1 x Possession of weapons 273.75 -> health/communities/distribution
-#             5 x Stop and search 1 -> social/individuals/control
+#   activity is counted, never weighed: 2 Drugs, 1 Possession of weapons, 5 Stop and search
 HARM_CELLS = {
     ("economic", "individuals", "use"): 182.5 + 519.288,
     ("health", "individuals", "distribution"): 461.78,
@@ -33,14 +30,13 @@ HARM_CELLS = {
     ("health", "individuals", "use"): 182.5,
     ("social", "communities", "use"): 1.0,
 }
-ACTIVITY_CELLS = {
-    ("health", "communities", "distribution"): 273.75,
-    ("health", "individuals", "use"): 5.424,
-    ("social", "individuals", "control"): 5.0,
-    ("social", "communities", "distribution"): 1.356,
-}
+ACTIVITY_CELLS = [
+    {"event_type": "Stop and search", "label": "stop-and-searches", "value": 5},
+    {"event_type": "Drugs", "label": "drug offences", "value": 2},
+    {"event_type": "Possession of weapons", "label": "weapons possession offences", "value": 1},
+]
 HARM_TOTAL = 461.78 + 1 + 365 + 741.84 + 1  # 1570.62
-ACTIVITY_TOTAL = 6.78 + 273.75 + 5  # 285.53
+ACTIVITY_TOTAL = 2 + 1 + 5  # events
 
 
 def _by_cell(cells):
@@ -52,16 +48,18 @@ def test_matrix_by_hand(events):
     assert m.scheme == "cchi"
     assert m.unit == "days of imprisonment"
     assert m.total == pytest.approx(HARM_TOTAL)
-    assert m.activity == pytest.approx(ACTIVITY_TOTAL)
+    assert m.activity == ACTIVITY_TOTAL
     nonzero = {k: v for k, v in _by_cell(m.cells).items() if v}
     assert nonzero == pytest.approx(HARM_CELLS)
-    assert _by_cell(m.activity_cells) == pytest.approx(ACTIVITY_CELLS)
+    assert m.activity_cells == ACTIVITY_CELLS
     assert m.unknown == {"Fraud": 1}
+    assert m.dropped.by_type == {"Fraud": 1} and m.dropped.events == 1
     assert (m.month_from, m.month_to) == ("2020-01", "2020-03")
     assert m.taxonomy == "ukdpc-default"
     by_type = {t.event_type: (t.kind, t.events, t.value) for t in m.by_event_type}
     assert by_type["Burglary"] == ("harm", 3, pytest.approx(741.84))
     assert by_type["Stop and search"] == ("activity", 5, 5.0)
+    assert by_type["Possession of weapons"] == ("activity", 1, 1.0)  # counted, not 273.75 days
     assert m.by_event_type[0].event_type == "Burglary"  # largest value first
 
 
@@ -80,37 +78,60 @@ def test_cells_sum_exactly_to_totals_and_are_ordered(events):
 
 def test_to_dict_is_the_design_contract(events):
     d = harm_matrix(events, scheme="cchi").to_dict()
-    assert list(d) == ["scheme", "total", "activity", "cells", "activity_cells", "from", "to"]
-    for cell in d["cells"] + d["activity_cells"]:
+    assert list(d)[:4] == ["scheme", "total", "activity", "cells"]
+    assert {"unit", "activity_unit", "activity_cells", "dropped", "from", "to"} <= set(d)
+    for cell in d["cells"]:
         assert list(cell) == ["harm_type", "bearer", "source", "value"]
+    for cell in d["activity_cells"]:
+        assert list(cell) == ["event_type", "label", "value"]
+    assert d["activity_unit"] == "events" and d["unit"] == "days of imprisonment"
+    assert d["activity"] == 8 and isinstance(d["activity"], int)
+    assert d["dropped"] == {"scheme": "cchi", "events": 1, "types": {"Fraud": 1}}
     back = json.loads(json.dumps(d))
     assert back == d
     assert sum(c["value"] for c in back["cells"]) == back["total"]
+    assert sum(c["value"] for c in back["activity_cells"]) == back["activity"]
 
 
 def test_to_rows(events):
     m = harm_matrix(events, scheme="cchi")
     rows = m.to_rows()
     assert len(rows) == len(m.cells) + len(m.activity_cells)
-    assert set(rows[0]) == {"scheme", "kind", "harm_type", "bearer", "source", "value", "unit"}
+    assert set(rows[0]) == {
+        "scheme", "kind", "harm_type", "bearer", "source", "activity", "value", "unit"
+    }  # fmt: skip
     assert math.fsum(r["value"] for r in rows if r["kind"] == "harm") == pytest.approx(m.total)
-    assert {r["kind"] for r in rows[len(m.cells) :]} == {"activity"}
+    activity = rows[len(m.cells) :]
+    assert {r["kind"] for r in activity} == {"activity"}
+    assert {r["unit"] for r in activity} == {"events"}
+    assert [(r["activity"], r["value"]) for r in activity] == [
+        ("stop-and-searches", 5),
+        ("drug offences", 2),
+        ("weapons possession offences", 1),
+    ]
 
 
 def test_count_scheme_counts_events(events):
     m = harm_matrix(events, scheme="count")
-    assert (m.total, m.activity) == (8.0, 8.0)  # 2+1+1+3+1 harm; 2+1+5 activity
+    assert (m.total, m.activity) == (8.0, 8)  # 2+1+1+3+1 harm; 2+1+5 activity
     assert m.unit == "events"
+
+
+def test_activity_is_counted_whatever_the_scheme_weight(events):
+    # cchi weighs a weapons offence 273.75 days and count 1: activity is the same count.
+    assert harm_matrix(events, scheme="cchi").activity_cells == (
+        harm_matrix(events, scheme="count").activity_cells
+    )
 
 
 def test_months_and_lsoas(events):
     jan = harm_matrix(events, scheme="cchi", months=("2020-01", "2020-01"))
     assert jan.total == pytest.approx(462.78)
-    assert jan.activity == pytest.approx(6.78)
+    assert jan.activity == 2
     assert (jan.month_from, jan.month_to) == ("2020-01", "2020-01")
     b = harm_matrix(events, scheme="cchi", lsoas=["B"])
     assert b.total == pytest.approx(741.84)
-    assert b.activity == pytest.approx(4.0)
+    assert b.activity == 4
     assert b.lsoas == ("B",)
     assert b.unknown == {"Fraud": 1}
     open_start = harm_matrix(events, scheme="cchi", months=(None, date(2020, 2, 1)))
@@ -120,8 +141,10 @@ def test_months_and_lsoas(events):
 
 def test_empty_selection(events):
     m = harm_matrix(events, scheme="cchi", lsoas=["Z"])
-    assert (m.total, m.activity) == (0.0, 0.0)
+    assert (m.total, m.activity) == (0.0, 0)
     assert m.cells and all(c["value"] == 0.0 for c in m.cells)
+    assert [c["value"] for c in m.activity_cells] == [0, 0, 0]
+    assert not m.dropped
     assert (m.month_from, m.month_to) == (None, None)
     assert m.unknown == {}
 
@@ -178,10 +201,10 @@ def test_harm_by_area_by_hand(events):
         for r in df.itertuples()
     ]
     assert got == [
-        ("A", "2020-01", pytest.approx(462.78), pytest.approx(6.78), 3, 2),
-        ("A", "2020-02", 365.0, 273.75, 1, 1),
-        ("B", "2020-02", pytest.approx(741.84), 4.0, 3, 4),
-        (None, "2020-03", 1.0, 1.0, 1, 1),
+        ("A", "2020-01", pytest.approx(462.78), 2, 3, 2),
+        ("A", "2020-02", 365.0, 1, 1, 1),
+        ("B", "2020-02", pytest.approx(741.84), 4, 3, 4),
+        (None, "2020-03", 1.0, 1, 1, 1),
     ]
     assert df["harm"].sum() == pytest.approx(HARM_TOTAL)
     located = harm_by_area(events, scheme="cchi", drop_unlocated=True, months=("2020-02", None))
@@ -227,16 +250,20 @@ def test_city_of_london_matrix_recomputed_independently(shared_data):
     weights = {**DESIGN_WEIGHTS, "Anti-social behaviour": 1.0}
     activity_types = {"Drugs", "Possession of weapons"}
     harm = sum(n * weights[t] for t, n in counts.items() if t not in activity_types)
-    activity = sum(n * weights[t] for t, n in counts.items() if t in activity_types) + n_stops
     assert m.total == pytest.approx(harm, rel=1e-12)
-    assert m.activity == pytest.approx(activity, rel=1e-12)
+    assert m.activity == counts["Drugs"] + counts["Possession of weapons"] + n_stops
     assert m.unknown == {}
     assert (m.month_from, m.month_to) == ("2019-01", "2019-03")
     cells = _by_cell(m.cells)
     assert cells[("social", "communities", "use")] == pytest.approx(
         counts["Anti-social behaviour"] * 1.0 + counts["Public order"] * 7.5
     )
-    assert _by_cell(m.activity_cells)[("social", "individuals", "control")] == n_stops
+    kinds = {c["event_type"]: c["value"] for c in m.activity_cells}
+    assert kinds == {
+        "Drugs": counts["Drugs"],
+        "Possession of weapons": counts["Possession of weapons"],
+        "Stop and search": n_stops,
+    }
     assert sum(c["value"] for c in m.cells) == m.total
 
 

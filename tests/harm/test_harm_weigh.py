@@ -11,6 +11,9 @@ import pytest
 
 import harmscope.harm
 from harmscope.harm.weigh import (
+    Dropped,
+    dropped_events,
+    harm_and_activity,
     parse_month,
     select_events,
     unknown_event_types,
@@ -99,6 +102,55 @@ def test_unknown_event_types_for_warnings(events, make_events):
     df = unknown_event_types(t, "cchi").execute()
     assert df["event_type"].fillna("<null>").tolist() == ["Fraud", "<null>"]
     assert df["events"].tolist() == [2, 1]
+
+
+def test_dropped_events_counts_what_weigh_leaves_out(events, make_events):
+    # Fixture: 1 Fraud in Feb, LSOA B; outcome rows are never counted as dropped.
+    d = dropped_events(events, "cchi")
+    assert d.by_type == {"Fraud": 1} and d.events == 1 and d.scheme == "cchi"
+    assert "Fraud 1" in d.describe() and "'cchi'" in d.describe()
+    assert not dropped_events(events, "cchi", months=("2020-01", "2020-01"))
+    assert not dropped_events(events, "cchi", lsoas=["A"])
+    t = make_events(
+        [
+            ("street", "Fraud", date(2020, 1, 1), "A"),
+            ("street", "Fraud", date(2020, 1, 1), "A"),
+            ("street", None, date(2020, 1, 1), "A"),
+            ("outcome", "Suspect charged", date(2020, 1, 1), "A"),
+            ("street", "Robbery", date(2020, 1, 1), "A"),
+        ]
+    )
+    d = dropped_events(t, "cchi")
+    assert d.counts == (("Fraud", 2), ("", 1))
+    assert "(no event type) 1" in d.describe() and "3 events left out" in d.describe()
+    # Weighed rows + dropped rows = every non-outcome row: nothing vanishes unaccounted.
+    assert weigh(t, "cchi").count().execute() + d.events == 4
+
+
+def test_dropped_round_trips_through_its_dict():
+    d = Dropped.of("s", [("B", 2), ("A", 2), ("C", 5), ("B", 1), ("Z", 0)])
+    assert d.counts == (("C", 5), ("B", 3), ("A", 2))  # merged, zeros left out, most first
+    assert Dropped.from_dict(d.to_dict()) == d
+    assert Dropped.from_dict(d) is d
+    assert not Dropped.from_dict(None) and Dropped.from_dict(None).notes() == []
+    assert d.notes() == [d.describe()]
+
+
+def test_keep_unknown_keeps_the_rows_with_null_kind(events):
+    kept = weigh(events, "cchi", keep_unknown=True).execute()
+    assert len(kept) == 17  # 19 rows minus the 2 outcome rows
+    unknown = kept[kept["kind"].isna()]
+    assert unknown["event_type"].tolist() == ["Fraud"]
+    assert unknown["weight"].isna().all()
+
+
+def test_harm_and_activity_counts_activity(events):
+    w = weigh(events, "cchi")
+    got = w.aggregate(**harm_and_activity(w)).execute().iloc[0]
+    # Activity: 2 Drugs + 1 Possession of weapons + 5 searches, counted (not 6.78 + 273.75 + 5).
+    assert (got["activity"], got["activity_events"]) == (8, 8)
+    assert got["harm_events"] == 8
+    assert got["harm"] == pytest.approx(461.78 + 1 + 365 + 741.84 + 1)
 
 
 def test_select_events_months_inclusive_and_lsoas(events):

@@ -43,7 +43,7 @@ from markets_testdata import (
     write_warehouse,
 )
 
-DRUGS_DAYS = 3.39
+DRUG_OFFENCE = 1.0  # activity is counted, one per event, never weighed in days
 
 
 def cells_of(block: list[tuple[int, int]]) -> set[tuple[float, float]]:
@@ -71,7 +71,7 @@ def frame() -> pd.DataFrame:
     ev["harm"] = np.where(street, ev["event_type"].map(DAYS).fillna(0.0), 0.0)
     ev.loc[street & (ev["event_type"] == "Drugs"), "harm"] = 0.0  # activity, not harm
     drug_search = (ev["source"] == "stop_search") & (ev["object_of_search"] == "Controlled drugs")
-    ev["market"] = np.where(street & (ev["event_type"] == "Drugs"), DRUGS_DAYS, 0.0)
+    ev["market"] = np.where(street & (ev["event_type"] == "Drugs"), DRUG_OFFENCE, 0.0)
     ev["market"] += np.where(drug_search & (ev["outcome_linked"] == True), 1.0, 0.0)  # noqa: E712
     return ev
 
@@ -109,12 +109,12 @@ def test_harm_activity_ratio_and_matrix_match_pandas(planted: Path, frame: pd.Da
     # A: 16 cells x 6 months x 3 days background + 21 violence events; activity 8 drugs and
     # 4 finds per cell-month (unfound searches count 0).
     assert a.harm == pytest.approx(16 * 6 * 3 + 21 * 230.89)
-    assert a.activity == pytest.approx(4 * 6 * (8 * DRUGS_DAYS + 4))
+    assert a.activity == pytest.approx(4 * 6 * (8 * DRUG_OFFENCE + 4))
     assert a.top_types[0]["event_type"] == "Violence and sexual offences"
     assert a.top_types[0]["share"] == pytest.approx(21 * 230.89 / a.harm)
     assert b.top_types[0]["event_type"] == "Robbery"
     # searches (found or not) are control activity in the matrix, never harm
-    assert a.matrix.activity == pytest.approx(4 * 6 * 8 * DRUGS_DAYS + 4 * 6 * 8 * 1.0)
+    assert a.matrix.activity == pytest.approx(4 * 6 * 8 * DRUG_OFFENCE + 4 * 6 * 8 * 1.0)
 
 
 def test_monthly_series_and_trend(planted: Path, frame: pd.DataFrame) -> None:
@@ -345,7 +345,7 @@ def city_cells(city: Path) -> pd.DataFrame:
     harm_days.pop("Drugs")
     street = ev["source"] == "street"
     ev["harm"] = np.where(street, ev["event_type"].map(harm_days).fillna(0.0), 0.0)
-    ev["market"] = np.where(street & (ev["event_type"] == "Drugs"), DRUGS_DAYS, 0.0) + np.where(
+    ev["market"] = np.where(street & (ev["event_type"] == "Drugs"), DRUG_OFFENCE, 0.0) + np.where(
         (ev["source"] == "stop_search")
         & (ev["object_of_search"] == "Controlled drugs")
         & ev["outcome_linked"].fillna(False).astype(bool),

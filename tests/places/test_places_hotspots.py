@@ -71,7 +71,8 @@ def test_harm_and_activity_totals_match_design_weights(
 ) -> None:
     located = street.dropna(subset=["x", "y"])
     harm = located["event_type"].map(HARM_DAYS).fillna(0).sum()
-    activity = located["event_type"].map(ACTIVITY_DAYS).fillna(0).sum()
+    # Police activity is counted, one per event, not weighed in days (issue 8 item 8).
+    activity = located["event_type"].isin(ACTIVITY_DAYS).sum()
     assert set(located["event_type"]) <= set(HARM_DAYS) | set(ACTIVITY_DAYS)
     assert result["harm"].sum() == pytest.approx(harm, rel=1e-9)
     assert result["activity"].sum() == pytest.approx(activity, rel=1e-9)
@@ -148,5 +149,5 @@ def test_events_table_from_memtable() -> None:
     out = hotspots(t).set_index(["cell_x", "cell_y"])
     assert out.loc[(0, 0), "harm"] == pytest.approx(3 * 365.0)
     assert out.loc[(1000, 1000), "harm"] == pytest.approx(1.0)
-    assert out.loc[(1000, 1000), "activity"] == pytest.approx(3.39)
+    assert out.loc[(1000, 1000), "activity"] == 1  # one drug offence, counted
     assert out.loc[(500, 500), "harm"] == 0.0

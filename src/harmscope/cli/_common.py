@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import numpy as np
 import pandas as pd
@@ -17,6 +17,9 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+if TYPE_CHECKING:
+    from harmscope.harm.weigh import Dropped
 
 DbOption = Annotated[
     Path | None,
@@ -29,6 +32,44 @@ def fail(console: Console, exc: Exception, code: int = 2) -> NoReturn:
     # The message quotes user data: escape it so '[bold]' in a file prints as written.
     console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+def warn_dropped(console: Console, dropped: Dropped | Mapping[str, object] | None) -> None:
+    """Say on ``console`` (stderr) which event types, and how many events, a scheme left out.
+
+    Every command that weighs events calls this with the :class:`~harmscope.harm.weigh.Dropped`
+    of its result (or its ``to_dict()`` form, as kept in a DataFrame's ``attrs``), so a custom
+    scheme that omits a type never drops events silently. Nothing is printed when nothing was
+    left out.
+    """
+    from harmscope.harm.weigh import Dropped
+
+    dropped = Dropped.from_dict(dropped)
+    if dropped:
+        console.print(
+            f"[yellow]warning:[/] {escape(dropped.describe())}", highlight=False, soft_wrap=True
+        )
+
+
+def warn_dropped_for(
+    console: Console,
+    db: Path | str | None,
+    scheme: str,
+    months: tuple[str | None, str | None] | None,
+    *,
+    located: bool = False,
+) -> None:
+    """:func:`warn_dropped` for a command whose result cannot carry the count (a list of
+    markets): counts, in the warehouse ``db``, the period's events the scheme leaves out."""
+    from harmscope.harm.weigh import dropped_events
+    from harmscope.warehouse import ibis_connect
+
+    backend = ibis_connect(db, read_only=True)
+    try:
+        dropped = dropped_events(backend.table("events"), scheme, months=months, located=located)
+    finally:
+        backend.disconnect()
+    warn_dropped(console, dropped)
 
 
 def check_format(console: Console, fmt: str, *choices: str) -> None:

@@ -9,7 +9,15 @@ import typer
 from rich.console import Console
 
 from harmscope.cli import app
-from harmscope.cli._common import DbOption, FromOption, SchemeOption, ToOption, fail, months_arg
+from harmscope.cli._common import (
+    DbOption,
+    FromOption,
+    SchemeOption,
+    ToOption,
+    fail,
+    months_arg,
+    warn_dropped_for,
+)
 from harmscope.errors import HarmScopeError
 
 
@@ -125,4 +133,5 @@ def report(
         )
     except (HarmScopeError, ValueError) as exc:
         fail(err, exc)
+    warn_dropped_for(err, db, scheme, months_arg(start, end))  # also stated in the report
     Console().print(f"Report written to {path.resolve()}")

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from harmscope.cli import app
-from harmscope.cli._common import DbOption, check_format, fail, progress_bar
+from harmscope.cli._common import DbOption, check_format, fail, progress_bar, warn_dropped
 from harmscope.errors import HarmScopeError
 
 
@@ -108,6 +108,7 @@ def evaluate(
         files = write_report(ev, out) if out is not None else {}
     except (HarmScopeError, ValueError, OSError) as exc:
         fail(console, exc)
+    warn_dropped(console, ev.dropped)
     if fmt == "json":
         from harmscope.report.evaluation import _jsonable
 
@@ -154,6 +155,8 @@ def scorecard(
         )
     except (HarmScopeError, ValueError) as exc:
         fail(console, exc)
+    for dropped in card.dropped:
+        warn_dropped(console, dropped)
     if fmt == "json":
         _json(card.to_dict())
         return

@@ -23,6 +23,7 @@ from harmscope.cli._common import (
     fail,
     months_arg,
     progress_bar,
+    warn_dropped,
 )
 from harmscope.cli.hotspots import AreaOption, area_mask
 from harmscope.errors import HarmScopeError
@@ -147,6 +148,7 @@ def validate_forecast_command(
             )
     except (HarmScopeError, ValueError) as exc:
         fail(err, exc)
+    warn_dropped(err, result.meta["dropped"])
     if result.meta["empty_months"]:
         err.print(
             "[yellow]warning:[/] months with no located event (scored as empty): "

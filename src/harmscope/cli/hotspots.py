@@ -26,6 +26,7 @@ from harmscope.cli._common import (
     months_arg,
     progress_bar,
     records,
+    warn_dropped,
 )
 from harmscope.errors import HarmScopeError
 from harmscope.places.grid import DEFAULT_CELL_SIZE
@@ -127,6 +128,7 @@ def hotspots_command(
             )
     except (HarmScopeError, ValueError) as exc:
         fail(err, exc)
+    warn_dropped(err, frame.attrs.get("dropped"))
     if fmt == "csv":
         emit_csv(frame, out)
     elif fmt == "geojson":
@@ -161,6 +163,7 @@ def emerging_command(
         )
     except (HarmScopeError, ValueError) as exc:
         fail(err, exc)
+    warn_dropped(err, frame.attrs.get("dropped"))
     if fmt == "csv":
         emit_csv(frame, out)
     else:
@@ -196,6 +199,7 @@ def concentration(
         )
     except (HarmScopeError, ValueError) as exc:
         fail(err, exc)
+    warn_dropped(err, result.dropped)
     if fmt == "json":
         emit_json({"scheme": scheme, "cell_size": cell_size, **result.to_dict()}, None)
         return

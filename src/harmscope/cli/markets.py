@@ -21,6 +21,7 @@ from harmscope.cli._common import (
     fail,
     months_arg,
     progress_bar,
+    warn_dropped_for,
 )
 from harmscope.cli.hotspots import AreaOption, area_mask
 from harmscope.errors import HarmScopeError
@@ -69,7 +70,7 @@ def _detect(
     mask = area_mask(area, db, cell_size, console)
     try:
         with progress_bar(console) as progress:
-            return markets(
+            found = markets(
                 db if db is not None else default_db(),
                 scheme=scheme,
                 cell_size=cell_size,
@@ -82,6 +83,8 @@ def _detect(
             )
     except (HarmScopeError, ValueError) as exc:
         fail(console, exc)
+    warn_dropped_for(console, db, scheme, months_arg(start, end), located=True)
+    return found
 
 
 @markets_app.callback(invoke_without_command=True)

@@ -22,9 +22,10 @@ from harmscope.cli._common import (
     fail,
     months_arg,
     records,
+    warn_dropped,
 )
 from harmscope.errors import HarmScopeError
-from harmscope.harm import harm_matrix
+from harmscope.harm import ACTIVITY_UNIT, dropped_events, harm_matrix
 from harmscope.places.area_harm import area_harm
 from harmscope.warehouse import connect, ibis_connect
 
@@ -55,30 +56,31 @@ def matrix(
         )
     except (HarmScopeError, ValueError) as exc:
         fail(err, exc)
-    if m.unknown:
-        err.print(f"[yellow]warning:[/] event types the scheme does not weigh: {m.unknown}")
+    warn_dropped(err, m.dropped)
     if fmt == "json":
         emit_json(m.to_dict(), out)
     elif fmt == "csv":
-        emit_csv(pd.DataFrame(m.to_rows()), out)
+        emit_csv(pd.DataFrame(m.to_rows(), dtype=object), out)  # activity counts stay integers
     else:
         table = Table(title=f"Harm matrix — scheme {m.scheme} ({m.unit})")
-        for col in ("kind", "harm type", "bearer", "source", "value", "share"):
+        for col in ("harm type", "bearer", "source", "value", "share"):
             table.add_column(col, justify="right" if col in ("value", "share") else "left")
-        for kind, cells, total in (
-            ("harm", m.cells, m.total),
-            ("activity", m.activity_cells, m.activity),
-        ):
-            for c in cells:
-                if c["value"]:
-                    share = f"{c['value'] / total:.0%}" if total else ""
-                    table.add_row(
-                        kind, c["harm_type"], c["bearer"], c["source"], f"{c['value']:,.1f}", share
-                    )
+        for c in m.cells:
+            if c["value"]:
+                share = f"{c['value'] / m.total:.0%}" if m.total else ""
+                table.add_row(c["harm_type"], c["bearer"], c["source"], f"{c['value']:,.1f}", share)
         Console().print(table)
+        # Activity is counted by kind, never weighed: its own table, in events.
+        counted = Table(title=f"Police activity, counted (not harm, {ACTIVITY_UNIT})")
+        for col in ("kind", "events", "share"):
+            counted.add_column(col, justify="left" if col == "kind" else "right")
+        for a in m.activity_cells:
+            share = f"{a['value'] / m.activity:.0%}" if m.activity else ""
+            counted.add_row(a["label"], f"{a['value']:,}", share)
+        Console().print(counted)
+        Console().print(f"Harm total: [bold]{m.total:,.1f}[/] {m.unit}", soft_wrap=True)
         Console().print(
-            f"Harm total: [bold]{m.total:,.1f}[/] {m.unit}   "
-            f"Police activity (not harm): {m.activity:,.1f} scheme units"
+            f"Police activity (not harm): {m.activity:,} {ACTIVITY_UNIT}", soft_wrap=True
         )
 
 
@@ -112,8 +114,12 @@ def areas(
         if top is not None:
             expr = expr.limit(top)
         frame = expr.to_pandas()
+        dropped = dropped_events(
+            con.table("events"), scheme, months=months_arg(start, end), lsoas=lsoa or None
+        )
     except (HarmScopeError, ValueError) as exc:
         fail(err, exc)
+    warn_dropped(err, dropped)
     if fmt == "json":
         emit_json(records(frame), out)
     elif fmt == "csv":
@@ -128,7 +134,7 @@ def areas(
             "harm_per_1000": "per 1,000 residents",
             "population": "population",
             "imd_decile": "IMD decile",
-            "activity": "police activity",
+            "activity": "police activity (events)",
         }
         cols = [c for c in shown if c in frame.columns]
         for c in cols:

@@ -20,6 +20,8 @@ from harmscope.cli._common import (
     fail,
     months_arg,
     records,
+    warn_dropped,
+    warn_dropped_for,
 )
 from harmscope.cli.hotspots import AreaOption, area_mask
 from harmscope.errors import HarmScopeError
@@ -88,6 +90,10 @@ def priorities_command(
         frame = rank(key, warehouse, **options)
     except (HarmScopeError, ValueError) as exc:
         fail(err, exc)
+    if "dropped" in frame.attrs:
+        warn_dropped(err, frame.attrs["dropped"])
+    else:  # the markets lens ranks a list of markets, which carries no period-wide count
+        warn_dropped_for(err, warehouse, scheme, options["months"], located=True)
     if fmt == "json":
         emit_json(records(frame), out)
     else:

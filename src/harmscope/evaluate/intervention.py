@@ -49,7 +49,7 @@ import math
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property, partial
 from pathlib import Path
 from typing import Any, Literal
@@ -65,7 +65,7 @@ from harmscope.evaluate.etest import etest
 from harmscope.evaluate.its import ITSForecast, its_forecast
 from harmscope.evaluate.wdd import WDDHarmResult, WDDResult, wdd, wdd_harm
 from harmscope.evaluate.wdq import WDQResult, wdq
-from harmscope.harm import load_scheme, weigh
+from harmscope.harm import Dropped, load_scheme, weigh
 from harmscope.harm.schemes import Scheme
 from harmscope.places.study_area import lsoa_geometry
 
@@ -409,6 +409,8 @@ def area_counts(
         or activity as the scheme says; stop-and-searches are activity; outcome rows are not
         counted. Each event is counted once, in the first of target, buffer, control that
         contains it. Months from ``baseline_start`` (or the pre start) to the post end.
+        ``attrs["dropped"]``: events in the areas of types the scheme does not weigh
+        (:meth:`harmscope.harm.Dropped.to_dict`).
 
     Raises
     ------
@@ -437,7 +439,7 @@ def area_counts(
         & events.source.isin(["street", "stop_search"])
     )
     ev = _prefilter(ev, areas)
-    w = weigh(ev, intervention.scheme)
+    w = weigh(ev, intervention.scheme, keep_unknown=True)  # unknown types: counted as dropped
     needs_xy = any(a.kind in ("cells", "polygons") for a in areas.values())
     keys = ["lsoa_code", "month", "event_type", "kind", "weight"] + (["x", "y"] if needs_xy else [])
     agg = w.group_by(keys).aggregate(count=w.count()).execute()
@@ -456,15 +458,19 @@ def area_counts(
         role[inside] = name
     agg["role"] = role
     agg = agg[agg["role"].notna()]
+    unknown = agg[agg["kind"].isna()].groupby("event_type", dropna=False)["count"].sum()
+    dropped = Dropped.of(load_scheme(intervention.scheme).name, unknown.items())
+    agg = agg[agg["kind"].notna()]
     agg["month"] = pd.to_datetime(agg["month"]).dt.strftime("%Y-%m")
     out = (
         agg.groupby(["role", "month", "event_type", "kind", "weight"], as_index=False)["count"]
         .sum()
         .astype({"count": "int64", "weight": "float64"})
     )
-    return (
-        out[list(COUNT_COLUMNS)].sort_values(["role", "month", "event_type"]).reset_index(drop=True)
-    )
+    out = out[list(COUNT_COLUMNS)].sort_values(["role", "month", "event_type"])
+    out = out.reset_index(drop=True)
+    out.attrs["dropped"] = dropped.to_dict()
+    return out
 
 
 # ---------------------------------------------------------------------- results -----------
@@ -494,6 +500,8 @@ class Evaluation:
     its, its_harm, its_buffer : ITSForecast or None
         Pre-period trend and season forecasts of the target (counts, harm) and buffer counts.
     notes : list of str
+    dropped : Dropped
+        Events in the areas and months of types the scheme does not weigh (left out).
     """
 
     intervention: Intervention
@@ -515,6 +523,7 @@ class Evaluation:
     its_buffer: ITSForecast | None = None
     area_weights: tuple[float, float, float, float] = (1.0, 1.0, 1.0, 1.0)
     notes: list[str] = field(default_factory=list)
+    dropped: Dropped = field(default_factory=lambda: Dropped(scheme=""))
 
     @property
     def unit(self) -> str:
@@ -576,6 +585,7 @@ class Evaluation:
             }
             | {"etest_p": self.etest_p, "etest_buffer_p": self.etest_buffer_p},
             "notes": list(self.notes),
+            "dropped": self.dropped.to_dict(),
             "verdict": self.verdict,
         }
 
@@ -882,7 +892,7 @@ def evaluate_intervention(
     out = evaluate_counts(counts, intervention)
     if progress:
         progress("running estimators", 2, 2)
-    return out
+    return replace(out, dropped=Dropped.from_dict(counts.attrs.get("dropped")))
 
 
 # ---------------------------------------------------------------------- verdict -----------

@@ -40,7 +40,7 @@ from typing import Any, Literal
 import ibis.expr.types as ir
 import pandas as pd
 
-from harmscope.harm import load_scheme, select_events, weigh
+from harmscope.harm import Dropped, dropped_events, load_scheme, select_events, weigh
 
 __all__ = ["Measure", "Scorecard", "scorecard"]
 
@@ -99,6 +99,8 @@ class Scorecard:
     months: tuple[str | None, str | None]
     lsoas: tuple[str, ...] = ()
     schemes: tuple[str, ...] = field(default=())
+    #: Per scheme, the street events of types it does not weigh (left out of its harm).
+    dropped: tuple[Dropped, ...] = ()
 
     def get(self, key: str) -> Measure:
         """The measure named ``key`` (KeyError when absent)."""
@@ -142,6 +144,7 @@ class Scorecard:
             "to": self.months[1],
             "lsoas": list(self.lsoas),
             "schemes": list(self.schemes),
+            "dropped": [d.to_dict() for d in self.dropped if d],
             "activity": [r for r in rows if r["side"] == "activity"],
             "outcome": [r for r in rows if r["side"] == "outcome"],
         }
@@ -328,8 +331,10 @@ def scorecard(
 
     # ---- outcomes -------------------------------------------------------------------------
     population = _population(con, codes)
+    dropped = []
     for name in schemes:
         sch = load_scheme(name)
+        dropped.append(dropped_events(street, sch))
         w = weigh(street, sch)
         harm = _scalar(w.weight.sum(where=w.kind == "harm"))
         m.append(
@@ -389,7 +394,11 @@ def scorecard(
 
     first, last = _bounds(ev, months)
     return Scorecard(
-        measures=m, months=(first, last), lsoas=tuple(codes or ()), schemes=tuple(schemes)
+        measures=m,
+        months=(first, last),
+        lsoas=tuple(codes or ()),
+        schemes=tuple(schemes),
+        dropped=tuple(dropped),
     )
 
 

@@ -16,6 +16,8 @@ See ``docs/harm-model.md``.
 from __future__ import annotations
 
 from harmscope.harm.matrix import (
+    ACTIVITY_UNIT,
+    ActivityCell,
     Cell,
     EventTypeTotal,
     HarmMatrix,
@@ -28,6 +30,10 @@ from harmscope.harm.schemes import Scheme, Weight, available_schemes, load_schem
 from harmscope.harm.taxonomy import CellShare, Taxonomy, default_taxonomy, load_taxonomy
 from harmscope.harm.weigh import (
     STOP_AND_SEARCH,
+    Dropped,
+    activity_label,
+    dropped_events,
+    harm_and_activity,
     parse_month,
     select_events,
     unknown_event_types,
@@ -36,18 +42,24 @@ from harmscope.harm.weigh import (
 )
 
 __all__ = [
+    "ACTIVITY_UNIT",
     "STOP_AND_SEARCH",
+    "ActivityCell",
     "Cell",
     "CellShare",
+    "Dropped",
     "EventTypeTotal",
     "HarmMatrix",
     "MatrixRow",
     "Scheme",
     "Taxonomy",
     "Weight",
+    "activity_label",
     "available_schemes",
     "check_coverage",
     "default_taxonomy",
+    "dropped_events",
+    "harm_and_activity",
     "harm_by_area",
     "harm_matrix",
     "load_scheme",

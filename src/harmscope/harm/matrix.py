@@ -2,8 +2,10 @@
 
 The engine aggregates events per event type (one query); the ~20 resulting rows are then
 spread over matrix cells by the shares of the taxonomy mapping. Harm and activity are kept
-apart: ``total`` and ``cells`` hold harm only; ``activity`` and ``activity_cells`` hold
-police activity ("busyness"), reported beside harm and never added to it (DESIGN §2, §5).
+apart: ``total`` and ``cells`` hold harm only, weighed in the scheme's unit; ``activity`` and
+``activity_cells`` hold police activity ("busyness"): police-found offences and searches
+*counted* in events, by kind, reported beside harm and never added to it (DESIGN §2, §5).
+Event types the scheme does not weigh are counted in ``dropped``.
 
 References
 ----------
@@ -31,15 +33,19 @@ from harmscope.errors import SchemeError
 from harmscope.harm.schemes import Scheme, load_scheme
 from harmscope.harm.taxonomy import Taxonomy, default_taxonomy, load_taxonomy
 from harmscope.harm.weigh import (
+    Dropped,
     SchemeLike,
-    _keyed,
+    activity_label,
+    event_key,
+    harm_and_activity,
     parse_month,
-    scheme_table,
     select_events,
     weigh,
 )
 
 __all__ = [
+    "ACTIVITY_UNIT",
+    "ActivityCell",
     "Cell",
     "EventTypeTotal",
     "HarmMatrix",
@@ -52,6 +58,9 @@ __all__ = [
 Months = tuple[str | date | None, str | date | None]
 Progress = Callable[[str, float], None]
 
+#: Unit of every activity figure: police activity is counted, never weighed.
+ACTIVITY_UNIT = "events"
+
 
 class Cell(TypedDict):
     """One matrix cell: the DESIGN §5 shape."""
@@ -62,14 +71,27 @@ class Cell(TypedDict):
     value: float
 
 
+class ActivityCell(TypedDict):
+    """One kind of police activity: its scheme type, plain name and number of events."""
+
+    event_type: str
+    label: str
+    value: int
+
+
 class MatrixRow(TypedDict):
-    """One row of :meth:`HarmMatrix.to_rows` (CSV / table output)."""
+    """One row of :meth:`HarmMatrix.to_rows` (CSV / table output).
+
+    Harm rows name a matrix cell (``activity`` empty); activity rows name a kind of
+    activity (``harm_type``, ``bearer``, ``source`` empty) and count events.
+    """
 
     scheme: str
     kind: str
     harm_type: str
     bearer: str
     source: str
+    activity: str
     value: float
     unit: str
 
@@ -86,9 +108,11 @@ class EventTypeTotal:
     events : int
         Number of events.
     weight : float
-        Weight of one event (scheme unit).
+        Weight of one event: the scheme weight for harm kinds; 1 for activity kinds, which
+        are counted.
     value : float
-        ``events * weight`` as summed by the engine.
+        ``events * weight`` as summed by the engine (scheme unit for harm, events for
+        activity).
     """
 
     event_type: str
@@ -107,16 +131,20 @@ class HarmMatrix:
     scheme : str
         Scheme name.
     unit : str
-        Unit of every value (``cchi``: days of imprisonment; ``count``: events).
+        Unit of the harm values (``cchi``: days of imprisonment; ``count``: events).
     total : float
         Harm total: exactly ``sum(c["value"] for c in cells)`` in list order.
-    activity : float
-        Activity total: exactly ``sum(c["value"] for c in activity_cells)``.
+    activity : int
+        Police activity: the number of activity-kind events (police-found offences and
+        stop-and-searches), ``sum(c["value"] for c in activity_cells)``. Counted in
+        :data:`ACTIVITY_UNIT`, never weighed.
     cells : list of Cell
         Harm cells ``{harm_type, bearer, source, value}``: every cell that a harm-kind type
         of the scheme maps to (zeros included), largest value first, ties in axis order.
-    activity_cells : list of Cell
-        The same for activity-kind types.
+    activity_cells : list of ActivityCell
+        Activity by kind ``{event_type, label, value}`` (e.g. ``Drugs``, ``'drug
+        offences'``, 412 events): one per activity-kind type of the scheme (zeros
+        included), most events first, ties in scheme order.
     month_from, month_to : str or None
         Period covered, ``'YYYY-MM'``: the requested bounds, or where a bound is open the
         first / last month with weighted events (None when there are none).
@@ -125,8 +153,8 @@ class HarmMatrix:
     by_event_type : tuple of EventTypeTotal
         Totals per event type present, largest value first.
     unknown : dict of str to int
-        Event types present that the scheme does not weight, with their counts (callers
-        warn); key ``''`` counts rows with no event type.
+        Event types present that the scheme does not weight, with their counts; key ``''``
+        counts rows with no event type. :attr:`dropped` gives the same as a :class:`Dropped`.
     taxonomy : str
         Taxonomy name.
     """
@@ -134,9 +162,9 @@ class HarmMatrix:
     scheme: str
     unit: str
     total: float
-    activity: float
+    activity: int
     cells: list[Cell]
-    activity_cells: list[Cell]
+    activity_cells: list[ActivityCell]
     month_from: str | None = None
     month_to: str | None = None
     lsoas: tuple[str, ...] | None = None
@@ -144,45 +172,68 @@ class HarmMatrix:
     unknown: dict[str, int] = field(default_factory=dict)
     taxonomy: str = ""
 
+    @property
+    def dropped(self) -> Dropped:
+        """Events left out because the scheme does not weigh their type (falsy if none)."""
+        return Dropped.of(self.scheme, self.unknown)
+
     def to_dict(self) -> dict[str, Any]:
         """The DESIGN §5 JSON object.
 
         Returns
         -------
         dict
-            ``scheme``, ``total`` (harm only), ``activity``, ``cells`` (list of
-            ``{harm_type, bearer, source, value}``), plus ``activity_cells``, ``from`` and
-            ``to`` (``'YYYY-MM'`` or None).
+            ``scheme``, ``total`` (harm only), ``activity`` (count of activity events),
+            ``cells`` (list of ``{harm_type, bearer, source, value}``), plus ``unit`` (of
+            harm), ``activity_unit`` (``'events'``), ``activity_cells`` (by kind:
+            ``{event_type, label, value}``), ``dropped`` (see :meth:`Dropped.to_dict`),
+            ``from`` and ``to`` (``'YYYY-MM'`` or None).
         """
         return {
             "scheme": self.scheme,
             "total": self.total,
             "activity": self.activity,
             "cells": [dict(c) for c in self.cells],
+            "unit": self.unit,
+            "activity_unit": ACTIVITY_UNIT,
             "activity_cells": [dict(c) for c in self.activity_cells],
+            "dropped": self.dropped.to_dict(),
             "from": self.month_from,
             "to": self.month_to,
         }
 
     def to_rows(self) -> list[MatrixRow]:
-        """Flat rows for CSV or a table: harm cells, then activity cells.
+        """Flat rows for CSV or a table: harm cells, then activity by kind.
 
-        Columns: ``scheme, kind ('harm'|'activity'), harm_type, bearer, source, value, unit``.
+        Columns: ``scheme, kind ('harm'|'activity'), harm_type, bearer, source, activity,
+        value, unit`` (activity rows: ``activity`` names the kind, ``unit`` is ``events``).
         """
-        rows: list[MatrixRow] = []
-        for kind, cells in (("harm", self.cells), ("activity", self.activity_cells)):
-            for c in cells:
-                rows.append(
-                    MatrixRow(
-                        scheme=self.scheme,
-                        kind=kind,
-                        harm_type=c["harm_type"],
-                        bearer=c["bearer"],
-                        source=c["source"],
-                        value=c["value"],
-                        unit=self.unit,
-                    )
-                )
+        rows = [
+            MatrixRow(
+                scheme=self.scheme,
+                kind="harm",
+                harm_type=c["harm_type"],
+                bearer=c["bearer"],
+                source=c["source"],
+                activity="",
+                value=c["value"],
+                unit=self.unit,
+            )
+            for c in self.cells
+        ]
+        rows += [
+            MatrixRow(
+                scheme=self.scheme,
+                kind="activity",
+                harm_type="",
+                bearer="",
+                source="",
+                activity=c["label"],
+                value=c["value"],
+                unit=ACTIVITY_UNIT,
+            )
+            for c in self.activity_cells
+        ]
         return rows
 
 
@@ -218,22 +269,32 @@ def _month_str(value: Any) -> str | None:
     return f"{pd.Timestamp(value):%Y-%m}"
 
 
-def _spread(
-    totals: list[EventTypeTotal], scheme: Scheme, taxonomy: Taxonomy, kind: str
-) -> list[Cell]:
+def _spread(totals: list[EventTypeTotal], scheme: Scheme, taxonomy: Taxonomy) -> list[Cell]:
     values: dict[tuple[str, str, str], float] = {}
-    # Every cell a type of this kind maps to is listed, so the shape does not depend on data.
+    # Every cell a harm type maps to is listed, so the shape does not depend on data.
     for w in scheme.weights:
-        if w.kind == kind:
+        if w.kind == "harm":
             for share in taxonomy.cells_for(w.event_type):
                 values.setdefault(share.cell, 0.0)
     for t in totals:
-        if t.kind != kind:
+        if t.kind != "harm":
             continue
         for share in taxonomy.cells_for(t.event_type):
             values[share.cell] += t.value * share.share
     ordered = sorted(values.items(), key=lambda kv: (-kv[1], taxonomy.cell_order(kv[0])))
     return [Cell(harm_type=h, bearer=b, source=s, value=v) for (h, b, s), v in ordered]
+
+
+def _activity_by_kind(totals: list[EventTypeTotal], scheme: Scheme) -> list[ActivityCell]:
+    """One row per activity-kind type of the scheme (zeros included): events counted."""
+    counted = {t.event_type: t.events for t in totals if t.kind == "activity"}
+    kinds = [w.event_type for w in scheme.weights if w.kind == "activity"]
+    order = {t: i for i, t in enumerate(kinds)}
+    kinds.sort(key=lambda t: (-counted.get(t, 0), order[t]))
+    return [
+        ActivityCell(event_type=t, label=activity_label(t), value=int(counted.get(t, 0)))
+        for t in kinds
+    ]
 
 
 def harm_matrix(
@@ -266,8 +327,9 @@ def harm_matrix(
     Returns
     -------
     HarmMatrix
-        Harm and activity totals and cells. Outcome rows are never weighted; event types
-        the scheme does not know are left out and listed in ``unknown``.
+        Harm totals and cells (scheme unit) and activity by kind (events counted). Outcome
+        rows are never weighted; event types the scheme does not know are left out and
+        counted in ``unknown`` / ``dropped``.
 
     Raises
     ------
@@ -279,8 +341,9 @@ def harm_matrix(
     Notes
     -----
     One engine query aggregates events per (event type, kind); the per-type values are then
-    multiplied by the taxonomy shares. A cell's value is
-    ``sum_t share(t, cell) * weight(t) * n(t)``.
+    multiplied by the taxonomy shares. A harm cell's value is
+    ``sum_t share(t, cell) * weight(t) * n(t)``; an activity kind's value is ``n(t)``: police
+    work is counted, not weighed in days (DESIGN §2).
 
     References
     ----------
@@ -292,15 +355,13 @@ def harm_matrix(
     if progress is not None:
         progress("harm matrix: aggregating events", 0.0)
     chosen = select_events(events, months=months, lsoas=lsoas)
-    base = _keyed(chosen)
-    st = scheme_table(sch)
-    joined = base.left_join(st, base["_hs_key"] == st["_hs_scheme_type"])
+    joined = weigh(chosen, sch, keep_unknown=True)
     metrics: dict[str, Any] = {"events": joined.count(), "value": joined.weight.sum()}
     has_month = "month" in joined.columns
     if has_month:
         metrics["first"] = joined.month.min()
         metrics["last"] = joined.month.max()
-    agg = joined.group_by(event_type=joined["_hs_key"], kind=joined.kind).aggregate(**metrics)
+    agg = joined.group_by(event_type=event_key(joined), kind=joined.kind).aggregate(**metrics)
     frame = agg.execute()
     if progress is not None:
         progress("harm matrix: spreading over cells", 0.8)
@@ -316,8 +377,8 @@ def harm_matrix(
             event_type=str(t),
             kind=str(k),
             events=int(n),
-            weight=sch.get(str(t)).weight,
-            value=float(v),
+            weight=sch.get(str(t)).weight if k == "harm" else 1.0,
+            value=float(v) if k == "harm" else float(n),
         )
         for t, k, n, v in zip(
             known["event_type"], known["kind"], known["events"], known["value"], strict=True
@@ -325,14 +386,12 @@ def harm_matrix(
     ]
     totals.sort(key=lambda x: (-x.value, x.event_type))
 
-    cells = _spread(totals, sch, tax, "harm")
-    activity_cells = _spread(totals, sch, tax, "activity")
+    cells = _spread(totals, sch, tax)
+    activity_cells = _activity_by_kind(totals, sch)
     total = 0.0
     for c in cells:
         total += c["value"]
-    activity = 0.0
-    for c in activity_cells:
-        activity += c["value"]
+    activity = sum(c["value"] for c in activity_cells)
 
     month_from = month_to = None
     if months is not None and months[0] is not None:
@@ -395,7 +454,8 @@ def harm_by_area(
     Returns
     -------
     ibis.Table
-        ``lsoa_code``, ``month``, ``harm`` (float, scheme unit), ``activity`` (float),
+        ``lsoa_code``, ``month``, ``harm`` (float, scheme unit), ``activity`` (int: police
+        activity events, counted, see :func:`~harmscope.harm.weigh.harm_and_activity`),
         ``harm_events`` (int), ``activity_events`` (int); ordered by month then LSOA. Join
         the ``areas`` table on ``lsoa_code`` for population (harm per 1,000 residents =
         ``harm / population * 1000``) and IMD decile.
@@ -404,15 +464,8 @@ def harm_by_area(
     if drop_unlocated:
         chosen = chosen.filter(chosen.lsoa_code.notnull())
     w = weigh(chosen, scheme)
-    is_harm = w.kind == "harm"
-    is_activity = w.kind == "activity"
     return (
         w.group_by(["lsoa_code", "month"])
-        .aggregate(
-            harm=w.weight.sum(where=is_harm).coalesce(0.0),
-            activity=w.weight.sum(where=is_activity).coalesce(0.0),
-            harm_events=w.count(where=is_harm),
-            activity_events=w.count(where=is_activity),
-        )
+        .aggregate(**harm_and_activity(w))
         .order_by(["month", ibis.asc("lsoa_code", nulls_first=False)])
     )

@@ -10,16 +10,22 @@ Rules
   about a crime already counted in the street file.
 - Stop-and-search rows (``source = 'stop_search'``) are keyed ``'Stop and search'``
   whatever their ``event_type`` says.
-- Event types the scheme does not know are left out of :func:`weigh`;
-  :func:`unknown_event_types` lists them so callers can warn.
+- Event types the scheme does not know are left out of :func:`weigh`. Nothing is left out
+  silently: :func:`dropped_events` counts them (a :class:`Dropped`), every command reports it
+  on stderr and every result object and report carries it.
+- Harm is weighed; police activity is *counted* (:func:`harm_and_activity`): an activity event
+  is one event whatever its scheme weight, because days of imprisonment measure harm to a
+  victim, not police work (DESIGN §2).
 - Event types match the scheme exactly (police.uk spelling, e.g. ``'Anti-social behaviour'``).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -27,11 +33,16 @@ import ibis.expr.types as ir
 from harmscope.harm.schemes import Scheme, load_scheme
 
 __all__ = [
+    "ACTIVITY_LABELS",
     "OUTCOME_SOURCE",
     "STOP_AND_SEARCH",
     "STOP_SEARCH_SOURCE",
+    "Dropped",
     "SchemeLike",
+    "activity_label",
+    "dropped_events",
     "event_key",
+    "harm_and_activity",
     "parse_month",
     "scheme_table",
     "select_events",
@@ -53,6 +64,118 @@ SchemeLike = Scheme | str | os.PathLike[str]
 # Internal column names: prefixed so they cannot collide with event columns.
 _KEY = "_hs_key"
 _SKEY = "_hs_scheme_type"
+
+#: Plain names of the police-found kinds of activity in the packaged schemes (a scheme's
+#: other activity types are named by their event type).
+ACTIVITY_LABELS: Mapping[str, str] = {
+    "Drugs": "drug offences",
+    "Possession of weapons": "weapons possession offences",
+    STOP_AND_SEARCH: "stop-and-searches",
+}
+
+
+def activity_label(event_type: str) -> str:
+    """The plain name of an activity kind, e.g. ``'Drugs'`` -> ``'drug offences'``.
+
+    Examples
+    --------
+    >>> activity_label("Stop and search")
+    'stop-and-searches'
+    >>> activity_label("Fly-tipping found on patrol")
+    'Fly-tipping found on patrol'
+    """
+    return ACTIVITY_LABELS.get(event_type, event_type)
+
+
+@dataclass(frozen=True)
+class Dropped:
+    """Events a weight scheme left out because it does not weigh their type.
+
+    A custom scheme that omits an event type drops its events from every harm total; this
+    records how many, so that no command drops events silently. Falsy when nothing was
+    left out.
+
+    Attributes
+    ----------
+    scheme : str
+        Scheme name.
+    counts : tuple of (str, int)
+        ``(event type, events left out)``, most events first, then by type; the type of
+        stop-and-search rows is ``'Stop and search'``; ``''`` stands for rows with no type.
+
+    Examples
+    --------
+    >>> d = Dropped.of("no-shop", {"Shoplifting": 120, "Fraud": 3})
+    >>> d.events, d.types
+    (123, ('Shoplifting', 'Fraud'))
+    >>> d.describe()
+    "scheme 'no-shop' does not weigh 2 event types in the data: 123 events left out (Shoplifting 120, Fraud 3)"
+    >>> bool(Dropped.of("cchi", {}))
+    False
+    """
+
+    scheme: str
+    counts: tuple[tuple[str, int], ...] = ()
+
+    @classmethod
+    def of(cls, scheme: str, counts: Mapping[str, int] | Iterable[tuple[str, int]]) -> Dropped:
+        """Build from ``{event type: events}`` (or pairs); zero counts are left out."""
+        pairs = counts.items() if isinstance(counts, Mapping) else counts
+        merged: dict[str, int] = {}
+        for event_type, n in pairs:
+            key = "" if event_type is None else str(event_type)
+            merged[key] = merged.get(key, 0) + int(n)
+        kept = sorted(((t, n) for t, n in merged.items() if n > 0), key=lambda tn: (-tn[1], tn[0]))
+        return cls(scheme=scheme, counts=tuple(kept))
+
+    @classmethod
+    def from_dict(cls, doc: Mapping[str, Any] | Dropped | None) -> Dropped:
+        """Back from :meth:`to_dict` (the form kept in a DataFrame's ``attrs``, which must stay
+        JSON-serialisable for Parquet). A :class:`Dropped` is returned unchanged; None gives an
+        empty one."""
+        if isinstance(doc, Dropped):
+            return doc
+        if not doc:
+            return cls(scheme="")
+        return cls.of(str(doc.get("scheme", "")), dict(doc.get("types", {})))
+
+    @property
+    def by_type(self) -> dict[str, int]:
+        """``{event type: events left out}``, most events first."""
+        return dict(self.counts)
+
+    @property
+    def types(self) -> tuple[str, ...]:
+        """Event types left out, most events first."""
+        return tuple(t for t, _ in self.counts)
+
+    @property
+    def events(self) -> int:
+        """Number of events left out."""
+        return sum(n for _, n in self.counts)
+
+    def __bool__(self) -> bool:
+        return bool(self.counts)
+
+    def describe(self) -> str:
+        """One sentence naming every type left out and its events ('' when none)."""
+        if not self.counts:
+            return ""
+        n_types = len(self.counts)
+        listed = ", ".join(f"{t or '(no event type)'} {n:,}" for t, n in self.counts)
+        return (
+            f"scheme {self.scheme!r} does not weigh {n_types} event "
+            f"type{'s' if n_types > 1 else ''} in the data: {self.events:,} "
+            f"event{'s' if self.events != 1 else ''} left out ({listed})"
+        )
+
+    def notes(self) -> list[str]:
+        """``[describe()]``, or ``[]`` when nothing was left out (for report note lists)."""
+        return [self.describe()] if self.counts else []
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: ``scheme``, ``events`` (total left out), ``types`` ({type: events})."""
+        return {"scheme": self.scheme, "events": self.events, "types": self.by_type}
 
 
 def event_key(events: ir.Table) -> ir.StringValue:
@@ -91,7 +214,7 @@ def _keyed(events: ir.Table) -> ir.Table:
     return base.mutate(**{_KEY: event_key(base)})
 
 
-def weigh(events: ir.Table, scheme: SchemeLike) -> ir.Table:
+def weigh(events: ir.Table, scheme: SchemeLike, *, keep_unknown: bool = False) -> ir.Table:
     """Add ``weight`` (float64) and ``kind`` ('harm' | 'activity') to events.
 
     Parameters
@@ -101,13 +224,17 @@ def weigh(events: ir.Table, scheme: SchemeLike) -> ir.Table:
         Existing ``weight`` / ``kind`` columns are replaced.
     scheme : Scheme, str or path-like
         Weight scheme, or its name or TOML path (see :func:`~harmscope.harm.schemes.load_scheme`).
+    keep_unknown : bool, default False
+        Keep events of types the scheme does not weigh, with NULL ``weight`` and ``kind``, so
+        a caller that aggregates anyway can count what it leaves out (:meth:`Dropped.of`).
 
     Returns
     -------
     ibis.Table
         The input columns plus ``weight`` (value of one event in the scheme's unit; for
-        ``cchi``, days of imprisonment) and ``kind``. Outcome rows and event types the
-        scheme does not know are excluded (see :func:`unknown_event_types`).
+        ``cchi``, days of imprisonment) and ``kind``. Outcome rows are excluded, and so are
+        event types the scheme does not know unless ``keep_unknown`` (count them with
+        :func:`dropped_events`).
 
     References
     ----------
@@ -116,7 +243,8 @@ def weigh(events: ir.Table, scheme: SchemeLike) -> ir.Table:
     """
     base = _keyed(events)
     st = scheme_table(scheme)
-    joined = base.inner_join(st, base[_KEY] == st[_SKEY])
+    join = base.left_join if keep_unknown else base.inner_join
+    joined = join(st, base[_KEY] == st[_SKEY])
     return joined.drop(_KEY, _SKEY)
 
 
@@ -150,6 +278,86 @@ def unknown_event_types(events: ir.Table, scheme: SchemeLike) -> ir.Table:
         .aggregate(events=missing.count())
         .order_by([ibis.desc("events"), "event_type"])
     )
+
+
+def dropped_events(
+    events: ir.Table,
+    scheme: SchemeLike,
+    *,
+    months: tuple[str | date | None, str | date | None] | None = None,
+    lsoas: str | Collection[str] | None = None,
+    located: bool = False,
+) -> Dropped:
+    """Count the events a scheme leaves out because it does not weigh their type.
+
+    One engine query (an anti-join on the scheme, then a count per type). Call it on the same
+    selection a command weighs, so the count is what that command left out.
+
+    Parameters
+    ----------
+    events : ibis.Table
+        Event rows (warehouse ``events`` or a selection of them). Outcome rows are never
+        weighted, so they are never counted as left out.
+    scheme : Scheme, str or path-like
+        Weight scheme, or its name or TOML path.
+    months : (from, to), optional
+        Inclusive month bounds (as :func:`select_events`).
+    lsoas : str or collection of str, optional
+        Only these LSOAs (as :func:`select_events`).
+    located : bool, default False
+        Count only events with a location (``x`` and ``y`` not NULL): what a grid analysis
+        (hot spots, markets, concentration) would have used.
+
+    Returns
+    -------
+    Dropped
+        Empty (falsy) when the scheme weighs every type present.
+    """
+    sch = load_scheme(scheme)
+    chosen = select_events(events, months=months, lsoas=lsoas)
+    if located:
+        chosen = chosen.filter(chosen.x.notnull() & chosen.y.notnull())
+    frame = unknown_event_types(chosen, sch).to_pandas()
+    return Dropped.of(
+        sch.name,
+        (
+            ("" if t is None or t != t else str(t), int(n))
+            for t, n in zip(frame["event_type"], frame["events"], strict=True)
+        ),
+    )
+
+
+def harm_and_activity(weighed: ir.Table) -> dict[str, ir.Value]:
+    """The aggregations every per-place / per-month table uses: harm weighed, activity counted.
+
+    Parameters
+    ----------
+    weighed : ibis.Table
+        Output of :func:`weigh` (``weight``, ``kind``), possibly with cell or area columns.
+
+    Returns
+    -------
+    dict of str to ibis expression
+        For ``.aggregate(**...)``: ``harm`` (float64, sum of harm-kind weights, scheme unit),
+        ``activity`` (int64, number of activity-kind events: police-found offences and
+        searches, *counted*, never weighted), ``harm_events`` and ``activity_events`` (int64).
+        ``activity`` equals ``activity_events``; both are kept so tables read plainly.
+
+    Notes
+    -----
+    Activity measures police work ("busyness"), not harm: weighing it in days of
+    imprisonment made one weapons-possession offence equal 274 searches (UKDPC 2009, the
+    busyness critique; DESIGN §2). Rows with NULL ``kind`` (``keep_unknown``) count in
+    neither.
+    """
+    is_harm = weighed.kind == "harm"
+    is_activity = weighed.kind == "activity"
+    return {
+        "harm": weighed.weight.sum(where=is_harm).coalesce(0.0),
+        "activity": weighed.count(where=is_activity),
+        "harm_events": weighed.count(where=is_harm),
+        "activity_events": weighed.count(where=is_activity),
+    }
 
 
 def parse_month(value: str | date | datetime) -> date:

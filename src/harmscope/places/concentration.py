@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -34,6 +34,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
+from harmscope.harm import Dropped, dropped_events
 from harmscope.places.hotspots import cell_totals
 
 __all__ = [
@@ -300,6 +301,8 @@ class PlaceConcentration:
         ``share_of_places``, ``places``, ``harm_share``, ``count_share``.
     count_vs_harm : CountVsHarm
         How the ranking changes when harm is weighed instead of events counted.
+    dropped : Dropped
+        Located events of types the scheme does not weigh (left out of both measures).
     """
 
     cells: int
@@ -307,6 +310,7 @@ class PlaceConcentration:
     gini_count: float
     power_few: pd.DataFrame
     count_vs_harm: CountVsHarm
+    dropped: Dropped = field(default_factory=lambda: Dropped(scheme=""))
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready summary (per-place ranks left out)."""
@@ -320,6 +324,7 @@ class PlaceConcentration:
                 "kendall_tau": self.count_vs_harm.kendall_tau,
                 "top": self.count_vs_harm.top.to_dict(orient="records"),
             },
+            "dropped": self.dropped.to_dict(),
         }
 
 
@@ -356,4 +361,5 @@ def place_concentration(
         gini_count=gini(count),
         power_few=few,
         count_vs_harm=count_vs_harm(count, harm, shares=shares),
+        dropped=dropped_events(events, scheme, months=months, located=True),
     )

@@ -92,7 +92,7 @@ from scipy import sparse, special
 from scipy.spatial import cKDTree
 
 from harmscope.errors import WarehouseError
-from harmscope.harm import load_scheme, parse_month, select_events, weigh
+from harmscope.harm import dropped_events, load_scheme, parse_month, select_events, weigh
 from harmscope.harm.weigh import SchemeLike
 from harmscope.places.gi_star import gi_star
 from harmscope.places.grid import DEFAULT_CELL_SIZE, study_area_cells
@@ -676,8 +676,9 @@ def monthly_cell_totals(
     Returns
     -------
     ibis.Table
-        ``month``, ``cell_x``, ``cell_y``, ``harm``, ``activity`` (sums of weights),
-        ``harm_events``, ``activity_events`` (counts). Unlocated events are left out.
+        ``month``, ``cell_x``, ``cell_y``, ``harm`` (sum of weights), ``activity`` (police
+        activity events, counted), ``harm_events``, ``activity_events`` (counts). Unlocated
+        events are left out.
     """
     return _grouped_cell_totals(
         events,
@@ -831,6 +832,7 @@ def validate_forecast(
         totals = monthly_cell_totals(
             events, scheme=scheme_obj, cell_size=cell_size, months=months
         ).to_pandas()
+        dropped = dropped_events(events, scheme_obj, months=months, located=True)
         if progress:
             progress("aggregate", 1, 2)
         points = (
@@ -949,5 +951,6 @@ def validate_forecast(
         "min_events": min_events if mask is None else None,
         "shares": [float(s) for s in shares],
         "empty_months": [m for m, has in zip(month_labels, month_has_data, strict=True) if not has],
+        "dropped": dropped.to_dict(),
     }
     return ForecastCheck(summary=summary, per_origin=per_origin, meta=meta)

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from harmscope.errors import WarehouseError
-from harmscope.harm import parse_month, select_events, weigh
+from harmscope.harm import dropped_events, harm_and_activity, parse_month, select_events, weigh
 from harmscope.harm.weigh import SchemeLike
 from harmscope.places.emerging import EMERGING_CATEGORIES, emerging_hot_spots
 from harmscope.places.gi_star import gi_star_test
@@ -105,8 +105,9 @@ def cell_totals(
     Returns
     -------
     ibis.Table
-        ``cell_x``, ``cell_y`` (lower-left corner, metres), ``harm`` and ``activity`` (sums of
-        weights, scheme unit, e.g. days), ``harm_events`` and ``activity_events`` (counts).
+        ``cell_x``, ``cell_y`` (lower-left corner, metres), ``harm`` (sum of weights, scheme
+        unit, e.g. days), ``activity`` (police activity events, counted), ``harm_events`` and
+        ``activity_events`` (counts).
         Events without a location are left out.
     """
     return _grouped_cell_totals(
@@ -159,7 +160,8 @@ def hotspots(
         ``p`` (two-sided), ``gi_bin`` (−3…3), ``neighbours`` (cells in the band, itself
         included), ``activity``, ``harm_events``, ``activity_events``. Sorted by ``gi_z``
         descending, then ``cell_y``, ``cell_x``. ``attrs`` records ``scheme``, ``cell_size``,
-        ``distance``, ``months`` and ``cells``.
+        ``distance``, ``months``, ``cells`` and ``dropped`` (located events of types the scheme
+        does not weigh, :meth:`harmscope.harm.Dropped.to_dict`).
 
     Raises
     ------
@@ -176,6 +178,7 @@ def hotspots(
             progress("aggregate", 0, 1)
         totals = cell_totals(events, scheme=scheme, cell_size=cell_size, months=months)
         frame = totals.to_pandas()
+        dropped = dropped_events(events, scheme, months=months, located=True)
         if progress:
             progress("aggregate", 1, 1)
     finally:
@@ -222,6 +225,7 @@ def hotspots(
             "distance": float(distance),
             "months": None if months is None else tuple(str(m) for m in months),
             "cells": int(ax.size),
+            "dropped": dropped.to_dict(),
         }
     )
     if progress:
@@ -281,14 +285,7 @@ def _grouped_cell_totals(
     w = weigh(select_events(events, months=months), scheme)
     w = w.filter(w.x.notnull() & w.y.notnull())
     cells = with_cells(w, cell_size=cell_size)
-    is_harm = cells.kind == "harm"
-    is_activity = cells.kind == "activity"
-    return cells.group_by(by).aggregate(
-        harm=cells.weight.sum(where=is_harm).coalesce(0.0),
-        activity=cells.weight.sum(where=is_activity).coalesce(0.0),
-        harm_events=cells.count(where=is_harm),
-        activity_events=cells.count(where=is_activity),
-    )
+    return cells.group_by(by).aggregate(**harm_and_activity(cells))
 
 
 def _month_range(lo: date, hi: date) -> list[date]:
@@ -341,6 +338,7 @@ def emerging_cells(
         frame = monthly_cell_totals(
             events, scheme=scheme, cell_size=cell_size, months=months
         ).to_pandas()
+        dropped = dropped_events(events, scheme, months=months, located=True)
     finally:
         if owned is not None:
             owned.disconnect()
@@ -400,6 +398,7 @@ def emerging_cells(
             "cell_size": cell_size,
             "distance": float(distance),
             "months": (f"{lo:%Y-%m}", f"{hi:%Y-%m}"),
+            "dropped": dropped.to_dict(),
         }
     )
     return out

@@ -10,9 +10,10 @@ Detection
 1. **Market activity** per event (in the engine): events the scheme classes as ``activity``
    that are drug-related —
 
-   - street crimes of a drug type (``'Drugs'``), at their scheme weight;
+   - street crimes of a drug type (``'Drugs'``), one each (activity is counted in events,
+     never weighed in days: DESIGN §2, :func:`harmscope.harm.harm_and_activity`);
    - stop-and-searches whose ``object_of_search`` is a drug object (``'Controlled drugs'``),
-     at their scheme weight times ``1`` when the search found what it looked for
+     ``1`` each when the search found what it looked for
      (``outcome_linked`` true) and times ``unfound_search_weight`` (default 0) otherwise: a
      search that finds nothing is evidence of police attention, not of a market (it is
      counted as harm from *control* in the matrix instead);
@@ -240,7 +241,8 @@ class Market:
     harm : float
         Harm total in ``area_cells`` (scheme unit).
     activity : float
-        Market activity in ``area_cells`` (scheme unit; intelligence one unit per report).
+        Market activity in ``area_cells``, in events (drug offences and drug searches counted;
+        intelligence one per report unless weighted).
     footprint_activity : float
         Market activity in the footprint alone.
     activity_harm_ratio : float or None
@@ -431,15 +433,16 @@ def market_activity(
     drug_objects : sequence of str, default ('Controlled drugs',)
         Stop-and-search objects that count as market activity.
     unfound_search_weight : float, default 0
-        Factor on the weight of a drug search whose outcome is not linked to its object
-        (nothing found). 1 counts every drug search alike.
+        What a drug search whose outcome is not linked to its object (nothing found) counts
+        for. 1 counts every drug search alike.
 
     Returns
     -------
     ibis.Table
         Every located, weighted event: ``month``, ``x``, ``y``, ``event_key``, ``kind``,
-        ``weight`` and ``market`` (market activity of the event, scheme unit; 0 for events that
-        are not market activity).
+        ``weight`` and ``market`` (market activity of the event, in events: 1, or
+        ``unfound_search_weight`` for a drug search that found nothing; 0 for events that are
+        not market activity).
     """
     if not (math.isfinite(unfound_search_weight) and 0 <= unfound_search_weight <= 1):
         raise ValueError(f"unfound_search_weight must lie in [0, 1], got {unfound_search_weight!r}")
@@ -460,7 +463,7 @@ def market_activity(
         (drug_search, ibis.literal(float(unfound_search_weight))),
         else_=ibis.literal(0.0),
     )
-    return w.mutate(market=w.weight * factor).select(
+    return w.mutate(market=factor).select(
         "month", "x", "y", "event_key", "kind", "weight", "market"
     )
 

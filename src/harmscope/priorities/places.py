@@ -132,7 +132,7 @@ def rank_places(
     Returns
     -------
     pandas.DataFrame
-        :data:`PLACE_COLUMNS`, rank 1 first; ``attrs`` has ``lens``, ``scheme``, ``unit``,
+        :data:`PLACE_COLUMNS`, rank 1 first; ``attrs`` has ``lens``, ``scheme``, ``unit``, ``dropped``,
         ``cell_size``, ``months``, ``significance``.
     """
     if significance not in ("none", "weight", "require"):
@@ -204,6 +204,7 @@ def rank_places(
             "cell_size": cell_size,
             "months": None if months is None else tuple(str(m) for m in months),
             "significance": significance,
+            "dropped": spots.attrs.get("dropped"),
         }
     )
     return out

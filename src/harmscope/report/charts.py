@@ -37,9 +37,9 @@ def harm_vs_activity(monthly: pd.DataFrame, *, unit: str) -> str:
         color="#2166ac",
         lw=1.5,
         ls="--",
-        label="police activity (scheme units)",
+        label="police activity (events)",
     )
-    ax2.set_ylabel("police activity", color="#2166ac")
+    ax2.set_ylabel("police activity (events)", color="#2166ac")
     ax2.set_ylim(bottom=0)
     ax.set_title("Harm and police activity by month")
     ax.grid(alpha=0.3)

@@ -292,7 +292,7 @@ def _context(ev: Evaluation) -> dict[str, Any]:
         "etest_p": ev.etest_p,
         "etest_buffer_p": ev.etest_buffer_p,
         "wdq": q,
-        "notes": ev.notes,
+        "notes": [*ev.notes, *ev.dropped.notes()],
         "fmt": _fmt,
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "totals": tot,
@@ -384,8 +384,8 @@ def render_pdf(ev: Evaluation, path: str | Path) -> Path:
         )
     if ev.etest_p is not None:
         paras.append(f"E-test, target monthly rate post vs pre: p = {ev.etest_p:.4f}.")
-    if ev.notes:
-        paras += ["", "NOTES", *ev.notes]
+    if ev.notes or ev.dropped:
+        paras += ["", "NOTES", *ev.notes, *ev.dropped.notes()]
     with PdfPages(out) as pdf:
         _text_page(pdf, f"Evaluation: {iv.name}", paras)
         for _, fig in _charts(ev):
