@@ -158,6 +158,16 @@ def _print_table(found: list[Market], scheme: str, console: Console) -> None:
             "; ".join(f"{t['event_type']} {t['share']:.0%}" for t in m.top_types[:3]),
         )
     console.print(table)
+    for m in found:
+        if m.ceded_cells:
+            # say which figures a split changed, so nobody adds the buffers back together
+            console.print(
+                f"{m.id}: {m.ceded_cells} cell(s) of its footprint + buffer are counted in "
+                f"{'' if len(m.split_with) == 1 else 'one of '}{', '.join(m.split_with)} "
+                "instead (a shared cell goes to the nearest "
+                "footprint); no cell's harm counts twice.",
+                highlight=False,
+            )
     if not found:
         console.print("No candidate markets: no significant cluster of market activity.")
 

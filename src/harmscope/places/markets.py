@@ -106,9 +106,11 @@ __all__ = [
     "DRUG_OBJECTS",
     "DRUG_TYPES",
     "MARKET_COLUMNS",
+    "Allocation",
     "Decision",
     "Market",
     "MarketDecisionError",
+    "allocate_cells",
     "candidate_id",
     "decide",
     "find_market",
@@ -236,7 +238,8 @@ class Market:
     buffer : float
         Buffer distance, metres.
     area_cells : tuple of (cell_x, cell_y)
-        Footprint plus buffer cells: where ``matrix``, ``harm`` and ``activity`` are measured.
+        Footprint plus buffer cells this market holds (after the split of cells shared with
+        other markets): where ``matrix``, ``harm`` and ``activity`` are measured.
     harm : float
         Harm total in ``area_cells`` (scheme unit).
     activity : float
@@ -260,6 +263,12 @@ class Market:
         Harm event types, largest first: ``event_type``, ``events``, ``value``, ``share``.
     merged_from : tuple of str
         Candidate ids merged into this market.
+    split_with : tuple of str
+        Other markets (of the same listing) whose footprint plus buffer overlapped this one's;
+        each shared cell was given to one market only (nearest footprint, see
+        :func:`allocate_cells`), so no cell's harm is counted twice.
+    ceded_cells : int
+        Cells of this market's footprint plus buffer that went to another market.
     characteristics : dict
         ``{key: {"value": ..., "by": ..., "at": ...}}``.
     decisions : tuple of Decision
@@ -289,6 +298,8 @@ class Market:
     name: str | None = None
     status: str = "candidate"
     merged_from: tuple[str, ...] = ()
+    split_with: tuple[str, ...] = ()
+    ceded_cells: int = 0
     characteristics: dict[str, dict[str, Any]] = field(default_factory=dict)
     decisions: tuple[Decision, ...] = ()
 
@@ -309,6 +320,7 @@ class Market:
             "activity": self.activity,
             "activity_harm_ratio": self.activity_harm_ratio,
             "trend": self.trend["direction"],
+            "split_with": " ".join(self.split_with),
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -336,6 +348,8 @@ class Market:
             "top_types": [dict(t) for t in self.top_types],
             "matrix": self.matrix.to_dict(),
             "merged_from": list(self.merged_from),
+            "split_with": list(self.split_with),
+            "ceded_cells": self.ceded_cells,
             "characteristics": self.characteristics,
             "decisions": [d.to_dict() for d in self.decisions],
         }
@@ -401,6 +415,107 @@ def _overlap_area(a: Cells, a_size: float, b: Cells, b_size: float) -> float:
         pa[:, None, 1], pb[None, :, 1]
     )
     return float((np.clip(dx, 0, None) * np.clip(dy, 0, None)).sum())
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """The cells one market holds after overlapping footprints plus buffers are split.
+
+    Attributes
+    ----------
+    area_cells : tuple of (cell_x, cell_y)
+        Cells whose harm belongs to this market (footprint always included).
+    split_with : tuple of str
+        Ids of the markets it shared at least one cell of its reach with, sorted.
+    ceded_cells : int
+        Cells of its reach that went to another market.
+    """
+
+    area_cells: Cells
+    split_with: tuple[str, ...]
+    ceded_cells: int
+
+
+def allocate_cells(
+    footprints: Mapping[str, Cells],
+    cell_size: float,
+    buffer: float,
+    *,
+    strength: Mapping[str, float] | None = None,
+    tiers: Mapping[str, int] | None = None,
+) -> dict[str, Allocation]:
+    """Give every cell of overlapping footprints plus buffers to exactly one market.
+
+    A market's *reach* is its footprint plus buffer (:func:`_buffer_cells`). A cell in the
+    reach of one market belongs to it. A cell in the reach of several goes to the market of
+    the lowest tier (live markets before rejected ones, so a rejected candidate never takes
+    harm from a live one), then the nearest footprint (Euclidean distance between cell
+    centres, to the closest footprint cell), then the larger ``strength`` (footprint market
+    activity), then the smaller id. A footprint cell is at distance 0 from its own footprint
+    and footprints are disjoint, so every market keeps its whole footprint.
+
+    Parameters
+    ----------
+    footprints : mapping of str to tuple of (x, y)
+        Market id -> footprint cells (lower-left corners, metres); footprints are disjoint.
+    cell_size : float
+        Metres.
+    buffer : float
+        Metres (as :class:`Market` ``buffer``).
+    strength : mapping of str to float, optional
+        Tie-break after distance, larger wins (default 0 for all).
+    tiers : mapping of str to int, optional
+        Claim order, lower first (default 0 for all).
+
+    Returns
+    -------
+    dict of str to Allocation
+
+    Examples
+    --------
+    Two one-cell footprints two cells apart share the three cells between their rings; each
+    of those is 250 m from both centres, so the stronger market takes them:
+
+    >>> got = allocate_cells({"a": ((0.0, 0.0),), "b": ((500.0, 0.0),)}, 250, 250,
+    ...                      strength={"a": 1.0, "b": 2.0})
+    >>> len(got["a"].area_cells), len(got["b"].area_cells), got["a"].ceded_cells
+    (6, 9, 3)
+    >>> got["a"].split_with
+    ('b',)
+    """
+    strength = strength or {}
+    tiers = tiers or {}
+    reach = {mid: _buffer_cells(cells, cell_size, buffer) for mid, cells in footprints.items()}
+    claims: dict[tuple[float, float], list[str]] = {}
+    for mid in sorted(reach):
+        for cell in reach[mid]:
+            claims.setdefault(cell, []).append(mid)
+    centres = {mid: np.asarray(cells, dtype=np.float64) for mid, cells in footprints.items()}
+    held: dict[str, list[tuple[float, float]]] = {mid: [] for mid in footprints}
+    shared: dict[str, set[str]] = {mid: set() for mid in footprints}
+    for cell, owners in claims.items():
+        if len(owners) == 1:
+            held[owners[0]].append(cell)
+            continue
+        point = np.asarray(cell, dtype=np.float64)
+
+        def order(mid: str, point: np.ndarray = point) -> tuple[int, float, float, str]:
+            # corners differ from centres by the same half cell, so corner distances serve
+            dist = float(np.hypot(*(centres[mid] - point).T).min())
+            return (tiers.get(mid, 0), dist, -float(strength.get(mid, 0.0)), mid)
+
+        winner = min(owners, key=order)
+        held[winner].append(cell)
+        for mid in owners:
+            shared[mid].update(o for o in owners if o != mid)
+    return {
+        mid: Allocation(
+            area_cells=_sorted_cells(held[mid]),
+            split_with=tuple(sorted(shared[mid])),
+            ceded_cells=len(reach[mid]) - len(held[mid]),
+        )
+        for mid in footprints
+    }
 
 
 # --------------------------------------------------------------------------- activity
@@ -665,6 +780,7 @@ def markets(
         groups = _replay(found, decisions, float(cell_size))
         out: list[Market] = []
         todo = [g for g in groups if include_rejected or g[2].status != "rejected"]
+        shares = _split(todo, frame, cell_size=float(cell_size), buffer=buffer)
         for i, (root, members, state) in enumerate(todo):
             if progress:
                 progress("describe", i, len(todo))
@@ -682,6 +798,7 @@ def markets(
                     cell_size=cell_size,
                     buffer=buffer,
                     alpha_trend=alpha_trend,
+                    share=shares[root.id],
                 )
             )
         if progress:
@@ -691,6 +808,26 @@ def markets(
             owned.disconnect()
     out.sort(key=lambda m: (-m.harm, m.id))
     return out
+
+
+def _split(
+    groups: Sequence[tuple[_Candidate, list[_Candidate], _State]],
+    frame: pd.DataFrame,
+    *,
+    cell_size: float,
+    buffer: float,
+) -> dict[str, Allocation]:
+    """Split the cells that several markets' footprints plus buffers reach (one owner each)."""
+    per_cell = frame.groupby(["cell_x", "cell_y"])["market"].sum()
+    footprints: dict[str, Cells] = {}
+    strength: dict[str, float] = {}
+    tiers: dict[str, int] = {}
+    for root, members, state in groups:
+        cells = _sorted_cells([c for m in members for c in m.cells])
+        footprints[root.id] = cells
+        strength[root.id] = float(per_cell.reindex(pd.MultiIndex.from_tuples(cells)).sum())
+        tiers[root.id] = 1 if state.status == "rejected" else 0
+    return allocate_cells(footprints, cell_size, buffer, strength=strength, tiers=tiers)
 
 
 def _detect(
@@ -831,9 +968,10 @@ def _describe(
     cell_size: float,
     buffer: float,
     alpha_trend: float,
+    share: Allocation,
 ) -> Market:
     cells = _sorted_cells([c for m in members for c in m.cells])
-    area = _buffer_cells(cells, cell_size, buffer)
+    area = share.area_cells
     area_frame = pd.DataFrame(area, columns=["cell_x", "cell_y"])
     in_area = frame.merge(area_frame, on=["cell_x", "cell_y"], how="inner")
     in_foot = frame.merge(
@@ -899,6 +1037,8 @@ def _describe(
         top_types=top,
         unit=matrix.unit,
         merged_from=tuple(m.id for m in members if m.id != root.id),
+        split_with=share.split_with,
+        ceded_cells=share.ceded_cells,
         characteristics=dict(state.characteristics),
         decisions=tuple(state.decisions),
     )
@@ -1143,6 +1283,7 @@ MARKET_COLUMNS: tuple[str, ...] = (
     "trend_p",
     "top_types",
     "merged_from",
+    "split_with",
     "characteristics",
 )
 """Columns of :func:`markets_frame`."""

@@ -4,7 +4,9 @@ Score: :math:`H_m`, the harm-matrix total (scheme-weighted harm; activity never 
 events in the market's footprint plus buffer over the period
 (:func:`harmscope.places.markets.markets`). Markets are significant clusters of market
 activity by construction, so no further Gi* factor enters. Rejected markets are not ranked;
-merged ones rank once. Ties by id; ranks are 1..n.
+merged ones rank once. A cell reached by two markets' footprint plus buffer counts for one of
+them only (:func:`harmscope.places.markets.allocate_cells`; ``split_with`` names the others), so
+the scores never add a cell's harm twice. Ties by id; ranks are 1..n.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ MARKET_RANK_COLUMNS: tuple[str, ...] = (
     "activity",
     "activity_harm_ratio",
     "trend",
+    "split_with",
 )
 """Columns of :func:`rank_markets`; ``reasons`` holds a list of strings."""
 
