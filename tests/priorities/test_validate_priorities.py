@@ -133,7 +133,7 @@ def test_markets_precision_recomputed_from_truth_and_lens(
 def test_people_and_behaviours_reported_unavailable_not_zero(
     results: dict[str, LensValidation],
 ) -> None:
-    for name in ("people", "behaviours"):
+    for name in ("people", "groups", "behaviours"):
         v = results[name]
         assert not v.available
         assert v.precision_at_k is None and v.baseline_precision_at_k is None
@@ -146,7 +146,7 @@ def test_cli_json_contract(simdir: Path, results: dict[str, LensValidation]) -> 
     )
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
-    assert list(data)[:4] == ["places", "markets", "people", "behaviours"]
+    assert list(data)[:5] == ["places", "markets", "people", "groups", "behaviours"]
     for name, entry in data.items():
         assert {"precision_at_k", "baseline_precision_at_k", "k", "n_true"} <= set(entry)
         if entry["available"]:
