@@ -14,7 +14,6 @@ for where harm weighting does not help: k = 50, and markets, where detection lim
 
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 import pytest
