@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from harmscope.cli import app
-from harmscope.places.markets import MARKET_COLUMNS, load_decisions, markets
+from harmscope.markets import MARKET_COLUMNS, load_decisions, markets
 
 runner = CliRunner()
 

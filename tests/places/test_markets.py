@@ -11,12 +11,10 @@ import pandas as pd
 import pytest
 from scipy import ndimage
 
-from harmscope.places.gi_star import gi_star_test
-from harmscope.places.markets import (
+from harmscope.markets import (
     Decision,
     Market,
     MarketDecisionError,
-    _buffer_cells,
     candidate_id,
     decide,
     find_market,
@@ -24,6 +22,8 @@ from harmscope.places.markets import (
     markets,
     markets_frame,
 )
+from harmscope.markets.cells import buffer_cells
+from harmscope.places.gi_star import gi_star_test
 from harmscope.warehouse import connect
 from harmscope.warehouse.ingest import ingest_paths
 
@@ -162,12 +162,12 @@ def test_no_market_activity_is_an_error(tmp_path: Path) -> None:
 
 def test_buffer_definition() -> None:
     one = ((500.0, 500.0),)
-    assert len(_buffer_cells(one, 250, 0)) == 1
-    assert len(_buffer_cells(one, 250, 250)) == 9  # ring of eight: they touch the cell
-    assert len(_buffer_cells(one, 250, 260)) == 21  # 5 x 5 minus the corners (353 m away)
-    assert len(_buffer_cells(one, 250, 500)) == 25
+    assert len(buffer_cells(one, 250, 0)) == 1
+    assert len(buffer_cells(one, 250, 250)) == 9  # ring of eight: they touch the cell
+    assert len(buffer_cells(one, 250, 260)) == 21  # 5 x 5 minus the corners (353 m away)
+    assert len(buffer_cells(one, 250, 500)) == 25
     with pytest.raises(ValueError, match="buffer"):
-        _buffer_cells(one, 250, -1)
+        buffer_cells(one, 250, -1)
 
 
 # --------------------------------------------------------------------------- curation
@@ -413,8 +413,8 @@ def test_real_footprints_are_significant_connected_components(
 
 
 def test_docs_name_every_characteristic_column_and_function() -> None:
-    import harmscope.places.markets as module
-    from harmscope.places.markets import CHARACTERISTICS, MARKET_COLUMNS
+    import harmscope.markets as module
+    from harmscope.markets import CHARACTERISTICS, MARKET_COLUMNS
     from harmscope.priorities import MARKET_RANK_COLUMNS, PLACE_COLUMNS
 
     text = (Path(__file__).resolve().parents[2] / "docs" / "markets.md").read_text("utf-8")
@@ -592,3 +592,32 @@ def test_rejected_markets_never_take_harm_from_live_ones(city36: Path) -> None:
     live_cells = {c for m in shown if m.status != "rejected" for c in m.area_cells}
     assert not set(rejected.area_cells) & live_cells
     assert {m.id: m.harm for m in shown if m.status != "rejected"} == {m.id: m.harm for m in live}
+
+
+# --------------------------------------------------------------------------- package layout
+
+
+def test_old_import_path_re_exports_the_package() -> None:
+    import harmscope.markets as package
+    import harmscope.places.markets as old
+
+    assert set(old.__all__) == set(package.__all__)
+    for name in package.__all__:
+        assert getattr(old, name) is getattr(package, name), name
+
+
+def test_markets_modules_are_small_and_import_no_private_names() -> None:
+    import ast
+
+    import harmscope.markets as package
+
+    folder = Path(package.__file__).parent
+    modules = sorted(folder.glob("*.py"))
+    assert {m.stem for m in modules} >= {"detection", "description", "curation"}
+    for module in modules:
+        text = module.read_text("utf-8")
+        assert len(text.splitlines()) <= 700, module.name
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("harmscope"):
+                private = [a.name for a in node.names if a.name.startswith("_")]
+                assert not private, f"{module.name} imports {private} from {node.module}"

@@ -11,8 +11,8 @@ import pytest
 from scipy import stats
 
 from harmscope.harm import harm_matrix
+from harmscope.markets import markets
 from harmscope.places.grid import with_cells
-from harmscope.places.markets import markets
 from harmscope.priorities import (
     LENSES,
     PLACE_COLUMNS,

@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from harmscope.cli import app
-from harmscope.places.markets import markets
+from harmscope.markets import markets
 from harmscope.priorities import rank_markets, rank_places
 from harmscope.priorities.validate import (
     LensValidation,

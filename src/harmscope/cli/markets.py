@@ -24,8 +24,7 @@ from harmscope.cli._common import (
 )
 from harmscope.cli.hotspots import AreaOption, area_mask
 from harmscope.errors import HarmScopeError
-from harmscope.places.grid import DEFAULT_CELL_SIZE
-from harmscope.places.markets import (
+from harmscope.markets import (
     CHARACTERISTICS,
     Market,
     MarketDecisionError,
@@ -34,6 +33,7 @@ from harmscope.places.markets import (
     markets,
     markets_frame,
 )
+from harmscope.places.grid import DEFAULT_CELL_SIZE
 from harmscope.warehouse import default_db
 
 markets_app = typer.Typer(

@@ -54,7 +54,7 @@ from scipy.optimize import linear_sum_assignment
 
 from harmscope.errors import HarmScopeError
 from harmscope.harm import load_scheme
-from harmscope.places.markets import Market, markets
+from harmscope.markets import Market, markets
 from harmscope.priorities.lenses import LENSES, PLANNED_LENSES
 from harmscope.priorities.markets import ranked_markets
 from harmscope.priorities.places import place_id, rank_places
