@@ -44,8 +44,6 @@ ALLOWED_PRIVATE: frozenset[tuple[str, str, str]] = frozenset(
         # places/: forecast reads events through hotspots' helpers (warehouse handle, item 1).
         ("harmscope.places.forecast", "harmscope.places.hotspots", "_events_table"),
         ("harmscope.places.forecast", "harmscope.places.hotspots", "_grouped_cell_totals"),
-        # places/: markets takes hotspots' month range (one Months kernel, item 5).
-        ("harmscope.places.markets", "harmscope.places.hotspots", "_month_range"),
     }
 )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -12,7 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from harmscope.cli import app
-from harmscope.places.markets import MARKET_COLUMNS, load_decisions, markets
+from harmscope.markets import MARKET_COLUMNS, load_decisions, markets
+from harmscope.warehouse.ingest import ingest_paths
 
 runner = CliRunner()
 
@@ -121,3 +123,103 @@ def test_decide_errors(db: Path, args: list[str], message: str) -> None:
     )
     assert result.exit_code == 2 and message in result.stderr
     assert load_decisions(db) == []
+
+
+# --------------------------------------------------------------------------- options and totals
+
+# Every option of `harmscope markets` (the listing): base arguments and the same with the option,
+# whose outputs must differ. A new option not listed here fails test_every_listing_option_listed.
+LISTING_CHANGES: dict[str, list[str]] = {
+    "--scheme": ["--scheme", "count"],
+    "--from": ["--from", "2019-04"],
+    "--to": ["--to", "2019-03"],
+    "--cell-size": ["--cell-size", "500"],
+    "--buffer": ["--buffer", "0"],
+    "--alpha": ["--alpha", "0.001"],
+    "--include-rejected": ["--include-rejected"],
+    "--format": ["--format", "json"],
+    "--area": ["--area", "AREA"],
+    "--unfound-search-weight": ["--unfound-search-weight", "1"],
+}
+LISTING_SPECIAL = {"--db", "--out"}
+
+
+def _listing_options() -> set[str]:
+    import typer.main
+
+    group = typer.main.get_command(app).commands["markets"]  # type: ignore[attr-defined]
+    return {
+        max(p.opts, key=len) for p in group.params if p.param_type_name == "option" and p.opts
+    } - {"--help"}
+
+
+def test_every_listing_option_listed() -> None:
+    assert _listing_options() == set(LISTING_CHANGES) | LISTING_SPECIAL
+
+
+@pytest.mark.parametrize("option", sorted(LISTING_CHANGES))
+def test_each_listing_option_changes_the_output(db: Path, option: str, tmp_path: Path) -> None:
+    if option == "--include-rejected":
+        # one rejected market, so that --include-rejected has something to show
+        first = markets(db)[0]
+        rejected = runner.invoke(app, ["markets", "decide", first.id, "--db", str(db), "--reject"])
+        assert rejected.exit_code == 0, rejected.output
+    area = tmp_path / "west.geojson"
+    ring = [[531500, 180750], [532500, 180750], [532500, 181750], [531500, 181750]]
+    geometry = {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
+    area.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [{"type": "Feature", "properties": {}, "geometry": geometry}],
+            }
+        ),
+        "utf-8",
+    )
+    args = [str(area) if a == "AREA" else a for a in LISTING_CHANGES[option]]
+    base = runner.invoke(app, ["markets", "--db", str(db), "--format", "csv"])
+    if option == "--format":
+        changed = runner.invoke(app, ["markets", "--db", str(db), *args])
+    else:
+        changed = runner.invoke(app, ["markets", "--db", str(db), "--format", "csv", *args])
+    assert base.exit_code == 0 and changed.exit_code == 0, (base.output, changed.output)
+    assert changed.stdout.strip()
+    assert base.stdout != changed.stdout, f"{option} was accepted and ignored"
+
+
+def test_out_writes_the_listing_to_a_file(db: Path, tmp_path: Path) -> None:
+    base = runner.invoke(app, ["markets", "--db", str(db), "--format", "csv"])
+    out = tmp_path / "m.csv"
+    to_file = runner.invoke(app, ["markets", "--db", str(db), "--format", "csv", "--out", str(out)])
+    assert to_file.exit_code == 0 and to_file.stdout == ""
+    assert out.read_text("utf-8") == base.stdout
+
+
+def test_listing_says_which_cells_were_split(tmp_path: Path) -> None:
+    """36 City months, every drug search counted: two candidates reach the same cells; the
+    listing says who ceded what."""
+    env = os.environ.get("HARMSCOPE_SHARED_DATA")
+    base = Path(env) if env else Path(__file__).resolve().parents[3] / "shared" / "data"
+    folder = base / "policeuk-city-of-london-2018-12_2021-11"
+    db = tmp_path / "city36.duckdb"
+    ingest_paths([folder / "street", folder / "stop-and-search"], db=db)
+    found = markets(db, unfound_search_weight=1.0)
+    opt = ["--unfound-search-weight", "1"]
+    table = runner.invoke(app, ["markets", "--db", str(db), *opt], terminal_width=200)
+    assert table.exit_code == 0, table.output
+    text = " ".join(table.stdout.split())
+    for m in found:
+        if m.ceded_cells:
+            assert (
+                f"{m.id}: {m.ceded_cells} cell(s) of its footprint + buffer are counted in "
+                f"{m.split_with[0]}" in text
+            )
+    assert any(m.ceded_cells for m in found)
+    frame = pd.read_csv(
+        io.StringIO(
+            runner.invoke(app, ["markets", "--db", str(db), "--format", "csv", *opt]).stdout
+        )
+    )
+    assert frame.set_index("id")["split_with"].to_dict() == {
+        m.id: " ".join(m.split_with) for m in found
+    }

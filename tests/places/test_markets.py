@@ -11,12 +11,10 @@ import pandas as pd
 import pytest
 from scipy import ndimage
 
-from harmscope.places.gi_star import gi_star_test
-from harmscope.places.markets import (
+from harmscope.markets import (
     Decision,
     Market,
     MarketDecisionError,
-    _buffer_cells,
     candidate_id,
     decide,
     find_market,
@@ -24,6 +22,8 @@ from harmscope.places.markets import (
     markets,
     markets_frame,
 )
+from harmscope.markets.cells import buffer_cells
+from harmscope.places.gi_star import gi_star_test
 from harmscope.warehouse import connect
 from harmscope.warehouse.ingest import ingest_paths
 
@@ -162,12 +162,12 @@ def test_no_market_activity_is_an_error(tmp_path: Path) -> None:
 
 def test_buffer_definition() -> None:
     one = ((500.0, 500.0),)
-    assert len(_buffer_cells(one, 250, 0)) == 1
-    assert len(_buffer_cells(one, 250, 250)) == 9  # ring of eight: they touch the cell
-    assert len(_buffer_cells(one, 250, 260)) == 21  # 5 x 5 minus the corners (353 m away)
-    assert len(_buffer_cells(one, 250, 500)) == 25
+    assert len(buffer_cells(one, 250, 0)) == 1
+    assert len(buffer_cells(one, 250, 250)) == 9  # ring of eight: they touch the cell
+    assert len(buffer_cells(one, 250, 260)) == 21  # 5 x 5 minus the corners (353 m away)
+    assert len(buffer_cells(one, 250, 500)) == 25
     with pytest.raises(ValueError, match="buffer"):
-        _buffer_cells(one, 250, -1)
+        buffer_cells(one, 250, -1)
 
 
 # --------------------------------------------------------------------------- curation
@@ -413,8 +413,8 @@ def test_real_footprints_are_significant_connected_components(
 
 
 def test_docs_name_every_characteristic_column_and_function() -> None:
-    import harmscope.places.markets as module
-    from harmscope.places.markets import CHARACTERISTICS, MARKET_COLUMNS
+    import harmscope.markets as module
+    from harmscope.markets import CHARACTERISTICS, MARKET_COLUMNS
     from harmscope.priorities import MARKET_RANK_COLUMNS, PLACE_COLUMNS
 
     text = (Path(__file__).resolve().parents[2] / "docs" / "markets.md").read_text("utf-8")
@@ -434,3 +434,197 @@ def test_docs_name_every_characteristic_column_and_function() -> None:
         "harmscope priorities",
     ):
         assert command in text
+
+
+# --------------------------------------------------------------------------- no double counting
+
+
+# With counted activity and only linked finds, the 36 City months hold one candidate; counting
+# every drug search (an analyst's option) gives two whose buffers overlap: the case to split.
+ALL_SEARCHES = {"unfound_search_weight": 1.0}
+
+
+@pytest.fixture(scope="module")
+def city36(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """All 36 months (2018-12 to 2021-11) of City of London street crime and stop-and-search:
+    with every drug search counted as activity (``ALL_SEARCHES``), two candidates' footprints
+    plus buffers overlap."""
+    folder = _city_folder()
+    files = sorted((folder / "street").glob("*.csv")) + sorted(
+        (folder / "stop-and-search").glob("*.csv")
+    )
+    assert len(files) == 72, f"expected 36 street and 36 stop-and-search files under {folder}"
+    db = tmp_path_factory.mktemp("markets_city36") / "city36.duckdb"
+    ingest_paths(files, db=db)
+    return db
+
+
+@pytest.fixture(scope="module")
+def city36_cells(city36: Path) -> pd.DataFrame:
+    """Harm and market activity per 250 m cell over the 36 months, by plain pandas."""
+    con = connect(city36, read_only=True)
+    try:
+        ev = con.execute(
+            "SELECT source, event_type, x, y, object_of_search, outcome_linked FROM events "
+            "WHERE x IS NOT NULL"
+        ).df()
+    finally:
+        con.close()
+    harm_days = {
+        "Other theft": 2.0,
+        "Anti-social behaviour": 1.0,
+        "Violence and sexual offences": 230.89,
+        "Robbery": 365.0,
+        "Burglary": 247.28,
+        "Criminal damage and arson": 10.39,
+        "Public order": 7.5,
+        "Other crime": 10.0,
+        "Vehicle crime": 5.0,
+        "Theft from the person": 2.0,
+        "Bicycle theft": 2.0,
+        "Shoplifting": 1.0,
+    }
+    street = ev["source"] == "street"
+    ev["harm"] = np.where(street, ev["event_type"].map(harm_days).fillna(0.0), 0.0)
+    # Activity is counted: one per drug offence and (ALL_SEARCHES) one per drug search.
+    ev["market"] = np.where(street & (ev["event_type"] == "Drugs"), 1.0, 0.0) + np.where(
+        (ev["source"] == "stop_search") & (ev["object_of_search"] == "Controlled drugs"),
+        1.0,
+        0.0,
+    )
+    ev["cell_x"] = np.floor(ev["x"] / 250) * 250
+    ev["cell_y"] = np.floor(ev["y"] / 250) * 250
+    return ev.groupby(["cell_x", "cell_y"])[["harm", "market"]].sum()
+
+
+def _expected_owners(found: list[Market], cells: pd.DataFrame) -> dict[tuple[float, float], str]:
+    """Owner of every reached cell by the documented rule, recomputed with numpy: ring of eight
+    (250 m buffer at 250 m cells), nearest footprint centre, then more footprint activity."""
+    owners: dict[tuple[float, float], str] = {}
+    reach: dict[tuple[float, float], list[Market]] = {}
+    for m in found:
+        for x, y in m.cells:
+            for dx in (-250.0, 0.0, 250.0):
+                for dy in (-250.0, 0.0, 250.0):
+                    reach.setdefault((x + dx, y + dy), []).append(m)
+    for cell, ms in reach.items():
+        unique = {m.id: m for m in ms}.values()
+
+        def key(m: Market, cell: tuple[float, float] = cell) -> tuple[float, float, str]:
+            d = np.hypot(*(np.array(m.cells) - np.array(cell)).T).min()
+            act = cells["market"].reindex(pd.MultiIndex.from_tuples(m.cells)).sum()
+            return (float(d), -float(act), m.id)
+
+        owners[cell] = min(unique, key=key).id
+    return owners
+
+
+def test_real_markets_never_count_a_cell_twice(city36: Path, city36_cells: pd.DataFrame) -> None:
+    found = markets(city36, **ALL_SEARCHES)
+    assert len(found) >= 2, (
+        "36 City months, all drug searches, give two candidates whose buffers overlap"
+    )
+    areas = [set(m.area_cells) for m in found]
+    for i in range(len(areas)):
+        for j in range(i + 1, len(areas)):
+            assert not areas[i] & areas[j], (found[i].id, found[j].id)
+    total = city36_cells["harm"].sum()
+    for m in found:
+        held = city36_cells["harm"].reindex(pd.MultiIndex.from_tuples(m.area_cells)).sum()
+        assert m.harm == pytest.approx(held, rel=1e-9)
+        assert m.activity == pytest.approx(
+            city36_cells["market"].reindex(pd.MultiIndex.from_tuples(m.area_cells)).sum(),
+            rel=1e-9,
+        )
+        assert set(m.cells) <= set(m.area_cells)
+    assert sum(m.harm for m in found) <= total
+    # The split follows the documented rule, recomputed independently.
+    expected = _expected_owners(found, city36_cells)
+    got = {c: m.id for m in found for c in m.area_cells}
+    assert got == expected
+    # The totals say what was split, and with whom.
+    contested = {m.id for m in found if m.ceded_cells > 0}
+    assert contested, "the overlapping buffers were split"
+    for m in found:
+        reach = {
+            (x + dx, y + dy) for x, y in m.cells for dx in (-250, 0, 250) for dy in (-250, 0, 250)
+        }
+        assert m.ceded_cells == len(reach) - len(m.area_cells)
+        others = {
+            o.id
+            for o in found
+            if o.id != m.id
+            and reach
+            & {
+                (x + dx, y + dy)
+                for x, y in o.cells
+                for dx in (-250, 0, 250)
+                for dy in (-250, 0, 250)
+            }
+        }
+        assert set(m.split_with) == others
+        assert m.to_dict()["split_with"] == list(m.split_with)
+    assert markets_frame(found)["split_with"].str.len().gt(0).any()
+
+
+def test_rejected_markets_never_take_harm_from_live_ones(city36: Path) -> None:
+    found = markets(city36, **ALL_SEARCHES)
+    strongest = max(found, key=lambda m: m.footprint_activity)
+    weaker = [m for m in found if m.id != strongest.id and m.split_with]
+    assert weaker, "a candidate shares cells with the strongest one"
+    reject = Decision(
+        decision_id=1,
+        market_id=strongest.id,
+        action="reject",
+        key=None,
+        value=None,
+        cells={strongest.id: strongest.cells},
+        cell_size=250.0,
+        decided_by="t",
+        decided_at=datetime(2024, 1, 1, tzinfo=UTC),
+    )
+    live = markets(city36, decisions=[reject], **ALL_SEARCHES)
+    assert strongest.id not in {m.id for m in live}
+    for w in weaker:
+        alone = next(m for m in live if m.id == w.id)
+        # with its neighbour rejected it holds its whole reach (ring of eight at 250 m)
+        reach = {
+            (x + dx, y + dy) for x, y in w.cells for dx in (-250, 0, 250) for dy in (-250, 0, 250)
+        }
+        assert set(alone.area_cells) == reach and alone.ceded_cells == 0
+        assert alone.harm > w.harm
+    shown = markets(city36, decisions=[reject], include_rejected=True, **ALL_SEARCHES)
+    rejected = next(m for m in shown if m.id == strongest.id)
+    # the rejected market, when listed, gets only what no live market holds
+    live_cells = {c for m in shown if m.status != "rejected" for c in m.area_cells}
+    assert not set(rejected.area_cells) & live_cells
+    assert {m.id: m.harm for m in shown if m.status != "rejected"} == {m.id: m.harm for m in live}
+
+
+# --------------------------------------------------------------------------- package layout
+
+
+def test_old_import_path_re_exports_the_package() -> None:
+    import harmscope.markets as package
+    import harmscope.places.markets as old
+
+    assert set(old.__all__) == set(package.__all__)
+    for name in package.__all__:
+        assert getattr(old, name) is getattr(package, name), name
+
+
+def test_markets_modules_are_small_and_import_no_private_names() -> None:
+    import ast
+
+    import harmscope.markets as package
+
+    folder = Path(package.__file__).parent
+    modules = sorted(folder.glob("*.py"))
+    assert {m.stem for m in modules} >= {"detection", "description", "curation"}
+    for module in modules:
+        text = module.read_text("utf-8")
+        assert len(text.splitlines()) <= 700, module.name
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("harmscope"):
+                private = [a.name for a in node.names if a.name.startswith("_")]
+                assert not private, f"{module.name} imports {private} from {node.module}"

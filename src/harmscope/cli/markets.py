@@ -25,8 +25,7 @@ from harmscope.cli._common import (
 )
 from harmscope.cli.hotspots import AreaOption, area_mask
 from harmscope.errors import HarmScopeError
-from harmscope.places.grid import DEFAULT_CELL_SIZE
-from harmscope.places.markets import (
+from harmscope.markets import (
     CHARACTERISTICS,
     Market,
     MarketDecisionError,
@@ -35,6 +34,7 @@ from harmscope.places.markets import (
     markets,
     markets_frame,
 )
+from harmscope.places.grid import DEFAULT_CELL_SIZE
 from harmscope.warehouse import default_db
 
 markets_app = typer.Typer(
@@ -66,6 +66,7 @@ def _detect(
     include_rejected: bool,
     console: Console,
     area: str | None = None,
+    unfound_search_weight: float = 0.0,
 ) -> list[Market]:
     mask = area_mask(area, db, cell_size, console)
     try:
@@ -79,6 +80,7 @@ def _detect(
                 alpha=alpha,
                 include_rejected=include_rejected,
                 mask=mask,
+                unfound_search_weight=unfound_search_weight,
                 progress=progress,
             )
     except (HarmScopeError, ValueError) as exc:
@@ -105,6 +107,16 @@ def markets_command(
         Path | None, typer.Option("--out", help="Write to this file, not stdout.")
     ] = None,
     area: AreaOption = None,
+    unfound_search_weight: Annotated[
+        float,
+        typer.Option(
+            "--unfound-search-weight",
+            min=0.0,
+            max=1.0,
+            help="What a drug search that found nothing counts for as market activity "
+            "(0 = nothing, the default; 1 = as much as a find).",
+        ),
+    ] = 0.0,
 ) -> None:
     """List candidate drug markets, most harmful first, with analysts' decisions applied.
 
@@ -125,6 +137,7 @@ def markets_command(
         include_rejected=include_rejected,
         console=err,
         area=area,
+        unfound_search_weight=unfound_search_weight,
     )
     if fmt == "json":
         emit_json([m.to_dict() for m in found], out)
@@ -161,6 +174,16 @@ def _print_table(found: list[Market], scheme: str, console: Console) -> None:
             "; ".join(f"{t['event_type']} {t['share']:.0%}" for t in m.top_types[:3]),
         )
     console.print(table)
+    for m in found:
+        if m.ceded_cells:
+            # say which figures a split changed, so nobody adds the buffers back together
+            console.print(
+                f"{m.id}: {m.ceded_cells} cell(s) of its footprint + buffer are counted in "
+                f"{'' if len(m.split_with) == 1 else 'one of '}{', '.join(m.split_with)} "
+                "instead (a shared cell goes to the nearest "
+                "footprint); no cell's harm counts twice.",
+                highlight=False,
+            )
     if not found:
         console.print("No candidate markets: no significant cluster of market activity.")
 

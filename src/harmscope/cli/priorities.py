@@ -1,4 +1,10 @@
-"""``harmscope priorities``: ranked places, markets (people and behaviours when available)."""
+"""``harmscope priorities``: ranked places and markets, or one board across them (``--lens all``).
+
+Every option either changes the result or is refused in that combination with a message naming
+it: ``--significance`` belongs to the places lens, ``--buffer`` to the markets lens (both to
+``all``, which holds them), and the lenses DESIGN plans but nobody has built yet (people,
+groups, behaviours) are refused as "not available yet".
+"""
 
 from __future__ import annotations
 
@@ -26,13 +32,23 @@ from harmscope.cli._common import (
 from harmscope.cli.hotspots import AreaOption, area_mask
 from harmscope.errors import HarmScopeError
 from harmscope.places.grid import DEFAULT_CELL_SIZE
-from harmscope.priorities import rank
+from harmscope.priorities import ALL, LENSES, PLANNED_LENSES, LensUnavailableError, rank
 from harmscope.warehouse import default_db
+
+#: Lens-specific options: option name -> the lenses it applies to (besides ``all``).
+_LENS_OPTIONS: dict[str, str] = {"--significance": "places", "--buffer": "markets"}
 
 
 @app.command("priorities")
 def priorities_command(
-    lens: Annotated[str, typer.Option("--lens", help="places, markets, people or behaviours.")],
+    lens: Annotated[
+        str,
+        typer.Option(
+            "--lens",
+            help="places, markets or all (one board across them); people, groups and "
+            "behaviours are not available yet.",
+        ),
+    ],
     db: DbOption = None,
     scheme: SchemeOption = "cchi",
     start: FromOption = None,
@@ -42,16 +58,19 @@ def priorities_command(
     ] = DEFAULT_CELL_SIZE,
     top: Annotated[int | None, typer.Option("--top", min=1, help="Only the first N rows.")] = None,
     significance: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--significance",
-            help="places: none (score = harm), weight (harm x Phi(Gi* z)) or require "
-            "(only significant hot cells).",
+            help="places (and all): none (score = harm, the default), weight (harm x Phi(Gi* "
+            "z)) or require (only significant hot cells).",
         ),
-    ] = "none",
+    ] = None,
     buffer: Annotated[
-        float, typer.Option("--buffer", min=0.0, help="markets: metres around a footprint.")
-    ] = 250.0,
+        float | None,
+        typer.Option(
+            "--buffer", min=0.0, help="markets (and all): metres around a footprint [250]."
+        ),
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
     out: Annotated[
         Path | None, typer.Option("--out", help="Write to this file, not stdout.")
@@ -60,28 +79,43 @@ def priorities_command(
 ) -> None:
     """Rank units by harm, with reasons (the harm-matrix cells contributing most).
 
-    Rows carry rank (1..n), unit_id, score (descending) and reasons; place rows also cell_x and
-    cell_y. JSON is a list of row objects, reasons a list of strings; CSV joins reasons with
-    '; '.
+    Rows carry lens, rank (1..n), unit_id, score (descending) and reasons; place rows also
+    cell_x and cell_y. With --lens all the rows of every available lens are ranked together
+    (lens_rank keeps each row's rank within its lens). JSON is a list of row objects, reasons a
+    list of strings; CSV joins reasons with '; '.
 
     With --area only cells whose centres fall inside the area are ranked (places: the Gi* for
     --significance runs on exactly those cells; markets: detected from activity inside it).
     """
     err = Console(stderr=True)
     check_format(err, fmt, "csv", "json")
+    key = lens.strip().lower()
+    if key in PLANNED_LENSES and key not in LENSES:
+        fail(
+            err,
+            LensUnavailableError(
+                f"--lens {key}: not available yet ({PLANNED_LENSES[key]}); available: "
+                f"{', '.join(sorted(LENSES))}, {ALL}"
+            ),
+        )
+    given = {"--significance": significance, "--buffer": buffer}
+    for option, owner in _LENS_OPTIONS.items():
+        if given[option] is not None and key not in (owner, ALL):
+            fail(err, ValueError(f"{option} applies to --lens {owner} (or {ALL}) only"))
+    per_lens: dict[str, dict[str, Any]] = {
+        "places": {} if significance is None else {"significance": significance},
+        "markets": {} if buffer is None else {"buffer": buffer},
+    }
     options: dict[str, Any] = {
         "scheme": scheme,
         "cell_size": cell_size,
         "months": months_arg(start, end),
         "top": top,
     }
-    key = lens.strip().lower()
-    if key == "places":
-        options["significance"] = significance
-    elif significance != "none":
-        fail(err, ValueError("--significance applies to --lens places only"))
-    if key == "markets":
-        options["buffer"] = buffer
+    if key == ALL:
+        options["per_lens"] = {k: v for k, v in per_lens.items() if v and k in LENSES}
+    else:
+        options.update(per_lens.get(key, {}))
     warehouse = db if db is not None else default_db()
     mask = area_mask(area, db, cell_size, err)
     if mask is not None:
@@ -94,6 +128,15 @@ def priorities_command(
         warn_dropped(err, frame.attrs["dropped"])
     else:  # the markets lens ranks a list of markets, which carries no period-wide count
         warn_dropped_for(err, warehouse, scheme, options["months"], located=True)
+    if "lens" not in frame.columns:
+        # DESIGN §5: every row names its lens, so boards from several runs can be joined
+        frame.insert(0, "lens", key)
+    if key == ALL and frame.attrs.get("unavailable"):
+        err.print(
+            f"--lens all: {', '.join(frame.attrs['unavailable'])} not available yet; the board "
+            f"holds {', '.join(sorted(LENSES))}.",
+            highlight=False,
+        )
     if fmt == "json":
         emit_json(records(frame), out)
     else:

@@ -1,4 +1,7 @@
-"""The places lens: grid cells, Gi* hot spots, emerging hot spots, concentration, markets.
+"""The places lens: grid cells, Gi* hot spots, emerging hot spots, concentration.
+
+Drug markets moved to :mod:`harmscope.markets` (``harmscope.places.markets`` still re-exports
+them).
 
 ``harmscope.places.gi_star`` is the function of DESIGN §5/§6,
 ``gi_star(values, xy, distance) -> z``; the module of the same name stays importable as
@@ -48,7 +51,6 @@ from harmscope.places.hotspots import (
     hotspots,
     monthly_cell_totals,
 )
-from harmscope.places.markets import Decision, Market, decide, load_decisions, markets_frame
 
 __all__ = [
     "CATEGORIES",
@@ -57,19 +59,16 @@ __all__ = [
     "EMERGING_COLUMNS",
     "HOTSPOT_COLUMNS",
     "CountVsHarm",
-    "Decision",
     "EmergingHotSpots",
     "ForecastCheck",
     "ForecastMeasures",
     "GiStarResult",
     "MannKendall",
-    "Market",
     "PlaceConcentration",
     "cell_coordinates",
     "cell_totals",
     "classify_emerging",
     "count_vs_harm",
-    "decide",
     "emerging_cells",
     "emerging_hot_spots",
     "forecast_measures",
@@ -79,10 +78,8 @@ __all__ = [
     "gini",
     "hotspots",
     "kde_cell_harm",
-    "load_decisions",
     "lorenz_curve",
     "mann_kendall",
-    "markets_frame",
     "monthly_cell_totals",
     "place_concentration",
     "power_few",

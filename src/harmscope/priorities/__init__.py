@@ -1,4 +1,4 @@
-"""Priorities: rank units (places, markets; later people and behaviours) by harm, with reasons.
+"""Priorities: rank units (places, markets; later people, groups, behaviours) by harm, with reasons.
 
 Every lens returns rows with ``rank`` (1..n), ``unit_id``, ``score`` (descending) and
 ``reasons`` — the harm-matrix cells contributing most, e.g.
@@ -11,12 +11,14 @@ the simulator's ground truth (``docs/priorities.md``).
 from __future__ import annotations
 
 from harmscope.priorities.lenses import (
+    ALL,
     LENSES,
     PLANNED_LENSES,
     REQUIRED_COLUMNS,
     Lens,
     LensUnavailableError,
     rank,
+    rank_all,
     register_lens,
 )
 from harmscope.priorities.markets import MARKET_RANK_COLUMNS, rank_markets, ranked_markets
@@ -29,6 +31,7 @@ from harmscope.priorities.validate import (
 )
 
 __all__ = [
+    "ALL",
     "LENSES",
     "MARKET_RANK_COLUMNS",
     "PLACE_COLUMNS",
@@ -41,6 +44,7 @@ __all__ = [
     "matrix_reasons",
     "place_id",
     "rank",
+    "rank_all",
     "rank_markets",
     "rank_places",
     "ranked_markets",

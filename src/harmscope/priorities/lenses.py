@@ -10,12 +10,16 @@ shape::
     register_lens("people", rank_people, "nominals ranked by the harm attributed to them")
 
 Until one is registered, asking for a planned lens raises :class:`LensUnavailableError`
-saying what it needs.
+saying it is not available yet and what it needs.
+
+``all`` (:data:`ALL`) is the one board across the lenses that exist (:func:`rank_all`): every
+registered lens's rows, with a ``lens`` column, ranked together by score. Planned lenses are
+left out of it and named in ``attrs["unavailable"]``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,12 +30,14 @@ from harmscope.priorities.markets import rank_markets
 from harmscope.priorities.places import rank_places
 
 __all__ = [
+    "ALL",
     "LENSES",
     "PLANNED_LENSES",
     "REQUIRED_COLUMNS",
     "Lens",
     "LensUnavailableError",
     "rank",
+    "rank_all",
     "register_lens",
 ]
 
@@ -39,6 +45,9 @@ RankFunction = Callable[..., pd.DataFrame]
 
 #: Columns every lens returns first.
 REQUIRED_COLUMNS: tuple[str, ...] = ("rank", "unit_id", "score", "reasons")
+
+#: The lens name of the one board across every available lens (DESIGN §5 ``--lens all``).
+ALL = "all"
 
 
 class LensUnavailableError(HarmScopeError, LookupError):
@@ -62,6 +71,11 @@ PLANNED_LENSES: dict[str, str] = {
         "nominals ranked by the harm attributed to them; needs nominal-level intelligence "
         "(nominals, links and reports, e.g. the simulator's intel/ files) loaded and "
         "attributed to harm, which this installation does not have yet"
+    ),
+    "groups": (
+        "organised crime groups and county lines ranked by the harm attributed to them; needs "
+        "group-level intelligence (groups, their members and markets) loaded and attributed to "
+        "harm, which this installation does not have yet"
     ),
     "behaviours": (
         "behaviours (violence, exploitation, cuckooing, weapon carrying ...) ranked by harm; "
@@ -111,6 +125,8 @@ def rank(lens: str, source: Any, **options: Any) -> pd.DataFrame:
         Unknown lens, or a planned one not yet available (the message says what it needs).
     """
     key = lens.strip().lower()
+    if key == ALL:
+        return rank_all(source, **options)
     if key in LENSES:
         out = LENSES[key].function(source, **options)
         missing = [c for c in REQUIRED_COLUMNS if c not in out.columns]
@@ -120,9 +136,81 @@ def rank(lens: str, source: Any, **options: Any) -> pd.DataFrame:
     available = ", ".join(sorted(LENSES))
     if key in PLANNED_LENSES:
         raise LensUnavailableError(
-            f"lens {key!r} is not available: {PLANNED_LENSES[key]} (available: {available})"
+            f"lens {key!r} is not available yet: {PLANNED_LENSES[key]} "
+            f"(available: {available}, {ALL})"
         )
-    raise LensUnavailableError(f"unknown lens {lens!r} (available: {available})")
+    raise LensUnavailableError(f"unknown lens {lens!r} (available: {available}, {ALL})")
+
+
+def rank_all(
+    source: Any,
+    *,
+    top: int | None = None,
+    per_lens: Mapping[str, Mapping[str, Any]] | None = None,
+    **options: Any,
+) -> pd.DataFrame:
+    """One board across every registered lens, ranked together by score.
+
+    Parameters
+    ----------
+    source
+        Warehouse path, Ibis backend or events table.
+    top : int, optional
+        Keep the first ``top`` rows of the board (not of each lens).
+    per_lens : mapping of lens name to options, optional
+        Options for one lens only (e.g. ``{"places": {"significance": "weight"},
+        "markets": {"buffer": 500}}``); a name that is not a registered lens is refused.
+    **options
+        Options every lens takes (``scheme``, ``cell_size``, ``months``, ``mask`` ...).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``lens``, then :data:`REQUIRED_COLUMNS` (``rank`` 1..n over the board), ``lens_rank``
+        (the row's rank within its lens), then the union of the lenses' other columns (empty
+        where a lens has none). Scores share the scheme's unit, but they are not additive
+        across lenses: a market's harm includes the harm of the places inside it.
+        ``attrs["unavailable"]`` lists the planned lenses left out.
+
+    Raises
+    ------
+    LensUnavailableError
+        ``per_lens`` names a lens that is not registered.
+    """
+    if top is not None and top < 1:
+        raise ValueError(f"top must be a positive number of rows, got {top}")
+    extra = dict(per_lens or {})
+    unknown = sorted(set(extra) - set(LENSES))
+    if unknown:
+        raise LensUnavailableError(
+            f"options given for lens(es) {', '.join(unknown)}, which the board does not hold "
+            f"(available: {', '.join(sorted(LENSES))})"
+        )
+    first = ["lens", *REQUIRED_COLUMNS, "lens_rank"]
+    parts = []
+    for name in sorted(LENSES):
+        rows = rank(name, source, **options, **extra.get(name, {}))
+        if not rows.empty:
+            parts.append(rows.rename(columns={"rank": "lens_rank"}).assign(lens=name))
+    if not parts:
+        board = pd.DataFrame(columns=first)
+    else:
+        board = pd.concat(parts, ignore_index=True)
+        for col in board.columns:
+            # a count column of one lens stays a count (not float) beside the other lens's blanks
+            kinds = [p[col].dtype for p in parts if col in p.columns]
+            if board[col].dtype.kind == "f" and all(k.kind in "iu" for k in kinds):
+                board[col] = board[col].astype("Int64")
+        # ties: the lens name, then the lens's own order, so the board is deterministic
+        board = board.sort_values(
+            ["score", "lens", "lens_rank"], ascending=[False, True, True], kind="stable"
+        ).reset_index(drop=True)
+        board["rank"] = range(1, len(board) + 1)
+    if top is not None:
+        board = board.head(top)
+    board = board[first + [c for c in board.columns if c not in first]]
+    board.attrs.update({"lens": ALL, "unavailable": sorted(PLANNED_LENSES)})
+    return board
 
 
 register_lens("places", rank_places, "grid cells ranked by harm over the period")

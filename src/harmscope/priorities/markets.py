@@ -2,9 +2,11 @@
 
 Score: :math:`H_m`, the harm-matrix total (scheme-weighted harm; activity never added) of the
 events in the market's footprint plus buffer over the period
-(:func:`harmscope.places.markets.markets`). Markets are significant clusters of market
+(:func:`harmscope.markets.markets`). Markets are significant clusters of market
 activity by construction, so no further Gi* factor enters. Rejected markets are not ranked;
-merged ones rank once. Ties by id; ranks are 1..n.
+merged ones rank once. A cell reached by two markets' footprint plus buffer counts for one of
+them only (:func:`harmscope.markets.allocate_cells`; ``split_with`` names the others), so
+the scores never add a cell's harm twice. Ties by id; ranks are 1..n.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from harmscope.places.markets import Market, markets
+from harmscope.markets import Market, markets
 from harmscope.priorities.reasons import matrix_reasons
 
 __all__ = ["MARKET_RANK_COLUMNS", "rank_markets", "ranked_markets"]
@@ -37,6 +39,7 @@ MARKET_RANK_COLUMNS: tuple[str, ...] = (
     "activity",
     "activity_harm_ratio",
     "trend",
+    "split_with",
 )
 """Columns of :func:`rank_markets`; ``reasons`` holds a list of strings."""
 
@@ -53,13 +56,13 @@ def rank_markets(
     Parameters
     ----------
     source : ibis.Table, ibis backend, str or Path
-        As :func:`harmscope.places.markets.markets` (decisions applied from a warehouse path).
+        As :func:`harmscope.markets.markets` (decisions applied from a warehouse path).
     top : int, optional
         Keep the first ``top`` rows.
     reasons : int, default 3
         Matrix cells named per row.
     **options
-        Passed to :func:`~harmscope.places.markets.markets` (``scheme``, ``cell_size``,
+        Passed to :func:`~harmscope.markets.markets` (``scheme``, ``cell_size``,
         ``months``, ``buffer``, ``alpha`` ...); ``include_rejected`` is not allowed.
 
     Returns
@@ -83,10 +86,10 @@ def ranked_markets(
     reasons: int = 3,
     months: Any = None,
 ) -> pd.DataFrame:
-    """Rank markets already found by :func:`~harmscope.places.markets.markets`.
+    """Rank markets already found by :func:`~harmscope.markets.markets`.
 
     The ranking of :func:`rank_markets` without detecting again, for callers that also need
-    the :class:`~harmscope.places.markets.Market` objects (footprints, buffers).
+    the :class:`~harmscope.markets.Market` objects (footprints, buffers).
 
     Parameters
     ----------

@@ -33,7 +33,7 @@ Ground truth and matching, per lens
     size of a maximum one-to-one matching between the two lists (each detected market counts
     for at most one true market and vice versa), so one footprint spanning two true markets
     earns one hit, and a footprint covering the whole city cannot collect them all.
-``people``, ``behaviours``
+``people``, ``groups``, ``behaviours``
     Not implemented by :mod:`harmscope.priorities` (see
     :data:`~harmscope.priorities.lenses.PLANNED_LENSES`); reported unavailable with the reason,
     never as zeros. So is any other registered lens this module has no truth for.
@@ -54,7 +54,7 @@ from scipy.optimize import linear_sum_assignment
 
 from harmscope.errors import HarmScopeError
 from harmscope.harm import load_scheme
-from harmscope.places.markets import Market, markets
+from harmscope.markets import Market, markets
 from harmscope.priorities.lenses import LENSES, PLANNED_LENSES
 from harmscope.priorities.markets import ranked_markets
 from harmscope.priorities.places import place_id, rank_places

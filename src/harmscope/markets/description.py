@@ -1,0 +1,201 @@
+"""Description of a market: the harm in and around its footprint, and flat listings.
+
+For the footprint plus a **buffer** (cells any part of which lies strictly within ``buffer``
+metres of a footprint cell; default 250 m, i.e. the ring of eight neighbours at 250 m cells):
+
+- ``matrix``: :func:`harmscope.harm.harm_matrix` of the events in those cells (harm and, beside
+  it, activity, including searches as harm from control);
+- ``harm``: the matrix harm total; ``activity``: market activity in the same cells;
+  ``activity_harm_ratio = activity / harm`` (None when harm is 0) — high values are
+  "busy but not harmful" places;
+- ``monthly``: harm per month (zeros included) and its Mann–Kendall trend
+  (:func:`~harmscope.places.emerging.mann_kendall`): ``increasing`` / ``decreasing`` when the
+  two-sided p is at most ``alpha_trend`` (0.10), otherwise ``no_trend``;
+- ``top_types``: the harm event types contributing most, with value and share.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from harmscope.harm import harm_matrix
+from harmscope.harm.taxonomy import Taxonomy
+from harmscope.markets.activity import Months
+from harmscope.markets.allocation import Allocation
+from harmscope.markets.cells import sorted_cells
+from harmscope.markets.curation import CurationState
+from harmscope.markets.detection import Candidate
+from harmscope.markets.model import Market
+from harmscope.places.emerging import mann_kendall
+from harmscope.places.grid import with_cells
+
+__all__ = ["MARKET_COLUMNS", "describe", "markets_frame"]
+
+
+def describe(
+    events: ir.Table,
+    frame: pd.DataFrame,
+    *,
+    root: Candidate,
+    members: list[Candidate],
+    state: CurationState,
+    scheme: Any,
+    taxonomy: Taxonomy | str | os.PathLike[str] | None,
+    months: Months | None,
+    month_list: list[date],
+    cell_size: float,
+    buffer: float,
+    alpha_trend: float,
+    share: Allocation,
+) -> Market:
+    """Describe one market: matrix, harm, activity, monthly trend and top harm types.
+
+    Parameters
+    ----------
+    events : ibis.Table
+        Warehouse ``events`` (the matrix is computed from the events in the held cells).
+    frame : DataFrame
+        ``cell_x, cell_y, month, harm, market`` per cell and month (scheme unit), as the
+        pipeline aggregated it.
+    root, members : Candidate
+        The market's own candidate (its id) and every candidate merged into it (its footprint).
+    state : CurationState
+        Status, name, characteristics and decisions after the log's replay.
+    scheme, taxonomy, months
+        As :func:`harmscope.harm.harm_matrix`.
+    month_list : list of date
+        Months of the monthly series (zeros where a month has no harm).
+    cell_size, buffer : float
+        Metres.
+    alpha_trend : float
+        Significance of the Mann–Kendall trend.
+    share : Allocation
+        The cells this market holds (:func:`harmscope.markets.allocation.allocate_cells`).
+
+    Returns
+    -------
+    Market
+    """
+    cells = sorted_cells([c for m in members for c in m.cells])
+    area = share.area_cells
+    area_frame = pd.DataFrame(area, columns=["cell_x", "cell_y"])
+    in_area = frame.merge(area_frame, on=["cell_x", "cell_y"], how="inner")
+    in_foot = frame.merge(
+        pd.DataFrame(cells, columns=["cell_x", "cell_y"]), on=["cell_x", "cell_y"]
+    )
+    lookup = ibis.memtable(area_frame, schema={"cell_x": "float64", "cell_y": "float64"})
+    located = with_cells(
+        events.filter(events.x.notnull() & events.y.notnull()), cell_size=cell_size
+    )
+    chosen = located.semi_join(
+        lookup, [located.cell_x == lookup.cell_x, located.cell_y == lookup.cell_y]
+    )
+    matrix = harm_matrix(
+        chosen.drop("cell_x", "cell_y"), scheme=scheme, taxonomy=taxonomy, months=months
+    )
+    monthly = in_area.groupby("month")["harm"].sum()
+    series = np.array([float(monthly.get(m, 0.0)) for m in month_list])
+    mk = mann_kendall(series)
+    p = float(mk.p)
+    s = int(mk.s)
+    direction = "no_trend"
+    if p <= alpha_trend and s > 0:
+        direction = "increasing"
+    elif p <= alpha_trend and s < 0:
+        direction = "decreasing"
+    harm_types = [t for t in matrix.by_event_type if t.kind == "harm" and t.value > 0]
+    top = tuple(
+        {
+            "event_type": t.event_type,
+            "events": t.events,
+            "value": t.value,
+            "share": t.value / matrix.total if matrix.total > 0 else 0.0,
+        }
+        for t in harm_types[:5]
+    )
+    activity = float(in_area["market"].sum())
+    centres = np.asarray(cells, dtype=np.float64) + cell_size / 2.0
+    return Market(
+        id=root.id,
+        name=state.name,
+        status=state.status,
+        cells=cells,
+        cell_size=float(cell_size),
+        centroid_x=float(centres[:, 0].mean()),
+        centroid_y=float(centres[:, 1].mean()),
+        buffer=float(buffer),
+        area_cells=area,
+        harm=matrix.total,
+        activity=activity,
+        footprint_activity=float(in_foot["market"].sum()),
+        activity_harm_ratio=activity / matrix.total if matrix.total > 0 else None,
+        peak_gi_z=max(m.peak_z for m in members),
+        matrix=matrix,
+        months=tuple(f"{m:%Y-%m}" for m in month_list),
+        monthly_harm=tuple(series.tolist()),
+        trend={
+            "s": s,
+            "z": float(mk.z),
+            "p": p,
+            "tau": float(mk.tau),
+            "direction": direction,
+        },
+        top_types=top,
+        unit=matrix.unit,
+        merged_from=tuple(m.id for m in members if m.id != root.id),
+        split_with=share.split_with,
+        ceded_cells=share.ceded_cells,
+        characteristics=dict(state.characteristics),
+        decisions=tuple(state.decisions),
+    )
+
+
+MARKET_COLUMNS: tuple[str, ...] = (
+    "id",
+    "name",
+    "status",
+    "cells",
+    "centroid_x",
+    "centroid_y",
+    "harm",
+    "activity",
+    "activity_harm_ratio",
+    "trend",
+    "trend_p",
+    "top_types",
+    "merged_from",
+    "split_with",
+    "characteristics",
+)
+"""Columns of :func:`markets_frame`."""
+
+
+def markets_frame(found: Sequence[Market]) -> pd.DataFrame:
+    """One flat row per market (for CSV and tables); columns :data:`MARKET_COLUMNS`."""
+    rows = []
+    for m in found:
+        rows.append(
+            {
+                "id": m.id,
+                **m.flat_summary(),
+                "centroid_x": round(m.centroid_x, 1),
+                "centroid_y": round(m.centroid_y, 1),
+                "trend_p": m.trend["p"],
+                "top_types": "; ".join(
+                    f"{t['event_type']} ({t['share']:.0%})" for t in m.top_types[:3]
+                ),
+                "merged_from": " ".join(m.merged_from),
+                "characteristics": "; ".join(
+                    f"{k}={v['value']}" for k, v in sorted(m.characteristics.items())
+                ),
+            }
+        )
+    return pd.DataFrame(rows, columns=list(MARKET_COLUMNS))

@@ -1,0 +1,201 @@
+"""The market data types: a detected or curated :class:`Market` and a curation :class:`Decision`.
+
+Kept apart from the code that makes them, so detection, description and curation can each
+import the types without importing one another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from harmscope.harm.matrix import HarmMatrix
+from harmscope.markets.cells import Cells
+
+__all__ = ["Decision", "Market"]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One entry of the curation log.
+
+    Attributes
+    ----------
+    decision_id : int
+        Order of recording.
+    market_id : str
+        Candidate the decision is about (for ``merge``, the one that absorbs the others).
+    action : {'confirm', 'reject', 'rename', 'merge', 'set'}
+    key : str or None
+        Characteristic name of a ``set``.
+    value : str, bool, list of str or None
+        New name (rename), absorbed ids (merge), characteristic value (set).
+    cells : dict of str to tuple of (x, y)
+        Cells of every named candidate when the decision was made.
+    cell_size : float
+        Cell size of those cells, metres.
+    decided_by : str
+    decided_at : datetime
+        UTC.
+    """
+
+    decision_id: int
+    market_id: str
+    action: str
+    key: str | None
+    value: Any
+    cells: dict[str, Cells]
+    cell_size: float
+    decided_by: str
+    decided_at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (cells left out)."""
+        return {
+            "decision_id": self.decision_id,
+            "market_id": self.market_id,
+            "action": self.action,
+            "key": self.key,
+            "value": self.value,
+            "decided_by": self.decided_by,
+            "decided_at": self.decided_at.isoformat(),
+        }
+
+
+@dataclass(frozen=True)
+class Market:
+    """A candidate (or curated) drug market.
+
+    Attributes
+    ----------
+    id : str
+        Stable id (:func:`candidate_id` of the footprint; for a merge, the target's id).
+    name : str or None
+        Analyst's name for it.
+    status : {'candidate', 'confirmed', 'rejected'}
+    cells : tuple of (cell_x, cell_y)
+        Footprint cells (lower-left corners, metres), sorted by y then x.
+    cell_size : float
+        Metres.
+    centroid_x, centroid_y : float
+        Mean of the footprint cell centres, BNG metres.
+    buffer : float
+        Buffer distance, metres.
+    area_cells : tuple of (cell_x, cell_y)
+        Footprint plus buffer cells this market holds (after the split of cells shared with
+        other markets): where ``matrix``, ``harm`` and ``activity`` are measured.
+    harm : float
+        Harm total in ``area_cells`` (scheme unit).
+    activity : float
+        Market activity in ``area_cells``, in events (drug offences and drug searches counted;
+        intelligence one per report unless weighted).
+    footprint_activity : float
+        Market activity in the footprint alone.
+    activity_harm_ratio : float or None
+        ``activity / harm``; None when harm is 0.
+    peak_gi_z : float
+        Largest Gi* z of market activity in the footprint.
+    matrix : HarmMatrix
+        Harm matrix of the events in ``area_cells``.
+    months : tuple of str
+        ``'YYYY-MM'`` of the monthly series.
+    monthly_harm : tuple of float
+        Harm in ``area_cells`` per month, aligned with ``months``.
+    trend : dict
+        Mann–Kendall on ``monthly_harm``: ``s``, ``z``, ``p``, ``tau``, ``direction``
+        (``increasing`` | ``decreasing`` | ``no_trend``).
+    top_types : tuple of dict
+        Harm event types, largest first: ``event_type``, ``events``, ``value``, ``share``.
+    merged_from : tuple of str
+        Candidate ids merged into this market.
+    split_with : tuple of str
+        Other markets (of the same listing) whose footprint plus buffer overlapped this one's;
+        each shared cell was given to one market only (nearest footprint, see
+        :func:`allocate_cells`), so no cell's harm is counted twice.
+    ceded_cells : int
+        Cells of this market's footprint plus buffer that went to another market.
+    characteristics : dict
+        ``{key: {"value": ..., "by": ..., "at": ...}}``.
+    decisions : tuple of Decision
+        Decisions applied to it, in order.
+    unit : str
+        Scheme unit.
+    """
+
+    id: str
+    cells: Cells
+    cell_size: float
+    centroid_x: float
+    centroid_y: float
+    buffer: float
+    area_cells: Cells
+    harm: float
+    activity: float
+    footprint_activity: float
+    activity_harm_ratio: float | None
+    peak_gi_z: float
+    matrix: HarmMatrix
+    months: tuple[str, ...]
+    monthly_harm: tuple[float, ...]
+    trend: dict[str, Any]
+    top_types: tuple[dict[str, Any], ...]
+    unit: str
+    name: str | None = None
+    status: str = "candidate"
+    merged_from: tuple[str, ...] = ()
+    split_with: tuple[str, ...] = ()
+    ceded_cells: int = 0
+    characteristics: dict[str, dict[str, Any]] = field(default_factory=dict)
+    decisions: tuple[Decision, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """Name if given, else id."""
+        return self.name or self.id
+
+    def flat_summary(self) -> dict[str, Any]:
+        """The flat fields a listing or ranking row shows: ``name`` ("" if none), ``status``,
+        ``cells`` (footprint size), ``harm``, ``activity``, ``activity_harm_ratio`` and
+        ``trend`` (the direction)."""
+        return {
+            "name": self.name or "",
+            "status": self.status,
+            "cells": len(self.cells),
+            "harm": self.harm,
+            "activity": self.activity,
+            "activity_harm_ratio": self.activity_harm_ratio,
+            "trend": self.trend["direction"],
+            "split_with": " ".join(self.split_with),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "status": self.status,
+            "cell_size": self.cell_size,
+            "cells": [list(c) for c in self.cells],
+            "centroid_x": self.centroid_x,
+            "centroid_y": self.centroid_y,
+            "buffer": self.buffer,
+            "area_cells": len(self.area_cells),
+            "unit": self.unit,
+            "harm": self.harm,
+            "activity": self.activity,
+            "footprint_activity": self.footprint_activity,
+            "activity_harm_ratio": self.activity_harm_ratio,
+            "peak_gi_z": self.peak_gi_z,
+            "trend": self.trend,
+            "monthly": [
+                {"month": m, "harm": h} for m, h in zip(self.months, self.monthly_harm, strict=True)
+            ],
+            "top_types": [dict(t) for t in self.top_types],
+            "matrix": self.matrix.to_dict(),
+            "merged_from": list(self.merged_from),
+            "split_with": list(self.split_with),
+            "ceded_cells": self.ceded_cells,
+            "characteristics": self.characteristics,
+            "decisions": [d.to_dict() for d in self.decisions],
+        }

@@ -1,0 +1,250 @@
+""":func:`markets`: detect candidate drug markets, apply the curation log, split shared cells and
+describe each market — the whole pipeline over a warehouse.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from harmscope.errors import WarehouseError
+from harmscope.harm import load_scheme, parse_month
+from harmscope.harm.taxonomy import Taxonomy
+from harmscope.harm.weigh import SchemeLike
+from harmscope.markets.activity import (
+    DRUG_OBJECTS,
+    DRUG_TYPES,
+    Months,
+    intelligence_cells,
+    market_activity,
+)
+from harmscope.markets.allocation import Allocation, allocate_cells
+from harmscope.markets.cells import Cells, sorted_cells
+from harmscope.markets.curation import CurationState, load_decisions, replay
+from harmscope.markets.description import describe
+from harmscope.markets.detection import Candidate, detect
+from harmscope.markets.model import Decision, Market
+from harmscope.places.grid import DEFAULT_CELL_SIZE, with_cells
+from harmscope.warehouse import ibis_connect
+
+__all__ = ["markets"]
+
+Progress = Callable[[str, int, int], None]
+
+
+def _events_source(source: Any) -> tuple[ir.Table, Any, Path | None]:
+    if isinstance(source, ir.Table):
+        return source, None, None
+    if isinstance(source, str | Path):
+        backend = ibis_connect(source, read_only=True)
+        return backend.table("events"), backend, Path(source)
+    if hasattr(source, "table"):
+        return source.table("events"), None, None
+    raise TypeError(
+        "markets() needs an Ibis events table, an Ibis backend holding 'events', "
+        f"or a warehouse path; got {type(source).__name__}"
+    )
+
+
+def markets(
+    source: ir.Table | ibis.BaseBackend | str | Path,
+    *,
+    scheme: SchemeLike = "cchi",
+    cell_size: float = DEFAULT_CELL_SIZE,
+    months: Months | None = None,
+    buffer: float = 250.0,
+    alpha: float = 0.05,
+    alpha_trend: float = 0.10,
+    distance: float | None = None,
+    within: float | None = 0.0,
+    min_activity: float = 0.0,
+    drug_types: Sequence[str] = DRUG_TYPES,
+    drug_objects: Sequence[str] = DRUG_OBJECTS,
+    unfound_search_weight: float = 0.0,
+    intelligence: pd.DataFrame | None = None,
+    decisions: Sequence[Decision] | None = None,
+    include_rejected: bool = False,
+    taxonomy: Taxonomy | str | os.PathLike[str] | None = None,
+    mask: tuple[Any, Any] | None = None,
+    progress: Progress | None = None,
+) -> list[Market]:
+    """Detect candidate drug markets and describe the harm in and around each.
+
+    Parameters
+    ----------
+    source : ibis.Table, ibis backend, str or Path
+        Warehouse ``events``, a backend holding it, or a warehouse path (decisions are then
+        read from its ``market_decisions`` table unless ``decisions`` is given).
+    scheme : Scheme, str or path-like, default 'cchi'
+    cell_size : float, default 250
+        Cell side, metres.
+    months : (from, to), optional
+        Inclusive month bounds (``'YYYY-MM'``); open ends take the first / last month with data.
+    buffer : float, default 250
+        Metres around the footprint in which harm is measured (0: the footprint only).
+    alpha : float, default 0.05
+        FDR level of a market cell.
+    alpha_trend : float, default 0.10
+        Significance of the Mann–Kendall trend of monthly harm.
+    distance : float, optional
+        Gi* band, metres (default ``1.5 * cell_size``).
+    within : float or None, default 0
+        Study area: cells within this distance (metres) of a cell with any located event (harm
+        or activity); 0 keeps exactly the cells with events, None the whole bounding box.
+    min_activity : float, default 0
+        A market cell must hold market activity greater than this itself.
+    drug_types, drug_objects, unfound_search_weight
+        What counts as market activity (see :func:`market_activity`).
+    intelligence : DataFrame, optional
+        Intelligence reports with ``month``, ``x``, ``y`` (BNG metres) and optional ``weight``;
+        each adds its weight (default 1) to market activity.
+    decisions : sequence of Decision, optional
+        Curation log to apply; default: the warehouse's when ``source`` is a path, else none.
+    include_rejected : bool, default False
+        Keep markets an analyst rejected.
+    taxonomy : Taxonomy or path, optional
+        Harm taxonomy of the matrices.
+    mask : (cell_x, cell_y), optional
+        Explicit study-area cells (e.g. from
+        :func:`harmscope.places.study_area.study_area_mask`); overrides ``within``. Market
+        activity in other cells is left out of detection, so every footprint lies inside; the
+        harm in a footprint's buffer is measured wherever it falls.
+    progress : callable, optional
+        ``progress(stage, done, total)``; stages ``'aggregate'``, ``'detect'``, ``'describe'``.
+
+    Returns
+    -------
+    list of Market
+        Largest harm first (ties by id).
+
+    Raises
+    ------
+    WarehouseError
+        No located event, or no market activity, in the period.
+    ValueError
+        Bad months, buffer or weights.
+    """
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must lie strictly between 0 and 1, got {alpha!r}")
+    if distance is None:
+        distance = 1.5 * cell_size
+    if buffer < 0 or not math.isfinite(buffer):
+        raise ValueError(f"buffer must be >= 0 metres, got {buffer!r}")
+    sch = load_scheme(scheme)
+    events, owned, path = _events_source(source)
+    try:
+        if progress:
+            progress("aggregate", 0, 1)
+        act = market_activity(
+            events,
+            scheme=sch,
+            months=months,
+            drug_types=drug_types,
+            drug_objects=drug_objects,
+            unfound_search_weight=unfound_search_weight,
+        )
+        cells_t = with_cells(act, cell_size=cell_size)
+        is_harm = cells_t.kind == "harm"
+        agg = cells_t.group_by(["cell_x", "cell_y", "month"]).aggregate(
+            harm=cells_t.weight.sum(where=is_harm).coalesce(0.0),
+            market=cells_t.market.sum().coalesce(0.0),
+        )
+        frame = agg.to_pandas()
+        if progress:
+            progress("aggregate", 1, 1)
+        if frame.empty:
+            span = "" if months is None else f" in {months[0] or '...'} to {months[1] or '...'}"
+            raise WarehouseError(f"no located events{span}: no markets to detect")
+        frame["month"] = pd.to_datetime(frame["month"]).dt.date
+        frame["cell_x"] = frame["cell_x"].astype(np.float64)
+        frame["cell_y"] = frame["cell_y"].astype(np.float64)
+        lo = parse_month(months[0]) if months and months[0] is not None else min(frame["month"])
+        hi = parse_month(months[1]) if months and months[1] is not None else max(frame["month"])
+        month_list = _month_range(lo, hi)
+        intel = intelligence_cells(intelligence, month_list, cell_size)
+        if not intel.empty:
+            intel = intel.assign(harm=0.0)
+            frame = pd.concat([frame, intel[frame.columns]], ignore_index=True)
+        found = detect(
+            frame,
+            cell_size=cell_size,
+            distance=distance,
+            within=within,
+            alpha=alpha,
+            min_activity=min_activity,
+            mask=mask,
+        )
+        if progress:
+            progress("detect", 1, 1)
+        if decisions is None:
+            decisions = load_decisions(path) if path is not None else []
+        groups = replay(found, decisions, float(cell_size))
+        out: list[Market] = []
+        todo = [g for g in groups if include_rejected or g[2].status != "rejected"]
+        shares = _split(todo, frame, cell_size=float(cell_size), buffer=buffer)
+        for i, (root, members, state) in enumerate(todo):
+            if progress:
+                progress("describe", i, len(todo))
+            out.append(
+                describe(
+                    events,
+                    frame,
+                    root=root,
+                    members=members,
+                    state=state,
+                    scheme=sch,
+                    taxonomy=taxonomy,
+                    months=months,
+                    month_list=month_list,
+                    cell_size=cell_size,
+                    buffer=buffer,
+                    alpha_trend=alpha_trend,
+                    share=shares[root.id],
+                )
+            )
+        if progress:
+            progress("describe", len(todo), len(todo))
+    finally:
+        if owned is not None:
+            owned.disconnect()
+    out.sort(key=lambda m: (-m.harm, m.id))
+    return out
+
+
+def _split(
+    groups: Sequence[tuple[Candidate, list[Candidate], CurationState]],
+    frame: pd.DataFrame,
+    *,
+    cell_size: float,
+    buffer: float,
+) -> dict[str, Allocation]:
+    """Split the cells that several markets' footprints plus buffers reach (one owner each)."""
+    per_cell = frame.groupby(["cell_x", "cell_y"])["market"].sum()
+    footprints: dict[str, Cells] = {}
+    strength: dict[str, float] = {}
+    tiers: dict[str, int] = {}
+    for root, members, state in groups:
+        cells = sorted_cells([c for m in members for c in m.cells])
+        footprints[root.id] = cells
+        strength[root.id] = float(per_cell.reindex(pd.MultiIndex.from_tuples(cells)).sum())
+        tiers[root.id] = 1 if state.status == "rejected" else 0
+    return allocate_cells(footprints, cell_size, buffer, strength=strength, tiers=tiers)
+
+
+def _month_range(lo: date, hi: date) -> list[date]:
+    """First days of the months from ``lo`` to ``hi``, both included."""
+    out = []
+    y, m = lo.year, lo.month
+    while (y, m) <= (hi.year, hi.month):
+        out.append(date(y, m, 1))
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
