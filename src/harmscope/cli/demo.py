@@ -9,7 +9,15 @@ import typer
 from rich.console import Console
 
 from harmscope.cli import app
-from harmscope.cli._common import DbOption, FromOption, SchemeOption, ToOption, fail, months_arg
+from harmscope.cli._common import (
+    DbOption,
+    FromOption,
+    SchemeOption,
+    ToOption,
+    check_months,
+    fail,
+    months_arg,
+)
 from harmscope.errors import HarmScopeError
 
 
@@ -113,6 +121,7 @@ def report(
     from harmscope.report.overview import write_overview
 
     err = Console(stderr=True)
+    check_months(err, db, start, end)
     try:
         path = write_overview(
             out,

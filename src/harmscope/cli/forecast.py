@@ -18,6 +18,7 @@ from harmscope.cli._common import (
     SchemeOption,
     ToOption,
     check_format,
+    check_months,
     emit_csv,
     emit_json,
     fail,
@@ -126,6 +127,7 @@ def validate_forecast_command(
     """
     err = Console(stderr=True)
     check_format(err, fmt, "table", "json", "csv")
+    check_months(err, db, start, end)
     size: float = int(cell_size) if float(cell_size).is_integer() else cell_size
     mask = area_mask(area, db, size, err)
     try:

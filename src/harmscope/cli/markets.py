@@ -16,10 +16,12 @@ from harmscope.cli._common import (
     SchemeOption,
     ToOption,
     check_format,
+    check_months,
     emit_csv,
     emit_json,
     fail,
     months_arg,
+    print_table,
     progress_bar,
 )
 from harmscope.cli.hotspots import AreaOption, area_mask
@@ -66,6 +68,7 @@ def _detect(
     console: Console,
     area: str | None = None,
 ) -> list[Market]:
+    check_months(console, db, start, end)
     mask = area_mask(area, db, cell_size, console)
     try:
         with progress_bar(console) as progress:
@@ -157,7 +160,7 @@ def _print_table(found: list[Market], scheme: str, console: Console) -> None:
             m.trend["direction"],
             "; ".join(f"{t['event_type']} {t['share']:.0%}" for t in m.top_types[:3]),
         )
-    console.print(table)
+    print_table(table, console)
     if not found:
         console.print("No candidate markets: no significant cluster of market activity.")
 

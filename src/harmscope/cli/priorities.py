@@ -15,6 +15,7 @@ from harmscope.cli._common import (
     SchemeOption,
     ToOption,
     check_format,
+    check_months,
     emit_csv,
     emit_json,
     fail,
@@ -67,6 +68,7 @@ def priorities_command(
     """
     err = Console(stderr=True)
     check_format(err, fmt, "csv", "json")
+    check_months(err, db, start, end)
     options: dict[str, Any] = {
         "scheme": scheme,
         "cell_size": cell_size,
