@@ -193,9 +193,9 @@ def decide_command(
         list[str] | None,
         typer.Option(
             "--set",
-            help="Characteristic KEY=VALUE (repeatable): market_type=open|semi_open|closed, "
-            "mode=street|premises|delivery|mixed, near_schools/juveniles_seen/firearms/"
-            "violence=yes|no, drugs=TEXT, notes=TEXT.",
+            help="Characteristic KEY=VALUE (repeatable). market_type: open, semi_open or "
+            "closed; mode: street, premises, delivery or mixed; near_schools, juveniles_seen, "
+            "firearms, violence: yes or no; drugs, notes: any text.",
         ),
     ] = None,
     by: Annotated[str | None, typer.Option("--by", help="Who decides (default: login).")] = None,
