@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -155,3 +156,18 @@ def test_print_table_never_cuts_a_word(width: int) -> None:
     plain = Console(record=True, width=80)
     plain.print(_ingest_like_table())
     assert "…" in plain.export_text()
+
+
+def test_ingest_table_shows_every_header_whole_in_80_columns(tmp_path: Path) -> None:
+    shared = os.environ.get("HARMSCOPE_SHARED_DATA")
+    base = Path(shared) if shared else Path(__file__).resolve().parents[3] / "shared" / "data"
+    street = base / "policeuk-city-of-london-2018-12_2021-11" / "street"
+    street = street / "2019-01-city-of-london-street.csv"
+    res = runner.invoke(
+        app, ["ingest", str(street), "--db", str(tmp_path / "w.duckdb")], env={"COLUMNS": "80"}
+    )
+    assert res.exit_code == 0, res.output
+    assert "…" not in res.stdout
+    for header in ("quarantined", "superseded", "loaded", "files"):
+        assert header in res.stdout.split()
+    assert max(len(line) for line in res.stdout.splitlines()) <= 80
