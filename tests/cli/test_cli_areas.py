@@ -72,6 +72,7 @@ def test_top_without_months_is_the_overall_top_n(city_db: Path, expected: pd.Dat
     want = totals.sort_values(["harm", "lsoa_code"], ascending=[False, True]).head(4)
     assert [r["lsoa_code"] for r in rows] == want["lsoa_code"].tolist()
     assert [r["harm"] for r in rows] == pytest.approx(want["harm"].tolist())
+    assert {r["rate_period"] for r in rows} == {"2019-01 to 2019-06"}  # each rate's period
 
 
 def test_table_states_the_period_of_each_rate(city_db: Path) -> None:

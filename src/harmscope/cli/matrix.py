@@ -138,6 +138,8 @@ def areas(
         period = f"{covered.first:%Y-%m} to {covered.last:%Y-%m}"
     else:
         period = "(no events)"
+    if not by_month:  # CSV and JSON readers see the period beside each rate too
+        frame.insert(frame.columns.get_loc("harm_per_1000") + 1, "rate_period", period)
     if fmt == "json":
         emit_json(records(frame), out)
     elif fmt == "csv":
