@@ -143,13 +143,18 @@ def _known(value: Any) -> bool:
 
 def _hot_row(r: Any) -> dict[str, str]:
     return {
-        "cell": f"{r.cell_x:g}, {r.cell_y:g}",
+        "cell": f"{_metres(r.cell_x)}, {_metres(r.cell_y)}",
         "records": count_text(r.harm_events),
         "harm": figure_text(r.harm, r.harm_events),
         "z": f"{r.gi_z:.2f}",
         "p": f"{r.p_fdr:.3g}",
         "category": str(r.category),
     }
+
+
+def _metres(value: float) -> str:
+    # Not "g": a northing of 1,200,000 m would print as 1.2e+06.
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
 
 
 def _area_row(r: Any) -> dict[str, str]:
