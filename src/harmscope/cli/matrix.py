@@ -169,6 +169,8 @@ def _cell(value: object) -> str:
         return ""
     if isinstance(value, float):
         return f"{value:,.0f}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"  # populations, like the floats beside them
     return str(value)[:10] if hasattr(value, "isoformat") else str(value)
 
 
