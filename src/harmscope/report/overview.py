@@ -21,7 +21,14 @@ import numpy as np
 import shapely
 
 from harmscope import __version__
-from harmscope.harm import harm_by_area, harm_matrix, load_scheme, select_events
+from harmscope.harm import (
+    HarmMatrix,
+    default_taxonomy,
+    harm_by_area,
+    harm_matrix,
+    load_scheme,
+    select_events,
+)
 from harmscope.harm.months import check_months
 from harmscope.places.area_harm import area_harm, harm_by_imd_decile
 from harmscope.places.concentration import gini as gini_index
@@ -93,6 +100,7 @@ def write_overview(
         period=period,
         small=SMALL,
         matrix=matrix,
+        matrix_rows=_matrix_rows(matrix),
         n_events=count_text(int(sources["n"].sum())),
         sources=", ".join(f"{r.source} {count_text(int(r.n))}" for r in sources.itertuples()),
         monthly_svg=harm_vs_activity(monthly, unit=matrix.unit),
@@ -150,6 +158,37 @@ def _hot_row(r: Any) -> dict[str, str]:
         "p": f"{r.p_fdr:.3g}",
         "category": str(r.category),
     }
+
+
+def _matrix_rows(matrix: HarmMatrix) -> list[dict[str, str]]:
+    """Matrix cells with the records behind each (events of every type that lands there)."""
+    taxonomy = default_taxonomy()
+    rows = []
+    for kind, cells, total in (
+        ("harm", matrix.cells, matrix.total),
+        ("activity", matrix.activity_cells, matrix.activity),
+    ):
+        records: dict[tuple[str, str, str], int] = {}
+        for t in matrix.by_event_type:
+            if t.kind == kind:
+                for share in taxonomy.cells_for(t.event_type):
+                    records[share.cell] = records.get(share.cell, 0) + t.events
+        for c in cells:
+            if not c["value"]:
+                continue
+            n = records.get((c["harm_type"], c["bearer"], c["source"]))
+            rows.append(
+                {
+                    "kind": kind,
+                    "harm_type": c["harm_type"],
+                    "bearer": c["bearer"],
+                    "source": c["source"],
+                    "records": count_text(n),
+                    "value": figure_text(c["value"], n, "{:,.1f}"),
+                    "share": figure_text(c["value"] / total, n, "{:.0%}") if total else "",
+                }
+            )
+    return rows
 
 
 def _metres(value: float) -> str:
