@@ -64,3 +64,18 @@ def test_report_templates_name_no_internal_document(template: str) -> None:
     text = (resources.files("harmscope.report") / "templates" / template).read_text("utf-8")
     assert len(text) > 500
     assert INTERNAL.findall(text) == []
+
+
+def test_every_option_and_argument_is_documented() -> None:
+    """An option without help text is an option nobody can find (``report --title`` had none)."""
+    missing = []
+
+    def walk(cmd: object, prefix: list[str]) -> None:
+        for param in getattr(cmd, "params", []):
+            if "--help" not in param.opts and not getattr(param, "help", None):
+                missing.append(f"{' '.join(prefix)} {param.opts[0]}")
+        for name, sub in getattr(cmd, "commands", {}).items():
+            walk(sub, [*prefix, name])
+
+    walk(typer.main.get_command(app), ["harmscope"])
+    assert missing == []

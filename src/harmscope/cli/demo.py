@@ -112,7 +112,9 @@ def report(
     cell_size: Annotated[
         float, typer.Option("--cell-size", help="Grid cell size, metres.")
     ] = 250.0,
-    title: Annotated[str, typer.Option("--title")] = "Drug-market harm overview",
+    title: Annotated[
+        str, typer.Option("--title", help="Title at the head of the report.")
+    ] = "Drug-market harm overview",
     synthetic: Annotated[
         bool, typer.Option("--synthetic", help="Label the data synthetic.")
     ] = False,
