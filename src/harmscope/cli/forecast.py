@@ -23,6 +23,7 @@ from harmscope.cli._common import (
     emit_json,
     fail,
     months_arg,
+    print_table,
     progress_bar,
 )
 from harmscope.cli.hotspots import AreaOption, area_mask
@@ -165,7 +166,7 @@ def validate_forecast_command(
             console = Console(file=stream, width=140) if stream else Console()
             if not console.is_terminal:
                 console.width = max(console.width, 140)
-            console.print(_table(result))
+            print_table(_table(result), console)
             console.print(
                 "hit rate: share of the next period's harm (or events) in the selected cells; "
                 "PAI = hit rate / area share; PEI* = captured / the most any map of the same "
