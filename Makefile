@@ -48,8 +48,13 @@ lint: setup
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
+# Every benchmark, each printing its figures as ratios against a baseline run in the same
+# script; all run even when one misses its target, and the target fails if any did.
+BENCHES := ingest hotspots simulate evaluation
 bench: setup
-	$(BIN)/python bench/ingest.py
+	@status=0; for b in $(BENCHES); do \
+		echo "== bench/$$b.py"; $(BIN)/python bench/$$b.py || status=1; \
+	done; exit $$status
 
 clean:
 	rm -rf $(VENV) .lockvenv build *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache harmscope-demo

@@ -30,6 +30,12 @@ class _Text(HTMLParser):
     def handle_data(self, data: str) -> None:
         self.text.append(data)
 
+    @classmethod
+    def visible(cls, html: str) -> list[str]:
+        parser = cls()
+        parser.feed(html)
+        return parser.text
+
 
 def test_demo_end_to_end_and_idempotent(tmp_path: Path) -> None:
     out = tmp_path / "demo"
@@ -64,3 +70,97 @@ def test_demo_end_to_end_and_idempotent(tmp_path: Path) -> None:
     assert "0 rows loaded" in again.stdout
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM events").fetchone()[0] == n_events  # type: ignore[index]
+
+
+def _tables(html: str) -> dict[str, list[dict[str, str]]]:
+    """Each table of the report as rows keyed by header text (header of the table's h2)."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    out: dict[str, list[dict[str, str]]] = {}
+    for table in soup.find_all("table"):
+        heading = table.find_previous("h2").get_text(strip=True)
+        rows = table.find_all("tr")
+        headers = [th.get_text(strip=True) for th in rows[0].find_all("th")]
+        if heading in out:  # a second table under one heading: name it by its first header
+            heading = f"{heading} / {headers[0]}"
+        out[heading] = [
+            dict(zip(headers, (td.get_text(strip=True) for td in r.find_all("td")), strict=True))
+            for r in rows[1:]
+        ]
+    return out
+
+
+def test_report_suppresses_small_counts_and_states_rate_periods(
+    city_db: Path, tmp_path: Path
+) -> None:
+    """Real City of London months: the report publishes no count under 10 and no figure
+    resting on one; every rate per resident names its period."""
+    out = tmp_path / "r.html"
+    res = runner.invoke(
+        app,
+        ["report", "--db", str(city_db), "--out", str(out), "--from", "2019-02", "--to", "2019-04"],
+    )
+    assert res.exit_code == 0, res.output
+    html = out.read_text(encoding="utf-8")
+    tables = _tables(html)
+    areas = tables["Most harmful neighbourhoods (LSOAs)"]
+    rate = "harm per 1,000 residents, 2019-02 to 2019-04, 3 months"
+    assert rate in areas[0]
+    assert "Rates per 1,000 residents are for the whole period of the report" in html
+
+    # Records per LSOA recomputed in SQL: harm-kind street events in the three months.
+    from harmscope.harm import load_scheme
+
+    harm_types = [w.event_type for w in load_scheme("cchi").weights if w.kind == "harm"]
+    with duckdb.connect(str(city_db), read_only=True) as con:
+        truth = dict(
+            con.execute(
+                "SELECT lsoa_code, count(*) FROM events WHERE source = 'street' "
+                "AND month BETWEEN DATE '2019-02-01' AND DATE '2019-04-01' "
+                "AND lsoa_code IS NOT NULL AND list_contains(?, event_type) GROUP BY 1",
+                [harm_types],
+            ).fetchall()
+        )
+        total = con.execute(
+            "SELECT count(*) FROM events WHERE month BETWEEN DATE '2019-02-01' AND DATE '2019-04-01'"
+        ).fetchone()[0]  # type: ignore[index]
+    small = 0
+    for table in tables.values():
+        for row in table:
+            if "records" not in row:
+                continue
+            # Activity rests on its own records (activity events), not on these.
+            figures = [row[k] for k in ("harm", "value", "share", rate) if k in row]
+            if row["records"] == "<10":
+                small += 1
+                assert row.get("harm", row.get("value")) == "withheld", row
+                assert all(f in ("withheld", "") for f in figures), row
+            else:
+                assert int(row["records"].replace(",", "")) >= 10, row
+    for row in areas:
+        n = truth[row["LSOA"]]
+        assert row["records"] == ("<10" if n < 10 else f"{n:,}")
+    with duckdb.connect(str(city_db), read_only=True) as con:
+        searches = con.execute(
+            "SELECT count(*) FROM events WHERE source = 'stop_search' "
+            "AND month BETWEEN DATE '2019-02-01' AND DATE '2019-04-01'"
+        ).fetchone()[0]  # type: ignore[index]
+    activity = tables["Harm matrix / police activity (not harm)"]
+    searched = [r for r in activity if "search" in r["police activity (not harm)"]]
+    assert [r["events"] for r in searched] == [f"{searches:,}"]  # counted, one per search
+    assert small > 0  # the City's stray LSOAs hold a handful of records: they are suppressed
+    text = " ".join(_Text.visible(html))
+    assert f"{total:,} records" in text  # the records of the period, not of the warehouse
+    for internal in ("DESIGN", "docs/", "§", ".md"):
+        assert internal not in text
+
+
+def test_count_and_figure_suppression_rules() -> None:
+    from harmscope.report.overview import count_text, figure_text
+
+    assert [count_text(n) for n in (0, 1, 9, 10, 12345)] == ["<10", "<10", "<10", "10", "12,345"]
+    assert figure_text(2309.0, 9) == "withheld"  # 9 x 256.6 would give the count back
+    assert figure_text(2309.0, 10) == "2,309"
+    assert figure_text(0.0, 0) == "0"  # nothing to give away
+    assert figure_text(float("nan"), 50) == ""

@@ -81,7 +81,7 @@ def test_hotspots_parquet(city_db: Path, tmp_path: Path) -> None:
         (["--from", "2019-13"], "month '2019-13': expected YYYY-MM"),
         (["--from", "2019-05", "--to", "2019-02"], "after to"),
         (["--format", "shapefile"], "--format must be csv, geojson or parquet"),
-        (["--from", "2025-01"], "no located events"),
+        (["--from", "2025-01"], "covers 2019-01 to 2019-06"),
     ],
 )
 def test_hotspots_errors_exit_2_on_stderr(city_db: Path, args: list[str], message: str) -> None:

@@ -139,7 +139,7 @@ LISTING_CHANGES: dict[str, list[str]] = {
     "--include-rejected": ["--include-rejected"],
     "--format": ["--format", "json"],
     "--area": ["--area", "AREA"],
-    "--unfound-search-weight": ["--unfound-search-weight", "1"],
+    "--unfound-weight": ["--unfound-weight", "1"],
 }
 LISTING_SPECIAL = {"--db", "--out"}
 
@@ -204,7 +204,7 @@ def test_listing_says_which_cells_were_split(tmp_path: Path) -> None:
     db = tmp_path / "city36.duckdb"
     ingest_paths([folder / "street", folder / "stop-and-search"], db=db)
     found = markets(db, unfound_search_weight=1.0)
-    opt = ["--unfound-search-weight", "1"]
+    opt = ["--unfound-weight", "1"]
     table = runner.invoke(app, ["markets", "--db", str(db), *opt], terminal_width=200)
     assert table.exit_code == 0, table.output
     text = " ".join(table.stdout.split())

@@ -170,7 +170,10 @@ def test_bad_months():
         parse_month("2020-13")
     with pytest.raises(ValueError, match="from 2020-03 is after to 2020-01"):
         select_events(ibis.memtable({"month": [date(2020, 1, 1)]}), months=("2020-03", "2020-01"))
-    assert parse_month("2019-04-17") == date(2019, 4, 1)
+    for day_or_sloppy in ("2019-04-17", "2019-01-01", "2019-1", "201904"):
+        with pytest.raises(ValueError, match=r"expected YYYY-MM"):
+            parse_month(day_or_sloppy)
+    assert parse_month("2019-04") == parse_month(date(2019, 4, 17)) == date(2019, 4, 1)
 
 
 def test_harm_package_imports_only_errors_from_harmscope():

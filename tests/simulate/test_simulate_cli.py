@@ -19,6 +19,14 @@ def test_simulate_command_writes_files(tmp_path: Path) -> None:
     assert man == {**man, "synthetic": True, "seed": 4, "months": 3, "size": "small"}
     assert (out / "2021-03" / "2021-03-harmshire-street.csv").exists()
     assert (out / "truth" / "operation_effects.csv").exists()
+    # What it prints is what it wrote: the street rows of every month's file.
+    street = sum(
+        len(f.read_text(encoding="utf-8").splitlines()) - 1 for f in out.glob("20*/*-street.csv")
+    )
+    assert street > 0
+    assert f"{street:,} street" in " ".join(res.stdout.split())
+    readme = (out / "README.txt").read_text(encoding="utf-8")
+    assert "docs/" not in readme and "DESIGN" not in readme  # users have no docs/ folder
 
 
 def test_simulate_rejects_bad_arguments(tmp_path: Path) -> None:

@@ -14,9 +14,13 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import numpy as np
 import pandas as pd
 import typer
+from rich import box
+from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
+from rich.measure import Measurement
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 if TYPE_CHECKING:
     from harmscope.harm.weigh import Dropped
@@ -114,11 +118,66 @@ def progress_bar(
             bar.stop()
 
 
+def month_option(ctx: typer.Context, param: typer.CallbackParam, value: str | None) -> str | None:
+    """Typer callback: refuse a month that is not ``YYYY-MM`` (e.g. ``2019-01-01``), exit 2.
+
+    The message is the one-line ``error:`` every command prints, naming the option.
+    """
+    if value is None or ctx.resilient_parsing:
+        return value
+    from harmscope.harm.weigh import parse_month
+
+    try:
+        parse_month(value)
+    except ValueError as exc:
+        name = param.opts[0] if param.opts else str(param.name)
+        fail(Console(stderr=True), ValueError(f"{name}: {exc}"))
+    return value
+
+
 SchemeOption = Annotated[
     str, typer.Option("--scheme", help="Weight scheme: cchi, count, or a TOML file.")
 ]
-FromOption = Annotated[str | None, typer.Option("--from", help="First month, YYYY-MM (inclusive).")]
-ToOption = Annotated[str | None, typer.Option("--to", help="Last month, YYYY-MM (inclusive).")]
+FromOption = Annotated[
+    str | None,
+    typer.Option("--from", help="First month, YYYY-MM (inclusive).", callback=month_option),
+]
+ToOption = Annotated[
+    str | None,
+    typer.Option("--to", help="Last month, YYYY-MM (inclusive).", callback=month_option),
+]
+
+
+def check_months(
+    console: Console, db: str | Path | None, start: str | None, end: str | None
+) -> None:
+    """Refuse (exit 2) a --from/--to holding no month of data; warn when it reaches past it.
+
+    Every analysis command calls this once, before it answers, so an empty period never
+    reads as "no harm". The messages name the months the warehouse covers
+    (:func:`harmscope.harm.months.check_months`).
+    """
+    if start is None and end is None:
+        return
+    from harmscope.errors import HarmScopeError
+    from harmscope.harm.months import check_months as check
+    from harmscope.warehouse import connect, default_db
+
+    try:
+        con = connect(db, read_only=True)
+    except HarmScopeError as exc:
+        fail(console, exc)
+    try:
+        import ibis
+
+        events = ibis.duckdb.from_connection(con).table("events")
+        warning = check(events, (start, end), what=str(db or default_db()))
+    except (HarmScopeError, ValueError) as exc:
+        fail(console, exc)
+    finally:
+        con.close()
+    if warning:
+        console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
 
 
 def months_arg(start: str | None, end: str | None) -> tuple[str | None, str | None] | None:
@@ -181,3 +240,64 @@ def records(frame: pd.DataFrame) -> list[dict[str, object]]:
         }
         for row in clean.to_dict(orient="records")
     ]
+
+
+def print_table(table: Table, console: Console | None = None) -> None:
+    """Print a Rich table without cutting a word of any header or cell.
+
+    Rich shrinks columns to fit the terminal and cuts what does not fit with "…"
+    ("quarantin…", "E01032…"). Here each column gets a fixed width that is never below its
+    longest word: widest columns give way first (their text wraps between words); a table that
+    still does not fit drops its outer border, and failing that prints wider than the terminal
+    (which wraps the line) rather than cut a name or a figure.
+    """
+    console = console or Console()
+    wide = console.options.update_width(10_000)
+    lows: list[int] = []
+    highs: list[int] = []
+    for column in table.columns:
+        parts = [column.header, *column.cells]
+        low = max([1, *(_longest_word(p) for p in parts)])
+        high = max([low, *(Measurement.get(console, wide, p).maximum for p in parts)])
+        lows.append(low)
+        highs.append(high)
+        column.width, column.overflow = None, "fold"
+    if sum(lows) + _overhead(table, console, lows) > console.width:
+        # No vertical rules and one space of padding: columns two spaces apart.
+        table.box, table.show_edge, table.pad_edge = box.SIMPLE_HEAD, False, False
+        table.padding = (0, 1, 0, 0)
+    room = console.width - _overhead(table, console, lows)
+    widths = list(highs)
+    while sum(widths) > room and any(w > low for w, low in zip(widths, lows, strict=True)):
+        # One character at a time off the widest column that can still wrap.
+        i = max((k for k in range(len(widths)) if widths[k] > lows[k]), key=lambda k: widths[k])
+        widths[i] -= 1
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = width
+    need = sum(widths) + _overhead(table, console, lows)
+    if need <= console.width:
+        console.print(table)
+        return
+    # Console.print never renders wider than the console: widen it for this one table.
+    saved = console.width
+    console.width = need
+    try:
+        console.print(table, crop=False)
+    finally:
+        console.width = saved
+
+
+def _longest_word(value: object) -> int:
+    text = value.plain if hasattr(value, "plain") else str(value)
+    return max((cell_len(word) for word in str(text).split()), default=0)
+
+
+def _overhead(table: Table, console: Console, widths: list[int]) -> int:
+    """Characters a table adds around its columns' text (borders and padding)."""
+    saved = [c.width for c in table.columns]
+    for column, fixed in zip(table.columns, widths, strict=True):
+        column.width = fixed
+    total = Measurement.get(console, console.options.update_width(10_000), table).maximum
+    for column, before in zip(table.columns, saved, strict=True):
+        column.width = before
+    return total - sum(widths)

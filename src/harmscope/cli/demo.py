@@ -14,6 +14,7 @@ from harmscope.cli._common import (
     FromOption,
     SchemeOption,
     ToOption,
+    check_months,
     fail,
     months_arg,
     warn_dropped_for,
@@ -112,7 +113,9 @@ def report(
     cell_size: Annotated[
         float, typer.Option("--cell-size", help="Grid cell size, metres.")
     ] = 250.0,
-    title: Annotated[str, typer.Option("--title")] = "Drug-market harm overview",
+    title: Annotated[
+        str, typer.Option("--title", help="Title at the head of the report.")
+    ] = "Drug-market harm overview",
     synthetic: Annotated[
         bool, typer.Option("--synthetic", help="Label the data synthetic.")
     ] = False,
@@ -121,6 +124,7 @@ def report(
     from harmscope.report.overview import write_overview
 
     err = Console(stderr=True)
+    check_months(err, db, start, end)
     try:
         path = write_overview(
             out,

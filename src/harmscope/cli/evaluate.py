@@ -12,7 +12,14 @@ from rich.console import Console
 from rich.table import Table
 
 from harmscope.cli import app
-from harmscope.cli._common import DbOption, check_format, fail, progress_bar, warn_dropped
+from harmscope.cli._common import (
+    DbOption,
+    check_format,
+    check_months,
+    fail,
+    progress_bar,
+    warn_dropped,
+)
 from harmscope.errors import HarmScopeError
 
 
@@ -145,6 +152,7 @@ def scorecard(
 
     console = Console(stderr=True)
     check_format(console, fmt, "table", "json", "csv")
+    check_months(console, db, start, end)
     months = None if start is None and end is None else (start, end)
     try:
         card = build(

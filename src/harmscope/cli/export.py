@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from harmscope.cli import app
-from harmscope.cli._common import DbOption, FromOption, ToOption, fail, months_arg
+from harmscope.cli._common import DbOption, FromOption, ToOption, check_months, fail, months_arg
 from harmscope.errors import HarmScopeError
 from harmscope.export import EVENT_SOURCES, export_events
 
@@ -32,6 +32,7 @@ def events(
 ) -> None:
     """Every event (the warehouse event schema) as CSV; text that could start a formula is inert."""
     err = Console(stderr=True)
+    check_months(err, db, start, end)
     try:
         n = export_events(db, out=out, months=months_arg(start, end), source=source)
     except (HarmScopeError, ValueError) as exc:

@@ -18,10 +18,12 @@ from harmscope.cli._common import (
     SchemeOption,
     ToOption,
     check_format,
+    check_months,
     emit_csv,
     emit_json,
     fail,
     months_arg,
+    print_table,
     progress_bar,
     warn_dropped,
 )
@@ -127,6 +129,7 @@ def validate_forecast_command(
     """
     err = Console(stderr=True)
     check_format(err, fmt, "table", "json", "csv")
+    check_months(err, db, start, end)
     size: float = int(cell_size) if float(cell_size).is_integer() else cell_size
     mask = area_mask(area, db, size, err)
     try:
@@ -165,7 +168,7 @@ def validate_forecast_command(
             console = Console(file=stream, width=140) if stream else Console()
             if not console.is_terminal:
                 console.width = max(console.width, 140)
-            console.print(_table(result))
+            print_table(_table(result), console)
             console.print(
                 "hit rate: share of the next period's harm (or events) in the selected cells; "
                 "PAI = hit rate / area share; PEI* = captured / the most any map of the same "

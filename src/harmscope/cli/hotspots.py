@@ -20,6 +20,7 @@ from harmscope.cli._common import (
     SchemeOption,
     ToOption,
     check_format,
+    check_months,
     emit_csv,
     emit_json,
     fail,
@@ -113,6 +114,7 @@ def hotspots_command(
     """
     err = Console(stderr=True)
     check_format(err, fmt, "csv", "geojson", "parquet")
+    check_months(err, db, start, end)
     if fmt == "parquet" and out is None:
         fail(err, ValueError("--format parquet needs --out FILE (Parquet is binary)"))
     mask = area_mask(area, db, cell_size, err)
@@ -152,6 +154,7 @@ def emerging_command(
     """Emerging hot spots: each cell's category from its monthly harm (Gi* per month + trend)."""
     err = Console(stderr=True)
     check_format(err, fmt, "csv", "json")
+    check_months(err, db, start, end)
     mask = area_mask(area, db, cell_size, err)
     try:
         frame = emerging_cells(
@@ -189,6 +192,7 @@ def concentration(
 
     err = Console(stderr=True)
     check_format(err, fmt, "table", "json")
+    check_months(err, db, start, end)
     try:
         backend = ibis_connect(db)
         result = place_concentration(

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from harmscope.cli import app
-from harmscope.cli._common import DbOption, fail, progress_bar
+from harmscope.cli._common import DbOption, fail, print_table, progress_bar
 from harmscope.errors import HarmScopeError
 from harmscope.warehouse.ingest import ingest_paths
 
@@ -57,4 +57,4 @@ def ingest(
             ),
         )
     )
-    Console().print(table)
+    print_table(table)

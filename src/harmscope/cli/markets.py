@@ -16,10 +16,12 @@ from harmscope.cli._common import (
     SchemeOption,
     ToOption,
     check_format,
+    check_months,
     emit_csv,
     emit_json,
     fail,
     months_arg,
+    print_table,
     progress_bar,
     warn_dropped_for,
 )
@@ -68,6 +70,7 @@ def _detect(
     area: str | None = None,
     unfound_search_weight: float = 0.0,
 ) -> list[Market]:
+    check_months(console, db, start, end)
     mask = area_mask(area, db, cell_size, console)
     try:
         with progress_bar(console) as progress:
@@ -110,7 +113,7 @@ def markets_command(
     unfound_search_weight: Annotated[
         float,
         typer.Option(
-            "--unfound-search-weight",
+            "--unfound-weight",
             min=0.0,
             max=1.0,
             help="What a drug search that found nothing counts for as market activity "
@@ -173,7 +176,7 @@ def _print_table(found: list[Market], scheme: str, console: Console) -> None:
             m.trend["direction"],
             "; ".join(f"{t['event_type']} {t['share']:.0%}" for t in m.top_types[:3]),
         )
-    console.print(table)
+    print_table(table, console)
     for m in found:
         if m.ceded_cells:
             # say which figures a split changed, so nobody adds the buffers back together
@@ -216,9 +219,9 @@ def decide_command(
         list[str] | None,
         typer.Option(
             "--set",
-            help="Characteristic KEY=VALUE (repeatable): market_type=open|semi_open|closed, "
-            "mode=street|premises|delivery|mixed, near_schools/juveniles_seen/firearms/"
-            "violence=yes|no, drugs=TEXT, notes=TEXT.",
+            help="Characteristic KEY=VALUE (repeatable). market_type: open, semi_open or "
+            "closed; mode: street, premises, delivery or mixed; near_schools, juveniles_seen, "
+            "firearms, violence: yes or no; drugs, notes: any text.",
         ),
     ] = None,
     by: Annotated[str | None, typer.Option("--by", help="Who decides (default: login).")] = None,

@@ -17,16 +17,19 @@ from harmscope.cli._common import (
     SchemeOption,
     ToOption,
     check_format,
+    check_months,
     emit_csv,
     emit_json,
     fail,
     months_arg,
+    print_table,
     records,
     warn_dropped,
 )
 from harmscope.errors import HarmScopeError
-from harmscope.harm import ACTIVITY_UNIT, dropped_events, harm_matrix
-from harmscope.places.area_harm import area_harm
+from harmscope.harm import ACTIVITY_UNIT, dropped_events, harm_matrix, select_events
+from harmscope.harm.months import months_covered
+from harmscope.places.area_harm import area_harm, top_areas
 from harmscope.warehouse import connect, ibis_connect
 
 FormatOption = Annotated[str, typer.Option("--format", help="table, json or csv.")]
@@ -49,6 +52,7 @@ def matrix(
     """The harm matrix (harm type x bearer x source): harm and police activity side by side."""
     err = Console(stderr=True)
     check_format(err, fmt, "table", "json", "csv")
+    check_months(err, db, start, end)
     try:
         con = ibis_connect(db)
         m = harm_matrix(
@@ -69,7 +73,7 @@ def matrix(
             if c["value"]:
                 share = f"{c['value'] / m.total:.0%}" if m.total else ""
                 table.add_row(c["harm_type"], c["bearer"], c["source"], f"{c['value']:,.1f}", share)
-        Console().print(table)
+        print_table(table)
         # Activity is counted by kind, never weighed: its own table, in events.
         counted = Table(title=f"Police activity, counted (not harm, {ACTIVITY_UNIT})")
         for col in ("kind", "events", "share"):
@@ -77,7 +81,7 @@ def matrix(
         for a in m.activity_cells:
             share = f"{a['value'] / m.activity:.0%}" if m.activity else ""
             counted.add_row(a["label"], f"{a['value']:,}", share)
-        Console().print(counted)
+        print_table(counted)
         Console().print(f"Harm total: [bold]{m.total:,.1f}[/] {m.unit}", soft_wrap=True)
         Console().print(
             f"Police activity (not harm): {m.activity:,} {ACTIVITY_UNIT}", soft_wrap=True
@@ -94,44 +98,66 @@ def areas(
     by_month: Annotated[
         bool, typer.Option("--by-month", help="One row per LSOA and month.")
     ] = False,
-    top: Annotated[int | None, typer.Option("--top", help="Only the N most harmful rows.")] = None,
+    top: Annotated[
+        int | None,
+        typer.Option(
+            "--top", min=0, help="Only the N most harmful LSOAs (with --by-month: of each month)."
+        ),
+    ] = None,
     fmt: FormatOption = "table",
     out: OutOption = None,
 ) -> None:
-    """Harm per LSOA (and month): totals, per 1,000 residents, and IMD decile."""
+    """Harm per LSOA (and month): totals, per 1,000 residents, and IMD decile.
+
+    Rates per 1,000 residents are over the period shown in the table (each month with
+    --by-month). With --by-month, --top N keeps the N most harmful LSOAs of each month.
+    """
     err = Console(stderr=True)
     check_format(err, fmt, "table", "json", "csv")
+    check_months(err, db, start, end)
     try:
         con = ibis_connect(db)
+        events = con.table("events")
+        months = months_arg(start, end)
         expr = area_harm(
-            con.table("events"),
+            events,
             con.table("areas"),
             scheme=scheme,
-            months=months_arg(start, end),
+            months=months,
             lsoas=lsoa or None,
             by_month=by_month,
         )
         if top is not None:
-            expr = expr.limit(top)
+            expr = top_areas(expr, top)
         frame = expr.to_pandas()
         dropped = dropped_events(
             con.table("events"), scheme, months=months_arg(start, end), lsoas=lsoa or None
         )
+        covered = months_covered(select_events(events, months=months, lsoas=lsoa or None))
     except (HarmScopeError, ValueError) as exc:
         fail(err, exc)
     warn_dropped(err, dropped)
+    # A rate per resident means nothing without its period.
+    if by_month:
+        period = "in the month"
+    elif covered is not None:
+        period = f"{covered.first:%Y-%m} to {covered.last:%Y-%m}"
+    else:
+        period = "(no events)"
+    if not by_month:  # CSV and JSON readers see the period beside each rate too
+        frame.insert(frame.columns.get_loc("harm_per_1000") + 1, "rate_period", period)
     if fmt == "json":
         emit_json(records(frame), out)
     elif fmt == "csv":
         emit_csv(frame, out)
     else:
-        table = Table(title=f"Harm by LSOA — scheme {scheme}")
+        table = Table(title=f"Harm by LSOA — scheme {scheme}, {covered or 'no events'}")
         shown = {
             "lsoa_code": "LSOA",
             "month": "month",
             "lsoa_name": "name",
             "harm": "harm",
-            "harm_per_1000": "per 1,000 residents",
+            "harm_per_1000": f"per 1,000 residents {period}",
             "population": "population",
             "imd_decile": "IMD decile",
             "activity": "police activity (events)",
@@ -141,7 +167,7 @@ def areas(
             table.add_column(shown[c], justify="right" if frame[c].dtype.kind in "fiu" else "left")
         for row in records(frame[cols]):
             table.add_row(*[_cell(row[c]) for c in cols])
-        Console().print(table)
+        print_table(table)
 
 
 def _cell(value: object) -> str:
@@ -149,6 +175,8 @@ def _cell(value: object) -> str:
         return ""
     if isinstance(value, float):
         return f"{value:,.0f}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"  # populations, like the floats beside them
     return str(value)[:10] if hasattr(value, "isoformat") else str(value)
 
 

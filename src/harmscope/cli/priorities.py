@@ -21,6 +21,7 @@ from harmscope.cli._common import (
     SchemeOption,
     ToOption,
     check_format,
+    check_months,
     emit_csv,
     emit_json,
     fail,
@@ -89,6 +90,7 @@ def priorities_command(
     """
     err = Console(stderr=True)
     check_format(err, fmt, "csv", "json")
+    check_months(err, db, start, end)
     key = lens.strip().lower()
     if key in PLANNED_LENSES and key not in LENSES:
         fail(

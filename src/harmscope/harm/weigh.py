@@ -22,6 +22,7 @@ Rules
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -366,7 +367,8 @@ def parse_month(value: str | date | datetime) -> date:
     Parameters
     ----------
     value : str, date or datetime
-        ``'YYYY-MM'``, ``'YYYY-MM-DD'`` or a date.
+        ``'YYYY-MM'`` or a date. A day-precision string such as ``'2019-01-01'`` is refused:
+        a month given as a day is ambiguous (the day is easily mistaken for a bound).
 
     Raises
     ------
@@ -379,13 +381,16 @@ def parse_month(value: str | date | datetime) -> date:
         return date(value.year, value.month, 1)
     text = str(value).strip()
     try:
-        if len(text) == 7:
-            parsed = datetime.strptime(text, "%Y-%m")
-        else:
-            parsed = datetime.strptime(text, "%Y-%m-%d")
+        if not _MONTH_TEXT.fullmatch(text):
+            raise ValueError(text)
+        parsed = datetime.strptime(text, "%Y-%m")
     except ValueError:
         raise ValueError(f"month {value!r}: expected YYYY-MM (e.g. 2019-04)") from None
     return date(parsed.year, parsed.month, 1)
+
+
+# Four-digit year, two-digit month, nothing else (strptime alone accepts '2019-1').
+_MONTH_TEXT = re.compile(r"\d{4}-\d{2}")
 
 
 def select_events(

@@ -105,3 +105,30 @@ def harm_by_imd_decile(table: ir.Table) -> ir.Table:
     return g.mutate(
         harm_per_1000=ibis.ifelse(pop > 0, g.harm / pop * 1000.0, ibis.null("float64"))
     ).order_by("imd_decile")
+
+
+def top_areas(table: ir.Table, n: int) -> ir.Table:
+    """The ``n`` most harmful rows of an :func:`area_harm` result.
+
+    Parameters
+    ----------
+    table : ibis.Table
+        An :func:`area_harm` result, per LSOA or per LSOA and month.
+    n : int
+        Rows to keep (per month when ``table`` has a ``month`` column).
+
+    Returns
+    -------
+    ibis.Table
+        Per LSOA: the ``n`` LSOAs with most harm. Per LSOA and month: the ``n`` most harmful
+        LSOAs *of each month* (ties broken by LSOA code), months in order; a plain limit
+        would return the first month's rows only.
+    """
+    if n < 0:
+        raise ValueError(f"top: expected a count >= 0, got {n}")
+    order = [ibis.desc("harm"), "lsoa_code"]
+    if "month" not in table.columns:
+        return table.order_by(order).limit(n)
+    # row_number is 0-based in Ibis.
+    ranked = table.mutate(_hs_rank=ibis.row_number().over(group_by="month", order_by=order))
+    return ranked.filter(ranked._hs_rank < n).drop("_hs_rank").order_by(["month", *order])

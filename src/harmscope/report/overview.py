@@ -2,10 +2,16 @@
 
 One self-contained HTML file (inline CSS and SVG; nothing fetched), written by
 ``harmscope report`` and at the end of ``harmscope demo``.
+
+The report follows the rule it states: a count under :data:`SMALL` is published as "<10",
+and a harm, rate or activity figure that rests on fewer than :data:`SMALL` records is
+withheld (a known weight per crime type would give the count away). Every rate per resident
+names its period.
 """
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,13 +21,25 @@ import numpy as np
 import shapely
 
 from harmscope import __version__
-from harmscope.harm import harm_by_area, harm_matrix, load_scheme
+from harmscope.harm import (
+    HarmMatrix,
+    default_taxonomy,
+    harm_by_area,
+    harm_matrix,
+    load_scheme,
+    select_events,
+)
+from harmscope.harm.months import check_months
 from harmscope.places.area_harm import area_harm, harm_by_imd_decile
 from harmscope.places.concentration import gini as gini_index
 from harmscope.places.concentration import top_share
 from harmscope.places.hotspots import hotspots
 from harmscope.report.charts import harm_map, harm_vs_activity
 from harmscope.warehouse import ibis_connect
+
+#: Counts under this are not published ("<10"), nor figures resting on them (withheld).
+SMALL = 10
+WITHHELD = "withheld"
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("harmscope.report", "templates"),
@@ -42,6 +60,7 @@ def write_overview(
     """Write the overview report to ``out`` (an .html file) and return its path."""
     con = ibis_connect(db)
     events = con.table("events")
+    check_months(events, months, what=str(db or "the warehouse"))
     sch = load_scheme(scheme)
     matrix = harm_matrix(events, scheme=sch, months=months)
     monthly = (
@@ -56,7 +75,17 @@ def write_overview(
     per_area = area_harm(events, con.table("areas"), scheme=sch, months=months)
     areas = per_area.limit(15).to_pandas()
     deciles = harm_by_imd_decile(per_area).filter(lambda t: t.imd_decile.notnull()).to_pandas()
-    sources = events.group_by("source").aggregate(n=events.count()).order_by("source").to_pandas()
+    chosen = select_events(events, months=months)  # the records behind the figures shown
+    sources = chosen.group_by("source").aggregate(n=chosen.count()).order_by("source").to_pandas()
+    decile_records = (
+        per_area.group_by("imd_decile").aggregate(records=per_area.harm_events.sum()).to_pandas()
+    )
+    deciles = deciles.merge(decile_records, on="imd_decile", how="left")
+    first_month = str(monthly["month"].min())[:7] if len(monthly) else "-"
+    last_month = str(monthly["month"].max())[:7] if len(monthly) else "-"
+    period = f"{first_month} to {last_month}, {len(monthly)} month" + (
+        "" if len(monthly) == 1 else "s"
+    )
     html = _ENV.get_template("overview.html").render(
         title=title,
         synthetic=synthetic,
@@ -65,12 +94,17 @@ def write_overview(
         db=str(db or "harmscope.duckdb"),
         scheme=sch.name,
         unit=matrix.unit,
-        scheme_citation=getattr(sch, "citation", "") or sch.name,
-        first_month=str(monthly["month"].min())[:7] if len(monthly) else "-",
-        last_month=str(monthly["month"].max())[:7] if len(monthly) else "-",
+        scheme_citation=(getattr(sch, "citation", "") or sch.name).rstrip("."),
+        first_month=first_month,
+        last_month=last_month,
+        period=period,
+        small=SMALL,
         matrix=matrix,
-        n_events=int(sources["n"].sum()),
-        sources=", ".join(f"{r.source} {r.n:,}" for r in sources.itertuples()),
+        matrix_rows=_matrix_rows(matrix),
+        activity_rows=_activity_rows(matrix),
+        activity_total=count_text(matrix.activity),
+        n_events=count_text(int(sources["n"].sum())),
+        sources=", ".join(f"{r.source} {count_text(int(r.n))}" for r in sources.itertuples()),
         monthly_svg=harm_vs_activity(monthly, unit=matrix.unit),
         map_svg=harm_map(
             cells,
@@ -80,17 +114,123 @@ def write_overview(
         ),
         cell_size=f"{cell_size:g}",
         distance=f"{cells.attrs.get('distance', cell_size * 1.5):g}",
-        hot_cells=list(cells.head(10).itertuples()),
+        hot_cells=[_hot_row(r) for r in cells.head(10).itertuples()],
         top5=top_share(harmed, 0.05) if harmed.size else 0.0,
         gini=gini_index(harmed) if harmed.size else 0.0,
-        top_areas=list(areas.itertuples()),
-        deciles=list(deciles.itertuples()),
+        top_areas=[_area_row(r) for r in areas.itertuples()],
+        deciles=[_decile_row(r) for r in deciles.itertuples()],
         has_areas=bool(areas["population"].notna().any()) if len(areas) else False,
     )
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(html, encoding="utf-8")
     return path
+
+
+def count_text(n: float | None) -> str:
+    """A count as published: ``"<10"`` under :data:`SMALL`, else with thousands separators."""
+    if n is None or (isinstance(n, float) and math.isnan(n)):
+        return ""
+    return f"<{SMALL}" if n < SMALL else f"{int(n):,}"
+
+
+def figure_text(value: float | None, records: float | None, fmt: str = "{:,.0f}") -> str:
+    """A figure resting on ``records`` events: withheld when they number under :data:`SMALL`.
+
+    A harm figure is a weight times a count; for one crime type the count is the figure
+    divided by a published weight, so a small count must not be readable through it.
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if records is None or (isinstance(records, float) and math.isnan(records)):
+        return WITHHELD
+    return WITHHELD if 0 < records < SMALL else fmt.format(value)
+
+
+def _known(value: Any) -> bool:
+    return value is not None and not (isinstance(value, float) and math.isnan(value))
+
+
+def _hot_row(r: Any) -> dict[str, str]:
+    return {
+        "cell": f"{_metres(r.cell_x)}, {_metres(r.cell_y)}",
+        "records": count_text(r.harm_events),
+        "harm": figure_text(r.harm, r.harm_events),
+        "z": f"{r.gi_z:.2f}",
+        "p": f"{r.p_fdr:.3g}",
+        "category": str(r.category),
+    }
+
+
+def _matrix_rows(matrix: HarmMatrix) -> list[dict[str, str]]:
+    """Harm cells with the records behind each (events of every type that lands there)."""
+    taxonomy = default_taxonomy()
+    records: dict[tuple[str, str, str], int] = {}
+    for t in matrix.by_event_type:
+        if t.kind == "harm":
+            for share in taxonomy.cells_for(t.event_type):
+                records[share.cell] = records.get(share.cell, 0) + t.events
+    rows = []
+    for c in matrix.cells:
+        if not c["value"]:
+            continue
+        n = records.get((c["harm_type"], c["bearer"], c["source"]))
+        rows.append(
+            {
+                "harm_type": c["harm_type"],
+                "bearer": c["bearer"],
+                "source": c["source"],
+                "records": count_text(n),
+                "value": figure_text(c["value"], n, "{:,.1f}"),
+                "share": figure_text(c["value"] / matrix.total, n, "{:.0%}")
+                if matrix.total
+                else "",
+            }
+        )
+    return rows
+
+
+def _activity_rows(matrix: HarmMatrix) -> list[dict[str, str]]:
+    """Police activity by kind, counted in events (small counts suppressed like any other)."""
+    return [
+        {
+            "label": str(a["label"]),
+            "events": count_text(int(a["value"])),
+            "share": figure_text(a["value"] / matrix.activity, int(a["value"]), "{:.0%}")
+            if matrix.activity
+            else "",
+        }
+        for a in matrix.activity_cells
+    ]
+
+
+def _metres(value: float) -> str:
+    # Not "g": a northing of 1,200,000 m would print as 1.2e+06.
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+
+
+def _area_row(r: Any) -> dict[str, str]:
+    return {
+        "lsoa_code": str(r.lsoa_code),
+        "lsoa_name": str(r.lsoa_name) if _known(r.lsoa_name) else "",
+        "records": count_text(r.harm_events),
+        "harm": figure_text(r.harm, r.harm_events),
+        "per_1000": figure_text(r.harm_per_1000, r.harm_events),
+        "population": f"{r.population:,.0f}" if _known(r.population) else "",
+        "imd_decile": f"{r.imd_decile:.0f}" if _known(r.imd_decile) else "",
+        "activity": figure_text(r.activity, r.activity_events),
+    }
+
+
+def _decile_row(r: Any) -> dict[str, str]:
+    return {
+        "imd_decile": f"{r.imd_decile:.0f}",
+        "lsoas": f"{int(r.lsoas):,}",
+        "population": f"{r.population:,.0f}" if _known(r.population) else "",
+        "records": count_text(r.records),
+        "harm": figure_text(r.harm, r.records),
+        "per_1000": figure_text(r.harm_per_1000, r.records),
+    }
 
 
 def _lsoa_outlines(con: Any, events: Any) -> list[np.ndarray]:

@@ -260,7 +260,8 @@ class SimResult(SimRecord):
             f"{self.month_labels[-1] if self.month_labels else '-'}), "
             f"{self.city.residents:,} residents, force '{self.params.force_name}'.\n"
             "police.uk-format files are in the YYYY-MM/ folders (ingest them with\n"
-            "`harmscope ingest DIR/20*`); see docs/simulator.md for every other file.\n",
+            "`harmscope ingest DIR/20*`); the simulator page of the HarmScope documentation\n"
+            "describes every other file.\n",
         )
         return out
 

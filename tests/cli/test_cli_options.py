@@ -1,0 +1,182 @@
+"""Every documented option of areas, report, export, demo, simulate and ingest changes the output.
+
+For each command a base run is compared with one run per option; the test also lists the
+options each command declares, so a new option fails here until a case shows what it does.
+"Output" is the exit code, stdout, stderr and every file the run writes (names and contents;
+the report's generation time and the run's scratch folder are blanked first).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from harmscope.cli import app
+from harmscope.warehouse.ingest import ingest_paths
+
+runner = CliRunner()
+CITY = (
+    Path(os.environ["HARMSCOPE_SHARED_DATA"])
+    if os.environ.get("HARMSCOPE_SHARED_DATA")
+    else Path(__file__).resolve().parents[3] / "shared" / "data"
+) / "policeuk-city-of-london-2018-12_2021-11"
+STREET_JAN = str(CITY / "street" / "2019-01-city-of-london-street.csv")
+STREET_FEB = str(CITY / "street" / "2019-02-city-of-london-street.csv")
+BAD = str(
+    Path(__file__).resolve().parents[1] / "data" / "bad" / "2019-03-several-bad-rows-street.csv"
+)
+
+# command -> (base arguments, {option: extra arguments, or (other base, extra arguments)}).
+# "{db}" is the shared City warehouse (2019-01..06), "{db2}" a one-month one, "{run}" a fresh
+# folder per run. The option "PATHS" is ingest's positional argument.
+Case = tuple[list[str], dict[str, list[str] | tuple[list[str], list[str]]]]
+CASES: dict[str, Case] = {
+    "areas": (
+        ["areas", "--db", "{db}", "--format", "csv"],
+        {
+            "--db": ["--db", "{db2}"],
+            "--scheme": ["--scheme", "count"],
+            "--from": ["--from", "2019-03"],
+            "--to": ["--to", "2019-02"],
+            "--lsoa": ["--lsoa", "E01000001"],
+            "--by-month": ["--by-month"],
+            "--top": ["--top", "2"],
+            "--format": ["--format", "json"],
+            "--out": ["--out", "{run}/areas.csv"],
+        },
+    ),
+    "report": (
+        ["report", "--db", "{db}", "--out", "{run}/r.html"],
+        {
+            "--out": ["--out", "{run}/other.html"],
+            "--db": ["--db", "{db2}"],
+            "--scheme": ["--scheme", "count"],
+            "--from": ["--from", "2019-03"],
+            "--to": ["--to", "2019-02"],
+            "--cell-size": ["--cell-size", "500"],
+            "--title": ["--title", "Another title"],
+            "--synthetic": ["--synthetic"],
+        },
+    ),
+    "export events": (
+        ["export", "events", "--db", "{db}", "--out", "{run}/e.csv"],
+        {
+            "--out": ["--out", "{run}/other.csv"],
+            "--db": ["--db", "{db2}"],
+            "--from": ["--from", "2019-03"],
+            "--to": ["--to", "2019-02"],
+            "--source": ["--source", "stop_search"],
+        },
+    ),
+    "simulate": (
+        ["simulate", "--seed", "1", "--months", "2", "--out", "{run}/sim"],
+        {
+            "--seed": ["--seed", "2"],
+            "--months": ["--months", "3"],
+            "--out": ["--out", "{run}/other"],
+            "--size": ["--size", "city"],
+            "--start": ["--start", "2020-06"],
+        },
+    ),
+    "ingest": (
+        ["ingest", STREET_JAN, "--db", "{run}/w.duckdb"],
+        {
+            "PATHS": [STREET_FEB],  # a second file read in the same batch
+            "--db": ["--db", "{run}/other.duckdb"],
+            # A file with bad rows: refused as a batch, loaded with its bad rows quarantined.
+            "--lenient": (["ingest", BAD, "--db", "{run}/w.duckdb"], ["--lenient"]),
+        },
+    ),
+    "demo": (
+        ["demo", "--out", "{run}/d", "--months", "6", "--seed", "7"],
+        {
+            "--out": ["--out", "{run}/other"],
+            "--seed": ["--seed", "8"],
+            "--months": ["--months", "7"],
+            "--real": ["--real", STREET_JAN],
+        },
+    ),
+}
+SLOW = {"report", "simulate", "demo"}
+
+
+def _declared(path: str) -> set[str]:
+    cmd = typer.main.get_command(app)
+    for name in path.split():
+        cmd = cmd.commands[name]  # type: ignore[attr-defined]
+    names = set()
+    for param in cmd.params:
+        if param.param_type_name == "argument":
+            names.add(str(param.name).upper())
+        elif "--help" not in param.opts:
+            names.add(param.opts[0])
+    return names
+
+
+@pytest.mark.parametrize("command", sorted(CASES))
+def test_every_declared_option_has_a_case(command: str) -> None:
+    assert set(CASES[command][1]) | {"--help"} >= _declared(command)
+    assert set(CASES[command][1]) <= _declared(command) | {"PATHS"}
+
+
+@pytest.fixture(scope="module")
+def db2(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("one-month") / "w.duckdb"
+    ingest_paths([STREET_JAN], db=path)
+    return path
+
+
+def _cases() -> Iterator[object]:
+    for command, (_, variants) in sorted(CASES.items()):
+        for option in variants:
+            marks = [pytest.mark.slow] if command in SLOW else []
+            yield pytest.param(command, option, id=f"{command} {option}", marks=marks)
+
+
+def _run(args: list[str], run: Path, db: Path, db2: Path) -> tuple[object, ...]:
+    run.mkdir(parents=True)
+    filled = [a.format(db=db, db2=db2, run=run) for a in args]
+    res = runner.invoke(app, filled, env={"COLUMNS": "200"})
+
+    def norm(text: str) -> str:
+        text = text.replace(str(run), "{run}")
+        text = re.sub(r"Generated \d{4}-\d\d-\d\d \d\d:\d\d UTC", "Generated <time>", text)
+        return re.sub(r"in \d+\.\d s", "in <t> s", text)
+
+    files = []
+    for f in sorted(p for p in run.rglob("*") if p.is_file()):
+        name = f.relative_to(run).as_posix()
+        if f.suffix in (".duckdb", ".wal"):
+            files.append((name, "binary"))  # DuckDB files are not byte-reproducible
+        else:
+            data = norm(f.read_text(encoding="utf-8", errors="replace"))
+            files.append((name, hashlib.sha256(data.encode()).hexdigest()))
+    return res.exit_code, norm(res.stdout), norm(res.stderr), tuple(files)
+
+
+@pytest.mark.parametrize(("command", "option"), list(_cases()))
+def test_option_changes_the_output(
+    command: str, option: str, city_db: Path, db2: Path, tmp_path: Path
+) -> None:
+    base_args, variants = CASES[command]
+    variant = variants[option]
+    if isinstance(variant, tuple):
+        base_args, extra = variant
+    else:
+        extra = variant
+    base = _run(base_args, tmp_path / "base", city_db, db2)
+    changed = _run([*base_args, *extra], tmp_path / "variant", city_db, db2)
+    code, stdout, stderr, files = base
+    assert stdout or files or stderr, "the base run printed and wrote nothing"
+    if option != "--lenient":
+        assert code == 0, stderr
+    assert changed[0] == 0, changed[2]
+    assert changed[1] or changed[3], "the run with the option printed and wrote nothing"
+    assert changed != base, f"{command}: {option} did not change the output"
