@@ -11,8 +11,8 @@ import csv
 import gzip
 import re
 import zipfile
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
@@ -100,6 +100,28 @@ _NAME_RE = re.compile(
     r"\.csv(\.gz)?$"
 )
 _FAMILY_OF_SUFFIX = {"street": "street", "outcomes": "outcome", "stop-and-search": "stop_search"}
+# A name without its month (``city-of-london-street.csv``) still gives force and family; the
+# month then comes from the archive folder the file sits in (``2019-01/``).
+_UNDATED_NAME_RE = re.compile(
+    r"^(?P<force>[a-z0-9-]+?)-(?P<family>street|outcomes|stop-and-search)\.csv(\.gz)?$"
+)
+_MONTH_FOLDER_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+PASSED_OVER_SHOWN = 5
+"""How many names of passed-over files a :class:`Discovery` keeps to show."""
+
+
+@dataclass(frozen=True)
+class FileIdentity:
+    """What a police.uk file *is*: one family of one force for one month.
+
+    police.uk publishes each (family, force, month) as a unit and revises it in later
+    downloads, so this — read from the file's name or archive folder, never from its rows — is
+    what a later load of the same file replaces.
+    """
+
+    family: str
+    force: str
+    month: str  # YYYY-MM
 
 
 @dataclass(frozen=True)
@@ -126,6 +148,23 @@ class SourceFile:
         m = _NAME_RE.search(self.name)
         return m["force"] if m else None
 
+    @property
+    def identity(self) -> FileIdentity | None:
+        """(family, force slug, month) from the file name, the month falling back to the
+        nearest ``YYYY-MM`` folder above it (in the zip archive or on disk); None when the
+        name does not say which force and family the file holds.
+        """
+        if m := _NAME_RE.search(self.name):
+            return FileIdentity(_FAMILY_OF_SUFFIX[m["family"]], m["force"], m["month"])
+        m = _UNDATED_NAME_RE.match(self.name)
+        if m is None:
+            return None
+        parents = Path(self.member).parents if self.member else self.path.parents
+        month = next((p.name for p in parents if _MONTH_FOLDER_RE.match(p.name)), None)
+        if month is None:
+            return None
+        return FileIdentity(_FAMILY_OF_SUFFIX[m["family"]], m["force"], month)
+
     def open_bytes(self) -> IO[bytes]:
         """The file's CSV bytes (decompressed if gzipped)."""
         raw: IO[bytes]
@@ -142,43 +181,75 @@ def _is_csv(name: str) -> bool:
     return name.lower().endswith((".csv", ".csv.gz"))
 
 
+@dataclass
+class Discovery:
+    """The CSVs to load, and what a folder or archive held that is not a police.uk file."""
+
+    files: list[SourceFile] = field(default_factory=list)
+    passed_over: int = 0
+    """Files in the folder trees and archives that are not named the police.uk way."""
+    passed_over_names: list[str] = field(default_factory=list)
+    """The first :data:`PASSED_OVER_SHOWN` of them (``path`` or ``archive.zip!member``)."""
+
+    def pass_over(self, name: str) -> None:
+        self.passed_over += 1
+        if len(self.passed_over_names) < PASSED_OVER_SHOWN:
+            self.passed_over_names.append(name)
+
+
 def discover(paths: Iterable[str | Path]) -> list[SourceFile]:
     """Expand files, folder trees and zip archives into the CSVs to load, in a stable order."""
-    found: list[SourceFile] = []
+    return discover_all(paths).files
+
+
+def discover_all(paths: Iterable[str | Path]) -> Discovery:
+    """As :func:`discover`, also counting the files passed over for not being police.uk's.
+
+    Folder trees hold other files too (simulator truth, notes): only files named as police.uk
+    names them are taken (``YYYY-MM-<force>-<family>.csv``, or ``<force>-<family>.csv`` in a
+    ``YYYY-MM`` folder: whatever gives the file its :class:`FileIdentity`), and the others are
+    counted so the user hears about them. A file named on the command line is always read.
+    """
+    found = Discovery()
     for raw in paths:
         p = Path(raw)
         if not p.exists():
             raise InputError("no such file or folder", path=str(p))
         if p.is_dir():
-            # Folder trees hold other files too (simulator truth, notes): only files named
-            # as police.uk names them are taken; a file named on the command line always is.
-            before = len(found)
+            before = len(found.files)
             for f in sorted(p.rglob("*")):
-                if f.is_file() and _is_csv(f.name) and _NAME_RE.search(f.name):
-                    found.append(SourceFile(f))
-                elif f.is_file() and f.suffix.lower() == ".zip":
-                    found.extend(_zip_members(f))
-            if len(found) == before:
+                if not f.is_file():
+                    continue
+                if _is_csv(f.name) and SourceFile(f).identity is not None:
+                    found.files.append(SourceFile(f))
+                elif f.suffix.lower() == ".zip":
+                    _zip_members(f, found)
+                else:
+                    found.pass_over(str(f))
+            if len(found.files) == before:
                 raise InputError(
                     "no police.uk files in this folder (expected names like "
                     "2019-01-city-of-london-street.csv, -outcomes.csv, -stop-and-search.csv)",
                     path=str(p),
                 )
         elif p.suffix.lower() == ".zip":
-            found.extend(_zip_members(p))
+            _zip_members(p, found)
         else:
-            found.append(SourceFile(p))
+            found.files.append(SourceFile(p))
     return found
 
 
-def _zip_members(path: Path) -> Iterator[SourceFile]:
+def _zip_members(path: Path, found: Discovery) -> None:
     try:
         with zipfile.ZipFile(path) as zf:
-            names = sorted(n for n in zf.namelist() if _is_csv(n) and _NAME_RE.search(n))
+            names = sorted(n for n in zf.namelist() if not n.endswith("/"))
     except zipfile.BadZipFile as exc:
         raise InputError(f"not a readable zip archive ({exc})", path=str(path)) from exc
     for n in names:
-        yield SourceFile(path, n)
+        if _is_csv(n) and SourceFile(path, n).identity is not None:
+            found.files.append(SourceFile(path, n))
+        else:
+            found.pass_over(f"{path}!{n}")
 
 
 @dataclass(frozen=True)
@@ -249,9 +320,8 @@ def read_header(src: SourceFile) -> Header:
 
 
 def _family_of(src: SourceFile, cols: tuple[str, ...]) -> str:
-    m = _NAME_RE.search(src.name)
-    if m:
-        return _FAMILY_OF_SUFFIX[m["family"]]
+    if (identity := src.identity) is not None:
+        return identity.family
     # Not a police.uk file name: decide by the columns that only one family has.
     if "Crime type" in cols:
         return "street"

@@ -14,7 +14,8 @@ import duckdb
 import ibis
 
 from harmscope.errors import WarehouseError
-from harmscope.warehouse.schema import DDL
+from harmscope.sources.policeuk import SourceFile
+from harmscope.warehouse.schema import ADDED_COLUMNS, DDL
 
 DEFAULT_DB = "harmscope.duckdb"
 
@@ -36,7 +37,40 @@ def connect(db: str | Path | None = None, *, read_only: bool = False) -> duckdb.
     if not read_only:
         for stmt in DDL:
             con.execute(stmt)
+        _add_columns(con)
     return con
+
+
+def _add_columns(con: duckdb.DuckDBPyConnection) -> None:
+    """Bring a warehouse made by an earlier version up to :data:`schema.ADDED_COLUMNS`."""
+    have = set(
+        con.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = 'main'"
+        ).fetchall()
+    )
+    missing = [(t, c, typ) for t, c, typ in ADDED_COLUMNS if (t, c) not in have]
+    if not missing:
+        return
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for table, column, typ in missing:
+            con.execute(f"ALTER TABLE {table} ADD COLUMN {column} {typ}")
+        if any(c == "file_month" for _, c, _ in missing):
+            # Earlier loads were police.uk-named files: their identity is in the recorded name.
+            for file_id, path, member in con.execute(
+                "SELECT file_id, path, member FROM ingest_files"
+            ).fetchall():
+                ident = SourceFile(Path(path), member).identity
+                if ident is not None:
+                    con.execute(
+                        "UPDATE ingest_files SET file_force = ?, file_month = ? WHERE file_id = ?",
+                        [ident.force, f"{ident.month}-01", file_id],
+                    )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 def ibis_connect(db: str | Path | None = None, *, read_only: bool = True) -> Any:

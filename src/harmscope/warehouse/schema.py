@@ -66,7 +66,10 @@ DDL: tuple[str, ...] = (
         rows_folded BIGINT NOT NULL,
         rows_quarantined BIGINT NOT NULL,
         rows_superseded BIGINT NOT NULL,
-        ingested_at TIMESTAMP NOT NULL
+        ingested_at TIMESTAMP NOT NULL,
+        file_force VARCHAR,
+        file_month DATE,
+        rows_outside_month BIGINT
     )""",
     """CREATE TABLE IF NOT EXISTS quarantine (
         file_id INTEGER NOT NULL,
@@ -92,3 +95,14 @@ DDL: tuple[str, ...] = (
         geometry BLOB NOT NULL
     )""",
 )
+
+ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    # The file's own identity (with ``kind``): what a later load of the same file supersedes.
+    ("ingest_files", "file_force", "VARCHAR"),
+    ("ingest_files", "file_month", "DATE"),
+    # Rows whose month differs from the file's (late searches listed in the next month's file).
+    ("ingest_files", "rows_outside_month", "BIGINT"),
+)
+"""Columns added after the first release: a warehouse made before them gets them on opening
+(:func:`harmscope.warehouse.connect`), and the file identity of its earlier loads is filled in
+from their recorded paths, so supersession keeps working on it."""
