@@ -14,7 +14,7 @@ import duckdb
 import ibis
 
 from harmscope.errors import WarehouseError
-from harmscope.sources.policeuk import SourceFile
+from harmscope.sources.policeuk import SourceFile, identity_of
 from harmscope.warehouse.schema import ADDED_COLUMNS, DDL
 
 DEFAULT_DB = "harmscope.duckdb"
@@ -61,7 +61,7 @@ def _add_columns(con: duckdb.DuckDBPyConnection) -> None:
             for file_id, path, member in con.execute(
                 "SELECT file_id, path, member FROM ingest_files"
             ).fetchall():
-                ident = SourceFile(Path(path), member).identity
+                ident = identity_of(SourceFile(Path(path), member))
                 if ident is not None:
                     con.execute(
                         "UPDATE ingest_files SET file_force = ?, file_month = ? WHERE file_id = ?",

@@ -20,7 +20,6 @@ reported as *folded*.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import shutil
 import tempfile
@@ -42,6 +41,8 @@ from harmscope.sources.policeuk import (
     Header,
     SourceFile,
     discover_all,
+    force_of,
+    identity_of,
     read_header,
 )
 from harmscope.warehouse import connect
@@ -159,21 +160,6 @@ def ingest_paths(
     return report
 
 
-def _sha256(src: SourceFile) -> str:
-    h = hashlib.sha256()
-    if src.member is None:
-        with open(src.path, "rb") as fh:
-            while chunk := fh.read(1 << 20):
-                h.update(chunk)
-    else:
-        import zipfile
-
-        with zipfile.ZipFile(src.path) as zf, zf.open(src.member) as fh:
-            while chunk := fh.read(1 << 20):
-                h.update(chunk)
-    return h.hexdigest()
-
-
 class _Batch:
     def __init__(
         self, con: duckdb.DuckDBPyConnection, tmp: Path, *, lenient: bool, progress: Progress | None
@@ -193,8 +179,8 @@ class _Batch:
         for i, src in enumerate(sources):
             self.progress("checking headers", i, len(sources))
             header = read_header(src)
-            digest = _sha256(src)
-            fr = FileReport(src.display, header.family, digest, identity=src.identity)
+            digest = src.sha256()
+            fr = FileReport(src.display, header.family, digest, identity=identity_of(src))
             if digest in known or digest in seen:
                 fr.skipped = True
                 report.files.append(fr)
@@ -268,7 +254,7 @@ class _Batch:
                 {
                     "_local": [loc for _, _, loc in members],
                     "file_id": [fid for fid, _, _ in members],
-                    "_slug": [src.force_slug or Path(src.name).name for _, src, _ in members],
+                    "_slug": [force_of(src) or Path(src.name).name for _, src, _ in members],
                 }
             ),
         )
@@ -510,7 +496,7 @@ class _Batch:
         owner: dict[FileIdentity, int] = {}
         identity: dict[int, FileIdentity] = {}
         for file_id, src, header, _ in files:
-            ident = src.identity
+            ident = identity_of(src)
             if ident is not None and ident.family == header.family:
                 owner[ident] = file_id
                 identity[file_id] = ident
