@@ -325,3 +325,26 @@ def test_folder_of_only_police_uk_files_passes_nothing_over(tmp_path: Path) -> N
     assert len(report.files) == 2
     result = runner.invoke(app, ["ingest", str(folder), "--db", str(tmp_path / "c.duckdb")])
     assert result.exit_code == 0 and "passed over" not in result.stdout
+
+
+def test_street_rows_outside_their_file_month_are_counted_once_folded(tmp_path: Path) -> None:
+    """Two copies of a crime dated a month early in January's street file: kept once, counted once."""
+    src = city("street", "2019-01")
+    with open(src, encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    header, body = rows[0], rows[1:]
+    extra = next(r for r in body if r[0] and r[4])[:]
+    extra[0] = "f" * 64  # a Crime ID of its own
+    extra[1] = "2018-12"
+    unlocated = [*extra[:4], "", "", *extra[6:]]
+    path = tmp_path / src.name
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows([header, *body, extra, unlocated])
+    report = ingest_paths([path], db=tmp_path / "w.duckdb")
+    pairs = Counter((r[0], r[1]) for r in body if r[0])
+    folded = sum(n - 1 for n in pairs.values())
+    assert report.rows_folded == folded + 1
+    assert report.rows_outside_month == 1
+    assert report.rows_loaded == len(body) + 2 - folded - 1
+    months = _months(tmp_path / "w.duckdb")
+    assert months["2018-12"] == 1

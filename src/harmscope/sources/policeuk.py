@@ -166,6 +166,8 @@ def identity_of(src: SourceFile) -> FileIdentity | None:
     family the file holds.
     """
     if m := _NAME_RE.search(src.name):
+        if not _MONTH_FOLDER_RE.match(m["month"]):
+            return None  # "2019-13-...": not a month, so the name says nothing reliable
         return FileIdentity(_FAMILY_OF_SUFFIX[m["family"]], m["force"], m["month"])
     m = _UNDATED_NAME_RE.match(src.name)
     if m is None:

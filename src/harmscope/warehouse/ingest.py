@@ -516,7 +516,13 @@ class _Batch:
                 }
             ),
         )
-        staged = dict(con.execute("SELECT file_id, count(*) FROM staged GROUP BY ALL").fetchall())
+        # One pass: rows per file, and those dated outside the file's month.
+        per_file = con.execute(
+            "SELECT s.file_id, count(*), count(*) FILTER (s.month <> i.file_month) "
+            "FROM staged s LEFT JOIN _identity i ON s.file_id = i.file_id GROUP BY ALL"
+        ).fetchall()
+        staged = {fid: int(n) for fid, n, _ in per_file}
+        outside = {fid: int(k) for fid, _, k in per_file if k and fid not in losers}
         dropped = {fid: staged.get(fid, 0) for fid in losers}
         drop = " ANTI JOIN _identity l ON s.file_id = l.file_id AND l.loser" if losers else ""
         # 2. One street row per Crime ID and month, preferring the one with a location.
@@ -524,8 +530,8 @@ class _Batch:
         keyed = "source = 'street' AND crime_id IS NOT NULL"
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _surplus AS
-                SELECT rid, file_id FROM (
-                  SELECT s.rowid AS rid, s.file_id, row_number() OVER (
+                SELECT rid, file_id, month FROM (
+                  SELECT s.rowid AS rid, s.file_id, s.month, row_number() OVER (
                     PARTITION BY s.crime_id, s.month ORDER BY (s.x IS NULL), s.file_id, s.rowid
                   ) AS k
                   FROM staged s{drop} WHERE {keyed} AND (crime_id, month) IN (
@@ -535,14 +541,12 @@ class _Batch:
         )
         folded = dict(con.execute("SELECT file_id, count(*) FROM _surplus GROUP BY ALL").fetchall())
         surplus = " ANTI JOIN _surplus u ON s.rowid = u.rid" if folded else ""
-        kept = f"staged s{drop}{surplus}"
-        outside = dict(
-            con.execute(
-                f"""SELECT s.file_id, count(*) FROM {kept}
-                    JOIN _identity i ON s.file_id = i.file_id
-                    WHERE s.month <> i.file_month GROUP BY ALL"""
-            ).fetchall()
-        )
+        # Folded rows are not loaded: take those dated outside their file's month back off.
+        for fid, k in con.execute(
+            "SELECT u.file_id, count(*) FROM _surplus u JOIN _identity i ON u.file_id = i.file_id "
+            "WHERE u.month <> i.file_month GROUP BY ALL"
+        ).fetchall():
+            outside[fid] -= int(k)
         # 3. Earlier loads of a file with the same identity are superseded by this batch.
         self.progress("superseding", 0, 1)
         con.execute(
@@ -560,7 +564,7 @@ class _Batch:
         if superseded:
             con.execute("DELETE FROM events WHERE file_id IN (SELECT old FROM _earlier)")
         self.progress("writing", 0, 1)
-        con.execute(f"INSERT INTO events SELECT s.* FROM {kept}")
+        con.execute(f"INSERT INTO events SELECT s.* FROM staged s{drop}{surplus}")
         con.execute("DROP TABLE staged")
         con.unregister("_identity")
         return {
