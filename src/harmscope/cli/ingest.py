@@ -12,7 +12,7 @@ from rich.table import Table
 from harmscope.cli import app
 from harmscope.cli._common import DbOption, fail, print_table, progress_bar
 from harmscope.errors import HarmScopeError
-from harmscope.warehouse.ingest import ingest_paths
+from harmscope.warehouse.ingest import IngestReport, ingest_paths
 
 
 @app.command()
@@ -57,4 +57,33 @@ def ingest(
             ),
         )
     )
-    print_table(table)
+    out = Console()
+    print_table(table, out)
+    for line in notes(report):
+        out.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def notes(report: IngestReport) -> list[str]:
+    """Lines under the summary table: what was kept, loaded as given, or passed over."""
+    lines = []
+    if report.rows_outside_month:
+        where = ", ".join(
+            f"{f.path} ({f.rows_outside_month})" for f in report.files if f.rows_outside_month
+        )
+        lines.append(
+            f"outside file month: {report.rows_outside_month} row(s) dated outside their "
+            f"file's month were kept under their own month: {where}"
+        )
+    if report.files_without_identity:
+        lines.append(
+            f"no file identity: {report.files_without_identity} file(s) loaded whose name does "
+            "not give force and month (YYYY-MM-<force>-<family>.csv); they supersede nothing"
+        )
+    if report.files_passed_over:
+        more = ", ..." if report.files_passed_over > len(report.passed_over_names) else ""
+        lines.append(
+            f"passed over: {report.files_passed_over} file(s) not named the police.uk way "
+            f"(YYYY-MM-<force>-street|outcomes|stop-and-search.csv): "
+            f"{', '.join(report.passed_over_names)}{more}"
+        )
+    return lines

@@ -30,8 +30,9 @@ import csv
 import gzip
 import itertools
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
@@ -43,6 +44,18 @@ from numpy.typing import NDArray
 from pyproj import Transformer
 
 from harmscope.errors import InputError
+from harmscope.sources.base import (
+    Discovery,
+    Family,
+    LoadResult,
+    Progress,
+    Provenance,
+    SourceFile,
+    check_columns,
+    no_lenient,
+    read_csv_header,
+    walk,
+)
 
 AREA_COLUMNS = (
     "lsoa_code",
@@ -494,3 +507,150 @@ def load_areas_csv(
     }
     table = pa.table({c: pa.array(v, types[c]) for c, v in data.items()})
     return _replace(con, table, None if shapes is None else read_boundaries(shapes).wkb())
+
+
+# -- source adapter -------------------------------------------------------------------------
+_IMD_COLUMNS = {
+    "LSOA code (2011)": "lsoa_code",
+    "LSOA name (2011)": "lsoa_name",
+    "Local Authority District code (2019)": "lad_code",
+    "Local Authority District name (2019)": "lad_name",
+    "Index of Multiple Deprivation (IMD) Rank": "imd_rank",
+    "Index of Multiple Deprivation (IMD) Decile": "imd_decile",
+}
+AREA_FAMILIES: dict[str, Family] = {
+    "census": Family(
+        "census",
+        ("areas",),
+        {"LSOA Code": "lsoa_code", "Persons": "population"},
+        ("LSOA Code", "Persons"),
+        closed=False,
+        repeats=True,
+        description="ONS Census 2011 usual residents per LSOA (first 'Persons' column)",
+    ),
+    "imd": Family(
+        "imd",
+        ("areas",),
+        _IMD_COLUMNS,
+        tuple(_IMD_COLUMNS),
+        closed=False,
+        description="MHCLG English Indices of Deprivation 2019, File 1 (ranks and deciles)",
+    ),
+    "boundaries": Family(
+        "boundaries",
+        ("area_shapes",),
+        {k: "lsoa_code" for k in SHAPE_CODE_KEYS},
+        closed=False,
+        description="LSOA (Multi)Polygons, GeoJSON in WGS84 or BNG; the code in one of "
+        + ", ".join(SHAPE_CODE_KEYS),
+    ),
+    "areas_csv": Family(
+        "areas_csv",
+        ("areas",),
+        {c: c for c in AREA_COLUMNS},
+        ("lsoa_code",),
+        description="an areas CSV in the warehouse columns (the simulator's, or a force's own)",
+    ),
+}
+
+
+def _is_geojson(name: str) -> bool:
+    return name.lower().endswith((".geojson", ".geojson.gz"))
+
+
+class Areas:
+    """Source adapter for LSOA reference data: attributes to ``areas``, boundaries to
+    ``area_shapes``.
+
+    One :meth:`load` is one transaction and one of: a folder holding the three public files
+    (:data:`CENSUS`, :data:`IMD`, :data:`BOUNDARIES` below it), an areas CSV (with at most one
+    GeoJSON of its boundaries, else the ``areas.geojson`` beside it), or one GeoJSON. Loading
+    replaces the rows of the LSOAs it brings, so loading the same content again changes
+    nothing.
+    """
+
+    name = "areas"
+    families = AREA_FAMILIES
+
+    def discover(self, paths: Iterable[str | Path]) -> Discovery:
+        return walk(paths, lambda src: self.recognise(src) is not None)
+
+    def recognise(self, src: SourceFile) -> str | None:
+        if _is_geojson(src.name):
+            return "boundaries"
+        if not src.name.lower().endswith((".csv", ".csv.gz")):
+            return None
+        cols = read_csv_header(src)
+        if cols is None:
+            return None
+        for family in ("census", "imd"):
+            if set(AREA_FAMILIES[family].required) <= set(cols):
+                return family
+        if "lsoa_code" in cols and set(cols) <= set(AREA_COLUMNS):
+            return "areas_csv"
+        return None
+
+    def check_columns(self, src: SourceFile) -> Family:
+        family = AREA_FAMILIES[self.recognise(src) or "areas_csv"]
+        if family.name != "boundaries":
+            cols = read_csv_header(src)
+            if cols is None:
+                raise InputError("not a readable CSV header", path=src.display, line=1)
+            check_columns(family, cols, path=src.display, what=f"areas ({family.name})")
+        return family
+
+    def provenance(self, src: SourceFile) -> Provenance:
+        return Provenance(self.name, self.check_columns(src).name, src.display, src.sha256())
+
+    def load(
+        self,
+        paths: Sequence[str | Path],
+        *,
+        db: str | Path | None = None,
+        lenient: bool = False,
+        progress: Progress | None = None,
+    ) -> LoadResult:
+        from harmscope.warehouse import connect  # the warehouse imports the source formats
+
+        no_lenient(self.name, lenient)
+        given = [Path(p) for p in paths]
+        reference = len(given) == 1 and given[0].is_dir() and (given[0] / IMD).exists()
+        if reference:
+            run: Callable[[duckdb.DuckDBPyConnection], int] = partial(
+                load_reference_areas, data_dir=given[0]
+            )
+            files = 3
+        else:
+            found = self.discover(given).files
+            kinds = {src: self.recognise(src) for src in found}
+            tables = [s.path for s, k in kinds.items() if k == "areas_csv" and s.member is None]
+            shapes = [s.path for s, k in kinds.items() if k == "boundaries" and s.member is None]
+            if len(tables) > 1 or len(shapes) > 1 or len(tables) + len(shapes) != len(found):
+                raise InputError(
+                    "one load takes the reference folder, one areas CSV (and its boundaries) "
+                    "or one GeoJSON, from disk: the census and IMD files load with "
+                    "`load-areas --reference FOLDER`",
+                    path=", ".join(map(str, given)),
+                )
+            if tables:
+                beside = tables[0].parent / "areas.geojson"
+                shape = shapes[0] if shapes else beside if beside.exists() else None
+                run = partial(load_areas_csv, path=tables[0], shapes=shape)
+            elif shapes:
+                run = partial(load_areas_geojson, path=shapes[0])
+            else:
+                raise InputError("no areas CSV or boundary GeoJSON here", path=str(given[0]))
+            files = len(found)
+        if progress:
+            progress("loading areas", 0, 1)
+        con = connect(db)
+        try:
+            rows = int(run(con))
+        finally:
+            con.close()
+        if progress:
+            progress("loading areas", 1, 1)
+        return LoadResult(self.name, files, rows)
+
+
+ADAPTER = Areas()

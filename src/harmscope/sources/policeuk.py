@@ -10,13 +10,40 @@ from __future__ import annotations
 import csv
 import gzip
 import re
-import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 from harmscope.errors import InputError
+from harmscope.sources.base import (
+    Discovery,
+    Family,
+    LoadResult,
+    Progress,
+    Provenance,
+    SourceFile,
+    check_columns,
+    read_csv_header,
+    walk,
+)
+
+__all__ = [
+    "ADAPTER",
+    "CRIME_TYPES",
+    "FAMILIES",
+    "LEGACY_CRIME_TYPES",
+    "STOP_AND_SEARCH",
+    "Discovery",
+    "FileIdentity",
+    "Header",
+    "PoliceUk",
+    "SourceFile",
+    "discover",
+    "discover_all",
+    "force_of",
+    "identity_of",
+    "read_header",
+]
 
 # Column header -> warehouse column, per family. Required columns must be present;
 # the others are optional (older or trimmed files omit them) and load as NULL.
@@ -74,6 +101,15 @@ FAMILIES: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
     "outcome": (OUTCOME_COLUMNS, OUTCOME_REQUIRED),
     "stop_search": (STOP_SEARCH_COLUMNS, STOP_SEARCH_REQUIRED),
 }
+_DESCRIPTIONS = {
+    "street": "street-level crimes and anti-social behaviour, one row per record",
+    "outcome": "outcomes recorded in the month, one row per outcome, linked by Crime ID",
+    "stop_search": "stop-and-search records with their date, time and location",
+}
+ADAPTER_FAMILIES: dict[str, Family] = {
+    name: Family(name, ("events",), columns, required, description=_DESCRIPTIONS[name])
+    for name, (columns, required) in FAMILIES.items()
+}
 
 # The 14 current police.uk crime types, and the three used before May 2013.
 CRIME_TYPES = (
@@ -100,42 +136,56 @@ _NAME_RE = re.compile(
     r"\.csv(\.gz)?$"
 )
 _FAMILY_OF_SUFFIX = {"street": "street", "outcomes": "outcome", "stop-and-search": "stop_search"}
+# A name without its month (``city-of-london-street.csv``) still gives force and family; the
+# month then comes from the archive folder the file sits in (``2019-01/``).
+_UNDATED_NAME_RE = re.compile(
+    r"^(?P<force>[a-z0-9-]+?)-(?P<family>street|outcomes|stop-and-search)\.csv(\.gz)?$"
+)
+_MONTH_FOLDER_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 @dataclass(frozen=True)
-class SourceFile:
-    """One CSV to load: a file on disk, or a member of a zip archive.
+class FileIdentity:
+    """What a police.uk file *is*: one family of one force for one month.
 
-    ``display`` is what messages and provenance show (``archive.zip!2019-01/...csv``).
+    police.uk publishes each (family, force, month) as a unit and revises it in later
+    downloads, so this — read from the file's name or archive folder, never from its rows — is
+    what a later load of the same file replaces.
     """
 
-    path: Path
-    member: str | None = None
+    family: str
+    force: str
+    month: str  # YYYY-MM
 
-    @property
-    def display(self) -> str:
-        return f"{self.path}!{self.member}" if self.member else str(self.path)
 
-    @property
-    def name(self) -> str:
-        return Path(self.member).name if self.member else self.path.name
+def identity_of(src: SourceFile) -> FileIdentity | None:
+    """(family, force slug, month) of a police.uk file, from its name.
 
-    @property
-    def force_slug(self) -> str | None:
-        """Force slug from a police.uk file name (``city-of-london``), else None."""
-        m = _NAME_RE.search(self.name)
-        return m["force"] if m else None
+    The month falls back to the nearest ``YYYY-MM`` folder above the file (in the zip archive
+    or on disk) when the name has none; None when the name does not say which force and
+    family the file holds.
+    """
+    if m := _NAME_RE.search(src.name):
+        if not _MONTH_FOLDER_RE.match(m["month"]):
+            return None  # "2019-13-...": not a month, so the name says nothing reliable
+        return FileIdentity(_FAMILY_OF_SUFFIX[m["family"]], m["force"], m["month"])
+    m = _UNDATED_NAME_RE.match(src.name)
+    if m is None:
+        return None
+    month = next((f for f in src.folders if _MONTH_FOLDER_RE.match(f)), None)
+    if month is None:
+        return None
+    return FileIdentity(_FAMILY_OF_SUFFIX[m["family"]], m["force"], month)
 
-    def open_bytes(self) -> IO[bytes]:
-        """The file's CSV bytes (decompressed if gzipped)."""
-        raw: IO[bytes]
-        if self.member is not None:
-            raw = zipfile.ZipFile(self.path).open(self.member)  # noqa: SIM115 - returned
-        else:
-            raw = open(self.path, "rb")  # noqa: SIM115 - returned to the caller
-        if self.name.endswith(".gz"):
-            return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
-        return raw
+
+def force_of(src: SourceFile) -> str | None:
+    """Force slug from a police.uk file name (``city-of-london``), else None."""
+    ident = identity_of(src)
+    return ident.force if ident else None
+
+
+def _is_policeuk(src: SourceFile) -> bool:
+    return _is_csv(src.name) and identity_of(src) is not None
 
 
 def _is_csv(name: str) -> bool:
@@ -144,41 +194,31 @@ def _is_csv(name: str) -> bool:
 
 def discover(paths: Iterable[str | Path]) -> list[SourceFile]:
     """Expand files, folder trees and zip archives into the CSVs to load, in a stable order."""
-    found: list[SourceFile] = []
+    return discover_all(paths).files
+
+
+def discover_all(paths: Iterable[str | Path]) -> Discovery:
+    """As :func:`discover`, also counting the files passed over for not being police.uk's.
+
+    Folder trees hold other files too (simulator truth, notes): only files named as police.uk
+    names them are taken (``YYYY-MM-<force>-<family>.csv``, or ``<force>-<family>.csv`` in a
+    ``YYYY-MM`` folder: whatever gives the file its :class:`FileIdentity`), and the others are
+    counted so the user hears about them. A file named on the command line is always read.
+    """
+    found = Discovery()
     for raw in paths:
-        p = Path(raw)
-        if not p.exists():
-            raise InputError("no such file or folder", path=str(p))
-        if p.is_dir():
-            # Folder trees hold other files too (simulator truth, notes): only files named
-            # as police.uk names them are taken; a file named on the command line always is.
-            before = len(found)
-            for f in sorted(p.rglob("*")):
-                if f.is_file() and _is_csv(f.name) and _NAME_RE.search(f.name):
-                    found.append(SourceFile(f))
-                elif f.is_file() and f.suffix.lower() == ".zip":
-                    found.extend(_zip_members(f))
-            if len(found) == before:
-                raise InputError(
-                    "no police.uk files in this folder (expected names like "
-                    "2019-01-city-of-london-street.csv, -outcomes.csv, -stop-and-search.csv)",
-                    path=str(p),
-                )
-        elif p.suffix.lower() == ".zip":
-            found.extend(_zip_members(p))
-        else:
-            found.append(SourceFile(p))
+        one = walk([raw], _is_policeuk)
+        if Path(raw).is_dir() and not one.files:
+            raise InputError(
+                "no police.uk files in this folder (expected names like "
+                "2019-01-city-of-london-street.csv, -outcomes.csv, -stop-and-search.csv)",
+                path=str(raw),
+            )
+        found.files.extend(one.files)
+        for name in one.passed_over_names:
+            found.pass_over(name)
+        found.passed_over += one.passed_over - len(one.passed_over_names)
     return found
-
-
-def _zip_members(path: Path) -> Iterator[SourceFile]:
-    try:
-        with zipfile.ZipFile(path) as zf:
-            names = sorted(n for n in zf.namelist() if _is_csv(n) and _NAME_RE.search(n))
-    except zipfile.BadZipFile as exc:
-        raise InputError(f"not a readable zip archive ({exc})", path=str(path)) from exc
-    for n in names:
-        yield SourceFile(path, n)
 
 
 @dataclass(frozen=True)
@@ -223,35 +263,13 @@ def read_header(src: SourceFile) -> Header:
             line=1,
         )
     family = _family_of(src, cols)
-    known, required = FAMILIES[family]
-    seen: set[str] = set()
-    for i, c in enumerate(cols, start=1):
-        if c not in known:
-            raise InputError(
-                f"unexpected column {c!r} in a police.uk {family} file "
-                f"(expected some of: {', '.join(known)})",
-                path=src.display,
-                line=1,
-                column=i,
-                column_name=c,
-            )
-        if c in seen:
-            raise InputError(f"duplicate column {c!r}", path=src.display, line=1, column=i)
-        seen.add(c)
-    missing = [c for c in required if c not in seen]
-    if missing:
-        raise InputError(
-            f"missing required column(s) {', '.join(map(repr, missing))}",
-            path=src.display,
-            line=1,
-        )
+    check_columns(ADAPTER_FAMILIES[family], cols, path=src.display, what=f"police.uk {family}")
     return Header(family, cols)
 
 
 def _family_of(src: SourceFile, cols: tuple[str, ...]) -> str:
-    m = _NAME_RE.search(src.name)
-    if m:
-        return _FAMILY_OF_SUFFIX[m["family"]]
+    if (identity := identity_of(src)) is not None:
+        return identity.family
     # Not a police.uk file name: decide by the columns that only one family has.
     if "Crime type" in cols:
         return "street"
@@ -265,3 +283,61 @@ def _family_of(src: SourceFile, cols: tuple[str, ...]) -> str:
         path=src.display,
         line=1,
     )
+
+
+class PoliceUk:
+    """Source adapter for police.uk bulk downloads (street, outcomes, stop-and-search).
+
+    Loading is :func:`harmscope.warehouse.ingest.ingest_paths`: strict (the first bad row
+    fails the batch with file, line and column), one transaction per batch, identical bytes
+    skipped and a later load of a file's :class:`FileIdentity` superseding the earlier one.
+    """
+
+    name = "policeuk"
+    families = ADAPTER_FAMILIES
+
+    def discover(self, paths: Iterable[str | Path]) -> Discovery:
+        return discover_all(paths)
+
+    def recognise(self, src: SourceFile) -> str | None:
+        if (ident := identity_of(src)) is not None:
+            return ident.family if _is_csv(src.name) else None
+        cols = read_csv_header(src)
+        if cols is None:
+            return None
+        for family in ("street", "outcome", "stop_search"):
+            columns, required = FAMILIES[family]
+            if set(cols) <= set(columns) and set(required) <= set(cols):
+                return family
+        return None
+
+    def check_columns(self, src: SourceFile) -> Family:
+        return ADAPTER_FAMILIES[read_header(src).family]
+
+    def provenance(self, src: SourceFile) -> Provenance:
+        ident = identity_of(src)
+        family = ident.family if ident else self.check_columns(src).name
+        return Provenance(
+            self.name,
+            family,
+            src.display,
+            src.sha256(),
+            (ident.family, ident.force, ident.month) if ident else None,
+        )
+
+    def load(
+        self,
+        paths: Sequence[str | Path],
+        *,
+        db: str | Path | None = None,
+        lenient: bool = False,
+        progress: Progress | None = None,
+    ) -> LoadResult:
+        # Imported here: the warehouse's loader reads this module's formats.
+        from harmscope.warehouse.ingest import ingest_paths
+
+        report = ingest_paths(paths, db=db, lenient=lenient, progress=progress)
+        return LoadResult(self.name, len(report.files), report.rows_loaded, report)
+
+
+ADAPTER = PoliceUk()

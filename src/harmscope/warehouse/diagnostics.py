@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import csv
 import gzip
+import re
 import zlib
 from collections.abc import Iterable
+
+import duckdb
 
 from harmscope.errors import InputError
 from harmscope.sources.policeuk import SourceFile
@@ -133,3 +136,80 @@ def column_at(raw: bytes, pos: int) -> int:
         elif b == 0x2C and not quoted:
             col += 1
     return col
+
+
+def csv_error(
+    exc: duckdb.Error,
+    members: list[tuple[int, SourceFile, str]],
+    columns: tuple[str, ...],
+) -> InputError:
+    """Turn a DuckDB CSV reader error into a message with file, line and column.
+
+    ``members`` are the group's ``(file_id, source, local path)``; the error names the local
+    path, which is mapped back to the source a user knows.
+    """
+    text = str(exc)
+    m_file = re.search(r"file = (.+)", text)
+    local = m_file.group(1).strip() if m_file else members[0][2]
+    src = next((s for _, s, loc in members if loc == local), members[0][1])
+    if local.endswith(".gz") and (problem := gzip_problem(local)):
+        # DuckDB reads a truncated stream up to the cut, so its own error is misleading.
+        return InputError(
+            f"cannot decompress: truncated or corrupt gzip ({problem})", path=src.display
+        )
+    m_line = re.search(r"CSV Error on Line: (\d+)", text)
+    line = int(m_line.group(1)) if m_line else None
+    if line is not None:
+        line = physical_lines(local, [line], count_blank=True)[line]
+    raw = physical_line(local, line) if line else None
+    n = len(columns)
+
+    def name(col: int | None) -> str | None:
+        return columns[col - 1] if col and col <= n else None
+
+    if m := re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text):
+        found = int(m.group(2))
+        col: int | None = found + 1 if found < n else n + 1
+        what = "truncated record" if found < n else "extra field(s)"
+        return InputError(
+            f"{what}: expected {n} comma-separated fields, found {found}",
+            path=src.display,
+            line=line,
+            column=col,
+            column_name=name(col),
+        )
+    if "Invalid unicode" in text or "not utf-8" in text.lower():
+        col = column_at(raw, first_bad_utf8(raw)) if raw is not None else None
+        return InputError(
+            "bytes that are not UTF-8 (police.uk files are UTF-8; re-save the file as UTF-8)",
+            path=src.display,
+            line=line,
+            column=col,
+            column_name=name(col),
+        )
+    if "unterminated quote" in text:
+        col = column_at(raw, raw.rfind(b'"')) if raw is not None else None
+        return InputError(
+            "a quoted field is never closed (unterminated quote)",
+            path=src.display,
+            line=line,
+            column=col,
+            column_name=name(col),
+        )
+    if "Maximum line size" in text:
+        return InputError(
+            "record longer than the reader's 2 MB limit: not a police.uk row",
+            path=src.display,
+            line=line,
+        )
+    first = text.splitlines()[0] if text else type(exc).__name__
+    if "invalid state" in text and (mixed := mixed_newline(local)) is not None:
+        return InputError(
+            "line ends differently from the first line (mixed CRLF and LF line endings): "
+            "expected one line-ending style per file",
+            path=src.display,
+            line=mixed,
+        )
+    if "gzip" in text.lower() or "decompress" in text.lower():
+        return InputError(f"cannot decompress ({first})", path=src.display)
+    return InputError(f"unreadable CSV ({first})", path=src.display, line=line)

@@ -6,10 +6,12 @@ or — on the first bad row — nothing at all is written and :class:`InputError
 file, line and column. ``lenient=True`` instead moves bad rows to the ``quarantine`` table.
 
 Idempotence works at two levels. A file whose bytes were loaded before (same SHA-256) is
-skipped. police.uk publishes each force-month-family as a unit and revises outcomes in
-later downloads, so a file carrying a (family, force, month) already in the warehouse
-*supersedes* the rows loaded for it before; within one batch the file listed last wins.
-Either way the same content never counts twice.
+skipped. police.uk publishes each force-month-family as a unit and revises outcomes in later
+downloads, so a file whose *identity* — (family, force, month) read from its name or archive
+folder, never from its rows — was loaded before *supersedes* the rows of that earlier file;
+within one batch the file listed last wins. Either way the same content never counts twice.
+Rows dated outside their file's month (a late search listed in the next month's file) are
+kept, under their own date, and counted as *outside month*.
 
 Real files repeat a Crime ID within a month (one row with a location, one without); street
 rows are folded to one per Crime ID and month, keeping the located one, and the count is
@@ -18,7 +20,6 @@ reported as *folded*.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import shutil
 import tempfile
@@ -36,9 +37,12 @@ from harmscope.errors import InputError
 from harmscope.geo import bng_select_sql
 from harmscope.sources.policeuk import (
     FAMILIES,
+    FileIdentity,
     Header,
     SourceFile,
-    discover,
+    discover_all,
+    force_of,
+    identity_of,
     read_header,
 )
 from harmscope.warehouse import connect
@@ -62,7 +66,11 @@ class FileReport:
     rows_folded: int = 0
     rows_quarantined: int = 0
     rows_superseded: int = 0
+    rows_outside_month: int = 0
+    """Rows loaded whose month is not the file's own (kept, under their own month)."""
     skipped: bool = False  # identical bytes were loaded before
+    identity: FileIdentity | None = None
+    """(family, force, month) from the name or archive folder; None when they do not say."""
 
 
 @dataclass
@@ -71,6 +79,10 @@ class IngestReport:
 
     batch_id: int | None
     files: list[FileReport] = field(default_factory=list)
+    files_passed_over: int = 0
+    """Files in the folders and archives given that are not named the police.uk way."""
+    passed_over_names: list[str] = field(default_factory=list)
+    """The first few of them (``path`` or ``archive.zip!member``)."""
 
     def _sum(self, name: str) -> int:
         return sum(getattr(f, name) for f in self.files)
@@ -94,6 +106,15 @@ class IngestReport:
     @property
     def rows_superseded(self) -> int:
         return self._sum("rows_superseded")
+
+    @property
+    def rows_outside_month(self) -> int:
+        return self._sum("rows_outside_month")
+
+    @property
+    def files_without_identity(self) -> int:
+        """Files loaded whose name gives no force and month: they supersede nothing."""
+        return sum(f.identity is None for f in self.files if not f.skipped)
 
     @property
     def files_skipped(self) -> int:
@@ -125,30 +146,18 @@ def ingest_paths(
     InputError
         On the first bad file or row (strict mode); the warehouse is left exactly as it was.
     """
-    sources = discover(paths)
-    if not sources:
+    found = discover_all(paths)
+    if not found.files:
         raise InputError("no CSV files found", path=", ".join(map(str, paths)))
     con = connect(db)
     try:
         with tempfile.TemporaryDirectory(prefix="harmscope-ingest-") as tmp:
-            return _Batch(con, Path(tmp), lenient=lenient, progress=progress).run(sources)
+            report = _Batch(con, Path(tmp), lenient=lenient, progress=progress).run(found.files)
     finally:
         con.close()
-
-
-def _sha256(src: SourceFile) -> str:
-    h = hashlib.sha256()
-    if src.member is None:
-        with open(src.path, "rb") as fh:
-            while chunk := fh.read(1 << 20):
-                h.update(chunk)
-    else:
-        import zipfile
-
-        with zipfile.ZipFile(src.path) as zf, zf.open(src.member) as fh:
-            while chunk := fh.read(1 << 20):
-                h.update(chunk)
-    return h.hexdigest()
+    report.files_passed_over = found.passed_over
+    report.passed_over_names = list(found.passed_over_names)
+    return report
 
 
 class _Batch:
@@ -170,8 +179,8 @@ class _Batch:
         for i, src in enumerate(sources):
             self.progress("checking headers", i, len(sources))
             header = read_header(src)
-            digest = _sha256(src)
-            fr = FileReport(src.display, header.family, digest)
+            digest = src.sha256()
+            fr = FileReport(src.display, header.family, digest, identity=identity_of(src))
             if digest in known or digest in seen:
                 fr.skipped = True
                 report.files.append(fr)
@@ -206,7 +215,7 @@ class _Batch:
                 self._load_all(files)
                 intact.result()
             self.progress("de-duplicating", 0, 1)
-            dedup = self._fold_and_supersede()
+            dedup = self._fold_and_supersede(files)
             self.progress("recording", 0, 1)
             self._record(batch_id, started, files, by_display, dedup)
             self.progress("committing", 0, 1)
@@ -245,7 +254,7 @@ class _Batch:
                 {
                     "_local": [loc for _, _, loc in members],
                     "file_id": [fid for fid, _, _ in members],
-                    "_slug": [src.force_slug or Path(src.name).name for _, src, _ in members],
+                    "_slug": [force_of(src) or Path(src.name).name for _, src, _ in members],
                 }
             ),
         )
@@ -294,14 +303,14 @@ class _Batch:
                 src = next((s for _, s, loc in group if m and loc == m.group(1)), None)
                 if m and src is not None:
                     raise self._first_bad_row(family, columns, m.group(1), src.display) from exc
-                raise self._csv_error(exc, group, columns) from exc
+                raise diag.csv_error(exc, group, columns) from exc
             return
         # Lenient: materialise so rejected records and bad rows can be quarantined by line.
         con.execute("DROP TABLE IF EXISTS raw_rows")
         try:
             con.execute(f"CREATE TEMP TABLE raw_rows AS SELECT * FROM {reader}")
         except duckdb.Error as exc:  # errors even lenient reading cannot step over
-            raise self._csv_error(exc, group, columns) from exc
+            raise diag.csv_error(exc, group, columns) from exc
         line = self._lenient_lines(group)
         bad_col = rows.case_sql(checks, then="column")
         bad_reason = rows.case_sql(checks, then="reason")
@@ -469,148 +478,101 @@ class _Batch:
         con.register("_line_fix", pa.concat_tables(tables) if tables else empty)
         return "CAST(coalesce(f.l, r.rowid - r._first + 2) AS INTEGER)"
 
-    def _csv_error(
-        self,
-        exc: duckdb.Error,
-        members: list[tuple[int, SourceFile, str]],
-        columns: tuple[str, ...],
-    ) -> InputError:
-        """Turn a DuckDB CSV reader error into a message with file, line and column."""
-        text = str(exc)
-        m_file = re.search(r"file = (.+)", text)
-        local = m_file.group(1).strip() if m_file else members[0][2]
-        src = next((s for _, s, loc in members if loc == local), members[0][1])
-        if local.endswith(".gz") and (problem := diag.gzip_problem(local)):
-            # DuckDB reads a truncated stream up to the cut, so its own error is misleading.
-            return InputError(
-                f"cannot decompress: truncated or corrupt gzip ({problem})", path=src.display
-            )
-        m_line = re.search(r"CSV Error on Line: (\d+)", text)
-        line = int(m_line.group(1)) if m_line else None
-        if line is not None:
-            line = diag.physical_lines(local, [line], count_blank=True)[line]
-        raw = diag.physical_line(local, line) if line else None
-        n = len(columns)
-
-        def name(col: int | None) -> str | None:
-            return columns[col - 1] if col and col <= n else None
-
-        if m := re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text):
-            found = int(m.group(2))
-            col: int | None = found + 1 if found < n else n + 1
-            what = "truncated record" if found < n else "extra field(s)"
-            return InputError(
-                f"{what}: expected {n} comma-separated fields, found {found}",
-                path=src.display,
-                line=line,
-                column=col,
-                column_name=name(col),
-            )
-        if "Invalid unicode" in text or "not utf-8" in text.lower():
-            col = diag.column_at(raw, diag.first_bad_utf8(raw)) if raw is not None else None
-            return InputError(
-                "bytes that are not UTF-8 (police.uk files are UTF-8; re-save the file as UTF-8)",
-                path=src.display,
-                line=line,
-                column=col,
-                column_name=name(col),
-            )
-        if "unterminated quote" in text:
-            col = diag.column_at(raw, raw.rfind(b'"')) if raw is not None else None
-            return InputError(
-                "a quoted field is never closed (unterminated quote)",
-                path=src.display,
-                line=line,
-                column=col,
-                column_name=name(col),
-            )
-        if "Maximum line size" in text:
-            return InputError(
-                "record longer than the reader's 2 MB limit: not a police.uk row",
-                path=src.display,
-                line=line,
-            )
-        first = text.splitlines()[0] if text else type(exc).__name__
-        if "invalid state" in text and (mixed := diag.mixed_newline(local)) is not None:
-            return InputError(
-                "line ends differently from the first line (mixed CRLF and LF line endings): "
-                "expected one line-ending style per file",
-                path=src.display,
-                line=mixed,
-            )
-        if "gzip" in text.lower() or "decompress" in text.lower():
-            return InputError(f"cannot decompress ({first})", path=src.display)
-        return InputError(f"unreadable CSV ({first})", path=src.display, line=line)
-
     # -- de-duplication ---------------------------------------------------------------------
-    def _fold_and_supersede(self) -> dict[str, dict[int, int]]:
+    def _fold_and_supersede(
+        self, files: list[tuple[int, SourceFile, Header, str]]
+    ) -> dict[str, dict[int, int]]:
         """Apply the de-duplication rules to ``staged`` and move what survives into ``events``.
 
+        Supersession is decided per *file*, on its identity (family, force, month from its
+        name or archive folder): a row's own date never decides which file it belongs to, so
+        a late search listed in the next month's file cannot make a whole month vanish.
         Decisions come from small GROUP BY results and the surplus rows are left out by an
         anti-join on the way in: deleting from a table that this transaction has just
         bulk-written would make DuckDB's commit rewrite it.
         """
         con = self.con
-        parts = "source, force, month"
-        same_part = (
-            "{a}.source = {b}.source AND {a}.force IS NOT DISTINCT FROM {b}.force "
-            "AND {a}.month = {b}.month"
+        # 1. Several files of this batch with one identity: the one listed last wins.
+        owner: dict[FileIdentity, int] = {}
+        identity: dict[int, FileIdentity] = {}
+        for file_id, src, header, _ in files:
+            ident = identity_of(src)
+            if ident is not None and ident.family == header.family:
+                owner[ident] = file_id
+                identity[file_id] = ident
+        losers = {fid for fid, ident in identity.items() if owner[ident] != fid}
+        con.register(
+            "_identity",
+            pa.table(
+                {
+                    "file_id": pa.array(list(identity), pa.int32()),
+                    "kind": pa.array([i.family for i in identity.values()], pa.string()),
+                    "file_force": pa.array([i.force for i in identity.values()], pa.string()),
+                    "file_month": pa.array(
+                        [datetime.strptime(i.month, "%Y-%m").date() for i in identity.values()],
+                        pa.date32(),
+                    ),
+                    "loser": pa.array([fid in losers for fid in identity], pa.bool_()),
+                }
+            ),
         )
-        # 1. A (family, force, month) carried by several files of this batch: last file wins.
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE _parts AS
-                SELECT {parts}, file_id, count(*) AS n FROM staged GROUP BY ALL"""
-        )
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE _losers AS SELECT * FROM (
-                  SELECT *, max(file_id) OVER (PARTITION BY {parts}) AS owner FROM _parts)
-                WHERE file_id <> owner"""
-        )
-        dropped = dict(con.execute("SELECT file_id, sum(n) FROM _losers GROUP BY ALL").fetchall())
-        losers = (
-            f" ANTI JOIN _losers l ON s.file_id = l.file_id AND {same_part.format(a='s', b='l')}"
-            if dropped
-            else ""
-        )
+        # One pass: rows per file, and those dated outside the file's month.
+        per_file = con.execute(
+            "SELECT s.file_id, count(*), count(*) FILTER (s.month <> i.file_month) "
+            "FROM staged s LEFT JOIN _identity i ON s.file_id = i.file_id GROUP BY ALL"
+        ).fetchall()
+        staged = {fid: int(n) for fid, n, _ in per_file}
+        outside = {fid: int(k) for fid, _, k in per_file if k and fid not in losers}
+        dropped = {fid: staged.get(fid, 0) for fid in losers}
+        drop = " ANTI JOIN _identity l ON s.file_id = l.file_id AND l.loser" if losers else ""
         # 2. One street row per Crime ID and month, preferring the one with a location.
         self.progress("folding", 0, 1)
         keyed = "source = 'street' AND crime_id IS NOT NULL"
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _surplus AS
-                SELECT rid, file_id FROM (
-                  SELECT s.rowid AS rid, s.file_id, row_number() OVER (
+                SELECT rid, file_id, month FROM (
+                  SELECT s.rowid AS rid, s.file_id, s.month, row_number() OVER (
                     PARTITION BY s.crime_id, s.month ORDER BY (s.x IS NULL), s.file_id, s.rowid
                   ) AS k
-                  FROM staged s{losers} WHERE {keyed} AND (crime_id, month) IN (
-                    SELECT (crime_id, month) FROM staged s{losers} WHERE {keyed}
+                  FROM staged s{drop} WHERE {keyed} AND (crime_id, month) IN (
+                    SELECT (crime_id, month) FROM staged s{drop} WHERE {keyed}
                     GROUP BY crime_id, month HAVING count(*) > 1))
                 WHERE k > 1"""
         )
         folded = dict(con.execute("SELECT file_id, count(*) FROM _surplus GROUP BY ALL").fetchall())
         surplus = " ANTI JOIN _surplus u ON s.rowid = u.rid" if folded else ""
-        # 3. Earlier loads of the same (family, force, month) are superseded by this batch.
+        # Folded rows are not loaded: take those dated outside their file's month back off.
+        for fid, k in con.execute(
+            "SELECT u.file_id, count(*) FROM _surplus u JOIN _identity i ON u.file_id = i.file_id "
+            "WHERE u.month <> i.file_month GROUP BY ALL"
+        ).fetchall():
+            outside[fid] -= int(k)
+        # 3. Earlier loads of a file with the same identity are superseded by this batch.
         self.progress("superseding", 0, 1)
         con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE _owners AS
-                SELECT {parts}, min(file_id) AS file_id FROM _parts GROUP BY ALL"""
+            """CREATE OR REPLACE TEMP TABLE _earlier AS
+                SELECT f.file_id AS old, i.file_id AS new FROM ingest_files f
+                JOIN _identity i ON NOT i.loser AND f.kind = i.kind
+                  AND f.file_force = i.file_force AND f.file_month = i.file_month"""
         )
-        join = same_part.format(a="e", b="o")
         superseded = dict(
             con.execute(
-                f"SELECT o.file_id, count(*) FROM events e JOIN _owners o ON {join} GROUP BY ALL"
+                "SELECT o.new, count(*) FROM events e JOIN _earlier o ON e.file_id = o.old "
+                "GROUP BY ALL"
             ).fetchall()
         )
         if superseded:
-            con.execute(f"DELETE FROM events e USING _owners o WHERE {join}")
+            con.execute("DELETE FROM events WHERE file_id IN (SELECT old FROM _earlier)")
         self.progress("writing", 0, 1)
-        con.execute(f"INSERT INTO events SELECT s.* FROM staged s{losers}{surplus}")
+        con.execute(f"INSERT INTO events SELECT s.* FROM staged s{drop}{surplus}")
         con.execute("DROP TABLE staged")
-        staged = dict(con.execute("SELECT file_id, sum(n) FROM _parts GROUP BY ALL").fetchall())
+        con.unregister("_identity")
         return {
             "staged": staged,
             "dropped": dropped,
             "folded": folded,
             "superseded": superseded,
+            "outside": outside,
         }
 
     def _record(
@@ -638,8 +600,13 @@ class _Batch:
             fr.rows_quarantined = int(quarantined.get(file_id, 0))
             fr.rows_superseded = int(dedup["superseded"].get(file_id, 0)) + dropped
             fr.rows_read = staged + fr.rows_quarantined
+            fr.rows_outside_month = int(dedup["outside"].get(file_id, 0))
+            ident = fr.identity if fr.identity and fr.identity.family == header.family else None
             con.execute(
-                "INSERT INTO ingest_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO ingest_files (file_id, batch_id, path, member, sha256, kind, "
+                "rows_read, rows_loaded, rows_folded, rows_quarantined, rows_superseded, "
+                "ingested_at, file_force, file_month, rows_outside_month) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     file_id,
                     batch_id,
@@ -653,6 +620,9 @@ class _Batch:
                     fr.rows_quarantined,
                     fr.rows_superseded,
                     now,
+                    ident.force if ident else None,
+                    f"{ident.month}-01" if ident else None,
+                    fr.rows_outside_month,
                 ],
             )
         reps = [by_display[src.display] for _, src, _, _ in files]

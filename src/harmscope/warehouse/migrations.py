@@ -13,10 +13,12 @@ the file as it was.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import duckdb
 
 from harmscope.errors import WarehouseError
+from harmscope.sources.policeuk import SourceFile, identity_of
 
 __all__ = [
     "MIGRATIONS",
@@ -34,8 +36,45 @@ def _v0_to_v1(con: duckdb.DuckDBPyConnection) -> None:
     """Version 1 only adds ``warehouse_meta``; version-0 tables already have its shape."""
 
 
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    rows = con.execute(
+        "SELECT column_name FROM information_schema.columns "
+        "WHERE table_schema = 'main' AND table_name = ?",
+        [table],
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def _v1_to_v2(con: duckdb.DuckDBPyConnection) -> None:
+    """``ingest_files`` gains each file's own identity (force, month) and its count of rows
+    dated outside that month, so supersession is keyed on the file, never on a row's date.
+
+    Earlier loads were police.uk-named files: their identity is read back from the recorded
+    name. Their ``rows_outside_month`` stays NULL (not counted then), never 0.
+    """
+    have = _columns(con, "ingest_files")
+    if not have:  # no ingest yet: the table is created whole afterwards
+        return
+    for column, typ in (
+        ("file_force", "VARCHAR"),
+        ("file_month", "DATE"),
+        ("rows_outside_month", "BIGINT"),
+    ):
+        if column not in have:
+            con.execute(f"ALTER TABLE ingest_files ADD COLUMN {column} {typ}")
+    for file_id, path, member in con.execute(
+        "SELECT file_id, path, member FROM ingest_files WHERE file_month IS NULL"
+    ).fetchall():
+        ident = identity_of(SourceFile(Path(path), member))
+        if ident is not None:
+            con.execute(
+                "UPDATE ingest_files SET file_force = ?, file_month = ? WHERE file_id = ?",
+                [ident.force, f"{ident.month}-01", file_id],
+            )
+
+
 #: ``MIGRATIONS[n]`` takes a warehouse at version ``n`` to ``n + 1``.
-MIGRATIONS: tuple[Callable[[duckdb.DuckDBPyConnection], None], ...] = (_v0_to_v1,)
+MIGRATIONS: tuple[Callable[[duckdb.DuckDBPyConnection], None], ...] = (_v0_to_v1, _v1_to_v2)
 #: The schema version this HarmScope reads and writes.
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -76,6 +76,15 @@ def checks(family: str, present: set[str]) -> list[tuple[str, str, str]]:
                 "impossible date: expected an ISO 8601 date-time like 2019-01-01T02:48:45+00:00",
             )
         )
+        # As street months are: nothing can have happened after today. A day of slack
+        # covers clocks and time zones; anything later is a broken or mistyped file.
+        checks.append(
+            (
+                "occurred_at",
+                "(_ts > current_timestamp + INTERVAL 1 DAY)",
+                "date in the future: expected a date-time no later than today",
+            )
+        )
     for axis, lo, hi in (("longitude", *UK_LON), ("latitude", *UK_LAT)):
         other = "latitude" if axis == "longitude" else "longitude"
         checks.append(

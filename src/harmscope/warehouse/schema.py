@@ -66,7 +66,10 @@ DDL: tuple[str, ...] = (
         rows_folded BIGINT NOT NULL,
         rows_quarantined BIGINT NOT NULL,
         rows_superseded BIGINT NOT NULL,
-        ingested_at TIMESTAMP NOT NULL
+        ingested_at TIMESTAMP NOT NULL,
+        file_force VARCHAR,
+        file_month DATE,
+        rows_outside_month BIGINT
     )""",
     """CREATE TABLE IF NOT EXISTS quarantine (
         file_id INTEGER NOT NULL,

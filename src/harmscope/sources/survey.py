@@ -1,0 +1,243 @@
+"""Community survey responses in the warehouse (table ``survey_responses``).
+
+The simulator writes ``survey/responses.csv`` (one row per respondent: ``month``,
+``lsoa_code`` and coded answers); a force's own survey in the same columns loads the same
+way. The table is created here, beside the loader, and the :class:`Survey` adapter names it
+as its target table (:mod:`harmscope.sources.base`). ``harmscope.evaluate.survey`` re-exports
+this module for the evaluation that reads it.
+
+Codes (``survey/codebook.csv``): ``drug_problem`` 1-4 (not a problem at all … very big
+problem), ``confidence_in_police`` 1-5 (strongly disagree … strongly agree),
+``feel_safe_after_dark`` 1-4 (very unsafe … very safe).
+
+References
+----------
+Office for National Statistics. *Crime Survey for England and Wales* questionnaire
+(confidence in the local police; perceptions of drug use or dealing as a problem; feeling safe
+walking alone after dark), the wording the simulator's codebook follows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from types import MappingProxyType
+
+import duckdb
+import pandas as pd
+
+from harmscope.errors import InputError
+from harmscope.sources.base import (
+    Discovery,
+    Family,
+    LoadResult,
+    Progress,
+    Provenance,
+    SourceFile,
+    check_columns,
+    no_lenient,
+    read_csv_header,
+    walk,
+)
+
+__all__ = ["ADAPTER", "SURVEY_COLUMNS", "SURVEY_DDL", "Survey", "load_survey", "survey_exists"]
+
+#: Columns a survey file must have, with the range of valid codes (None = not a code).
+SURVEY_COLUMNS: dict[str, tuple[int, int] | None] = {
+    "month": None,
+    "lsoa_code": None,
+    "drug_problem": (1, 4),
+    "confidence_in_police": (1, 5),
+    "feel_safe_after_dark": (1, 4),
+}
+
+SURVEY_DDL = """CREATE TABLE IF NOT EXISTS survey_responses (
+    month DATE NOT NULL,
+    lsoa_code VARCHAR,
+    drug_problem INTEGER,
+    confidence_in_police INTEGER,
+    feel_safe_after_dark INTEGER,
+    file_sha256 VARCHAR NOT NULL
+)"""
+
+
+def survey_exists(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the warehouse has a survey table with rows."""
+    found = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'survey_responses'"
+    ).fetchone()
+    if not found or not found[0]:
+        return False
+    rows = con.execute("SELECT count(*) FROM survey_responses").fetchone()
+    return bool(rows and rows[0])
+
+
+def load_survey(path: str | Path, *, db: str | Path | None = None) -> int:
+    """Load survey responses (CSV) into the warehouse table ``survey_responses``.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV with at least the columns of :data:`SURVEY_COLUMNS`.
+    db : str or Path, optional
+        Warehouse file.
+
+    Returns
+    -------
+    int
+        Rows loaded (0 when the same file content was loaded before: loading is idempotent).
+
+    Raises
+    ------
+    InputError
+        A missing column, a month that is not ``YYYY-MM`` or a code out of range; the message
+        names the file, line and column. Nothing is loaded then.
+    """
+    return _write([read_survey(path)], db=db)
+
+
+def read_survey(path: str | Path) -> pd.DataFrame:
+    """Read and check one survey CSV: the rows to load, with their file's ``file_sha256``.
+
+    Raises :class:`InputError` naming file, line and column on the first bad value.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputError("no such file", path=str(p))
+    raw = p.read_bytes()
+    sha = hashlib.sha256(raw).hexdigest()
+    try:
+        frame = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise InputError(f"not a readable CSV ({exc})", path=str(p)) from None
+    header = list(frame.columns)
+    missing = [c for c in SURVEY_COLUMNS if c not in header]
+    if missing:
+        raise InputError(
+            f"missing column(s) {', '.join(missing)}; expected {', '.join(SURVEY_COLUMNS)}",
+            path=str(p),
+            line=1,
+        )
+    out = pd.DataFrame({"lsoa_code": frame["lsoa_code"].str.strip().replace("", None)})
+    months = pd.to_datetime(frame["month"].str.strip(), format="%Y-%m", errors="coerce")
+    bad = months.isna()
+    if bad.any():
+        i = int(bad.to_numpy().argmax())
+        raise InputError(
+            f"month {frame['month'].iat[i]!r}: expected YYYY-MM",
+            path=str(p),
+            line=i + 2,
+            column=header.index("month") + 1,
+            column_name="month",
+        )
+    out.insert(0, "month", months.dt.date)
+    for col, bounds in SURVEY_COLUMNS.items():
+        if bounds is None:
+            continue
+        text = frame[col].str.strip()
+        values = pd.to_numeric(text.replace("", None), errors="coerce")
+        lo, hi = bounds
+        wrong = (text != "") & (values.isna() | (values < lo) | (values > hi) | (values % 1 != 0))
+        if wrong.any():
+            i = int(wrong.to_numpy().argmax())
+            raise InputError(
+                f"{frame[col].iat[i]!r}: expected a code from {lo} to {hi} or blank",
+                path=str(p),
+                line=i + 2,
+                column=header.index(col) + 1,
+                column_name=col,
+            )
+        out[col] = values.astype("Int64")
+    out["file_sha256"] = sha
+    return out
+
+
+def _write(frames: list[pd.DataFrame], *, db: str | Path | None) -> int:
+    """Insert checked survey frames in one transaction, leaving out content loaded before."""
+    # Imported here: the warehouse imports the source formats, not the other way round.
+    from harmscope.warehouse import connect
+
+    con = connect(db)
+    try:
+        con.execute(SURVEY_DDL)
+        loaded = {
+            r[0]
+            for r in con.execute("SELECT DISTINCT file_sha256 FROM survey_responses").fetchall()
+        }
+        new = [f for f in frames if len(f) and f["file_sha256"].iat[0] not in loaded]
+        # The same bytes given twice in one batch load once.
+        unique = list({f["file_sha256"].iat[0]: f for f in new}.values())
+        if not unique:
+            return 0
+        con.register("_hs_survey", pd.concat(unique, ignore_index=True))
+        con.execute(
+            "INSERT INTO survey_responses SELECT month, lsoa_code, drug_problem, "
+            "confidence_in_police, feel_safe_after_dark, file_sha256 FROM _hs_survey"
+        )
+        con.unregister("_hs_survey")
+    finally:
+        con.close()
+    return sum(len(f) for f in unique)
+
+
+RESPONSES = Family(
+    "responses",
+    ("survey_responses",),
+    {c: c for c in SURVEY_COLUMNS},
+    tuple(SURVEY_COLUMNS),
+    closed=False,  # a survey file may carry other questions; only these are loaded
+    description="one row per respondent: month, LSOA and coded answers",
+)
+
+
+class Survey:
+    """Source adapter for community survey responses (:func:`load_survey`).
+
+    Strict (the first bad value fails the file, naming line and column), one transaction per
+    file, identical content (SHA-256) loaded once.
+    """
+
+    name = "survey"
+    families = MappingProxyType({"responses": RESPONSES})
+
+    def discover(self, paths: Iterable[str | Path]) -> Discovery:
+        return walk(paths, lambda src: self.recognise(src) is not None)
+
+    def recognise(self, src: SourceFile) -> str | None:
+        if not src.name.lower().endswith(".csv"):
+            return None
+        cols = read_csv_header(src)
+        return "responses" if cols is not None and set(SURVEY_COLUMNS) <= set(cols) else None
+
+    def check_columns(self, src: SourceFile) -> Family:
+        check_columns(RESPONSES, read_csv_header(src) or (), path=src.display, what="survey")
+        return RESPONSES
+
+    def provenance(self, src: SourceFile) -> Provenance:
+        return Provenance(self.name, "responses", src.display, src.sha256())
+
+    def load(
+        self,
+        paths: Sequence[str | Path],
+        *,
+        db: str | Path | None = None,
+        lenient: bool = False,
+        progress: Progress | None = None,
+    ) -> LoadResult:
+        no_lenient(self.name, lenient)
+        files = self.discover(paths).files
+        frames = []
+        for k, src in enumerate(files):
+            if progress:
+                progress("checking survey files", k, len(files))
+            if src.member is not None:
+                raise InputError(
+                    "survey files are read from disk, not from archives", path=src.display
+                )
+            frames.append(read_survey(src.path))
+        # Every file is checked before anything is written: one bad file loads nothing.
+        return LoadResult(self.name, len(files), _write(frames, db=db))
+
+
+ADAPTER = Survey()
