@@ -360,15 +360,25 @@ def test_real_city_months_totals_and_one_ranking_recomputed(
     backend = ibis_connect(city_db)
     try:
         t = backend.table("events")
-        street = t.select("event_type", "month", "x", "y").to_pandas().dropna(subset=["x", "y"])
+        street = (
+            t.select("event_type", "month", "x", "y", "lsoa_name")
+            .to_pandas()
+            .dropna(subset=["x", "y"])
+        )
     finally:
         backend.disconnect()
     street["cell_x"] = np.floor(street["x"] / 250) * 250
     street["cell_y"] = np.floor(street["y"] / 250) * 250
     street["days"] = street["event_type"].map(HARM_DAYS)
     street["month"] = pd.to_datetime(street["month"]).dt.strftime("%Y-%m")
-    cells = street[["cell_x", "cell_y"]].drop_duplicates()
+    # The study area without reference data: the cells holding records of the force's own
+    # district, named in police.uk's LSOA names; records in any other cell are strays.
+    own = street["lsoa_name"].fillna("").str.startswith("City of London ")
+    cells = street.loc[own, ["cell_x", "cell_y"]].drop_duplicates()
     assert meta["cells"] == len(cells)
+    assert meta["study_area"]["cells"] == len(cells)
+    street = street.merge(cells, on=["cell_x", "cell_y"])
+    assert meta["study_area"]["strays"] == len(own) - len(street) > 0
     harm = street.dropna(subset=["days"])
     # Targets: month after each origin.
     for origin, target in (("2019-05", "2019-06"), ("2019-06", "2019-07")):

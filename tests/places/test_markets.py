@@ -359,7 +359,8 @@ def city_cells(city: Path) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def city_markets(city: Path) -> list[Market]:
-    return markets(city, months=("2019-01", "2019-12"))
+    # within=0: detection over the occupied cells, which the recomputations below rebuild.
+    return markets(city, months=("2019-01", "2019-12"), within=0.0)
 
 
 def test_real_markets_where_drug_activity_concentrates(

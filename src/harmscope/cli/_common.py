@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import numpy as np
 import pandas as pd
@@ -17,6 +17,9 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+if TYPE_CHECKING:
+    from harmscope.places.study_area import AreaCells
 
 DbOption = Annotated[
     Path | None,
@@ -140,3 +143,31 @@ def records(frame: pd.DataFrame) -> list[dict[str, object]]:
         }
         for row in clean.to_dict(orient="records")
     ]
+
+
+AreaOption = Annotated[
+    str | None,
+    typer.Option(
+        "--area",
+        help="Study area: lsoa:CODE,..., lad:CODE (a local authority's LSOAs) or a GeoJSON file "
+        "(WGS84 or BNG); only cells whose centres fall inside are analysed. Default: the "
+        "force's own area (the districts holding its records), strays left out.",
+    ),
+]
+
+
+def study_area_option(
+    area: str | None, db: Path | None, cell_size: float, console: Console
+) -> AreaCells:
+    """The study area of ``--area``, or the dataset's own; its one-line summary (cells and
+    strays left out) goes to ``console`` (stderr). A bad area exits with its message."""
+    from harmscope.errors import HarmScopeError
+    from harmscope.places.study_area import dataset_area
+    from harmscope.warehouse import default_db
+
+    try:
+        found = dataset_area(db if db is not None else default_db(), area, cell_size=cell_size)
+    except (HarmScopeError, ValueError) as exc:
+        fail(console, exc)
+    console.print(found.describe(), highlight=False, soft_wrap=True)
+    return found

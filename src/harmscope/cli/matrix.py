@@ -22,10 +22,12 @@ from harmscope.cli._common import (
     fail,
     months_arg,
     records,
+    study_area_option,
 )
 from harmscope.errors import HarmScopeError
 from harmscope.harm import harm_matrix
 from harmscope.places.area_harm import area_harm
+from harmscope.places.grid import DEFAULT_CELL_SIZE
 from harmscope.warehouse import connect, ibis_connect
 
 FormatOption = Annotated[str, typer.Option("--format", help="table, json or csv.")]
@@ -99,6 +101,8 @@ def areas(
     """Harm per LSOA (and month): totals, per 1,000 residents, and IMD decile."""
     err = Console(stderr=True)
     check_format(err, fmt, "table", "json", "csv")
+    if not lsoa:  # the study area every places command uses: strays' LSOAs get no row
+        lsoa = list(study_area_option(None, db, DEFAULT_CELL_SIZE, err).lsoas) or None
     try:
         con = ibis_connect(db)
         expr = area_harm(

@@ -50,13 +50,14 @@ group counts in proportion to the places left (:func:`captured`). A ranking that
 (e.g. last month's harm after a month with no harm) therefore scores hit rate :math:`a/A` and
 PAI 1 — exactly what a random map achieves — instead of an artefact of input order.
 
-Study area. The cells with at least ``min_events`` located events (any kind; default 1) in
-the evaluation months, widened by ``within`` metres (default 0: those cells only), or an
-explicit ``mask``; events in other cells are not scored. PAI grows with the study area (adding
-empty cells lowers :math:`a/A` for the same hits), so PAI on occupied cells is conservative
-compared with PAI on a force's whole land area — and inflated where stray records (police.uk
-locations far outside the force) add cells that almost never see an event; ``min_events``
-leaves such cells out.
+Study area. By default the dataset's one study area
+(:func:`harmscope.places.study_area.dataset_area`: the force's own LSOAs as cells, stray
+records left out), the same cells as ``hotspots`` and ``concentration``; or an explicit
+``mask``; or, with a numeric ``within``, the older lattice of cells with at least
+``min_events`` located events widened by ``within`` metres. Events in other cells are not
+scored. PAI grows with the study area (adding empty cells lowers :math:`a/A` for the same
+hits), so PAI over a force's whole land area is higher than over its occupied cells; compare
+PAI only between runs on the same area.
 
 References
 ----------
@@ -97,6 +98,7 @@ from harmscope.harm.weigh import SchemeLike
 from harmscope.places.gi_star import gi_star
 from harmscope.places.grid import DEFAULT_CELL_SIZE, study_area_cells
 from harmscope.places.hotspots import _events_table, _grouped_cell_totals
+from harmscope.places.study_area import AREA, AreaCells, Within, resolve_area
 
 __all__ = [
     "DEFAULT_SHARES",
@@ -725,8 +727,8 @@ class ForecastCheck:
         ``scheme``, ``unit``, ``cell_size``, ``cells`` (study-area cells), ``months``
         (first and last month used), ``origins`` (origin months, ``'YYYY-MM'``), ``warmup``,
         ``horizon``, ``window``, ``half_life``, ``bandwidth``, ``distance``, ``within``,
-        ``min_events``,
-        ``shares``, ``empty_months`` (months without any located event).
+        ``min_events``, ``study_area`` (the area and the strays left out, or None for explicit
+        cells), ``shares``, ``empty_months`` (months without any located event).
     """
 
     summary: pd.DataFrame
@@ -752,9 +754,9 @@ def validate_forecast(
     bandwidth: float | None = None,
     distance: float | None = None,
     shares: Sequence[float] = DEFAULT_SHARES,
-    within: float | None = 0.0,
+    within: Within = AREA,
     min_events: int = 1,
-    mask: tuple[Any, Any] | None = None,
+    mask: tuple[Any, Any] | AreaCells | None = None,
     rankings: Sequence[str] = RANKINGS,
     progress: Progress | None = None,
 ) -> ForecastCheck:
@@ -787,13 +789,16 @@ def validate_forecast(
         Gi* band, metres; default ``1.5 * cell_size``.
     shares : sequence of float, default (0.01, 0.02, 0.05, 0.10)
         Area shares at which rankings are scored.
-    within : float or None, default 0
-        Study area: cells within this many metres of a cell with ``min_events`` located events in
-        the months (0: those cells only; None: their full bounding box).
+    within : 'area', float or None, default 'area'
+        Study area. ``'area'``: the dataset's one study area
+        (:func:`harmscope.places.study_area.dataset_area`, the same cells as ``hotspots`` and
+        ``concentration``). A number: cells within this many metres of a cell with
+        ``min_events`` located events in the months (0: those cells only); None: their full
+        bounding box.
     min_events : int, default 1
-        Located events (any kind, all months) a cell needs to seed the study area; e.g. 10
-        leaves out cells that only stray records reach.
-    mask : (cell_x, cell_y), optional
+        With a numeric ``within``: located events (any kind, all months) a cell needs to seed
+        the study area.
+    mask : (cell_x, cell_y) or AreaCells, optional
         Explicit study-area cells; overrides ``within``. Events in other cells are not scored
         (the KDE still spreads harm from just outside into the area).
     rankings : sequence of str, default :data:`RANKINGS`
@@ -837,6 +842,10 @@ def validate_forecast(
             monthly_harm_points(events, scheme=scheme_obj, months=months).to_pandas()
             if "kde" in rankings
             else pd.DataFrame({"month": [], "x": [], "y": [], "harm": []})
+        )
+        given_within = within
+        mask, within, area_info = resolve_area(
+            events, mask=mask, within=within, cell_size=cell_size
         )
         if progress:
             progress("aggregate", 2, 2)
@@ -945,8 +954,9 @@ def validate_forecast(
         "half_life": half_life,
         "bandwidth": float(bandwidth),
         "distance": float(distance),
-        "within": within,
+        "within": given_within,
         "min_events": min_events if mask is None else None,
+        "study_area": area_info,
         "shares": [float(s) for s in shares],
         "empty_months": [m for m, has in zip(month_labels, month_has_data, strict=True) if not has],
     }
