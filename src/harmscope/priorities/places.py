@@ -135,7 +135,7 @@ def rank_places(
     -------
     pandas.DataFrame
         :data:`PLACE_COLUMNS`, rank 1 first; ``attrs`` has ``lens``, ``scheme``, ``unit``,
-        ``cell_size``, ``months``, ``significance``.
+        ``cell_size``, ``months``, ``significance``, ``study_area`` (cells and strays left out).
     """
     if significance not in ("none", "weight", "require"):
         raise ValueError(f"significance must be none, weight or require, got {significance!r}")
@@ -206,6 +206,7 @@ def rank_places(
             "cell_size": cell_size,
             "months": None if months is None else tuple(str(m) for m in months),
             "significance": significance,
+            "study_area": spots.attrs.get("study_area"),
         }
     )
     return out
