@@ -43,6 +43,8 @@ __all__ = [
     "Progress",
     "cell_totals",
     "emerging_cells",
+    "events_table",
+    "grouped_cell_totals",
     "hotspots",
     "monthly_cell_totals",
 ]
@@ -69,8 +71,9 @@ HOTSPOT_COLUMNS: tuple[str, ...] = (
 Months = tuple[str | date | None, str | date | None]
 
 
-def _events_table(source: Any) -> tuple[ir.Table, Any]:
-    """The events table of a table, an Ibis backend or a warehouse path; and what to close."""
+def events_table(source: Any) -> tuple[ir.Table, Any]:
+    """``(events, to_close)``: the events table of a table, an Ibis backend or a warehouse
+    path, and the backend the caller must disconnect (None when it passed its own)."""
     if isinstance(source, ir.Table):
         return source, None
     if isinstance(source, str | Path):
@@ -124,7 +127,7 @@ def cell_totals(
     >>> ibis.duckdb.connect().execute(cell_totals(events).order_by("cell_x")).values.tolist()
     [[0.0, 0.0, 730.0, 0.0, 2.0, 0.0], [1000.0, 1000.0, 0.0, 3.39, 0.0, 1.0]]
     """
-    return _grouped_cell_totals(
+    return grouped_cell_totals(
         events, scheme=scheme, cell_size=cell_size, months=months, by=["cell_x", "cell_y"]
     )
 
@@ -212,7 +215,7 @@ def hotspots(
     """
     if distance is None:
         distance = 1.5 * cell_size
-    events, owned = _events_table(source)
+    events, owned = events_table(source)
     try:
         if progress:
             progress("aggregate", 0, 1)
@@ -302,7 +305,7 @@ def monthly_cell_totals(
 
     Same columns as :func:`cell_totals` plus ``month`` (DATE, first of the month).
     """
-    return _grouped_cell_totals(
+    return grouped_cell_totals(
         events,
         scheme=scheme,
         cell_size=cell_size,
@@ -311,7 +314,7 @@ def monthly_cell_totals(
     )
 
 
-def _grouped_cell_totals(
+def grouped_cell_totals(
     events: ir.Table,
     *,
     scheme: SchemeLike,
@@ -383,7 +386,7 @@ def emerging_cells(
     """
     if distance is None:
         distance = 1.5 * cell_size
-    events, owned = _events_table(source)
+    events, owned = events_table(source)
     try:
         frame = monthly_cell_totals(
             events, scheme=scheme, cell_size=cell_size, months=months
