@@ -193,6 +193,7 @@ def _check_every_command(db: Path, want: Expected, tmp: Path) -> pd.DataFrame:
     line = f"{n:,} cells of 250 m; {want.strays:,} of {want.located:,} located records"
     for args in (
         ["hotspots", "--out", str(tmp / "h.csv")],
+        ["emerging", "--from", "2019-01", "--to", "2019-06", "--out", str(tmp / "e.csv")],
         ["concentration", "--format", "json"],
         ["validate-forecast", "--format", "json", "--out", str(tmp / "f.json")],
         ["markets", "--format", "json"],
@@ -207,6 +208,7 @@ def _check_every_command(db: Path, want: Expected, tmp: Path) -> pd.DataFrame:
     )
     assert concentration["cells"] == n
     assert json.loads((tmp / "f.json").read_text())["cells"] == n
+    assert len(pd.read_csv(tmp / "h.csv")) == len(pd.read_csv(tmp / "e.csv")) == n
     rows = json.loads(runner.invoke(app, ["areas", "--db", str(db), "--format", "json"]).stdout)
     assert rows and {r["lsoa_code"] for r in rows} <= want.lsoas
     return spots

@@ -87,7 +87,7 @@ def write_overview(
         cell_size=f"{cell_size:g}",
         distance=f"{cells.attrs.get('distance', cell_size * 1.5):g}",
         hot_cells=list(cells.head(10).itertuples()),
-        top5=power_few(harmed, shares=[0.05]).iloc[0] if harmed.sum() > 0 else None,
+        top5=power_few(harmed, shares=[0.05]).to_dict("records")[0] if harmed.sum() > 0 else None,
         gini=gini_index(harmed) if harmed.sum() > 0 else 0.0,
         study_area=study.describe(),
         cells_total=study.cells,
