@@ -41,9 +41,6 @@ ALLOWED_PRIVATE: frozenset[tuple[str, str, str]] = frozenset(
     {
         # cli/ + report/: JSON conversion belongs to the application layer (issue 9 item 6).
         ("harmscope.cli.evaluate", "harmscope.report.evaluation", "_jsonable"),
-        # places/: forecast reads events through hotspots' helpers (warehouse handle, item 1).
-        ("harmscope.places.forecast", "harmscope.places.hotspots", "_events_table"),
-        ("harmscope.places.forecast", "harmscope.places.hotspots", "_grouped_cell_totals"),
     }
 )
 

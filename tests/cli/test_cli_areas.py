@@ -22,7 +22,8 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def expected(city_db: Path) -> pd.DataFrame:
-    """cchi harm per LSOA and month: street rows of kind 'harm', weight per crime type."""
+    """cchi harm per LSOA and month: street rows of kind 'harm', weight per crime type, in the
+    study area's LSOAs (the City's own six; strays' LSOAs in neighbouring boroughs get no row)."""
     weights = pd.DataFrame(
         [(w.event_type, w.weight) for w in load_scheme("cchi").weights if w.kind == "harm"],
         columns=["event_type", "weight"],
@@ -34,6 +35,7 @@ def expected(city_db: Path) -> pd.DataFrame:
             SELECT e.lsoa_code, strftime(e.month, '%Y-%m') AS month, sum(w.weight) AS harm
             FROM events e JOIN weights w USING (event_type)
             WHERE e.source = 'street' AND e.lsoa_code IS NOT NULL
+              AND e.lsoa_name LIKE 'City of London %'
             GROUP BY ALL
             """
         ).df()

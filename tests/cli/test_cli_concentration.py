@@ -22,7 +22,9 @@ def city_folder() -> Path:
 
 
 def _independent_cells() -> pd.DataFrame:
-    """Harm and events per 250 m cell for 2019-01..06, with pandas and pyproj only."""
+    """Harm and events per 250 m cell of the study area for 2019-01..06, zeros included, with
+    pandas and pyproj only. Without reference areas the study area is the cells holding a
+    street record in an LSOA of the City's own district (named "City of London 00nX")."""
     months = [f"2019-0{m}" for m in range(1, 7)]
     street = pd.concat(
         [pd.read_csv(city_folder() / "street" / f"{m}-city-of-london-street.csv") for m in months]
@@ -56,7 +58,9 @@ def _independent_cells() -> pd.DataFrame:
     cells = both.groupby(["cx", "cy"]).agg(
         harm=("harm", "sum"), harm_events=("is_harm", "sum"), events=("kind", "size")
     )
-    return cells[cells["harm_events"] > 0]
+    own = both[both["LSOA name"].fillna("").str.startswith("City of London ")]
+    area = own[["cx", "cy"]].drop_duplicates().set_index(["cx", "cy"]).index
+    return cells.reindex(area, fill_value=0)
 
 
 def test_concentration_json_matches_independent_figures(city_db: Path) -> None:
@@ -71,10 +75,22 @@ def test_concentration_json_matches_independent_figures(city_db: Path) -> None:
     assert abs(doc["gini_harm"] - gini) < 1e-9
     top10 = doc["power_few"][2]
     assert top10["share_of_places"] == 0.10
-    k = 0.10 * len(harm)
-    whole = int(np.floor(k))
-    expected = (harm[:whole].sum() + (k - whole) * harm[whole]) / harm.sum()
-    assert abs(top10["harm_share"] - expected) < 1e-9
+    # The top 10 % is a whole number of cells, rounded up, in every column.
+    k = int(np.ceil(0.10 * len(harm)))
+    assert top10["places"] == k == doc["count_vs_harm"]["top"][2]["k"]
+    assert abs(top10["harm_share"] - harm[:k].sum() / harm.sum()) < 1e-9
     events = np.sort(cells["events"].to_numpy())[::-1]
-    expected_count = (events[:whole].sum() + (k - whole) * events[whole]) / events.sum()
-    assert abs(top10["count_share"] - expected_count) < 1e-9
+    assert abs(top10["count_share"] - events[:k].sum() / events.sum()) < 1e-9
+    assert doc["study_area"]["cells"] == len(cells) and doc["study_area"]["strays"] > 0
+    assert f"{len(cells)} cells" in res.stderr and "left out" in res.stderr
+
+
+def test_concentration_table_top_row_uses_whole_cells(city_db: Path) -> None:
+    res = CliRunner().invoke(app, ["concentration", "--db", str(city_db)])
+    assert res.exit_code == 0, res.output
+    n = len(_independent_cells())
+    top1 = next(line for line in res.stdout.splitlines() if "1%" in line)
+    k = int(np.ceil(0.01 * n))
+    # "top of cells | cells | ... | same cells k of k": one whole number in both places.
+    assert f"│ {k} " in top1 or f" {k} │" in top1
+    assert f"of {k}" in top1

@@ -70,7 +70,9 @@ def test_hotspots_parquet(city_db: Path, tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     frame = pd.read_parquet(out)
-    assert tuple(frame.columns) == HOTSPOT_COLUMNS and len(frame) > 100
+    assert tuple(frame.columns) == HOTSPOT_COLUMNS and len(frame) > 0
+    # The study area and the strays left out are reported on stderr.
+    assert f"{len(frame)} cells of 250 m" in result.stderr and "left out" in result.stderr
     missing = runner.invoke(app, ["hotspots", "--db", str(city_db), "--format", "parquet"])
     assert missing.exit_code == 2 and "needs --out" in missing.stderr
 
@@ -103,9 +105,12 @@ def test_emerging_csv_and_json(city_db: Path) -> None:
     assert set(frame["category"]) <= set(EMERGING_CATEGORIES)
     assert (frame["periods"] == 6).all()
     assert (frame["hot_periods"] + frame["cold_periods"] <= 6).all()
-    # cells hot in all six months of a busy City are persistent, intensifying or diminishing
+    # The same study area as hotspots: one row per cell of it.
+    spots = pd.read_csv(io.StringIO(runner.invoke(app, ["hotspots", "--db", str(city_db)]).stdout))
+    assert set(zip(frame["cell_x"], frame["cell_y"], strict=True)) == set(
+        zip(spots["cell_x"], spots["cell_y"], strict=True)
+    )
     always = frame[frame["hot_periods"] == 6]
-    assert len(always) > 0
     assert set(always["category"]) <= {
         "persistent_hot_spot",
         "intensifying_hot_spot",

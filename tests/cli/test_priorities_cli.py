@@ -46,11 +46,11 @@ def test_priorities_csv_and_json(city_db: Path, lens: str) -> None:
 def test_priorities_options(city_db: Path) -> None:
     big = _run(
         city_db,
-        *("--lens", "places", "--cell-size", "500", "--from", "2019-04", "--to", "2019-06"),
+        *("--lens", "places", "--cell-size", "200", "--from", "2019-04", "--to", "2019-06"),
         *("--significance", "require", "--format", "json"),
     )
     rows = json.loads(big.stdout)
-    assert rows and all(r["cell_x"] % 500 == 0 and r["p_fdr"] <= 0.05 for r in rows)
+    assert rows and all(r["cell_x"] % 200 == 0 and r["p_fdr"] <= 0.05 for r in rows)
 
 
 def test_lens_all_is_one_board_across_the_lenses_that_exist(city_db: Path) -> None:

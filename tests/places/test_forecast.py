@@ -360,15 +360,25 @@ def test_real_city_months_totals_and_one_ranking_recomputed(
     backend = ibis_connect(city_db)
     try:
         t = backend.table("events")
-        street = t.select("event_type", "month", "x", "y").to_pandas().dropna(subset=["x", "y"])
+        street = (
+            t.select("event_type", "month", "x", "y", "lsoa_name")
+            .to_pandas()
+            .dropna(subset=["x", "y"])
+        )
     finally:
         backend.disconnect()
     street["cell_x"] = np.floor(street["x"] / 250) * 250
     street["cell_y"] = np.floor(street["y"] / 250) * 250
     street["days"] = street["event_type"].map(HARM_DAYS)
     street["month"] = pd.to_datetime(street["month"]).dt.strftime("%Y-%m")
-    cells = street[["cell_x", "cell_y"]].drop_duplicates()
+    # The study area without reference data: the cells holding records of the force's own
+    # district, named in police.uk's LSOA names; records in any other cell are strays.
+    own = street["lsoa_name"].fillna("").str.startswith("City of London ")
+    cells = street.loc[own, ["cell_x", "cell_y"]].drop_duplicates()
     assert meta["cells"] == len(cells)
+    assert meta["study_area"]["cells"] == len(cells)
+    street = street.merge(cells, on=["cell_x", "cell_y"])
+    assert meta["study_area"]["strays"] == len(own) - len(street) > 0
     harm = street.dropna(subset=["days"])
     # Targets: month after each origin.
     for origin, target in (("2019-05", "2019-06"), ("2019-06", "2019-07")):
@@ -437,16 +447,24 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "forecast.md"
 def test_doctests_pass() -> None:
     import doctest
 
-    from harmscope.places import forecast
+    from harmscope.places import forecast, forecast_accuracy, forecast_rankers
 
-    result = doctest.testmod(forecast, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.failed == 0 and result.attempted >= 4
+    attempted = 0
+    for module in (forecast, forecast_accuracy, forecast_rankers):
+        result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+        assert result.failed == 0, module.__name__
+        attempted += result.attempted
+    assert attempted >= 5
 
 
 def test_docs_name_every_ranking_function_and_column() -> None:
-    from harmscope.places import forecast
+    from harmscope.places import forecast, forecast_accuracy, forecast_rankers
 
     text = DOC.read_text(encoding="utf-8")
+    # The split modules are documented and re-exported by harmscope.places.forecast.
+    for module in (forecast_accuracy, forecast_rankers):
+        assert f"`{module.__name__}`" in text
+        assert set(module.__all__) <= set(forecast.__all__) | {"window_matrix"}
     for name in RANKINGS:
         assert f"| `{name}` |" in text, name
     for public in forecast.__all__:

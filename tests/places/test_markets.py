@@ -359,7 +359,8 @@ def city_cells(city: Path) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def city_markets(city: Path) -> list[Market]:
-    return markets(city, months=("2019-01", "2019-12"))
+    # within=0: detection over the occupied cells, which the recomputations below rebuild.
+    return markets(city, months=("2019-01", "2019-12"), within=0.0)
 
 
 def test_real_markets_where_drug_activity_concentrates(
@@ -440,8 +441,9 @@ def test_docs_name_every_characteristic_column_and_function() -> None:
 
 
 # With counted activity and only linked finds, the 36 City months hold one candidate; counting
-# every drug search (an analyst's option) gives two whose buffers overlap: the case to split.
-ALL_SEARCHES = {"unfound_search_weight": 1.0}
+# every drug search (an analyst's option) on the occupied cells (within=0, the lattice these
+# tests recompute) gives two whose buffers overlap: the case to split.
+ALL_SEARCHES = {"unfound_search_weight": 1.0, "within": 0.0}
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ from harmscope.places.concentration import (
     gini,
     lorenz_curve,
     power_few,
+    top_cells,
     top_share,
 )
 from harmscope.places.grid import cell_coordinates
@@ -86,6 +87,23 @@ def test_power_few_table() -> None:
     assert table["places"].tolist() == [2.0, 10.0, 20.0]
     # top 2 places: 100 + 10; top 10: 100 + 90; top 20: everything.
     assert_allclose(table["share_of_total"], [110 / 240, 190 / 240, 1.0])
+
+
+def test_top_rows_use_one_whole_number_of_places_in_every_column() -> None:
+    # 164 places: 1 % is 1.64 places, rounded up to 2 in the power-few table and in the
+    # count-vs-harm comparison alike (the rule: max(1, ceil(share * n))).
+    rng = np.random.default_rng(7)
+    harm = rng.gamma(0.5, 100.0, 164)
+    counts = rng.poisson(5.0, 164) + 1.0
+    table = power_few(harm)
+    assert table["places"].tolist() == [2, 9, 17] == [top_cells(164, s) for s in (0.01, 0.05, 0.1)]
+    top = count_vs_harm(counts, harm).top
+    assert top["k"].tolist() == table["places"].tolist()
+    # The share is what the two (nine, seventeen) highest places hold, nothing interpolated.
+    for k, share in zip(table["places"], table["share_of_total"], strict=True):
+        assert share == pytest.approx(np.sort(harm)[::-1][:k].sum() / harm.sum())
+        assert top.loc[top["k"] == k, "harm_by_harm_top"].iloc[0] == pytest.approx(share)
+    assert top_cells(10, 0.01) == 1 and top_cells(100, 0.07) == 7
 
 
 @pytest.mark.parametrize(

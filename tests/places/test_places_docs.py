@@ -14,7 +14,15 @@ from harmscope.places.gi_star import CATEGORIES
 from harmscope.places.hotspots import HOTSPOT_COLUMNS
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "places.md"
-MODULES = ["grid", "gi_star", "emerging", "concentration", "hotspots"]
+MODULES = [
+    "grid",
+    "gi_star",
+    "emerging",
+    "concentration",
+    "hotspots",
+    "study_area",
+    "area_specs",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -176,7 +176,9 @@ def test_sporadic_needs_a_hot_final_period_unlike_sfdep() -> None:
 
 
 def test_historical_needs_only_a_not_hot_final_period_unlike_sfdep() -> None:
-    # Final z positive but not significant: sfdep requires z < 0 and calls this persistent.
+    # Final bin not significant: sfdep checks persistent (>= 90 % hot, no significant trend,
+    # no final-period condition) before historical, so it calls this persistent; its
+    # historical rule would also need a final z < 0.
     zs = [3.0] * 9 + [1.2]
     assert label("HHHHHHHHH.", zs) == "historical_hot_spot"
 
@@ -187,14 +189,24 @@ def test_new_allows_an_earlier_cold_spot_unlike_sfdep() -> None:
 
 
 def test_intensifying_counts_hot_bins_only_unlike_sfdep() -> None:
-    # Every bin significant but only 8 of 10 hot, z rising: sfdep counts significant bins of
-    # either sign (100 %) and says intensifying; here 80 % hot is a consecutive run.
-    zs = [-3.0, -3.0, 3.5, 4.0, 4.5, 5.0, 5.5, 6.0, 6.5, 7.0]
-    assert label("CCHHHHHHHH", zs) == "consecutive_hot_spot"
+    # T = 20: cold, quiet, cold, then 17 hot bins with z rising. sfdep's intensifying rule
+    # counts significant bins of either sign (19 of 20 = 95 % >= 90 %) and its consecutive
+    # rule (checked first) fails because a significant bin precedes the final run, so sfdep
+    # says "intensifying hotspot". Here only hot bins count: 17 of 20 = 85 % < 90 %, and the
+    # final hot run has no hot bin before it, so it is a consecutive hot spot.
+    zs = [-3.0, -1.0, -2.5] + [3.0 + 0.5 * t for t in range(17)]
+    assert label("C.C" + "H" * 17, zs) == "consecutive_hot_spot"
+    # (On `CCHHHHHHHH` both agree: every bin is significant, so sfdep's final run is all ten
+    # bins and its consecutive rule, checked before intensifying, says consecutive too.)
+    assert label("CCHHHHHHHH", [-3.0, -3.0, 3.5, 4.0, 4.5, 5.0, 5.5, 6.0, 6.5, 7.0]) == (
+        "consecutive_hot_spot"
+    )
 
 
 def test_final_state_wins_over_history() -> None:
-    # 90 % hot, then a first cold bin in the final period: a new cold spot, not historical hot.
+    # 90 % hot, then a first cold bin in the final period: a new cold spot. sfdep says
+    # "consecutive coldspot" (its final run counts significant bins of either sign, so the run
+    # is all ten bins, and it has no hot-history condition), not historical.
     assert label("HHHHHHHHHC") == "new_cold_spot"
 
 

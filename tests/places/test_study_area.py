@@ -27,6 +27,7 @@ from harmscope.places.markets import markets
 from harmscope.places.study_area import (
     StudyArea,
     cells_in,
+    dataset_area,
     events_in_cells,
     parse_study_area,
     read_geojson_area,
@@ -222,7 +223,9 @@ def test_unknown_codes_and_missing_shapes_are_clear_errors(city_db: Path, tmp_pa
     old = tmp_path / "old.duckdb"
     with duckdb.connect(str(old)) as con:
         con.execute("CREATE TABLE events (x DOUBLE, y DOUBLE)")
-    with pytest.raises(WarehouseError, match=r"no area_shapes table.*harmscope load-areas"):
+    with pytest.raises(
+        WarehouseError, match=r"events table lacks .* not a warehouse HarmScope wrote"
+    ):
         parse_study_area("lsoa:E01000001", old)
 
 
@@ -300,8 +303,11 @@ def test_emerging_markets_and_forecast_take_the_mask(city_db: Path) -> None:
     assert found, "the City has significant market activity in 2019-H1"
     for m in found:
         assert {(float(x), float(y)) for x, y in m.cells} <= inside
-    unmasked = markets(city_db)
+    unmasked = markets(city_db, within=0.0)  # every occupied cell, strays' cells included
     assert any(not {(float(x), float(y)) for x, y in m.cells} <= inside for m in unmasked)
+    own = set(_pairs(*dataset_area(city_db).mask))  # the default: the force's own area
+    assert inside <= own
+    assert all({(float(x), float(y)) for x, y in m.cells} <= own for m in markets(city_db))
     check = validate_forecast(city_db, mask=mask, warmup=3, window=3)
     assert check.meta["cells"] == len(inside)
 

@@ -25,6 +25,9 @@ from rich.table import Table
 if TYPE_CHECKING:
     from harmscope.harm.weigh import Dropped
 
+if TYPE_CHECKING:
+    from harmscope.places.study_area import AreaCells
+
 DbOption = Annotated[
     Path | None,
     typer.Option("--db", help="Warehouse DuckDB file (default $HARMSCOPE_DB or harmscope.duckdb)."),
@@ -301,3 +304,31 @@ def _overhead(table: Table, console: Console, widths: list[int]) -> int:
     for column, before in zip(table.columns, saved, strict=True):
         column.width = before
     return total - sum(widths)
+
+
+AreaOption = Annotated[
+    str | None,
+    typer.Option(
+        "--area",
+        help="Study area: lsoa:CODE,..., lad:CODE (a local authority's LSOAs) or a GeoJSON file "
+        "(WGS84 or BNG); only cells whose centres fall inside are analysed. Default: the "
+        "force's own area (the districts holding its records), strays left out.",
+    ),
+]
+
+
+def study_area_option(
+    area: str | None, db: Path | None, cell_size: float, console: Console
+) -> AreaCells:
+    """The study area of ``--area``, or the dataset's own; its one-line summary (cells and
+    strays left out) goes to ``console`` (stderr). A bad area exits with its message."""
+    from harmscope.errors import HarmScopeError
+    from harmscope.places.study_area import dataset_area
+    from harmscope.warehouse import default_db
+
+    try:
+        found = dataset_area(db if db is not None else default_db(), area, cell_size=cell_size)
+    except (HarmScopeError, ValueError) as exc:
+        fail(console, exc)
+    console.print(found.describe(), highlight=False, soft_wrap=True)
+    return found

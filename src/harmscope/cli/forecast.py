@@ -13,6 +13,7 @@ from rich.table import Table
 
 from harmscope.cli import app
 from harmscope.cli._common import (
+    AreaOption,
     DbOption,
     FromOption,
     SchemeOption,
@@ -27,7 +28,7 @@ from harmscope.cli._common import (
     progress_bar,
     warn_dropped,
 )
-from harmscope.cli.hotspots import AreaOption, area_mask
+from harmscope.cli.hotspots import area_mask
 from harmscope.errors import HarmScopeError
 from harmscope.places.forecast import ForecastCheck, validate_forecast
 from harmscope.warehouse import default_db
@@ -105,17 +106,23 @@ def validate_forecast_command(
         typer.Option("--bandwidth", min=1, help="KDE bandwidth, metres (default: the cell size)."),
     ] = None,
     within: Annotated[
-        float,
-        typer.Option("--within", min=0, help="Widen the study area by this many metres."),
-    ] = 0.0,
+        float | None,
+        typer.Option(
+            "--within",
+            min=0,
+            help="Instead of the study area: the cells with --min-events located events, "
+            "widened by this many metres.",
+        ),
+    ] = None,
     min_events: Annotated[
-        int,
+        int | None,
         typer.Option(
             "--min-events",
             min=1,
-            help="Located events (all months) a cell needs to be in the study area.",
+            help="Instead of the study area: cells with at least this many located events "
+            "(all months), widened by --within metres.",
         ),
-    ] = 1,
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
     out: Annotated[
         Path | None, typer.Option("--out", help="Write to this file, not stdout.")
@@ -124,14 +131,18 @@ def validate_forecast_command(
 ) -> None:
     """Rolling-origin forecast check: hit rate, PAI and PEI* of place rankings, harm and count.
 
-    With --area the study area is exactly the cells whose centres fall inside the area
-    (--within and --min-events are then not used).
+    The study area is the one every places command uses (the force's own area, strays left
+    out), or the cells whose centres fall inside --area. --within and --min-events replace it
+    with the cells holding events (not with --area).
     """
     err = Console(stderr=True)
     check_format(err, fmt, "table", "json", "csv")
     check_months(err, db, start, end)
     size: float = int(cell_size) if float(cell_size).is_integer() else cell_size
-    mask = area_mask(area, db, size, err)
+    occupied = within is not None or min_events is not None
+    if occupied and area is not None:
+        fail(err, ValueError("--within and --min-events replace the study area: not with --area"))
+    mask = None if occupied else area_mask(area, db, size, err)
     try:
         with progress_bar(err) as progress:
             result = validate_forecast(
@@ -144,8 +155,8 @@ def validate_forecast_command(
                 window=window,
                 half_life=half_life,
                 bandwidth=bandwidth,
-                within=within,
-                min_events=min_events,
+                within=(within or 0.0) if occupied else "area",
+                min_events=min_events or 1,
                 mask=mask,
                 progress=progress,
             )

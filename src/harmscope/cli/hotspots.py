@@ -15,6 +15,7 @@ from rich.console import Console
 
 from harmscope.cli import app
 from harmscope.cli._common import (
+    AreaOption,
     DbOption,
     FromOption,
     SchemeOption,
@@ -27,38 +28,25 @@ from harmscope.cli._common import (
     months_arg,
     progress_bar,
     records,
+    study_area_option,
     warn_dropped,
 )
 from harmscope.errors import HarmScopeError
 from harmscope.places.grid import DEFAULT_CELL_SIZE
 from harmscope.places.hotspots import emerging_cells, hotspots
-from harmscope.places.study_area import study_area_mask
+from harmscope.places.study_area import AreaCells
 from harmscope.warehouse import default_db
 
 CellSizeOption = Annotated[
     float, typer.Option("--cell-size", min=1.0, help="Grid cell side, metres (EPSG:27700).")
 ]
 OutOption = Annotated[Path | None, typer.Option("--out", help="Write to this file, not stdout.")]
-AreaOption = Annotated[
-    str | None,
-    typer.Option(
-        "--area",
-        help="Study area: lsoa:CODE,..., lad:CODE (a local authority's LSOAs) or a GeoJSON file "
-        "(WGS84 or BNG). Only cells whose centres fall inside are analysed.",
-    ),
-]
 
 
-def area_mask(
-    area: str | None, db: Path | None, cell_size: float, console: Console
-) -> tuple[Any, Any] | None:
-    """The ``mask`` of ``--area`` (None without it); a bad area exits with its message."""
-    if area is None:
-        return None
-    try:
-        return study_area_mask(area, db if db is not None else default_db(), cell_size=cell_size)
-    except (HarmScopeError, ValueError) as exc:
-        fail(console, exc)
+def area_mask(area: str | None, db: Path | None, cell_size: float, console: Console) -> AreaCells:
+    """The study area every places command uses: ``--area`` or the dataset's own (strays
+    reported on ``console``); see :func:`harmscope.cli._common.study_area_option`."""
+    return study_area_option(area, db, cell_size, console)
 
 
 def cells_geojson(frame: pd.DataFrame, cell_size: float, *, name: str) -> dict[str, Any]:
@@ -183,8 +171,13 @@ def concentration(
         float, typer.Option("--cell-size", help="Grid cell size, metres.")
     ] = 250.0,
     fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    area: AreaOption = None,
 ) -> None:
-    """The power few: share of harm and of counts in the top 1/5/10% of cells, Gini, overlap."""
+    """The power few: share of harm and of counts in the top 1/5/10% of cells, Gini, overlap.
+
+    Places are every cell of the study area, empty ones included; the top N % is the
+    smallest whole number of cells covering N % of them (rounded up, at least 1).
+    """
     from rich.table import Table
 
     from harmscope.places.concentration import place_concentration
@@ -193,6 +186,7 @@ def concentration(
     err = Console(stderr=True)
     check_format(err, fmt, "table", "json")
     check_months(err, db, start, end)
+    mask = area_mask(area, db, cell_size, err)
     try:
         backend = ibis_connect(db)
         result = place_concentration(
@@ -200,6 +194,7 @@ def concentration(
             scheme=scheme,
             cell_size=cell_size,
             months=months_arg(start, end),
+            mask=mask,
         )
     except (HarmScopeError, ValueError) as exc:
         fail(err, exc)
@@ -212,6 +207,7 @@ def concentration(
     )
     for col in (
         "top of cells",
+        "cells",
         "share of harm",
         "share of events",
         "same cells (count vs harm)",
@@ -222,6 +218,7 @@ def concentration(
     for few, cmp in zip(result.power_few.itertuples(), top.itertuples(), strict=True):
         table.add_row(
             f"{few.share_of_places:.0%}",
+            f"{few.places:,}",
             f"{few.harm_share:.0%}",
             f"{few.count_share:.0%}",
             f"{cmp.overlap} of {cmp.k}",

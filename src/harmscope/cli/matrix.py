@@ -24,12 +24,14 @@ from harmscope.cli._common import (
     months_arg,
     print_table,
     records,
+    study_area_option,
     warn_dropped,
 )
 from harmscope.errors import HarmScopeError
 from harmscope.harm import ACTIVITY_UNIT, dropped_events, harm_matrix, select_events
 from harmscope.harm.months import months_covered
 from harmscope.places.area_harm import area_harm, top_areas
+from harmscope.places.grid import DEFAULT_CELL_SIZE
 from harmscope.warehouse import connect, ibis_connect
 
 FormatOption = Annotated[str, typer.Option("--format", help="table, json or csv.")]
@@ -115,6 +117,8 @@ def areas(
     err = Console(stderr=True)
     check_format(err, fmt, "table", "json", "csv")
     check_months(err, db, start, end)
+    if not lsoa:  # the study area every places command uses: strays' LSOAs get no row
+        lsoa = list(study_area_option(None, db, DEFAULT_CELL_SIZE, err).lsoas) or None
     try:
         con = ibis_connect(db)
         events = con.table("events")

@@ -34,6 +34,7 @@ from harmscope.markets.description import describe
 from harmscope.markets.detection import Candidate, detect
 from harmscope.markets.model import Decision, Market
 from harmscope.places.grid import DEFAULT_CELL_SIZE, with_cells
+from harmscope.places.study_area import AREA, AreaCells, Within, resolve_area
 from harmscope.warehouse import ibis_connect
 
 __all__ = ["markets"]
@@ -65,7 +66,7 @@ def markets(
     alpha: float = 0.05,
     alpha_trend: float = 0.10,
     distance: float | None = None,
-    within: float | None = 0.0,
+    within: Within = AREA,
     min_activity: float = 0.0,
     drug_types: Sequence[str] = DRUG_TYPES,
     drug_objects: Sequence[str] = DRUG_OBJECTS,
@@ -74,7 +75,7 @@ def markets(
     decisions: Sequence[Decision] | None = None,
     include_rejected: bool = False,
     taxonomy: Taxonomy | str | os.PathLike[str] | None = None,
-    mask: tuple[Any, Any] | None = None,
+    mask: tuple[Any, Any] | AreaCells | None = None,
     progress: Progress | None = None,
 ) -> list[Market]:
     """Detect candidate drug markets and describe the harm in and around each.
@@ -97,9 +98,11 @@ def markets(
         Significance of the Mann–Kendall trend of monthly harm.
     distance : float, optional
         Gi* band, metres (default ``1.5 * cell_size``).
-    within : float or None, default 0
-        Study area: cells within this distance (metres) of a cell with any located event (harm
-        or activity); 0 keeps exactly the cells with events, None the whole bounding box.
+    within : 'area', float or None, default 'area'
+        Study area: ``'area'`` is the dataset's one study area
+        (:func:`harmscope.places.study_area.dataset_area`, as every places command); a number
+        keeps the cells within this distance (metres) of a cell with any located event (0:
+        exactly those cells), None the whole bounding box.
     min_activity : float, default 0
         A market cell must hold market activity greater than this itself.
     drug_types, drug_objects, unfound_search_weight
@@ -142,6 +145,8 @@ def markets(
     sch = load_scheme(scheme)
     events, owned, path = _events_source(source)
     try:
+        # The dataset's one study area (places/study_area.py), unless cells are given.
+        mask, within, _ = resolve_area(events, mask=mask, within=within, cell_size=cell_size)
         if progress:
             progress("aggregate", 0, 1)
         act = market_activity(

@@ -130,5 +130,5 @@ def top_areas(table: ir.Table, n: int) -> ir.Table:
     if "month" not in table.columns:
         return table.order_by(order).limit(n)
     # row_number is 0-based in Ibis.
-    ranked = table.mutate(_hs_rank=ibis.row_number().over(group_by="month", order_by=order))
-    return ranked.filter(ranked._hs_rank < n).drop("_hs_rank").order_by(["month", *order])
+    ranked = table.mutate(rank_in_month=ibis.row_number().over(group_by="month", order_by=order))
+    return ranked.filter(ranked.rank_in_month < n).drop("rank_in_month").order_by(["month", *order])

@@ -35,7 +35,9 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
 from harmscope.harm import Dropped, dropped_events
+from harmscope.places.grid import values_on_cells
 from harmscope.places.hotspots import cell_totals
+from harmscope.places.study_area import AREA, AreaCells, resolve_area
 
 __all__ = [
     "CountVsHarm",
@@ -45,6 +47,7 @@ __all__ = [
     "lorenz_curve",
     "place_concentration",
     "power_few",
+    "top_cells",
     "top_share",
 ]
 
@@ -155,6 +158,30 @@ def top_share(weights: ArrayLike, share: float) -> float:
     return float(1.0 - np.interp(1.0 - share, places, total))
 
 
+def top_cells(n: int, share: float) -> int:
+    """Whole number of places in the top ``share`` of ``n``: :math:`\\max(1, \\lceil
+    \\text{share} \\cdot n \\rceil)`, the fewest whole places covering the share.
+
+    The power-few table and the count-vs-harm comparison both use it, so a "top 1 %" row
+    counts the same places in every column.
+
+    Examples
+    --------
+    >>> top_cells(164, 0.01), top_cells(60, 0.05), top_cells(200, 0.05)
+    (2, 3, 10)
+    """
+    _check_share(share)
+    if n < 1:
+        raise ValueError(f"need at least one place, got {n}")
+    # The tolerance keeps 0.07 * 100 (= 7.000000000000001 in floating point) at 7.
+    return max(1, math.ceil(share * n - 1e-9))
+
+
+def _whole_top_share(w: NDArray[np.float64], k: int) -> float:
+    """Share of the total held by the ``k`` largest values."""
+    return float(np.sort(w)[::-1][:k].sum() / w.sum())
+
+
 def power_few(weights: ArrayLike, *, shares: Sequence[float] = DEFAULT_SHARES) -> pd.DataFrame:
     """Share of the total in the top 1/5/10 % of places (the "power few", Sherman 2007).
 
@@ -168,15 +195,24 @@ def power_few(weights: ArrayLike, *, shares: Sequence[float] = DEFAULT_SHARES) -
     Returns
     -------
     pandas.DataFrame
-        One row per share with columns ``share_of_places``, ``places`` (that share times the
-        number of places, possibly fractional) and ``share_of_total`` (see :func:`top_share`).
+        One row per share with columns ``share_of_places``, ``places`` (a whole number:
+        :func:`top_cells`, the share of places rounded up, at least 1) and ``share_of_total``
+        (share of the total held by those ``places`` highest places).
+
+    Examples
+    --------
+    The top 10 % of 15 places is 2 places (1.5 rounded up), holding 9 of 12:
+
+    >>> power_few([5, 4, 1, 1, 1] + [0] * 10, shares=[0.1]).values.tolist()
+    [[0.1, 2.0, 0.75]]
     """
     w = _weights(weights)
+    ks = [top_cells(w.size, s) for s in shares]
     return pd.DataFrame(
         {
             "share_of_places": [float(s) for s in shares],
-            "places": [float(s) * w.size for s in shares],
-            "share_of_total": [top_share(w, s) for s in shares],
+            "places": np.asarray(ks, dtype=np.int64),
+            "share_of_total": [_whole_top_share(w, k) for k in ks],
         }
     )
 
@@ -193,7 +229,7 @@ class CountVsHarm:
         Kendall's :math:`\\tau_b` between count and harm per place.
     top : pandas.DataFrame
         One row per share of places with ``share_of_places``, ``k`` (places in the top,
-        :math:`\\lceil \\text{share} \\cdot n \\rceil`), ``overlap`` (places in both top-k
+        :func:`top_cells`), ``overlap`` (places in both top-k
         sets), ``overlap_share`` (``overlap / k``), ``jaccard``, ``harm_by_count_top`` and
         ``harm_by_harm_top`` (share of all harm in the count-ranked and harm-ranked top k: what
         targeting the busiest places captures versus targeting the most harmful).
@@ -256,7 +292,7 @@ def count_vs_harm(
     rows = []
     for share in shares:
         _check_share(share)
-        k = max(1, math.ceil(share * n - 1e-9))
+        k = top_cells(n, share)
         by_count, by_harm = _top_k(c, k), _top_k(h, k)
         overlap = np.intersect1d(by_count, by_harm).size
         rows.append(
@@ -289,20 +325,25 @@ def count_vs_harm(
 
 @dataclass(frozen=True)
 class PlaceConcentration:
-    """Concentration of harm and of counts over the grid cells of a warehouse.
+    """Concentration of harm and of counts over the grid cells of a study area.
 
     Attributes
     ----------
     cells : int
-        Places compared: cells with at least one harm event.
+        Places compared: every cell of the study area, empty ones included (the same cells
+        ``hotspots`` and ``validate-forecast`` use).
     gini_harm, gini_count : float
         Gini coefficient of harm (scheme unit) and of recorded events per cell.
     power_few : pandas.DataFrame
-        ``share_of_places``, ``places``, ``harm_share``, ``count_share``.
+        ``share_of_places``, ``places`` (whole cells, :func:`top_cells`), ``harm_share``,
+        ``count_share``.
     count_vs_harm : CountVsHarm
         How the ranking changes when harm is weighed instead of events counted.
     dropped : Dropped
         Located events of types the scheme does not weigh (left out of both measures).
+    study_area : dict or None
+        The study area and the stray records left out
+        (:meth:`~harmscope.places.study_area.AreaCells.to_dict`); None for explicit cells.
     """
 
     cells: int
@@ -311,6 +352,7 @@ class PlaceConcentration:
     power_few: pd.DataFrame
     count_vs_harm: CountVsHarm
     dropped: Dropped = field(default_factory=lambda: Dropped(scheme=""))
+    study_area: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready summary (per-place ranks left out)."""
@@ -325,6 +367,7 @@ class PlaceConcentration:
                 "top": self.count_vs_harm.top.to_dict(orient="records"),
             },
             "dropped": self.dropped.to_dict(),
+            "study_area": self.study_area,
         }
 
 
@@ -335,31 +378,53 @@ def place_concentration(
     cell_size: float = 250.0,
     months: tuple[Any, Any] | None = None,
     shares: Sequence[float] = DEFAULT_SHARES,
+    mask: tuple[Any, Any] | AreaCells | None = None,
 ) -> PlaceConcentration:
-    """Power few, Gini and count-vs-harm over the grid cells of the warehouse ``events``.
+    """Power few, Gini and count-vs-harm over the cells of the study area.
 
     Harm per cell is aggregated in the engine (:func:`~harmscope.places.hotspots.cell_totals`);
     the count is every weighted event (harm and activity: what a busyness map counts). Places
-    are the cells with any harm event (recorded crime or anti-social behaviour), the
-    denominator of the calibration figures in docs/simulator.md and of the overview report.
+    are the cells of the dataset's study area
+    (:func:`~harmscope.places.study_area.dataset_area`), or of ``mask``, with zeros for cells
+    without events; events in other cells (strays) are left out.
     """
     totals = (
         cell_totals(events, scheme=scheme, cell_size=cell_size, months=months)
         .order_by(["cell_y", "cell_x"])
         .to_pandas()
     )
-    totals = totals[totals["harm_events"] > 0]
-    harm = totals["harm"].to_numpy(dtype=np.float64)
-    count = (totals["harm_events"] + totals["activity_events"]).to_numpy(dtype=np.float64)
-    if count.size == 0:
-        raise ValueError("no located harm events in the period: nothing to measure")
+    cells_mask, _, area_info = resolve_area(events, mask=mask, within=AREA, cell_size=cell_size)
+    assert cells_mask is not None  # within=AREA always yields cells
+    ax = np.asarray(cells_mask[0], dtype=np.float64)
+    ay = np.asarray(cells_mask[1], dtype=np.float64)
+    stacked = values_on_cells(
+        totals["cell_x"].to_numpy(dtype=np.float64),
+        totals["cell_y"].to_numpy(dtype=np.float64),
+        np.vstack(
+            [
+                totals["harm"].to_numpy(dtype=np.float64),
+                (totals["harm_events"] + totals["activity_events"]).to_numpy(dtype=np.float64),
+            ]
+        )
+        if len(totals)
+        else np.zeros((2, 0)),
+        ax,
+        ay,
+        drop_outside=True,
+    )
+    harm, count = stacked[0], stacked[1]
+    if harm.sum() <= 0:
+        raise ValueError(
+            "no located harm events in the study area in the period: nothing to measure"
+        )
     few = power_few(harm, shares=shares).rename(columns={"share_of_total": "harm_share"})
-    few["count_share"] = [top_share(count, s) for s in shares]
+    few["count_share"] = [_whole_top_share(count, k) for k in few["places"]]
     return PlaceConcentration(
-        cells=int(count.size),
+        cells=int(harm.size),
         gini_harm=gini(harm),
         gini_count=gini(count),
         power_few=few,
         count_vs_harm=count_vs_harm(count, harm, shares=shares),
         dropped=dropped_events(events, scheme, months=months, located=True),
+        study_area=area_info,
     )

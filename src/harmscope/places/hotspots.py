@@ -7,8 +7,9 @@ Pipeline (the first three steps are one Ibis expression, run in the engine):
    ``activity``; outcome rows and unknown types are left out;
 3. assign located events to square BNG cells (:func:`harmscope.places.grid.with_cells`) and
    aggregate harm, activity and event counts per cell;
-4. in numpy: enumerate the study area (cells within ``within`` metres of any cell with an event,
-   so zero cells count), put harm on it, and run Gi* with an inclusive distance band
+4. in numpy: take the dataset's study area (:func:`harmscope.places.study_area.dataset_area`:
+   the force's own LSOAs as cells, strays left out; or a given ``mask``), put harm on it with
+   explicit zeros, and run Gi* with an inclusive distance band
    (:func:`harmscope.places.gi_star.gi_star_test`), p-values FDR-adjusted over the study area.
 
 Activity (drug offences, weapons possession, stop-and-search under the ``cchi`` scheme) is
@@ -33,6 +34,7 @@ from harmscope.harm.weigh import SchemeLike
 from harmscope.places.emerging import EMERGING_CATEGORIES, emerging_hot_spots
 from harmscope.places.gi_star import gi_star_test
 from harmscope.places.grid import DEFAULT_CELL_SIZE, study_area_cells, values_on_cells, with_cells
+from harmscope.places.study_area import AREA, AreaCells, Within, resolve_area
 from harmscope.warehouse import ibis_connect
 
 __all__ = [
@@ -41,6 +43,8 @@ __all__ = [
     "Progress",
     "cell_totals",
     "emerging_cells",
+    "events_table",
+    "grouped_cell_totals",
     "hotspots",
     "monthly_cell_totals",
 ]
@@ -67,8 +71,9 @@ HOTSPOT_COLUMNS: tuple[str, ...] = (
 Months = tuple[str | date | None, str | date | None]
 
 
-def _events_table(source: Any) -> tuple[ir.Table, Any]:
-    """The events table of a table, an Ibis backend or a warehouse path; and what to close."""
+def events_table(source: Any) -> tuple[ir.Table, Any]:
+    """``(events, to_close)``: the events table of a table, an Ibis backend or a warehouse
+    path, and the backend the caller must disconnect (None when it passed its own)."""
     if isinstance(source, ir.Table):
         return source, None
     if isinstance(source, str | Path):
@@ -109,8 +114,21 @@ def cell_totals(
         unit, e.g. days), ``activity`` (police activity events, counted), ``harm_events`` and
         ``activity_events`` (counts).
         Events without a location are left out.
+
+    Examples
+    --------
+    >>> import ibis, pandas as pd
+    >>> events = ibis.memtable({
+    ...     "source": ["street"] * 3,
+    ...     "event_type": ["Robbery", "Robbery", "Drugs"],
+    ...     "month": pd.to_datetime(["2020-01-01"] * 3).date,
+    ...     "x": [100.0, 120.0, 1_010.0],
+    ...     "y": [100.0, 130.0, 1_020.0],
+    ... })
+    >>> ibis.duckdb.connect().execute(cell_totals(events).order_by("cell_x")).values.tolist()
+    [[0.0, 0.0, 730.0, 0.0, 2.0, 0.0], [1000.0, 1000.0, 0.0, 1.0, 0.0, 1.0]]
     """
-    return _grouped_cell_totals(
+    return grouped_cell_totals(
         events, scheme=scheme, cell_size=cell_size, months=months, by=["cell_x", "cell_y"]
     )
 
@@ -122,8 +140,8 @@ def hotspots(
     cell_size: float = DEFAULT_CELL_SIZE,
     months: Months | None = None,
     distance: float | None = None,
-    within: float | None = 1000.0,
-    mask: tuple[Any, Any] | None = None,
+    within: Within = AREA,
+    mask: tuple[Any, Any] | AreaCells | None = None,
     progress: Progress | None = None,
 ) -> pd.DataFrame:
     """Harm-weighted Gi* hot spots on a square grid: one row per study-area cell.
@@ -141,13 +159,14 @@ def hotspots(
     distance : float, optional
         Gi* distance band, metres, inclusive. Default ``1.5 * cell_size``: a cell and its
         eight neighbours.
-    within : float or None, default 1000
-        Study area: the cells within this many metres of a cell with any event (harm or
-        activity), so that empty cells near activity count as zeros but open country and
-        sea far from any event do not dilute the mean. None uses the full bounding box.
-    mask : (cell_x, cell_y), optional
-        Explicit study-area cells (e.g. those of a force's LSOAs); overrides ``within``.
-        Events in cells outside the mask are left out.
+    within : 'area', float or None, default 'area'
+        Study area. ``'area'``: the dataset's one study area
+        (:func:`harmscope.places.study_area.dataset_area`: the force's own LSOAs, strays left
+        out), the same for every places command. A number: the cells within that many metres
+        of a cell with any event; None: their full bounding box.
+    mask : (cell_x, cell_y) or AreaCells, optional
+        Explicit study-area cells (e.g. a ``--area``); overrides ``within``. Events in cells
+        outside the mask are left out.
     progress : callable, optional
         ``progress(stage, done, total)`` with stages ``'aggregate'``, ``'gi_star'``.
 
@@ -160,8 +179,10 @@ def hotspots(
         ``p`` (two-sided), ``gi_bin`` (−3…3), ``neighbours`` (cells in the band, itself
         included), ``activity``, ``harm_events``, ``activity_events``. Sorted by ``gi_z``
         descending, then ``cell_y``, ``cell_x``. ``attrs`` records ``scheme``, ``cell_size``,
-        ``distance``, ``months``, ``cells`` and ``dropped`` (located events of types the scheme
-        does not weigh, :meth:`harmscope.harm.Dropped.to_dict`).
+        ``distance``, ``months``, ``cells``, ``dropped`` (located events of types the scheme
+        does not weigh, :meth:`harmscope.harm.Dropped.to_dict`) and ``study_area`` (the area's
+        label, cells and strays left out,
+        :meth:`~harmscope.places.study_area.AreaCells.to_dict`; None for explicit cells).
 
     Raises
     ------
@@ -169,16 +190,43 @@ def hotspots(
         If no located event matches the request.
     harmscope.errors.SchemeError
         If the scheme cannot be loaded.
+
+    Examples
+    --------
+    Two robberies (365 days each under ``cchi``) in one 250 m cell, a shoplifting (1 day) and a
+    drug offence (activity, 3.39) in another, 1 km away; with ``within=None`` the study area is
+    the 5 x 5 cells of their bounding box, and the robbery cell is the hottest:
+
+    >>> import ibis, pandas as pd
+    >>> events = ibis.memtable({
+    ...     "source": ["street"] * 4,
+    ...     "event_type": ["Robbery", "Robbery", "Shoplifting", "Drugs"],
+    ...     "month": pd.to_datetime(["2020-01-01"] * 4).date,
+    ...     "x": [100.0, 120.0, 1_000.0, 1_010.0],
+    ...     "y": [100.0, 130.0, 1_000.0, 1_020.0],
+    ... })
+    >>> out = hotspots(events, within=None)
+    >>> out.attrs["cells"], out[["cell_x", "cell_y", "harm", "gi_z"]].iloc[0].round(3).tolist()
+    (25, [0.0, 0.0, 730.0, 2.291])
+
+    By default the study area is the dataset's (:func:`~harmscope.places.study_area.dataset_area`);
+    these events name no LSOA, so it is the two cells holding them:
+
+    >>> hotspots(events)[["cell_x", "cell_y", "harm", "activity"]].values.tolist()
+    [[0.0, 0.0, 730.0, 0.0], [1000.0, 1000.0, 1.0, 1.0]]
     """
     if distance is None:
         distance = 1.5 * cell_size
-    events, owned = _events_table(source)
+    events, owned = events_table(source)
     try:
         if progress:
             progress("aggregate", 0, 1)
         totals = cell_totals(events, scheme=scheme, cell_size=cell_size, months=months)
         frame = totals.to_pandas()
         dropped = dropped_events(events, scheme, months=months, located=True)
+        mask, within, area_info = resolve_area(
+            events, mask=mask, within=within, cell_size=cell_size
+        )
         if progress:
             progress("aggregate", 1, 1)
     finally:
@@ -226,6 +274,7 @@ def hotspots(
             "months": None if months is None else tuple(str(m) for m in months),
             "cells": int(ax.size),
             "dropped": dropped.to_dict(),
+            "study_area": area_info,
         }
     )
     if progress:
@@ -260,7 +309,7 @@ def monthly_cell_totals(
 
     Same columns as :func:`cell_totals` plus ``month`` (DATE, first of the month).
     """
-    return _grouped_cell_totals(
+    return grouped_cell_totals(
         events,
         scheme=scheme,
         cell_size=cell_size,
@@ -269,7 +318,7 @@ def monthly_cell_totals(
     )
 
 
-def _grouped_cell_totals(
+def grouped_cell_totals(
     events: ir.Table,
     *,
     scheme: SchemeLike,
@@ -305,18 +354,19 @@ def emerging_cells(
     cell_size: float = DEFAULT_CELL_SIZE,
     months: Months | None = None,
     distance: float | None = None,
-    within: float | None = 1000.0,
+    within: Within = AREA,
     alpha: float = 0.10,
     alpha_trend: float = 0.10,
-    mask: tuple[Any, Any] | None = None,
+    mask: tuple[Any, Any] | AreaCells | None = None,
 ) -> pd.DataFrame:
     """Emerging hot spot category of every study-area cell from its monthly harm.
 
     Monthly harm per cell (:func:`monthly_cell_totals`, zeros for months without events, every
     month from the first to the last bound or month with data) goes to
     :func:`harmscope.places.emerging.emerging_hot_spots` on the study area of :func:`hotspots`
-    (``within``, or exactly the ``mask`` cells, e.g. from
-    :func:`harmscope.places.study_area.study_area_mask`; events in other cells are left out).
+    (the dataset's area by default, ``within`` metres, or exactly the ``mask`` cells, e.g.
+    from :func:`harmscope.places.study_area.study_area_mask`; events in other cells are left
+    out). ``attrs`` hold ``cells`` and ``study_area`` as in :func:`hotspots`.
 
     Returns
     -------
@@ -333,12 +383,15 @@ def emerging_cells(
     """
     if distance is None:
         distance = 1.5 * cell_size
-    events, owned = _events_table(source)
+    events, owned = events_table(source)
     try:
         frame = monthly_cell_totals(
             events, scheme=scheme, cell_size=cell_size, months=months
         ).to_pandas()
         dropped = dropped_events(events, scheme, months=months, located=True)
+        mask, within, area_info = resolve_area(
+            events, mask=mask, within=within, cell_size=cell_size
+        )
     finally:
         if owned is not None:
             owned.disconnect()
@@ -399,6 +452,8 @@ def emerging_cells(
             "distance": float(distance),
             "months": (f"{lo:%Y-%m}", f"{hi:%Y-%m}"),
             "dropped": dropped.to_dict(),
+            "cells": int(ax.size),
+            "study_area": area_info,
         }
     )
     return out

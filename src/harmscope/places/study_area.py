@@ -1,151 +1,74 @@
-"""Study areas for the places analyses: LSOAs, local authorities or drawn polygons as grid cells.
+"""The study area of the places analyses: the one set of grid cells every command uses.
 
-Hot spots, emerging hot spots, market detection and forecast checks take an explicit study
-area as ``mask=(cell_x, cell_y)``: the cells of the grid (:mod:`harmscope.places.grid`) whose
-**centres** fall inside the area. An area is given as
+Every places command of a dataset — ``hotspots``, ``emerging``, ``concentration``,
+``markets``, ``priorities``, ``validate-forecast``, ``areas`` and the overview report — runs on
+the same cells, chosen here once (:func:`dataset_area`):
 
-``lsoa:E01000001,E01000002``
-    LSOAs by code; their boundaries come from the warehouse ``area_shapes`` table
-    (``harmscope load-areas``).
-``lad:E09000001``
-    Every LSOA of a local authority district (code or name, as in the ``areas`` table; the
-    reference load gives English LSOAs their 2019 district from IMD 2019).
-``PATH.geojson`` / ``PATH.json``
-    A user-drawn area: a GeoJSON FeatureCollection, Feature or geometry of (Multi)Polygons in
-    WGS84 (GeoJSON's default) or British National Grid metres. The CRS is read from the legacy
-    ``crs`` member when present (``EPSG:27700`` = BNG); otherwise coordinates within
-    longitude/latitude ranges are WGS84 and anything else BNG.
+- by default the **force's own area**: the local authority districts whose records per LSOA
+  reach 5 % of the force's busiest district's (:func:`force_lsoas`), as the grid cells whose
+  centres fall in their LSOAs plus any cell holding a record police.uk places in one of them;
+- or a user's area (``--area``: ``lsoa:...``, ``lad:...`` or a GeoJSON file; see
+  :mod:`harmscope.places.area_specs`), as the cells whose centres fall inside.
 
-Geometry is resolved here, once, in numpy and shapely (``shapely.contains_xy`` on every
-candidate cell centre at once); the analyses then only see cell corners, plain columns that any
-engine can join on (DESIGN §4). :func:`events_in_cells` restricts an Ibis events table to the
-cells of an area in the engine.
+Located records in no study-area cell are **strays**: counted (:class:`AreaCells`, printed on
+stderr by the CLI and in the report) and left out. The analyses take the cells as
+``mask=(cell_x, cell_y)`` (or an :class:`AreaCells`); :func:`resolve_area` is the one place
+they turn their ``within=`` / ``mask=`` options into cells; :func:`events_in_cells` restricts
+an Ibis events table to the cells in the engine.
 
-A centre on the area's boundary is outside (``contains_xy``), so a square drawn along cell
-edges selects exactly the cells it covers. An area smaller than a cell may hold no centre at
-all; that is an error that suggests a smaller cell size.
-
-References
-----------
-Gillies, S. et al. Shapely: manipulation and analysis of geometric objects
-(``shapely.contains_xy``). https://shapely.readthedocs.io
-
-Ordnance Survey (2020). *A guide to coordinate systems in Great Britain*, v3.6 (EPSG:27700).
+The area-giving functions of :mod:`harmscope.places.area_specs` are re-exported here.
 """
 
 from __future__ import annotations
 
-import json
-import math
 import re
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import Any, Final, Literal
 
 import ibis
 import ibis.expr.types as ir
 import numpy as np
+import pandas as pd
 import shapely
 from numpy.typing import NDArray
-from shapely.geometry import shape
-from shapely.geometry.base import BaseGeometry
 
-from harmscope.errors import InputError, WarehouseError
+from harmscope.errors import WarehouseError
+from harmscope.places.area_specs import (
+    LSOA_RE,
+    SPEC_HELP,
+    StudyArea,
+    cells_in,
+    geometry_from_geojson,
+    lad_lsoas,
+    lsoa_geometry,
+    parse_study_area,
+    read_geojson_area,
+    require_table,
+    warehouse_backend,
+)
 from harmscope.places.grid import DEFAULT_CELL_SIZE
-from harmscope.sources.areas import geojson_crs, looks_wgs84, to_bng
-from harmscope.warehouse import default_db, ibis_connect
 
 __all__ = [
+    "AREA",
+    "AREA_RULE",
+    "DEFAULT_MIN_DENSITY",
+    "LSOA_RE",
+    "SPEC_HELP",
+    "AreaCells",
     "StudyArea",
+    "Within",
     "cells_in",
+    "dataset_area",
     "events_in_cells",
+    "force_lsoas",
     "geometry_from_geojson",
     "lad_lsoas",
     "lsoa_geometry",
     "parse_study_area",
     "read_geojson_area",
+    "resolve_area",
     "study_area_mask",
 ]
-
-LSOA_RE = re.compile(r"^[EWSN]0\d{7}$")
-_BLOCK = 4_000_000  # cell centres tested per contains_xy call (bounds memory on big areas)
-SPEC_HELP = "lsoa:CODE,..., lad:CODE or a .geojson file"
-
-
-@dataclass(frozen=True)
-class StudyArea:
-    """A study area as a polygon in BNG metres.
-
-    Attributes
-    ----------
-    geometry : shapely geometry
-        Valid (Multi)Polygon, EPSG:27700 metres.
-    label : str
-        How it was given, for reports (``"LAD E09000001 (6 LSOAs)"``, a file name ...).
-    lsoas : tuple of str
-        The LSOAs it was built from (empty for a drawn area).
-    """
-
-    geometry: BaseGeometry = field(compare=False)
-    label: str
-    lsoas: tuple[str, ...] = ()
-
-    def cells(
-        self, cell_size: float = DEFAULT_CELL_SIZE
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """The grid cells whose centres fall inside (see :func:`cells_in`)."""
-        return cells_in(self.geometry, cell_size)
-
-    def describe(self) -> str:
-        """One line for reports: label and area."""
-        return f"{self.label} ({self.geometry.area / 1e6:.2f} km²)"
-
-
-# ---------------------------------------------------------------------- cells -------------
-def cells_in(
-    geometry: BaseGeometry, cell_size: float = DEFAULT_CELL_SIZE
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Lower-left corners of the grid cells whose centres lie inside ``geometry``.
-
-    Parameters
-    ----------
-    geometry : shapely geometry
-        (Multi)Polygon in BNG metres.
-    cell_size : float, default 250
-        Cell side, metres; cells are aligned to multiples of it.
-
-    Returns
-    -------
-    cell_x, cell_y : ndarray of float64
-        Sorted by ``cell_y`` then ``cell_x`` (row-major from the south-west), possibly empty.
-        A centre on the boundary is outside.
-    """
-    if not (isinstance(cell_size, int | float) and math.isfinite(cell_size) and cell_size > 0):
-        raise ValueError(f"cell_size must be a positive number of metres, got {cell_size!r}")
-    s = float(cell_size)
-    empty = (np.empty(0, dtype=np.float64), np.empty(0, dtype=np.float64))
-    if geometry.is_empty:
-        return empty
-    minx, miny, maxx, maxy = geometry.bounds
-    # Cell i has its centre at (i + 0.5) * s: the candidates are the centres inside the bounds.
-    i0, i1 = math.ceil(minx / s - 0.5), math.floor(maxx / s - 0.5)
-    j0, j1 = math.ceil(miny / s - 0.5), math.floor(maxy / s - 0.5)
-    if i1 < i0 or j1 < j0:
-        return empty
-    shapely.prepare(geometry)
-    cols = np.arange(i0, i1 + 1, dtype=np.int64)
-    rows_per_block = max(1, _BLOCK // cols.size)
-    xs: list[NDArray[np.float64]] = []
-    ys: list[NDArray[np.float64]] = []
-    for start in range(j0, j1 + 1, rows_per_block):
-        rows = np.arange(start, min(start + rows_per_block, j1 + 1), dtype=np.int64)
-        gi, gj = np.meshgrid(cols, rows)
-        gi, gj = gi.ravel(), gj.ravel()
-        inside = shapely.contains_xy(geometry, (gi + 0.5) * s, (gj + 0.5) * s)
-        xs.append(gi[inside].astype(np.float64) * s)
-        ys.append(gj[inside].astype(np.float64) * s)
-    return np.concatenate(xs), np.concatenate(ys)
 
 
 def events_in_cells(
@@ -174,227 +97,6 @@ def events_in_cells(
     )
     inside = keyed.semi_join(wanted, ["_area_ix", "_area_iy"])
     return inside.select(*events.columns)
-
-
-# ---------------------------------------------------------------------- warehouse ---------
-def _backend(source: Any) -> tuple[Any, Any]:
-    """An Ibis backend for a warehouse path, None (the default warehouse) or a backend."""
-    if source is None or isinstance(source, str | Path):
-        backend = ibis_connect(source if source is not None else default_db(), read_only=True)
-        return backend, backend
-    if hasattr(source, "table"):
-        return source, None
-    raise TypeError(f"expected a warehouse path or an Ibis backend, got {type(source).__name__}")
-
-
-def _require_table(backend: Any, name: str, hint: str) -> ir.Table:
-    if name not in backend.list_tables():
-        raise WarehouseError(f"the warehouse has no {name} table: {hint}")
-    return backend.table(name)
-
-
-_SHAPES_HINT = (
-    "load LSOA boundaries with `harmscope load-areas --reference DIR` "
-    "(or --csv FILE with an areas.geojson beside it)"
-)
-
-
-def lsoa_geometry(source: Any, codes: Sequence[str]) -> BaseGeometry:
-    """The union of the boundaries of ``codes`` from the warehouse ``area_shapes`` table.
-
-    Parameters
-    ----------
-    source : str, Path, Ibis backend or None
-        Warehouse file (None: the default warehouse) or an open Ibis backend.
-    codes : sequence of str
-        LSOA codes.
-
-    Raises
-    ------
-    WarehouseError
-        No ``area_shapes`` table, or some code has no boundary there.
-    """
-    wanted = list(dict.fromkeys(str(c).strip() for c in codes if str(c).strip()))
-    if not wanted:
-        raise ValueError("no LSOA codes given")
-    backend, owned = _backend(source)
-    try:
-        shapes = _require_table(backend, "area_shapes", _SHAPES_HINT)
-        found = (
-            shapes.filter(shapes.lsoa_code.isin(wanted))
-            .select("lsoa_code", "geometry")
-            .to_pyarrow()
-        )
-    finally:
-        if owned is not None:
-            owned.disconnect()
-    have = found.column("lsoa_code").to_pylist()
-    missing = [c for c in wanted if c not in set(have)]
-    if missing:
-        shown = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
-        raise WarehouseError(
-            f"no boundary in the warehouse for {len(missing)} LSOA(s): {shown}; {_SHAPES_HINT}"
-        )
-    geoms = shapely.from_wkb(np.array(found.column("geometry").to_pylist(), dtype=object))
-    return shapely.union_all(geoms)
-
-
-def lad_lsoas(source: Any, lad: str) -> list[str]:
-    """The LSOA codes of a local authority district, by code or name (``areas`` table).
-
-    Raises
-    ------
-    WarehouseError
-        No ``areas`` table, or no LSOA of that district in it.
-    """
-    key = lad.strip()
-    if not key:
-        raise ValueError("lad: give a local authority code (e.g. E09000001) or name")
-    backend, owned = _backend(source)
-    try:
-        areas = _require_table(
-            backend, "areas", "load areas with `harmscope load-areas --reference DIR`"
-        )
-        match = (areas.lad_code.upper() == key.upper()) | (areas.lad_name.lower() == key.lower())
-        codes = areas.filter(match).select("lsoa_code").order_by("lsoa_code").to_pyarrow()
-    finally:
-        if owned is not None:
-            owned.disconnect()
-    out = [str(c) for c in codes.column("lsoa_code").to_pylist()]
-    if not out:
-        raise WarehouseError(
-            f"no LSOA of local authority {key!r} in the areas table (the reference load gives "
-            "English LSOAs their 2019 district code and name, from IMD 2019)"
-        )
-    return out
-
-
-# ---------------------------------------------------------------------- GeoJSON -----------
-def geometry_from_geojson(doc: Mapping[str, Any], *, crs: str | None = None) -> BaseGeometry:
-    """The union of the (Multi)Polygons of a GeoJSON object, in BNG metres.
-
-    Parameters
-    ----------
-    doc : mapping
-        FeatureCollection, Feature or geometry.
-    crs : {"wgs84", "bng"}, optional
-        Coordinate system of ``doc``; by default read from its ``crs`` member, else guessed
-        from the coordinate ranges (longitude/latitude ranges mean WGS84).
-
-    Returns
-    -------
-    shapely geometry
-        A valid (Multi)Polygon in EPSG:27700 metres.
-    """
-    kind = doc.get("type")
-    if kind == "FeatureCollection":
-        geoms = [shape(f["geometry"]) for f in doc.get("features", []) if f.get("geometry")]
-    elif kind == "Feature":
-        geoms = [shape(doc["geometry"])] if doc.get("geometry") else []
-    elif kind in ("Polygon", "MultiPolygon"):
-        geoms = [shape(doc)]
-    else:
-        raise ValueError(f"expected a GeoJSON FeatureCollection, Feature or Polygon, got {kind!r}")
-    geoms = [g for g in geoms if not g.is_empty]
-    bad = sorted({g.geom_type for g in geoms} - {"Polygon", "MultiPolygon"})
-    if bad:
-        raise ValueError(f"areas must be Polygons or MultiPolygons, found {', '.join(bad)}")
-    if not geoms:
-        raise ValueError("the GeoJSON has no polygons")
-    geom = shapely.union_all([shapely.make_valid(g) for g in geoms])
-    which = crs or geojson_crs(doc) or ("wgs84" if looks_wgs84(geom.bounds) else "bng")
-    if which == "wgs84":
-        geom = to_bng(geom)
-    elif which != "bng":
-        raise ValueError(f"crs must be 'wgs84' or 'bng', got {which!r}")
-    if geom.area <= 0:
-        raise ValueError("the polygons have no area")
-    return geom
-
-
-def read_geojson_area(path: str | Path) -> BaseGeometry:
-    """A drawn area from a GeoJSON file, in BNG metres (see :func:`geometry_from_geojson`).
-
-    Raises
-    ------
-    InputError
-        Missing, unreadable or invalid file (names the file).
-    """
-    p = Path(path)
-    if not p.exists():
-        raise InputError("no such file", path=str(p))
-    try:
-        doc = json.loads(p.read_text(encoding="utf-8-sig"))
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"not valid JSON ({exc.msg})", path=str(p), line=exc.lineno, column=exc.colno
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read the file ({exc})", path=str(p)) from None
-    try:
-        if not isinstance(doc, Mapping):
-            raise ValueError("expected a GeoJSON object")
-        return geometry_from_geojson(doc)
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise InputError(str(exc), path=str(p)) from None
-
-
-# ---------------------------------------------------------------------- specs -------------
-def _codes(text: str, what: str) -> list[str]:
-    codes = [t.strip() for t in text.split(",") if t.strip()]
-    if not codes:
-        raise ValueError(f"{what}: give at least one code")
-    return codes
-
-
-def parse_study_area(spec: str, source: Any = None, *, base: Path | None = None) -> StudyArea:
-    """A study area from its text form (see the module docstring).
-
-    Parameters
-    ----------
-    spec : str
-        ``lsoa:CODE,...``, ``lad:CODE`` (or ``lad:NAME``; several comma-separated) or a
-        GeoJSON path.
-    source : str, Path, Ibis backend or None
-        The warehouse holding ``areas`` and ``area_shapes`` (None: the default warehouse);
-        not opened for a GeoJSON file.
-    base : Path, optional
-        Folder that a relative path is resolved against.
-
-    Raises
-    ------
-    ValueError
-        Text that is none of the forms, or a malformed LSOA code.
-    WarehouseError
-        LSOAs or a district the warehouse has no boundary for.
-    InputError
-        A GeoJSON file that cannot be read.
-    """
-    text = str(spec).strip()
-    low = text.lower()
-    if low.startswith(("lsoa:", "lsoas:")):
-        codes = _codes(text.split(":", 1)[1], "lsoa")
-        bad = [c for c in codes if not LSOA_RE.match(c)]
-        if bad:
-            raise ValueError(f"lsoa: {bad[0]!r} is not an LSOA code (expected e.g. E01000001)")
-        geom = lsoa_geometry(source, codes)
-        label = codes[0] if len(codes) == 1 else f"{len(codes)} LSOAs"
-        return StudyArea(geometry=geom, label=label, lsoas=tuple(dict.fromkeys(codes)))
-    if low.startswith("lad:"):
-        lads = _codes(text.split(":", 1)[1], "lad")
-        codes = list(dict.fromkeys(c for lad in lads for c in lad_lsoas(source, lad)))
-        geom = lsoa_geometry(source, codes)
-        return StudyArea(
-            geometry=geom, label=f"LAD {', '.join(lads)} ({len(codes)} LSOAs)", lsoas=tuple(codes)
-        )
-    if not text:
-        raise ValueError(f"empty study area: give {SPEC_HELP}")
-    path = Path(text)
-    if base is not None and not path.is_absolute():
-        path = base / path
-    if path.suffix.lower() in (".geojson", ".json") or path.exists():
-        return StudyArea(geometry=read_geojson_area(path), label=path.name)
-    raise ValueError(f"study area {text!r}: expected {SPEC_HELP}")
 
 
 def study_area_mask(
@@ -427,3 +129,354 @@ def study_area_mask(
             "use a smaller --cell-size or a larger area"
         )
     return cx, cy
+
+
+# ---------------------------------------------------------------------- the dataset's area -
+DEFAULT_MIN_DENSITY = 0.05
+"""A district belongs to the force's area when its records per LSOA reach this share of the
+force's busiest district's (see :func:`force_lsoas`)."""
+
+AREA_RULE = (
+    "the force's area: the local authority districts whose records per LSOA reach "
+    "{pct:g} % of the force's busiest district's, as grid cells whose centres fall in their LSOAs "
+    "(plus any cell holding a record police.uk places in one of those LSOAs)"
+)
+
+
+@dataclass(frozen=True)
+class AreaCells:
+    """The study area every places command of one dataset uses, as grid cells.
+
+    Attributes
+    ----------
+    cell_x, cell_y : ndarray of float64
+        Lower-left corners of the study-area cells, metres (EPSG:27700), sorted by ``cell_y``
+        then ``cell_x``.
+    cell_size : float
+        Cell side, metres.
+    label : str
+        What the area is (``"force area: 1 district (City of London), 6 LSOAs"``, a ``--area``
+        label, ...).
+    rule : str
+        The rule that chose it, in one sentence, for reports.
+    lsoas : tuple of str
+        The LSOAs of the area (empty when not known, e.g. a drawn area); per-resident rates
+        are computed over these only.
+    located : int
+        Located records in the warehouse (all months, every kind).
+    strays : int
+        Of those, the records in no study-area cell: left out of every places analysis.
+    stray_lsoas : int
+        LSOAs that records name but that are outside the area's LSOAs (0 when ``lsoas`` is
+        empty); their records are left out of per-LSOA tables.
+    """
+
+    cell_x: NDArray[np.float64] = field(compare=False, repr=False)
+    cell_y: NDArray[np.float64] = field(compare=False, repr=False)
+    cell_size: float
+    label: str
+    rule: str
+    lsoas: tuple[str, ...] = field(default=(), repr=False)
+    located: int = 0
+    strays: int = 0
+    stray_lsoas: int = 0
+
+    @property
+    def mask(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """``(cell_x, cell_y)``, the ``mask=`` the analyses take."""
+        return self.cell_x, self.cell_y
+
+    @property
+    def cells(self) -> int:
+        """Number of study-area cells."""
+        return int(self.cell_x.size)
+
+    def describe(self) -> str:
+        """One line for stderr and reports: the area, its cells and the strays left out."""
+        share = f" ({self.strays / self.located:.1%})" if self.located else ""
+        lsoa_part = (
+            f"; {self.stray_lsoas:,} LSOA(s) outside it named by records"
+            if self.stray_lsoas
+            else ""
+        )
+        return (
+            f"study area: {self.label}, {self.cells:,} cells of {self.cell_size:g} m; "
+            f"{self.strays:,} of {self.located:,} located records lie outside it{share} "
+            f"and are left out{lsoa_part}"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (without the cell lists)."""
+        return {
+            "label": self.label,
+            "rule": self.rule,
+            "cells": self.cells,
+            "cell_size": self.cell_size,
+            "lsoas": len(self.lsoas),
+            "located": self.located,
+            "strays": self.strays,
+            "stray_lsoas": self.stray_lsoas,
+        }
+
+
+def _events_and_backend(source: Any) -> tuple[ir.Table, Any, Any]:
+    """(events table, backend for the reference tables or None, backend to close or None)."""
+    if isinstance(source, ir.Table):
+        try:
+            backend = source.get_backend()
+        except Exception:  # a table with no backend behind it (never executed)
+            backend = None
+        return source, backend, None
+    backend, owned = warehouse_backend(source)
+    return require_table(backend, "events", "ingest police.uk files first"), backend, owned
+
+
+def _district(name: Any) -> str | None:
+    """The district part of an ONS LSOA name (``'City of London 001A'`` -> ``'City of London'``)."""
+    text = str(name or "").strip()
+    head, _, tail = text.rpartition(" ")
+    return head if head and re.fullmatch(r"\d{3}[A-Z]", tail) else (text or None)
+
+
+def force_lsoas(
+    events: ir.Table, backend: Any = None, *, min_density: float = DEFAULT_MIN_DENSITY
+) -> tuple[list[str], list[str]]:
+    """The LSOAs of the force's own area and the names of its districts (the district rule).
+
+    police.uk places each record at an anonymised map point and names the LSOA of that point;
+    near a force boundary, and for mislocated records, that LSOA belongs to a neighbouring
+    force. Police force areas in England and Wales are unions of whole local authority
+    districts, so the area is chosen district by district: a district is the force's when
+    its records per LSOA (records naming its LSOAs / its LSOAs) reach ``min_density`` (5 %)
+    of the force's busiest district's. Neighbours' districts hold a few records per LSOA
+    (36 months of City of London: Tower Hamlets 0.12 % of the City's density; Lincolnshire:
+    Rutland 0.22 % of Lincoln's), the force's own districts tens of per cent (Lincolnshire's
+    least busy, North Kesteven, 32 %). With several forces in one warehouse (the ``force``
+    column) the rule runs for each force and the areas are joined.
+
+    A district is the ``lad_code`` of the warehouse ``areas`` table when it has one, else the
+    district part of the LSOA name (ONS names LSOAs ``<district> <MSOA number><letter>``). Its
+    LSOA count comes from ``areas`` when loaded; without it only the LSOAs that records name
+    are known, which overstates a neighbour's density (load the reference areas).
+
+    Returns
+    -------
+    lsoas, districts : list of str
+        Every LSOA of the kept districts (sorted; from ``areas`` when loaded, else those the
+        records name) and the kept districts' names. Both empty when no record has an LSOA.
+    """
+    if not 0 < min_density <= 1:
+        raise ValueError(f"min_density must be in (0, 1], got {min_density}")
+    named = events.filter(events.lsoa_code.notnull())
+    force = named.force if "force" in named.columns else ibis.literal("")
+    named = named.mutate(_force=force.coalesce(""))
+    per_lsoa = (
+        named.group_by(["_force", "lsoa_code"])
+        .aggregate(n=named.count(), name=named.lsoa_name.max())
+        .to_pandas()
+    )
+    if per_lsoa.empty:
+        return [], []
+    per_lsoa["district"] = per_lsoa["name"].map(_district)
+    tables = set(backend.list_tables()) if backend is not None else set()
+    universe = None
+    if "areas" in tables:
+        areas = backend.table("areas").select("lsoa_code", "lsoa_name", "lad_code", "lad_name")
+        universe = areas.to_pandas()
+        universe["district"] = universe["lad_code"].where(
+            universe["lad_code"].notna(), universe["lsoa_name"].map(_district)
+        )
+        universe["label"] = universe["lad_name"].where(
+            universe["lad_name"].notna(), universe["district"]
+        )
+        known = per_lsoa["lsoa_code"].isin(universe["lsoa_code"])
+        lookup = universe.set_index("lsoa_code")["district"]
+        per_lsoa.loc[known, "district"] = per_lsoa.loc[known, "lsoa_code"].map(lookup)
+    per_lsoa["district"] = per_lsoa["district"].fillna(per_lsoa["lsoa_code"])
+    records = per_lsoa.groupby(["_force", "district"])["n"].sum()
+    named_sizes = per_lsoa.groupby(["_force", "district"])["lsoa_code"].nunique()
+    if universe is not None:
+        full = universe.groupby("district")["lsoa_code"].nunique()
+        sizes = pd.Series(
+            records.index.get_level_values("district").map(full), index=records.index
+        ).fillna(named_sizes)
+    else:
+        sizes = named_sizes
+    density = records / sizes
+    busiest = density.groupby(level="_force").transform("max")
+    kept = set(density[density >= min_density * busiest].index.get_level_values("district"))
+    lsoas = set(per_lsoa.loc[per_lsoa["district"].isin(kept), "lsoa_code"])
+    labels = {d: d for d in kept}
+    if universe is not None:
+        inside = universe[universe["district"].isin(kept)]
+        lsoas |= set(inside["lsoa_code"])
+        labels.update(inside.groupby("district")["label"].first().to_dict())
+    return sorted(lsoas), sorted(str(labels[d]) for d in kept)
+
+
+def dataset_area(
+    source: Any,
+    area: str | StudyArea | None = None,
+    *,
+    cell_size: float = DEFAULT_CELL_SIZE,
+    min_density: float = DEFAULT_MIN_DENSITY,
+) -> AreaCells:
+    """The one study area of a dataset that every places command uses, with its strays.
+
+    Parameters
+    ----------
+    source : str, Path, Ibis backend, Ibis table or None
+        The warehouse (None: the default warehouse) or its ``events`` table.
+    area : str or StudyArea, optional
+        A user's area (``--area``: ``lsoa:...``, ``lad:...`` or a GeoJSON file); its cells are
+        those whose centres fall inside (:func:`study_area_mask`).
+    cell_size : float, default 250
+        Cell side, metres.
+    min_density : float, default 0.01
+        The district rule's threshold (:func:`force_lsoas`).
+
+    Returns
+    -------
+    AreaCells
+
+    Notes
+    -----
+    Without ``area`` the area is the force's (:func:`force_lsoas`): the cells whose centres
+    fall in its LSOAs (boundaries from ``area_shapes``), plus every cell holding a record
+    police.uk places in one of those LSOAs, so that no record of the force's own LSOAs is lost
+    to a boundary cell whose centre is just outside. Without boundaries only the second part
+    applies; when no record names an LSOA the area is every cell holding a located record
+    (strays then cannot be told apart, and the label says so). A stray is a located record
+    in no study-area cell; records of stray LSOAs inside an area cell stay in cell analyses
+    (the cell is the unit there) but not in per-LSOA tables.
+    """
+    events, backend, owned = _events_and_backend(source)
+    try:
+        located_t = events.filter(events.x.notnull() & events.y.notnull())
+        located = int(located_t.count().to_pyarrow().as_py())
+        if area is not None:
+            spec = (
+                area
+                if isinstance(area, StudyArea)
+                else parse_study_area(area, backend if backend is not None else source)
+            )
+            cx, cy = study_area_mask(spec, cell_size=cell_size)
+            label, rule, lsoas = (
+                spec.describe(),
+                "cells whose centres fall in the given area",
+                spec.lsoas,
+            )
+        else:
+            cx, cy, label, rule, lsoas = _force_cells(events, backend, cell_size, min_density)
+        inside = events_in_cells(located_t, (cx, cy), cell_size=cell_size)
+        strays = located - int(inside.count().to_pyarrow().as_py())
+        stray_lsoas = 0
+        if lsoas:
+            named = events.filter(events.lsoa_code.notnull())
+            outside = named.filter(~named.lsoa_code.isin(list(lsoas)))
+            stray_lsoas = int(outside.lsoa_code.nunique().to_pyarrow().as_py())
+    finally:
+        if owned is not None:
+            owned.disconnect()
+    return AreaCells(
+        cell_x=cx,
+        cell_y=cy,
+        cell_size=float(cell_size),
+        label=label,
+        rule=rule,
+        lsoas=tuple(lsoas),
+        located=located,
+        strays=strays,
+        stray_lsoas=stray_lsoas,
+    )
+
+
+def _force_cells(
+    events: ir.Table, backend: Any, cell_size: float, min_density: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64], str, str, tuple[str, ...]]:
+    """Cells, label, rule and LSOAs of the force's own area (see :func:`dataset_area`)."""
+    s = float(cell_size)
+    has_lsoa = "lsoa_code" in events.columns and "lsoa_name" in events.columns
+    lsoas, districts = (
+        force_lsoas(events, backend, min_density=min_density) if has_lsoa else ([], [])
+    )
+    located = events.filter(events.x.notnull() & events.y.notnull())
+    own = located.filter(located.lsoa_code.isin(lsoas)) if lsoas else located
+    corners = (
+        own.mutate(
+            _cx=(own.x.cast("float64") / s).floor() * s,
+            _cy=(own.y.cast("float64") / s).floor() * s,
+        )
+        .select("_cx", "_cy")
+        .distinct()
+        .to_pandas()
+    )
+    xs = [corners["_cx"].to_numpy(dtype=np.float64)]
+    ys = [corners["_cy"].to_numpy(dtype=np.float64)]
+    shapes = backend is not None and "area_shapes" in backend.list_tables()
+    if lsoas and shapes:
+        have = backend.table("area_shapes").filter(lambda t: t.lsoa_code.isin(lsoas))
+        if int(have.count().to_pyarrow().as_py()) > 0:
+            found = have.select("geometry").to_pyarrow()
+            geom = shapely.union_all(
+                shapely.from_wkb(np.array(found.column("geometry").to_pylist(), dtype=object))
+            )
+            gx, gy = cells_in(geom, cell_size)
+            xs.append(gx)
+            ys.append(gy)
+    x = np.concatenate(xs)
+    y = np.concatenate(ys)
+    if x.size == 0:
+        raise WarehouseError("no located records: the study area would be empty")
+    pairs = np.unique(np.column_stack([y, x]), axis=0)
+    cx, cy = pairs[:, 1].copy(), pairs[:, 0].copy()
+    pct = min_density * 100
+    if not lsoas:
+        return (
+            cx,
+            cy,
+            "every cell holding a located record (no record names an LSOA: strays cannot be "
+            "told apart)",
+            "cells holding at least one located record",
+            (),
+        )
+    shown = ", ".join(districts[:3]) + (" …" if len(districts) > 3 else "")
+    plural = "district" if len(districts) == 1 else "districts"
+    label = f"force area: {len(districts)} {plural} ({shown}), {len(lsoas):,} LSOAs"
+    if not shapes:
+        label += " (no LSOA boundaries loaded: only cells holding their records)"
+    return cx, cy, label, AREA_RULE.format(pct=pct), tuple(lsoas)
+
+
+AREA: Final = "area"
+"""The ``within=`` default of the places analyses: use the dataset's study area."""
+
+Within = float | None | Literal["area"]
+"""``within=``: the dataset's study area (``"area"``), metres around occupied cells, or None."""
+
+
+def resolve_area(
+    events: ir.Table,
+    *,
+    mask: tuple[Any, Any] | AreaCells | None,
+    within: Within,
+    cell_size: float,
+) -> tuple[tuple[Any, Any] | None, float | None, dict[str, Any] | None]:
+    """What an analysis runs on: ``(mask, within, study_area)``.
+
+    An :class:`AreaCells` gives its cells; explicit cells are used as given; otherwise
+    ``within="area"`` (the default of every places analysis) computes :func:`dataset_area` of
+    the ``events`` table's warehouse, and a number (or None) keeps the older occupied-cells
+    lattice of :func:`~harmscope.places.grid.study_area_cells`. ``study_area`` is the area's
+    :meth:`AreaCells.to_dict` (None for explicit cells or ``within``), for the result object.
+    """
+    if isinstance(mask, AreaCells):
+        return mask.mask, None, mask.to_dict()
+    if mask is not None:
+        return mask, None, None
+    if isinstance(within, str):
+        if within != AREA:
+            raise ValueError(f"within must be metres, None or {AREA!r}, got {within!r}")
+        found = dataset_area(events, cell_size=cell_size)
+        return found.mask, None, found.to_dict()
+    return None, within, None

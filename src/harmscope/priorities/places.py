@@ -38,6 +38,7 @@ from harmscope.harm.taxonomy import Taxonomy, default_taxonomy, load_taxonomy
 from harmscope.harm.weigh import SchemeLike, weigh_keyed
 from harmscope.places.grid import DEFAULT_CELL_SIZE, with_cells
 from harmscope.places.hotspots import Progress, hotspots
+from harmscope.places.study_area import AREA, AreaCells, Within
 from harmscope.priorities.reasons import matrix_reasons, spread_by_unit
 from harmscope.warehouse import ibis_connect
 
@@ -95,8 +96,8 @@ def rank_places(
     alpha: float = 0.05,
     top: int | None = None,
     reasons: int = 3,
-    within: float | None = 1000.0,
-    mask: tuple[Any, Any] | None = None,
+    within: Within = AREA,
+    mask: tuple[Any, Any] | AreaCells | None = None,
     taxonomy: Taxonomy | str | os.PathLike[str] | None = None,
     progress: Progress | None = None,
 ) -> pd.DataFrame:
@@ -119,8 +120,9 @@ def rank_places(
         Keep the first ``top`` rows.
     reasons : int, default 3
         Matrix cells named per row.
-    within : float or None, default 1000
-        Study area of the Gi* (as :func:`~harmscope.places.hotspots.hotspots`).
+    within : 'area', float or None, default 'area'
+        Study area of the Gi* (as :func:`~harmscope.places.hotspots.hotspots`: by default
+        the dataset's one study area).
     mask : (cell_x, cell_y) arrays, optional
         Exact study area (e.g. from :mod:`harmscope.places.study_area`): only these cells
         are ranked, and the Gi* runs on them, zeros included.
@@ -132,8 +134,9 @@ def rank_places(
     Returns
     -------
     pandas.DataFrame
-        :data:`PLACE_COLUMNS`, rank 1 first; ``attrs`` has ``lens``, ``scheme``, ``unit``, ``dropped``,
-        ``cell_size``, ``months``, ``significance``.
+        :data:`PLACE_COLUMNS`, rank 1 first; ``attrs`` has ``lens``, ``scheme``, ``unit``,
+        ``dropped``, ``cell_size``, ``months``, ``significance``, ``study_area`` (cells and
+        strays left out).
     """
     if significance not in ("none", "weight", "require"):
         raise ValueError(f"significance must be none, weight or require, got {significance!r}")
@@ -205,6 +208,7 @@ def rank_places(
             "months": None if months is None else tuple(str(m) for m in months),
             "significance": significance,
             "dropped": spots.attrs.get("dropped"),
+            "study_area": spots.attrs.get("study_area"),
         }
     )
     return out

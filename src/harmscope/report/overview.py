@@ -32,8 +32,9 @@ from harmscope.harm import (
 from harmscope.harm.months import check_months
 from harmscope.places.area_harm import area_harm, harm_by_imd_decile
 from harmscope.places.concentration import gini as gini_index
-from harmscope.places.concentration import top_share
+from harmscope.places.concentration import power_few
 from harmscope.places.hotspots import hotspots
+from harmscope.places.study_area import dataset_area
 from harmscope.report.charts import harm_map, harm_vs_activity
 from harmscope.warehouse import ibis_connect
 
@@ -70,9 +71,14 @@ def write_overview(
         .order_by("month")
         .to_pandas()
     )
-    cells = hotspots(events, scheme=sch, cell_size=cell_size, months=months)
-    harmed = cells.loc[cells["harm"] > 0, "harm"].to_numpy()
-    per_area = area_harm(events, con.table("areas"), scheme=sch, months=months)
+    # One study area for the map, the concentration line and the per-resident rates: the
+    # force's own area, so neighbours' LSOAs that only hold stray points get no rate.
+    study = dataset_area(events, cell_size=cell_size)
+    cells = hotspots(events, scheme=sch, cell_size=cell_size, months=months, mask=study)
+    harmed = cells["harm"].to_numpy()
+    per_area = area_harm(
+        events, con.table("areas"), scheme=sch, months=months, lsoas=list(study.lsoas) or None
+    )
     areas = per_area.limit(15).to_pandas()
     deciles = harm_by_imd_decile(per_area).filter(lambda t: t.imd_decile.notnull()).to_pandas()
     chosen = select_events(events, months=months)  # the records behind the figures shown
@@ -115,8 +121,11 @@ def write_overview(
         cell_size=f"{cell_size:g}",
         distance=f"{cells.attrs.get('distance', cell_size * 1.5):g}",
         hot_cells=[_hot_row(r) for r in cells.head(10).itertuples()],
-        top5=top_share(harmed, 0.05) if harmed.size else 0.0,
-        gini=gini_index(harmed) if harmed.size else 0.0,
+        top5=power_few(harmed, shares=[0.05]).to_dict("records")[0] if harmed.sum() > 0 else None,
+        gini=gini_index(harmed) if harmed.sum() > 0 else 0.0,
+        study_area=study.describe(),
+        cells_total=study.cells,
+        stray_lsoas=study.stray_lsoas,
         top_areas=[_area_row(r) for r in areas.itertuples()],
         deciles=[_decile_row(r) for r in deciles.itertuples()],
         has_areas=bool(areas["population"].notna().any()) if len(areas) else False,

@@ -19,6 +19,7 @@ import duckdb
 
 from harmscope.errors import WarehouseError
 from harmscope.sources.policeuk import SourceFile, identity_of
+from harmscope.warehouse.schema import EVENT_COLUMNS
 
 __all__ = [
     "MIGRATIONS",
@@ -32,10 +33,6 @@ __all__ = [
 META_DDL = "CREATE TABLE IF NOT EXISTS warehouse_meta (schema_version INTEGER NOT NULL)"
 
 
-def _v0_to_v1(con: duckdb.DuckDBPyConnection) -> None:
-    """Version 1 only adds ``warehouse_meta``; version-0 tables already have its shape."""
-
-
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
     rows = con.execute(
         "SELECT column_name FROM information_schema.columns "
@@ -43,6 +40,21 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
         [table],
     ).fetchall()
     return {r[0] for r in rows}
+
+
+def _v0_to_v1(con: duckdb.DuckDBPyConnection) -> None:
+    """Version 1 only adds ``warehouse_meta``; version-0 tables already have its shape.
+
+    A file whose ``events`` table lacks columns was not written by HarmScope (or is damaged):
+    it is refused rather than stamped and misread.
+    """
+    have = _columns(con, "events")
+    missing = [name for name, _, _ in EVENT_COLUMNS if name not in have]
+    if have and missing:
+        raise WarehouseError(
+            f"its events table lacks {len(missing)} column(s) ({', '.join(missing[:5])}"
+            f"{', ...' if len(missing) > 5 else ''}): not a warehouse HarmScope wrote"
+        )
 
 
 def _v1_to_v2(con: duckdb.DuckDBPyConnection) -> None:
@@ -144,7 +156,7 @@ def migrate(con: duckdb.DuckDBPyConnection, path: str) -> int:
         con.execute("DELETE FROM warehouse_meta")
         con.execute("INSERT INTO warehouse_meta VALUES (?)", [SCHEMA_VERSION])
         con.execute("COMMIT")
-    except duckdb.Error as exc:
+    except (duckdb.Error, WarehouseError) as exc:
         con.execute("ROLLBACK")
         raise WarehouseError(
             f"{path}: could not upgrade the warehouse from schema version {version} "
