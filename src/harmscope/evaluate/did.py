@@ -240,6 +240,12 @@ def _finish(
             "variance is degenerate); check the panel or choose another cov_type"
         )
     crit = _checks.z_crit(a)
+    if float(panel.y[panel.d].sum()) == 0 or abs(beta) + crit * se > 700:
+        # The fit drives beta to -inf: the rate ratio is 0 with an unbounded interval.
+        raise EstimatorError(
+            "the treated x post effect is not estimable: the treated areas have no events "
+            "after the start (the rate ratio would be 0 with an unbounded interval)"
+        )
     irr = math.exp(beta)
     lo, hi = math.exp(beta - crit * se), math.exp(beta + crit * se)
     z = beta / se
@@ -289,12 +295,14 @@ def _fit(model: Any, panel: _Panel, cov_type: str) -> Any:
         if len(panel.y) <= panel.x.shape[1]:
             warnings.simplefilter("ignore", PerfectSeparationWarning)
         if cov_type == "quasi":
-            return model.fit(scale="X2", tol=_TOL)
-        if cov_type == "robust":
-            return model.fit(cov_type="HC0", tol=_TOL)
-        if cov_type == "cluster":
-            return model.fit(cov_type="cluster", cov_kwds={"groups": panel.groups}, tol=_TOL)
-        return model.fit(tol=_TOL)
+            res = model.fit(scale="X2", tol=_TOL)
+        elif cov_type == "robust":
+            res = model.fit(cov_type="HC0", tol=_TOL)
+        elif cov_type == "cluster":
+            res = model.fit(cov_type="cluster", cov_kwds={"groups": panel.groups}, tol=_TOL)
+        else:
+            res = model.fit(tol=_TOL)
+    return _checks.converged(res, f"DiD {type(model.family).__name__} GLM")
 
 
 def _finish_fit(
@@ -344,9 +352,7 @@ def _glm_negbin(panel: _Panel, cov_type: str) -> tuple[Any, float]:
         return -float(res.llf)
 
     opt = minimize_scalar(negll, bounds=(math.log(1e-8), math.log(1e3)), method="bounded")
-    if not opt.success:
-        raise EstimatorError(f"the negative binomial dispersion search failed: {opt.message}")
-    nb_alpha = math.exp(float(opt.x))
+    nb_alpha = math.exp(_checks.search_converged(opt, "negative binomial dispersion search (DiD)"))
     fam = sm.families.NegativeBinomial(alpha=nb_alpha)
     model = sm.GLM(panel.y, panel.x, family=fam, offset=panel.offset)
     return _fit(model, panel, cov_type), nb_alpha

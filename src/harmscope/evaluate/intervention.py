@@ -45,11 +45,10 @@ Patrol Experiment. *Criminology*, 49(3), 795-831 (target, buffer and control are
 from __future__ import annotations
 
 import json
-import math
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property, partial
 from pathlib import Path
 from typing import Any, Literal
@@ -61,8 +60,11 @@ import pandas as pd
 from harmscope.errors import EstimatorError, InputError, WarehouseError
 from harmscope.evaluate.areas import AreaSpec, area_mask, parse_area
 from harmscope.evaluate.did import DiDResult, did_count, did_harm
+from harmscope.evaluate.estimate import Estimate
 from harmscope.evaluate.etest import etest
 from harmscope.evaluate.its import ITSForecast, its_forecast
+from harmscope.evaluate.readings import estimates_of
+from harmscope.evaluate.verdict import verdict_lines
 from harmscope.evaluate.wdd import WDDHarmResult, WDDResult, wdd, wdd_harm
 from harmscope.evaluate.wdq import WDQResult, wdq
 from harmscope.harm import load_scheme, weigh
@@ -77,6 +79,9 @@ __all__ = [
     "evaluate_counts",
     "evaluate_intervention",
     "load_intervention",
+    "resolve_areas",
+    "searches_loaded",
+    "verdict_lines",
 ]
 
 Role = Literal["target", "buffer", "control"]
@@ -421,6 +426,10 @@ def area_counts(
 
             con = ibis_connect(db)
         events = con.table("events")
+    if any(a.kind == "lad" for a in intervention.areas.values()):
+        if con is None:
+            raise ValueError("a lad: area needs the warehouse's areas table (give db or con)")
+        intervention = resolve_areas(intervention, con)
     areas = dict(intervention.areas)
     ring = areas.get("buffer")
     if ring is not None and ring.kind == "ring":
@@ -429,6 +438,7 @@ def area_counts(
         outline = lsoa_geometry(con, intervention.target.lsoas)
         areas["buffer"] = ring.resolve_ring(intervention.target, outline=outline)
     months = intervention.series_months
+    _require_months(events, intervention)
     first = pd.Period(months[0], freq="M").to_timestamp().date()
     last = pd.Period(months[-1], freq="M").to_timestamp().date()
     ev = events.filter(
@@ -467,6 +477,81 @@ def area_counts(
     )
 
 
+def resolve_areas(intervention: Intervention, source: Any) -> Intervention:
+    """The intervention with its ``lad:`` areas resolved to their LSOAs from the warehouse.
+
+    Parameters
+    ----------
+    intervention : Intervention
+    source : str, Path or Ibis backend
+        The warehouse holding the ``areas`` table (``harmscope load-areas``).
+
+    Returns
+    -------
+    Intervention
+        The same intervention when it has no district areas.
+    """
+    changes: dict[str, Any] = {
+        role: spec.resolve_lads(source)
+        for role, spec in intervention.areas.items()
+        if spec.kind == "lad"
+    }
+    return replace(intervention, **changes) if changes else intervention
+
+
+def _month_list(events: ir.Table, source: str, iv: Intervention) -> set[str]:
+    first = pd.Period(iv.series_months[0], freq="M").to_timestamp().date()
+    last = pd.Period(iv.series_months[-1], freq="M").to_timestamp().date()
+    sel = events.filter(
+        (events.source == source) & (events.month >= first) & (events.month <= last)
+    )
+    got = sel.select("month").distinct().execute()["month"]
+    return set(pd.to_datetime(got).dt.strftime("%Y-%m"))
+
+
+def _require_months(events: ir.Table, iv: Intervention) -> None:
+    """Refuse periods the warehouse does not cover: a month with no street record at all is
+    a month not loaded, not a month without crime."""
+    have = _month_list(events, "street", iv)
+    wanted = iv.pre.months + iv.post.months
+    missing = [m for m in wanted if m not in have]
+    if missing:
+        span = events.filter(events.source == "street").aggregate(
+            lo=events.month.min(), hi=events.month.max()
+        )
+        row = span.execute().iloc[0]
+        held = (
+            "no street records at all"
+            if pd.isna(row["lo"])
+            else f"street records for {pd.Timestamp(row['lo']):%Y-%m} to "
+            f"{pd.Timestamp(row['hi']):%Y-%m}"
+        )
+        shown = ", ".join(missing[:6]) + (" …" if len(missing) > 6 else "")
+        raise WarehouseError(
+            f"no answer from no data: the warehouse has no street records for {shown} "
+            f"(it holds {held}); ingest those months or change --pre/--post"
+        )
+
+
+def searches_loaded(events: ir.Table, intervention: Intervention) -> bool:
+    """Whether the events hold stop-and-search records in every pre and post month.
+
+    Parameters
+    ----------
+    events : ibis.Table
+        The warehouse ``events`` table.
+    intervention : Intervention
+
+    Returns
+    -------
+    bool
+        False when some month of the periods has no search record at all (e.g. a force whose
+        stop-and-search files were not loaded): its search counts are then "no data".
+    """
+    have = _month_list(events, "stop_search", intervention)
+    return all(m in have for m in intervention.pre.months + intervention.post.months)
+
+
 # ---------------------------------------------------------------------- results -----------
 @dataclass(frozen=True)
 class Evaluation:
@@ -494,6 +579,9 @@ class Evaluation:
     its, its_harm, its_buffer : ITSForecast or None
         Pre-period trend and season forecasts of the target (counts, harm) and buffer counts.
     notes : list of str
+    no_data : dict of str to str
+        Totals the data cannot give, as ``"role.column"`` (e.g. ``"target.searches"``) with
+        the reason; those cells of :attr:`totals` are NaN, never 0.
     """
 
     intervention: Intervention
@@ -515,6 +603,7 @@ class Evaluation:
     its_buffer: ITSForecast | None = None
     area_weights: tuple[float, float, float, float] = (1.0, 1.0, 1.0, 1.0)
     notes: list[str] = field(default_factory=list)
+    no_data: dict[str, str] = field(default_factory=dict)
 
     @property
     def unit(self) -> str:
@@ -522,10 +611,17 @@ class Evaluation:
         return self.scheme.unit
 
     def total(self, role: Role, period: str, column: str = "events") -> float:
-        """A total from :attr:`totals` (0 when the role is absent)."""
+        """A total from :attr:`totals` (0 when the role is absent; NaN when the data cannot
+        give it, see :attr:`no_data`)."""
         t = self.totals
         sel = t[(t["role"] == role) & (t["period"] == period)]
         return float(sel[column].iloc[0]) if len(sel) else 0.0
+
+    @property
+    def estimates(self) -> dict[str, Estimate]:
+        """Every estimate made, by name, as one :class:`~harmscope.evaluate.estimate.Estimate`
+        shape (see :func:`~harmscope.evaluate.readings.estimates_of`)."""
+        return estimates_of(self)
 
     @property
     def verdict(self) -> str:
@@ -575,13 +671,31 @@ class Evaluation:
                 )
             }
             | {"etest_p": self.etest_p, "etest_buffer_p": self.etest_buffer_p},
+            "readings": {
+                name: {
+                    "estimate": e.estimate,
+                    "ci_low": e.ci_low,
+                    "ci_high": e.ci_high,
+                    "p": e.p,
+                    "unit": e.unit,
+                    "method": e.method,
+                    "area": e.area,
+                    "outcome": e.outcome,
+                    "reading": e.reading,
+                    "notes": list(e.notes),
+                }
+                for name, e in self.estimates.items()
+            },
+            "no_data": dict(self.no_data),
             "notes": list(self.notes),
             "verdict": self.verdict,
         }
 
 
 # ---------------------------------------------------------------------- estimators --------
-def _tables(counts: pd.DataFrame, iv: Intervention) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _tables(
+    counts: pd.DataFrame, iv: Intervention, no_data: Mapping[str, str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     roles = list(iv.areas)
     months = iv.series_months
     c = counts.copy()
@@ -615,7 +729,58 @@ def _tables(counts: pd.DataFrame, iv: Intervention) -> tuple[pd.DataFrame, pd.Da
     )
     totals["months"] = np.where(totals["period"] == "pre", iv.pre.n_months, iv.post.n_months)
     totals = totals[["role", "period", "months", "events", "harm", "activity", "searches"]]
+    # Missing is not zero: a count the data cannot give is NaN, with its reason in no_data.
+    for key in no_data:
+        role, column = key.split(".", 1)
+        totals[column] = totals[column].astype(float)
+        monthly[column] = monthly[column].astype(float)
+        totals.loc[totals["role"] == role, column] = np.nan
+        monthly.loc[monthly["role"] == role, column] = np.nan
     return monthly, totals
+
+
+def _no_search_data(iv: Intervention, searches_loaded: bool) -> dict[str, str]:
+    """Roles whose stop-and-search count the data cannot give, with the reason."""
+    out: dict[str, str] = {}
+    if not searches_loaded:
+        for role in iv.areas:
+            out[f"{role}.searches"] = "no stop-and-search records in the warehouse for these months"
+        return out
+    lsoa_roles = []
+    for role, spec in iv.areas.items():
+        if spec.kind == "lsoas":
+            lsoa_roles.append(role)
+            out[f"{role}.searches"] = (
+                "police.uk stop-and-search records carry no LSOA, so none can be placed in "
+                "an area given by LSOA codes"
+            )
+        elif spec.kind == "all" and lsoa_roles:
+            out[f"{role}.searches"] = (
+                f"searches in the {' and '.join(lsoa_roles)} LSOAs cannot be told apart, so "
+                "this count would include them"
+            )
+    return out
+
+
+def _refuse_no_data(iv: Intervention, pairs: Mapping[str, tuple[float, float]]) -> None:
+    """No answer from no data: refuse an evaluation whose target or control has no recorded
+    crime in a period (or whose buffer has none at all)."""
+    for role, spec in iv.areas.items():
+        pre, post = pairs[role]
+        empty = [
+            f"{name} period ({period})"
+            for name, period, n in (("pre", iv.pre, pre), ("post", iv.post, post))
+            if n == 0
+        ]
+        if role == "buffer" and len(empty) < 2:
+            continue
+        if empty:
+            raise EstimatorError(
+                f"no answer from no data: the {role} ({spec.describe()}) has no recorded "
+                f"crime of the scheme's harm types in the {' or the '.join(empty)}; an "
+                "evaluation needs events in both periods. Check the area (cells are named by "
+                "their lower-left corner in British National Grid metres) and the months"
+            )
 
 
 class _Sums:
@@ -692,7 +857,11 @@ def _try(notes: list[str], label: str, fn: Callable[[], Any]) -> Any:
 
 
 def evaluate_counts(
-    counts: pd.DataFrame, intervention: Intervention, *, scheme: Scheme | None = None
+    counts: pd.DataFrame,
+    intervention: Intervention,
+    *,
+    scheme: Scheme | None = None,
+    searches_loaded: bool = True,
 ) -> Evaluation:
     """Run every estimator the data allow on counts from :func:`area_counts`.
 
@@ -704,10 +873,19 @@ def evaluate_counts(
         Periods, areas (only their roles matter here), scheme, scaling and alpha.
     scheme : Scheme, optional
         The loaded scheme (default: load ``intervention.scheme``).
+    searches_loaded : bool
+        Whether the source holds stop-and-search records for these months; when not, the
+        ``searches`` totals are "no data" (NaN, see :attr:`Evaluation.no_data`), not 0.
 
     Returns
     -------
     Evaluation
+
+    Raises
+    ------
+    EstimatorError
+        The target or the control has no recorded crime of the harm types in the pre or
+        the post period, or the buffer has none in either: there is no answer from no data.
 
     Notes
     -----
@@ -722,7 +900,8 @@ def evaluate_counts(
     iv = intervention
     sch = scheme if scheme is not None else load_scheme(iv.scheme)
     notes: list[str] = []
-    monthly, totals = _tables(counts, iv)
+    no_data = _no_search_data(iv, searches_loaded)
+    monthly, totals = _tables(counts, iv, no_data)
     a = iv.alpha
     has_buffer = iv.buffer is not None
     has_control = iv.control is not None
@@ -731,6 +910,12 @@ def evaluate_counts(
     t_ = sums.pair("target")
     d_ = sums.pair("buffer") if has_buffer else (0.0, 0.0)
     c_ = sums.pair("control") if has_control else (0.0, 0.0)
+    _refuse_no_data(iv, {"target": t_, "buffer": d_, "control": c_})
+    if has_buffer and 0.0 in d_:
+        notes.append(
+            "the buffer has no recorded crime of the harm types in the "
+            f"{'pre' if d_[0] == 0 else 'post'} period: its estimates rest on one period's count"
+        )
     harm_types = sorted(
         counts.loc[(counts["kind"] == "harm") & (counts["weight"] > 0), "event_type"].unique()
     )
@@ -846,6 +1031,7 @@ def evaluate_counts(
         totals=totals,
         area_weights=aw,
         notes=notes,
+        no_data=no_data,
         **res,
     )
 
@@ -876,146 +1062,16 @@ def evaluate_intervention(
     """
     if progress:
         progress("counting events", 0, 2)
-    counts = area_counts(intervention, db=db, con=con)
+    if con is None:
+        from harmscope.warehouse import ibis_connect
+
+        con = ibis_connect(db)
+    iv = resolve_areas(intervention, con)
+    counts = area_counts(iv, con=con)
+    loaded = searches_loaded(con.table("events"), iv)
     if progress:
         progress("running estimators", 1, 2)
-    out = evaluate_counts(counts, intervention)
+    out = evaluate_counts(counts, iv, searches_loaded=loaded)
     if progress:
         progress("running estimators", 2, 2)
     return out
-
-
-# ---------------------------------------------------------------------- verdict -----------
-def _num(x: float, digits: int = 0) -> str:
-    if not math.isfinite(x):
-        return "n/a"
-    return f"{x:,.{digits}f}".replace("-", "−")
-
-
-def _pct(ratio: float) -> str:
-    return f"{abs(100 * (ratio - 1)):.0f}%"
-
-
-def _signif(lo: float, hi: float, null: float = 0.0) -> bool:
-    return lo > null or hi < null
-
-
-def _change(diff: float, lo: float, hi: float, what: str, unit: str, conf: str) -> str:
-    direction = "fell" if diff < 0 else "rose"
-    tail = (
-        "the interval excludes no change"
-        if _signif(lo, hi)
-        else "the interval includes no change, so it cannot be told apart from chance"
-    )
-    return (
-        f"{what} {direction} by an estimated {_num(abs(diff))} {unit} "
-        f"({conf} CI {_num(lo)} to {_num(hi)}) relative to the control; {tail}."
-    )
-
-
-def verdict_lines(ev: Evaluation) -> list[str]:
-    """Plain-language sentences: the effect on harm and on crime, with intervals, and what
-    happened in the buffer.
-
-    Parameters
-    ----------
-    ev : Evaluation
-
-    Returns
-    -------
-    list of str
-        With a control, the headline is the difference-in-differences GLM on the monthly
-        panel (the estimator validated on the simulator, ``docs/evaluation.md``): harm, then
-        recorded crime, then the buffer, then the WDD and WDQ as cross-checks. Without one, the
-        interrupted time series forecast. Every sentence states its interval and whether it
-        excludes no change.
-    """
-    iv = ev.intervention
-    conf = f"{100 * (1 - iv.alpha):.0f}%"
-    unit = ev.unit
-    lines: list[str] = []
-    if ev.did_harm is not None:
-        dh = ev.did_harm
-        lines.append(
-            _change(
-                dh.difference,
-                dh.difference_ci_low,
-                dh.difference_ci_high,
-                "Harm in the target area",
-                unit,
-                conf,
-            )
-            + f" That is {_pct(dh.irr)} {'less' if dh.irr < 1 else 'more'} harm than expected "
-            f"(rate ratio {dh.irr:.2f}, {dh.ci_low:.2f} to {dh.ci_high:.2f})."
-        )
-    if ev.did is not None:
-        dc = ev.did
-        lines.append(
-            _change(
-                dc.difference,
-                dc.difference_ci_low,
-                dc.difference_ci_high,
-                "Recorded crime (harm types) in the target area",
-                "crimes",
-                conf,
-            )
-        )
-    if iv.buffer is not None and ev.did_buffer is not None:
-        b = ev.did_buffer
-        span = (
-            f"{_num(b.difference, 0)} crimes against the control, {conf} CI "
-            f"{_num(b.difference_ci_low, 0)} to {_num(b.difference_ci_high, 0)}"
-        )
-        if b.difference_ci_low > 0:
-            lines.append(f"Displacement to the buffer was detected ({span}).")
-        elif b.difference_ci_high < 0:
-            lines.append(f"A diffusion of benefits to the buffer was detected ({span}).")
-        else:
-            lines.append(
-                f"Displacement to the buffer was not detected ({span}); a shift within that "
-                "interval cannot be ruled out."
-            )
-    if ev.wdd is not None:
-        r = ev.wdd
-        lines.append(
-            f"Cross-check: the weighted displacement difference (target and buffer together) "
-            f"is {_num(r.estimate)} crimes ({conf} CI {_num(r.ci_low)} to {_num(r.ci_high)}, "
-            f"p = {r.p:.3f})."
-        )
-    if ev.wdq is not None and ev.wdq.success < 0:
-        lines.append(
-            f"WDQ {_num(ev.wdq.wdq, 2)}: {ev.wdq.interpretation} (a point reading without an interval)."
-        )
-    if ev.did is None and ev.its is not None:
-        f = ev.its
-        lines.append(
-            f"Recorded crime (harm types) in the target over {iv.post} was {_num(f.observed)} "
-            f"against {_num(f.counterfactual)} expected from the pre-period trend and "
-            f"seasonality: {_pct(f.ratio)} {'lower' if f.ratio < 1 else 'higher'} "
-            f"(ratio {f.ratio:.2f}, {conf} PI {f.ratio_ci_low:.2f} to {f.ratio_ci_high:.2f}"
-            + (
-                "; the interval excludes no change)."
-                if _signif(f.ratio_ci_low, f.ratio_ci_high, 1.0)
-                else "; the interval includes no change)."
-            )
-        )
-        if ev.its_harm is not None:
-            h = ev.its_harm
-            lines.append(
-                f"Harm was {_num(h.observed)} {unit} against {_num(h.counterfactual)} "
-                f"expected: {_num(abs(h.difference))} {unit} "
-                f"{'less' if h.difference < 0 else 'more'} ({conf} PI "
-                f"{_num(h.difference_ci_low)} to {_num(h.difference_ci_high)}; ratio "
-                f"{h.ratio:.2f}, {h.ratio_ci_low:.2f} to {h.ratio_ci_high:.2f})."
-            )
-        lines.append(
-            f"This forecast rests on {f.n_pre} pre-period months continuing their trend and "
-            "season; anything else that changed at the same time is part of the estimate."
-        )
-    if not lines:
-        lines.append(
-            "No estimate could be made: "
-            + ("; ".join(ev.notes) if ev.notes else "the areas have no events in these periods")
-            + "."
-        )
-    return lines

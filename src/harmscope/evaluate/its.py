@@ -216,7 +216,10 @@ def _fit(
     """Fit the GLM; return the result and its dispersion (Pearson scale or NB2 alpha)."""
     nb_alpha = math.nan
     if family == "negbin":
-        start = sm.GLM(y, x, family=sm.families.Poisson(), offset=offset).fit().params
+        start = _checks.converged(
+            sm.GLM(y, x, family=sm.families.Poisson(), offset=offset).fit(),
+            "Poisson start of the ITS negative binomial fit",
+        ).params
 
         def negll(log_alpha: float) -> float:
             fam = sm.families.NegativeBinomial(alpha=math.exp(log_alpha))
@@ -227,13 +230,16 @@ def _fit(
                 return -float(model.fit(start_params=start).llf)
 
         opt = minimize_scalar(negll, bounds=(math.log(1e-8), math.log(1e3)), method="bounded")
-        nb_alpha = math.exp(float(opt.x))
+        nb_alpha = math.exp(
+            _checks.search_converged(opt, "negative binomial dispersion search (ITS)")
+        )
         fam: Any = sm.families.NegativeBinomial(alpha=nb_alpha)
     else:
         fam = sm.families.Poisson()
     model = sm.GLM(y, x, family=fam, offset=offset)
+    what = f"ITS {family} GLM"
     if cov_type == "quasi":
-        res = model.fit(scale="X2", tol=1e-12)
+        res = _checks.converged(model.fit(scale="X2", tol=1e-12), what)
         return res, float(res.scale)
     if cov_type == "robust":
         res = model.fit(cov_type="HC0", tol=1e-12)
@@ -241,7 +247,7 @@ def _fit(
         res = model.fit(cov_type="HAC", cov_kwds={"maxlags": hac_lags}, tol=1e-12)
     else:
         res = model.fit(tol=1e-12)
-    return res, (nb_alpha if family == "negbin" else 1.0)
+    return _checks.converged(res, what), (nb_alpha if family == "negbin" else 1.0)
 
 
 def _offset(exposure: pd.Series | None, idx: pd.PeriodIndex) -> np.ndarray | None:

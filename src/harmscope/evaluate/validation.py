@@ -270,8 +270,6 @@ def _city(job: _Job, run: int) -> list[list[dict[str, Any]]]:
     from harmscope.simulate.operations import OperationPlan, effect_totals
     from harmscope.simulate.params import CRIME_TYPES
 
-    # Tiny panels fit some cells exactly; statsmodels' warning about it is expected here.
-    warnings.simplefilter("ignore", PerfectSeparationWarning)
     scheme = load_scheme("cchi")
     known = {w.event_type: w for w in scheme.weights}
     type_names = list(CRIME_TYPES)
@@ -336,7 +334,15 @@ def _city(job: _Job, run: int) -> list[list[dict[str, Any]]]:
             post=Period(labels[plan.start], labels[plan.end - 1]),
             baseline_start=labels[0],
         )
-        evaluation = evaluate_counts(counts, iv, scheme=scheme)
+        # Tiny panels fit some cells exactly; statsmodels warns about it, which is expected
+        # here and silenced for this fit only (never for the whole process).
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PerfectSeparationWarning)
+            try:
+                evaluation = evaluate_counts(counts, iv, scheme=scheme)
+            except EstimatorError:
+                continue  # no answer from no data (e.g. an empty control period): redraw
+
         tot = effect_totals(res, plan.operation_id, range(plan.start, plan.end))
         truth = {
             (zone, what): tot.get(f"{zone}_recorded_{what}", 0.0)
