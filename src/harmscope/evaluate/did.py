@@ -424,6 +424,20 @@ def did_count(
     ``n_areas`` and ``n_periods`` count those used. On a 2 x 2
     table :math:`\hat\beta = \log\frac{T_1/T_0}{C_1/C_0}` with model variance
     :math:`1/T_0 + 1/T_1 + 1/C_0 + 1/C_1`.
+
+    Examples
+    --------
+    A 2 x 2 table: the control rose from 100 to 120 crimes, the target fell from 80 to 60.
+
+    >>> import pandas as pd
+    >>> panel = pd.DataFrame({"area": ["c", "c", "t", "t"], "period": [0, 1, 0, 1],
+    ...                       "treated": [0, 0, 1, 1], "post": [0, 1, 0, 1],
+    ...                       "count": [100, 120, 80, 60]})
+    >>> r = did_count(panel, cov_type="model")
+    >>> round(r.irr, 4), round(r.se**2, 6), round(1/100 + 1/120 + 1/80 + 1/60, 6)
+    (0.625, 0.0475, 0.0475)
+    >>> round(r.counterfactual, 1), round(r.difference, 1)  # 80 x 120/100, then 60 - 96
+    (96.0, -36.0)
     """
     a = _checks.alpha(alpha)
     if family not in ("poisson", "negbin"):
@@ -513,6 +527,24 @@ def did_harm(
     The ``"compound"`` variance uses exactly this; on a 2 x 2 table its delta-method
     variance of :math:`\log \mathrm{IRR}` is :math:`\sum_{cells} \hat V / H^2`. Like the WDD
     it assumes Poisson counts; with overdispersion prefer ``"quasi"`` or ``"cluster"``.
+
+    Examples
+    --------
+    Thefts (2 days each) and robberies (365 days) in a control and a target area:
+
+    >>> import pandas as pd
+    >>> long = pd.DataFrame({
+    ...     "area": ["c"] * 4 + ["t"] * 4, "period": [0, 1] * 4,
+    ...     "crime_type": ["theft", "theft", "robbery", "robbery"] * 2,
+    ...     "treated": [0] * 4 + [1] * 4, "post": [0, 1] * 4,
+    ...     "count": [300, 330, 20, 22, 200, 150, 10, 5]})
+    >>> h = did_harm(long, weights={"theft": 2, "robbery": 365})
+    >>> h.observed, round(h.counterfactual), round(h.irr, 4)  # 150 x 2 + 5 x 365
+    (2125.0, 4455, 0.477)
+    >>> hc = (150 * 2 + 5 * 365) / (200 * 2 + 10 * 365)
+    >>> hc_control = (330 * 2 + 22 * 365) / (300 * 2 + 20 * 365)
+    >>> round(hc / hc_control, 4)
+    0.477
     """
     a = _checks.alpha(alpha)
     if cov_type not in ("compound", "quasi", "robust", "cluster"):
