@@ -157,3 +157,13 @@ def test_wdq_diffusion_only_when_buffer_crime_and_harm_fell() -> None:
     assert both.wdq is not None and both.wdq.wdq > 0
     assert "diffusion of benefits" in str(wdq_reading(both))
     assert "not a diffusion" not in str(wdq_reading(both))
+
+
+def test_docs_quote_the_lincoln_verdict_as_the_code_prints_it(lincoln: Evaluation) -> None:
+    doc = Path(__file__).resolve().parents[2] / "docs" / "evaluation.md"
+    flat = " ".join(line.lstrip("> ").strip() for line in doc.read_text().splitlines())
+    from harmscope.evaluate.verdict import verdict_lines
+
+    for line in verdict_lines(lincoln):
+        assert line in flat, line
+    assert "--target lsoa:E01026143" in flat and "--pre 2018-07:2018-12" in flat

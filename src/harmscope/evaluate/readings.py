@@ -29,6 +29,12 @@ if TYPE_CHECKING:
 __all__ = ["estimates_of"]
 
 
+def _family(family: str, cov_type: str) -> str:
+    if family == "quasi-poisson" or (family == "poisson" and cov_type == "quasi"):
+        return "quasi-Poisson"
+    return {"poisson": "Poisson", "negbin": "negative binomial"}.get(family, family)
+
+
 def estimates_of(ev: Evaluation) -> dict[str, Estimate]:
     """The effects of an evaluation, by name, in report order.
 
@@ -68,7 +74,7 @@ def estimates_of(ev: Evaluation) -> dict[str, Estimate]:
             ci_high=res.difference_ci_high,
             p=res.p,
             unit=unit if outcome == "harm" else "crimes",
-            method=f"DiD {res.family} GLM, monthly panel",
+            method=f"DiD {_family(res.family, res.cov_type)} GLM, monthly panel",
             notes=(disp,) if disp else (),
             area=area,
             outcome=outcome,

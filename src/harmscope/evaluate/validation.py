@@ -51,6 +51,7 @@ from harmscope.evaluate.intervention import (
     Evaluation,
     Intervention,
     Period,
+    Scaling,
     evaluate_counts,
 )
 from harmscope.harm import load_scheme
@@ -142,6 +143,7 @@ def validate_evaluation(
     duration: int = 6,
     per_city: int = 1,
     min_monthly: float = 3.0,
+    control_scaling: Scaling = "pre",
     workers: int = 2,
     progress: Progress | None = None,
 ) -> ValidationResult:
@@ -170,6 +172,10 @@ def validate_evaluation(
         Operations whose target or buffer averaged fewer recorded crimes a month in the
         history before the pre period are not evaluated (an analyst would not run a
         count-based evaluation there); another is drawn instead.
+    control_scaling : {"pre", "none"}
+        The WDD's control scaling (:class:`~harmscope.evaluate.intervention.Intervention`);
+        ``"none"`` scores the original unweighted WDD (``bench/evaluation.py`` compares
+        both on the same operations).
     workers : int
         Processes simulating cities in parallel (default 2; the result is the same for any
         number).
@@ -190,7 +196,15 @@ def validate_evaluation(
         settings["seed"] = int(seed)
     if size is not None:
         settings["size"] = size
-    settings.update(operations=operations, months=months, pre_months=pre_months, duration=duration)
+    if control_scaling not in ("pre", "none"):
+        raise SimulationError(f"control_scaling must be 'pre' or 'none', got {control_scaling!r}")
+    settings.update(
+        operations=operations,
+        months=months,
+        pre_months=pre_months,
+        duration=duration,
+        control_scaling=control_scaling,
+    )
     job = _Job(
         base_seed=int(settings["seed"]),
         size=str(settings["size"]),
@@ -199,6 +213,7 @@ def validate_evaluation(
         duration=duration,
         per_city=per_city,
         min_monthly=min_monthly,
+        control_scaling=control_scaling,
         start_month="2019-01",
         earliest_start=max(14, pre_months + 6),
         latest_start=months - duration,
@@ -259,6 +274,7 @@ class _Job:
     duration: int
     per_city: int
     min_monthly: float
+    control_scaling: Scaling
     start_month: str
     earliest_start: int
     latest_start: int
@@ -333,6 +349,7 @@ def _city(job: _Job, run: int) -> list[list[dict[str, Any]]]:
             pre=Period(labels[plan.start - pre_months], labels[plan.start - 1]),
             post=Period(labels[plan.start], labels[plan.end - 1]),
             baseline_start=labels[0],
+            control_scaling=job.control_scaling,
         )
         # Tiny panels fit some cells exactly; statsmodels warns about it, which is expected
         # here and silenced for this fit only (never for the whole process).
