@@ -497,6 +497,13 @@ def _score(
         out.append(
             _row(base, "etest", total_events, None, None, None, sig and rose, sig and not rose)
         )
+    # Registered estimators: scored against the truth of their estimate's area and outcome.
+    for name, e in ev.extra.items():
+        what = "harm" if e.outcome == "harm" else "events"
+        areas = {"target": ("target",), "buffer": ("buffer",)}.get(e.area, ("target", "buffer"))
+        true = sum(truth[(zone, what)] for zone in areas)
+        row = _row(base, name, true, e.estimate, e.ci_low, e.ci_high, None, None)
+        out.append(row | {"estimand": f"{e.outcome}, {e.area} ({e.method})"})
     for name, res, buf, true in (
         ("did_count", ev.did, ev.did_buffer, truth[("target", "events")]),
         ("did_harm", ev.did_harm, ev.did_harm_buffer, truth[("target", "harm")]),
@@ -523,7 +530,11 @@ def _score(
 
 def _summarise(ops: pd.DataFrame) -> pd.DataFrame:
     rows = []
-    for name, estimand in ESTIMATORS.items():
+    names = dict(ESTIMATORS)
+    if len(ops) and "estimand" in ops.columns:
+        for name, estimand in ops.dropna(subset=["estimand"]).groupby("estimator")["estimand"]:
+            names.setdefault(str(name), str(estimand.iloc[0]))
+    for name, estimand in names.items():
         g = ops[ops["estimator"] == name] if len(ops) else ops
         if g.empty:
             continue

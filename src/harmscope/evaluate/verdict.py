@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING
 from harmscope.evaluate.estimate import Estimate, interval_reading, number
 
 if TYPE_CHECKING:
-    from harmscope.evaluate.intervention import Evaluation, Role
+    from harmscope.evaluate.intervention import Evaluation
+    from harmscope.evaluate.spec import Role
 
 __all__ = ["disagreements", "verdict_lines", "wdq_reading"]
 
