@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from harmscope.evaluate.areas import AreaSpec
-from harmscope.evaluate.estimate import Estimate, interval_reading, number
+from harmscope.evaluate.estimate import Effect, interval_reading, number
 from harmscope.evaluate.intervention import (
     Evaluation,
     Intervention,
@@ -46,8 +46,8 @@ def test_same_side_intervals_read_the_same_for_every_estimator() -> None:
     assert interval_reading(0.9, 1.2, null=1.0) == "the 95% interval includes no change"
     assert interval_reading(None, None) == "no interval"
     kw = {"p": None, "unit": "crimes"}
-    wdd = Estimate(estimate=-140.5, ci_low=-246.9, ci_high=-34.1, method="WDD", **kw)  # type: ignore[arg-type]
-    did = Estimate(estimate=-140.5, ci_low=-300.0, ci_high=-1.0, method="DiD", **kw)  # type: ignore[arg-type]
+    wdd = Effect(estimate=-140.5, ci_low=-246.9, ci_high=-34.1, method="WDD", **kw)  # type: ignore[arg-type]
+    did = Effect(estimate=-140.5, ci_low=-300.0, ci_high=-1.0, method="DiD", **kw)  # type: ignore[arg-type]
     assert wdd.reading == did.reading == "the 95% interval excludes no change"
 
 

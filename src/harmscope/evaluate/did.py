@@ -37,6 +37,7 @@ from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
 from harmscope.errors import EstimatorError
 from harmscope.evaluate import _checks
+from harmscope.evaluate.estimate import Estimate
 
 __all__ = ["DiDResult", "did_count", "did_harm"]
 
@@ -49,9 +50,12 @@ HarmCov = Literal["compound", "quasi", "robust", "cluster"]
 _TOL = 1e-12
 
 
-@dataclass(frozen=True)
-class DiDResult:
+@dataclass(frozen=True, kw_only=True)
+class DiDResult(Estimate):
     """Result of :func:`did_count` and :func:`did_harm`.
+
+    As an :class:`~harmscope.evaluate.estimate.Estimate`, ``estimate`` is the rate ratio
+    ``irr`` with its interval ``ci_low, ci_high`` (no change = 1, ``null``).
 
     Attributes
     ----------
@@ -101,6 +105,9 @@ class DiDResult:
     n_obs: int
     n_areas: int
     n_periods: int
+    unit: str = "rate ratio"
+    method: str = "DiD GLM with area and period fixed effects"
+    null: float = 1.0
 
     @property
     def percent_change(self) -> float:
@@ -253,6 +260,8 @@ def _finish(
     fitted_d = float(fitted[panel.d].sum())
     counterfactual = fitted_d / irr
     return DiDResult(
+        estimate=irr,
+        method=f"DiD {family} GLM ({cov_type} variance)",
         irr=irr,
         ci_low=lo,
         ci_high=hi,

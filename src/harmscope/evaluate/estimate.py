@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-__all__ = ["Estimate", "interval_reading", "is_significant", "number"]
+__all__ = ["Effect", "Estimate", "interval_reading", "is_significant", "number"]
 
 
 def number(x: float | None, digits: int = 0) -> str:
@@ -87,32 +87,33 @@ def interval_reading(
 
 @dataclass(frozen=True, kw_only=True)
 class Estimate:
-    """One effect, in the shape every evaluation estimate takes.
+    """One effect, in the shape every estimator returns.
+
+    :func:`~harmscope.evaluate.wdd.wdd`, :func:`~harmscope.evaluate.wdd.wdd_harm`,
+    :func:`~harmscope.evaluate.wdq.wdq`, :func:`~harmscope.evaluate.did.did_count`,
+    :func:`~harmscope.evaluate.did.did_harm` and the interrupted time series return
+    subclasses of it that add their own detail (``se``, ``z``, ``irr`` ...).
+    (:func:`~harmscope.evaluate.etest.etest` returns a bare p-value, as DESIGN fixes.)
 
     Attributes
     ----------
     estimate : float
-        Point estimate (a difference in ``unit``: negative = fewer crimes or less harm).
+        Point estimate: a difference in ``unit`` (negative = fewer crimes or less harm), or
+        a ratio when ``null`` is 1.
     ci_low, ci_high : float or None
         Interval at level ``1 - alpha`` (None: the method gives none, e.g. the WDQ).
     p : float or None
         Two-sided p-value, when the method gives one.
     unit : str
-        ``crimes`` or the harm unit (e.g. ``days of imprisonment``).
+        ``crimes``, a harm unit (e.g. ``days of imprisonment``), ``rate ratio`` ...
     method : str
-        Estimator and citation, e.g. ``DiD quasi-Poisson GLM, monthly panel``.
+        Estimator and citation, e.g. ``WDD (Wheeler & Ratcliffe 2018)``.
     notes : tuple of str
         Caveats (e.g. no interval, a dispersion estimate).
-    area : str
-        Where: ``target``, ``buffer`` or ``target + buffer``.
-    outcome : str
-        ``crimes`` or ``harm``.
-    family : str
-        Estimator family used to compare readings (``DiD``, ``ITS``, ``WDD``, ``WDQ``).
-    ratio, ratio_low, ratio_high : float or None
-        The effect as a rate ratio with its interval, when the method gives one.
     alpha : float
         Significance level of the interval.
+    null : float
+        The value meaning "no change": 0 for differences, 1 for ratios.
     """
 
     estimate: float
@@ -122,13 +123,8 @@ class Estimate:
     unit: str
     method: str
     notes: tuple[str, ...] = ()
-    area: str = "target"
-    outcome: str = "crimes"
-    family: str = ""
-    ratio: float | None = None
-    ratio_low: float | None = None
-    ratio_high: float | None = None
     alpha: float = 0.05
+    null: float = 0.0
 
     @property
     def has_interval(self) -> bool:
@@ -138,18 +134,12 @@ class Estimate:
     @property
     def significant(self) -> bool:
         """The interval lies wholly on one side of no change (see :func:`is_significant`)."""
-        return is_significant(self.ci_low, self.ci_high)
+        return is_significant(self.ci_low, self.ci_high, self.null)
 
     @property
     def reading(self) -> str:
         """:func:`interval_reading` of this estimate's interval."""
-        return interval_reading(self.ci_low, self.ci_high, alpha=self.alpha)
-
-    @property
-    def label(self) -> str:
-        """``Crime, buffer``-style name for tables."""
-        what = "Crime" if self.outcome == "crimes" else "Harm"
-        return f"{what}, {self.area}"
+        return interval_reading(self.ci_low, self.ci_high, null=self.null, alpha=self.alpha)
 
     def sentence(self, digits: int = 0) -> str:
         """``−140 crimes (95% CI −247 to −34); the 95% interval excludes no change``."""
@@ -161,3 +151,33 @@ class Estimate:
             f"{head} ({conf} CI {number(self.ci_low, digits)} to {number(self.ci_high, digits)})"
             f"; {self.reading}"
         )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Effect(Estimate):
+    """An :class:`Estimate` as an evaluation reports it: which area and outcome it is about.
+
+    Attributes
+    ----------
+    area : str
+        Where: ``target``, ``buffer`` or ``target + buffer``.
+    outcome : str
+        ``crimes`` or ``harm``.
+    family : str
+        Estimator family used to compare readings (``DiD``, ``ITS``, ``WDD``, ``WDQ``).
+    ratio, ratio_low, ratio_high : float or None
+        The effect as a rate ratio with its interval, when the method gives one.
+    """
+
+    area: str = "target"
+    outcome: str = "crimes"
+    family: str = ""
+    ratio: float | None = None
+    ratio_low: float | None = None
+    ratio_high: float | None = None
+
+    @property
+    def label(self) -> str:
+        """``Crime, buffer``-style name for tables."""
+        what = "Crime" if self.outcome == "crimes" else "Harm"
+        return f"{what}, {self.area}"

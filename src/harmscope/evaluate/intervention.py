@@ -55,7 +55,7 @@ import pandas as pd
 from harmscope.errors import EstimatorError
 from harmscope.evaluate.counts import COUNT_COLUMNS, area_counts, searches_loaded
 from harmscope.evaluate.did import DiDResult, did_count, did_harm
-from harmscope.evaluate.estimate import Estimate
+from harmscope.evaluate.estimate import Effect
 from harmscope.evaluate.etest import etest
 from harmscope.evaluate.its import ITSForecast, its_forecast
 from harmscope.evaluate.readings import estimates_of
@@ -124,7 +124,7 @@ class Evaluation:
     its, its_harm, its_buffer : ITSForecast or None
         Pre-period trend and season forecasts of the target (counts, harm) and buffer counts.
     notes : list of str
-    extra : dict of str to Estimate
+    extra : dict of str to Effect
         Estimates of the registered estimators (:mod:`~harmscope.evaluate.registry`).
     no_data : dict of str to str
         Totals the data cannot give, as ``"role.column"`` (e.g. ``"target.searches"``) with
@@ -151,7 +151,7 @@ class Evaluation:
     area_weights: tuple[float, float, float, float] = (1.0, 1.0, 1.0, 1.0)
     notes: list[str] = field(default_factory=list)
     no_data: dict[str, str] = field(default_factory=dict)
-    extra: dict[str, Estimate] = field(default_factory=dict)
+    extra: dict[str, Effect] = field(default_factory=dict)
 
     @property
     def unit(self) -> str:
@@ -166,8 +166,8 @@ class Evaluation:
         return float(sel[column].iloc[0]) if len(sel) else 0.0
 
     @property
-    def estimates(self) -> dict[str, Estimate]:
-        """Every estimate made, by name, as one :class:`~harmscope.evaluate.estimate.Estimate`
+    def estimates(self) -> dict[str, Effect]:
+        """Every estimate made, by name, as one :class:`~harmscope.evaluate.estimate.Effect`
         shape (see :func:`~harmscope.evaluate.readings.estimates_of`)."""
         built_in = estimates_of(self)
         return built_in | {k: v for k, v in self.extra.items() if k not in built_in}
@@ -573,7 +573,7 @@ def evaluate_counts(
             f"interrupted time series not run: it needs {ITS_MIN_PRE} months before the post "
             f"period for trend and seasonality, the series has {n_before} (set baseline_start)"
         )
-    extra: dict[str, Estimate] = {}
+    extra: dict[str, Effect] = {}
     ctx = Context(counts=counts, intervention=iv, monthly=monthly, unit=sch.unit)
     for name, runner in registered().items():
         got = _try(notes, name, partial(runner, ctx))

@@ -38,6 +38,7 @@ from scipy.stats import norm
 
 from harmscope.errors import EstimatorError
 from harmscope.evaluate import _checks
+from harmscope.evaluate.estimate import Estimate
 
 __all__ = ["ITSForecast", "ITSResult", "its_forecast", "its_segmented"]
 
@@ -45,9 +46,12 @@ Family = Literal["poisson", "negbin"]
 ITSCov = Literal["quasi", "model", "robust", "hac"]
 
 
-@dataclass(frozen=True)
-class ITSResult:
+@dataclass(frozen=True, kw_only=True)
+class ITSResult(Estimate):
     """Result of :func:`its_segmented`.
+
+    As an :class:`~harmscope.evaluate.estimate.Estimate`, ``estimate`` is the post-period
+    ``difference`` (observed minus counterfactual, in the series' unit) with its interval.
 
     Attributes
     ----------
@@ -95,14 +99,22 @@ class ITSResult:
     family: str
     cov_type: str
     dispersion: float
-    alpha: float
     n_pre: int
     n_post: int
+    ci_low: float
+    ci_high: float
+    p: float | None = None
+    unit: str = "count"
+    method: str = "interrupted time series"
 
 
-@dataclass(frozen=True)
-class ITSForecast:
+@dataclass(frozen=True, kw_only=True)
+class ITSForecast(Estimate):
     """Result of :func:`its_forecast`.
+
+    As an :class:`~harmscope.evaluate.estimate.Estimate`, ``estimate`` is the post-period
+    ``difference`` (observed minus forecast, in the series' unit) with its prediction
+    interval.
 
     Attributes
     ----------
@@ -140,9 +152,13 @@ class ITSForecast:
     family: str
     cov_type: str
     dispersion: float
-    alpha: float
     n_pre: int
     n_post: int
+    ci_low: float
+    ci_high: float
+    p: float | None = None
+    unit: str = "count"
+    method: str = "interrupted time series"
 
     @property
     def percent_change(self) -> float:
@@ -399,6 +415,10 @@ def its_segmented(
     ) / cf_total
     ratio, r_lo, r_hi = _ratio_interval(observed, cf_total, grad_log, cov, crit)
     return ITSResult(
+        estimate=diff,
+        ci_low=diff - crit * se_diff,
+        ci_high=diff + crit * se_diff,
+        method=f"segmented {family} regression (Bernal et al. 2017)",
         level_irr=level[0],
         level_ci_low=level[1],
         level_ci_high=level[2],
@@ -547,6 +567,10 @@ def its_forecast(
         }
     )
     return ITSForecast(
+        estimate=diff,
+        ci_low=diff - crit * se_total,
+        ci_high=diff + crit * se_total,
+        method=f"forecast from the pre-period {family} fit (Bernal et al. 2017)",
         observed=observed,
         counterfactual=total,
         difference=diff,

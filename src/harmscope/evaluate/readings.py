@@ -1,4 +1,4 @@
-"""Every result of an evaluation as an :class:`~harmscope.evaluate.estimate.Estimate`.
+"""Every result of an evaluation as an :class:`~harmscope.evaluate.estimate.Effect`.
 
 The estimators return their own detailed results (:class:`~harmscope.evaluate.wdd.WDDResult`,
 :class:`~harmscope.evaluate.did.DiDResult`, ...). :func:`estimates_of` puts each effect an
@@ -21,7 +21,7 @@ import math
 from typing import TYPE_CHECKING
 
 from harmscope.evaluate._checks import z_crit
-from harmscope.evaluate.estimate import Estimate
+from harmscope.evaluate.estimate import Effect
 
 if TYPE_CHECKING:
     from harmscope.evaluate.intervention import Evaluation
@@ -35,7 +35,7 @@ def _family(family: str, cov_type: str) -> str:
     return {"poisson": "Poisson", "negbin": "negative binomial"}.get(family, family)
 
 
-def estimates_of(ev: Evaluation) -> dict[str, Estimate]:
+def estimates_of(ev: Evaluation) -> dict[str, Effect]:
     """The effects of an evaluation, by name, in report order.
 
     Parameters
@@ -44,7 +44,7 @@ def estimates_of(ev: Evaluation) -> dict[str, Estimate]:
 
     Returns
     -------
-    dict of str to Estimate
+    dict of str to Effect
         Names: ``did_harm, did, did_harm_buffer, did_buffer`` (DiD GLMs), ``wdd``,
         ``wdd_local``, ``wdd_displacement``, ``wdd_harm``, ``wdd_harm_displacement`` (WDD and
         its parts), ``wdq_net`` (minus the WDQ total net effect, no interval), ``its``,
@@ -54,7 +54,7 @@ def estimates_of(ev: Evaluation) -> dict[str, Estimate]:
     a = iv.alpha
     unit = ev.unit
     z = z_crit(a)
-    out: dict[str, Estimate] = {}
+    out: dict[str, Effect] = {}
     for name, res, area, outcome in (
         ("did_harm", ev.did_harm, "target", "harm"),
         ("did", ev.did, "target", "crimes"),
@@ -68,7 +68,7 @@ def estimates_of(ev: Evaluation) -> dict[str, Estimate]:
             if res.cov_type == "quasi" and math.isfinite(res.dispersion)
             else ""
         )
-        out[name] = Estimate(
+        out[name] = Effect(
             estimate=res.difference,
             ci_low=res.difference_ci_low,
             ci_high=res.difference_ci_high,
@@ -86,7 +86,7 @@ def estimates_of(ev: Evaluation) -> dict[str, Estimate]:
         )
     if ev.wdd is not None:
         r = ev.wdd
-        out["wdd"] = Estimate(
+        out["wdd"] = Effect(
             estimate=r.estimate,
             ci_low=r.ci_low,
             ci_high=r.ci_high,
@@ -102,7 +102,7 @@ def estimates_of(ev: Evaluation) -> dict[str, Estimate]:
                 ("wdd_local", r.local_estimate, r.local_se, "target"),
                 ("wdd_displacement", r.displacement_estimate, r.displacement_se, "buffer"),
             ):
-                out[key] = Estimate(
+                out[key] = Effect(
                     estimate=e,
                     ci_low=e - z * se,
                     ci_high=e + z * se,
@@ -115,7 +115,7 @@ def estimates_of(ev: Evaluation) -> dict[str, Estimate]:
                 )
     if ev.wdd_harm is not None:
         h = ev.wdd_harm
-        out["wdd_harm"] = Estimate(
+        out["wdd_harm"] = Effect(
             estimate=h.estimate,
             ci_low=h.ci_low,
             ci_high=h.ci_high,
@@ -131,7 +131,7 @@ def estimates_of(ev: Evaluation) -> dict[str, Estimate]:
             pairs = list(zip(h.weights, h.components, strict=True))
             d = sum(w * c.displacement_estimate for w, c in pairs)
             dse = math.sqrt(sum((w * c.displacement_se) ** 2 for w, c in pairs))
-            out["wdd_harm_displacement"] = Estimate(
+            out["wdd_harm_displacement"] = Effect(
                 estimate=d,
                 ci_low=d - z * dse,
                 ci_high=d + z * dse,
@@ -144,7 +144,7 @@ def estimates_of(ev: Evaluation) -> dict[str, Estimate]:
                 alpha=a,
             )
     if ev.wdq is not None:
-        out["wdq_net"] = Estimate(
+        out["wdq_net"] = Effect(
             estimate=-ev.wdq.total_net_effect * iv.post.n_months,
             ci_low=None,
             ci_high=None,
@@ -163,7 +163,7 @@ def estimates_of(ev: Evaluation) -> dict[str, Estimate]:
     ):
         if f is None:
             continue
-        out[name] = Estimate(
+        out[name] = Effect(
             estimate=f.difference,
             ci_low=f.difference_ci_low,
             ci_high=f.difference_ci_high,

@@ -1,7 +1,7 @@
 """Estimator registry: a new estimator is one module plus one registration.
 
 An estimator registered here gets the evaluation's counts and returns its effects as
-:class:`~harmscope.evaluate.estimate.Estimate` objects, by name. From then on it is part of
+:class:`~harmscope.evaluate.estimate.Effect` objects, by name. From then on it is part of
 every evaluation: :attr:`~harmscope.evaluate.intervention.Evaluation.estimates` holds its
 estimates beside the built-in ones, so the report's table and forest plot, the JSON
 (``readings``), the verdict's check for disagreeing estimators and ``validate-evaluation``
@@ -12,12 +12,12 @@ with no other change. An estimator that cannot answer raises
 Example, in a module of its own::
 
     from harmscope.evaluate.registry import Context, register
-    from harmscope.evaluate.estimate import Estimate
+    from harmscope.evaluate.estimate import Effect
 
     @register("pre_post")
-    def pre_post(ctx: Context) -> dict[str, Estimate]:
+    def pre_post(ctx: Context) -> dict[str, Effect]:
         pre, post = ctx.pair("target")
-        return {"pre_post": Estimate(estimate=post - pre, ci_low=None, ci_high=None, p=None,
+        return {"pre_post": Effect(estimate=post - pre, ci_low=None, ci_high=None, p=None,
                                      unit="crimes", method="raw change", family="naive")}
 
 References
@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from harmscope.evaluate.estimate import Estimate
+from harmscope.evaluate.estimate import Effect
 from harmscope.evaluate.spec import Intervention, Role
 
 __all__ = ["Context", "Runner", "register", "registered", "unregister"]
@@ -73,7 +73,7 @@ class Context:
         return pre, post
 
 
-Runner = Callable[[Context], Mapping[str, Estimate]]
+Runner = Callable[[Context], Mapping[str, Effect]]
 _REGISTRY: dict[str, Runner] = {}
 
 

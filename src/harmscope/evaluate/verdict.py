@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from harmscope.evaluate.estimate import Estimate, interval_reading, number
+from harmscope.evaluate.estimate import Effect, interval_reading, number
 
 if TYPE_CHECKING:
     from harmscope.evaluate.intervention import Evaluation
@@ -105,7 +105,7 @@ def _shift_name(ev: Evaluation, relative: float) -> tuple[str | None, str]:
     return None, "the buffer's own crime or harm fell, so this is not a displacement"
 
 
-def _buffer_sentence(ev: Evaluation, b: Estimate) -> str:
+def _buffer_sentence(ev: Evaluation, b: Effect) -> str:
     span = f"{b.sentence()} (against the control; {_measured(ev)})"
     if not b.significant:
         return (
@@ -154,7 +154,7 @@ def wdq_reading(ev: Evaluation) -> str | None:
     return f"{head}: {q.interpretation} ({_measured(ev)}; a point reading without an interval)."
 
 
-def _short(e: Estimate) -> str:
+def _short(e: Effect) -> str:
     conf = f"{100 * (1 - e.alpha):g}%"
     verb = "excludes" if e.significant else "includes"
     return (
@@ -163,12 +163,12 @@ def _short(e: Estimate) -> str:
     )
 
 
-def disagreements(estimates: dict[str, Estimate]) -> list[str]:
+def disagreements(estimates: dict[str, Effect]) -> list[str]:
     """One sentence for each effect on which estimators disagree in sign or significance.
 
     Parameters
     ----------
-    estimates : dict of str to Estimate
+    estimates : dict of str to Effect
         As :attr:`Evaluation.estimates`.
 
     Returns
@@ -178,7 +178,7 @@ def disagreements(estimates: dict[str, Estimate]) -> list[str]:
         estimates differ in sign or in whether their interval excludes no change: every
         estimate with its interval, then why the families that disagree can differ.
     """
-    groups: dict[tuple[str, str], list[Estimate]] = {}
+    groups: dict[tuple[str, str], list[Effect]] = {}
     for e in estimates.values():
         if e.has_interval and e.family in ("DiD", "ITS", "WDD"):
             groups.setdefault((e.area, e.outcome), []).append(e)
@@ -217,7 +217,7 @@ def disagreements(estimates: dict[str, Estimate]) -> list[str]:
     return out
 
 
-def _change(e: Estimate, what: str) -> str:
+def _change(e: Effect, what: str) -> str:
     direction = "fell" if e.estimate < 0 else "rose"
     tail = interval_reading(e.ci_low, e.ci_high, alpha=e.alpha) + (
         "" if e.significant else ", so it cannot be told apart from chance"
