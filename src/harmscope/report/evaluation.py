@@ -84,7 +84,7 @@ def _series_figure(ev: Evaluation, column: str, title: str, ylabel: str) -> Figu
             its.table["pi_high"],
             color="grey",
             alpha=0.25,
-            label="expected without the change (95% PI)",
+            label=f"expected without the change ({100 * (1 - iv.alpha):g}% PI)",
         )
         ax.plot(t, its.table["expected"], color="grey", ls="--", lw=1.2)
     for period, shade in ((iv.pre, "#dddddd"), (iv.post, "#fddbc7")):
@@ -116,7 +116,9 @@ def _effects_figure(ev: Evaluation) -> Figure:
         ax.plot(100 * (r["ratio"] - 1), y, "o", color="#b2182b")
     ax.axvline(0, color="black", lw=0.8)
     ax.set_yticks(range(len(rows), 0, -1), [r["name"] for r in rows], fontsize=8)
-    ax.set_xlabel("change against the counterfactual, % (95% interval)")
+    ax.set_xlabel(
+        f"change against the counterfactual, % ({100 * (1 - ev.intervention.alpha):g}% interval)"
+    )
     ax.set_title("Estimated effects")
     ax.grid(axis="x", alpha=0.3)
     return fig
