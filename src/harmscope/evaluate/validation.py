@@ -42,11 +42,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
 from harmscope.errors import EstimatorError, SimulationError
 from harmscope.evaluate.areas import AreaSpec
+from harmscope.evaluate.estimate import Effect
 from harmscope.evaluate.intervention import (
     Evaluation,
     Intervention,
@@ -449,81 +449,62 @@ def _row(
     }
 
 
+#: Estimators scored under their DESIGN names: the effect of the evaluation scored, and the
+#: effect whose interval flags a shift in the buffer (displacement above 0, diffusion below).
+SCORED: dict[str, tuple[str, str | None]] = {
+    "wdd": ("wdd", "wdd_displacement"),
+    "wdd_harm": ("wdd_harm", "wdd_harm_displacement"),
+    "wdq": ("wdq_net", None),
+    "did_count": ("did", "did_buffer"),
+    "did_harm": ("did_harm", "did_harm_buffer"),
+    "its_forecast": ("its", "its_buffer"),
+}
+
+
+def _true(e: Effect, truth: dict[tuple[str, str], float]) -> float:
+    """The simulator's true effect for an effect's area and outcome."""
+    what = "harm" if e.outcome == "harm" else "events"
+    zones = {"target": ("target",), "buffer": ("buffer",)}.get(e.area, ("target", "buffer"))
+    return sum(truth[(zone, what)] for zone in zones)
+
+
 def _score(
     ev: Evaluation, base: dict[str, Any], truth: dict[tuple[str, str], float]
 ) -> list[dict[str, Any]]:
+    """One row per scored effect: the built-in ones of :data:`SCORED`, then every registered
+    estimator's effects, each against the truth of its area and outcome."""
     a = ev.intervention.alpha
-    crit = float(norm.ppf(1 - a / 2))
     post_n = ev.intervention.post.n_months
-    total_events = truth[("target", "events")] + truth[("buffer", "events")]
-    total_harm = truth[("target", "harm")] + truth[("buffer", "harm")]
+    est = ev.estimates
+    jobs = [(name, key, buf) for name, (key, buf) in SCORED.items()]
+    jobs += [(key, key, None) for key in ev.extra]
     out = []
-    r = ev.wdd
-    if r is not None:
-        z = r.displacement_estimate / r.displacement_se if r.displacement_se else 0.0
-        out.append(
-            _row(base, "wdd", total_events, r.estimate, r.ci_low, r.ci_high, z > crit, z < -crit)
-        )
-    h = ev.wdd_harm
-    if h is not None:
-        d = sum(w * c.displacement_estimate for w, c in zip(h.weights, h.components, strict=True))
-        dse = math.sqrt(
-            sum((w * c.displacement_se) ** 2 for w, c in zip(h.weights, h.components, strict=True))
-        )
-        z = d / dse if dse else 0.0
-        out.append(
-            _row(base, "wdd_harm", total_harm, h.estimate, h.ci_low, h.ci_high, z > crit, z < -crit)
-        )
-    q = ev.wdq
-    if q is not None:
-        readable = q.success < 0 and math.isfinite(q.wdq)
-        out.append(
-            _row(
-                base,
-                "wdq",
-                total_events,
-                -q.total_net_effect * post_n,
-                None,
-                None,
-                readable and q.wdq < 0,
-                readable and q.wdq > 0,
-            )
-        )
+    for name, key, buf_key in jobs:
+        e = est.get(key)
+        if e is None:
+            continue
+        buf = est.get(buf_key) if buf_key else None
+        disp = dif = None
+        if buf is not None and buf.ci_low is not None and buf.ci_high is not None:
+            disp, dif = bool(buf.ci_low > 0), bool(buf.ci_high < 0)
+        if name == "wdq" and ev.wdq is not None:
+            # The WDQ has no interval: its published reading is what flags the buffer.
+            q = ev.wdq
+            readable = q.success < 0 and math.isfinite(q.wdq)
+            disp, dif = readable and q.wdq < 0, readable and q.wdq > 0
+        row = _row(base, name, _true(e, truth), e.estimate, e.ci_low, e.ci_high, disp, dif)
+        if key in ev.extra:
+            row["estimand"] = f"{e.outcome}, {e.area} ({e.method})"
+        out.append(row)
     if ev.etest_buffer_p is not None:
+        # No effect size: the E-test only flags the buffer's rate, post vs pre.
         rose = ev.total("buffer", "post") / post_n > ev.total("buffer", "pre") / max(
             ev.intervention.pre.n_months, 1
         )
         sig = ev.etest_buffer_p < a
+        total_events = truth[("target", "events")] + truth[("buffer", "events")]
         out.append(
             _row(base, "etest", total_events, None, None, None, sig and rose, sig and not rose)
-        )
-    # Registered estimators: scored against the truth of their estimate's area and outcome.
-    for name, e in ev.extra.items():
-        what = "harm" if e.outcome == "harm" else "events"
-        areas = {"target": ("target",), "buffer": ("buffer",)}.get(e.area, ("target", "buffer"))
-        true = sum(truth[(zone, what)] for zone in areas)
-        row = _row(base, name, true, e.estimate, e.ci_low, e.ci_high, None, None)
-        out.append(row | {"estimand": f"{e.outcome}, {e.area} ({e.method})"})
-    for name, res, buf, true in (
-        ("did_count", ev.did, ev.did_buffer, truth[("target", "events")]),
-        ("did_harm", ev.did_harm, ev.did_harm_buffer, truth[("target", "harm")]),
-        ("its_forecast", ev.its, ev.its_buffer, truth[("target", "events")]),
-    ):
-        if res is None:
-            continue
-        disp = None if buf is None else bool(buf.difference_ci_low > 0)
-        dif = None if buf is None else bool(buf.difference_ci_high < 0)
-        out.append(
-            _row(
-                base,
-                name,
-                true,
-                res.difference,
-                res.difference_ci_low,
-                res.difference_ci_high,
-                disp,
-                dif,
-            )
         )
     return out
 
