@@ -37,12 +37,7 @@ PACKAGE = "harmscope"
 SRC = Path(__file__).resolve().parents[1] / "src" / PACKAGE
 
 # (importing module, imported module, private name) -- owner of the fix in the comment.
-ALLOWED_PRIVATE: frozenset[tuple[str, str, str]] = frozenset(
-    {
-        # cli/ + report/: JSON conversion belongs to the application layer (issue 9 item 6).
-        ("harmscope.cli.evaluate", "harmscope.report.evaluation", "_jsonable"),
-    }
-)
+ALLOWED_PRIVATE: frozenset[tuple[str, str, str]] = frozenset({})
 
 # Modules outside cli/ and report/ that import a face -- owner of the fix in the comment.
 ALLOWED_FACE_IMPORTS: frozenset[tuple[str, str]] = frozenset()

@@ -68,3 +68,24 @@ def lincs_db(tmp_path_factory: pytest.TempPathFactory, lincs_files: list[Path]) 
     ]
     ingest_paths([*lincs_files, *searches], db=db)
     return db
+
+
+@pytest.fixture(scope="session")
+def lincs_street_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """All 36 Lincolnshire street months (2017-02 to 2020-01) and nothing else: no
+    stop-and-search files were published with them."""
+    db = tmp_path_factory.mktemp("lincs_street") / "w.duckdb"
+    ingest_paths([LINCS / "street"], db=db)
+    return db
+
+
+#: The Lincoln evaluation of docs/evaluation.md: Lincoln 005B (the city centre) as target,
+#: four neighbouring LSOAs as buffer, the rest of the force as control.
+LINCOLN = {
+    "target": "lsoa:E01026143",
+    "buffer": "lsoa:E01026176,E01026132,E01026122,E01026133",
+    "control": "all",
+    "pre": "2018-07:2018-12",
+    "post": "2019-01:2019-06",
+    "baseline_start": "2017-02",
+}

@@ -8,31 +8,49 @@ import math
 
 import numpy as np
 import pandas as pd
+import pytest
+from scipy.stats import binom
 
 from harmscope.evaluate import did_count, did_harm, its_forecast, wdd
 
-# With R replications the Monte Carlo s.e. of a 95% coverage is sqrt(.95 * .05 / R); the
-# bands below are about 3 of those either side.
+# With R replications the number of intervals covering the truth is Binomial(R, 0.95) when
+# the intervals are right. The band is its central 99.9% range: too narrow intervals fail
+# below it, over-wide ones above it (its upper end is below R for every R used here).
 
 
 def _coverage_band(reps: int) -> tuple[float, float]:
-    half = 3 * math.sqrt(0.95 * 0.05 / reps)
-    return 0.95 - half, 0.95 + half
+    lo, hi = binom.interval(0.999, reps, 0.95)
+    return float(lo) / reps, float(hi) / reps
 
 
-def test_wdd_interval_covers_true_difference() -> None:
+def _wdd_coverage(reps: int, alpha: float) -> float:
     rng = np.random.default_rng(101)
-    reps = 2000
     c_pre, c_post, t_pre, effect = 120.0, 132.0, 90.0, -25.0
     t_post = t_pre * c_post / c_pre + effect  # parallel trend in counts, then the effect
     truth = (t_post - t_pre) - (c_post - c_pre)
     draws = rng.poisson([c_pre, c_post, t_pre, t_post], size=(reps, 4))
     hits = 0
     for c0, c1, t0, t1 in draws:
-        r = wdd((c0, c1), (t0, t1))
+        r = wdd((c0, c1), (t0, t1), alpha=alpha)
         hits += r.ci_low <= truth <= r.ci_high
+    return hits / reps
+
+
+@pytest.mark.parametrize("reps", [150, 200, 250, 2000])
+def test_the_band_can_fail_on_over_wide_intervals(reps: int) -> None:
     lo, hi = _coverage_band(reps)
-    assert lo <= hits / reps <= hi
+    assert 0.85 < lo < 0.95 < hi < 1.0
+
+
+def test_the_band_rejects_99_percent_intervals_sold_as_95() -> None:
+    # Over-wide intervals (99% where 95% was promised) cover too often and must fail.
+    _lo, hi = _coverage_band(2000)
+    assert _wdd_coverage(2000, alpha=0.01) > hi
+
+
+def test_wdd_interval_covers_true_difference() -> None:
+    lo, hi = _coverage_band(2000)
+    assert lo <= _wdd_coverage(2000, alpha=0.05) <= hi
 
 
 def test_did_count_interval_covers_true_irr() -> None:

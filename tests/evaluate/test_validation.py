@@ -6,7 +6,6 @@ import json
 import math
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
@@ -93,4 +92,6 @@ def test_default_estimator_meets_the_targets_on_200_operations() -> None:
     assert 0.90 <= row["coverage"] <= 0.98
     assert abs(row["bias"]) < 0.10
     assert not math.isnan(row["displacement_detected"])
-    assert np.all(res.table["n"] == 200)
+    n = res.table.set_index("estimator")["n"]
+    # One ITS fit of these operations (V001540) diverges and is refused, not scored.
+    assert (n.drop("its_forecast") == 200).all() and n["its_forecast"] == 199

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -64,12 +65,14 @@ def evaluate(
     ] = None,
     pre: Annotated[str | None, typer.Option("--pre", help="YYYY-MM:YYYY-MM")] = None,
     post: Annotated[str | None, typer.Option("--post", help="YYYY-MM:YYYY-MM")] = None,
-    scheme: Annotated[str, typer.Option("--scheme", help="cchi, count or a TOML file.")] = "cchi",
+    scheme: Annotated[
+        str | None, typer.Option("--scheme", help="cchi (default), count or a TOML file.")
+    ] = None,
     baseline: Annotated[
         str | None,
         typer.Option("--baseline-start", help="First month for the trend model (YYYY-MM)."),
     ] = None,
-    name: Annotated[str, typer.Option("--name", help="Name shown in the report.")] = "",
+    name: Annotated[str | None, typer.Option("--name", help="Name shown in the report.")] = None,
     out: Annotated[
         Path | None, typer.Option("--out", help="Folder for the HTML, PDF and JSON report.")
     ] = None,
@@ -87,9 +90,31 @@ def evaluate(
     check_format(console, fmt, "text", "json")
     try:
         if spec is not None:
-            if any(v is not None for v in (target, buffer, control, pre, post)):
-                raise ValueError("give either --spec or the area and period options, not both")
+            clash = [
+                o
+                for o, v in (
+                    ("--target", target),
+                    ("--buffer", buffer),
+                    ("--control", control),
+                    ("--pre", pre),
+                    ("--post", post),
+                )
+                if v is not None
+            ]
+            if clash:
+                raise ValueError(
+                    f"give either --spec or {', '.join(clash)}, not both (the spec file "
+                    "sets the areas and periods)"
+                )
             iv = load_intervention(spec)
+            # --scheme, --name and --baseline-start override the spec's keys.
+            given: dict[str, Any] = {
+                k: v
+                for k, v in (("scheme", scheme), ("name", name), ("baseline_start", baseline))
+                if v is not None
+            }
+            if given:
+                iv = replace(iv, **given)
         else:
             missing = [
                 o for o, v in (("--target", target), ("--pre", pre), ("--post", post)) if v is None
@@ -101,7 +126,7 @@ def evaluate(
                 "target": target,
                 "pre": pre,
                 "post": post,
-                "scheme": scheme,
+                "scheme": scheme or "cchi",
             }
             if buffer is not None:
                 doc["buffer"] = buffer
@@ -117,9 +142,9 @@ def evaluate(
         fail(console, exc)
     warn_dropped(console, ev.dropped)
     if fmt == "json":
-        from harmscope.report.evaluation import _jsonable
+        from harmscope.report.evaluation import jsonable
 
-        payload = _jsonable(ev.to_dict())
+        payload = jsonable(ev.to_dict())
         payload["files"] = {k: str(v) for k, v in files.items()}
         _json(payload)
         return
@@ -128,6 +153,8 @@ def evaluate(
     Console().print(f"[bold]{iv.name}[/]: pre {iv.pre}, post {iv.post}", highlight=False)
     for line in verdict_lines(ev):
         Console().print(line, highlight=False, soft_wrap=True)
+    for key, why in ev.no_data.items():
+        console.print(f"no data: {key.replace('.', ' ')}: {why}", highlight=False, soft_wrap=True)
     for note in ev.notes:
         console.print(f"note: {note}", highlight=False, soft_wrap=True)
     for kind, path in files.items():
@@ -179,7 +206,7 @@ def scorecard(
         table.add_column(col, justify="right" if col == "value" else "left")
     for m in card.measures:
         if m.value is None:
-            value = "–"
+            value = "no data"
         elif m.unit == "share":
             value = f"{100 * m.value:.1f}%"
         else:

@@ -12,12 +12,18 @@ and which estimator to use when.
   area x period panel, for counts and for harm;
 * :func:`its_segmented` / :func:`its_forecast` -- interrupted time series with seasonality.
 
+Every estimator returns an :class:`Estimate` (estimate, interval, p, unit, method, notes)
+and :func:`interval_reading` is the one wording of an interval; an evaluation reports its
+effects as :class:`Effect` (an Estimate with its area and outcome). A new estimator is one
+module plus one :func:`register` call.
+
 End to end (``docs/evaluation.md``, "Evaluating an intervention"):
 
-* :class:`Intervention` (areas as :class:`AreaSpec`, :class:`Period`), loaded by
-  :func:`load_intervention` from TOML/JSON; :func:`evaluate_intervention` (warehouse counts by
-  :func:`area_counts`, estimators by :func:`evaluate_counts`) returns an :class:`Evaluation`
-  with a plain-language verdict;
+* :class:`Intervention` (areas as :class:`AreaSpec`, :class:`Period`; module ``spec``),
+  loaded by :func:`load_intervention` from TOML/JSON; :func:`evaluate_intervention`
+  (warehouse counts by :func:`area_counts`, module ``counts``; estimators by
+  :func:`evaluate_counts`, module ``intervention``) returns an :class:`Evaluation` with a
+  plain-language verdict (module ``verdict``);
 * :func:`scorecard` -- harm vs busyness for any area and period (:class:`Scorecard`);
 * :func:`validate_evaluation` -- coverage, bias and displacement detection on simulated
   operations with known effects (:class:`ValidationResult`).
@@ -25,6 +31,7 @@ End to end (``docs/evaluation.md``, "Evaluating an intervention"):
 
 from harmscope.evaluate.areas import AreaSpec, parse_area
 from harmscope.evaluate.did import DiDResult, did_count, did_harm
+from harmscope.evaluate.estimate import Effect, Estimate, interval_reading
 from harmscope.evaluate.etest import etest
 from harmscope.evaluate.intervention import (
     Evaluation,
@@ -36,6 +43,7 @@ from harmscope.evaluate.intervention import (
     load_intervention,
 )
 from harmscope.evaluate.its import ITSForecast, ITSResult, its_forecast, its_segmented
+from harmscope.evaluate.registry import register
 from harmscope.evaluate.scorecard import Measure, Scorecard, scorecard
 from harmscope.evaluate.validation import ValidationResult, validate_evaluation
 from harmscope.evaluate.wdd import WDDHarmResult, WDDResult, wdd, wdd_harm
@@ -44,6 +52,8 @@ from harmscope.evaluate.wdq import WDQResult, wdq
 __all__ = [
     "AreaSpec",
     "DiDResult",
+    "Effect",
+    "Estimate",
     "Evaluation",
     "ITSForecast",
     "ITSResult",
@@ -61,10 +71,12 @@ __all__ = [
     "etest",
     "evaluate_counts",
     "evaluate_intervention",
+    "interval_reading",
     "its_forecast",
     "its_segmented",
     "load_intervention",
     "parse_area",
+    "register",
     "scorecard",
     "validate_evaluation",
     "wdd",

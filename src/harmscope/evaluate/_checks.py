@@ -66,3 +66,35 @@ def z_crit(a: float) -> float:
 def two_sided_p(z: float) -> float:
     """Two-sided normal p-value for a z statistic."""
     return float(2.0 * norm.sf(abs(z)))
+
+
+def converged(res: Any, what: str) -> Any:
+    """``res`` when its iterative fit converged; otherwise :class:`EstimatorError` naming
+    ``what`` (statsmodels GLMs only warn, and a non-converged fit gives wrong intervals).
+
+    statsmodels' IRLS stops on an *absolute* deviance change below ``tol``; with harm
+    outcomes (deviances in the millions) and our tight ``tol`` rounding alone can keep it
+    from stopping, so a last step whose relative deviance change is below 1e-9 also counts
+    as converged.
+    """
+    if bool(getattr(res, "converged", True)):
+        return res
+    history = getattr(res, "fit_history", {}) or {}
+    dev = [float(d) for d in history.get("deviance", []) if d is not None]
+    settled = len(dev) >= 2 and math.isfinite(dev[-1])
+    if settled and abs(dev[-1] - dev[-2]) <= 1e-9 * max(abs(dev[-2]), 1.0):
+        return res
+    raise EstimatorError(
+        f"the {what} did not converge ({history.get('iteration', '?')} iterations); "
+        "the panel may be too sparse for this model"
+    )
+
+
+def search_converged(opt: Any, what: str) -> float:
+    """The optimum of a bounded scalar search (``scipy.optimize.minimize_scalar``), or
+    :class:`EstimatorError` naming ``what`` when the search did not converge."""
+    if not bool(getattr(opt, "success", False)):
+        raise EstimatorError(
+            f"the {what} did not converge: {getattr(opt, 'message', 'no message')}"
+        )
+    return float(opt.x)

@@ -16,9 +16,13 @@ Text forms (command line, TOML/JSON files) are parsed by :func:`parse_area`:
 ``cells:530000_181000,530250_181000[@250]``
     Grid cells named by their lower-left corner in BNG metres; cell size after ``@``
     (default 250 m).
+``lad:E07000138`` (or ``lad:Lincoln``; several comma-separated)
+    Every LSOA of a local authority district, resolved against the warehouse ``areas``
+    table when the evaluation runs (:func:`harmscope.places.study_area.lad_lsoas`, the same
+    resolution as ``--area lad:...`` elsewhere).
 ``ring:500``
-    A ring of that many metres around the target (buffers only; the target must be cells or
-    polygons).
+    A ring of that many metres around the target (buffers only; the target must be cells,
+    polygons or LSOAs with boundaries loaded).
 ``PATH.geojson`` / ``PATH.json``
     A GeoJSON FeatureCollection, Feature or geometry of (Multi)Polygons. The CRS is read from
     the legacy ``crs`` member when present (``EPSG:27700`` = BNG); otherwise coordinates
@@ -53,11 +57,11 @@ from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
 
 from harmscope.errors import InputError
-from harmscope.places.study_area import geometry_from_geojson
+from harmscope.places.study_area import geometry_from_geojson, lad_lsoas
 
 __all__ = ["AreaSpec", "area_mask", "parse_area"]
 
-AreaKind = Literal["all", "lsoas", "cells", "polygons", "ring"]
+AreaKind = Literal["all", "lsoas", "lad", "cells", "polygons", "ring"]
 
 _LSOA_RE = re.compile(r"^[EWSN]0\d{7}$")
 _CELL_RE = re.compile(r"^(-?\d+(?:\.\d+)?)_(-?\d+(?:\.\d+)?)$")
@@ -70,10 +74,13 @@ class AreaSpec:
 
     Parameters
     ----------
-    kind : {"all", "lsoas", "cells", "polygons", "ring"}
+    kind : {"all", "lsoas", "lad", "cells", "polygons", "ring"}
         How the area is defined (see the module docstring).
     lsoas : tuple of str
         LSOA codes (``kind="lsoas"``).
+    lads : tuple of str
+        Local authority district codes or names (``kind="lad"``; resolved to LSOAs by
+        :meth:`resolve_lads`).
     cells : tuple of (float, float)
         Lower-left cell corners in BNG metres (``kind="cells"``).
     cell_size : float
@@ -94,10 +101,13 @@ class AreaSpec:
     geometry: BaseGeometry | None = field(default=None, compare=False)
     ring_m: float = 0.0
     label: str = ""
+    lads: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.kind == "lsoas" and not self.lsoas:
             raise ValueError("an LSOA area needs at least one LSOA code")
+        if self.kind == "lad" and not self.lads:
+            raise ValueError("a district area needs at least one local authority code or name")
         if self.kind == "cells":
             if not self.cells:
                 raise ValueError("a cell area needs at least one cell")
@@ -151,6 +161,27 @@ class AreaSpec:
         return cls("polygons", geometry=geometry, label=label or "polygon")
 
     @classmethod
+    def from_lads(cls, lads: Iterable[str]) -> AreaSpec:
+        """The LSOAs of local authority districts (codes or names), resolved when the
+        evaluation runs (:meth:`resolve_lads`)."""
+        clean = tuple(dict.fromkeys(str(c).strip() for c in lads if str(c).strip()))
+        return cls("lad", lads=clean, label=f"LAD {', '.join(clean)}")
+
+    def resolve_lads(self, source: Any) -> AreaSpec:
+        """A district area as its LSOAs from the warehouse ``areas`` table (other kinds are
+        returned unchanged).
+
+        Parameters
+        ----------
+        source : str, Path or Ibis backend
+            The warehouse (see :func:`harmscope.places.study_area.lad_lsoas`).
+        """
+        if self.kind != "lad":
+            return self
+        codes = list(dict.fromkeys(c for lad in self.lads for c in lad_lsoas(source, lad)))
+        return AreaSpec.from_lsoas(codes, label=f"{self.label} ({len(codes)} LSOAs)")
+
+    @classmethod
     def ring(cls, metres: float) -> AreaSpec:
         """A ring of ``metres`` around the target (a buffer); see :meth:`resolve_ring`."""
         return cls("ring", ring_m=float(metres), label=f"{metres:g} m ring around the target")
@@ -198,6 +229,8 @@ class AreaSpec:
         polygons as BNG GeoJSON)."""
         if self.kind == "all":
             return {"kind": "all"}
+        if self.kind == "lad":
+            return {"kind": "lad", "lads": list(self.lads)}
         if self.kind == "lsoas":
             return {"kind": "lsoas", "lsoas": list(self.lsoas), "label": self.label}
         if self.kind == "cells":
@@ -272,7 +305,9 @@ def area_mask(
         idx = np.flatnonzero(located)
         out[idx] = shapely.contains_xy(area.geometry, x[idx], y[idx])
         return out
-    raise ValueError("resolve a ring against its target before matching events")
+    raise ValueError(
+        f"resolve a {area.kind} area (against its target or the warehouse) before matching events"
+    )
 
 
 # ---------------------------------------------------------------------- parsing -----------
@@ -331,13 +366,20 @@ def parse_area(value: str | Mapping[str, Any], *, base: Path | None = None) -> A
         return _parse_mapping(value, base)
     text = str(value).strip()
     if not text:
-        raise ValueError("empty area: give all, lsoa:..., cells:..., ring:METRES or a file")
+        raise ValueError(
+            "empty area: give all, lsoa:..., lad:..., cells:..., ring:METRES or a file"
+        )
     low = text.lower()
     if low in ("all", "force", "everything"):
         return AreaSpec.everything()
     if low.startswith("lsoa:") or low.startswith("lsoas:"):
         codes = _lsoas_from_tokens(text.split(":", 1)[1].split(","), "lsoa")
         return AreaSpec.from_lsoas(codes)
+    if low.startswith("lad:"):
+        lads = [t.strip() for t in text.split(":", 1)[1].split(",") if t.strip()]
+        if not lads:
+            raise ValueError("lad: give a local authority code (e.g. E07000138) or name")
+        return AreaSpec.from_lads(lads)
     if low.startswith("cells:"):
         body = text.split(":", 1)[1]
         size = DEFAULT_CELL_SIZE
@@ -362,8 +404,8 @@ def parse_area(value: str | Mapping[str, Any], *, base: Path | None = None) -> A
     if all(_LSOA_RE.match(t.strip()) for t in text.split(",")):
         return AreaSpec.from_lsoas(t.strip() for t in text.split(","))
     raise ValueError(
-        f"area {text!r}: expected all, lsoa:CODE,..., cells:X_Y,...[@SIZE], ring:METRES, "
-        "or a .geojson/.txt file"
+        f"area {text!r}: expected all, lsoa:CODE,..., lad:CODE,..., cells:X_Y,...[@SIZE], "
+        "ring:METRES, or a .geojson/.txt file"
     )
 
 
@@ -394,6 +436,13 @@ def _parse_mapping(value: Mapping[str, Any], base: Path | None) -> AreaSpec:
     label = str(value.get("label", ""))
     if kind == "all" or value.get("all") is True:
         return AreaSpec.everything()
+    if kind == "lad" or "lad" in value or "lads" in value:
+        lads = value.get("lads", value.get("lad"))
+        if isinstance(lads, str):
+            lads = lads.split(",")
+        if not isinstance(lads, list | tuple):
+            raise ValueError(f"lad: expected a code, a name or a list of them, got {lads!r}")
+        return AreaSpec.from_lads(str(v) for v in lads)
     if "lsoas" in value:
         return AreaSpec.from_lsoas(
             _lsoas_from_tokens([str(v) for v in value["lsoas"]], "lsoas"), label=label
@@ -421,6 +470,6 @@ def _parse_mapping(value: Mapping[str, Any], base: Path | None) -> AreaSpec:
     if "area" in value:
         return parse_area(value["area"], base=base)
     raise ValueError(
-        f"area table needs one of lsoas, cells, ring, geojson, geometry or kind='all'; "
+        f"area table needs one of lsoas, lad, cells, ring, geojson, geometry or kind='all'; "
         f"got keys {sorted(value)}"
     )

@@ -37,6 +37,7 @@ from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
 from harmscope.errors import EstimatorError
 from harmscope.evaluate import _checks
+from harmscope.evaluate.estimate import Estimate
 
 __all__ = ["DiDResult", "did_count", "did_harm"]
 
@@ -49,9 +50,12 @@ HarmCov = Literal["compound", "quasi", "robust", "cluster"]
 _TOL = 1e-12
 
 
-@dataclass(frozen=True)
-class DiDResult:
+@dataclass(frozen=True, kw_only=True)
+class DiDResult(Estimate):
     """Result of :func:`did_count` and :func:`did_harm`.
+
+    As an :class:`~harmscope.evaluate.estimate.Estimate`, ``estimate`` is the rate ratio
+    ``irr`` with its interval ``ci_low, ci_high`` (no change = 1, ``null``).
 
     Attributes
     ----------
@@ -101,6 +105,9 @@ class DiDResult:
     n_obs: int
     n_areas: int
     n_periods: int
+    unit: str = "rate ratio"
+    method: str = "DiD GLM with area and period fixed effects"
+    null: float = 1.0
 
     @property
     def percent_change(self) -> float:
@@ -240,6 +247,12 @@ def _finish(
             "variance is degenerate); check the panel or choose another cov_type"
         )
     crit = _checks.z_crit(a)
+    if float(panel.y[panel.d].sum()) == 0 or abs(beta) + crit * se > 700:
+        # The fit drives beta to -inf: the rate ratio is 0 with an unbounded interval.
+        raise EstimatorError(
+            "the treated x post effect is not estimable: the treated areas have no events "
+            "after the start (the rate ratio would be 0 with an unbounded interval)"
+        )
     irr = math.exp(beta)
     lo, hi = math.exp(beta - crit * se), math.exp(beta + crit * se)
     z = beta / se
@@ -247,6 +260,8 @@ def _finish(
     fitted_d = float(fitted[panel.d].sum())
     counterfactual = fitted_d / irr
     return DiDResult(
+        estimate=irr,
+        method=f"DiD {family} GLM ({cov_type} variance)",
         irr=irr,
         ci_low=lo,
         ci_high=hi,
@@ -289,12 +304,14 @@ def _fit(model: Any, panel: _Panel, cov_type: str) -> Any:
         if len(panel.y) <= panel.x.shape[1]:
             warnings.simplefilter("ignore", PerfectSeparationWarning)
         if cov_type == "quasi":
-            return model.fit(scale="X2", tol=_TOL)
-        if cov_type == "robust":
-            return model.fit(cov_type="HC0", tol=_TOL)
-        if cov_type == "cluster":
-            return model.fit(cov_type="cluster", cov_kwds={"groups": panel.groups}, tol=_TOL)
-        return model.fit(tol=_TOL)
+            res = model.fit(scale="X2", tol=_TOL)
+        elif cov_type == "robust":
+            res = model.fit(cov_type="HC0", tol=_TOL)
+        elif cov_type == "cluster":
+            res = model.fit(cov_type="cluster", cov_kwds={"groups": panel.groups}, tol=_TOL)
+        else:
+            res = model.fit(tol=_TOL)
+    return _checks.converged(res, f"DiD {type(model.family).__name__} GLM")
 
 
 def _finish_fit(
@@ -344,9 +361,7 @@ def _glm_negbin(panel: _Panel, cov_type: str) -> tuple[Any, float]:
         return -float(res.llf)
 
     opt = minimize_scalar(negll, bounds=(math.log(1e-8), math.log(1e3)), method="bounded")
-    if not opt.success:
-        raise EstimatorError(f"the negative binomial dispersion search failed: {opt.message}")
-    nb_alpha = math.exp(float(opt.x))
+    nb_alpha = math.exp(_checks.search_converged(opt, "negative binomial dispersion search (DiD)"))
     fam = sm.families.NegativeBinomial(alpha=nb_alpha)
     model = sm.GLM(panel.y, panel.x, family=fam, offset=panel.offset)
     return _fit(model, panel, cov_type), nb_alpha
@@ -418,6 +433,20 @@ def did_count(
     ``n_areas`` and ``n_periods`` count those used. On a 2 x 2
     table :math:`\hat\beta = \log\frac{T_1/T_0}{C_1/C_0}` with model variance
     :math:`1/T_0 + 1/T_1 + 1/C_0 + 1/C_1`.
+
+    Examples
+    --------
+    A 2 x 2 table: the control rose from 100 to 120 crimes, the target fell from 80 to 60.
+
+    >>> import pandas as pd
+    >>> panel = pd.DataFrame({"area": ["c", "c", "t", "t"], "period": [0, 1, 0, 1],
+    ...                       "treated": [0, 0, 1, 1], "post": [0, 1, 0, 1],
+    ...                       "count": [100, 120, 80, 60]})
+    >>> r = did_count(panel, cov_type="model")
+    >>> round(r.irr, 4), round(r.se**2, 6), round(1/100 + 1/120 + 1/80 + 1/60, 6)
+    (0.625, 0.0475, 0.0475)
+    >>> round(r.counterfactual, 1), round(r.difference, 1)  # 80 x 120/100, then 60 - 96
+    (96.0, -36.0)
     """
     a = _checks.alpha(alpha)
     if family not in ("poisson", "negbin"):
@@ -507,6 +536,24 @@ def did_harm(
     The ``"compound"`` variance uses exactly this; on a 2 x 2 table its delta-method
     variance of :math:`\log \mathrm{IRR}` is :math:`\sum_{cells} \hat V / H^2`. Like the WDD
     it assumes Poisson counts; with overdispersion prefer ``"quasi"`` or ``"cluster"``.
+
+    Examples
+    --------
+    Thefts (2 days each) and robberies (365 days) in a control and a target area:
+
+    >>> import pandas as pd
+    >>> long = pd.DataFrame({
+    ...     "area": ["c"] * 4 + ["t"] * 4, "period": [0, 1] * 4,
+    ...     "crime_type": ["theft", "theft", "robbery", "robbery"] * 2,
+    ...     "treated": [0] * 4 + [1] * 4, "post": [0, 1] * 4,
+    ...     "count": [300, 330, 20, 22, 200, 150, 10, 5]})
+    >>> h = did_harm(long, weights={"theft": 2, "robbery": 365})
+    >>> h.observed, round(h.counterfactual), round(h.irr, 4)  # 150 x 2 + 5 x 365
+    (2125.0, 4455, 0.477)
+    >>> hc = (150 * 2 + 5 * 365) / (200 * 2 + 10 * 365)
+    >>> hc_control = (330 * 2 + 22 * 365) / (300 * 2 + 20 * 365)
+    >>> round(hc / hc_control, 4)
+    0.477
     """
     a = _checks.alpha(alpha)
     if cov_type not in ("compound", "quasi", "robust", "cluster"):

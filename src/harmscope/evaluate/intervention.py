@@ -1,11 +1,10 @@
 """Evaluate an intervention end to end: areas and periods in, estimates and a verdict out.
 
-:class:`Intervention` names the target, buffer and control areas, the pre and post periods
-and the weight scheme; it loads from TOML or JSON so that a recorded operation can be
-evaluated by the same code. :func:`area_counts` pulls event counts per area, month and event
-type from the warehouse (one Ibis query; polygons matched with shapely on the aggregated
-locations). :func:`evaluate_counts` runs the estimators on those counts and
-:func:`evaluate_intervention` does both.
+The intervention itself (:class:`Intervention`) is in :mod:`~harmscope.evaluate.spec`, the
+count query (:func:`area_counts`) in :mod:`~harmscope.evaluate.counts` and the verdict in
+:mod:`~harmscope.evaluate.verdict`; this module runs the estimators on the counts
+(:func:`evaluate_counts`), holds the result (:class:`Evaluation`) and does both
+(:func:`evaluate_intervention`). The names of those modules are re-exported here.
 
 Estimators run when the data allow them:
 
@@ -44,433 +43,58 @@ Patrol Experiment. *Criminology*, 49(3), 795-831 (target, buffer and control are
 
 from __future__ import annotations
 
-import json
-import math
-import re
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from functools import cached_property, partial
+from functools import partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from harmscope.errors import EstimatorError, InputError, WarehouseError
-from harmscope.evaluate.areas import AreaSpec, area_mask, parse_area
+from harmscope.errors import EstimatorError
+from harmscope.evaluate.counts import COUNT_COLUMNS, area_counts, searches_loaded
 from harmscope.evaluate.did import DiDResult, did_count, did_harm
+from harmscope.evaluate.estimate import Effect
 from harmscope.evaluate.etest import etest
 from harmscope.evaluate.its import ITSForecast, its_forecast
+from harmscope.evaluate.readings import estimates_of
+from harmscope.evaluate.registry import Context, registered
+from harmscope.evaluate.spec import (
+    ROLES,
+    Intervention,
+    Period,
+    Role,
+    Scaling,
+    load_intervention,
+    resolve_areas,
+)
+from harmscope.evaluate.verdict import verdict_lines
 from harmscope.evaluate.wdd import WDDHarmResult, WDDResult, wdd, wdd_harm
 from harmscope.evaluate.wdq import WDQResult, wdq
-from harmscope.harm import Dropped, load_scheme, weigh
+from harmscope.harm import Dropped, load_scheme
 from harmscope.harm.schemes import Scheme
-from harmscope.places.study_area import lsoa_geometry
 
 __all__ = [
+    "COUNT_COLUMNS",
+    "ROLES",
     "Evaluation",
     "Intervention",
     "Period",
+    "Role",
+    "Scaling",
     "area_counts",
     "evaluate_counts",
     "evaluate_intervention",
     "load_intervention",
+    "resolve_areas",
+    "searches_loaded",
+    "verdict_lines",
 ]
 
-Role = Literal["target", "buffer", "control"]
-ROLES: tuple[Role, ...] = ("target", "buffer", "control")
-Scaling = Literal["pre", "none"]
 Progress = Callable[[str, int, int], None]
-COUNT_COLUMNS = ("role", "month", "event_type", "kind", "weight", "count")
 #: Months before the post period that the ITS forecast needs (trend + 11 seasonal terms).
 ITS_MIN_PRE = 14
-
-
-# ---------------------------------------------------------------------- periods -----------
-@dataclass(frozen=True)
-class Period:
-    """An inclusive range of months.
-
-    Parameters
-    ----------
-    start, end : str
-        First and last month, ``YYYY-MM``.
-    """
-
-    start: str
-    end: str
-
-    def __post_init__(self) -> None:
-        s, e = _month(self.start), _month(self.end)
-        if e < s:
-            raise ValueError(f"period {self.start}:{self.end} ends before it starts")
-        object.__setattr__(self, "start", str(s))
-        object.__setattr__(self, "end", str(e))
-
-    @classmethod
-    def parse(cls, value: str | Mapping[str, Any] | Period) -> Period:
-        """``"YYYY-MM:YYYY-MM"``, a single ``"YYYY-MM"``, or ``{start, end}``."""
-        if isinstance(value, Period):
-            return value
-        if isinstance(value, Mapping):
-            return cls(str(value["start"]), str(value.get("end", value["start"])))
-        text = str(value).strip()
-        if ":" in text:
-            a, b = text.split(":", 1)
-            return cls(a.strip(), b.strip())
-        return cls(text, text)
-
-    @cached_property
-    def months(self) -> list[str]:
-        """Every month of the period, ``YYYY-MM``."""
-        return [str(p) for p in pd.period_range(self.start, self.end, freq="M")]
-
-    @property
-    def n_months(self) -> int:
-        """Number of months."""
-        return len(self.months)
-
-    def __str__(self) -> str:
-        return self.start if self.start == self.end else f"{self.start} to {self.end}"
-
-
-def _month(value: str) -> pd.Period:
-    text = str(value).strip()
-    if not _MONTH_RE.match(text):
-        raise ValueError(f"month {value!r}: expected YYYY-MM (e.g. 2019-04)")
-    return pd.Period(text, freq="M")
-
-
-_MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-
-
-# ---------------------------------------------------------------------- intervention ------
-@dataclass(frozen=True)
-class Intervention:
-    """An operation (or any change) to evaluate: areas, periods and the weight scheme.
-
-    Parameters
-    ----------
-    name : str
-        Name shown in reports.
-    target : AreaSpec
-        Where the intervention happened.
-    pre, post : Period
-        Months before (the baseline) and during/after the intervention.
-    buffer : AreaSpec, optional
-        Catchment around the target where crime may be displaced or benefits diffuse.
-        Events in the target are never counted in the buffer.
-    control : AreaSpec, optional
-        Comparison area with no intervention. Events in the target or buffer are never
-        counted in it, so ``all`` means "the rest of the force".
-    scheme : str
-        Weight scheme name or TOML path (default ``cchi``).
-    baseline_start : str, optional
-        First month of the series used for the interrupted time series trend and
-        seasonality (default: the pre-period start). Needs 14 months before ``post``.
-    control_scaling : {"pre", "none"}
-        Rescale the control to each area's pre-period level in the WDD (default ``pre``;
-        see the module docstring) or use raw counts (``none``).
-    alpha : float
-        Significance level of every interval (default 0.05: 95% intervals).
-    description, operation_id : str
-        Free text, and the id of a recorded operation this evaluates.
-    """
-
-    name: str
-    target: AreaSpec
-    pre: Period
-    post: Period
-    buffer: AreaSpec | None = None
-    control: AreaSpec | None = None
-    scheme: str = "cchi"
-    baseline_start: str | None = None
-    control_scaling: Scaling = "pre"
-    alpha: float = 0.05
-    description: str = ""
-    operation_id: str = ""
-
-    def __post_init__(self) -> None:
-        if self.target.kind == "ring":
-            raise ValueError("the target cannot be a ring: rings are buffers around a target")
-        if self.control is not None and self.control.kind == "ring":
-            raise ValueError("the control cannot be a ring around the target")
-        if self.buffer is not None and self.buffer.kind == "all":
-            raise ValueError("the buffer cannot be 'all': give LSOAs, cells, polygons or a ring")
-        if self.target.kind == "all" and (self.buffer is not None or self.control is not None):
-            raise ValueError(
-                "a target of 'all' events leaves nothing for a buffer or control; "
-                "evaluate it against its own pre-period trend (no buffer, no control)"
-            )
-        # A ring around cells or polygons is drawn now; around LSOAs it needs their
-        # boundaries from the warehouse, so area_counts draws it.
-        if (
-            self.buffer is not None
-            and self.buffer.kind == "ring"
-            and self.target.kind in ("cells", "polygons")
-        ):
-            object.__setattr__(self, "buffer", self.buffer.resolve_ring(self.target))
-        if _month(self.post.start) <= _month(self.pre.end):
-            raise ValueError(
-                f"the post period ({self.post}) must start after the pre period ({self.pre})"
-            )
-        if self.baseline_start is not None:
-            b = _month(self.baseline_start)
-            if b > _month(self.pre.start):
-                raise ValueError("baseline_start must not be after the pre-period start")
-            object.__setattr__(self, "baseline_start", str(b))
-        if self.control_scaling not in ("pre", "none"):
-            raise ValueError(
-                f"control_scaling must be 'pre' or 'none', got {self.control_scaling!r}"
-            )
-        if not 0 < self.alpha < 1:
-            raise ValueError(f"alpha must be in (0, 1), got {self.alpha}")
-
-    @property
-    def areas(self) -> dict[Role, AreaSpec]:
-        """The areas given, by role, in precedence order."""
-        out: dict[Role, AreaSpec] = {"target": self.target}
-        if self.buffer is not None:
-            out["buffer"] = self.buffer
-        if self.control is not None:
-            out["control"] = self.control
-        return out
-
-    @cached_property
-    def series_months(self) -> list[str]:
-        """Every month from the baseline (or pre) start to the post end."""
-        first = self.baseline_start or self.pre.start
-        return [str(p) for p in pd.period_range(first, self.post.end, freq="M")]
-
-    @classmethod
-    def from_dict(cls, doc: Mapping[str, Any], *, base: Path | None = None) -> Intervention:
-        """Build from a parsed TOML/JSON document (see :func:`load_intervention`)."""
-        known = {
-            "name",
-            "target",
-            "buffer",
-            "control",
-            "pre",
-            "post",
-            "scheme",
-            "baseline_start",
-            "control_scaling",
-            "alpha",
-            "description",
-            "operation_id",
-        }
-        unknown = sorted(set(doc) - known)
-        if unknown:
-            raise ValueError(f"unknown key {unknown[0]!r} (allowed: {', '.join(sorted(known))})")
-        for key in ("target", "pre", "post"):
-            if key not in doc:
-                raise ValueError(f"missing {key!r}")
-
-        def area(key: str) -> AreaSpec | None:
-            if doc.get(key) is None:
-                return None
-            try:
-                return parse_area(doc[key], base=base)
-            except InputError:
-                raise
-            except (ValueError, KeyError, TypeError) as exc:
-                raise ValueError(f"{key}: {exc}") from None
-
-        target = area("target")
-        assert target is not None
-        return cls(
-            name=str(doc.get("name", "intervention")),
-            target=target,
-            buffer=area("buffer"),
-            control=area("control"),
-            pre=Period.parse(doc["pre"]),
-            post=Period.parse(doc["post"]),
-            scheme=str(doc.get("scheme", "cchi")),
-            baseline_start=doc.get("baseline_start"),
-            control_scaling=doc.get("control_scaling", "pre"),
-            alpha=float(doc.get("alpha", 0.05)),
-            description=str(doc.get("description", "")),
-            operation_id=str(doc.get("operation_id", "")),
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready document that :meth:`from_dict` reads back."""
-        out: dict[str, Any] = {
-            "name": self.name,
-            "target": self.target.to_dict(),
-            "pre": f"{self.pre.start}:{self.pre.end}",
-            "post": f"{self.post.start}:{self.post.end}",
-            "scheme": self.scheme,
-            "control_scaling": self.control_scaling,
-            "alpha": self.alpha,
-        }
-        if self.buffer is not None:
-            out["buffer"] = self.buffer.to_dict()
-        if self.control is not None:
-            out["control"] = self.control.to_dict()
-        if self.baseline_start:
-            out["baseline_start"] = self.baseline_start
-        if self.description:
-            out["description"] = self.description
-        if self.operation_id:
-            out["operation_id"] = self.operation_id
-        return out
-
-
-def load_intervention(path: str | Path) -> Intervention:
-    """Read an :class:`Intervention` from a TOML or JSON file.
-
-    Parameters
-    ----------
-    path : str or Path
-        ``.toml`` or ``.json``. Keys: ``name``, ``target``, ``buffer``, ``control`` (each an
-        area string such as ``"lsoa:E01000001,E01000002"``, ``"ring:500"``, a file path
-        relative to the spec, or a table such as ``{lsoas = [...]}``), ``pre`` and ``post``
-        (``"YYYY-MM:YYYY-MM"``), and optionally ``scheme``, ``baseline_start``,
-        ``control_scaling``, ``alpha``, ``description``, ``operation_id``.
-
-    Returns
-    -------
-    Intervention
-
-    Raises
-    ------
-    InputError
-        The file is missing or malformed; the message names the file and the key.
-    """
-    p = Path(path)
-    if not p.exists():
-        raise InputError("no such file", path=str(p))
-    text = p.read_text(encoding="utf-8-sig")
-    try:
-        doc = json.loads(text) if p.suffix.lower() == ".json" else tomllib.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"not valid JSON ({exc.msg})", path=str(p), line=exc.lineno, column=exc.colno
-        ) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML ({exc})", path=str(p)) from None
-    if not isinstance(doc, Mapping):
-        raise InputError("expected a table of keys at the top level", path=str(p))
-    try:
-        return Intervention.from_dict(doc, base=p.parent)
-    except InputError:
-        raise
-    except (ValueError, KeyError, TypeError) as exc:
-        raise InputError(str(exc), path=str(p)) from None
-
-
-# ---------------------------------------------------------------------- counts ------------
-def _prefilter(table: ir.Table, areas: Mapping[Role, AreaSpec]) -> ir.Table:
-    """Engine-side filter to rows that can be in any area (bounding boxes, LSOA lists)."""
-    conds = []
-    for spec in areas.values():
-        if spec.kind == "all":
-            return table
-        if spec.kind == "lsoas":
-            conds.append(table.lsoa_code.isin(list(spec.lsoas)))
-        else:
-            minx, miny, maxx, maxy = spec.polygon().bounds
-            conds.append(table.x.between(minx, maxx) & table.y.between(miny, maxy))
-    cond = conds[0]
-    for c in conds[1:]:
-        cond = cond | c
-    return table.filter(cond)
-
-
-def area_counts(
-    intervention: Intervention,
-    *,
-    db: str | Path | None = None,
-    con: Any = None,
-    events: ir.Table | None = None,
-) -> pd.DataFrame:
-    """Event counts per area role, month and event type, from the warehouse.
-
-    Parameters
-    ----------
-    intervention : Intervention
-        Areas, periods and scheme.
-    db : str or Path, optional
-        Warehouse DuckDB file (default ``$HARMSCOPE_DB`` or ``harmscope.duckdb``).
-    con : ibis backend, optional
-        An open Ibis connection (used instead of ``db``).
-    events : ibis.Table, optional
-        The events table itself (used instead of ``db``/``con``).
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``role`` (target/buffer/control), ``month`` (``YYYY-MM``), ``event_type`` (the scheme
-        key: stop-and-search rows are ``Stop and search``), ``kind`` (harm/activity),
-        ``weight`` (scheme unit per event) and ``count``. Street crimes and ASB are harm
-        or activity as the scheme says; stop-and-searches are activity; outcome rows are not
-        counted. Each event is counted once, in the first of target, buffer, control that
-        contains it. Months from ``baseline_start`` (or the pre start) to the post end.
-        ``attrs["dropped"]``: events in the areas of types the scheme does not weigh
-        (:meth:`harmscope.harm.Dropped.to_dict`).
-
-    Raises
-    ------
-    WarehouseError
-        The warehouse has no events in those months.
-    """
-    if events is None:
-        if con is None:
-            from harmscope.warehouse import ibis_connect
-
-            con = ibis_connect(db)
-        events = con.table("events")
-    areas = dict(intervention.areas)
-    ring = areas.get("buffer")
-    if ring is not None and ring.kind == "ring":
-        if con is None:
-            raise ValueError("a ring around LSOAs needs the warehouse (give db or con)")
-        outline = lsoa_geometry(con, intervention.target.lsoas)
-        areas["buffer"] = ring.resolve_ring(intervention.target, outline=outline)
-    months = intervention.series_months
-    first = pd.Period(months[0], freq="M").to_timestamp().date()
-    last = pd.Period(months[-1], freq="M").to_timestamp().date()
-    ev = events.filter(
-        (events.month >= first)
-        & (events.month <= last)
-        & events.source.isin(["street", "stop_search"])
-    )
-    ev = _prefilter(ev, areas)
-    w = weigh(ev, intervention.scheme, keep_unknown=True)  # unknown types: counted as dropped
-    needs_xy = any(a.kind in ("cells", "polygons") for a in areas.values())
-    keys = ["lsoa_code", "month", "event_type", "kind", "weight"] + (["x", "y"] if needs_xy else [])
-    agg = w.group_by(keys).aggregate(count=w.count()).execute()
-    if agg.empty:
-        raise WarehouseError(
-            f"no street or stop-and-search events between {months[0]} and {months[-1]} in "
-            "these areas; check the periods and that the months are ingested"
-        )
-    n = len(agg)
-    x = agg["x"].to_numpy(dtype=float) if needs_xy else np.full(n, np.nan)
-    y = agg["y"].to_numpy(dtype=float) if needs_xy else np.full(n, np.nan)
-    lsoa = agg["lsoa_code"].to_numpy(dtype=object)
-    role = np.full(n, None, dtype=object)
-    for name, spec in areas.items():
-        inside = area_mask(spec, x=x, y=y, lsoa=lsoa) & (role == None)  # noqa: E711
-        role[inside] = name
-    agg["role"] = role
-    agg = agg[agg["role"].notna()]
-    unknown = agg[agg["kind"].isna()].groupby("event_type", dropna=False)["count"].sum()
-    dropped = Dropped.of(load_scheme(intervention.scheme).name, unknown.items())
-    agg = agg[agg["kind"].notna()]
-    agg["month"] = pd.to_datetime(agg["month"]).dt.strftime("%Y-%m")
-    out = (
-        agg.groupby(["role", "month", "event_type", "kind", "weight"], as_index=False)["count"]
-        .sum()
-        .astype({"count": "int64", "weight": "float64"})
-    )
-    out = out[list(COUNT_COLUMNS)].sort_values(["role", "month", "event_type"])
-    out = out.reset_index(drop=True)
-    out.attrs["dropped"] = dropped.to_dict()
-    return out
 
 
 # ---------------------------------------------------------------------- results -----------
@@ -500,8 +124,11 @@ class Evaluation:
     its, its_harm, its_buffer : ITSForecast or None
         Pre-period trend and season forecasts of the target (counts, harm) and buffer counts.
     notes : list of str
-    dropped : Dropped
-        Events in the areas and months of types the scheme does not weigh (left out).
+    extra : dict of str to Effect
+        Estimates of the registered estimators (:mod:`~harmscope.evaluate.registry`).
+    no_data : dict of str to str
+        Totals the data cannot give, as ``"role.column"`` (e.g. ``"target.searches"``) with
+        the reason; those cells of :attr:`totals` are NaN, never 0.
     """
 
     intervention: Intervention
@@ -524,6 +151,8 @@ class Evaluation:
     area_weights: tuple[float, float, float, float] = (1.0, 1.0, 1.0, 1.0)
     notes: list[str] = field(default_factory=list)
     dropped: Dropped = field(default_factory=lambda: Dropped(scheme=""))
+    no_data: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, Effect] = field(default_factory=dict)
 
     @property
     def unit(self) -> str:
@@ -531,10 +160,18 @@ class Evaluation:
         return self.scheme.unit
 
     def total(self, role: Role, period: str, column: str = "events") -> float:
-        """A total from :attr:`totals` (0 when the role is absent)."""
+        """A total from :attr:`totals` (0 when the role is absent; NaN when the data cannot
+        give it, see :attr:`no_data`)."""
         t = self.totals
         sel = t[(t["role"] == role) & (t["period"] == period)]
         return float(sel[column].iloc[0]) if len(sel) else 0.0
+
+    @property
+    def estimates(self) -> dict[str, Effect]:
+        """Every estimate made, by name, as one :class:`~harmscope.evaluate.estimate.Effect`
+        shape (see :func:`~harmscope.evaluate.readings.estimates_of`)."""
+        built_in = estimates_of(self)
+        return built_in | {k: v for k, v in self.extra.items() if k not in built_in}
 
     @property
     def verdict(self) -> str:
@@ -583,7 +220,24 @@ class Evaluation:
                     "its_buffer",
                 )
             }
-            | {"etest_p": self.etest_p, "etest_buffer_p": self.etest_buffer_p},
+            | {"etest_p": self.etest_p, "etest_buffer_p": self.etest_buffer_p}
+            | {name: obj(e) for name, e in self.extra.items()},
+            "readings": {
+                name: {
+                    "estimate": e.estimate,
+                    "ci_low": e.ci_low,
+                    "ci_high": e.ci_high,
+                    "p": e.p,
+                    "unit": e.unit,
+                    "method": e.method,
+                    "area": e.area,
+                    "outcome": e.outcome,
+                    "reading": e.reading,
+                    "notes": list(e.notes),
+                }
+                for name, e in self.estimates.items()
+            },
+            "no_data": dict(self.no_data),
             "notes": list(self.notes),
             "dropped": self.dropped.to_dict(),
             "verdict": self.verdict,
@@ -591,7 +245,9 @@ class Evaluation:
 
 
 # ---------------------------------------------------------------------- estimators --------
-def _tables(counts: pd.DataFrame, iv: Intervention) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _tables(
+    counts: pd.DataFrame, iv: Intervention, no_data: Mapping[str, str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     roles = list(iv.areas)
     months = iv.series_months
     c = counts.copy()
@@ -625,7 +281,58 @@ def _tables(counts: pd.DataFrame, iv: Intervention) -> tuple[pd.DataFrame, pd.Da
     )
     totals["months"] = np.where(totals["period"] == "pre", iv.pre.n_months, iv.post.n_months)
     totals = totals[["role", "period", "months", "events", "harm", "activity", "searches"]]
+    # Missing is not zero: a count the data cannot give is NaN, with its reason in no_data.
+    for key in no_data:
+        role, column = key.split(".", 1)
+        totals[column] = totals[column].astype(float)
+        monthly[column] = monthly[column].astype(float)
+        totals.loc[totals["role"] == role, column] = np.nan
+        monthly.loc[monthly["role"] == role, column] = np.nan
     return monthly, totals
+
+
+def _no_search_data(iv: Intervention, searches_loaded: bool) -> dict[str, str]:
+    """Roles whose stop-and-search count the data cannot give, with the reason."""
+    out: dict[str, str] = {}
+    if not searches_loaded:
+        for role in iv.areas:
+            out[f"{role}.searches"] = "no stop-and-search records in the warehouse for these months"
+        return out
+    lsoa_roles = []
+    for role, spec in iv.areas.items():
+        if spec.kind == "lsoas":
+            lsoa_roles.append(role)
+            out[f"{role}.searches"] = (
+                "police.uk stop-and-search records carry no LSOA, so none can be placed in "
+                "an area given by LSOA codes"
+            )
+        elif spec.kind == "all" and lsoa_roles:
+            out[f"{role}.searches"] = (
+                f"searches in the {' and '.join(lsoa_roles)} LSOAs cannot be told apart, so "
+                "this count would include them"
+            )
+    return out
+
+
+def _refuse_no_data(iv: Intervention, pairs: Mapping[str, tuple[float, float]]) -> None:
+    """No answer from no data: refuse an evaluation whose target or control has no recorded
+    crime in a period (or whose buffer has none at all)."""
+    for role, spec in iv.areas.items():
+        pre, post = pairs[role]
+        empty = [
+            f"{name} period ({period})"
+            for name, period, n in (("pre", iv.pre, pre), ("post", iv.post, post))
+            if n == 0
+        ]
+        if role == "buffer" and len(empty) < 2:
+            continue
+        if empty:
+            raise EstimatorError(
+                f"no answer from no data: the {role} ({spec.describe()}) has no recorded "
+                f"crime of the scheme's harm types in the {' or the '.join(empty)}; an "
+                "evaluation needs events in both periods. Check the area (cells are named by "
+                "their lower-left corner in British National Grid metres) and the months"
+            )
 
 
 class _Sums:
@@ -702,7 +409,11 @@ def _try(notes: list[str], label: str, fn: Callable[[], Any]) -> Any:
 
 
 def evaluate_counts(
-    counts: pd.DataFrame, intervention: Intervention, *, scheme: Scheme | None = None
+    counts: pd.DataFrame,
+    intervention: Intervention,
+    *,
+    scheme: Scheme | None = None,
+    searches_loaded: bool = True,
 ) -> Evaluation:
     """Run every estimator the data allow on counts from :func:`area_counts`.
 
@@ -714,10 +425,19 @@ def evaluate_counts(
         Periods, areas (only their roles matter here), scheme, scaling and alpha.
     scheme : Scheme, optional
         The loaded scheme (default: load ``intervention.scheme``).
+    searches_loaded : bool
+        Whether the source holds stop-and-search records for these months; when not, the
+        ``searches`` totals are "no data" (NaN, see :attr:`Evaluation.no_data`), not 0.
 
     Returns
     -------
     Evaluation
+
+    Raises
+    ------
+    EstimatorError
+        The target or the control has no recorded crime of the harm types in the pre or
+        the post period, or the buffer has none in either: there is no answer from no data.
 
     Notes
     -----
@@ -732,7 +452,8 @@ def evaluate_counts(
     iv = intervention
     sch = scheme if scheme is not None else load_scheme(iv.scheme)
     notes: list[str] = []
-    monthly, totals = _tables(counts, iv)
+    no_data = _no_search_data(iv, searches_loaded)
+    monthly, totals = _tables(counts, iv, no_data)
     a = iv.alpha
     has_buffer = iv.buffer is not None
     has_control = iv.control is not None
@@ -741,6 +462,12 @@ def evaluate_counts(
     t_ = sums.pair("target")
     d_ = sums.pair("buffer") if has_buffer else (0.0, 0.0)
     c_ = sums.pair("control") if has_control else (0.0, 0.0)
+    _refuse_no_data(iv, {"target": t_, "buffer": d_, "control": c_})
+    if has_buffer and 0.0 in d_:
+        notes.append(
+            "the buffer has no recorded crime of the harm types in the "
+            f"{'pre' if d_[0] == 0 else 'post'} period: its estimates rest on one period's count"
+        )
     harm_types = sorted(
         counts.loc[(counts["kind"] == "harm") & (counts["weight"] > 0), "event_type"].unique()
     )
@@ -848,14 +575,25 @@ def evaluate_counts(
             f"interrupted time series not run: it needs {ITS_MIN_PRE} months before the post "
             f"period for trend and seasonality, the series has {n_before} (set baseline_start)"
         )
+    extra: dict[str, Effect] = {}
+    ctx = Context(counts=counts, intervention=iv, monthly=monthly, unit=sch.unit)
+    for name, runner in registered().items():
+        got = _try(notes, name, partial(runner, ctx))
+        for key, e in (got or {}).items():
+            if key in extra or key in res:
+                notes.append(f"{name}: estimate {key!r} already exists; left out")
+            else:
+                extra[key] = e
     return Evaluation(
         intervention=iv,
+        extra=extra,
         scheme=sch,
         counts=counts,
         monthly=monthly,
         totals=totals,
         area_weights=aw,
         notes=notes,
+        no_data=no_data,
         **res,
     )
 
@@ -886,146 +624,16 @@ def evaluate_intervention(
     """
     if progress:
         progress("counting events", 0, 2)
-    counts = area_counts(intervention, db=db, con=con)
+    if con is None:
+        from harmscope.warehouse import ibis_connect
+
+        con = ibis_connect(db)
+    iv = resolve_areas(intervention, con)
+    counts = area_counts(iv, con=con)
+    loaded = searches_loaded(con.table("events"), iv)
     if progress:
         progress("running estimators", 1, 2)
-    out = evaluate_counts(counts, intervention)
+    out = evaluate_counts(counts, iv, searches_loaded=loaded)
     if progress:
         progress("running estimators", 2, 2)
     return replace(out, dropped=Dropped.from_dict(counts.attrs.get("dropped")))
-
-
-# ---------------------------------------------------------------------- verdict -----------
-def _num(x: float, digits: int = 0) -> str:
-    if not math.isfinite(x):
-        return "n/a"
-    return f"{x:,.{digits}f}".replace("-", "−")
-
-
-def _pct(ratio: float) -> str:
-    return f"{abs(100 * (ratio - 1)):.0f}%"
-
-
-def _signif(lo: float, hi: float, null: float = 0.0) -> bool:
-    return lo > null or hi < null
-
-
-def _change(diff: float, lo: float, hi: float, what: str, unit: str, conf: str) -> str:
-    direction = "fell" if diff < 0 else "rose"
-    tail = (
-        "the interval excludes no change"
-        if _signif(lo, hi)
-        else "the interval includes no change, so it cannot be told apart from chance"
-    )
-    return (
-        f"{what} {direction} by an estimated {_num(abs(diff))} {unit} "
-        f"({conf} CI {_num(lo)} to {_num(hi)}) relative to the control; {tail}."
-    )
-
-
-def verdict_lines(ev: Evaluation) -> list[str]:
-    """Plain-language sentences: the effect on harm and on crime, with intervals, and what
-    happened in the buffer.
-
-    Parameters
-    ----------
-    ev : Evaluation
-
-    Returns
-    -------
-    list of str
-        With a control, the headline is the difference-in-differences GLM on the monthly
-        panel (the estimator validated on the simulator, ``docs/evaluation.md``): harm, then
-        recorded crime, then the buffer, then the WDD and WDQ as cross-checks. Without one, the
-        interrupted time series forecast. Every sentence states its interval and whether it
-        excludes no change.
-    """
-    iv = ev.intervention
-    conf = f"{100 * (1 - iv.alpha):.0f}%"
-    unit = ev.unit
-    lines: list[str] = []
-    if ev.did_harm is not None:
-        dh = ev.did_harm
-        lines.append(
-            _change(
-                dh.difference,
-                dh.difference_ci_low,
-                dh.difference_ci_high,
-                "Harm in the target area",
-                unit,
-                conf,
-            )
-            + f" That is {_pct(dh.irr)} {'less' if dh.irr < 1 else 'more'} harm than expected "
-            f"(rate ratio {dh.irr:.2f}, {dh.ci_low:.2f} to {dh.ci_high:.2f})."
-        )
-    if ev.did is not None:
-        dc = ev.did
-        lines.append(
-            _change(
-                dc.difference,
-                dc.difference_ci_low,
-                dc.difference_ci_high,
-                "Recorded crime (harm types) in the target area",
-                "crimes",
-                conf,
-            )
-        )
-    if iv.buffer is not None and ev.did_buffer is not None:
-        b = ev.did_buffer
-        span = (
-            f"{_num(b.difference, 0)} crimes against the control, {conf} CI "
-            f"{_num(b.difference_ci_low, 0)} to {_num(b.difference_ci_high, 0)}"
-        )
-        if b.difference_ci_low > 0:
-            lines.append(f"Displacement to the buffer was detected ({span}).")
-        elif b.difference_ci_high < 0:
-            lines.append(f"A diffusion of benefits to the buffer was detected ({span}).")
-        else:
-            lines.append(
-                f"Displacement to the buffer was not detected ({span}); a shift within that "
-                "interval cannot be ruled out."
-            )
-    if ev.wdd is not None:
-        r = ev.wdd
-        lines.append(
-            f"Cross-check: the weighted displacement difference (target and buffer together) "
-            f"is {_num(r.estimate)} crimes ({conf} CI {_num(r.ci_low)} to {_num(r.ci_high)}, "
-            f"p = {r.p:.3f})."
-        )
-    if ev.wdq is not None and ev.wdq.success < 0:
-        lines.append(
-            f"WDQ {_num(ev.wdq.wdq, 2)}: {ev.wdq.interpretation} (a point reading without an interval)."
-        )
-    if ev.did is None and ev.its is not None:
-        f = ev.its
-        lines.append(
-            f"Recorded crime (harm types) in the target over {iv.post} was {_num(f.observed)} "
-            f"against {_num(f.counterfactual)} expected from the pre-period trend and "
-            f"seasonality: {_pct(f.ratio)} {'lower' if f.ratio < 1 else 'higher'} "
-            f"(ratio {f.ratio:.2f}, {conf} PI {f.ratio_ci_low:.2f} to {f.ratio_ci_high:.2f}"
-            + (
-                "; the interval excludes no change)."
-                if _signif(f.ratio_ci_low, f.ratio_ci_high, 1.0)
-                else "; the interval includes no change)."
-            )
-        )
-        if ev.its_harm is not None:
-            h = ev.its_harm
-            lines.append(
-                f"Harm was {_num(h.observed)} {unit} against {_num(h.counterfactual)} "
-                f"expected: {_num(abs(h.difference))} {unit} "
-                f"{'less' if h.difference < 0 else 'more'} ({conf} PI "
-                f"{_num(h.difference_ci_low)} to {_num(h.difference_ci_high)}; ratio "
-                f"{h.ratio:.2f}, {h.ratio_ci_low:.2f} to {h.ratio_ci_high:.2f})."
-            )
-        lines.append(
-            f"This forecast rests on {f.n_pre} pre-period months continuing their trend and "
-            "season; anything else that changed at the same time is part of the estimate."
-        )
-    if not lines:
-        lines.append(
-            "No estimate could be made: "
-            + ("; ".join(ev.notes) if ev.notes else "the areas have no events in these periods")
-            + "."
-        )
-    return lines

@@ -239,6 +239,10 @@ def scorecard(
             "mostly found by police",
         )
     )
+    # Missing is not zero: say why searches or outcomes cannot be counted, never print 0.
+    whole = select_events(events, months=months)
+    no_ss = _why_missing(whole, "stop_search", codes)
+    no_oc = _why_missing(whole, "outcome", None)
     n_ss = _scalar(ss.count())
     m.append(Measure("activity", "searches", "Stop-and-searches", n_ss, "events"))
     drug_ss = ss.filter(ss.object_of_search == DRUG_SEARCH)
@@ -280,7 +284,7 @@ def scorecard(
             "Outcomes recorded (outcomes files)",
             n_oc,
             "events",
-            "" if n_oc else "no outcome rows in the warehouse for this area and period",
+            "",
         )
     )
     m.append(
@@ -391,6 +395,10 @@ def scorecard(
         )
     )
     m.extend(_survey_measures(con, codes, months))
+    m = [
+        _blank(x, no_ss if x.key in _SEARCH_KEYS else no_oc if x.key in _OUTCOME_KEYS else "")
+        for x in m
+    ]
 
     first, last = _bounds(ev, months)
     return Scorecard(
@@ -400,6 +408,42 @@ def scorecard(
         schemes=tuple(schemes),
         dropped=tuple(dropped),
     )
+
+
+_SEARCH_KEYS = frozenset(
+    {
+        "searches",
+        "drug_searches",
+        "drug_search_find_rate",
+        "search_arrests",
+        "searches_nothing_found",
+        "searches_nothing_found_share",
+        "strip_searches",
+    }
+)
+_OUTCOME_KEYS = frozenset(
+    {"outcomes", "charged_share", "sanction_share", "drug_outcomes", "drug_charged_share"}
+)
+
+
+def _why_missing(whole: ir.Table, source: str, codes: list[str] | None) -> str:
+    """Why measures from ``source`` rows cannot be counted here ("" when they can)."""
+    if _scalar(whole.filter(whole.source == source).count()) == 0:
+        what = "stop-and-search" if source == "stop_search" else "outcomes"
+        return f"no data: no {what} records in the warehouse for these months"
+    if source == "stop_search" and codes:
+        return (
+            "no data: police.uk stop-and-search records carry no LSOA, so none can be "
+            "counted for LSOAs (the force-wide card has them)"
+        )
+    return ""
+
+
+def _blank(measure: Measure, why: str) -> Measure:
+    """``measure`` with no value and the reason, when its data are missing."""
+    if not why:
+        return measure
+    return Measure(measure.side, measure.key, measure.label, None, measure.unit, why)
 
 
 def _sanction(oc: ir.Table) -> ir.BooleanValue:

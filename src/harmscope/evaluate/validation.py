@@ -42,15 +42,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
 from harmscope.errors import EstimatorError, SimulationError
 from harmscope.evaluate.areas import AreaSpec
+from harmscope.evaluate.estimate import Effect
 from harmscope.evaluate.intervention import (
     Evaluation,
     Intervention,
     Period,
+    Scaling,
     evaluate_counts,
 )
 from harmscope.harm import load_scheme
@@ -142,6 +143,7 @@ def validate_evaluation(
     duration: int = 6,
     per_city: int = 1,
     min_monthly: float = 3.0,
+    control_scaling: Scaling = "pre",
     workers: int = 2,
     progress: Progress | None = None,
 ) -> ValidationResult:
@@ -170,6 +172,10 @@ def validate_evaluation(
         Operations whose target or buffer averaged fewer recorded crimes a month in the
         history before the pre period are not evaluated (an analyst would not run a
         count-based evaluation there); another is drawn instead.
+    control_scaling : {"pre", "none"}
+        The WDD's control scaling (:class:`~harmscope.evaluate.intervention.Intervention`);
+        ``"none"`` scores the original unweighted WDD (``bench/evaluation.py`` compares
+        both on the same operations).
     workers : int
         Processes simulating cities in parallel (default 2; the result is the same for any
         number).
@@ -190,7 +196,15 @@ def validate_evaluation(
         settings["seed"] = int(seed)
     if size is not None:
         settings["size"] = size
-    settings.update(operations=operations, months=months, pre_months=pre_months, duration=duration)
+    if control_scaling not in ("pre", "none"):
+        raise SimulationError(f"control_scaling must be 'pre' or 'none', got {control_scaling!r}")
+    settings.update(
+        operations=operations,
+        months=months,
+        pre_months=pre_months,
+        duration=duration,
+        control_scaling=control_scaling,
+    )
     job = _Job(
         base_seed=int(settings["seed"]),
         size=str(settings["size"]),
@@ -199,6 +213,7 @@ def validate_evaluation(
         duration=duration,
         per_city=per_city,
         min_monthly=min_monthly,
+        control_scaling=control_scaling,
         start_month="2019-01",
         earliest_start=max(14, pre_months + 6),
         latest_start=months - duration,
@@ -259,6 +274,7 @@ class _Job:
     duration: int
     per_city: int
     min_monthly: float
+    control_scaling: Scaling
     start_month: str
     earliest_start: int
     latest_start: int
@@ -270,8 +286,6 @@ def _city(job: _Job, run: int) -> list[list[dict[str, Any]]]:
     from harmscope.simulate.operations import OperationPlan, effect_totals
     from harmscope.simulate.params import CRIME_TYPES
 
-    # Tiny panels fit some cells exactly; statsmodels' warning about it is expected here.
-    warnings.simplefilter("ignore", PerfectSeparationWarning)
     scheme = load_scheme("cchi")
     known = {w.event_type: w for w in scheme.weights}
     type_names = list(CRIME_TYPES)
@@ -335,8 +349,17 @@ def _city(job: _Job, run: int) -> list[list[dict[str, Any]]]:
             pre=Period(labels[plan.start - pre_months], labels[plan.start - 1]),
             post=Period(labels[plan.start], labels[plan.end - 1]),
             baseline_start=labels[0],
+            control_scaling=job.control_scaling,
         )
-        evaluation = evaluate_counts(counts, iv, scheme=scheme)
+        # Tiny panels fit some cells exactly; statsmodels warns about it, which is expected
+        # here and silenced for this fit only (never for the whole process).
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PerfectSeparationWarning)
+            try:
+                evaluation = evaluate_counts(counts, iv, scheme=scheme)
+            except EstimatorError:
+                continue  # no answer from no data (e.g. an empty control period): redraw
+
         tot = effect_totals(res, plan.operation_id, range(plan.start, plan.end))
         truth = {
             (zone, what): tot.get(f"{zone}_recorded_{what}", 0.0)
@@ -426,81 +449,73 @@ def _row(
     }
 
 
+#: Estimators scored under their DESIGN names: the effect of the evaluation scored, and the
+#: effect whose interval flags a shift in the buffer (displacement above 0, diffusion below).
+SCORED: dict[str, tuple[str, str | None]] = {
+    "wdd": ("wdd", "wdd_displacement"),
+    "wdd_harm": ("wdd_harm", "wdd_harm_displacement"),
+    "wdq": ("wdq_net", None),
+    "did_count": ("did", "did_buffer"),
+    "did_harm": ("did_harm", "did_harm_buffer"),
+    "its_forecast": ("its", "its_buffer"),
+}
+
+
+def _true(e: Effect, truth: dict[tuple[str, str], float]) -> float:
+    """The simulator's true effect for an effect's area and outcome."""
+    what = "harm" if e.outcome == "harm" else "events"
+    zones = {"target": ("target",), "buffer": ("buffer",)}.get(e.area, ("target", "buffer"))
+    return sum(truth[(zone, what)] for zone in zones)
+
+
 def _score(
     ev: Evaluation, base: dict[str, Any], truth: dict[tuple[str, str], float]
 ) -> list[dict[str, Any]]:
+    """One row per scored effect: the built-in ones of :data:`SCORED`, then every registered
+    estimator's effects, each against the truth of its area and outcome."""
     a = ev.intervention.alpha
-    crit = float(norm.ppf(1 - a / 2))
     post_n = ev.intervention.post.n_months
-    total_events = truth[("target", "events")] + truth[("buffer", "events")]
-    total_harm = truth[("target", "harm")] + truth[("buffer", "harm")]
+    est = ev.estimates
+    jobs = [(name, key, buf) for name, (key, buf) in SCORED.items()]
+    jobs += [(key, key, None) for key in ev.extra]
     out = []
-    r = ev.wdd
-    if r is not None:
-        z = r.displacement_estimate / r.displacement_se if r.displacement_se else 0.0
-        out.append(
-            _row(base, "wdd", total_events, r.estimate, r.ci_low, r.ci_high, z > crit, z < -crit)
-        )
-    h = ev.wdd_harm
-    if h is not None:
-        d = sum(w * c.displacement_estimate for w, c in zip(h.weights, h.components, strict=True))
-        dse = math.sqrt(
-            sum((w * c.displacement_se) ** 2 for w, c in zip(h.weights, h.components, strict=True))
-        )
-        z = d / dse if dse else 0.0
-        out.append(
-            _row(base, "wdd_harm", total_harm, h.estimate, h.ci_low, h.ci_high, z > crit, z < -crit)
-        )
-    q = ev.wdq
-    if q is not None:
-        readable = q.success < 0 and math.isfinite(q.wdq)
-        out.append(
-            _row(
-                base,
-                "wdq",
-                total_events,
-                -q.total_net_effect * post_n,
-                None,
-                None,
-                readable and q.wdq < 0,
-                readable and q.wdq > 0,
-            )
-        )
+    for name, key, buf_key in jobs:
+        e = est.get(key)
+        if e is None:
+            continue
+        buf = est.get(buf_key) if buf_key else None
+        disp = dif = None
+        if buf is not None and buf.ci_low is not None and buf.ci_high is not None:
+            disp, dif = bool(buf.ci_low > 0), bool(buf.ci_high < 0)
+        if name == "wdq" and ev.wdq is not None:
+            # The WDQ has no interval: its published reading is what flags the buffer.
+            q = ev.wdq
+            readable = q.success < 0 and math.isfinite(q.wdq)
+            disp, dif = readable and q.wdq < 0, readable and q.wdq > 0
+        row = _row(base, name, _true(e, truth), e.estimate, e.ci_low, e.ci_high, disp, dif)
+        if key in ev.extra:
+            row["estimand"] = f"{e.outcome}, {e.area} ({e.method})"
+        out.append(row)
     if ev.etest_buffer_p is not None:
+        # No effect size: the E-test only flags the buffer's rate, post vs pre.
         rose = ev.total("buffer", "post") / post_n > ev.total("buffer", "pre") / max(
             ev.intervention.pre.n_months, 1
         )
         sig = ev.etest_buffer_p < a
+        total_events = truth[("target", "events")] + truth[("buffer", "events")]
         out.append(
             _row(base, "etest", total_events, None, None, None, sig and rose, sig and not rose)
-        )
-    for name, res, buf, true in (
-        ("did_count", ev.did, ev.did_buffer, truth[("target", "events")]),
-        ("did_harm", ev.did_harm, ev.did_harm_buffer, truth[("target", "harm")]),
-        ("its_forecast", ev.its, ev.its_buffer, truth[("target", "events")]),
-    ):
-        if res is None:
-            continue
-        disp = None if buf is None else bool(buf.difference_ci_low > 0)
-        dif = None if buf is None else bool(buf.difference_ci_high < 0)
-        out.append(
-            _row(
-                base,
-                name,
-                true,
-                res.difference,
-                res.difference_ci_low,
-                res.difference_ci_high,
-                disp,
-                dif,
-            )
         )
     return out
 
 
 def _summarise(ops: pd.DataFrame) -> pd.DataFrame:
     rows = []
-    for name, estimand in ESTIMATORS.items():
+    names = dict(ESTIMATORS)
+    if len(ops) and "estimand" in ops.columns:
+        for name, estimand in ops.dropna(subset=["estimand"]).groupby("estimator")["estimand"]:
+            names.setdefault(str(name), str(estimand.iloc[0]))
+    for name, estimand in names.items():
         g = ops[ops["estimator"] == name] if len(ops) else ops
         if g.empty:
             continue

@@ -19,15 +19,16 @@ from dataclasses import dataclass
 
 from harmscope.errors import EstimatorError
 from harmscope.evaluate import _checks
+from harmscope.evaluate.estimate import Estimate
 
 Pair = tuple[float, float] | Sequence[float]
 
 __all__ = ["WDDHarmResult", "WDDResult", "wdd", "wdd_harm"]
 
 
-@dataclass(frozen=True)
-class WDDResult:
-    """Result of :func:`wdd`.
+@dataclass(frozen=True, kw_only=True)
+class WDDResult(Estimate):
+    """Result of :func:`wdd`: an :class:`~harmscope.evaluate.estimate.Estimate` in crimes.
 
     All estimates are in crimes (or crimes per unit of time/area when weights are given);
     negative values are reductions attributable to the intervention.
@@ -50,23 +51,25 @@ class WDDResult:
         Treated-area part: ``dT - dCt``.
     displacement_estimate, displacement_se : float
         Displacement-area part: ``dD - dCd`` (0 when no displacement areas were given).
+    unit, method, notes
+        As in :class:`~harmscope.evaluate.estimate.Estimate` (``crimes``, the WDD).
     """
 
-    estimate: float
-    se: float
-    z: float
-    p: float
     ci_low: float
     ci_high: float
-    alpha: float
+    p: float
+    se: float
+    z: float
     local_estimate: float
     local_se: float
     displacement_estimate: float
     displacement_se: float
+    unit: str = "crimes"
+    method: str = "WDD (Wheeler & Ratcliffe 2018)"
 
 
-@dataclass(frozen=True)
-class WDDHarmResult:
+@dataclass(frozen=True, kw_only=True)
+class WDDHarmResult(Estimate):
     """Result of :func:`wdd_harm`: a harm-weighted sum of per-crime-type WDD estimates.
 
     Attributes
@@ -77,17 +80,19 @@ class WDDHarmResult:
         The unweighted WDD of each crime type, in the order given.
     weights : tuple of float
         The harm weight of each crime type.
+    unit, method, notes
+        As in :class:`~harmscope.evaluate.estimate.Estimate` (``harm units``).
     """
 
-    estimate: float
-    se: float
-    z: float
-    p: float
     ci_low: float
     ci_high: float
-    alpha: float
+    p: float
+    se: float
+    z: float
     components: tuple[WDDResult, ...]
     weights: tuple[float, ...]
+    unit: str = "harm units"
+    method: str = "harm-weighted WDD (Wheeler 2020)"
 
 
 def _diff(
@@ -329,7 +334,21 @@ def wdd_harm(
             components.append(_result(local, local_var, disp, disp_var, a))
         else:
             # A crime type with no events anywhere: estimate 0, no information.
-            components.append(WDDResult(0.0, 0.0, 0.0, 1.0, 0.0, 0.0, a, 0.0, 0.0, 0.0, 0.0))
+            components.append(
+                WDDResult(
+                    estimate=0.0,
+                    se=0.0,
+                    z=0.0,
+                    p=1.0,
+                    ci_low=0.0,
+                    ci_high=0.0,
+                    alpha=a,
+                    local_estimate=0.0,
+                    local_se=0.0,
+                    displacement_estimate=0.0,
+                    displacement_se=0.0,
+                )
+            )
 
     se, z, p, lo, hi = _interval(total, var, a)
     return WDDHarmResult(

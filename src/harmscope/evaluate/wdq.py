@@ -19,13 +19,17 @@ from dataclasses import dataclass
 
 from harmscope.errors import EstimatorError
 from harmscope.evaluate import _checks
+from harmscope.evaluate.estimate import Estimate
 
 __all__ = ["WDQResult", "wdq"]
 
 
-@dataclass(frozen=True)
-class WDQResult:
+@dataclass(frozen=True, kw_only=True)
+class WDQResult(Estimate):
     """Result of :func:`wdq`. Subscripts: ``b`` = before, ``a`` = after.
+
+    As an :class:`~harmscope.evaluate.estimate.Estimate`, ``estimate`` is the quotient
+    (``wdq``) with no interval and no p-value (the WDQ has no standard error).
 
     Attributes
     ----------
@@ -53,6 +57,12 @@ class WDQResult:
     net_effect: float
     total_net_effect: float
     gross_effect: float
+    ci_low: float | None = None
+    ci_high: float | None = None
+    p: float | None = None
+    unit: str = "quotient"
+    method: str = "WDQ (Bowers & Johnson 2003)"
+    notes: tuple[str, ...] = ("no standard error: read it beside the WDD",)
 
     @property
     def interpretation(self) -> str:
@@ -133,6 +143,7 @@ def wdq(
     quotient = buffer_measure / success if success != 0 else math.nan
     ratio = ca / cb
     return WDQResult(
+        estimate=quotient,
         success=success,
         buffer_measure=buffer_measure,
         wdq=quotient,

@@ -24,11 +24,11 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
-from scipy.stats import norm
 
-from harmscope.evaluate.intervention import Evaluation, verdict_lines
+from harmscope.evaluate.intervention import Evaluation
+from harmscope.evaluate.verdict import verdict_lines, wdq_reading
 
-__all__ = ["estimate_rows", "render_html", "render_pdf", "write_report"]
+__all__ = ["estimate_rows", "jsonable", "render_html", "render_pdf", "write_report"]
 
 _COLOURS = {"target": "#b2182b", "buffer": "#ef8a62", "control": "#2166ac"}
 
@@ -45,6 +45,11 @@ def _fmt(x: float | None, digits: int = 1) -> str:
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
         return "–"
     return f"{x:,.{digits}f}".replace("-", "−")
+
+
+def _count(x: float, digits: int = 0) -> str:
+    """A total for the areas table: ``no data`` (never 0) where the data cannot give it."""
+    return "no data" if not math.isfinite(x) else _fmt(x, digits)
 
 
 # ---------------------------------------------------------------------- charts ------------
@@ -79,7 +84,7 @@ def _series_figure(ev: Evaluation, column: str, title: str, ylabel: str) -> Figu
             its.table["pi_high"],
             color="grey",
             alpha=0.25,
-            label="expected without the change (95% PI)",
+            label=f"expected without the change ({100 * (1 - iv.alpha):g}% PI)",
         )
         ax.plot(t, its.table["expected"], color="grey", ls="--", lw=1.2)
     for period, shade in ((iv.pre, "#dddddd"), (iv.post, "#fddbc7")):
@@ -111,7 +116,9 @@ def _effects_figure(ev: Evaluation) -> Figure:
         ax.plot(100 * (r["ratio"] - 1), y, "o", color="#b2182b")
     ax.axvline(0, color="black", lw=0.8)
     ax.set_yticks(range(len(rows), 0, -1), [r["name"] for r in rows], fontsize=8)
-    ax.set_xlabel("change against the counterfactual, % (95% interval)")
+    ax.set_xlabel(
+        f"change against the counterfactual, % ({100 * (1 - ev.intervention.alpha):g}% interval)"
+    )
     ax.set_title("Estimated effects")
     ax.grid(axis="x", alpha=0.3)
     return fig
@@ -143,132 +150,26 @@ def _charts(ev: Evaluation) -> list[tuple[str, Figure]]:
 
 # ---------------------------------------------------------------------- tables ------------
 def estimate_rows(ev: Evaluation) -> list[dict[str, Any]]:
-    """One row per estimate: ``name, method, estimate, low, high, p, ratio, ratio_low,
-    ratio_high, unit, reading``."""
-    rows: list[dict[str, Any]] = []
-    unit = ev.unit
-    conf = f"{100 * (1 - ev.intervention.alpha):.0f}%"
-
-    def add(
-        name: str,
-        method: str,
-        est: float,
-        lo: float | None,
-        hi: float | None,
-        p: float | None,
-        u: str,
-        ratio: tuple[float, float, float] | None = None,
-    ) -> None:
-        sig = lo is not None and hi is not None and (lo > 0 or hi < 0)
-        rows.append(
-            {
-                "name": name,
-                "method": method,
-                "estimate": est,
-                "low": lo,
-                "high": hi,
-                "p": p,
-                "unit": u,
-                "ratio": None if ratio is None else ratio[0],
-                "ratio_low": None if ratio is None else ratio[1],
-                "ratio_high": None if ratio is None else ratio[2],
-                "reading": (
-                    "no interval"
-                    if lo is None
-                    else f"{conf} interval excludes no change"
-                    if sig
-                    else f"{conf} interval includes no change"
-                ),
-            }
-        )
-
-    if ev.wdd is not None:
-        r = ev.wdd
-        add(
-            "Crime, target + buffer",
-            "WDD (Wheeler & Ratcliffe 2018)",
-            r.estimate,
-            r.ci_low,
-            r.ci_high,
-            r.p,
-            "crimes",
-        )
-        if ev.intervention.buffer is not None:
-            z = float(norm.ppf(1 - ev.intervention.alpha / 2))
-            add(
-                "Crime, target only",
-                "WDD local part",
-                r.local_estimate,
-                r.local_estimate - z * r.local_se,
-                r.local_estimate + z * r.local_se,
-                None,
-                "crimes",
-            )
-            add(
-                "Crime, buffer (displacement +)",
-                "WDD displacement part",
-                r.displacement_estimate,
-                r.displacement_estimate - z * r.displacement_se,
-                r.displacement_estimate + z * r.displacement_se,
-                None,
-                "crimes",
-            )
-    if ev.wdd_harm is not None:
-        h = ev.wdd_harm
-        add(
-            "Harm, target + buffer",
-            "harm-weighted WDD (Wheeler 2020)",
-            h.estimate,
-            h.ci_low,
-            h.ci_high,
-            h.p,
-            unit,
-        )
-    if ev.wdq is not None:
-        q = ev.wdq
-        add(
-            "Crime prevented, target + buffer",
-            "WDQ total net effect (Bowers & Johnson 2003)",
-            q.total_net_effect * ev.intervention.post.n_months,
-            None,
-            None,
-            None,
-            "crimes",
-        )
-    for name, res, u in (
-        ("Crime, target", ev.did, "crimes"),
-        ("Harm, target", ev.did_harm, unit),
-        ("Crime, buffer", ev.did_buffer, "crimes"),
-        ("Harm, buffer", ev.did_harm_buffer, unit),
-    ):
-        if res is not None:
-            add(
-                name,
-                f"DiD {res.family} GLM, monthly panel",
-                res.difference,
-                res.difference_ci_low,
-                res.difference_ci_high,
-                res.p,
-                u,
-                (res.irr, res.ci_low, res.ci_high),
-            )
-    for name, f, u in (
-        ("Crime, target", ev.its, "crimes"),
-        ("Harm, target", ev.its_harm, unit),
-        ("Crime, buffer", ev.its_buffer, "crimes"),
-    ):
-        if f is not None:
-            add(
-                name,
-                "ITS forecast (pre-period trend + season)",
-                f.difference,
-                f.difference_ci_low,
-                f.difference_ci_high,
-                None,
-                u,
-                (f.ratio, f.ratio_ci_low, f.ratio_ci_high),
-            )
-    return rows
+    """One row per estimate (:attr:`Evaluation.estimates`, in report order): ``name, method,
+    estimate, low, high, p, ratio, ratio_low, ratio_high, unit, reading``; the reading is
+    :func:`~harmscope.evaluate.estimate.interval_reading`, the same words as the verdict."""
+    return [
+        {
+            "key": key,
+            "name": e.label,
+            "method": e.method,
+            "estimate": e.estimate,
+            "low": e.ci_low,
+            "high": e.ci_high,
+            "p": e.p,
+            "unit": e.unit,
+            "ratio": e.ratio,
+            "ratio_low": e.ratio_low,
+            "ratio_high": e.ratio_high,
+            "reading": e.reading,
+        }
+        for key, e in ev.estimates.items()
+    ]
 
 
 def _context(ev: Evaluation) -> dict[str, Any]:
@@ -292,8 +193,11 @@ def _context(ev: Evaluation) -> dict[str, Any]:
         "etest_p": ev.etest_p,
         "etest_buffer_p": ev.etest_buffer_p,
         "wdq": q,
+        "wdq_reading": wdq_reading(ev),
+        "no_data": ev.no_data,
         "notes": [*ev.notes, *ev.dropped.notes()],
         "fmt": _fmt,
+        "count": _count,
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "totals": tot,
     }
@@ -370,20 +274,27 @@ def render_pdf(ev: Evaluation, path: str | Path) -> Path:
     ]
     for role in iv.areas:
         paras.append(
-            f"{role}: crimes {_fmt(ev.total(role, 'pre'), 0)} → {_fmt(ev.total(role, 'post'), 0)};"
-            f" harm {_fmt(ev.total(role, 'pre', 'harm'), 0)} → "
-            f"{_fmt(ev.total(role, 'post', 'harm'), 0)} {ev.unit}; police-found offences "
-            f"{_fmt(ev.total(role, 'pre', 'activity'), 0)} → "
-            f"{_fmt(ev.total(role, 'post', 'activity'), 0)}"
+            f"{role}: crimes {_count(ev.total(role, 'pre'))} → {_count(ev.total(role, 'post'))};"
+            f" harm {_count(ev.total(role, 'pre', 'harm'))} → "
+            f"{_count(ev.total(role, 'post', 'harm'))} {ev.unit}; police-found offences "
+            f"{_count(ev.total(role, 'pre', 'activity'))} → "
+            f"{_count(ev.total(role, 'post', 'activity'))}; stop-and-searches "
+            f"{_count(ev.total(role, 'pre', 'searches'))} → "
+            f"{_count(ev.total(role, 'post', 'searches'))}"
         )
+    for key, why in ev.no_data.items():
+        paras.append(f"No data for {key.replace('.', ' ')}: {why}.")
     paras += ["", "ESTIMATES"]
     for r in estimate_rows(ev):
-        ci = "" if r["low"] is None else f" (95% interval {_fmt(r['low'])} to {_fmt(r['high'])})"
+        conf = f"{100 * (1 - iv.alpha):g}%"
+        ci = "" if r["low"] is None else f" ({conf} interval {_fmt(r['low'])} to {_fmt(r['high'])})"
         paras.append(
             f"{r['name']} — {r['method']}: {_fmt(r['estimate'])} {r['unit']}{ci}; {r['reading']}."
         )
     if ev.etest_p is not None:
         paras.append(f"E-test, target monthly rate post vs pre: p = {ev.etest_p:.4f}.")
+    if ev.wdq is not None:
+        paras.append(str(wdq_reading(ev)))
     if ev.notes or ev.dropped:
         paras += ["", "NOTES", *ev.notes, *ev.dropped.notes()]
     with PdfPages(out) as pdf:
@@ -426,18 +337,19 @@ def write_report(
     pdf = render_pdf(ev, folder / f"{name}.pdf")
     js = folder / f"{name}.json"
     js.write_text(
-        json.dumps(_jsonable(ev.to_dict()), indent=2, allow_nan=False) + "\n", encoding="utf-8"
+        json.dumps(jsonable(ev.to_dict()), indent=2, allow_nan=False) + "\n", encoding="utf-8"
     )
     return {"html": html, "pdf": pdf, "json": js}
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """``value`` with non-finite floats as None and numpy scalars as Python ones (strict JSON)."""
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if hasattr(value, "item") and callable(value.item):
-        return _jsonable(value.item())
+        return jsonable(value.item())
     return value
