@@ -56,7 +56,7 @@ def _by_cell(cells):
 
 
 def test_matrix_by_hand(events):
-    m = harm_matrix(events, scheme="cchi")  # library default: the 'all' view
+    m = harm_matrix(events, scheme="cchi", harm="all")
     assert m.scheme == "cchi"
     assert m.unit == "days of imprisonment"
     assert m.harm == "all" and m.view_label == "all crime harm"
@@ -87,6 +87,30 @@ def test_matrix_by_hand(events):
     assert m.by_event_type[0].event_type == "Burglary"  # largest value first
 
 
+# The pre-attribution placement, still the library default for downstream analyses:
+#   V&SO -> health/individuals/distribution; ASB -> social/communities/use; Robbery -> half
+#   health, half economic, individuals/use; Burglary 0.7 individuals, 0.3 communities (use).
+TAXONOMY_CELLS = {
+    ("economic", "individuals", "use"): 182.5 + 519.288,
+    ("health", "individuals", "distribution"): 461.78,
+    ("economic", "communities", "use"): 222.552 + 1.0,
+    ("health", "individuals", "use"): 182.5,
+    ("social", "communities", "use"): 1.0,
+}
+
+
+def test_taxonomy_view_is_the_default_and_unchanged(events):
+    m = harm_matrix(events, scheme="cchi")
+    assert m.harm == "taxonomy"
+    assert m.view_label == "all crime harm, on the taxonomy's sources"
+    assert m.total == pytest.approx(HARM_TOTAL)
+    assert {k: v for k, v in _by_cell(m.cells).items() if v} == pytest.approx(TAXONOMY_CELLS)
+    assert all(c["basis"] == "taxonomy" and c["low"] == c["value"] == c["high"] for c in m.cells)
+    # The drug split is reported in every view.
+    assert m.drug_attributed == pytest.approx(DRUG_TOTAL)
+    assert m.not_attributed == pytest.approx(HARM_TOTAL - DRUG_TOTAL)
+
+
 def test_drug_view_by_hand(events):
     m = harm_matrix(events, scheme="cchi", harm="drug")
     assert m.view_label == "drug-attributed harm"
@@ -107,8 +131,8 @@ def test_drug_view_by_hand(events):
     assert robbery_dist["refs"] == ["ons_drh_2024", "review_of_drugs_2020"]
     assert robbery_dist["judgement"] is True
     assert set(m.references) == {r for c in m.cells for r in c["refs"]}
-    with pytest.raises(ValueError, match="harm: expected one of drug, all"):
-        harm_matrix(events, scheme="cchi", harm="some")
+    with pytest.raises(ValueError, match="harm: expected one of drug, all, taxonomy"):
+        harm_matrix(events, scheme="cchi", harm="some")  # ValueError lists taxonomy too
 
 
 def test_cells_sum_exactly_to_totals_and_are_ordered(events):
@@ -328,7 +352,7 @@ def test_city_of_london_matrix_recomputed_independently(shared_data):
     )
     events = _street(con, street_files).union(stops)
 
-    m = harm_matrix(events, scheme="cchi")
+    m = harm_matrix(events, scheme="cchi", harm="all")
 
     # Independent recomputation with pandas and the DESIGN §3 weights.
     street = pd.concat([pd.read_csv(p, dtype=str) for p in street_files])

@@ -114,7 +114,8 @@ def _print_matrix(m: HarmMatrix) -> None:
                 share,
                 basis,
             )
-    Console().print(table)
+    # Ranges and labels need ~110 columns; narrower output would cut the numbers short.
+    Console(width=max(Console().width, 110)).print(table)
     # Activity is counted by kind, never weighed: its own table, in events.
     counted = Table(title=f"Police activity, counted (not harm, {ACTIVITY_UNIT})")
     for col in ("kind", "events", "share"):

@@ -30,11 +30,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypedDict
 
-import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
 from harmscope.errors import SchemeError
+from harmscope.harm.area import harm_by_area
 from harmscope.harm.attribution import (
     DRUG_SOURCES,
     NOT_ATTRIBUTED,
@@ -49,7 +49,6 @@ from harmscope.harm.weigh import (
     SchemeLike,
     activity_label,
     event_key,
-    harm_and_activity,
     parse_month,
     select_events,
     weigh,
@@ -58,6 +57,7 @@ from harmscope.harm.weigh import (
 __all__ = [
     "ACTIVITY_UNIT",
     "HARM_VIEWS",
+    "TAXONOMY_VIEW",
     "ActivityCell",
     "Cell",
     "EventTypeTotal",
@@ -77,13 +77,20 @@ ACTIVITY_UNIT = "events"
 #: The views of harm (``--harm``) and how every output labels them.
 HARM_VIEWS = {"drug": "drug-attributed harm", "all": "all crime harm"}
 
+#: The pre-attribution placement (every crime's harm on the taxonomy's own sources), kept as
+#: the library default only until downstream analyses move to drug-attributed harm (issue
+#: 11 item 5), so that their figures and reasons do not change under them meanwhile.
+TAXONOMY_VIEW = "taxonomy"
+_LABELS = {**HARM_VIEWS, TAXONOMY_VIEW: "all crime harm, on the taxonomy's sources"}
+
 
 class Cell(TypedDict):
     """One matrix cell: the DESIGN §5 shape plus where its number comes from.
 
     ``value`` is the central estimate, ``low``/``high`` its range (scheme unit). ``basis`` is
-    ``'fraction'`` (harm x a cited attributable fraction) or ``'remainder'`` (the part not
-    attributed to drugs, ``source = 'not_attributed'``, in the ``all`` view); ``refs`` are
+    ``'fraction'`` (harm x a cited attributable fraction), ``'remainder'`` (the part not
+    attributed to drugs, ``source = 'not_attributed'``, in the ``all`` view) or
+    ``'taxonomy'`` (the pre-attribution ``taxonomy`` view: no range); ``refs`` are
     the citation keys of the fractions used (see ``HarmMatrix.references``), ``judgement``
     is true when any of them is a judgement rather than a figure read off a source, and
     ``event_types`` lists the event types that contribute.
@@ -240,7 +247,7 @@ class HarmMatrix:
     @property
     def view_label(self) -> str:
         """``'drug-attributed harm'`` or ``'all crime harm'``: how outputs name the view."""
-        return HARM_VIEWS[self.harm]
+        return _LABELS[self.harm]
 
     @property
     def dropped(self) -> Dropped:
@@ -429,6 +436,14 @@ def _spread(
     # bounds together), and it names every fraction it used.
     for event_type in harm_types:
         h_total = values.get(event_type, 0.0)
+        if view == TAXONOMY_VIEW:
+            for cs in taxonomy.cells_for(event_type):
+                a = acc.setdefault(cs.cell, _Acc())
+                a.value += h_total * cs.share
+                a.low, a.high = a.value, a.value
+                if h_total > 0 and event_type not in a.types:
+                    a.types.append(event_type)
+            continue
         ta = attribution.for_type(event_type)
         for (h, b), share in _landing(taxonomy, event_type).items():
             part = h_total * share
@@ -468,7 +483,13 @@ def _spread(
             value=a.value,
             low=a.low,
             high=a.high,
-            basis="remainder" if s == NOT_ATTRIBUTED else "fraction",
+            basis=(
+                "taxonomy"
+                if view == TAXONOMY_VIEW
+                else "remainder"
+                if s == NOT_ATTRIBUTED
+                else "fraction"
+            ),
             refs=sorted(a.refs),
             judgement=a.judgement,
             event_types=a.types,
@@ -516,7 +537,7 @@ def harm_matrix(
     scheme: SchemeLike,
     taxonomy: Taxonomy | str | os.PathLike[str] | None = None,
     attribution: Attribution | str | os.PathLike[str] | None = None,
-    harm: str = "all",
+    harm: str = TAXONOMY_VIEW,
     months: Months | None = None,
     lsoas: str | Collection[str] | None = None,
     progress: Progress | None = None,
@@ -534,12 +555,15 @@ def harm_matrix(
         Harm taxonomy; the packaged default when omitted.
     attribution : Attribution, str or path-like, optional
         Drug-attributable fractions; the packaged default when omitted.
-    harm : {'all', 'drug'}, default 'all'
+    harm : {'taxonomy', 'drug', 'all'}, default 'taxonomy'
         The view: ``'drug'`` puts only drug-attributed harm in ``cells`` and ``total``;
         ``'all'`` adds the not-attributed remainder as cells with source
-        ``'not_attributed'``, so ``total`` is every crime's harm. The library default stays
-        ``'all'`` until every downstream analysis is moved to drug-attributed harm (issue
-        11 item 5); ``harmscope matrix`` defaults to ``'drug'``.
+        ``'not_attributed'``, so ``total`` is every crime's harm. ``'taxonomy'`` is the
+        pre-attribution placement (every crime's harm on the taxonomy's own sources, cells
+        with ``basis = 'taxonomy'`` and no range), the library default only until every
+        downstream analysis moves to drug-attributed harm (issue 11 item 5); ``harmscope
+        matrix`` offers ``drug`` (its default) and ``all``. Every view reports
+        ``drug_attributed`` and ``not_attributed``.
     months : (from, to), optional
         Inclusive month bounds (``'YYYY-MM'`` or dates); either may be None.
     lsoas : str or collection of str, optional
@@ -576,8 +600,8 @@ def harm_matrix(
     UK Drug Policy Commission (2009); Sherman, Neyroud & Neyroud (2016); the fractions'
     own references (``HarmMatrix.references``).
     """
-    if harm not in HARM_VIEWS:
-        raise ValueError(f"harm: expected one of {', '.join(HARM_VIEWS)}, got {harm!r}")
+    if harm not in _LABELS:
+        raise ValueError(f"harm: expected one of {', '.join(_LABELS)}, got {harm!r}")
     sch = load_scheme(scheme)
     tax = _taxonomy(taxonomy)
     attr = _attribution(attribution)
@@ -676,48 +700,4 @@ def harm_matrix(
         attribution=attr.name,
         references={k: attr.references[k] for k in used},
         by_type_attribution=tuple(by_type),
-    )
-
-
-def harm_by_area(
-    events: ir.Table,
-    *,
-    scheme: SchemeLike,
-    months: Months | None = None,
-    lsoas: str | Collection[str] | None = None,
-    drop_unlocated: bool = False,
-) -> ir.Table:
-    """Harm and activity per LSOA per month, as an Ibis expression.
-
-    Parameters
-    ----------
-    events : ibis.Table
-        Warehouse ``events``.
-    scheme : Scheme, str or path-like
-        Weight scheme or its name / TOML path.
-    months : (from, to), optional
-        Inclusive month bounds.
-    lsoas : str or collection of str, optional
-        Restrict to these LSOA codes.
-    drop_unlocated : bool, default False
-        Leave out events with no LSOA code. By default they form a row with a NULL
-        ``lsoa_code`` so that area totals add up to the matrix totals.
-
-    Returns
-    -------
-    ibis.Table
-        ``lsoa_code``, ``month``, ``harm`` (float, scheme unit), ``activity`` (int: police
-        activity events, counted, see :func:`~harmscope.harm.weigh.harm_and_activity`),
-        ``harm_events`` (int), ``activity_events`` (int); ordered by month then LSOA. Join
-        the ``areas`` table on ``lsoa_code`` for population (harm per 1,000 residents =
-        ``harm / population * 1000``) and IMD decile.
-    """
-    chosen = select_events(events, months=months, lsoas=lsoas)
-    if drop_unlocated:
-        chosen = chosen.filter(chosen.lsoa_code.notnull())
-    w = weigh(chosen, scheme)
-    return (
-        w.group_by(["lsoa_code", "month"])
-        .aggregate(**harm_and_activity(w))
-        .order_by(["month", ibis.asc("lsoa_code", nulls_first=False)])
     )
