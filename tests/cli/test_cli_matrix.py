@@ -239,3 +239,29 @@ def test_city_all_view_is_drug_plus_not_attributed_and_the_old_total(city_db: Pa
     for c in every["cells"]:
         assert c["low"] <= c["value"] <= c["high"]
     assert every["activity"] == drug["activity"]
+
+
+def test_matrix_attribution_file_localises_and_bad_file_fails(db: Path, tmp_path: Path) -> None:
+    path = Path(harmscope.harm.__file__).parent / "data" / "attribution.toml"
+    text = path.read_text(encoding="utf-8")
+    old = '[fractions."Burglary".use]\nlow = 0.33\ncentral = 0.45'
+    assert old in text
+    local = tmp_path / "force.toml"
+    local.write_text(text.replace(old, old.replace("central = 0.45", "central = 0.33")))
+    base = json.loads(runner.invoke(app, ["matrix", "--db", str(db), "--format", "json"]).stdout)
+    res = runner.invoke(
+        app, ["matrix", "--db", str(db), "--format", "json", "--attribution", str(local)]
+    )
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    burglary = next(r for r in base["by_event_type"] if r["event_type"] == "Burglary")
+    assert doc["total"] == pytest.approx(base["total"] - burglary["harm"] * 0.12)
+    assert doc["total"] + doc["not_attributed"] == pytest.approx(
+        base["total"] + base["not_attributed"]
+    )
+    local.write_text(text.replace(old, old.replace("low = 0.33", "low = 1.5")))
+    bad = runner.invoke(app, ["matrix", "--db", str(db), "--attribution", str(local)])
+    assert bad.exit_code == 2
+    assert f"{local}: fractions.Burglary.use.low: expected a number in [0, 1], got 1.5" in (
+        " ".join(bad.stderr.split())
+    )

@@ -9,7 +9,8 @@ package; it never imports them.
 - :mod:`~harmscope.harm.weigh` — attach weights to events (Ibis, in the engine).
 - :mod:`~harmscope.harm.attribution` — drug-attributable fractions per event type (TOML
   data with citations and ranges; the rest is not drug-attributed).
-- :mod:`~harmscope.harm.matrix` — the measured harm matrix and harm per area and month.
+- :mod:`~harmscope.harm.matrix` — the measured harm matrix (drug-attributed or all harm).
+- :mod:`~harmscope.harm.area` — harm and activity per area and month.
 - :mod:`~harmscope.harm.build_cchi` — reproducible derivation of the ``cchi`` weights.
 
 See ``docs/harm-model.md``.
