@@ -178,3 +178,32 @@ def test_missing_and_invalid_toml(tmp_path: Path) -> None:
     p = _write(tmp_path, MINIMAL.replace("low = 0.3", "low = = 0.3"))
     with pytest.raises(SchemeError, match=r"attr\.toml: not valid TOML: .*line 10"):
         load_attribution(p)
+
+
+def test_docs_table_matches_the_packaged_fractions() -> None:
+    """docs/harm-model.md quotes every default fraction; it must say what the file says."""
+    doc = Path(__file__).resolve().parents[2] / "docs" / "harm-model.md"
+    lines = doc.read_text(encoding="utf-8").splitlines()
+    start = lines.index(
+        "| event type | use | production | distribution | control | **not drug-attributed** "
+        "| basis |"
+    )
+    a = default_attribution()
+    seen = set()
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        cols = [c.strip() for c in line.strip("|").split("|")]
+        name = re.sub(r" \(.*\)$", "", cols[0])
+        ta = a.for_type(name)
+        seen.add(name)
+        for source, col in zip(DRUG_SOURCES, cols[1:5], strict=True):
+            f = ta.get(source)
+            if not col:
+                assert f is None, (name, source)
+                continue
+            assert f is not None, (name, source)
+            central, low, high = (float(x) for x in re.findall(r"[\d.]+", col))
+            assert (central, low, high) == (f.central, f.low, f.high), (name, source)
+        assert float(re.findall(r"[\d.]+", cols[5])[0]) == pytest.approx(ta.not_attributed[1])
+    assert seen | {"Violent crime"} == set(a.types)
