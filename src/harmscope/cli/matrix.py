@@ -28,7 +28,14 @@ from harmscope.cli._common import (
     warn_dropped,
 )
 from harmscope.errors import HarmScopeError
-from harmscope.harm import ACTIVITY_UNIT, dropped_events, harm_matrix, select_events
+from harmscope.harm import (
+    ACTIVITY_UNIT,
+    HARM_VIEWS,
+    HarmMatrix,
+    dropped_events,
+    harm_matrix,
+    select_events,
+)
 from harmscope.harm.months import months_covered
 from harmscope.places.area_harm import area_harm, top_areas
 from harmscope.places.grid import DEFAULT_CELL_SIZE
@@ -41,24 +48,51 @@ LsoaOption = Annotated[
 ]
 
 
+HarmOption = Annotated[
+    str,
+    typer.Option(
+        "--harm",
+        help="drug: harm attributed to drugs (default); all: every crime's harm, "
+        "the part not attributed to drugs shown as its own source.",
+    ),
+]
+AttributionOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--attribution",
+        help="Attributable-fractions TOML (default: the packaged UK fractions).",
+    ),
+]
+
+
 @app.command()
 def matrix(
     db: DbOption = None,
     scheme: SchemeOption = "cchi",
+    harm: HarmOption = "drug",
     start: FromOption = None,
     end: ToOption = None,
     lsoa: LsoaOption = None,
     fmt: FormatOption = "table",
     out: OutOption = None,
+    attribution: AttributionOption = None,
 ) -> None:
-    """The harm matrix (harm type x bearer x source): harm and police activity side by side."""
+    """The harm matrix (harm type x bearer x source): drug-attributed harm with its range,
+    harm not attributed to drugs, and police activity side by side."""
     err = Console(stderr=True)
     check_format(err, fmt, "table", "json", "csv")
     check_months(err, db, start, end)
+    if harm not in HARM_VIEWS:
+        fail(err, ValueError(f"--harm: expected drug or all, got {harm!r}"))
     try:
         con = ibis_connect(db)
         m = harm_matrix(
-            con.table("events"), scheme=scheme, months=months_arg(start, end), lsoas=lsoa or None
+            con.table("events"),
+            scheme=scheme,
+            attribution=attribution,
+            harm=harm,
+            months=months_arg(start, end),
+            lsoas=lsoa or None,
         )
     except (HarmScopeError, ValueError) as exc:
         fail(err, exc)
@@ -68,26 +102,58 @@ def matrix(
     elif fmt == "csv":
         emit_csv(pd.DataFrame(m.to_rows(), dtype=object), out)  # activity counts stay integers
     else:
-        table = Table(title=f"Harm matrix — scheme {m.scheme} ({m.unit})")
-        for col in ("harm type", "bearer", "source", "value", "share"):
-            table.add_column(col, justify="right" if col in ("value", "share") else "left")
-        for c in m.cells:
-            if c["value"]:
-                share = f"{c['value'] / m.total:.0%}" if m.total else ""
-                table.add_row(c["harm_type"], c["bearer"], c["source"], f"{c['value']:,.1f}", share)
-        print_table(table)
-        # Activity is counted by kind, never weighed: its own table, in events.
-        counted = Table(title=f"Police activity, counted (not harm, {ACTIVITY_UNIT})")
-        for col in ("kind", "events", "share"):
-            counted.add_column(col, justify="left" if col == "kind" else "right")
-        for a in m.activity_cells:
-            share = f"{a['value'] / m.activity:.0%}" if m.activity else ""
-            counted.add_row(a["label"], f"{a['value']:,}", share)
-        print_table(counted)
-        Console().print(f"Harm total: [bold]{m.total:,.1f}[/] {m.unit}", soft_wrap=True)
-        Console().print(
-            f"Police activity (not harm): {m.activity:,} {ACTIVITY_UNIT}", soft_wrap=True
-        )
+        _print_matrix(m)
+
+
+def _print_matrix(m: HarmMatrix) -> None:
+    """The table view: cells with ranges, then activity, then the totals, view labelled."""
+    table = Table(title=f"Harm matrix: {m.view_label} — scheme {m.scheme} ({m.unit})")
+    for col in ("harm type", "bearer", "source", "value", "range", "share", "basis"):
+        left = col in ("harm type", "bearer", "source", "basis")
+        table.add_column(col, justify="left" if left else "right")
+    for c in m.cells:
+        if c["value"]:
+            share = f"{c['value'] / m.total:.0%}" if m.total else ""
+            if c["basis"] == "remainder":
+                source, basis = "not drug-attributed", "remainder"
+            else:
+                source, basis = c["source"], "judgement" if c["judgement"] else "cited"
+            table.add_row(
+                c["harm_type"],
+                c["bearer"],
+                source,
+                f"{c['value']:,.0f}",
+                f"{c['low']:,.0f}–{c['high']:,.0f}",
+                share,
+                basis,
+            )
+    print_table(table)
+    # Activity is counted by kind, never weighed: its own table, in events.
+    counted = Table(title=f"Police activity, counted (not harm, {ACTIVITY_UNIT})")
+    for col in ("kind", "events", "share"):
+        counted.add_column(col, justify="left" if col == "kind" else "right")
+    for a in m.activity_cells:
+        share = f"{a['value'] / m.activity:.0%}" if m.activity else ""
+        counted.add_row(a["label"], f"{a['value']:,}", share)
+    print_table(counted)
+    out = Console()
+    out.print(
+        f"Harm total ({m.view_label}): [bold]{m.total:,.1f}[/] {m.unit}"
+        + (f" (range {m.total_low:,.1f} to {m.total_high:,.1f})" if m.harm == "drug" else ""),
+        soft_wrap=True,
+    )
+    out.print(
+        f"Drug-attributed: {m.drug_attributed:,.1f} (range {m.drug_low:,.1f} to "
+        f"{m.drug_high:,.1f}); not attributed to drugs: {m.not_attributed:,.1f} {m.unit}",
+        soft_wrap=True,
+        highlight=False,
+    )
+    out.print(f"Police activity (not harm): {m.activity:,} {ACTIVITY_UNIT}", soft_wrap=True)
+    out.print(
+        f"Fractions: {m.attribution} (references: {', '.join(m.references) or 'none'})",
+        soft_wrap=True,
+        highlight=False,
+    )
 
 
 @app.command()

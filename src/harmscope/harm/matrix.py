@@ -1,10 +1,15 @@
 """The harm matrix: weighted events spread over harm type x bearer x source.
 
 The engine aggregates events per event type (one query); the ~20 resulting rows are then
-spread over matrix cells by the shares of the taxonomy mapping. Harm and activity are kept
-apart: ``total`` and ``cells`` hold harm only, weighed in the scheme's unit; ``activity`` and
+spread over matrix cells: the taxonomy's shares say which harm type and bearer an event
+type's harm lands on, and the attributable fractions (:mod:`harmscope.harm.attribution`) say
+how much of it each drug source (use, production, distribution, control) caused, with a
+range. The rest is **not drug-attributed** and is always reported apart (``not_attributed``).
+Two views: ``harm="drug"`` (cells and ``total`` hold drug-attributed harm only) and
+``harm="all"`` (cells also hold the not-attributed remainder, source ``not_attributed``, and
+``total`` is every crime's harm). Harm and activity are kept apart: ``activity`` and
 ``activity_cells`` hold police activity ("busyness"): police-found offences and searches
-*counted* in events, by kind, reported beside harm and never added to it (DESIGN §2, §5).
+*counted* in events, by kind, reported beside harm and never added to it (DESIGN §2, §3, §5).
 Event types the scheme does not weigh are counted in ``dropped``.
 
 References
@@ -25,11 +30,18 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypedDict
 
-import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
 from harmscope.errors import SchemeError
+from harmscope.harm.area import harm_by_area
+from harmscope.harm.attribution import (
+    DRUG_SOURCES,
+    NOT_ATTRIBUTED,
+    Attribution,
+    default_attribution,
+    load_attribution,
+)
 from harmscope.harm.schemes import Scheme, load_scheme
 from harmscope.harm.taxonomy import Taxonomy, default_taxonomy, load_taxonomy
 from harmscope.harm.weigh import (
@@ -37,7 +49,6 @@ from harmscope.harm.weigh import (
     SchemeLike,
     activity_label,
     event_key,
-    harm_and_activity,
     parse_month,
     select_events,
     weigh,
@@ -45,6 +56,8 @@ from harmscope.harm.weigh import (
 
 __all__ = [
     "ACTIVITY_UNIT",
+    "HARM_VIEWS",
+    "TAXONOMY_VIEW",
     "ActivityCell",
     "Cell",
     "EventTypeTotal",
@@ -61,14 +74,38 @@ Progress = Callable[[str, float], None]
 #: Unit of every activity figure: police activity is counted, never weighed.
 ACTIVITY_UNIT = "events"
 
+#: The views of harm (``--harm``) and how every output labels them.
+HARM_VIEWS = {"drug": "drug-attributed harm", "all": "all crime harm"}
+
+#: The pre-attribution placement (every crime's harm on the taxonomy's own sources), kept as
+#: the library default only until downstream analyses move to drug-attributed harm (issue
+#: 11 item 5), so that their figures and reasons do not change under them meanwhile.
+TAXONOMY_VIEW = "taxonomy"
+_LABELS = {**HARM_VIEWS, TAXONOMY_VIEW: "all crime harm, on the taxonomy's sources"}
+
 
 class Cell(TypedDict):
-    """One matrix cell: the DESIGN §5 shape."""
+    """One matrix cell: the DESIGN §5 shape plus where its number comes from.
+
+    ``value`` is the central estimate, ``low``/``high`` its range (scheme unit). ``basis`` is
+    ``'fraction'`` (harm x a cited attributable fraction), ``'remainder'`` (the part not
+    attributed to drugs, ``source = 'not_attributed'``, in the ``all`` view) or
+    ``'taxonomy'`` (the pre-attribution ``taxonomy`` view: no range); ``refs`` are
+    the citation keys of the fractions used (see ``HarmMatrix.references``), ``judgement``
+    is true when any of them is a judgement rather than a figure read off a source, and
+    ``event_types`` lists the event types that contribute.
+    """
 
     harm_type: str
     bearer: str
     source: str
     value: float
+    low: float
+    high: float
+    basis: str
+    refs: list[str]
+    judgement: bool
+    event_types: list[str]
 
 
 class ActivityCell(TypedDict):
@@ -87,13 +124,18 @@ class MatrixRow(TypedDict):
     """
 
     scheme: str
+    view: str
     kind: str
     harm_type: str
     bearer: str
     source: str
     activity: str
     value: float
+    low: float
+    high: float
     unit: str
+    basis: str
+    refs: str
 
 
 @dataclass(frozen=True)
@@ -124,7 +166,7 @@ class EventTypeTotal:
 
 @dataclass(frozen=True)
 class HarmMatrix:
-    """Measured harm matrix for a set of events, under one scheme.
+    """Measured harm matrix for a set of events, under one scheme and one view of harm.
 
     Attributes
     ----------
@@ -133,18 +175,19 @@ class HarmMatrix:
     unit : str
         Unit of the harm values (``cchi``: days of imprisonment; ``count``: events).
     total : float
-        Harm total: exactly ``sum(c["value"] for c in cells)`` in list order.
+        Harm of the chosen view: exactly ``sum(c["value"] for c in cells)`` in list order.
+        ``harm='drug'``: drug-attributed harm (central); ``harm='all'``: every crime's harm.
     activity : int
         Police activity: the number of activity-kind events (police-found offences and
         stop-and-searches), ``sum(c["value"] for c in activity_cells)``. Counted in
         :data:`ACTIVITY_UNIT`, never weighed.
     cells : list of Cell
-        Harm cells ``{harm_type, bearer, source, value}``: every cell that a harm-kind type
-        of the scheme maps to (zeros included), largest value first, ties in axis order.
+        Harm cells ``{harm_type, bearer, source, value, low, high, basis, refs, judgement,
+        event_types}``: every cell that a harm-kind type of the scheme can reach in this view
+        (zeros included), largest value first, ties in axis order (``not_attributed`` last).
     activity_cells : list of ActivityCell
-        Activity by kind ``{event_type, label, value}`` (e.g. ``Drugs``, ``'drug
-        offences'``, 412 events): one per activity-kind type of the scheme (zeros
-        included), most events first, ties in scheme order.
+        Activity by kind ``{event_type, label, value}``: one per activity-kind type of the
+        scheme (zeros included), most events first, ties in scheme order.
     month_from, month_to : str or None
         Period covered, ``'YYYY-MM'``: the requested bounds, or where a bound is open the
         first / last month with weighted events (None when there are none).
@@ -157,6 +200,23 @@ class HarmMatrix:
         counts rows with no event type. :attr:`dropped` gives the same as a :class:`Dropped`.
     taxonomy : str
         Taxonomy name.
+    harm : {'drug', 'all'}
+        The view (see :data:`HARM_VIEWS`).
+    total_low, total_high : float
+        Range of :attr:`total`: every fraction at its low (high) end at once. Equal to
+        ``total`` in the ``all`` view, whose total does not depend on the fractions.
+    drug_attributed, drug_low, drug_high : float
+        Drug-attributed harm (central, low, high), whatever the view.
+    not_attributed, not_attributed_low, not_attributed_high : float
+        Harm not attributed to drugs (central, low, high), whatever the view;
+        ``drug_attributed + not_attributed`` is every crime's harm.
+    attribution : str
+        Attribution name (the fractions file).
+    references : dict of str to str
+        Citation key to full citation, for every key a cell cites.
+    by_type_attribution : tuple of dict
+        Per harm-kind event type present: ``event_type, events, harm`` (all its harm),
+        ``drug``, ``drug_low``, ``drug_high``, ``not_attributed`` (scheme unit).
     """
 
     scheme: str
@@ -171,6 +231,23 @@ class HarmMatrix:
     by_event_type: tuple[EventTypeTotal, ...] = ()
     unknown: dict[str, int] = field(default_factory=dict)
     taxonomy: str = ""
+    harm: str = "drug"
+    total_low: float = 0.0
+    total_high: float = 0.0
+    drug_attributed: float = 0.0
+    drug_low: float = 0.0
+    drug_high: float = 0.0
+    not_attributed: float = 0.0
+    not_attributed_low: float = 0.0
+    not_attributed_high: float = 0.0
+    attribution: str = ""
+    references: dict[str, str] = field(default_factory=dict)
+    by_type_attribution: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def view_label(self) -> str:
+        """``'drug-attributed harm'`` or ``'all crime harm'``: how outputs name the view."""
+        return _LABELS[self.harm]
 
     @property
     def dropped(self) -> Dropped:
@@ -183,20 +260,37 @@ class HarmMatrix:
         Returns
         -------
         dict
-            ``scheme``, ``total`` (harm only), ``activity`` (count of activity events),
-            ``cells`` (list of ``{harm_type, bearer, source, value}``), plus ``unit`` (of
-            harm), ``activity_unit`` (``'events'``), ``activity_cells`` (by kind:
-            ``{event_type, label, value}``), ``dropped`` (see :meth:`Dropped.to_dict`),
+            ``scheme``, ``harm`` (the view) and ``view`` (its label), ``total`` (harm of the
+            view) with ``total_low``/``total_high``, ``not_attributed`` (harm not attributed
+            to drugs) with ``not_attributed_low``/``not_attributed_high``,
+            ``drug_attributed`` with ``drug_low``/``drug_high``, ``activity`` (count of
+            activity events), ``cells`` (list of ``{harm_type, bearer, source, value, low,
+            high, basis, refs, judgement, event_types}``), plus ``unit`` (of harm),
+            ``activity_unit`` (``'events'``), ``activity_cells`` (by kind), ``attribution``
+            (``{name, references}``: key to citation), ``by_event_type`` (per harm type:
+            harm, drug share, remainder), ``dropped`` (see :meth:`Dropped.to_dict`),
             ``from`` and ``to`` (``'YYYY-MM'`` or None).
         """
         return {
             "scheme": self.scheme,
+            "harm": self.harm,
+            "view": self.view_label,
             "total": self.total,
+            "total_low": self.total_low,
+            "total_high": self.total_high,
+            "not_attributed": self.not_attributed,
+            "not_attributed_low": self.not_attributed_low,
+            "not_attributed_high": self.not_attributed_high,
+            "drug_attributed": self.drug_attributed,
+            "drug_low": self.drug_low,
+            "drug_high": self.drug_high,
             "activity": self.activity,
             "cells": [dict(c) for c in self.cells],
             "unit": self.unit,
             "activity_unit": ACTIVITY_UNIT,
             "activity_cells": [dict(c) for c in self.activity_cells],
+            "attribution": {"name": self.attribution, "references": dict(self.references)},
+            "by_event_type": [dict(r) for r in self.by_type_attribution],
             "dropped": self.dropped.to_dict(),
             "from": self.month_from,
             "to": self.month_to,
@@ -205,32 +299,44 @@ class HarmMatrix:
     def to_rows(self) -> list[MatrixRow]:
         """Flat rows for CSV or a table: harm cells, then activity by kind.
 
-        Columns: ``scheme, kind ('harm'|'activity'), harm_type, bearer, source, activity,
-        value, unit`` (activity rows: ``activity`` names the kind, ``unit`` is ``events``).
+        Columns: ``scheme, view ('drug-attributed harm'|'all crime harm'), kind
+        ('harm'|'activity'), harm_type, bearer, source, activity, value, low, high, unit,
+        basis, refs`` (``refs`` joined by ``'; '``; activity rows: ``activity`` names the
+        kind, ``unit`` is ``events``, ``low = high = value``, ``basis = 'count'``).
         """
         rows = [
             MatrixRow(
                 scheme=self.scheme,
+                view=self.view_label,
                 kind="harm",
                 harm_type=c["harm_type"],
                 bearer=c["bearer"],
                 source=c["source"],
                 activity="",
                 value=c["value"],
+                low=c["low"],
+                high=c["high"],
                 unit=self.unit,
+                basis=c["basis"],
+                refs="; ".join(c["refs"]),
             )
             for c in self.cells
         ]
         rows += [
             MatrixRow(
                 scheme=self.scheme,
+                view=self.view_label,
                 kind="activity",
                 harm_type="",
                 bearer="",
                 source="",
                 activity=c["label"],
                 value=c["value"],
+                low=c["value"],
+                high=c["value"],
                 unit=ACTIVITY_UNIT,
+                basis="count",
+                refs="",
             )
             for c in self.activity_cells
         ]
@@ -245,13 +351,25 @@ def _taxonomy(taxonomy: Taxonomy | str | os.PathLike[str] | None) -> Taxonomy:
     return load_taxonomy(taxonomy)
 
 
-def check_coverage(scheme: Scheme, taxonomy: Taxonomy) -> None:
-    """Check that the taxonomy maps every event type the scheme weights.
+def _attribution(attribution: Attribution | str | os.PathLike[str] | None) -> Attribution:
+    if attribution is None:
+        return default_attribution()
+    if isinstance(attribution, Attribution):
+        return attribution
+    return load_attribution(attribution)
+
+
+def check_coverage(
+    scheme: Scheme, taxonomy: Taxonomy, attribution: Attribution | None = None
+) -> None:
+    """Check that the taxonomy maps, and the attribution covers, every type the scheme weights.
 
     Raises
     ------
     SchemeError
-        Names the scheme, the unmapped types and the taxonomy file.
+        Names the scheme, the unmapped types and the taxonomy file; or the attribution file
+        and the first harm-kind type without fractions; or an attribution source the
+        taxonomy's source axis does not have.
     """
     missing = [t for t in scheme.event_types if t not in taxonomy.mapping]
     if missing:
@@ -261,6 +379,17 @@ def check_coverage(scheme: Scheme, taxonomy: Taxonomy) -> None:
             f"{taxonomy.path} does not map: {', '.join(repr(m) for m in missing)} "
             "(add a [[mapping]] for each)"
         )
+    if attribution is None:
+        return
+    unknown = [s for s in DRUG_SOURCES if s not in taxonomy.sources.ids]
+    if unknown:
+        raise SchemeError(
+            f"{taxonomy.path}: sources: attribution {attribution.path} needs source "
+            f"{unknown[0]!r}, which the taxonomy does not define"
+        )
+    for w in scheme.weights:
+        if w.kind == "harm":
+            attribution.for_type(w.event_type)  # raises naming the attribution file
 
 
 def _month_str(value: Any) -> str | None:
@@ -269,20 +398,104 @@ def _month_str(value: Any) -> str | None:
     return f"{pd.Timestamp(value):%Y-%m}"
 
 
-def _spread(totals: list[EventTypeTotal], scheme: Scheme, taxonomy: Taxonomy) -> list[Cell]:
-    values: dict[tuple[str, str, str], float] = {}
-    # Every cell a harm type maps to is listed, so the shape does not depend on data.
-    for w in scheme.weights:
-        if w.kind == "harm":
-            for share in taxonomy.cells_for(w.event_type):
-                values.setdefault(share.cell, 0.0)
-    for t in totals:
-        if t.kind != "harm":
+def _landing(taxonomy: Taxonomy, event_type: str) -> dict[tuple[str, str], float]:
+    """Shares of an event type by (harm type, bearer); the taxonomy's own source is not used.
+
+    The attribution decides the source; the taxonomy only says which harm and bearer the
+    type's harm lands on.
+    """
+    out: dict[tuple[str, str], float] = {}
+    for share in taxonomy.cells_for(event_type):
+        key = (share.harm_type, share.bearer)
+        out[key] = out.get(key, 0.0) + share.share
+    return out
+
+
+@dataclass
+class _Acc:
+    value: float = 0.0
+    low: float = 0.0
+    high: float = 0.0
+    refs: set[str] = field(default_factory=set)
+    judgement: bool = False
+    types: list[str] = field(default_factory=list)
+
+
+def _spread(
+    totals: list[EventTypeTotal],
+    scheme: Scheme,
+    taxonomy: Taxonomy,
+    attribution: Attribution,
+    view: str,
+) -> list[Cell]:
+    acc: dict[tuple[str, str, str], _Acc] = {}
+    harm_types = [w.event_type for w in scheme.weights if w.kind == "harm"]
+    values = {t.event_type: t.value for t in totals if t.kind == "harm"}
+    # Every cell a harm type can reach is listed (zeros too), so the shape does not depend
+    # on data; a cell's range is the sum of its contributions' ranges (fractions at their
+    # bounds together), and it names every fraction it used.
+    for event_type in harm_types:
+        h_total = values.get(event_type, 0.0)
+        if view == TAXONOMY_VIEW:
+            for cs in taxonomy.cells_for(event_type):
+                a = acc.setdefault(cs.cell, _Acc())
+                a.value += h_total * cs.share
+                a.low, a.high = a.value, a.value
+                if h_total > 0 and event_type not in a.types:
+                    a.types.append(event_type)
             continue
-        for share in taxonomy.cells_for(t.event_type):
-            values[share.cell] += t.value * share.share
-    ordered = sorted(values.items(), key=lambda kv: (-kv[1], taxonomy.cell_order(kv[0])))
-    return [Cell(harm_type=h, bearer=b, source=s, value=v) for (h, b, s), v in ordered]
+        ta = attribution.for_type(event_type)
+        for (h, b), share in _landing(taxonomy, event_type).items():
+            part = h_total * share
+            for f in ta.fractions.values():
+                a = acc.setdefault((h, b, f.source), _Acc())
+                a.value += part * f.central
+                a.low += part * f.low
+                a.high += part * f.high
+                if part * f.high > 0:  # a cell cites only what contributes to it
+                    a.refs.update(f.refs)
+                    a.judgement = a.judgement or f.judgement
+                    if event_type not in a.types:
+                        a.types.append(event_type)
+            if view == "all":
+                na_low, na_central, na_high = ta.not_attributed
+                a = acc.setdefault((h, b, NOT_ATTRIBUTED), _Acc())
+                a.value += part * na_central
+                a.low += part * na_low
+                a.high += part * na_high
+                if part * na_high > 0 and event_type not in a.types:
+                    a.types.append(event_type)
+
+    def order(cell: tuple[str, str, str]) -> tuple[int, int, int]:
+        source = (
+            len(taxonomy.sources.ids)
+            if cell[2] == NOT_ATTRIBUTED
+            else taxonomy.sources.ids.index(cell[2])
+        )
+        return (taxonomy.harm_types.ids.index(cell[0]), taxonomy.bearers.ids.index(cell[1]), source)
+
+    ordered = sorted(acc.items(), key=lambda kv: (-kv[1].value, order(kv[0])))
+    return [
+        Cell(
+            harm_type=h,
+            bearer=b,
+            source=s,
+            value=a.value,
+            low=a.low,
+            high=a.high,
+            basis=(
+                "taxonomy"
+                if view == TAXONOMY_VIEW
+                else "remainder"
+                if s == NOT_ATTRIBUTED
+                else "fraction"
+            ),
+            refs=sorted(a.refs),
+            judgement=a.judgement,
+            event_types=a.types,
+        )
+        for (h, b, s), a in ordered
+    ]
 
 
 def _activity_by_kind(totals: list[EventTypeTotal], scheme: Scheme) -> list[ActivityCell]:
@@ -297,11 +510,34 @@ def _activity_by_kind(totals: list[EventTypeTotal], scheme: Scheme) -> list[Acti
     ]
 
 
+def _by_type(totals: list[EventTypeTotal], attribution: Attribution) -> list[dict[str, Any]]:
+    """Per harm-kind type present: its harm split into drug-attributed (range) and the rest."""
+    rows = []
+    for t in totals:
+        if t.kind != "harm":
+            continue
+        low, central, high = attribution.for_type(t.event_type).drug
+        rows.append(
+            {
+                "event_type": t.event_type,
+                "events": t.events,
+                "harm": t.value,
+                "drug": t.value * central,
+                "drug_low": t.value * low,
+                "drug_high": t.value * high,
+                "not_attributed": t.value * (1.0 - central),
+            }
+        )
+    return rows
+
+
 def harm_matrix(
     events: ir.Table,
     *,
     scheme: SchemeLike,
     taxonomy: Taxonomy | str | os.PathLike[str] | None = None,
+    attribution: Attribution | str | os.PathLike[str] | None = None,
+    harm: str = TAXONOMY_VIEW,
     months: Months | None = None,
     lsoas: str | Collection[str] | None = None,
     progress: Progress | None = None,
@@ -317,6 +553,17 @@ def harm_matrix(
         Weight scheme or its name / TOML path (``"cchi"``: days of imprisonment).
     taxonomy : Taxonomy, str or path-like, optional
         Harm taxonomy; the packaged default when omitted.
+    attribution : Attribution, str or path-like, optional
+        Drug-attributable fractions; the packaged default when omitted.
+    harm : {'taxonomy', 'drug', 'all'}, default 'taxonomy'
+        The view: ``'drug'`` puts only drug-attributed harm in ``cells`` and ``total``;
+        ``'all'`` adds the not-attributed remainder as cells with source
+        ``'not_attributed'``, so ``total`` is every crime's harm. ``'taxonomy'`` is the
+        pre-attribution placement (every crime's harm on the taxonomy's own sources, cells
+        with ``basis = 'taxonomy'`` and no range), the library default only until every
+        downstream analysis moves to drug-attributed harm (issue 11 item 5); ``harmscope
+        matrix`` offers ``drug`` (its default) and ``all``. Every view reports
+        ``drug_attributed`` and ``not_attributed``.
     months : (from, to), optional
         Inclusive month bounds (``'YYYY-MM'`` or dates); either may be None.
     lsoas : str or collection of str, optional
@@ -327,31 +574,38 @@ def harm_matrix(
     Returns
     -------
     HarmMatrix
-        Harm totals and cells (scheme unit) and activity by kind (events counted). Outcome
-        rows are never weighted; event types the scheme does not know are left out and
-        counted in ``unknown`` / ``dropped``.
+        Harm totals and cells (scheme unit) with ranges, the not-attributed harm, and
+        activity by kind (events counted). Outcome rows are never weighted; event types the
+        scheme does not know are left out and counted in ``unknown`` / ``dropped``.
 
     Raises
     ------
     SchemeError
-        Invalid scheme or taxonomy, or a scheme type the taxonomy does not map.
+        Invalid scheme, taxonomy or attribution; a scheme type the taxonomy does not map or
+        (harm kinds) the attribution does not cover.
     ValueError
-        Bad month bounds.
+        Bad month bounds or an unknown view.
 
     Notes
     -----
-    One engine query aggregates events per (event type, kind); the per-type values are then
-    multiplied by the taxonomy shares. A harm cell's value is
-    ``sum_t share(t, cell) * weight(t) * n(t)``; an activity kind's value is ``n(t)``: police
-    work is counted, not weighed in days (DESIGN §2).
+    One engine query aggregates events per (event type, kind). With ``H(t) = weight(t) *
+    n(t)`` the harm of type ``t``, ``s(t, h, b)`` the taxonomy share landing on harm type
+    ``h`` and bearer ``b`` and ``f(t, src)`` the attributable fraction, a drug cell is
+    ``sum_t H(t) * s(t, h, b) * f(t, src)`` with ``low``/``high`` from the fraction's
+    bounds, and the not-attributed cell uses ``1 - sum_src f(t, src)``. An activity kind's
+    value is ``n(t)``: police work is counted, not weighed in days (DESIGN §2).
 
     References
     ----------
-    UK Drug Policy Commission (2009); Sherman, Neyroud & Neyroud (2016).
+    UK Drug Policy Commission (2009); Sherman, Neyroud & Neyroud (2016); the fractions'
+    own references (``HarmMatrix.references``).
     """
+    if harm not in _LABELS:
+        raise ValueError(f"harm: expected one of {', '.join(_LABELS)}, got {harm!r}")
     sch = load_scheme(scheme)
     tax = _taxonomy(taxonomy)
-    check_coverage(sch, tax)
+    attr = _attribution(attribution)
+    check_coverage(sch, tax, attr)
     if progress is not None:
         progress("harm matrix: aggregating events", 0.0)
     chosen = select_events(events, months=months, lsoas=lsoas)
@@ -386,12 +640,22 @@ def harm_matrix(
     ]
     totals.sort(key=lambda x: (-x.value, x.event_type))
 
-    cells = _spread(totals, sch, tax)
+    cells = _spread(totals, sch, tax, attr, harm)
     activity_cells = _activity_by_kind(totals, sch)
     total = 0.0
     for c in cells:
         total += c["value"]
     activity = sum(c["value"] for c in activity_cells)
+    by_type = _by_type(totals, attr)
+    all_harm = math.fsum(r["harm"] for r in by_type)
+    drug = math.fsum(r["drug"] for r in by_type)
+    drug_low = math.fsum(r["drug_low"] for r in by_type)
+    drug_high = math.fsum(r["drug_high"] for r in by_type)
+    if harm == "drug":
+        total_low, total_high = drug_low, drug_high
+    else:
+        total_low = total_high = all_harm
+    used = sorted({r for c in cells for r in c["refs"]})
 
     month_from = month_to = None
     if months is not None and months[0] is not None:
@@ -424,48 +688,16 @@ def harm_matrix(
         by_event_type=tuple(totals),
         unknown=unknown,
         taxonomy=tax.name,
-    )
-
-
-def harm_by_area(
-    events: ir.Table,
-    *,
-    scheme: SchemeLike,
-    months: Months | None = None,
-    lsoas: str | Collection[str] | None = None,
-    drop_unlocated: bool = False,
-) -> ir.Table:
-    """Harm and activity per LSOA per month, as an Ibis expression.
-
-    Parameters
-    ----------
-    events : ibis.Table
-        Warehouse ``events``.
-    scheme : Scheme, str or path-like
-        Weight scheme or its name / TOML path.
-    months : (from, to), optional
-        Inclusive month bounds.
-    lsoas : str or collection of str, optional
-        Restrict to these LSOA codes.
-    drop_unlocated : bool, default False
-        Leave out events with no LSOA code. By default they form a row with a NULL
-        ``lsoa_code`` so that area totals add up to the matrix totals.
-
-    Returns
-    -------
-    ibis.Table
-        ``lsoa_code``, ``month``, ``harm`` (float, scheme unit), ``activity`` (int: police
-        activity events, counted, see :func:`~harmscope.harm.weigh.harm_and_activity`),
-        ``harm_events`` (int), ``activity_events`` (int); ordered by month then LSOA. Join
-        the ``areas`` table on ``lsoa_code`` for population (harm per 1,000 residents =
-        ``harm / population * 1000``) and IMD decile.
-    """
-    chosen = select_events(events, months=months, lsoas=lsoas)
-    if drop_unlocated:
-        chosen = chosen.filter(chosen.lsoa_code.notnull())
-    w = weigh(chosen, scheme)
-    return (
-        w.group_by(["lsoa_code", "month"])
-        .aggregate(**harm_and_activity(w))
-        .order_by(["month", ibis.asc("lsoa_code", nulls_first=False)])
+        harm=harm,
+        total_low=total_low,
+        total_high=total_high,
+        drug_attributed=drug,
+        drug_low=drug_low,
+        drug_high=drug_high,
+        not_attributed=all_harm - drug,
+        not_attributed_low=all_harm - drug_high,
+        not_attributed_high=all_harm - drug_low,
+        attribution=attr.name,
+        references={k: attr.references[k] for k in used},
+        by_type_attribution=tuple(by_type),
     )
