@@ -31,7 +31,7 @@ from typing import IO, Any
 import duckdb
 import pandas as pd
 
-from harmscope.harm.weigh import parse_month
+from harmscope.periods import parse_month
 from harmscope.warehouse import connect
 from harmscope.warehouse.schema import EVENT_COLUMNS
 

@@ -74,6 +74,7 @@ from harmscope.evaluate.wdd import WDDHarmResult, WDDResult, wdd, wdd_harm
 from harmscope.evaluate.wdq import WDQResult, wdq
 from harmscope.harm import Dropped, load_scheme
 from harmscope.harm.schemes import Scheme
+from harmscope.periods import Progress
 
 __all__ = [
     "COUNT_COLUMNS",
@@ -92,7 +93,6 @@ __all__ = [
     "verdict_lines",
 ]
 
-Progress = Callable[[str, int, int], None]
 #: Months before the post period that the ITS forecast needs (trend + 11 seasonal terms).
 ITS_MIN_PRE = 14
 

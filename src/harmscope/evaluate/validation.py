@@ -55,6 +55,7 @@ from harmscope.evaluate.intervention import (
     evaluate_counts,
 )
 from harmscope.harm import load_scheme
+from harmscope.periods import Progress
 
 __all__ = ["ESTIMATORS", "ValidationResult", "validate_evaluation"]
 
@@ -70,7 +71,6 @@ ESTIMATORS: dict[str, str] = {
 }
 DEFAULT_ESTIMATOR = "did_count"
 TACTIC_MIX = {"crackdown": 0.6, "arrests": 0.2, "dmi": 0.2}
-Progress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)

@@ -9,16 +9,14 @@ measuring total harm from crime based on sentencing guidelines. *Policing* 10(3)
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import date
 
 import ibis
 import ibis.expr.types as ir
 
 from harmscope.harm.weigh import SchemeLike, harm_and_activity, select_events, weigh
+from harmscope.periods import Months
 
 __all__ = ["harm_by_area"]
-
-Months = tuple[str | date | None, str | date | None]
 
 
 def harm_by_area(

@@ -25,9 +25,8 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any, TypedDict
 
 import ibis.expr.types as ir
@@ -49,10 +48,10 @@ from harmscope.harm.weigh import (
     SchemeLike,
     activity_label,
     event_key,
-    parse_month,
     select_events,
     weigh,
 )
+from harmscope.periods import FractionProgress, Months, parse_month
 
 __all__ = [
     "ACTIVITY_UNIT",
@@ -68,8 +67,6 @@ __all__ = [
     "harm_matrix",
 ]
 
-Months = tuple[str | date | None, str | date | None]
-Progress = Callable[[str, float], None]
 
 #: Unit of every activity figure: police activity is counted, never weighed.
 ACTIVITY_UNIT = "events"
@@ -540,7 +537,7 @@ def harm_matrix(
     harm: str = TAXONOMY_VIEW,
     months: Months | None = None,
     lsoas: str | Collection[str] | None = None,
-    progress: Progress | None = None,
+    progress: FractionProgress | None = None,
 ) -> HarmMatrix:
     """Compute the measured harm matrix.
 

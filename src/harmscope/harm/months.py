@@ -15,7 +15,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from harmscope.errors import WarehouseError
-from harmscope.harm.weigh import parse_month
+from harmscope.periods import parse_month
 
 __all__ = ["Coverage", "check_months", "months_covered"]
 

@@ -22,16 +22,15 @@ Rules
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 
 from harmscope.harm.schemes import Scheme, load_scheme
+from harmscope.periods import Months, parse_month
 
 __all__ = [
     "ACTIVITY_LABELS",
@@ -285,7 +284,7 @@ def dropped_events(
     events: ir.Table,
     scheme: SchemeLike,
     *,
-    months: tuple[str | date | None, str | date | None] | None = None,
+    months: Months | None = None,
     lsoas: str | Collection[str] | None = None,
     located: bool = False,
 ) -> Dropped:
@@ -361,42 +360,10 @@ def harm_and_activity(weighed: ir.Table) -> dict[str, ir.Value]:
     }
 
 
-def parse_month(value: str | date | datetime) -> date:
-    """First day of the month of ``value``.
-
-    Parameters
-    ----------
-    value : str, date or datetime
-        ``'YYYY-MM'`` or a date. A day-precision string such as ``'2019-01-01'`` is refused:
-        a month given as a day is ambiguous (the day is easily mistaken for a bound).
-
-    Raises
-    ------
-    ValueError
-        Not a month: the message quotes the value and the expected form.
-    """
-    if isinstance(value, datetime):
-        return date(value.year, value.month, 1)
-    if isinstance(value, date):
-        return date(value.year, value.month, 1)
-    text = str(value).strip()
-    try:
-        if not _MONTH_TEXT.fullmatch(text):
-            raise ValueError(text)
-        parsed = datetime.strptime(text, "%Y-%m")
-    except ValueError:
-        raise ValueError(f"month {value!r}: expected YYYY-MM (e.g. 2019-04)") from None
-    return date(parsed.year, parsed.month, 1)
-
-
-# Four-digit year, two-digit month, nothing else (strptime alone accepts '2019-1').
-_MONTH_TEXT = re.compile(r"\d{4}-\d{2}")
-
-
 def select_events(
     events: ir.Table,
     *,
-    months: tuple[str | date | None, str | date | None] | None = None,
+    months: Months | None = None,
     lsoas: str | Collection[str] | None = None,
 ) -> ir.Table:
     """Filter events to a month range and a set of LSOAs (engine-side).

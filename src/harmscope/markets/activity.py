@@ -26,11 +26,11 @@ import pandas as pd
 
 from harmscope.harm import parse_month, select_events
 from harmscope.harm.weigh import SchemeLike, weigh_keyed
+from harmscope.periods import Months
 
 __all__ = ["DRUG_OBJECTS", "DRUG_TYPES", "Months", "intelligence_cells", "market_activity"]
 
 #: Inclusive ``(from, to)`` month bounds (``'YYYY-MM'``, a date, or None for open).
-Months = tuple[str | date | None, str | date | None]
 
 #: Street crime types that are market activity (when the scheme classes them as activity).
 DRUG_TYPES: tuple[str, ...] = ("Drugs",)

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Sequence
-from datetime import date
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,13 +32,12 @@ from harmscope.markets.curation import CurationState, load_decisions, replay
 from harmscope.markets.description import describe
 from harmscope.markets.detection import Candidate, detect
 from harmscope.markets.model import Decision, Market
+from harmscope.periods import Progress, month_range
 from harmscope.places.grid import DEFAULT_CELL_SIZE, with_cells
 from harmscope.places.study_area import AREA, AreaCells, Within, resolve_area
 from harmscope.warehouse import ibis_connect
 
 __all__ = ["markets"]
-
-Progress = Callable[[str, int, int], None]
 
 
 def _events_source(source: Any) -> tuple[ir.Table, Any, Path | None]:
@@ -174,7 +172,7 @@ def markets(
         frame["cell_y"] = frame["cell_y"].astype(np.float64)
         lo = parse_month(months[0]) if months and months[0] is not None else min(frame["month"])
         hi = parse_month(months[1]) if months and months[1] is not None else max(frame["month"])
-        month_list = _month_range(lo, hi)
+        month_list = month_range(lo, hi)
         intel = intelligence_cells(intelligence, month_list, cell_size)
         if not intel.empty:
             intel = intel.assign(harm=0.0)
@@ -243,13 +241,3 @@ def _split(
         strength[root.id] = float(per_cell.reindex(pd.MultiIndex.from_tuples(cells)).sum())
         tiers[root.id] = 1 if state.status == "rejected" else 0
     return allocate_cells(footprints, cell_size, buffer, strength=strength, tiers=tiers)
-
-
-def _month_range(lo: date, hi: date) -> list[date]:
-    """First days of the months from ``lo`` to ``hi``, both included."""
-    out = []
-    y, m = lo.year, lo.month
-    while (y, m) <= (hi.year, hi.month):
-        out.append(date(y, m, 1))
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return out

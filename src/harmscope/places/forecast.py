@@ -77,9 +77,8 @@ References
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +91,7 @@ from numpy.typing import NDArray
 from harmscope.errors import WarehouseError
 from harmscope.harm import dropped_events, load_scheme, parse_month, select_events, weigh
 from harmscope.harm.weigh import SchemeLike
+from harmscope.periods import Months, Progress
 from harmscope.places.forecast_accuracy import (
     DEFAULT_SHARES,
     SUMMARY_COLUMNS,
@@ -108,7 +108,7 @@ from harmscope.places.forecast_rankers import (
     window_matrix,
 )
 from harmscope.places.grid import DEFAULT_CELL_SIZE, study_area_cells
-from harmscope.places.hotspots import events_table, grouped_cell_totals
+from harmscope.places.hotspots import events_table, monthly_cell_totals
 from harmscope.places.study_area import AREA, AreaCells, Within, resolve_area
 
 __all__ = [
@@ -129,41 +129,12 @@ __all__ = [
     "validate_forecast",
 ]
 
-Progress = Callable[[str, int, int], None]
-Months = tuple[str | date | None, str | date | None]
 
 TARGETS: tuple[str, ...] = ("harm", "events")
 """What the next months are scored on: harm (scheme weights) and the number of harm events."""
 # --------------------------------------------------------------------------------------------
 # Warehouse
 # --------------------------------------------------------------------------------------------
-
-
-def monthly_cell_totals(
-    events: ir.Table,
-    *,
-    scheme: SchemeLike = "cchi",
-    cell_size: float = DEFAULT_CELL_SIZE,
-    months: Months | None = None,
-) -> ir.Table:
-    """Harm, activity and event counts per month and grid cell (Ibis expression, any engine).
-
-    Like :func:`~harmscope.places.hotspots.cell_totals` with ``month`` added to the grouping.
-
-    Returns
-    -------
-    ibis.Table
-        ``month``, ``cell_x``, ``cell_y``, ``harm`` (sum of weights), ``activity`` (police
-        activity events, counted), ``harm_events``, ``activity_events`` (counts). Unlocated
-        events are left out.
-    """
-    return grouped_cell_totals(
-        events,
-        scheme=scheme,
-        cell_size=cell_size,
-        months=months,
-        by=["month", "cell_x", "cell_y"],
-    )
 
 
 def monthly_harm_points(
@@ -310,7 +281,7 @@ def validate_forecast(
         if progress:
             progress("aggregate", 0, 2)
         totals = monthly_cell_totals(
-            events, scheme=scheme_obj, cell_size=cell_size, months=months
+            events, scheme=scheme_obj, cell_size=cell_size, months=months, month_first=True
         ).to_pandas()
         dropped = dropped_events(events, scheme_obj, months=months, located=True)
         if progress:

@@ -18,8 +18,6 @@ reported beside harm and never added to it; Gi* is computed on harm only.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +29,7 @@ import pandas as pd
 from harmscope.errors import WarehouseError
 from harmscope.harm import dropped_events, harm_and_activity, parse_month, select_events, weigh
 from harmscope.harm.weigh import SchemeLike
+from harmscope.periods import Months, Progress, month_range
 from harmscope.places.emerging import EMERGING_CATEGORIES, emerging_hot_spots
 from harmscope.places.gi_star import gi_star_test
 from harmscope.places.grid import DEFAULT_CELL_SIZE, study_area_cells, values_on_cells, with_cells
@@ -49,7 +48,6 @@ __all__ = [
     "monthly_cell_totals",
 ]
 
-Progress = Callable[[str, int, int], None]
 """``progress(stage, done, total)``: called as work advances (the CLI draws a bar)."""
 
 HOTSPOT_COLUMNS: tuple[str, ...] = (
@@ -67,8 +65,6 @@ HOTSPOT_COLUMNS: tuple[str, ...] = (
     "activity_events",
 )
 """Columns of :func:`hotspots`; the first six are the DESIGN §5 contract."""
-
-Months = tuple[str | date | None, str | date | None]
 
 
 def events_table(source: Any) -> tuple[ir.Table, Any]:
@@ -304,18 +300,27 @@ def monthly_cell_totals(
     scheme: SchemeLike = "cchi",
     cell_size: float = DEFAULT_CELL_SIZE,
     months: Months | None = None,
+    month_first: bool = False,
 ) -> ir.Table:
-    """Harm and activity per grid cell and month, as an Ibis expression (any engine).
+    """Harm, activity and event counts per grid cell and month (Ibis expression, any engine).
 
-    Same columns as :func:`cell_totals` plus ``month`` (DATE, first of the month).
+    Like :func:`cell_totals` with ``month`` (DATE, first of the month) added to the grouping.
+
+    Parameters
+    ----------
+    month_first : bool
+        Put ``month`` before ``cell_x, cell_y`` (the forecast harness's order) instead of
+        after them.
+
+    Returns
+    -------
+    ibis.Table
+        ``cell_x``, ``cell_y``, ``month`` (or ``month`` first), ``harm`` (sum of weights),
+        ``activity`` (police activity events, counted), ``harm_events``, ``activity_events``
+        (counts). Unlocated events are left out.
     """
-    return grouped_cell_totals(
-        events,
-        scheme=scheme,
-        cell_size=cell_size,
-        months=months,
-        by=["cell_x", "cell_y", "month"],
-    )
+    by = ["month", "cell_x", "cell_y"] if month_first else ["cell_x", "cell_y", "month"]
+    return grouped_cell_totals(events, scheme=scheme, cell_size=cell_size, months=months, by=by)
 
 
 def grouped_cell_totals(
@@ -335,16 +340,6 @@ def grouped_cell_totals(
     w = w.filter(w.x.notnull() & w.y.notnull())
     cells = with_cells(w, cell_size=cell_size)
     return cells.group_by(by).aggregate(**harm_and_activity(cells))
-
-
-def _month_range(lo: date, hi: date) -> list[date]:
-    """First days of the months from ``lo`` to ``hi``, both included."""
-    out = []
-    y, m = lo.year, lo.month
-    while (y, m) <= (hi.year, hi.month):
-        out.append(date(y, m, 1))
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return out
 
 
 def emerging_cells(
@@ -400,7 +395,7 @@ def emerging_cells(
     frame["month"] = pd.to_datetime(frame["month"]).dt.date
     lo = parse_month(months[0]) if months and months[0] is not None else min(frame["month"])
     hi = parse_month(months[1]) if months and months[1] is not None else max(frame["month"])
-    periods = _month_range(lo, hi)
+    periods = month_range(lo, hi)
     if len(periods) < 2:
         raise WarehouseError(
             f"emerging hot spots need at least two months; the period has {len(periods)}"

@@ -22,7 +22,6 @@ Ties are broken by harm, then south to north, west to east; ranks are 1..n.
 from __future__ import annotations
 
 import os
-from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -36,8 +35,9 @@ from harmscope.harm import load_scheme, select_events
 from harmscope.harm.matrix import check_coverage
 from harmscope.harm.taxonomy import Taxonomy, default_taxonomy, load_taxonomy
 from harmscope.harm.weigh import SchemeLike, weigh_keyed
+from harmscope.periods import Months, Progress
 from harmscope.places.grid import DEFAULT_CELL_SIZE, with_cells
-from harmscope.places.hotspots import Progress, hotspots
+from harmscope.places.hotspots import hotspots
 from harmscope.places.study_area import AREA, AreaCells, Within
 from harmscope.priorities.reasons import matrix_reasons, spread_by_unit
 from harmscope.warehouse import ibis_connect
@@ -45,7 +45,6 @@ from harmscope.warehouse import ibis_connect
 __all__ = ["PLACE_COLUMNS", "Significance", "place_id", "rank_places"]
 
 Significance = Literal["none", "weight", "require"]
-Months = tuple[str | date | None, str | date | None]
 
 PLACE_COLUMNS: tuple[str, ...] = (
     "rank",

@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import math
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -55,6 +55,7 @@ from scipy.optimize import linear_sum_assignment
 from harmscope.errors import HarmScopeError
 from harmscope.harm import load_scheme
 from harmscope.markets import Market, markets
+from harmscope.periods import Progress
 from harmscope.priorities.lenses import LENSES, PLANNED_LENSES
 from harmscope.priorities.markets import ranked_markets
 from harmscope.priorities.places import place_id, rank_places
@@ -72,7 +73,6 @@ __all__ = [
 ]
 
 MarketMatch = Literal["area", "footprint"]
-Progress = Callable[[str, int, int], None]
 
 #: Side of the simulator's truth grid, metres.
 TRUTH_CELL_SIZE = 250.0

@@ -35,8 +35,8 @@ from pathlib import Path
 from typing import IO, Protocol, runtime_checkable
 
 from harmscope.errors import InputError
+from harmscope.periods import Progress
 
-Progress = Callable[[str, int, int], None]
 """``progress(stage, done, total)``: called as work advances (the CLI draws a bar)."""
 
 PASSED_OVER_SHOWN = 5

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -35,6 +35,7 @@ import pyarrow as pa
 
 from harmscope.errors import InputError
 from harmscope.geo import bng_select_sql
+from harmscope.periods import Progress
 from harmscope.sources.policeuk import (
     FAMILIES,
     FileIdentity,
@@ -50,7 +51,6 @@ from harmscope.warehouse import diagnostics as diag
 from harmscope.warehouse import rowchecks as rows
 from harmscope.warehouse.schema import EVENT_COLUMNS
 
-Progress = Callable[[str, int, int], None]
 """``progress(stage, done, total)``: called as work advances (the CLI draws a bar)."""
 
 
