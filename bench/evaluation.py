@@ -25,7 +25,7 @@ import time
 
 import numpy as np
 
-from harmscope.evaluate.validation import validate_evaluation
+from harmscope.checks.evaluation import validate_evaluation
 from harmscope.simulate import Operation, Simulation
 
 TACTICS = ("crackdown", "arrests", "dmi")

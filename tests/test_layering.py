@@ -455,3 +455,32 @@ def test_the_checker_finds_planted_offences(
         ("harmscope.c", "harmscope.cli._common"),
     }
     assert found == [frozenset({"harmscope.a", "harmscope.b"})]
+
+
+# ------------------------------------------------------------------- who runs the simulator
+# The simulator makes test data with known truth; only the checks that score methods on it
+# (checks/), the faces that run them (cli/, report/) and simulate/ itself may import it, so
+# no analysis result ever depends on simulator code.
+SIMULATOR_USERS = ("simulate", "checks", "cli", "report")
+
+
+def simulator_imports() -> list[Import]:
+    """Imports of ``harmscope.simulate`` from outside :data:`SIMULATOR_USERS`."""
+    sim = f"{PACKAGE}.simulate"
+    users = tuple(f"{PACKAGE}.{p}" for p in SIMULATOR_USERS)
+    return [
+        imp
+        for module in MODULES
+        if not any(_inside(module, u) for u in users)
+        for imp in imports_of(module)
+        if _inside(imp.target, sim)
+    ]
+
+
+def test_only_checks_and_faces_import_the_simulator() -> None:
+    bad = simulator_imports()
+    assert not bad, "harmscope.simulate imported by domain code:\n" + "\n".join(map(_where, bad))
+    # The rule bites: the checks do import it (an empty walk would pass vacuously).
+    assert any(
+        _inside(t, f"{PACKAGE}.simulate") for t in import_graph()[f"{PACKAGE}.checks.evaluation"]
+    )

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 from scipy.optimize import OptimizeResult
 
+from harmscope.checks.evaluation import validate_evaluation
 from harmscope.errors import EstimatorError
 from harmscope.evaluate import _checks, did, its
-from harmscope.evaluate.validation import validate_evaluation
 
 MONTHS = pd.period_range("2018-01", periods=30, freq="M")
 

@@ -9,12 +9,12 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
+from harmscope.checks.evaluation import validate_evaluation
 from harmscope.errors import EstimatorError
 from harmscope.evaluate.areas import AreaSpec
 from harmscope.evaluate.estimate import Effect
 from harmscope.evaluate.intervention import Intervention, Period, evaluate_counts
 from harmscope.evaluate.registry import Context, register, registered, registered_for
-from harmscope.evaluate.validation import validate_evaluation
 from harmscope.report.evaluation import estimate_rows, render_html
 
 

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
+from harmscope.checks.evaluation import ESTIMATORS, validate_evaluation
 from harmscope.errors import SimulationError
-from harmscope.evaluate.validation import ESTIMATORS, validate_evaluation
 from harmscope.simulate import Operation, Simulation
 from harmscope.simulate.operations import effect_totals
 

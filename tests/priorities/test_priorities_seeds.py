@@ -3,7 +3,7 @@
 One seed proves nothing either way (docs/priorities.md has seeds where counting wins), so the
 claim is tested as a paired comparison: for each seed the same simulated town is ranked by the
 harm scheme (cchi) and by counting (count), and the per-seed differences of precision@k are
-summarised here with numpy/scipy, independently of :mod:`harmscope.priorities.validate`.
+summarised here with numpy/scipy, independently of :mod:`harmscope.checks.priorities`.
 
 The claim tested is **non-inferiority**: the one-sided 95 % lower confidence bound of the mean
 paired difference (Student t over seeds) lies above minus half a hit (0.5 / k), and a sign test
@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from harmscope.priorities.validate import validate_priorities
+from harmscope.checks.priorities import validate_priorities
 from harmscope.simulate import simulate
 
 SEEDS = range(1, 13)

@@ -1,7 +1,7 @@
 """``validate_priorities`` and ``harmscope validate-priorities`` on a small simulated city.
 
 Every precision is recomputed here from the truth CSVs and the lens output with pandas (and a
-brute-force matching for markets), independently of :mod:`harmscope.priorities.validate`.
+brute-force matching for markets), independently of :mod:`harmscope.checks.priorities`.
 """
 
 from __future__ import annotations
@@ -14,10 +14,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from harmscope.cli import app
-from harmscope.markets import markets
-from harmscope.priorities import rank_markets, rank_places
-from harmscope.priorities.validate import (
+from harmscope.checks.priorities import (
     LensValidation,
     SimulationFolderError,
     market_hits,
@@ -26,6 +23,9 @@ from harmscope.priorities.validate import (
     true_place_ranking,
     validate_priorities,
 )
+from harmscope.cli import app
+from harmscope.markets import markets
+from harmscope.priorities import rank_markets, rank_places
 from harmscope.simulate import simulate
 
 SEED = 1

@@ -227,7 +227,7 @@ def validate_evaluation(
     fmt: Annotated[str, typer.Option("--format", help="table | json | csv")] = "table",
 ) -> None:
     """Coverage, bias and displacement detection of each estimator on simulated operations."""
-    from harmscope.evaluate.validation import validate_evaluation as run
+    from harmscope.checks.evaluation import validate_evaluation as run
 
     console = Console(stderr=True)
     check_format(console, fmt, "table", "json", "csv")

@@ -9,10 +9,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from harmscope.checks.priorities import LensValidation, validate_priorities
 from harmscope.cli import app
 from harmscope.cli._common import check_format, emit_json, fail, progress_bar
 from harmscope.errors import HarmScopeError
-from harmscope.priorities.validate import LensValidation, validate_priorities
 
 
 def _pct(value: float | None) -> str:

@@ -25,8 +25,9 @@ End to end (``docs/evaluation.md``, "Evaluating an intervention"):
   :func:`evaluate_counts`, module ``intervention``) returns an :class:`Evaluation` with a
   plain-language verdict (module ``verdict``);
 * :func:`scorecard` -- harm vs busyness for any area and period (:class:`Scorecard`);
-* :func:`validate_evaluation` -- coverage, bias and displacement detection on simulated
-  operations with known effects (:class:`ValidationResult`).
+* ``validate_evaluation`` (coverage, bias and displacement detection on simulated operations
+  with known effects) lives in :mod:`harmscope.checks.evaluation`, above this package, so
+  nothing here imports the simulator.
 """
 
 from harmscope.evaluate.areas import AreaSpec, parse_area
@@ -45,7 +46,6 @@ from harmscope.evaluate.intervention import (
 from harmscope.evaluate.its import ITSForecast, ITSResult, its_forecast, its_segmented
 from harmscope.evaluate.registry import register
 from harmscope.evaluate.scorecard import Measure, Scorecard, scorecard
-from harmscope.evaluate.validation import ValidationResult, validate_evaluation
 from harmscope.evaluate.wdd import WDDHarmResult, WDDResult, wdd, wdd_harm
 from harmscope.evaluate.wdq import WDQResult, wdq
 
@@ -61,7 +61,6 @@ __all__ = [
     "Measure",
     "Period",
     "Scorecard",
-    "ValidationResult",
     "WDDHarmResult",
     "WDDResult",
     "WDQResult",
@@ -78,7 +77,6 @@ __all__ = [
     "parse_area",
     "register",
     "scorecard",
-    "validate_evaluation",
     "wdd",
     "wdd_harm",
     "wdq",

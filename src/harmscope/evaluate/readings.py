@@ -24,7 +24,7 @@ from harmscope.evaluate._checks import z_crit
 from harmscope.evaluate.estimate import Effect
 
 if TYPE_CHECKING:
-    from harmscope.evaluate.intervention import Evaluation
+    from harmscope.evaluate.view import EvaluationView
 
 __all__ = ["estimates_of"]
 
@@ -35,12 +35,12 @@ def _family(family: str, cov_type: str) -> str:
     return {"poisson": "Poisson", "negbin": "negative binomial"}.get(family, family)
 
 
-def estimates_of(ev: Evaluation) -> dict[str, Effect]:
+def estimates_of(ev: EvaluationView) -> dict[str, Effect]:
     """The effects of an evaluation, by name, in report order.
 
     Parameters
     ----------
-    ev : Evaluation
+    ev : Evaluation (any :class:`~harmscope.evaluate.view.EvaluationView`)
 
     Returns
     -------

@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING
 from harmscope.evaluate.estimate import Effect, interval_reading, number
 
 if TYPE_CHECKING:
-    from harmscope.evaluate.intervention import Evaluation
     from harmscope.evaluate.spec import Role
+    from harmscope.evaluate.view import EvaluationView
 
 __all__ = ["disagreements", "verdict_lines", "wdq_reading"]
 
@@ -67,7 +67,7 @@ def _signed_pct(x: float) -> str:
     return f"{'+' if x >= 0 else '−'}{abs(x):.0f}%"
 
 
-def _buffer_moves(ev: Evaluation) -> tuple[float, float, float]:
+def _buffer_moves(ev: EvaluationView) -> tuple[float, float, float]:
     """Measured monthly-rate changes, post vs pre, in percent: buffer crimes, buffer harm,
     control crimes."""
     iv = ev.intervention
@@ -79,7 +79,7 @@ def _buffer_moves(ev: Evaluation) -> tuple[float, float, float]:
     return change("buffer", "events"), change("buffer", "harm"), change("control", "events")
 
 
-def _measured(ev: Evaluation) -> str:
+def _measured(ev: EvaluationView) -> str:
     crimes, harm, control = _buffer_moves(ev)
     return (
         f"measured: buffer crimes {_signed_pct(crimes)} and harm {_signed_pct(harm)} a month, "
@@ -87,7 +87,7 @@ def _measured(ev: Evaluation) -> str:
     )
 
 
-def _shift_name(ev: Evaluation, relative: float) -> tuple[str | None, str]:
+def _shift_name(ev: EvaluationView, relative: float) -> tuple[str | None, str]:
     """The name of a buffer shift in the direction ``relative`` (against the control), or
     None with the reason when the buffer's own crime or harm moved the other way.
 
@@ -105,7 +105,7 @@ def _shift_name(ev: Evaluation, relative: float) -> tuple[str | None, str]:
     return None, "the buffer's own crime or harm fell, so this is not a displacement"
 
 
-def _buffer_sentence(ev: Evaluation, b: Effect) -> str:
+def _buffer_sentence(ev: EvaluationView, b: Effect) -> str:
     span = f"{b.sentence()} (against the control; {_measured(ev)})"
     if not b.significant:
         return (
@@ -119,7 +119,7 @@ def _buffer_sentence(ev: Evaluation, b: Effect) -> str:
     return f"Buffer crime did {better} than the control's trend: {span}; but {why}."
 
 
-def wdq_reading(ev: Evaluation) -> str | None:
+def wdq_reading(ev: EvaluationView) -> str | None:
     """The WDQ in words, in agreement with the measured buffer change.
 
     The quotient (Bowers & Johnson 2003) compares the buffer's and the target's counts with
@@ -130,7 +130,7 @@ def wdq_reading(ev: Evaluation) -> str | None:
 
     Parameters
     ----------
-    ev : Evaluation
+    ev : Evaluation (any :class:`~harmscope.evaluate.view.EvaluationView`)
 
     Returns
     -------
@@ -229,13 +229,13 @@ def _change(e: Effect, what: str) -> str:
     )
 
 
-def verdict_lines(ev: Evaluation) -> list[str]:
+def verdict_lines(ev: EvaluationView) -> list[str]:
     """Plain-language sentences: the effect on harm and on crime, with intervals, what
     happened in the buffer, and where the estimators disagree.
 
     Parameters
     ----------
-    ev : Evaluation
+    ev : Evaluation (any :class:`~harmscope.evaluate.view.EvaluationView`)
 
     Returns
     -------

@@ -4,8 +4,8 @@ Every lens returns rows with ``rank`` (1..n), ``unit_id``, ``score`` (descending
 ``reasons`` — the harm-matrix cells contributing most, e.g.
 ``'health/individuals/distribution: 1,234 days (45%)'``. Score formulas are in
 :mod:`harmscope.priorities.places` and :mod:`harmscope.priorities.markets`; see
-``docs/markets.md``. :func:`validate_priorities` measures each lens's precision@k against
-the simulator's ground truth (``docs/priorities.md``).
+``docs/markets.md``. ``validate_priorities`` (:mod:`harmscope.checks.priorities`) measures each lens's
+precision@k against the simulator's ground truth (``docs/priorities.md``).
 """
 
 from __future__ import annotations
@@ -24,11 +24,6 @@ from harmscope.priorities.lenses import (
 from harmscope.priorities.markets import MARKET_RANK_COLUMNS, rank_markets, ranked_markets
 from harmscope.priorities.places import PLACE_COLUMNS, place_id, rank_places
 from harmscope.priorities.reasons import matrix_reasons, short_unit, spread_by_unit
-from harmscope.priorities.validate import (
-    LensValidation,
-    SimulationFolderError,
-    validate_priorities,
-)
 
 __all__ = [
     "ALL",
@@ -39,8 +34,6 @@ __all__ = [
     "REQUIRED_COLUMNS",
     "Lens",
     "LensUnavailableError",
-    "LensValidation",
-    "SimulationFolderError",
     "matrix_reasons",
     "place_id",
     "rank",
@@ -51,5 +44,4 @@ __all__ = [
     "register_lens",
     "short_unit",
     "spread_by_unit",
-    "validate_priorities",
 ]

@@ -543,7 +543,7 @@ def validate_priorities(
         if name in LENSES:
             reason = (
                 f"lens {name!r} is registered, but the simulator's ground truth has no "
-                "comparison for it in harmscope.priorities.validate"
+                "comparison for it in harmscope.checks.priorities"
             )
         else:
             reason = f"lens {name!r} is not implemented yet: {PLANNED_LENSES[name]}"
