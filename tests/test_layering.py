@@ -484,3 +484,112 @@ def test_only_checks_and_faces_import_the_simulator() -> None:
     assert any(
         _inside(t, f"{PACKAGE}.simulate") for t in import_graph()[f"{PACKAGE}.checks.evaluation"]
     )
+
+
+# ------------------------------------------------------------------------ package layers ---
+# Bottom to top, as drawn in docs/architecture.md ("Layers"; the test below keeps the two
+# equal). A package may import any package of a lower layer. Within a layer only the pairs in
+# SIDEWAYS may import each other; nothing imports upwards. "__init__" is harmscope/__init__.py
+# (the version); root modules (errors, periods, geo, export) count as packages of their own.
+LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("kernel", frozenset({"errors", "periods", "geo", "__init__"})),
+    ("harm model", frozenset({"harm"})),
+    ("data", frozenset({"sources", "warehouse", "export"})),
+    ("places", frozenset({"places", "simulate"})),
+    ("markets", frozenset({"markets"})),
+    ("methods", frozenset({"evaluate", "priorities"})),
+    ("checks", frozenset({"checks"})),
+    ("application", frozenset({"app"})),
+    ("faces", frozenset({"cli", "report"})),
+)
+SIDEWAYS: frozenset[tuple[str, str]] = frozenset(
+    {
+        # The adapters write through the warehouse and its ingest runs them (the module cycle
+        # this made is the warehouse/sources owners' to break; test_no_import_cycles).
+        ("sources", "warehouse"),
+        ("warehouse", "sources"),
+        ("export", "warehouse"),  # export reads warehouse tables
+        ("cli", "report"),  # `harmscope report` renders a report
+    }
+)
+# Modules kept only so old import paths work; they re-export a higher package unchanged and
+# nothing of ours imports them.
+COMPAT_SHIMS: frozenset[str] = frozenset({f"{PACKAGE}.places.markets"})
+
+
+def package_of(module: str) -> str:
+    """The layer key of a module: its top-level package or root module below harmscope."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def layer_index() -> dict[str, int]:
+    return {pkg: i for i, (_, pkgs) in enumerate(LAYERS) for pkg in pkgs}
+
+
+def package_edges() -> dict[tuple[str, str], list[Import]]:
+    """(importer package, imported package) -> the imports behind that edge."""
+    out: dict[tuple[str, str], list[Import]] = {}
+    for module in MODULES:
+        if module in COMPAT_SHIMS:
+            continue
+        for imp in imports_of(module):
+            a, b = package_of(module), package_of(imp.target)
+            if a != b:
+                out.setdefault((a, b), []).append(imp)
+    return out
+
+
+def layering_offences() -> list[Import]:
+    layer = layer_index()
+    bad = []
+    for (a, b), imps in sorted(package_edges().items()):
+        if a in layer and b in layer and (layer[b] < layer[a] or (a, b) in SIDEWAYS):
+            continue
+        bad.extend(imps)
+    return bad
+
+
+def test_every_package_has_a_layer() -> None:
+    missing = sorted({package_of(m) for m in MODULES} - set(layer_index()))
+    assert not missing, f"packages without a layer in LAYERS (and docs/architecture.md): {missing}"
+
+
+def test_packages_import_only_downwards() -> None:
+    bad = layering_offences()
+    assert not bad, "imports against the layering of docs/architecture.md:\n" + "\n".join(
+        f"{_where(i)} ({package_of(i.importer)} may not import {package_of(i.target)})" for i in bad
+    )
+
+
+def test_sideways_pairs_and_shims_are_used() -> None:
+    edges = package_edges()
+    stale = sorted(p for p in SIDEWAYS if p not in edges)
+    assert not stale, f"sideways imports no longer made, remove from SIDEWAYS: {stale}"
+    for shim in COMPAT_SHIMS:
+        assert shim in MODULES, f"{shim} is gone: remove it from COMPAT_SHIMS"
+        users = [m for m in MODULES if shim in {i.target for i in imports_of(m)}]
+        assert not users, f"{shim} is a compatibility shim; import the real package: {users}"
+
+
+def test_docs_draw_the_same_layers() -> None:
+    """The layer block of docs/architecture.md lists LAYERS top to bottom, one per line."""
+    doc = (SRC.parents[1] / "docs" / "architecture.md").read_text(encoding="utf-8")
+    block = doc.split("<!-- layers -->")[1]
+    drawn = [
+        (label.strip(), frozenset(p.strip() for p in pkgs.split("(")[0].split(",")))
+        for label, pkgs in (line.split("│", 1) for line in block.splitlines() if "│" in line)
+    ]
+    assert drawn == list(reversed(LAYERS))
+
+
+def test_the_layering_check_fires(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An upward import and a sideways one outside SIDEWAYS are both reported."""
+    this = sys.modules[__name__]
+    fake = {
+        ("harm", "places"): [Import("harmscope.harm.x", "harmscope.places.y", None, 1)],
+        ("places", "simulate"): [Import("harmscope.places.y", "harmscope.simulate", None, 2)],
+        ("places", "harm"): [Import("harmscope.places.y", "harmscope.harm.x", None, 3)],
+    }
+    monkeypatch.setattr(this, "package_edges", lambda: fake)
+    assert [i.line for i in layering_offences()] == [1, 2]

@@ -48,8 +48,6 @@ __all__ = [
     "monthly_cell_totals",
 ]
 
-"""``progress(stage, done, total)``: called as work advances (the CLI draws a bar)."""
-
 HOTSPOT_COLUMNS: tuple[str, ...] = (
     "cell_x",
     "cell_y",

@@ -37,8 +37,6 @@ from typing import IO, Protocol, runtime_checkable
 from harmscope.errors import InputError
 from harmscope.periods import Progress
 
-"""``progress(stage, done, total)``: called as work advances (the CLI draws a bar)."""
-
 PASSED_OVER_SHOWN = 5
 """How many names of passed-over files a :class:`Discovery` keeps to show."""
 

@@ -51,8 +51,6 @@ from harmscope.warehouse import diagnostics as diag
 from harmscope.warehouse import rowchecks as rows
 from harmscope.warehouse.schema import EVENT_COLUMNS
 
-"""``progress(stage, done, total)``: called as work advances (the CLI draws a bar)."""
-
 
 @dataclass
 class FileReport:
