@@ -573,11 +573,12 @@ def test_sideways_pairs_and_shims_are_used() -> None:
 
 
 def test_docs_draw_the_same_layers() -> None:
-    """The layer block of docs/architecture.md lists LAYERS top to bottom, one per line."""
+    """The layer block of docs/architecture.md lists LAYERS top to bottom, one per line:
+    ``label │ pkg, pkg   comment`` (two spaces end the package list)."""
     doc = (SRC.parents[1] / "docs" / "architecture.md").read_text(encoding="utf-8")
     block = doc.split("<!-- layers -->")[1]
     drawn = [
-        (label.strip(), frozenset(p.strip() for p in pkgs.split("(")[0].split(",")))
+        (label.strip(), frozenset(p.strip() for p in pkgs.strip().split("  ")[0].split(",")))
         for label, pkgs in (line.split("│", 1) for line in block.splitlines() if "│" in line)
     ]
     assert drawn == list(reversed(LAYERS))
