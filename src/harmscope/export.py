@@ -23,7 +23,6 @@ import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import date
 from itertools import chain
 from pathlib import Path
 from typing import IO, Any
@@ -31,7 +30,7 @@ from typing import IO, Any
 import duckdb
 import pandas as pd
 
-from harmscope.periods import parse_month
+from harmscope.periods import Months, parse_month
 from harmscope.warehouse import connect
 from harmscope.warehouse.schema import EVENT_COLUMNS
 
@@ -153,7 +152,7 @@ def export_events(
     con_or_db: duckdb.DuckDBPyConnection | str | Path | None,
     *,
     out: str | Path | IO[str],
-    months: tuple[str | date | None, str | date | None] | None = None,
+    months: Months | None = None,
     source: str | None = None,
 ) -> int:
     """Write warehouse events as CSV (every column of the event schema) with inert text.
