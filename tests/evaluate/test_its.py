@@ -4,6 +4,7 @@ simulated counts, and the 2020 lockdown in the City of London police.uk files.""
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,10 @@ from numpy.testing import assert_allclose
 from harmscope.errors import EstimatorError
 from harmscope.evaluate import its_forecast, its_segmented
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
+SHARED = Path(
+    os.environ.get("HARMSCOPE_SHARED_DATA")
+    or Path(__file__).resolve().parents[3] / "shared" / "data"
+)
 CITY = SHARED / "policeuk-city-of-london-2018-12_2021-11" / "street"
 
 MONTHS = pd.period_range("2017-01", periods=48, freq="M")
