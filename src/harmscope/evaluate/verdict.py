@@ -265,8 +265,9 @@ def verdict_lines(ev: EvaluationView) -> list[str]:
         lines.append(_buffer_sentence(ev, est["did_buffer"]))
     if "wdd" in est:
         w = est["wdd"]
+        what = "target and buffer together" if iv.buffer is not None else "target"
         lines.append(
-            "Cross-check: the weighted displacement difference (target and buffer together) "
+            f"Cross-check: the weighted displacement difference ({what}) "
             f"is {w.sentence()} (p = {w.p:.3f})."
         )
     if "wdd_displacement" in est:

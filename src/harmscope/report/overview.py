@@ -166,7 +166,8 @@ def _hot_row(r: Any) -> dict[str, str]:
         "records": count_text(r.harm_events),
         "harm": figure_text(r.harm, r.harm_events),
         "z": f"{r.gi_z:.2f}",
-        "p": f"{r.p_fdr:.3g}",
+        # A p below what a double can hold prints as 0: say how small instead.
+        "p": f"{r.p_fdr:.3g}" if r.p_fdr > 0 else "< 1e-300",
         "category": str(r.category),
     }
 
