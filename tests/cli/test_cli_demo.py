@@ -161,7 +161,7 @@ def test_report_suppresses_small_counts_and_states_rate_periods(
 def test_count_and_figure_suppression_rules() -> None:
     from harmscope.report.overview import count_text, figure_text
 
-    assert [count_text(n) for n in (0, 1, 9, 10, 12345)] == ["<10", "<10", "<10", "10", "12,345"]
+    assert [count_text(n) for n in (0, 1, 9, 10, 12345)] == ["0", "<10", "<10", "10", "12,345"]
     assert figure_text(2309.0, 9) == "withheld"  # 9 x 256.6 would give the count back
     assert figure_text(2309.0, 10) == "2,309"
     assert figure_text(0.0, 0) == "0"  # nothing to give away

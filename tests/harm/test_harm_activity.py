@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from harmscope.cli import app
 from harmscope.harm import harm_by_area, harm_matrix
+from harmscope.harm.matrix import NO_SEARCH_DATA
 from harmscope.warehouse import ibis_connect
 from harmscope.warehouse.ingest import ingest_paths
 
@@ -53,7 +54,10 @@ def test_matrix_activity_is_a_count_by_kind(lincs_db: Path) -> None:
     m = harm_matrix(ibis_connect(lincs_db).table("events"), scheme="cchi")
     assert m.activity == counts["Drugs"] + counts["Possession of weapons"]
     kinds = {c["event_type"]: c["value"] for c in m.activity_cells}
-    assert kinds == {**counts, "Stop and search": 0}  # no searches loaded: zero, listed
+    # No search file loaded: the count is unknown ("no data", with the reason), never 0.
+    assert kinds == {**counts, "Stop and search": None}
+    unknown = next(c for c in m.activity_cells if c["event_type"] == "Stop and search")
+    assert unknown["no_data"] == NO_SEARCH_DATA
     labels = {c["event_type"]: c["label"] for c in m.activity_cells}
     assert labels["Possession of weapons"] == "weapons possession offences"
     # Weighed, weapons possession was most of the "activity"; counted, it is a minority.
@@ -75,17 +79,19 @@ def test_matrix_cli_json_and_table_state_events(lincs_db: Path) -> None:
     assert doc["unit"] == "days of imprisonment"
     assert {c["event_type"]: c["value"] for c in doc["activity_cells"]} == {
         **counts,
-        "Stop and search": 0,
+        "Stop and search": None,
     }
     table = runner.invoke(app, ["matrix", "--db", str(lincs_db)])
     assert table.exit_code == 0, table.output
     assert f"Police activity (not harm): {sum(counts.values()):,} events" in table.stdout
     assert "weapons possession offences" in table.stdout
     assert "scheme units" not in table.stdout
+    assert "stop-and-searches" in table.stdout and "no data" in table.stdout
     csv_out = runner.invoke(app, ["matrix", "--db", str(lincs_db), "--format", "csv"])
     lines = [ln for ln in csv_out.stdout.splitlines() if ",activity," in ln]
     n = counts["Drugs"]
     assert any(f"drug offences,{n},{n},{n},events,count" in ln for ln in lines)
+    assert any(",,,events,no data: no stop-and-search data loaded" in ln for ln in lines)
 
 
 def test_per_area_and_per_cell_activity_are_counts(lincs_db: Path) -> None:

@@ -42,9 +42,14 @@ DRUG_CELLS = {
 DRUG_LOW = 461.78 * 0.07 + 1 * 0.07 + 365 * 0.30 + 741.84 * 0.33 + 1 * 0.33
 DRUG_HIGH = 461.78 * 0.35 + 1 * 0.30 + 365 * 0.60 + 741.84 * 0.50 + 1 * 0.55
 ACTIVITY_CELLS = [
-    {"event_type": "Stop and search", "label": "stop-and-searches", "value": 5},
-    {"event_type": "Drugs", "label": "drug offences", "value": 2},
-    {"event_type": "Possession of weapons", "label": "weapons possession offences", "value": 1},
+    {"event_type": "Stop and search", "label": "stop-and-searches", "value": 5, "no_data": None},
+    {"event_type": "Drugs", "label": "drug offences", "value": 2, "no_data": None},
+    {
+        "event_type": "Possession of weapons",
+        "label": "weapons possession offences",
+        "value": 1,
+        "no_data": None,
+    },
 ]
 HARM_TOTAL = 461.78 + 1 + 365 + 741.84 + 1  # 1570.62
 DRUG_TOTAL = sum(DRUG_CELLS.values())  # 567.945
@@ -157,7 +162,7 @@ def test_to_dict_is_the_design_contract(events):
         assert list(cell)[:6] == ["harm_type", "bearer", "source", "value", "low", "high"]
         assert cell["basis"] == "fraction" and isinstance(cell["refs"], list)
     for cell in d["activity_cells"]:
-        assert list(cell) == ["event_type", "label", "value"]
+        assert list(cell) == ["event_type", "label", "value", "no_data"]
     assert d["activity_unit"] == "events" and d["unit"] == "days of imprisonment"
     assert d["activity"] == 8 and isinstance(d["activity"], int)
     assert d["dropped"] == {"scheme": "cchi", "events": 1, "types": {"Fraud": 1}}
@@ -228,6 +233,7 @@ def test_empty_selection(events):
     m = harm_matrix(events, scheme="cchi", lsoas=["Z"])
     assert (m.total, m.activity) == (0.0, 0)
     assert m.cells and all(c["value"] == 0.0 for c in m.cells)
+    # searches are loaded (in other LSOAs), so none here is a true 0, not "no data"
     assert [c["value"] for c in m.activity_cells] == [0, 0, 0]
     assert not m.dropped
     assert (m.month_from, m.month_to) == (None, None)

@@ -133,6 +133,9 @@ def _print_matrix(m: HarmMatrix) -> None:
     for col in ("kind", "events", "share"):
         counted.add_column(col, justify="left" if col == "kind" else "right")
     for a in m.activity_cells:
+        if a["value"] is None:  # the data cannot answer: say so, never print 0
+            counted.add_row(a["label"], "no data", str(a["no_data"]))
+            continue
         share = f"{a['value'] / m.activity:.0%}" if m.activity else ""
         counted.add_row(a["label"], f"{a['value']:,}", share)
     print_table(counted)

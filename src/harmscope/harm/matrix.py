@@ -44,6 +44,8 @@ from harmscope.harm.attribution import (
 from harmscope.harm.schemes import Scheme, load_scheme
 from harmscope.harm.taxonomy import Taxonomy, default_taxonomy, load_taxonomy
 from harmscope.harm.weigh import (
+    STOP_AND_SEARCH,
+    STOP_SEARCH_SOURCE,
     Dropped,
     SchemeLike,
     activity_label,
@@ -106,11 +108,17 @@ class Cell(TypedDict):
 
 
 class ActivityCell(TypedDict):
-    """One kind of police activity: its scheme type, plain name and number of events."""
+    """One kind of police activity: its scheme type, plain name and number of events.
+
+    ``value`` is None, and ``no_data`` says why, when the data cannot answer: no
+    stop-and-search file has been loaded at all (police.uk publishes searches separately), so
+    a count of 0 would claim there were none.
+    """
 
     event_type: str
     label: str
-    value: int
+    value: int | None
+    no_data: str | None
 
 
 class MatrixRow(TypedDict):
@@ -127,9 +135,9 @@ class MatrixRow(TypedDict):
     bearer: str
     source: str
     activity: str
-    value: float
-    low: float
-    high: float
+    value: float | None
+    low: float | None
+    high: float | None
     unit: str
     basis: str
     refs: str
@@ -332,7 +340,7 @@ class HarmMatrix:
                 low=c["value"],
                 high=c["value"],
                 unit=ACTIVITY_UNIT,
-                basis="count",
+                basis="count" if c["value"] is not None else f"no data: {c['no_data']}",
                 refs="",
             )
             for c in self.activity_cells
@@ -495,16 +503,30 @@ def _spread(
     ]
 
 
-def _activity_by_kind(totals: list[EventTypeTotal], scheme: Scheme) -> list[ActivityCell]:
+#: Why an activity kind has no count (see :class:`ActivityCell`).
+NO_SEARCH_DATA = "no stop-and-search data loaded (police.uk publishes searches in separate files)"
+
+
+def _activity_by_kind(
+    totals: list[EventTypeTotal], scheme: Scheme, *, searches_loaded: bool
+) -> list[ActivityCell]:
     """One row per activity-kind type of the scheme (zeros included): events counted."""
     counted = {t.event_type: t.events for t in totals if t.kind == "activity"}
     kinds = [w.event_type for w in scheme.weights if w.kind == "activity"]
     order = {t: i for i, t in enumerate(kinds)}
     kinds.sort(key=lambda t: (-counted.get(t, 0), order[t]))
-    return [
-        ActivityCell(event_type=t, label=activity_label(t), value=int(counted.get(t, 0)))
-        for t in kinds
-    ]
+    cells = []
+    for t in kinds:
+        unknown = t == STOP_AND_SEARCH and not searches_loaded
+        cells.append(
+            ActivityCell(
+                event_type=t,
+                label=activity_label(t),
+                value=None if unknown else int(counted.get(t, 0)),
+                no_data=NO_SEARCH_DATA if unknown else None,
+            )
+        )
+    return cells
 
 
 def _by_type(totals: list[EventTypeTotal], attribution: Attribution) -> list[dict[str, Any]]:
@@ -638,11 +660,16 @@ def harm_matrix(
     totals.sort(key=lambda x: (-x.value, x.event_type))
 
     cells = _spread(totals, sch, tax, attr, harm)
-    activity_cells = _activity_by_kind(totals, sch)
+    # Whether the warehouse holds any search at all (in any month): if not, "0 searches" is
+    # unknown, not zero.
+    searches_loaded = "source" in events.columns and bool(
+        events.filter(events.source == STOP_SEARCH_SOURCE).limit(1).count().execute()
+    )
+    activity_cells = _activity_by_kind(totals, sch, searches_loaded=searches_loaded)
     total = 0.0
     for c in cells:
         total += c["value"]
-    activity = sum(c["value"] for c in activity_cells)
+    activity = sum(c["value"] or 0 for c in activity_cells)
     by_type = _by_type(totals, attr)
     all_harm = math.fsum(r["harm"] for r in by_type)
     drug = math.fsum(r["drug"] for r in by_type)

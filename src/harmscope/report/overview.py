@@ -137,10 +137,12 @@ def write_overview(
 
 
 def count_text(n: float | None) -> str:
-    """A count as published: ``"<10"`` under :data:`SMALL`, else with thousands separators."""
+    """A count as published: ``"<10"`` from 1 to under :data:`SMALL`, else with thousands
+    separators. A true zero is shown as 0: it identifies nobody, and "<10" would claim there
+    were some."""
     if n is None or (isinstance(n, float) and math.isnan(n)):
         return ""
-    return f"<{SMALL}" if n < SMALL else f"{int(n):,}"
+    return f"<{SMALL}" if 0 < n < SMALL else f"{int(n):,}"
 
 
 def figure_text(value: float | None, records: float | None, fmt: str = "{:,.0f}") -> str:
@@ -210,6 +212,8 @@ def _activity_rows(matrix: HarmMatrix) -> list[dict[str, str]]:
             if matrix.activity
             else "",
         }
+        if a["value"] is not None
+        else {"label": str(a["label"]), "events": "no data", "share": str(a["no_data"])}
         for a in matrix.activity_cells
     ]
 
