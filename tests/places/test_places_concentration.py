@@ -152,9 +152,13 @@ def test_count_vs_harm_ties_and_constant() -> None:
 
 
 def test_harm_concentrates_more_than_counts_in_the_city(city_events: pd.DataFrame) -> None:
-    # Real data: the City of London's 250 m cells. Weighing harm (CCHI days by police.uk type,
-    # drugs and weapons included here as in the plain category table) concentrates it more
-    # than counting events, and the top 5 % of cells by harm differ from the busiest ones.
+    # Real data, in one setting only: the 36 City of London street files read directly, places
+    # = every 250 m cell holding a located street record (204 cells, strays in neighbouring
+    # boroughs included, empty cells left out; not the study area), harm = the plain category
+    # table with drugs and weapons weighed in days. There harm concentrates slightly more than
+    # counts and the top 5 % of cells by harm differ from the busiest ones. The product's
+    # default (`harmscope concentration`: 60 study-area cells, cchi with drugs and weapons as
+    # activity) shows equal Gini and the same top 5 %; docs/places.md quotes both.
     cx, cy = cell_coordinates(city_events["x"], city_events["y"])
     frame = pd.DataFrame(
         {"cx": cx, "cy": cy, "harm": city_events["crime_type"].map(CCHI_DAYS).to_numpy()}
