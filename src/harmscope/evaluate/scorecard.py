@@ -489,7 +489,11 @@ def _survey_measures(
     con: Any, codes: list[str] | None, months: tuple[str | date | None, str | date | None] | None
 ) -> list[Measure]:
     label = "Community survey"
-    if "survey_responses" not in con.list_tables():
+    # The warehouse creates every table when written to, so "no survey" is an empty table too.
+    if (
+        "survey_responses" not in con.list_tables()
+        or int(con.table("survey_responses").count().execute()) == 0
+    ):
         return [
             Measure(
                 "outcome",
