@@ -74,6 +74,7 @@ from harmscope.evaluate.wdd import WDDHarmResult, WDDResult, wdd, wdd_harm
 from harmscope.evaluate.wdq import WDQResult, wdq
 from harmscope.harm import Dropped, load_scheme
 from harmscope.harm.schemes import Scheme
+from harmscope.warehouse.handle import Warehouse
 
 __all__ = [
     "COUNT_COLUMNS",
@@ -624,13 +625,10 @@ def evaluate_intervention(
     """
     if progress:
         progress("counting events", 0, 2)
-    if con is None:
-        from harmscope.warehouse import ibis_connect
-
-        con = ibis_connect(db)
-    iv = resolve_areas(intervention, con)
-    counts = area_counts(iv, con=con)
-    loaded = searches_loaded(con.table("events"), iv)
+    with Warehouse.of(con if con is not None else db) as wh:
+        iv = resolve_areas(intervention, wh.backend)
+        counts = area_counts(iv, con=wh.backend)
+        loaded = searches_loaded(wh.events(), iv)
     if progress:
         progress("running estimators", 1, 2)
     out = evaluate_counts(counts, iv, searches_loaded=loaded)
