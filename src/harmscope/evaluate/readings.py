@@ -18,15 +18,12 @@ of benefit effects of crime prevention activity. *J. Quantitative Criminology*, 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 from harmscope.evaluate._checks import z_crit
 from harmscope.evaluate.estimate import Effect
+from harmscope.evaluate.result import EvaluationData as Evaluation
 
-if TYPE_CHECKING:
-    from harmscope.evaluate.intervention import Evaluation
-
-__all__ = ["estimates_of"]
+__all__ = ["all_estimates", "estimates_of"]
 
 
 def _family(family: str, cov_type: str) -> str:
@@ -180,3 +177,10 @@ def estimates_of(ev: Evaluation) -> dict[str, Effect]:
             alpha=a,
         )
     return out
+
+
+def all_estimates(ev: Evaluation) -> dict[str, Effect]:
+    """Every estimate of an evaluation, by name: the built-in ones (:func:`estimates_of`)
+    then those of registered estimators (``ev.extra``) under names not already taken."""
+    built_in = estimates_of(ev)
+    return built_in | {k: v for k, v in ev.extra.items() if k not in built_in}

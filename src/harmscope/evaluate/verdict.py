@@ -23,13 +23,11 @@ evaluate place based crime interventions. *Crime Science*, 7, 11 (Poisson varian
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 from harmscope.evaluate.estimate import Effect, interval_reading, number
-
-if TYPE_CHECKING:
-    from harmscope.evaluate.intervention import Evaluation
-    from harmscope.evaluate.spec import Role
+from harmscope.evaluate.readings import all_estimates
+from harmscope.evaluate.result import EvaluationData as Evaluation
+from harmscope.evaluate.spec import Role
 
 __all__ = ["disagreements", "verdict_lines", "wdq_reading"]
 
@@ -248,7 +246,7 @@ def verdict_lines(ev: Evaluation) -> list[str]:
         estimators of the same effect close the verdict (:func:`disagreements`).
     """
     iv = ev.intervention
-    est = ev.estimates
+    est = all_estimates(ev)
     conf = f"{100 * (1 - iv.alpha):g}%"
     lines: list[str] = []
     if "did_harm" in est:
