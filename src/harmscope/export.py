@@ -31,7 +31,7 @@ import duckdb
 import pandas as pd
 
 from harmscope.periods import Months, parse_month
-from harmscope.warehouse import connect
+from harmscope.warehouse.handle import Warehouse
 from harmscope.warehouse.schema import EVENT_COLUMNS
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -163,8 +163,9 @@ def export_events(
 
     Parameters
     ----------
-    con_or_db : DuckDB connection, warehouse path, or None
-        An open connection (left open), or the warehouse file (None: the default one).
+    con_or_db : DuckDB connection, Warehouse, warehouse path, or None
+        An open connection or :class:`~harmscope.warehouse.handle.Warehouse` (left open), or
+        the warehouse file (None: the default one).
     out : path or text stream
         Where the CSV goes (a path is created or replaced).
     months : (from, to), optional
@@ -201,23 +202,22 @@ def export_events(
         + (f" WHERE {' AND '.join(where)}" if where else "")
         + " ORDER BY month, source, file_id, rowid"
     )
-    con = (
-        con_or_db
-        if isinstance(con_or_db, duckdb.DuckDBPyConnection)
-        else connect(con_or_db, read_only=True)
-    )
-    try:
-        if isinstance(out, str | Path):
-            return _copy_csv(con, query, Path(out))
-        with tempfile.TemporaryDirectory(prefix="harmscope-export-") as tmp:
-            path = Path(tmp) / "events.csv"
-            n = _copy_csv(con, query, path)
-            with open(path, newline="", encoding="utf-8") as fh:
-                shutil.copyfileobj(fh, out)
-            return n
-    finally:
-        if con is not con_or_db:
-            con.close()
+    if isinstance(con_or_db, duckdb.DuckDBPyConnection):
+        return _write_query(con_or_db, query, out)
+    with Warehouse.of(con_or_db) as wh:
+        return _write_query(wh.con, query, out)
+
+
+def _write_query(con: duckdb.DuckDBPyConnection, query: str, out: str | Path | IO[str]) -> int:
+    """Write ``query``'s rows as CSV to a path or a text stream; the number of rows."""
+    if isinstance(out, str | Path):
+        return _copy_csv(con, query, Path(out))
+    with tempfile.TemporaryDirectory(prefix="harmscope-export-") as tmp:
+        path = Path(tmp) / "events.csv"
+        n = _copy_csv(con, query, path)
+        with open(path, newline="", encoding="utf-8") as fh:
+            shutil.copyfileobj(fh, out)
+        return n
 
 
 def _copy_csv(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> int:

@@ -6,6 +6,7 @@ adapters wrap, called directly.
 
 from __future__ import annotations
 
+import ast
 import csv
 import gzip
 import hashlib
@@ -20,21 +21,22 @@ import duckdb
 import pytest
 
 from harmscope.errors import InputError
+from harmscope.evaluate.survey import load_survey
 from harmscope.sources import registry
 from harmscope.sources.areas import BOUNDARIES, CENSUS, IMD, load_areas_csv
 from harmscope.sources.base import (
+    Batch,
     Discovery,
     Family,
-    LoadResult,
     Progress,
     Provenance,
     SourceAdapter,
     SourceFile,
     walk,
 )
-from harmscope.sources.survey import load_survey
 from harmscope.warehouse import connect
 from harmscope.warehouse.ingest import ingest_paths
+from harmscope.warehouse.loaders import load
 
 SHARED = Path(
     os.environ.get("HARMSCOPE_SHARED_DATA")
@@ -174,7 +176,7 @@ def test_policeuk_load_is_ingest(tmp_path: Path) -> None:
         (CITY / "stop-and-search").glob("2019-0[1-2]-*.csv")
     )
     a, b = tmp_path / "a.duckdb", tmp_path / "b.duckdb"
-    result = registry.adapter("policeuk").load(files, db=a)
+    result = load("policeuk", files, db=a)
     direct = ingest_paths(files, db=b)
     assert (result.source, result.files, result.rows_loaded) == (
         "policeuk",
@@ -184,39 +186,58 @@ def test_policeuk_load_is_ingest(tmp_path: Path) -> None:
     q = "SELECT source, event_type, count(*), round(sum(x), 3) FROM events GROUP BY ALL ORDER BY ALL"
     with duckdb.connect(str(a), read_only=True) as ca, duckdb.connect(str(b), read_only=True) as cb:
         assert ca.execute(q).fetchall() == cb.execute(q).fetchall()
-    again = registry.adapter("policeuk").load(files, db=a)
+    again = load("policeuk", files, db=a)
     assert again.rows_loaded == 0  # idempotent
 
 
 def test_survey_load_is_load_survey_and_all_or_nothing(tmp_path: Path, survey_csv: Path) -> None:
     a, b = tmp_path / "a.duckdb", tmp_path / "b.duckdb"
-    survey = registry.adapter("survey")
-    assert survey.load([survey_csv], db=a).rows_loaded == len(SURVEY_ROWS) - 1
+    assert load("survey", [survey_csv], db=a).rows_loaded == len(SURVEY_ROWS) - 1
     assert load_survey(survey_csv, db=b) == len(SURVEY_ROWS) - 1
     q = "SELECT * FROM survey_responses ORDER BY ALL"
     with duckdb.connect(str(a), read_only=True) as ca, duckdb.connect(str(b), read_only=True) as cb:
         assert ca.execute(q).fetchall() == cb.execute(q).fetchall()
-    assert survey.load([survey_csv], db=a).rows_loaded == 0  # identical content adds nothing
+    assert load("survey", [survey_csv], db=a).rows_loaded == 0  # identical content adds nothing
     # A batch with one bad file writes nothing, the good file included.
     good = tmp_path / "good.csv"
     good.write_text("\n".join([*SURVEY_ROWS[:1], "2020-03,E01000003,2,3,3,r4"]) + "\n")
     bad = tmp_path / "zz-bad.csv"
     bad.write_text("\n".join([*SURVEY_ROWS[:1], "2020-03,E01000003,2,9,3,r5"]) + "\n")
     with pytest.raises(InputError) as info:
-        survey.load([good, bad], db=a)
+        load("survey", [good, bad], db=a)
     assert (info.value.line, info.value.column) == (2, 4)
     with duckdb.connect(str(a), read_only=True) as ca:
         assert ca.execute("SELECT count(*) FROM survey_responses").fetchone() == (3,)
     with pytest.raises(ValueError, match="lenient"):
-        survey.load([good], db=a, lenient=True)
+        load("survey", [good], db=a, lenient=True)
 
 
-def test_evaluate_survey_is_a_re_export() -> None:
-    import harmscope.evaluate.survey as old
-    import harmscope.sources.survey as new
+def test_survey_names_have_one_home() -> None:
+    import harmscope.evaluate.survey as evaluation
+    import harmscope.sources.survey as source
+    import harmscope.warehouse.schema as schema
 
-    for name in old.__all__:
-        assert getattr(old, name) is getattr(new, name)
+    assert evaluation.SURVEY_COLUMNS is source.SURVEY_COLUMNS
+    assert evaluation.survey_exists is source.survey_exists
+    assert evaluation.SURVEY_DDL is schema.SURVEY_DDL and schema.SURVEY_DDL in schema.DDL
+
+
+def test_sources_never_import_the_warehouse() -> None:
+    # Sources sit below the warehouse (not even an import inside a function): the warehouse
+    # layer opens the file and writes their batches (harmscope.warehouse.loaders).
+    root = Path(__file__).resolve().parents[2] / "src" / "harmscope" / "sources"
+    for path in sorted(root.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = (
+                [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else []
+            )
+            assert not any(n.startswith("harmscope.warehouse") for n in names), (
+                f"{path.name}:{node.lineno} imports the warehouse"
+            )
 
 
 def test_areas_load_is_the_areas_loader(tmp_path: Path) -> None:
@@ -228,14 +249,14 @@ def test_areas_load_is_the_areas_loader(tmp_path: Path) -> None:
     path = tmp_path / "areas.csv"
     path.write_text("\n".join(rows) + "\n")
     a, b = tmp_path / "a.duckdb", tmp_path / "b.duckdb"
-    result = registry.adapter("areas").load([path], db=a)
+    result = load("areas", [path], db=a)
     con = connect(b)
     assert result.rows_loaded == load_areas_csv(con, path) == 2
     con.close()
     q = "SELECT * FROM areas ORDER BY lsoa_code"
     with duckdb.connect(str(a), read_only=True) as ca, duckdb.connect(str(b), read_only=True) as cb:
         assert ca.execute(q).fetchall() == cb.execute(q).fetchall()
-    assert registry.adapter("areas").load([path], db=a).rows_loaded == 2  # replaces, adds none
+    assert load("areas", [path], db=a).rows_loaded == 2  # replaces, adds none
     with duckdb.connect(str(a), read_only=True) as ca:
         assert ca.execute("SELECT count(*) FROM areas").fetchone() == (2,)
     other = tmp_path / "other.csv"
@@ -244,7 +265,7 @@ def test_areas_load_is_the_areas_loader(tmp_path: Path) -> None:
     snap = before.execute(q).fetchall()
     before.close()
     with pytest.raises(InputError, match="one load takes"):
-        registry.adapter("areas").load([path, other], db=a)
+        load("areas", [path, other], db=a)
     with duckdb.connect(str(a), read_only=True) as ca:
         assert ca.execute(q).fetchall() == snap
 
@@ -270,23 +291,22 @@ class _Tally:
     def provenance(self, src: SourceFile) -> Provenance:
         return Provenance(self.name, "tally", src.display, src.sha256())
 
-    def load(
+    def prepare(
         self,
         paths: Sequence[str | Path],
         *,
-        db: str | Path | None = None,
         lenient: bool = False,
         progress: Progress | None = None,
-    ) -> LoadResult:
+    ) -> Batch:
         files = self.discover(paths).files
         values = [int(v) for f in files for v in f.path.read_text().split()]
-        con = connect(db)
-        try:
+
+        def write(con: duckdb.DuckDBPyConnection) -> int:
             con.execute("CREATE TABLE IF NOT EXISTS tallies (value INTEGER)")
             con.executemany("INSERT INTO tallies VALUES (?)", [[v] for v in values])
-        finally:
-            con.close()
-        return LoadResult(self.name, len(files), len(values))
+            return len(values)
+
+        return Batch(self.name, len(files), write)
 
 
 def test_a_new_source_plugs_in_with_one_registration(tmp_path: Path) -> None:
@@ -298,7 +318,7 @@ def test_a_new_source_plugs_in_with_one_registration(tmp_path: Path) -> None:
         got = registry.recognise(SourceFile(path))
         assert got is not None and (got[0].name, got[1]) == ("tally", "tally")
         db = tmp_path / "w.duckdb"
-        assert registry.adapter("tally").load([tmp_path], db=db).rows_loaded == 2
+        assert load("tally", [tmp_path], db=db).rows_loaded == 2
         with duckdb.connect(str(db), read_only=True) as con:
             assert con.execute("SELECT sum(value) FROM tallies").fetchone() == (7,)
         with pytest.raises(ValueError, match="already registered"):

@@ -135,3 +135,50 @@ def test_of_closes_only_what_it_opened(tmp_path: Path) -> None:
     with pytest.raises(TypeError, match="got int"), Warehouse.of(3):
         pass
     assert isinstance(backend, type(ibis.duckdb.connect()))
+
+
+def test_of_an_events_table_uses_that_table_and_its_backend(db: Path) -> None:
+    # The real City of London 2019-11 warehouse; expected counts recomputed with plain SQL.
+    with duckdb.connect(str(db), read_only=True) as raw:
+        total = raw.execute("SELECT count(*) FROM events").fetchone()
+        streets = raw.execute("SELECT count(*) FROM events WHERE source = 'street'").fetchone()
+    assert total and streets and 0 < streets[0] < total[0]
+    backend = ibis_connect(db)
+    events = backend.table("events")
+    street = events.filter(events.source == "street")
+    with Warehouse.of(street) as wh:
+        assert wh.events() is street  # the caller's (filtered) table, not the backend's
+        assert wh.count("events") == streets[0]
+        assert wh.count("ingest_files") > 0  # other tables: those of the table's backend
+        with pytest.raises(WarehouseError, match=r"no rows in 'areas' \(run `harmscope load-areas"):
+            wh.require("events", "areas")
+    assert backend.raw_sql("SELECT 42").fetchone()[0] == 42  # a caller's table: left open
+    unbound = ibis.table({"source": "string"}, name="events")
+    with Warehouse.of(unbound) as wh:
+        assert wh.events() is unbound
+        assert not wh.has("areas")
+        with pytest.raises(WarehouseError, match="no 'areas' table"):
+            wh.table("areas")
+
+
+def test_one_registry_of_tables(tmp_path: Path) -> None:
+    from harmscope.markets import curation
+    from harmscope.warehouse import schema
+
+    named = set()
+    for stmt in schema.DDL:
+        named.add(stmt.split("EXISTS", 1)[1].split("(", 1)[0].strip())
+    assert named == set(schema.FILLED_BY)  # every table says what fills it, and only tables do
+    assert curation.DECISIONS_DDL is schema.DECISIONS_DDL
+    db = tmp_path / "new.duckdb"
+    connect(db).close()
+    with Warehouse.open(db) as wh:
+        assert all(wh.has(t) for t in named)  # a new file holds every table, empty
+        assert {t: wh.count(t) for t in named} == dict.fromkeys(named, 0)
+    # No other module of the package defines a warehouse table.
+    src = Path(__file__).resolve().parents[2] / "src" / "harmscope"
+    for path in src.rglob("*.py"):
+        if path.name in ("schema.py", "migrations.py"):  # migrations: warehouse_meta
+            continue
+        text = path.read_text(encoding="utf-8")
+        assert "CREATE TABLE" not in text.replace("CREATE TEMP TABLE", ""), path

@@ -26,6 +26,7 @@ from harmscope.evaluate.areas import AreaSpec, area_mask
 from harmscope.evaluate.spec import Intervention, Role, resolve_areas
 from harmscope.harm import Dropped, load_scheme, weigh
 from harmscope.places.study_area import lsoa_geometry
+from harmscope.warehouse.handle import Warehouse
 
 __all__ = ["COUNT_COLUMNS", "area_counts", "searches_loaded"]
 
@@ -85,12 +86,14 @@ def area_counts(
     WarehouseError
         The warehouse has no events in those months.
     """
-    if events is None:
-        if con is None:
-            from harmscope.warehouse import ibis_connect
+    if events is not None and con is None and db is None:
+        return _counts(intervention, events, None)
+    with Warehouse.of(con if con is not None else db) as wh:
+        return _counts(intervention, wh.events() if events is None else events, wh.backend)
 
-            con = ibis_connect(db)
-        events = con.table("events")
+
+def _counts(intervention: Intervention, events: ir.Table, con: Any) -> pd.DataFrame:
+    """:func:`area_counts` on a resolved events table (``con``: its warehouse, or None)."""
     if any(a.kind == "lad" for a in intervention.areas.values()):
         if con is None:
             raise ValueError("a lad: area needs the warehouse's areas table (give db or con)")

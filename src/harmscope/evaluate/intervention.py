@@ -44,7 +44,7 @@ Patrol Experiment. *Criminology*, 49(3), 795-831 (target, buffer and control are
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -54,12 +54,13 @@ import pandas as pd
 
 from harmscope.errors import EstimatorError
 from harmscope.evaluate.counts import COUNT_COLUMNS, area_counts, searches_loaded
-from harmscope.evaluate.did import DiDResult, did_count, did_harm
+from harmscope.evaluate.did import did_count, did_harm
 from harmscope.evaluate.estimate import Effect
 from harmscope.evaluate.etest import etest
-from harmscope.evaluate.its import ITSForecast, its_forecast
-from harmscope.evaluate.readings import estimates_of
+from harmscope.evaluate.its import its_forecast
+from harmscope.evaluate.readings import all_estimates
 from harmscope.evaluate.registry import Context, registered
+from harmscope.evaluate.result import EvaluationData
 from harmscope.evaluate.spec import (
     ROLES,
     Intervention,
@@ -70,11 +71,12 @@ from harmscope.evaluate.spec import (
     resolve_areas,
 )
 from harmscope.evaluate.verdict import verdict_lines
-from harmscope.evaluate.wdd import WDDHarmResult, WDDResult, wdd, wdd_harm
+from harmscope.evaluate.wdd import wdd, wdd_harm
 from harmscope.evaluate.wdq import WDQResult, wdq
 from harmscope.harm import Dropped, load_scheme
 from harmscope.harm.schemes import Scheme
 from harmscope.periods import Progress
+from harmscope.warehouse.handle import Warehouse
 
 __all__ = [
     "COUNT_COLUMNS",
@@ -99,79 +101,15 @@ ITS_MIN_PRE = 14
 
 # ---------------------------------------------------------------------- results -----------
 @dataclass(frozen=True)
-class Evaluation:
-    """Everything an evaluation produced. Estimates are ``None`` when the data do not allow
-    them; ``notes`` says why.
-
-    Attributes
-    ----------
-    intervention : Intervention
-    scheme : Scheme
-        The weight scheme (its ``unit`` labels harm).
-    counts : DataFrame
-        As returned by :func:`area_counts`.
-    monthly : DataFrame
-        ``role, month, events, harm, activity, searches`` per role and month (zeros filled).
-    totals : DataFrame
-        ``role, period (pre/post), months, events, harm, activity, searches``.
-    wdd, wdd_harm : WDDResult, WDDHarmResult or None
-        Target (+ buffer) against control, counts and harm.
-    wdq : WDQResult or None
-    etest_p, etest_buffer_p : float or None
-        E-test of the monthly rate post vs pre, in the target and in the buffer.
-    did, did_harm, did_buffer, did_harm_buffer : DiDResult or None
-        Monthly-panel GLMs: target vs control and buffer vs control.
-    its, its_harm, its_buffer : ITSForecast or None
-        Pre-period trend and season forecasts of the target (counts, harm) and buffer counts.
-    notes : list of str
-    extra : dict of str to Effect
-        Estimates of the registered estimators (:mod:`~harmscope.evaluate.registry`).
-    no_data : dict of str to str
-        Totals the data cannot give, as ``"role.column"`` (e.g. ``"target.searches"``) with
-        the reason; those cells of :attr:`totals` are NaN, never 0.
-    """
-
-    intervention: Intervention
-    scheme: Scheme
-    counts: pd.DataFrame
-    monthly: pd.DataFrame
-    totals: pd.DataFrame
-    wdd: WDDResult | None = None
-    wdd_harm: WDDHarmResult | None = None
-    wdq: WDQResult | None = None
-    etest_p: float | None = None
-    etest_buffer_p: float | None = None
-    did: DiDResult | None = None
-    did_harm: DiDResult | None = None
-    did_buffer: DiDResult | None = None
-    did_harm_buffer: DiDResult | None = None
-    its: ITSForecast | None = None
-    its_harm: ITSForecast | None = None
-    its_buffer: ITSForecast | None = None
-    area_weights: tuple[float, float, float, float] = (1.0, 1.0, 1.0, 1.0)
-    notes: list[str] = field(default_factory=list)
-    dropped: Dropped = field(default_factory=lambda: Dropped(scheme=""))
-    no_data: dict[str, str] = field(default_factory=dict)
-    extra: dict[str, Effect] = field(default_factory=dict)
-
-    @property
-    def unit(self) -> str:
-        """Harm unit of the scheme (e.g. ``days of imprisonment``)."""
-        return self.scheme.unit
-
-    def total(self, role: Role, period: str, column: str = "events") -> float:
-        """A total from :attr:`totals` (0 when the role is absent; NaN when the data cannot
-        give it, see :attr:`no_data`)."""
-        t = self.totals
-        sel = t[(t["role"] == role) & (t["period"] == period)]
-        return float(sel[column].iloc[0]) if len(sel) else 0.0
+class Evaluation(EvaluationData):
+    """Everything an evaluation produced (the fields of :class:`EvaluationData`), with every
+    estimate in one shape (:attr:`estimates`), the verdict and the JSON form."""
 
     @property
     def estimates(self) -> dict[str, Effect]:
         """Every estimate made, by name, as one :class:`~harmscope.evaluate.estimate.Effect`
         shape (see :func:`~harmscope.evaluate.readings.estimates_of`)."""
-        built_in = estimates_of(self)
-        return built_in | {k: v for k, v in self.extra.items() if k not in built_in}
+        return all_estimates(self)
 
     @property
     def verdict(self) -> str:
@@ -624,13 +562,10 @@ def evaluate_intervention(
     """
     if progress:
         progress("counting events", 0, 2)
-    if con is None:
-        from harmscope.warehouse import ibis_connect
-
-        con = ibis_connect(db)
-    iv = resolve_areas(intervention, con)
-    counts = area_counts(iv, con=con)
-    loaded = searches_loaded(con.table("events"), iv)
+    with Warehouse.of(con if con is not None else db) as wh:
+        iv = resolve_areas(intervention, wh.backend)
+        counts = area_counts(iv, con=wh.backend)
+        loaded = searches_loaded(wh.events(), iv)
     if progress:
         progress("running estimators", 1, 2)
     out = evaluate_counts(counts, iv, searches_loaded=loaded)

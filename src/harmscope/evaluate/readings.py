@@ -18,15 +18,12 @@ of benefit effects of crime prevention activity. *J. Quantitative Criminology*, 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 from harmscope.evaluate._checks import z_crit
 from harmscope.evaluate.estimate import Effect
+from harmscope.evaluate.result import EvaluationData as Evaluation
 
-if TYPE_CHECKING:
-    from harmscope.evaluate.view import EvaluationView
-
-__all__ = ["estimates_of"]
+__all__ = ["all_estimates", "estimates_of"]
 
 
 def _family(family: str, cov_type: str) -> str:
@@ -35,12 +32,12 @@ def _family(family: str, cov_type: str) -> str:
     return {"poisson": "Poisson", "negbin": "negative binomial"}.get(family, family)
 
 
-def estimates_of(ev: EvaluationView) -> dict[str, Effect]:
+def estimates_of(ev: Evaluation) -> dict[str, Effect]:
     """The effects of an evaluation, by name, in report order.
 
     Parameters
     ----------
-    ev : Evaluation (any :class:`~harmscope.evaluate.view.EvaluationView`)
+    ev : Evaluation (:class:`~harmscope.evaluate.result.EvaluationData` or its subclass)
 
     Returns
     -------
@@ -180,3 +177,10 @@ def estimates_of(ev: EvaluationView) -> dict[str, Effect]:
             alpha=a,
         )
     return out
+
+
+def all_estimates(ev: Evaluation) -> dict[str, Effect]:
+    """Every estimate of an evaluation, by name: the built-in ones (:func:`estimates_of`)
+    then those of registered estimators (``ev.extra``) under names not already taken."""
+    built_in = estimates_of(ev)
+    return built_in | {k: v for k, v in ev.extra.items() if k not in built_in}

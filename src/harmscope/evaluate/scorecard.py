@@ -41,6 +41,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from harmscope.harm import Dropped, dropped_events, load_scheme, select_events, weigh
+from harmscope.warehouse.handle import Warehouse
 
 __all__ = ["Measure", "Scorecard", "scorecard"]
 
@@ -204,11 +205,20 @@ def scorecard(
     whose Crime ID is a Drugs crime in the street files. Outcome rows are dated by the month
     the outcome was recorded, not the crime.
     """
-    if con is None:
-        from harmscope.warehouse import ibis_connect
+    with Warehouse.of(con if con is not None else db) as wh:
+        return _scorecard(wh, lsoas=lsoas, months=months, schemes=schemes)
 
-        con = ibis_connect(db)
-    events = con.table("events")
+
+def _scorecard(
+    wh: Warehouse,
+    *,
+    lsoas: Collection[str] | None,
+    months: tuple[str | date | None, str | date | None] | None,
+    schemes: Sequence[str],
+) -> Scorecard:
+    """:func:`scorecard` on an open warehouse."""
+    con = wh.backend
+    events = wh.events()
     codes = list(dict.fromkeys(lsoas)) if lsoas else None
     ev = select_events(events, months=months, lsoas=codes)
     street = ev.filter(ev.source == "street")
@@ -489,7 +499,11 @@ def _survey_measures(
     con: Any, codes: list[str] | None, months: tuple[str | date | None, str | date | None] | None
 ) -> list[Measure]:
     label = "Community survey"
-    if "survey_responses" not in con.list_tables():
+    # The warehouse creates every table when written to, so "no survey" is an empty table too.
+    if (
+        "survey_responses" not in con.list_tables()
+        or int(con.table("survey_responses").count().execute()) == 0
+    ):
         return [
             Measure(
                 "outcome",

@@ -23,13 +23,11 @@ evaluate place based crime interventions. *Crime Science*, 7, 11 (Poisson varian
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 from harmscope.evaluate.estimate import Effect, interval_reading, number
-
-if TYPE_CHECKING:
-    from harmscope.evaluate.spec import Role
-    from harmscope.evaluate.view import EvaluationView
+from harmscope.evaluate.readings import all_estimates
+from harmscope.evaluate.result import EvaluationData as Evaluation
+from harmscope.evaluate.spec import Role
 
 __all__ = ["disagreements", "verdict_lines", "wdq_reading"]
 
@@ -67,7 +65,7 @@ def _signed_pct(x: float) -> str:
     return f"{'+' if x >= 0 else '−'}{abs(x):.0f}%"
 
 
-def _buffer_moves(ev: EvaluationView) -> tuple[float, float, float]:
+def _buffer_moves(ev: Evaluation) -> tuple[float, float, float]:
     """Measured monthly-rate changes, post vs pre, in percent: buffer crimes, buffer harm,
     control crimes."""
     iv = ev.intervention
@@ -79,7 +77,7 @@ def _buffer_moves(ev: EvaluationView) -> tuple[float, float, float]:
     return change("buffer", "events"), change("buffer", "harm"), change("control", "events")
 
 
-def _measured(ev: EvaluationView) -> str:
+def _measured(ev: Evaluation) -> str:
     crimes, harm, control = _buffer_moves(ev)
     return (
         f"measured: buffer crimes {_signed_pct(crimes)} and harm {_signed_pct(harm)} a month, "
@@ -87,7 +85,7 @@ def _measured(ev: EvaluationView) -> str:
     )
 
 
-def _shift_name(ev: EvaluationView, relative: float) -> tuple[str | None, str]:
+def _shift_name(ev: Evaluation, relative: float) -> tuple[str | None, str]:
     """The name of a buffer shift in the direction ``relative`` (against the control), or
     None with the reason when the buffer's own crime or harm moved the other way.
 
@@ -105,7 +103,7 @@ def _shift_name(ev: EvaluationView, relative: float) -> tuple[str | None, str]:
     return None, "the buffer's own crime or harm fell, so this is not a displacement"
 
 
-def _buffer_sentence(ev: EvaluationView, b: Effect) -> str:
+def _buffer_sentence(ev: Evaluation, b: Effect) -> str:
     span = f"{b.sentence()} (against the control; {_measured(ev)})"
     if not b.significant:
         return (
@@ -119,7 +117,7 @@ def _buffer_sentence(ev: EvaluationView, b: Effect) -> str:
     return f"Buffer crime did {better} than the control's trend: {span}; but {why}."
 
 
-def wdq_reading(ev: EvaluationView) -> str | None:
+def wdq_reading(ev: Evaluation) -> str | None:
     """The WDQ in words, in agreement with the measured buffer change.
 
     The quotient (Bowers & Johnson 2003) compares the buffer's and the target's counts with
@@ -130,7 +128,7 @@ def wdq_reading(ev: EvaluationView) -> str | None:
 
     Parameters
     ----------
-    ev : Evaluation (any :class:`~harmscope.evaluate.view.EvaluationView`)
+    ev : Evaluation (:class:`~harmscope.evaluate.result.EvaluationData` or its subclass)
 
     Returns
     -------
@@ -229,13 +227,13 @@ def _change(e: Effect, what: str) -> str:
     )
 
 
-def verdict_lines(ev: EvaluationView) -> list[str]:
+def verdict_lines(ev: Evaluation) -> list[str]:
     """Plain-language sentences: the effect on harm and on crime, with intervals, what
     happened in the buffer, and where the estimators disagree.
 
     Parameters
     ----------
-    ev : Evaluation (any :class:`~harmscope.evaluate.view.EvaluationView`)
+    ev : Evaluation (:class:`~harmscope.evaluate.result.EvaluationData` or its subclass)
 
     Returns
     -------
@@ -248,7 +246,7 @@ def verdict_lines(ev: EvaluationView) -> list[str]:
         estimators of the same effect close the verdict (:func:`disagreements`).
     """
     iv = ev.intervention
-    est = ev.estimates
+    est = all_estimates(ev)
     conf = f"{100 * (1 - iv.alpha):g}%"
     lines: list[str] = []
     if "did_harm" in est:

@@ -31,7 +31,8 @@ from harmscope.errors import HarmScopeError
 from harmscope.markets.cells import Cells, overlap_area, sorted_cells
 from harmscope.markets.detection import Candidate
 from harmscope.markets.model import Decision, Market
-from harmscope.warehouse import connect
+from harmscope.warehouse.handle import Warehouse
+from harmscope.warehouse.schema import DECISIONS_DDL
 
 __all__ = [
     "ACTIONS",
@@ -44,23 +45,6 @@ __all__ = [
     "load_decisions",
     "replay",
 ]
-
-DECISIONS_DDL = """CREATE TABLE IF NOT EXISTS market_decisions (
-    decision_id BIGINT PRIMARY KEY,
-    market_id VARCHAR NOT NULL,
-    action VARCHAR NOT NULL,
-    key VARCHAR,
-    value VARCHAR,
-    cells VARCHAR NOT NULL,
-    cell_size DOUBLE NOT NULL,
-    decided_by VARCHAR NOT NULL,
-    decided_at TIMESTAMP NOT NULL
-)"""
-"""The curation log (append-only). ``action`` is confirm | reject | rename | merge | set;
-``key`` the characteristic of a ``set``; ``value`` the new name, the JSON list of absorbed ids
-of a ``merge`` or the JSON value of a characteristic; ``cells`` the JSON object
-``{market_id: [[cell_x, cell_y], ...]}`` of every candidate the decision names, as detected
-when it was made."""
 
 ACTIONS: tuple[str, ...] = ("confirm", "reject", "rename", "merge", "set")
 
@@ -169,13 +153,6 @@ def replay(
     return out
 
 
-def _has_decisions_table(con: Any) -> bool:
-    row = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'market_decisions'"
-    ).fetchone()
-    return bool(row and row[0])
-
-
 def _decode_cells(text: str) -> dict[str, Cells]:
     raw = json.loads(text)
     return {str(k): sorted_cells([(c[0], c[1]) for c in v]) for k, v in raw.items()}
@@ -189,16 +166,13 @@ def load_decisions(db: str | Path | None = None) -> list[Decision]:
     db : str or Path, optional
         Warehouse file (default ``$HARMSCOPE_DB`` or ``harmscope.duckdb``).
     """
-    con = connect(db, read_only=True)
-    try:
-        if not _has_decisions_table(con):
+    with Warehouse.open(db, read_only=True) as wh:
+        if not wh.has("market_decisions"):
             return []
-        rows = con.execute(
+        rows = wh.con.execute(
             "SELECT decision_id, market_id, action, key, value, cells, cell_size, decided_by, "
             "decided_at FROM market_decisions ORDER BY decided_at, decision_id"
         ).fetchall()
-    finally:
-        con.close()
     out = []
     for did, mid, action, key, value, cells, size, by, at in rows:
         out.append(
@@ -314,11 +288,9 @@ def decide(
         )
     who = (by or "").strip() or _login()
     when = (at or datetime.now(UTC)).astimezone(UTC)
-    con = connect(db)
     out: list[Decision] = []
-    try:
-        con.execute("BEGIN TRANSACTION")
-        con.execute(DECISIONS_DDL)
+    # Opening for writing creates ``market_decisions`` (schema.DECISIONS_DDL) when missing.
+    with Warehouse.open(db, read_only=False) as wh, wh.transaction() as con:
         row = con.execute("SELECT coalesce(max(decision_id), 0) FROM market_decisions").fetchone()
         next_id = int(row[0]) + 1 if row else 1
         for action, key, value, named in planned:
@@ -350,12 +322,6 @@ def decide(
             )
             out.append(d)
             next_id += 1
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        con.close()
     return out
 
 

@@ -35,23 +35,9 @@ from harmscope.markets.model import Decision, Market
 from harmscope.periods import Progress, month_range
 from harmscope.places.grid import DEFAULT_CELL_SIZE, with_cells
 from harmscope.places.study_area import AREA, AreaCells, Within, resolve_area
-from harmscope.warehouse import ibis_connect
+from harmscope.warehouse.handle import Warehouse
 
 __all__ = ["markets"]
-
-
-def _events_source(source: Any) -> tuple[ir.Table, Any, Path | None]:
-    if isinstance(source, ir.Table):
-        return source, None, None
-    if isinstance(source, str | Path):
-        backend = ibis_connect(source, read_only=True)
-        return backend.table("events"), backend, Path(source)
-    if hasattr(source, "table"):
-        return source.table("events"), None, None
-    raise TypeError(
-        "markets() needs an Ibis events table, an Ibis backend holding 'events', "
-        f"or a warehouse path; got {type(source).__name__}"
-    )
 
 
 def markets(
@@ -141,8 +127,10 @@ def markets(
     if buffer < 0 or not math.isfinite(buffer):
         raise ValueError(f"buffer must be >= 0 metres, got {buffer!r}")
     sch = load_scheme(scheme)
-    events, owned, path = _events_source(source)
-    try:
+    # Decisions are read from the warehouse file when one was named (not from a caller's table).
+    path = Path(source) if isinstance(source, str | Path) else None
+    with Warehouse.of(source) as wh:
+        events = wh.events()
         # The dataset's one study area (places/study_area.py), unless cells are given.
         mask, within, _ = resolve_area(events, mask=mask, within=within, cell_size=cell_size)
         if progress:
@@ -216,9 +204,6 @@ def markets(
             )
         if progress:
             progress("describe", len(todo), len(todo))
-    finally:
-        if owned is not None:
-            owned.disconnect()
     out.sort(key=lambda m: (-m.harm, m.id))
     return out
 

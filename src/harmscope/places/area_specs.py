@@ -54,7 +54,7 @@ from shapely.geometry.base import BaseGeometry
 from harmscope.errors import InputError, WarehouseError
 from harmscope.places.grid import DEFAULT_CELL_SIZE
 from harmscope.sources.areas import geojson_crs, looks_wgs84, to_bng
-from harmscope.warehouse import default_db, ibis_connect
+from harmscope.warehouse.handle import Warehouse
 
 __all__ = [
     "LSOA_RE",
@@ -67,7 +67,6 @@ __all__ = [
     "parse_study_area",
     "read_geojson_area",
     "require_table",
-    "warehouse_backend",
 ]
 
 LSOA_RE = re.compile(r"^[EWSN]0\d{7}$")
@@ -151,22 +150,11 @@ def cells_in(
 
 
 # ---------------------------------------------------------------------- warehouse ---------
-def warehouse_backend(source: Any) -> tuple[Any, Any]:
-    """``(backend, to_close)`` for a warehouse path, None (the default warehouse) or a backend;
-    ``to_close`` is None when the caller's backend was passed in."""
-    if source is None or isinstance(source, str | Path):
-        backend = ibis_connect(source if source is not None else default_db(), read_only=True)
-        return backend, backend
-    if hasattr(source, "table"):
-        return source, None
-    raise TypeError(f"expected a warehouse path or an Ibis backend, got {type(source).__name__}")
-
-
-def require_table(backend: Any, name: str, hint: str) -> ir.Table:
-    """Table ``name`` of ``backend``, or a WarehouseError that says how to load it."""
-    if name not in backend.list_tables():
+def require_table(wh: Warehouse, name: str, hint: str) -> ir.Table:
+    """Table ``name`` of the warehouse, or a WarehouseError that says how to load it."""
+    if not wh.has(name):
         raise WarehouseError(f"the warehouse has no {name} table: {hint}")
-    return backend.table(name)
+    return wh.table(name)
 
 
 _SHAPES_HINT = (
@@ -193,17 +181,13 @@ def lsoa_geometry(source: Any, codes: Sequence[str]) -> BaseGeometry:
     wanted = list(dict.fromkeys(str(c).strip() for c in codes if str(c).strip()))
     if not wanted:
         raise ValueError("no LSOA codes given")
-    backend, owned = warehouse_backend(source)
-    try:
-        shapes = require_table(backend, "area_shapes", _SHAPES_HINT)
+    with Warehouse.of(source) as wh:
+        shapes = require_table(wh, "area_shapes", _SHAPES_HINT)
         found = (
             shapes.filter(shapes.lsoa_code.isin(wanted))
             .select("lsoa_code", "geometry")
             .to_pyarrow()
         )
-    finally:
-        if owned is not None:
-            owned.disconnect()
     have = found.column("lsoa_code").to_pylist()
     missing = [c for c in wanted if c not in set(have)]
     if missing:
@@ -226,16 +210,10 @@ def lad_lsoas(source: Any, lad: str) -> list[str]:
     key = lad.strip()
     if not key:
         raise ValueError("lad: give a local authority code (e.g. E09000001) or name")
-    backend, owned = warehouse_backend(source)
-    try:
-        areas = require_table(
-            backend, "areas", "load areas with `harmscope load-areas --reference DIR`"
-        )
+    with Warehouse.of(source) as wh:
+        areas = require_table(wh, "areas", "load areas with `harmscope load-areas --reference DIR`")
         match = (areas.lad_code.upper() == key.upper()) | (areas.lad_name.lower() == key.lower())
         codes = areas.filter(match).select("lsoa_code").order_by("lsoa_code").to_pyarrow()
-    finally:
-        if owned is not None:
-            owned.disconnect()
     out = [str(c) for c in codes.column("lsoa_code").to_pylist()]
     if not out:
         raise WarehouseError(

@@ -108,8 +108,9 @@ from harmscope.places.forecast_rankers import (
     window_matrix,
 )
 from harmscope.places.grid import DEFAULT_CELL_SIZE, study_area_cells
-from harmscope.places.hotspots import events_table, monthly_cell_totals
+from harmscope.places.hotspots import monthly_cell_totals
 from harmscope.places.study_area import AREA, AreaCells, Within, resolve_area
+from harmscope.warehouse.handle import Warehouse
 
 __all__ = [
     "DEFAULT_SHARES",
@@ -276,8 +277,8 @@ def validate_forecast(
         distance = 1.5 * cell_size
     cells_for_shares(1, shares)  # validates the shares before any query runs
     scheme_obj = load_scheme(scheme)
-    events, owned = events_table(source)
-    try:
+    with Warehouse.of(source) as wh:
+        events = wh.events()
         if progress:
             progress("aggregate", 0, 2)
         totals = monthly_cell_totals(
@@ -297,9 +298,6 @@ def validate_forecast(
         )
         if progress:
             progress("aggregate", 2, 2)
-    finally:
-        if owned is not None:
-            owned.disconnect()
     if totals.empty:
         span = "" if months is None else f" in {months[0] or '...'} to {months[1] or '...'}"
         raise WarehouseError(f"no located events{span}: nothing to check")

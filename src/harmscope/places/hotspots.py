@@ -34,7 +34,7 @@ from harmscope.places.emerging import EMERGING_CATEGORIES, emerging_hot_spots
 from harmscope.places.gi_star import gi_star_test
 from harmscope.places.grid import DEFAULT_CELL_SIZE, study_area_cells, values_on_cells, with_cells
 from harmscope.places.study_area import AREA, AreaCells, Within, resolve_area
-from harmscope.warehouse import ibis_connect
+from harmscope.warehouse.handle import Warehouse
 
 __all__ = [
     "EMERGING_COLUMNS",
@@ -42,7 +42,6 @@ __all__ = [
     "Progress",
     "cell_totals",
     "emerging_cells",
-    "events_table",
     "grouped_cell_totals",
     "hotspots",
     "monthly_cell_totals",
@@ -63,22 +62,6 @@ HOTSPOT_COLUMNS: tuple[str, ...] = (
     "activity_events",
 )
 """Columns of :func:`hotspots`; the first six are the DESIGN §5 contract."""
-
-
-def events_table(source: Any) -> tuple[ir.Table, Any]:
-    """``(events, to_close)``: the events table of a table, an Ibis backend or a warehouse
-    path, and the backend the caller must disconnect (None when it passed its own)."""
-    if isinstance(source, ir.Table):
-        return source, None
-    if isinstance(source, str | Path):
-        backend = ibis_connect(source, read_only=True)
-        return backend.table("events"), backend
-    if hasattr(source, "table"):
-        return source.table("events"), None
-    raise TypeError(
-        "hotspots() needs an Ibis events table, an Ibis backend holding 'events', "
-        f"or a warehouse path; got {type(source).__name__}"
-    )
 
 
 def cell_totals(
@@ -211,8 +194,8 @@ def hotspots(
     """
     if distance is None:
         distance = 1.5 * cell_size
-    events, owned = events_table(source)
-    try:
+    with Warehouse.of(source) as wh:
+        events = wh.events()
         if progress:
             progress("aggregate", 0, 1)
         totals = cell_totals(events, scheme=scheme, cell_size=cell_size, months=months)
@@ -223,9 +206,6 @@ def hotspots(
         )
         if progress:
             progress("aggregate", 1, 1)
-    finally:
-        if owned is not None:
-            owned.disconnect()
     if frame.empty:
         span = "" if months is None else f" in {months[0] or '...'} to {months[1] or '...'}"
         raise WarehouseError(f"no located events{span}: nothing to map")
@@ -376,8 +356,8 @@ def emerging_cells(
     """
     if distance is None:
         distance = 1.5 * cell_size
-    events, owned = events_table(source)
-    try:
+    with Warehouse.of(source) as wh:
+        events = wh.events()
         frame = monthly_cell_totals(
             events, scheme=scheme, cell_size=cell_size, months=months
         ).to_pandas()
@@ -385,9 +365,6 @@ def emerging_cells(
         mask, within, area_info = resolve_area(
             events, mask=mask, within=within, cell_size=cell_size
         )
-    finally:
-        if owned is not None:
-            owned.disconnect()
     if frame.empty:
         raise WarehouseError("no located events in the period: nothing to analyse")
     frame["month"] = pd.to_datetime(frame["month"]).dt.date

@@ -43,10 +43,9 @@ from harmscope.places.area_specs import (
     lsoa_geometry,
     parse_study_area,
     read_geojson_area,
-    require_table,
-    warehouse_backend,
 )
 from harmscope.places.grid import DEFAULT_CELL_SIZE
+from harmscope.warehouse.handle import Warehouse
 
 __all__ = [
     "AREA",
@@ -219,18 +218,6 @@ class AreaCells:
         }
 
 
-def _events_and_backend(source: Any) -> tuple[ir.Table, Any, Any]:
-    """(events table, backend for the reference tables or None, backend to close or None)."""
-    if isinstance(source, ir.Table):
-        try:
-            backend = source.get_backend()
-        except Exception:  # a table with no backend behind it (never executed)
-            backend = None
-        return source, backend, None
-    backend, owned = warehouse_backend(source)
-    return require_table(backend, "events", "ingest police.uk files first"), backend, owned
-
-
 def _district(name: Any) -> str | None:
     """The district part of an ONS LSOA name (``'City of London 001A'`` -> ``'City of London'``)."""
     text = str(name or "").strip()
@@ -350,16 +337,12 @@ def dataset_area(
     in no study-area cell; records of stray LSOAs inside an area cell stay in cell analyses
     (the cell is the unit there) but not in per-LSOA tables.
     """
-    events, backend, owned = _events_and_backend(source)
-    try:
+    with Warehouse.of(source) as wh:
+        events, backend = wh.events(), wh.backend
         located_t = events.filter(events.x.notnull() & events.y.notnull())
         located = int(located_t.count().to_pyarrow().as_py())
         if area is not None:
-            spec = (
-                area
-                if isinstance(area, StudyArea)
-                else parse_study_area(area, backend if backend is not None else source)
-            )
+            spec = area if isinstance(area, StudyArea) else parse_study_area(area, wh)
             cx, cy = study_area_mask(spec, cell_size=cell_size)
             label, rule, lsoas = (
                 spec.describe(),
@@ -375,9 +358,6 @@ def dataset_area(
             named = events.filter(events.lsoa_code.notnull())
             outside = named.filter(~named.lsoa_code.isin(list(lsoas)))
             stray_lsoas = int(outside.lsoa_code.nunique().to_pyarrow().as_py())
-    finally:
-        if owned is not None:
-            owned.disconnect()
     return AreaCells(
         cell_x=cx,
         cell_y=cy,

@@ -40,7 +40,7 @@ from harmscope.places.grid import DEFAULT_CELL_SIZE, with_cells
 from harmscope.places.hotspots import hotspots
 from harmscope.places.study_area import AREA, AreaCells, Within
 from harmscope.priorities.reasons import matrix_reasons, spread_by_unit
-from harmscope.warehouse import ibis_connect
+from harmscope.warehouse.handle import Warehouse
 
 __all__ = ["PLACE_COLUMNS", "Significance", "place_id", "rank_places"]
 
@@ -72,17 +72,6 @@ def place_id(cell_x: float, cell_y: float, cell_size: float) -> str:
     'cell-250m-532000-181250'
     """
     return f"cell-{float(cell_size):g}m-{float(cell_x):g}-{float(cell_y):g}"
-
-
-def _open(source: Any) -> tuple[ir.Table, Any]:
-    if isinstance(source, ir.Table):
-        return source, None
-    if isinstance(source, str | Path):
-        backend = ibis_connect(source, read_only=True)
-        return backend.table("events"), backend
-    if hasattr(source, "table"):
-        return source.table("events"), None
-    raise TypeError(f"expected an events table, backend or warehouse path, got {type(source)}")
 
 
 def rank_places(
@@ -147,8 +136,8 @@ def rank_places(
     else:
         tax = default_taxonomy() if taxonomy is None else load_taxonomy(taxonomy)
     check_coverage(sch, tax)
-    events, owned = _open(source)
-    try:
+    with Warehouse.of(source) as wh:
+        events = wh.events()
         spots = hotspots(
             events,
             scheme=sch,
@@ -163,9 +152,6 @@ def rank_places(
         c = with_cells(w, cell_size=cell_size)
         by_type = c.group_by(["cell_x", "cell_y", "event_key"]).aggregate(value=c.weight.sum())
         totals = by_type.to_pandas()
-    finally:
-        if owned is not None:
-            owned.disconnect()
     ranked = spots[spots["harm"] > 0].copy()
     if significance == "weight":
         ranked["score"] = ranked["harm"] * stats.norm.cdf(ranked["gi_z"].to_numpy())

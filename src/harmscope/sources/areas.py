@@ -45,9 +45,9 @@ from pyproj import Transformer
 
 from harmscope.errors import InputError
 from harmscope.sources.base import (
+    Batch,
     Discovery,
     Family,
-    LoadResult,
     Progress,
     Provenance,
     SourceFile,
@@ -562,7 +562,8 @@ class Areas:
     """Source adapter for LSOA reference data: attributes to ``areas``, boundaries to
     ``area_shapes``.
 
-    One :meth:`load` is one transaction and one of: a folder holding the three public files
+    One :meth:`prepare` (written by :mod:`harmscope.warehouse.loaders`) is one transaction
+    and one of: a folder holding the three public files
     (:data:`CENSUS`, :data:`IMD`, :data:`BOUNDARIES` below it), an areas CSV (with at most one
     GeoJSON of its boundaries, else the ``areas.geojson`` beside it), or one GeoJSON. Loading
     replaces the rows of the LSOAs it brings, so loading the same content again changes
@@ -602,16 +603,13 @@ class Areas:
     def provenance(self, src: SourceFile) -> Provenance:
         return Provenance(self.name, self.check_columns(src).name, src.display, src.sha256())
 
-    def load(
+    def prepare(
         self,
         paths: Sequence[str | Path],
         *,
-        db: str | Path | None = None,
         lenient: bool = False,
         progress: Progress | None = None,
-    ) -> LoadResult:
-        from harmscope.warehouse import connect  # the warehouse imports the source formats
-
+    ) -> Batch:
         no_lenient(self.name, lenient)
         given = [Path(p) for p in paths]
         reference = len(given) == 1 and given[0].is_dir() and (given[0] / IMD).exists()
@@ -641,16 +639,23 @@ class Areas:
             else:
                 raise InputError("no areas CSV or boundary GeoJSON here", path=str(given[0]))
             files = len(found)
+        return Batch(self.name, files, _reporting(run, progress))
+
+
+def _reporting(
+    run: Callable[[duckdb.DuckDBPyConnection], int], progress: Progress | None
+) -> Callable[[duckdb.DuckDBPyConnection], int]:
+    """``run`` (one of the loaders above, bound to its files), telling ``progress``."""
+
+    def write(con: duckdb.DuckDBPyConnection) -> int:
         if progress:
             progress("loading areas", 0, 1)
-        con = connect(db)
-        try:
-            rows = int(run(con))
-        finally:
-            con.close()
+        rows = int(run(con))
         if progress:
             progress("loading areas", 1, 1)
-        return LoadResult(self.name, files, rows)
+        return rows
+
+    return write
 
 
 ADAPTER = Areas()

@@ -16,9 +16,13 @@ warehouse and the CLI can treat every source alike:
 5. **provenance** — :meth:`SourceAdapter.provenance`: the file as shown to users, the SHA-256
    of its bytes (what makes loading idempotent) and the identity a later load supersedes.
 
-:meth:`SourceAdapter.load` then writes a batch strictly and atomically (all or nothing) and
-idempotently (identical content adds nothing). Adapters are registered in
-:mod:`harmscope.sources.registry`; ``docs/warehouse.md`` shows how to add one.
+:meth:`WritesBatch.prepare` then reads and checks a batch of files and hands back a
+:class:`Batch` whose ``write`` puts it into an open warehouse connection, strictly and
+atomically (all or nothing) and idempotently (identical content adds nothing). Sources sit
+*below* the warehouse: they never open it. :mod:`harmscope.warehouse.loaders` opens the
+warehouse and runs the batch (police.uk, whose writing is the warehouse's own ingest, is
+registered there). Adapters are registered in :mod:`harmscope.sources.registry`;
+``docs/warehouse.md`` shows how to add one.
 
 This module imports nothing of ours but :mod:`harmscope.errors`.
 """
@@ -33,6 +37,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Protocol, runtime_checkable
+
+import duckdb
 
 from harmscope.errors import InputError
 from harmscope.periods import Progress
@@ -210,7 +216,7 @@ class Provenance:
 
 @dataclass
 class LoadResult:
-    """What one :meth:`SourceAdapter.load` call wrote (``detail``: the source's own report)."""
+    """What one load of a source wrote (``detail``: the source's own report)."""
 
     source: str
     files: int
@@ -242,15 +248,35 @@ class SourceAdapter(Protocol):
         """Provenance of ``src`` (reads its bytes once for the SHA-256)."""
         ...
 
-    def load(
+
+@dataclass(frozen=True)
+class Batch:
+    """A checked batch of one source's files, ready to write.
+
+    ``write(con)`` inserts the batch through an open DuckDB connection to the warehouse (whose
+    tables already exist) all or nothing, and returns the rows written (0 when the same
+    content was written before). The warehouse layer opens the connection and calls it.
+    """
+
+    source: str
+    files: int
+    write: Callable[[duckdb.DuckDBPyConnection], int]
+
+
+@runtime_checkable
+class WritesBatch(Protocol):
+    """A source whose files the warehouse loads by :meth:`prepare` then ``Batch.write``."""
+
+    name: str
+
+    def prepare(
         self,
         paths: Sequence[str | Path],
         *,
-        db: str | Path | None = None,
         lenient: bool = False,
         progress: Progress | None = None,
-    ) -> LoadResult:
-        """Load ``paths`` into the warehouse ``db`` in one transaction (all or nothing)."""
+    ) -> Batch:
+        """Discover, read and check every file of ``paths``: nothing is written yet."""
         ...
 
 

@@ -2,7 +2,8 @@
 
 data.police.uk publishes one CSV per force per month per family, in a zip laid out as
 ``YYYY-MM/YYYY-MM-<force>-street.csv`` (also ``-outcomes.csv``, ``-stop-and-search.csv``).
-This module knows the formats; :mod:`harmscope.warehouse.ingest` loads them.
+This module knows the formats; :mod:`harmscope.warehouse.ingest` loads them (sources sit
+below the warehouse and never import it).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import csv
 import gzip
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,8 +19,6 @@ from harmscope.errors import InputError
 from harmscope.sources.base import (
     Discovery,
     Family,
-    LoadResult,
-    Progress,
     Provenance,
     SourceFile,
     check_columns,
@@ -288,7 +287,8 @@ def _family_of(src: SourceFile, cols: tuple[str, ...]) -> str:
 class PoliceUk:
     """Source adapter for police.uk bulk downloads (street, outcomes, stop-and-search).
 
-    Loading is :func:`harmscope.warehouse.ingest.ingest_paths`: strict (the first bad row
+    Loading is :func:`harmscope.warehouse.ingest.ingest_paths`, registered for this source in
+    :mod:`harmscope.warehouse.loaders`: strict (the first bad row
     fails the batch with file, line and column), one transaction per batch, identical bytes
     skipped and a later load of a file's :class:`FileIdentity` superseding the earlier one.
     """
@@ -324,20 +324,6 @@ class PoliceUk:
             src.sha256(),
             (ident.family, ident.force, ident.month) if ident else None,
         )
-
-    def load(
-        self,
-        paths: Sequence[str | Path],
-        *,
-        db: str | Path | None = None,
-        lenient: bool = False,
-        progress: Progress | None = None,
-    ) -> LoadResult:
-        # Imported here: the warehouse's loader reads this module's formats.
-        from harmscope.warehouse.ingest import ingest_paths
-
-        report = ingest_paths(paths, db=db, lenient=lenient, progress=progress)
-        return LoadResult(self.name, len(report.files), report.rows_loaded, report)
 
 
 ADAPTER = PoliceUk()

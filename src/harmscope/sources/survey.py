@@ -2,9 +2,10 @@
 
 The simulator writes ``survey/responses.csv`` (one row per respondent: ``month``,
 ``lsoa_code`` and coded answers); a force's own survey in the same columns loads the same
-way. The table is created here, beside the loader, and the :class:`Survey` adapter names it
-as its target table (:mod:`harmscope.sources.base`). ``harmscope.evaluate.survey`` re-exports
-this module for the evaluation that reads it.
+way. The table is defined with every other in :mod:`harmscope.warehouse.schema`; this module
+reads and checks files (:func:`read_survey`) and writes them through a connection the
+warehouse layer opens (:func:`write_survey`). ``harmscope.evaluate.survey`` offers
+``load_survey(path, db=...)`` on top, for the evaluation that reads the table.
 
 Codes (``survey/codebook.csv``): ``drug_problem`` 1-4 (not a problem at all … very big
 problem), ``confidence_in_police`` 1-5 (strongly disagree … strongly agree),
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
+from functools import partial
 from pathlib import Path
 from types import MappingProxyType
 
@@ -29,9 +31,9 @@ import pandas as pd
 
 from harmscope.errors import InputError
 from harmscope.sources.base import (
+    Batch,
     Discovery,
     Family,
-    LoadResult,
     Progress,
     Provenance,
     SourceFile,
@@ -41,7 +43,14 @@ from harmscope.sources.base import (
     walk,
 )
 
-__all__ = ["ADAPTER", "SURVEY_COLUMNS", "SURVEY_DDL", "Survey", "load_survey", "survey_exists"]
+__all__ = [
+    "ADAPTER",
+    "SURVEY_COLUMNS",
+    "Survey",
+    "read_survey",
+    "survey_exists",
+    "write_survey",
+]
 
 #: Columns a survey file must have, with the range of valid codes (None = not a code).
 SURVEY_COLUMNS: dict[str, tuple[int, int] | None] = {
@@ -51,15 +60,6 @@ SURVEY_COLUMNS: dict[str, tuple[int, int] | None] = {
     "confidence_in_police": (1, 5),
     "feel_safe_after_dark": (1, 4),
 }
-
-SURVEY_DDL = """CREATE TABLE IF NOT EXISTS survey_responses (
-    month DATE NOT NULL,
-    lsoa_code VARCHAR,
-    drug_problem INTEGER,
-    confidence_in_police INTEGER,
-    feel_safe_after_dark INTEGER,
-    file_sha256 VARCHAR NOT NULL
-)"""
 
 
 def survey_exists(con: duckdb.DuckDBPyConnection) -> bool:
@@ -71,30 +71,6 @@ def survey_exists(con: duckdb.DuckDBPyConnection) -> bool:
         return False
     rows = con.execute("SELECT count(*) FROM survey_responses").fetchone()
     return bool(rows and rows[0])
-
-
-def load_survey(path: str | Path, *, db: str | Path | None = None) -> int:
-    """Load survey responses (CSV) into the warehouse table ``survey_responses``.
-
-    Parameters
-    ----------
-    path : str or Path
-        CSV with at least the columns of :data:`SURVEY_COLUMNS`.
-    db : str or Path, optional
-        Warehouse file.
-
-    Returns
-    -------
-    int
-        Rows loaded (0 when the same file content was loaded before: loading is idempotent).
-
-    Raises
-    ------
-    InputError
-        A missing column, a month that is not ``YYYY-MM`` or a code out of range; the message
-        names the file, line and column. Nothing is loaded then.
-    """
-    return _write([read_survey(path)], db=db)
 
 
 def read_survey(path: str | Path) -> pd.DataFrame:
@@ -153,31 +129,29 @@ def read_survey(path: str | Path) -> pd.DataFrame:
     return out
 
 
-def _write(frames: list[pd.DataFrame], *, db: str | Path | None) -> int:
-    """Insert checked survey frames in one transaction, leaving out content loaded before."""
-    # Imported here: the warehouse imports the source formats, not the other way round.
-    from harmscope.warehouse import connect
+def write_survey(con: duckdb.DuckDBPyConnection, frames: Sequence[pd.DataFrame]) -> int:
+    """Insert checked survey frames (:func:`read_survey`) into ``survey_responses``.
 
-    con = connect(db)
+    One INSERT statement, so all or nothing; content (SHA-256) loaded before, or given twice,
+    is left out, which makes loading idempotent. The table must exist (the warehouse creates
+    it when opened for writing). Returns the rows written.
+    """
+    loaded = {
+        r[0] for r in con.execute("SELECT DISTINCT file_sha256 FROM survey_responses").fetchall()
+    }
+    new = [f for f in frames if len(f) and f["file_sha256"].iat[0] not in loaded]
+    # The same bytes given twice in one batch load once.
+    unique = list({f["file_sha256"].iat[0]: f for f in new}.values())
+    if not unique:
+        return 0
+    con.register("_hs_survey", pd.concat(unique, ignore_index=True))
     try:
-        con.execute(SURVEY_DDL)
-        loaded = {
-            r[0]
-            for r in con.execute("SELECT DISTINCT file_sha256 FROM survey_responses").fetchall()
-        }
-        new = [f for f in frames if len(f) and f["file_sha256"].iat[0] not in loaded]
-        # The same bytes given twice in one batch load once.
-        unique = list({f["file_sha256"].iat[0]: f for f in new}.values())
-        if not unique:
-            return 0
-        con.register("_hs_survey", pd.concat(unique, ignore_index=True))
         con.execute(
             "INSERT INTO survey_responses SELECT month, lsoa_code, drug_problem, "
             "confidence_in_police, feel_safe_after_dark, file_sha256 FROM _hs_survey"
         )
-        con.unregister("_hs_survey")
     finally:
-        con.close()
+        con.unregister("_hs_survey")
     return sum(len(f) for f in unique)
 
 
@@ -192,7 +166,7 @@ RESPONSES = Family(
 
 
 class Survey:
-    """Source adapter for community survey responses (:func:`load_survey`).
+    """Source adapter for community survey responses (:func:`read_survey`, :func:`write_survey`).
 
     Strict (the first bad value fails the file, naming line and column), one transaction per
     file, identical content (SHA-256) loaded once.
@@ -217,14 +191,13 @@ class Survey:
     def provenance(self, src: SourceFile) -> Provenance:
         return Provenance(self.name, "responses", src.display, src.sha256())
 
-    def load(
+    def prepare(
         self,
         paths: Sequence[str | Path],
         *,
-        db: str | Path | None = None,
         lenient: bool = False,
         progress: Progress | None = None,
-    ) -> LoadResult:
+    ) -> Batch:
         no_lenient(self.name, lenient)
         files = self.discover(paths).files
         frames = []
@@ -237,7 +210,7 @@ class Survey:
                 )
             frames.append(read_survey(src.path))
         # Every file is checked before anything is written: one bad file loads nothing.
-        return LoadResult(self.name, len(files), _write(frames, db=db))
+        return Batch(self.name, len(files), partial(write_survey, frames=frames))
 
 
 ADAPTER = Survey()

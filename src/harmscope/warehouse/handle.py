@@ -41,15 +41,21 @@ class Warehouse:
 
     Parameters
     ----------
-    backend : ibis backend
-        An Ibis backend holding the warehouse tables.
+    backend : ibis backend or None
+        An Ibis backend holding the warehouse tables (None: only ``events`` is known).
     path : str, optional
         Where it lives, for messages.
+    events : ibis table, optional
+        The events table to use instead of the backend's ``events`` (a caller's own table,
+        perhaps already filtered; see :meth:`of`).
     """
 
-    def __init__(self, backend: Any, *, path: str | None = None) -> None:
+    def __init__(
+        self, backend: Any, *, path: str | None = None, events: ir.Table | None = None
+    ) -> None:
         self.backend = backend
         self.path = path or "warehouse"
+        self.given_events = events
 
     # -- opening -------------------------------------------------------------------------
     @classmethod
@@ -64,12 +70,22 @@ class Warehouse:
     @classmethod
     @contextmanager
     def of(cls, source: Any = None, *, read_only: bool = True) -> Iterator[Warehouse]:
-        """Resolve *source* (path, :class:`Warehouse`, Ibis backend or None) to a warehouse.
+        """Resolve *source* to a warehouse: a path (None: :func:`default_db`), a
+        :class:`Warehouse`, an Ibis backend, or an Ibis *events* table.
 
-        Closes the warehouse on exit only when it was opened here.
+        An events table gives a handle whose :meth:`events` is that table and whose other
+        tables are those of the backend it was built on (none when it has no backend). Closes
+        the warehouse on exit only when it was opened here.
         """
         if isinstance(source, Warehouse):
             yield source
+            return
+        if isinstance(source, ir.Table):
+            try:
+                backend = source.get_backend()
+            except Exception:  # an unbound table (ibis.table(...)): no other tables to read
+                backend = None
+            yield cls(backend, events=source)
             return
         if source is None or isinstance(source, str | os.PathLike):
             wh = cls.open(source, read_only=read_only)
@@ -82,13 +98,14 @@ class Warehouse:
             yield cls(source)
             return
         raise TypeError(
-            "expected a warehouse path, a Warehouse or an Ibis backend; "
+            "expected a warehouse path, a Warehouse, an Ibis backend or an Ibis events table; "
             f"got {type(source).__name__}"
         )
 
     def close(self) -> None:
         """Close the engine connection."""
-        self.backend.disconnect()
+        if self.backend is not None:
+            self.backend.disconnect()
 
     def __enter__(self) -> Warehouse:
         return self
@@ -104,14 +121,18 @@ class Warehouse:
 
     def has(self, name: str) -> bool:
         """Whether the table exists."""
-        return name in self.backend.list_tables()
+        if name == "events" and self.given_events is not None:
+            return True
+        return self.backend is not None and name in self.backend.list_tables()
 
     def count(self, name: str) -> int:
         """Rows in a table; 0 when it does not exist."""
-        return int(self.backend.table(name).count().execute()) if self.has(name) else 0
+        return int(self.table(name).count().execute()) if self.has(name) else 0
 
     def table(self, name: str) -> ir.Table:
         """The Ibis table *name*; a clear error naming the command that fills it if absent."""
+        if name == "events" and self.given_events is not None:
+            return self.given_events
         if not self.has(name):
             raise WarehouseError(f"{self.path}: no {name!r} table; {_fill_hint(name)}")
         return self.backend.table(name)

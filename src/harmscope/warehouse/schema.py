@@ -1,4 +1,11 @@
-"""Warehouse tables: one wide ``events`` table of plain columns, areas, shapes, provenance.
+"""Warehouse tables: the one registry of every table's definition and what fills it.
+
+One wide ``events`` table of plain columns, provenance (``ingest_*``, ``quarantine``), areas
+and their shapes, survey responses and the market curation log. Every module that writes a
+table takes its definition from here, and :func:`~harmscope.warehouse.handle.open_duckdb`
+creates them all (``CREATE TABLE IF NOT EXISTS``) when it opens the file for writing. A new
+table is therefore not a schema-version change; a changed table is (add a migration in
+:mod:`harmscope.warehouse.migrations`).
 
 Geometry is resolved once at ingest (``x``, ``y`` in British National Grid metres,
 EPSG:27700), so every analysis is an Ibis expression over plain columns and runs on any
@@ -38,6 +45,34 @@ EVENT_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("officer_defined_ethnicity", "VARCHAR", "stop-and-search"),
     ("file_id", "INTEGER", "provenance: ingest_files.file_id"),
 )
+
+#: Community survey responses (``load-survey``; :mod:`harmscope.sources.survey`). Codes in
+#: ``docs/evaluation.md``; ``file_sha256`` makes loading idempotent.
+SURVEY_DDL = """CREATE TABLE IF NOT EXISTS survey_responses (
+    month DATE NOT NULL,
+    lsoa_code VARCHAR,
+    drug_problem INTEGER,
+    confidence_in_police INTEGER,
+    feel_safe_after_dark INTEGER,
+    file_sha256 VARCHAR NOT NULL
+)"""
+
+DECISIONS_DDL = """CREATE TABLE IF NOT EXISTS market_decisions (
+    decision_id BIGINT PRIMARY KEY,
+    market_id VARCHAR NOT NULL,
+    action VARCHAR NOT NULL,
+    key VARCHAR,
+    value VARCHAR,
+    cells VARCHAR NOT NULL,
+    cell_size DOUBLE NOT NULL,
+    decided_by VARCHAR NOT NULL,
+    decided_at TIMESTAMP NOT NULL
+)"""
+"""The market curation log (``markets decide``; :mod:`harmscope.markets.curation`),
+append-only. ``action`` is confirm | reject | rename | merge | set; ``key`` the characteristic
+of a ``set``; ``value`` the new name, the JSON list of absorbed ids of a ``merge`` or the JSON
+value of a characteristic; ``cells`` the JSON object ``{market_id: [[cell_x, cell_y], ...]}``
+of every candidate the decision names, as detected when it was made."""
 
 DDL: tuple[str, ...] = (
     "CREATE TABLE IF NOT EXISTS events ("
@@ -94,7 +129,10 @@ DDL: tuple[str, ...] = (
         lsoa_code VARCHAR PRIMARY KEY,
         geometry BLOB NOT NULL
     )""",
+    SURVEY_DDL,
+    DECISIONS_DDL,
 )
+"""Every table's definition, in creation order (:data:`FILLED_BY` names the same tables)."""
 
 #: The command that fills each table, for "no data" messages (``Warehouse.require``).
 FILLED_BY: dict[str, str] = {

@@ -1,0 +1,97 @@
+"""Loading sources into the warehouse: one registry from a source's name to its loader.
+
+Sources (:mod:`harmscope.sources`) sit *below* the warehouse: they discover, recognise and
+check files and never open the warehouse. Writing belongs here. A source is loaded one of two
+ways:
+
+* by a loader registered in :data:`LOADERS` — police.uk, whose writing is the warehouse's own
+  strict, atomic, idempotent ingest (:func:`harmscope.warehouse.ingest.ingest_paths`);
+* otherwise through the source's :meth:`~harmscope.sources.base.WritesBatch.prepare`: every
+  file is read and checked first, then the warehouse is opened for writing (creating and
+  upgrading its tables, see :func:`~harmscope.warehouse.handle.open_duckdb`) and the
+  :class:`~harmscope.sources.base.Batch` writes itself through that connection, all or
+  nothing. LSOA reference data and surveys load this way, and so does a new source: one
+  module under ``sources/`` plus one registration in :mod:`harmscope.sources.registry`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from harmscope.sources import registry
+from harmscope.sources.base import LoadResult, Progress, WritesBatch
+from harmscope.warehouse.handle import Warehouse
+from harmscope.warehouse.ingest import ingest_paths
+
+__all__ = ["LOADERS", "Loader", "load"]
+
+Loader = Callable[..., LoadResult]
+"""``loader(paths, *, db, lenient, progress) -> LoadResult``: writes one batch of a source."""
+
+
+def _load_policeuk(
+    paths: Sequence[str | Path],
+    *,
+    db: str | Path | None = None,
+    lenient: bool = False,
+    progress: Progress | None = None,
+) -> LoadResult:
+    report = ingest_paths(paths, db=db, lenient=lenient, progress=progress)
+    return LoadResult("policeuk", len(report.files), report.rows_loaded, report)
+
+
+#: Sources with a loader of their own; every other source is loaded through ``prepare``.
+LOADERS: dict[str, Loader] = {"policeuk": _load_policeuk}
+
+
+def load(
+    source: str,
+    paths: Sequence[str | Path],
+    *,
+    db: str | Path | None = None,
+    lenient: bool = False,
+    progress: Progress | None = None,
+) -> LoadResult:
+    """Load ``paths`` of the source called ``source`` into the warehouse ``db``, all or nothing.
+
+    Parameters
+    ----------
+    source : str
+        A registered source's name (``policeuk``, ``areas``, ``survey``, or one added with
+        :func:`harmscope.sources.registry.register`).
+    paths : sequence of str or Path
+        Files, folders or archives, as the source's ``discover`` takes them.
+    db : str or Path, optional
+        Warehouse file (default :func:`~harmscope.warehouse.handle.default_db`); created when
+        missing.
+    lenient : bool
+        Quarantine bad rows instead of failing (police.uk only; others refuse it).
+    progress : callable, optional
+        ``progress(stage, done, total)``.
+
+    Returns
+    -------
+    LoadResult
+        Files and rows written (0 rows when the same content was loaded before).
+
+    Raises
+    ------
+    KeyError
+        No source of that name (the message lists the known ones).
+    InputError
+        A bad file; nothing is written then.
+    """
+    adapter = registry.adapter(source)
+    if source in LOADERS:
+        return LOADERS[source](paths, db=db, lenient=lenient, progress=progress)
+    if not isinstance(adapter, WritesBatch):
+        raise TypeError(
+            f"source {source!r} has no loader: give it a prepare() (sources.base.WritesBatch) "
+            "or register one in harmscope.warehouse.loaders.LOADERS"
+        )
+    # Every file is read and checked before the warehouse is opened: a bad file writes nothing.
+    batch = adapter.prepare(paths, lenient=lenient, progress=progress)
+    with Warehouse.open(db, read_only=False) as wh:
+        rows = batch.write(wh.con)
+    return LoadResult(batch.source, batch.files, rows)
