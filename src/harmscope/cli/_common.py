@@ -169,9 +169,6 @@ def check_months(
         console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
 
 
-months_arg = options.months_arg
-
-
 def print_table(table: Table, console: Console | None = None) -> None:
     """Print a Rich table without cutting a word of any header or cell.
 
