@@ -45,15 +45,7 @@ ALLOWED_FACE_IMPORTS: frozenset[tuple[str, str]] = frozenset()
 # Packages with known cycles: a cycle whose modules all lie inside one of them passes (so
 # fixing part of it, or adding a command module, never breaks the test); one that reaches
 # outside fails.
-ALLOWED_CYCLE_PACKAGES: frozenset[str] = frozenset(
-    {
-        # cli/: cli/__init__ builds `app` and imports every command module, which imports
-        # `app` back to register on it (issue 9: "the one cli/ makes by importing its own app
-        # back"). Today: cli, cli.demo, .evaluate, .export, .forecast, .hotspots, .ingest,
-        # .markets, .matrix, .priorities, .simulate, .validate.
-        "harmscope.cli",
-    }
-)
+ALLOWED_CYCLE_PACKAGES: frozenset[str] = frozenset()
 
 # Names every namedtuple has; reading them on another module's object is public API.
 NAMEDTUPLE_API = frozenset({"_replace", "_asdict", "_fields", "_make", "_field_defaults"})

@@ -14,8 +14,10 @@ from rich.console import Console
 from rich.table import Table
 from typer.testing import CliRunner, Result
 
+from harmscope.app.serialise import records
+from harmscope.app.serialise import write_json as emit_json
 from harmscope.cli import app
-from harmscope.cli._common import emit_json, fail, print_table, records
+from harmscope.cli._common import fail, print_table
 
 runner = CliRunner()
 

@@ -1,5 +1,10 @@
 """The application layer: what every face (``cli/``, ``report/``, the coming web app) shares.
 
-It turns library results into what a person or another program reads: strict JSON, safe CSV,
-GeoJSON, parsed options. Faces call it; the library below never imports it.
+- :mod:`harmscope.app.serialise`: strict JSON, injection-safe CSV, GeoJSON of grid cells;
+- :mod:`harmscope.app.options`: ``--format``, months, the period check, the ``--area`` study area;
+- :mod:`harmscope.app.lenses`: which lenses a face offers and which options belong to which;
+- :mod:`harmscope.app.render`: a result as CSV, JSON, GeoJSON or Parquet.
+
+Faces call it and only show what it returns or the one-line message it raises; the library
+below never imports it.
 """

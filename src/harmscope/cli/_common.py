@@ -1,18 +1,19 @@
-"""Options and helpers shared by the command modules."""
+"""Typer options and terminal helpers shared by the command modules.
+
+The CLI is a face: parsing and checking an option, and writing a result as CSV, JSON or
+GeoJSON, belong to the application layer (:mod:`harmscope.app`). What stays here is what only
+a terminal needs: Typer option declarations, the ``error:``/``warning:`` lines on stderr, the
+exit codes, progress bars and Rich tables.
+"""
 
 from __future__ import annotations
 
-import json
-import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
-import numpy as np
-import pandas as pd
 import typer
 from rich import box
 from rich.cells import cell_len
@@ -22,10 +23,10 @@ from rich.measure import Measurement
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-if TYPE_CHECKING:
-    from harmscope.harm.weigh import Dropped
+from harmscope.app import options
 
 if TYPE_CHECKING:
+    from harmscope.harm.weigh import Dropped
     from harmscope.places.study_area import AreaCells
 
 DbOption = Annotated[
@@ -80,10 +81,12 @@ def warn_dropped_for(
 
 
 def check_format(console: Console, fmt: str, *choices: str) -> None:
-    """Exit with ``--format must be a, b or c, not 'x'`` unless ``fmt`` is one of ``choices``."""
-    if fmt not in choices:
-        listed = ", ".join(choices[:-1]) + f" or {choices[-1]}"
-        fail(console, ValueError(f"--format must be {listed}, not {fmt!r}"))
+    """Exit with ``--format must be a, b or c, not 'x'`` unless ``fmt`` is one of ``choices``
+    (:func:`harmscope.app.options.check_format`)."""
+    try:
+        options.check_format(fmt, choices)
+    except ValueError as exc:
+        fail(console, exc)
 
 
 @contextmanager
@@ -124,18 +127,15 @@ def progress_bar(
 def month_option(ctx: typer.Context, param: typer.CallbackParam, value: str | None) -> str | None:
     """Typer callback: refuse a month that is not ``YYYY-MM`` (e.g. ``2019-01-01``), exit 2.
 
-    The message is the one-line ``error:`` every command prints, naming the option.
+    The message is the one-line ``error:`` every command prints, naming the option
+    (:func:`harmscope.app.options.check_month`).
     """
     if value is None or ctx.resilient_parsing:
         return value
-    from harmscope.harm.weigh import parse_month
-
     try:
-        parse_month(value)
+        return options.check_month(value, param.opts[0] if param.opts else str(param.name))
     except ValueError as exc:
-        name = param.opts[0] if param.opts else str(param.name)
-        fail(Console(stderr=True), ValueError(f"{name}: {exc}"))
-    return value
+        fail(Console(stderr=True), exc)
 
 
 SchemeOption = Annotated[
@@ -157,92 +157,16 @@ def check_months(
     """Refuse (exit 2) a --from/--to holding no month of data; warn when it reaches past it.
 
     Every analysis command calls this once, before it answers, so an empty period never
-    reads as "no harm". The messages name the months the warehouse covers
-    (:func:`harmscope.harm.months.check_months`).
+    reads as "no harm" (:func:`harmscope.app.options.check_period`).
     """
-    if start is None and end is None:
-        return
     from harmscope.errors import HarmScopeError
-    from harmscope.harm.months import check_months as check
-    from harmscope.warehouse import connect, default_db
 
     try:
-        con = connect(db, read_only=True)
-    except HarmScopeError as exc:
-        fail(console, exc)
-    try:
-        import ibis
-
-        events = ibis.duckdb.from_connection(con).table("events")
-        warning = check(events, (start, end), what=str(db or default_db()))
+        warning = options.check_period(db, start, end)
     except (HarmScopeError, ValueError) as exc:
         fail(console, exc)
-    finally:
-        con.close()
     if warning:
         console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
-
-
-def months_arg(start: str | None, end: str | None) -> tuple[str | None, str | None] | None:
-    """The (from, to) pair the library takes, or None when neither is given."""
-    return None if start is None and end is None else (start, end)
-
-
-def emit_csv(frame: pd.DataFrame, out: Path | None) -> None:
-    """Write a table as CSV (to ``out`` or stdout) through the injection-safe writer."""
-    from harmscope.export import write_csv
-
-    if out is None:
-        write_csv(frame, sys.stdout)
-    else:
-        with open(out, "w", newline="", encoding="utf-8") as fh:
-            write_csv(frame, fh)
-
-
-def emit_json(payload: object, out: Path | None) -> None:
-    """Write JSON (to ``out`` or stdout); NaN and infinities become null (strict JSON)."""
-    text = json.dumps(_finite(payload), indent=2, default=_jsonable, allow_nan=False)
-    if out is None:
-        sys.stdout.write(text + "\n")
-    else:
-        Path(out).write_text(text + "\n", encoding="utf-8")
-
-
-def _finite(value: object) -> object:
-    """``value`` with every non-finite float (at any depth) replaced by None."""
-    if isinstance(value, float):
-        return value if np.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    return value
-
-
-def _jsonable(value: object) -> object:
-    if isinstance(value, float | np.floating):
-        return None if not np.isfinite(value) else float(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, datetime | pd.Timestamp | date):
-        ts = pd.Timestamp(value)
-        # Months are stored as their first day: show them as analysts write them.
-        if ts.day == 1 and ts == ts.normalize():
-            return ts.strftime("%Y-%m")
-        return ts.isoformat()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
-def records(frame: pd.DataFrame) -> list[dict[str, object]]:
-    """DataFrame rows as JSON-ready dicts (NaN -> None, months as YYYY-MM)."""
-    clean = frame.astype(object).where(frame.notna(), None)
-    return [
-        {
-            k: (_jsonable(v) if isinstance(v, np.generic | date | pd.Timestamp) else v)
-            for k, v in row.items()
-        }
-        for row in clean.to_dict(orient="records")
-    ]
 
 
 def print_table(table: Table, console: Console | None = None) -> None:
@@ -320,14 +244,13 @@ AreaOption = Annotated[
 def study_area_option(
     area: str | None, db: Path | None, cell_size: float, console: Console
 ) -> AreaCells:
-    """The study area of ``--area``, or the dataset's own; its one-line summary (cells and
-    strays left out) goes to ``console`` (stderr). A bad area exits with its message."""
+    """The study area of ``--area``, or the dataset's own (:func:`harmscope.app.options.study_area`);
+    its one-line summary (cells and strays left out) goes to ``console`` (stderr). A bad area
+    exits with its message."""
     from harmscope.errors import HarmScopeError
-    from harmscope.places.study_area import dataset_area
-    from harmscope.warehouse import default_db
 
     try:
-        found = dataset_area(db if db is not None else default_db(), area, cell_size=cell_size)
+        found = options.study_area(area, db, cell_size)
     except (HarmScopeError, ValueError) as exc:
         fail(console, exc)
     console.print(found.describe(), highlight=False, soft_wrap=True)

@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from harmscope.cli import app
+from harmscope.app.options import months_arg
+from harmscope.cli._app import app
 from harmscope.cli._common import (
     DbOption,
     FromOption,
@@ -16,7 +17,6 @@ from harmscope.cli._common import (
     ToOption,
     check_months,
     fail,
-    months_arg,
     warn_dropped_for,
 )
 from harmscope.errors import HarmScopeError

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,7 +10,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from harmscope.cli import app
+from harmscope.app.options import months_arg
+from harmscope.app.render import render
+from harmscope.app.serialise import jsonable, write_json
+from harmscope.cli._app import app
 from harmscope.cli._common import (
     DbOption,
     check_format,
@@ -22,25 +23,6 @@ from harmscope.cli._common import (
     warn_dropped,
 )
 from harmscope.errors import HarmScopeError
-
-
-def _csv(frame: object, out: Path | None = None) -> None:
-    from harmscope.export import write_csv
-
-    if out is None:
-        write_csv(frame, sys.stdout)
-    else:
-        write_csv(frame, out)
-
-
-def _json(payload: object) -> None:
-    sys.stdout.write(json.dumps(payload, indent=2, allow_nan=False, default=_default) + "\n")
-
-
-def _default(value: object) -> object:
-    if hasattr(value, "item"):
-        return value.item()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
 @app.command()
@@ -142,11 +124,9 @@ def evaluate(
         fail(console, exc)
     warn_dropped(console, ev.dropped)
     if fmt == "json":
-        from harmscope.report.evaluation import jsonable
-
         payload = jsonable(ev.to_dict())
         payload["files"] = {k: str(v) for k, v in files.items()}
-        _json(payload)
+        write_json(payload)
         return
     from harmscope.evaluate.intervention import verdict_lines
 
@@ -180,7 +160,7 @@ def scorecard(
     console = Console(stderr=True)
     check_format(console, fmt, "table", "json", "csv")
     check_months(console, db, start, end)
-    months = None if start is None and end is None else (start, end)
+    months = months_arg(start, end)
     try:
         card = build(
             db=db,
@@ -192,11 +172,8 @@ def scorecard(
         fail(console, exc)
     for dropped in card.dropped:
         warn_dropped(console, dropped)
-    if fmt == "json":
-        _json(card.to_dict())
-        return
-    if fmt == "csv":
-        _csv(card.to_frame())
+    if fmt in ("json", "csv"):
+        render(card, fmt)
         return
     where = f"{len(card.lsoas)} LSOAs" if card.lsoas else "all events"
     table = Table(
@@ -236,11 +213,8 @@ def validate_evaluation(
             res = run(simdir, operations=operations, seed=seed, progress=progress)
     except (HarmScopeError, ValueError, OSError) as exc:
         fail(console, exc)
-    if fmt == "json":
-        _json(res.to_dict())
-        return
-    if fmt == "csv":
-        _csv(res.table)
+    if fmt in ("json", "csv"):
+        render(res if fmt == "json" else res.table, fmt)
         return
     table = Table(
         title=f"Estimators on {operations} simulated operations (seed "

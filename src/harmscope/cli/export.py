@@ -8,8 +8,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from harmscope.cli import app
-from harmscope.cli._common import DbOption, FromOption, ToOption, check_months, fail, months_arg
+from harmscope.app.options import months_arg
+from harmscope.cli._app import app
+from harmscope.cli._common import DbOption, FromOption, ToOption, check_months, fail
 from harmscope.errors import HarmScopeError
 from harmscope.export import EVENT_SOURCES, export_events
 

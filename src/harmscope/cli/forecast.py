@@ -11,7 +11,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from harmscope.cli import app
+from harmscope.app.options import months_arg
+from harmscope.app.render import render
+from harmscope.cli._app import app
 from harmscope.cli._common import (
     AreaOption,
     DbOption,
@@ -20,15 +22,12 @@ from harmscope.cli._common import (
     ToOption,
     check_format,
     check_months,
-    emit_csv,
-    emit_json,
     fail,
-    months_arg,
     print_table,
     progress_bar,
+    study_area_option,
     warn_dropped,
 )
-from harmscope.cli.hotspots import area_mask
 from harmscope.errors import HarmScopeError
 from harmscope.places.forecast import ForecastCheck, validate_forecast
 from harmscope.warehouse import default_db
@@ -142,7 +141,7 @@ def validate_forecast_command(
     occupied = within is not None or min_events is not None
     if occupied and area is not None:
         fail(err, ValueError("--within and --min-events replace the study area: not with --area"))
-    mask = None if occupied else area_mask(area, db, size, err)
+    mask = None if occupied else study_area_option(area, db, size, err)
     try:
         with progress_bar(err) as progress:
             result = validate_forecast(
@@ -169,10 +168,8 @@ def validate_forecast_command(
             + ", ".join(result.meta["empty_months"]),
             highlight=False,
         )
-    if fmt == "json":
-        emit_json(result.to_dict(), out)
-    elif fmt == "csv":
-        emit_csv(result.summary, out)
+    if fmt in ("json", "csv"):
+        render(result if fmt == "json" else result.summary, fmt, out)
     else:
         with contextlib.ExitStack() as stack:
             stream = stack.enter_context(open(out, "w", encoding="utf-8")) if out else None

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
-import numpy as np
-import pandas as pd
 import typer
-from pyproj import Transformer
 from rich.console import Console
 
-from harmscope.cli import app
+from harmscope.app.options import months_arg
+from harmscope.app.render import render
+from harmscope.cli._app import app
 from harmscope.cli._common import (
     AreaOption,
     DbOption,
@@ -22,66 +19,20 @@ from harmscope.cli._common import (
     ToOption,
     check_format,
     check_months,
-    emit_csv,
-    emit_json,
     fail,
-    months_arg,
     progress_bar,
-    records,
     study_area_option,
     warn_dropped,
 )
 from harmscope.errors import HarmScopeError
 from harmscope.places.grid import DEFAULT_CELL_SIZE
 from harmscope.places.hotspots import emerging_cells, hotspots
-from harmscope.places.study_area import AreaCells
 from harmscope.warehouse import default_db
 
 CellSizeOption = Annotated[
     float, typer.Option("--cell-size", min=1.0, help="Grid cell side, metres (EPSG:27700).")
 ]
 OutOption = Annotated[Path | None, typer.Option("--out", help="Write to this file, not stdout.")]
-
-
-def area_mask(area: str | None, db: Path | None, cell_size: float, console: Console) -> AreaCells:
-    """The study area every places command uses: ``--area`` or the dataset's own (strays
-    reported on ``console``); see :func:`harmscope.cli._common.study_area_option`."""
-    return study_area_option(area, db, cell_size, console)
-
-
-def cells_geojson(frame: pd.DataFrame, cell_size: float, *, name: str) -> dict[str, Any]:
-    """Cells as a GeoJSON FeatureCollection of WGS84 polygons (RFC 7946), one per row.
-
-    Each square's four BNG corners are projected with pyproj (EPSG:27700 to EPSG:4326,
-    longitude first, 7 decimals: about 1 cm); every column of ``frame`` becomes a property.
-    """
-    to_wgs84 = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True)
-    x0 = frame["cell_x"].to_numpy(dtype=np.float64)
-    y0 = frame["cell_y"].to_numpy(dtype=np.float64)
-    corners_x = np.stack([x0, x0 + cell_size, x0 + cell_size, x0, x0], axis=1)
-    corners_y = np.stack([y0, y0, y0 + cell_size, y0 + cell_size, y0], axis=1)
-    lon, lat = to_wgs84.transform(corners_x.ravel(), corners_y.ravel())
-    lon = np.round(np.asarray(lon).reshape(corners_x.shape), 7)
-    lat = np.round(np.asarray(lat).reshape(corners_y.shape), 7)
-    features = []
-    for i, props in enumerate(records(frame)):
-        ring = [[float(a), float(b)] for a, b in zip(lon[i], lat[i], strict=True)]
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": {"type": "Polygon", "coordinates": [ring]},
-                "properties": props,
-            }
-        )
-    return {"type": "FeatureCollection", "name": name, "features": features}
-
-
-def _write_json(payload: object, out: Path | None) -> None:
-    text = json.dumps(payload, allow_nan=False)
-    if out is None:
-        sys.stdout.write(text + "\n")
-    else:
-        Path(out).write_text(text + "\n", encoding="utf-8")
 
 
 @app.command("hotspots")
@@ -105,7 +56,7 @@ def hotspots_command(
     check_months(err, db, start, end)
     if fmt == "parquet" and out is None:
         fail(err, ValueError("--format parquet needs --out FILE (Parquet is binary)"))
-    mask = area_mask(area, db, cell_size, err)
+    mask = study_area_option(area, db, cell_size, err)
     try:
         with progress_bar(err) as progress:
             frame = hotspots(
@@ -119,13 +70,7 @@ def hotspots_command(
     except (HarmScopeError, ValueError) as exc:
         fail(err, exc)
     warn_dropped(err, frame.attrs.get("dropped"))
-    if fmt == "csv":
-        emit_csv(frame, out)
-    elif fmt == "geojson":
-        _write_json(cells_geojson(frame, cell_size, name=f"harmscope hotspots ({scheme})"), out)
-    else:
-        assert out is not None
-        frame.to_parquet(out, index=False)
+    render(frame, fmt, out, cell_size=cell_size, name=f"harmscope hotspots ({scheme})")
 
 
 @app.command("emerging")
@@ -143,7 +88,7 @@ def emerging_command(
     err = Console(stderr=True)
     check_format(err, fmt, "csv", "json")
     check_months(err, db, start, end)
-    mask = area_mask(area, db, cell_size, err)
+    mask = study_area_option(area, db, cell_size, err)
     try:
         frame = emerging_cells(
             db if db is not None else default_db(),
@@ -155,10 +100,7 @@ def emerging_command(
     except (HarmScopeError, ValueError) as exc:
         fail(err, exc)
     warn_dropped(err, frame.attrs.get("dropped"))
-    if fmt == "csv":
-        emit_csv(frame, out)
-    else:
-        emit_json(records(frame), out)
+    render(frame, fmt, out)
 
 
 @app.command()
@@ -186,7 +128,7 @@ def concentration(
     err = Console(stderr=True)
     check_format(err, fmt, "table", "json")
     check_months(err, db, start, end)
-    mask = area_mask(area, db, cell_size, err)
+    mask = study_area_option(area, db, cell_size, err)
     try:
         backend = ibis_connect(db)
         result = place_concentration(
@@ -200,7 +142,7 @@ def concentration(
         fail(err, exc)
     warn_dropped(err, result.dropped)
     if fmt == "json":
-        emit_json({"scheme": scheme, "cell_size": cell_size, **result.to_dict()}, None)
+        render({"scheme": scheme, "cell_size": cell_size, **result.to_dict()}, "json")
         return
     table = Table(
         title=f"Concentration over {result.cells:,} cells of {cell_size:g} m (scheme {scheme})"

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from harmscope.cli import app
+from harmscope.cli._app import app
 from harmscope.cli._common import DbOption, fail, print_table, progress_bar
 from harmscope.errors import HarmScopeError
 from harmscope.warehouse.ingest import IngestReport, ingest_paths

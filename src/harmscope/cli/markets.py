@@ -9,23 +9,23 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from harmscope.cli import app
+from harmscope.app.options import months_arg
+from harmscope.app.render import render
+from harmscope.cli._app import app
 from harmscope.cli._common import (
+    AreaOption,
     DbOption,
     FromOption,
     SchemeOption,
     ToOption,
     check_format,
     check_months,
-    emit_csv,
-    emit_json,
     fail,
-    months_arg,
     print_table,
     progress_bar,
+    study_area_option,
     warn_dropped_for,
 )
-from harmscope.cli.hotspots import AreaOption, area_mask
 from harmscope.errors import HarmScopeError
 from harmscope.markets import (
     CHARACTERISTICS,
@@ -71,7 +71,7 @@ def _detect(
     unfound_search_weight: float = 0.0,
 ) -> list[Market]:
     check_months(console, db, start, end)
-    mask = area_mask(area, db, cell_size, console)
+    mask = study_area_option(area, db, cell_size, console)
     try:
         with progress_bar(console) as progress:
             found = markets(
@@ -143,11 +143,11 @@ def markets_command(
         unfound_search_weight=unfound_search_weight,
     )
     if fmt == "json":
-        emit_json([m.to_dict() for m in found], out)
+        render(found, "json", out)
         return
     frame = markets_frame(found)
     if fmt == "csv":
-        emit_csv(frame, out)
+        render(frame, "csv", out)
         return
     if out is None:
         _print_table(found, scheme, Console())

@@ -10,7 +10,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from harmscope.cli import app
+from harmscope.app.options import months_arg
+from harmscope.app.render import render
+from harmscope.app.serialise import records
+from harmscope.cli._app import app
 from harmscope.cli._common import (
     DbOption,
     FromOption,
@@ -18,12 +21,8 @@ from harmscope.cli._common import (
     ToOption,
     check_format,
     check_months,
-    emit_csv,
-    emit_json,
     fail,
-    months_arg,
     print_table,
-    records,
     study_area_option,
     warn_dropped,
 )
@@ -98,9 +97,9 @@ def matrix(
         fail(err, exc)
     warn_dropped(err, m.dropped)
     if fmt == "json":
-        emit_json(m.to_dict(), out)
+        render(m, fmt, out)
     elif fmt == "csv":
-        emit_csv(pd.DataFrame(m.to_rows(), dtype=object), out)  # activity counts stay integers
+        render(pd.DataFrame(m.to_rows(), dtype=object), fmt, out)  # activity counts stay integers
     else:
         _print_matrix(m)
 
@@ -219,10 +218,8 @@ def areas(
         period = "(no events)"
     if not by_month:  # CSV and JSON readers see the period beside each rate too
         frame.insert(frame.columns.get_loc("harm_per_1000") + 1, "rate_period", period)
-    if fmt == "json":
-        emit_json(records(frame), out)
-    elif fmt == "csv":
-        emit_csv(frame, out)
+    if fmt in ("json", "csv"):
+        render(frame, fmt, out)
     else:
         table = Table(title=f"Harm by LSOA — scheme {scheme}, {covered or 'no events'}")
         shown = {

@@ -9,35 +9,32 @@ groups, behaviours) are refused as "not available yet".
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from harmscope.cli import app
+from harmscope.app.lenses import check_lens, lens_options, ranked
+from harmscope.app.options import months_arg
+from harmscope.app.render import render
+from harmscope.cli._app import app
 from harmscope.cli._common import (
+    AreaOption,
     DbOption,
     FromOption,
     SchemeOption,
     ToOption,
     check_format,
     check_months,
-    emit_csv,
-    emit_json,
     fail,
-    months_arg,
-    records,
+    study_area_option,
     warn_dropped,
     warn_dropped_for,
 )
-from harmscope.cli.hotspots import AreaOption, area_mask
 from harmscope.errors import HarmScopeError
 from harmscope.places.grid import DEFAULT_CELL_SIZE
-from harmscope.priorities import ALL, LENSES, PLANNED_LENSES, LensUnavailableError, rank
+from harmscope.priorities import ALL, LENSES
 from harmscope.warehouse import default_db
-
-#: Lens-specific options: option name -> the lenses it applies to (besides ``all``).
-_LENS_OPTIONS: dict[str, str] = {"--significance": "places", "--buffer": "markets"}
 
 
 @app.command("priorities")
@@ -91,57 +88,32 @@ def priorities_command(
     err = Console(stderr=True)
     check_format(err, fmt, "csv", "json")
     check_months(err, db, start, end)
-    key = lens.strip().lower()
-    if key in PLANNED_LENSES and key not in LENSES:
-        fail(
-            err,
-            LensUnavailableError(
-                f"--lens {key}: not available yet ({PLANNED_LENSES[key]}); available: "
-                f"{', '.join(sorted(LENSES))}, {ALL}"
-            ),
-        )
-    given = {"--significance": significance, "--buffer": buffer}
-    for option, owner in _LENS_OPTIONS.items():
-        if given[option] is not None and key not in (owner, ALL):
-            fail(err, ValueError(f"{option} applies to --lens {owner} (or {ALL}) only"))
-    per_lens: dict[str, dict[str, Any]] = {
-        "places": {} if significance is None else {"significance": significance},
-        "markets": {} if buffer is None else {"buffer": buffer},
-    }
-    options: dict[str, Any] = {
-        "scheme": scheme,
-        "cell_size": cell_size,
-        "months": months_arg(start, end),
-        "top": top,
-    }
-    if key == ALL:
-        options["per_lens"] = {k: v for k, v in per_lens.items() if v and k in LENSES}
-    else:
-        options.update(per_lens.get(key, {}))
-    warehouse = db if db is not None else default_db()
-    mask = area_mask(area, db, cell_size, err)
-    if mask is not None:
-        options["mask"] = mask
     try:
-        frame = rank(key, warehouse, **options)
+        key = check_lens(lens)
+        options = lens_options(
+            key,
+            {"significance": significance, "buffer": buffer},
+            scheme=scheme,
+            cell_size=cell_size,
+            months=months_arg(start, end),
+            top=top,
+        )
+    except (HarmScopeError, ValueError) as exc:
+        fail(err, exc)
+    warehouse = db if db is not None else default_db()
+    options["mask"] = study_area_option(area, db, cell_size, err)
+    try:
+        frame = ranked(key, warehouse, options)
     except (HarmScopeError, ValueError) as exc:
         fail(err, exc)
     if "dropped" in frame.attrs:
         warn_dropped(err, frame.attrs["dropped"])
     else:  # the markets lens ranks a list of markets, which carries no period-wide count
         warn_dropped_for(err, warehouse, scheme, options["months"], located=True)
-    if "lens" not in frame.columns:
-        # DESIGN §5: every row names its lens, so boards from several runs can be joined
-        frame.insert(0, "lens", key)
     if key == ALL and frame.attrs.get("unavailable"):
         err.print(
             f"--lens all: {', '.join(frame.attrs['unavailable'])} not available yet; the board "
             f"holds {', '.join(sorted(LENSES))}.",
             highlight=False,
         )
-    if fmt == "json":
-        emit_json(records(frame), out)
-    else:
-        flat = frame.copy()
-        flat["reasons"] = ["; ".join(r) for r in flat["reasons"]]
-        emit_csv(flat, out)
+    render(frame, fmt, out)

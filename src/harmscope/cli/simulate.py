@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from harmscope.cli import app
+from harmscope.cli._app import app
 from harmscope.cli._common import fail
 from harmscope.errors import HarmScopeError
 

@@ -9,9 +9,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from harmscope.app.render import render
 from harmscope.checks.priorities import LensValidation, validate_priorities
-from harmscope.cli import app
-from harmscope.cli._common import check_format, emit_json, fail, progress_bar
+from harmscope.cli._app import app
+from harmscope.cli._common import check_format, fail, progress_bar
 from harmscope.errors import HarmScopeError
 
 
@@ -122,7 +123,7 @@ def validate_priorities_command(
     except (HarmScopeError, ValueError, OSError) as exc:
         fail(err, exc)
     if fmt == "json":
-        emit_json({name: v.to_dict() for name, v in results.items()}, out)
+        render({name: v.to_dict() for name, v in results.items()}, "json", out)
     else:
         console = Console()
         console.print(_table(results, simdir))

@@ -25,10 +25,11 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
+from harmscope.app.serialise import write_json
 from harmscope.evaluate.intervention import Evaluation
 from harmscope.evaluate.verdict import verdict_lines, wdq_reading
 
-__all__ = ["estimate_rows", "jsonable", "render_html", "render_pdf", "write_report"]
+__all__ = ["estimate_rows", "render_html", "render_pdf", "write_report"]
 
 _COLOURS = {"target": "#b2182b", "buffer": "#ef8a62", "control": "#2166ac"}
 
@@ -326,8 +327,6 @@ def write_report(
     dict
         ``{"html": path, "pdf": path, "json": path}``.
     """
-    import json
-
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     name = stem or "".join(c if c.isalnum() or c in "-_" else "-" for c in ev.intervention.name)
@@ -336,20 +335,5 @@ def write_report(
     html.write_text(render_html(ev), encoding="utf-8")
     pdf = render_pdf(ev, folder / f"{name}.pdf")
     js = folder / f"{name}.json"
-    js.write_text(
-        json.dumps(jsonable(ev.to_dict()), indent=2, allow_nan=False) + "\n", encoding="utf-8"
-    )
+    write_json(ev.to_dict(), js)
     return {"html": html, "pdf": pdf, "json": js}
-
-
-def jsonable(value: Any) -> Any:
-    """``value`` with non-finite floats as None and numpy scalars as Python ones (strict JSON)."""
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if hasattr(value, "item") and callable(value.item):
-        return jsonable(value.item())
-    return value

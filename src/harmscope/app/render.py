@@ -1,0 +1,124 @@
+"""Output renderers: a result as CSV, JSON, GeoJSON or Parquet, the same for every face.
+
+A result is rendered through one of two views:
+
+- its **JSON view** (:func:`json_view`): a DataFrame's rows as objects (:func:`records`), or
+  whatever the result's ``to_dict()`` returns; lists and dicts are rendered item by item;
+- its **table view** (:func:`table_view`): the DataFrame itself, or the result's
+  ``to_frame()``. In CSV a cell holding a list (a ranked row's ``reasons``) is joined with
+  ``"; "`` so a spreadsheet shows it as one readable cell.
+
+GeoJSON needs grid cells (``cell_x``, ``cell_y``; :func:`harmscope.app.serialise.cells_geojson`)
+and is written compact, as GIS tools read it; JSON is indented for people. Parquet is binary,
+so it needs a file. A new format is one entry in :data:`FORMATS` and one branch in
+:func:`render`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from harmscope.app.serialise import cells_geojson, records, write_csv_out, write_json
+
+__all__ = ["FORMATS", "json_view", "render", "table_view"]
+
+#: Machine-readable formats, with what each holds (terminal tables stay with the faces).
+FORMATS: dict[str, str] = {
+    "csv": "one row per unit, injection-safe (harmscope.export.write_csv)",
+    "json": "strict JSON (RFC 8259): NaN and infinities as null, months as YYYY-MM",
+    "geojson": "grid cells as WGS84 polygons (RFC 7946), every column a property",
+    "parquet": "the table as Parquet (binary: needs a file)",
+}
+
+
+def json_view(result: Any) -> Any:
+    """What *result* looks like as JSON (before :func:`~harmscope.app.serialise.jsonable`)."""
+    if isinstance(result, pd.DataFrame):
+        return records(result)
+    if isinstance(result, list | tuple):
+        return [json_view(item) for item in result]
+    to_dict = getattr(result, "to_dict", None)
+    if callable(to_dict) and not isinstance(result, dict):
+        return to_dict()
+    return result
+
+
+def table_view(result: Any) -> pd.DataFrame:
+    """*result* as a table: the DataFrame itself, or its ``to_frame()``.
+
+    Raises
+    ------
+    TypeError
+        The result has no table form.
+    """
+    if isinstance(result, pd.DataFrame):
+        return result
+    to_frame = getattr(result, "to_frame", None)
+    if callable(to_frame):
+        frame = to_frame()
+        if isinstance(frame, pd.DataFrame):
+            return frame
+    raise TypeError(f"{type(result).__name__} has no table form (CSV or Parquet)")
+
+
+def _joined(frame: pd.DataFrame) -> pd.DataFrame:
+    """*frame* with list cells joined by ``"; "`` (a copy when any column holds lists)."""
+    listy = [
+        c
+        for c in frame.columns
+        if frame[c].dtype == object and frame[c].map(lambda v: isinstance(v, list)).any()
+    ]
+    if not listy:
+        return frame
+    flat = frame.copy()
+    for c in listy:
+        flat[c] = ["; ".join(v) if isinstance(v, list) else v for v in flat[c]]
+    return flat
+
+
+def render(
+    result: Any,
+    fmt: str,
+    out: str | Path | None = None,
+    *,
+    cell_size: float | None = None,
+    name: str = "harmscope",
+) -> None:
+    """Write *result* in format *fmt* to *out*, or to stdout when *out* is None.
+
+    Parameters
+    ----------
+    result : DataFrame or result object
+        See the module notes for the views each format uses.
+    fmt : str
+        One of :data:`FORMATS`.
+    out : path, optional
+        The file to write (replaced); stdout when None (not for Parquet).
+    cell_size : float, optional
+        Cell side, metres: needed by GeoJSON.
+    name : str
+        GeoJSON: the collection's name (GIS tools show it as the layer name).
+
+    Raises
+    ------
+    ValueError
+        Unknown format, GeoJSON without ``cell_size``, or Parquet without a file.
+    """
+    if fmt == "json":
+        write_json(json_view(result), out)
+    elif fmt == "csv":
+        write_csv_out(_joined(table_view(result)), out)
+    elif fmt == "geojson":
+        if cell_size is None:
+            raise ValueError("GeoJSON needs the cell size of the grid cells")
+        write_json(cells_geojson(table_view(result), cell_size, name=name), out, indent=None)
+    elif fmt == "parquet":
+        if out is None:
+            raise ValueError("--format parquet needs --out FILE (Parquet is binary)")
+        table_view(result).to_parquet(out, index=False)
+    else:
+        listed = ", ".join(FORMATS)
+        raise ValueError(f"unknown format {fmt!r} (known: {listed})")
