@@ -128,7 +128,7 @@ def test_period_reaching_past_the_data_warns_and_answers_for_the_overlap(city_db
     assert wide.exit_code == inside.exit_code == 0
     assert "covers 2019-01 to 2019-06" in wide.stderr
     assert "the figures cover 2019-01 to 2019-02 only" in wide.stderr
-    assert inside.stderr == ""
+    assert "covers" not in inside.stderr  # no period warning (a strays note may remain)
     assert {**json.loads(wide.stdout), "from": None} == {**json.loads(inside.stdout), "from": None}
     assert json.loads(inside.stdout)["total"] > 0
 

@@ -38,6 +38,7 @@ from harmscope.harm import (
 from harmscope.harm.months import months_covered
 from harmscope.places.area_harm import area_harm, top_areas
 from harmscope.places.grid import DEFAULT_CELL_SIZE
+from harmscope.places.study_area import dataset_area, records_outside
 from harmscope.warehouse import connect, ibis_connect
 
 FormatOption = Annotated[str, typer.Option("--format", help="table, json or csv.")]
@@ -93,9 +94,23 @@ def matrix(
             months=months_arg(start, end),
             lsoas=lsoa or None,
         )
+        # The matrix counts every record of the period; say how many the places commands
+        # (areas, hotspots, markets, priorities) leave out as strays outside the study area.
+        strays = 0
+        if not lsoa:
+            area = dataset_area(con.table("events"), cell_size=DEFAULT_CELL_SIZE)
+            strays = records_outside(con.table("events"), area, months=months_arg(start, end))
     except (HarmScopeError, ValueError) as exc:
         fail(err, exc)
     warn_dropped(err, m.dropped)
+    if strays:
+        err.print(
+            f"note: the matrix counts every record of the period, {strays:,} of them located "
+            f"outside the study area ({area.label}), which areas, hotspots, markets and "
+            "priorities leave out; give --lsoa to restrict it",
+            highlight=False,
+            soft_wrap=True,
+        )
     if fmt == "json":
         render(m, fmt, out)
     elif fmt == "csv":

@@ -33,6 +33,8 @@ import shapely
 from numpy.typing import NDArray
 
 from harmscope.errors import WarehouseError
+from harmscope.harm import select_events
+from harmscope.periods import Months
 from harmscope.places.area_specs import (
     LSOA_RE,
     SPEC_HELP,
@@ -65,6 +67,7 @@ __all__ = [
     "lsoa_geometry",
     "parse_study_area",
     "read_geojson_area",
+    "records_outside",
     "resolve_area",
     "study_area_mask",
 ]
@@ -460,3 +463,17 @@ def resolve_area(
         found = dataset_area(events, cell_size=cell_size)
         return found.mask, None, found.to_dict()
     return None, within, None
+
+
+def records_outside(events: ir.Table, area: AreaCells, *, months: Months | None = None) -> int:
+    """Located records of the period outside the study area's cells (strays), counted as the
+    places commands count them (:func:`events_in_cells`).
+
+    For commands that count every record (the harm matrix, the report's headline), so they can
+    say plainly how many of their records the places commands leave out. Records with no
+    location are not strays.
+    """
+    chosen = select_events(events, months=months)
+    located = chosen.filter(chosen.x.notnull() & chosen.y.notnull())
+    inside = events_in_cells(located, area.mask, cell_size=area.cell_size)
+    return int(located.count().execute()) - int(inside.count().execute())

@@ -34,7 +34,7 @@ from harmscope.places.area_harm import area_harm, harm_by_imd_decile
 from harmscope.places.concentration import gini as gini_index
 from harmscope.places.concentration import power_few
 from harmscope.places.hotspots import hotspots
-from harmscope.places.study_area import dataset_area
+from harmscope.places.study_area import dataset_area, records_outside
 from harmscope.report.charts import harm_map, harm_vs_activity
 from harmscope.warehouse import ibis_connect
 
@@ -124,6 +124,7 @@ def write_overview(
         top5=power_few(harmed, shares=[0.05]).to_dict("records")[0] if harmed.sum() > 0 else None,
         gini=gini_index(harmed) if harmed.sum() > 0 else 0.0,
         study_area=study.describe(),
+        headline_strays=count_text(records_outside(events, study, months=months)),
         cells_total=study.cells,
         stray_lsoas=study.stray_lsoas,
         top_areas=[_area_row(r) for r in areas.itertuples()],
