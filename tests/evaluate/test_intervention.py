@@ -284,6 +284,9 @@ def test_lockdown_report_end_to_end(city_db: Path, tmp_path: Path) -> None:
     assert "@import" not in html
     assert set(re.findall(r"url\((.)", html)) <= {"#"}  # only in-document SVG clip paths
     assert html.count("<svg") == 4
+    # It publishes counts as recorded, so it states the small-numbers rule for publishing.
+    soup = " ".join(html.split())
+    assert 'id="small-counts"' in soup and "before publishing any table" in soup
     pdf = files["pdf"].read_bytes()
     assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
     payload = json.loads(files["json"].read_text())
