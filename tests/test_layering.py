@@ -583,3 +583,16 @@ def test_the_layering_check_fires(monkeypatch: pytest.MonkeyPatch) -> None:
     }
     monkeypatch.setattr(this, "package_edges", lambda: fake)
     assert [i.line for i in layering_offences()] == [1, 2]
+
+
+MAX_LINES = 700
+
+
+def test_no_module_is_longer_than_700_lines() -> None:
+    """One concept per module: past 700 lines a module usually holds two (issue 9)."""
+    long = {
+        str(path.relative_to(SRC.parents[1])): n
+        for path in MODULES.values()
+        if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+    }
+    assert not long, f"modules over {MAX_LINES} lines (split them): {long}"

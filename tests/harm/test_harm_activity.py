@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from harmscope.cli import app
 from harmscope.harm import harm_by_area, harm_matrix
-from harmscope.harm.matrix import NO_SEARCH_DATA
+from harmscope.harm.activity import NO_SEARCH_DATA
 from harmscope.warehouse import ibis_connect
 from harmscope.warehouse.ingest import ingest_paths
 

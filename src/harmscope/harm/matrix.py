@@ -33,6 +33,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from harmscope.errors import SchemeError
+from harmscope.harm.activity import ActivityCell, activity_by_kind
 from harmscope.harm.area import harm_by_area
 from harmscope.harm.attribution import (
     DRUG_SOURCES,
@@ -44,11 +45,9 @@ from harmscope.harm.attribution import (
 from harmscope.harm.schemes import Scheme, load_scheme
 from harmscope.harm.taxonomy import Taxonomy, default_taxonomy, load_taxonomy
 from harmscope.harm.weigh import (
-    STOP_AND_SEARCH,
     STOP_SEARCH_SOURCE,
     Dropped,
     SchemeLike,
-    activity_label,
     event_key,
     select_events,
     weigh,
@@ -105,20 +104,6 @@ class Cell(TypedDict):
     refs: list[str]
     judgement: bool
     event_types: list[str]
-
-
-class ActivityCell(TypedDict):
-    """One kind of police activity: its scheme type, plain name and number of events.
-
-    ``value`` is None, and ``no_data`` says why, when the data cannot answer: no
-    stop-and-search file has been loaded at all (police.uk publishes searches separately), so
-    a count of 0 would claim there were none.
-    """
-
-    event_type: str
-    label: str
-    value: int | None
-    no_data: str | None
 
 
 class MatrixRow(TypedDict):
@@ -503,32 +488,6 @@ def _spread(
     ]
 
 
-#: Why an activity kind has no count (see :class:`ActivityCell`).
-NO_SEARCH_DATA = "no stop-and-search data loaded (police.uk publishes searches in separate files)"
-
-
-def _activity_by_kind(
-    totals: list[EventTypeTotal], scheme: Scheme, *, searches_loaded: bool
-) -> list[ActivityCell]:
-    """One row per activity-kind type of the scheme (zeros included): events counted."""
-    counted = {t.event_type: t.events for t in totals if t.kind == "activity"}
-    kinds = [w.event_type for w in scheme.weights if w.kind == "activity"]
-    order = {t: i for i, t in enumerate(kinds)}
-    kinds.sort(key=lambda t: (-counted.get(t, 0), order[t]))
-    cells = []
-    for t in kinds:
-        unknown = t == STOP_AND_SEARCH and not searches_loaded
-        cells.append(
-            ActivityCell(
-                event_type=t,
-                label=activity_label(t),
-                value=None if unknown else int(counted.get(t, 0)),
-                no_data=NO_SEARCH_DATA if unknown else None,
-            )
-        )
-    return cells
-
-
 def _by_type(totals: list[EventTypeTotal], attribution: Attribution) -> list[dict[str, Any]]:
     """Per harm-kind type present: its harm split into drug-attributed (range) and the rest."""
     rows = []
@@ -665,7 +624,8 @@ def harm_matrix(
     searches_loaded = "source" in events.columns and bool(
         events.filter(events.source == STOP_SEARCH_SOURCE).limit(1).count().execute()
     )
-    activity_cells = _activity_by_kind(totals, sch, searches_loaded=searches_loaded)
+    counted = {t.event_type: t.events for t in totals if t.kind == "activity"}
+    activity_cells = activity_by_kind(counted, sch, searches_loaded=searches_loaded)
     total = 0.0
     for c in cells:
         total += c["value"]
