@@ -287,12 +287,18 @@ def test_reference_is_refused_with_csv(fx: Path, tmp_path: Path) -> None:
 
 
 # command -> (base arguments, formats): --out writes what stdout would show, and nothing else.
+# Tables go to a file as wide as a 200-column terminal shows them (validate-forecast: 140).
+OUT_WIDTH = {"validate-forecast": "140"}
 OUT_CASES: dict[str, tuple[list[str], tuple[str, ...]]] = {
     "matrix": (["matrix", "--db", "{db}"], ("table", "json", "csv")),
     "areas": (["areas", "--db", "{db}"], ("table", "json", "csv")),
     "hotspots": (["hotspots", "--db", "{db}"], ("csv", "geojson")),
     "emerging": (["emerging", "--db", "{db}"], ("csv", "json")),
     "priorities": (["priorities", "--lens", "places", "--db", "{db}"], ("csv", "json")),
+    "validate-forecast": (
+        ["validate-forecast", "--db", "{db}", "--warmup", "3", "--window", "3"],
+        ("table", "json", "csv"),
+    ),
 }
 
 
@@ -303,9 +309,10 @@ def test_out_writes_what_stdout_shows(
     command: str, fmt: str, city_db: Path, tmp_path: Path
 ) -> None:
     args = [a.format(db=city_db) for a in OUT_CASES[command][0]] + ["--format", fmt]
-    shown = runner.invoke(app, args, env={"COLUMNS": "200"})
+    env = {"COLUMNS": OUT_WIDTH.get(command, "200")}
+    shown = runner.invoke(app, args, env=env)
     out = tmp_path / f"out.{fmt}"
-    written = runner.invoke(app, [*args, "--out", str(out)], env={"COLUMNS": "200"})
+    written = runner.invoke(app, [*args, "--out", str(out)], env=env)
     assert shown.exit_code == 0 and written.exit_code == 0, (shown.stderr, written.stderr)
     assert shown.stdout.strip(), "nothing shown"
     assert written.stdout == "", f"{command} --format {fmt} --out still printed to stdout"
