@@ -39,7 +39,8 @@ BAD = str(
 Case = tuple[list[str], dict[str, list[str] | tuple[list[str], list[str]]]]
 CASES: dict[str, Case] = {
     "areas": (
-        ["areas", "--db", "{db}", "--format", "csv"],
+        # The table format is the base: --out must write the table, not print it.
+        ["areas", "--db", "{db}"],
         {
             "--db": ["--db", "{db2}"],
             "--scheme": ["--scheme", "count"],
@@ -48,8 +49,8 @@ CASES: dict[str, Case] = {
             "--lsoa": ["--lsoa", "E01000001"],
             "--by-month": ["--by-month"],
             "--top": ["--top", "2"],
-            "--format": ["--format", "json"],
-            "--out": ["--out", "{run}/areas.csv"],
+            "--format": ["--format", "csv"],
+            "--out": ["--out", "{run}/areas.txt"],
         },
     ),
     "report": (

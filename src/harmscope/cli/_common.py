@@ -169,6 +169,24 @@ def check_months(
         console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
 
 
+@contextmanager
+def table_out(out: Path | None, width: int = 200) -> Iterator[Console]:
+    """The console a command's table format prints on: stdout, or the file ``--out`` names.
+
+    A file gets a console ``width`` characters wide (not the terminal's), so a table written
+    with ``--out`` is the one a wide terminal shows, never cut to 80 columns. The file is
+    written only once the table is complete, so a failure leaves nothing half-written.
+    """
+    if out is None:
+        yield Console()
+        return
+    import io
+
+    buffer = io.StringIO()
+    yield Console(file=buffer, width=width)
+    Path(out).write_text(buffer.getvalue(), encoding="utf-8")
+
+
 def print_table(table: Table, console: Console | None = None) -> None:
     """Print a Rich table without cutting a word of any header or cell.
 

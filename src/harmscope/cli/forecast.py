@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 from typing import Annotated
 
@@ -26,6 +25,7 @@ from harmscope.cli._common import (
     print_table,
     progress_bar,
     study_area_option,
+    table_out,
     warn_dropped,
 )
 from harmscope.errors import HarmScopeError
@@ -171,9 +171,7 @@ def validate_forecast_command(
     if fmt in ("json", "csv"):
         render(result if fmt == "json" else result.summary, fmt, out)
     else:
-        with contextlib.ExitStack() as stack:
-            stream = stack.enter_context(open(out, "w", encoding="utf-8")) if out else None
-            console = Console(file=stream, width=140) if stream else Console()
+        with table_out(out, width=140) as console:  # the file is written once complete
             if not console.is_terminal:
                 console.width = max(console.width, 140)
             print_table(_table(result), console)

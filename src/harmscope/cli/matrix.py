@@ -24,6 +24,7 @@ from harmscope.cli._common import (
     fail,
     print_table,
     study_area_option,
+    table_out,
     warn_dropped,
 )
 from harmscope.errors import HarmScopeError
@@ -116,10 +117,11 @@ def matrix(
     elif fmt == "csv":
         render(pd.DataFrame(m.to_rows(), dtype=object), fmt, out)  # activity counts stay integers
     else:
-        _print_matrix(m)
+        with table_out(out) as console:
+            _print_matrix(m, console)
 
 
-def _print_matrix(m: HarmMatrix) -> None:
+def _print_matrix(m: HarmMatrix, out: Console) -> None:
     """The table view: cells with ranges, then activity, then the totals, view labelled."""
     table = Table(title=f"Harm matrix: {m.view_label} — scheme {m.scheme} ({m.unit})")
     for col in ("harm type", "bearer", "source", "value", "range", "share", "basis"):
@@ -141,7 +143,7 @@ def _print_matrix(m: HarmMatrix) -> None:
                 share,
                 basis,
             )
-    print_table(table)
+    print_table(table, out)
     # Activity is counted by kind, never weighed: its own table, in events.
     counted = Table(title=f"Police activity, counted (not harm, {ACTIVITY_UNIT})")
     for col in ("kind", "events", "share"):
@@ -152,8 +154,7 @@ def _print_matrix(m: HarmMatrix) -> None:
             continue
         share = f"{a['value'] / m.activity:.0%}" if m.activity else ""
         counted.add_row(a["label"], f"{a['value']:,}", share)
-    print_table(counted)
-    out = Console()
+    print_table(counted, out)
     out.print(
         f"Harm total ({m.view_label}): [bold]{m.total:,.1f}[/] {m.unit}"
         + (f" (range {m.total_low:,.1f} to {m.total_high:,.1f})" if m.harm == "drug" else ""),
@@ -252,7 +253,8 @@ def areas(
             table.add_column(shown[c], justify="right" if frame[c].dtype.kind in "fiu" else "left")
         for row in records(frame[cols]):
             table.add_row(*[_cell(row[c]) for c in cols])
-        print_table(table)
+        with table_out(out) as console:
+            print_table(table, console)
 
 
 def _cell(value: object) -> str:
