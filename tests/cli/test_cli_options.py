@@ -8,17 +8,14 @@ the report's generation time and the run's scratch folder are blanked first).
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import typer
+from option_runs import captured_run, declared
 from typer.testing import CliRunner
 
-from harmscope.cli import app
 from harmscope.warehouse.ingest import ingest_paths
 
 runner = CliRunner()
@@ -108,23 +105,10 @@ CASES: dict[str, Case] = {
 SLOW = {"report", "simulate", "demo"}
 
 
-def _declared(path: str) -> set[str]:
-    cmd = typer.main.get_command(app)
-    for name in path.split():
-        cmd = cmd.commands[name]  # type: ignore[attr-defined]
-    names = set()
-    for param in cmd.params:
-        if param.param_type_name == "argument":
-            names.add(str(param.name).upper())
-        elif "--help" not in param.opts:
-            names.add(param.opts[0])
-    return names
-
-
 @pytest.mark.parametrize("command", sorted(CASES))
 def test_every_declared_option_has_a_case(command: str) -> None:
-    assert set(CASES[command][1]) | {"--help"} >= _declared(command)
-    assert set(CASES[command][1]) <= _declared(command) | {"PATHS"}
+    assert set(CASES[command][1]) | {"--help"} >= declared(command)
+    assert set(CASES[command][1]) <= declared(command) | {"PATHS"}
 
 
 @pytest.fixture(scope="module")
@@ -141,27 +125,6 @@ def _cases() -> Iterator[object]:
             yield pytest.param(command, option, id=f"{command} {option}", marks=marks)
 
 
-def _run(args: list[str], run: Path, db: Path, db2: Path) -> tuple[object, ...]:
-    run.mkdir(parents=True)
-    filled = [a.format(db=db, db2=db2, run=run) for a in args]
-    res = runner.invoke(app, filled, env={"COLUMNS": "200"})
-
-    def norm(text: str) -> str:
-        text = text.replace(str(run), "{run}")
-        text = re.sub(r"Generated \d{4}-\d\d-\d\d \d\d:\d\d UTC", "Generated <time>", text)
-        return re.sub(r"in \d+\.\d s", "in <t> s", text)
-
-    files = []
-    for f in sorted(p for p in run.rglob("*") if p.is_file()):
-        name = f.relative_to(run).as_posix()
-        if f.suffix in (".duckdb", ".wal"):
-            files.append((name, "binary"))  # DuckDB files are not byte-reproducible
-        else:
-            data = norm(f.read_text(encoding="utf-8", errors="replace"))
-            files.append((name, hashlib.sha256(data.encode()).hexdigest()))
-    return res.exit_code, norm(res.stdout), norm(res.stderr), tuple(files)
-
-
 @pytest.mark.parametrize(("command", "option"), list(_cases()))
 def test_option_changes_the_output(
     command: str, option: str, city_db: Path, db2: Path, tmp_path: Path
@@ -172,8 +135,8 @@ def test_option_changes_the_output(
         base_args, extra = variant
     else:
         extra = variant
-    base = _run(base_args, tmp_path / "base", city_db, db2)
-    changed = _run([*base_args, *extra], tmp_path / "variant", city_db, db2)
+    base = captured_run(base_args, tmp_path / "base", {"db": city_db, "db2": db2})
+    changed = captured_run([*base_args, *extra], tmp_path / "variant", {"db": city_db, "db2": db2})
     code, stdout, stderr, files = base
     assert stdout or files or stderr, "the base run printed and wrote nothing"
     if option != "--lenient":

@@ -16,16 +16,15 @@ SYNTHETIC simulated city (survey responses and validate-evaluation: no real data
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import os
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import typer
+from option_runs import captured_run, declared
 from typer.testing import CliRunner
 
 from harmscope.cli import app
@@ -181,20 +180,9 @@ REFUSALS = {("validate-priorities", "--out"): "--out"}
 SLOW = {"validate-evaluation", "validate-forecast", "validate-priorities"}
 
 
-def _declared(command: str) -> set[str]:
-    cmd = typer.main.get_command(app).commands[command]  # type: ignore[attr-defined]
-    names = set()
-    for param in cmd.params:
-        if param.param_type_name == "argument":
-            names.add(str(param.name).upper())
-        elif "--help" not in param.opts:
-            names.add(param.opts[0])
-    return names
-
-
 @pytest.mark.parametrize("command", sorted(CASES))
 def test_every_declared_option_has_a_case(command: str) -> None:
-    assert set(CASES[command][1]) == _declared(command)
+    assert set(CASES[command][1]) == declared(command)
 
 
 @pytest.fixture(scope="module")
@@ -256,26 +244,6 @@ def _cases() -> Iterator[object]:
             yield pytest.param(command, option, id=f"{command} {option}", marks=marks)
 
 
-def _run(args: list[str], run: Path, paths: dict[str, Path]) -> tuple[object, ...]:
-    run.mkdir(parents=True)
-    filled = [a.format(run=run, **paths) for a in args]
-    res = runner.invoke(app, filled, env={"COLUMNS": "200"})
-
-    def norm(text: str) -> str:
-        text = text.replace(str(run), "{run}")
-        return re.sub(r"in \d+\.\d s", "in <t> s", text)
-
-    files = []
-    for f in sorted(p for p in run.rglob("*") if p.is_file()):
-        name = f.relative_to(run).as_posix()
-        if f.suffix in (".duckdb", ".wal"):
-            files.append((name, "binary"))  # DuckDB files are not byte-reproducible
-        else:
-            data = norm(f.read_text(encoding="utf-8", errors="replace"))
-            files.append((name, hashlib.sha256(data.encode()).hexdigest()))
-    return res.exit_code, norm(res.stdout), norm(res.stderr), tuple(files)
-
-
 @pytest.mark.parametrize(("command", "option"), list(_cases()))
 def test_option_changes_the_output(
     command: str, option: str, city_db: Path, db2: Path, fx: Path, tmp_path: Path
@@ -284,8 +252,8 @@ def test_option_changes_the_output(
     variant = variants[option]
     other = variant[1] if isinstance(variant, tuple) else [*base_args, *variant]
     paths = {"db": city_db, "db2": db2, "fx": fx}
-    base = _run(base_args, tmp_path / "base", paths)
-    changed = _run(other, tmp_path / "variant", paths)
+    base = captured_run(base_args, tmp_path / "base", paths)
+    changed = captured_run(other, tmp_path / "variant", paths)
     code, stdout, stderr, files = base
     assert code == 0, stderr
     assert stdout.strip() or files, "the base run printed and wrote nothing"
