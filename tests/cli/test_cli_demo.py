@@ -166,3 +166,33 @@ def test_count_and_figure_suppression_rules() -> None:
     assert figure_text(2309.0, 10) == "2,309"
     assert figure_text(0.0, 0) == "0"  # nothing to give away
     assert figure_text(float("nan"), 50) == ""
+
+
+def test_report_matrix_separates_drug_harm_from_the_rest(city_db: Path, tmp_path: Path) -> None:
+    """The report no longer places every crime on a drug source: its matrix holds the cited
+    drug-attributed part and the part not attributed to drugs, as `matrix --harm all` does."""
+    from harmscope.harm import harm_matrix
+    from harmscope.warehouse import ibis_connect
+
+    out = tmp_path / "r.html"
+    res = runner.invoke(app, ["report", "--db", str(city_db), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    html = out.read_text(encoding="utf-8")
+    rows = _tables(html)["Harm matrix"]
+    sources = {r["source"] for r in rows}
+    assert "not attributed to drugs" in sources and sources & {"use", "distribution"}
+    m = harm_matrix(ibis_connect(city_db).table("events"), scheme="cchi", harm="all")
+    text = " ".join(_Text.visible(html))
+    assert f"Drug-attributed: {m.drug_attributed:,.0f} days of imprisonment" in text
+    assert f"not attributed: {m.not_attributed:,.0f}" in text
+    assert m.drug_attributed < 0.5 * m.total  # most crime harm is not drug-attributed
+    shown = {
+        (r["harm type"], r["bearer"], r["source"]): r["harm (days of imprisonment)"]
+        for r in rows
+        if r["records"] not in ("<10", "0")
+    }
+    for c in m.cells:
+        source = "not attributed to drugs" if c["basis"] == "remainder" else c["source"]
+        key = (c["harm_type"], c["bearer"], source)
+        if key in shown:
+            assert shown[key] == f"{c['value']:,.1f}"

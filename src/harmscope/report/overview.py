@@ -63,7 +63,9 @@ def write_overview(
     events = con.table("events")
     check_months(events, months, what=str(db or "the warehouse"))
     sch = load_scheme(scheme)
-    matrix = harm_matrix(events, scheme=sch, months=months)
+    # Every crime's harm, split into the drug-attributed part (by source, with its range,
+    # from the cited fractions) and the part not attributed to drugs.
+    matrix = harm_matrix(events, scheme=sch, months=months, harm="all")
     monthly = (
         harm_by_area(events, scheme=sch, months=months)
         .group_by("month")
@@ -176,31 +178,38 @@ def _hot_row(r: Any) -> dict[str, str]:
 
 
 def _matrix_rows(matrix: HarmMatrix) -> list[dict[str, str]]:
-    """Harm cells with the records behind each (events of every type that lands there)."""
-    taxonomy = default_taxonomy()
-    records: dict[tuple[str, str, str], int] = {}
-    for t in matrix.by_event_type:
-        if t.kind == "harm":
-            for share in taxonomy.cells_for(t.event_type):
-                records[share.cell] = records.get(share.cell, 0) + t.events
+    """Harm cells, drug-attributed first, with the records behind each (events of the types
+    that contribute) and the range from the attributable fractions."""
+    events = {t.event_type: t.events for t in matrix.by_event_type if t.kind == "harm"}
+    cells = sorted(
+        (c for c in matrix.cells if c["value"]),
+        key=lambda c: (c["basis"] == "remainder", -c["value"]),
+    )
     rows = []
-    for c in matrix.cells:
-        if not c["value"]:
-            continue
-        n = records.get((c["harm_type"], c["bearer"], c["source"]))
+    for c in cells:
+        n = sum(events.get(t, 0) for t in c["event_types"])
+        remainder = c["basis"] == "remainder"
         rows.append(
             {
                 "harm_type": c["harm_type"],
                 "bearer": c["bearer"],
-                "source": c["source"],
+                "source": "not attributed to drugs" if remainder else c["source"],
                 "records": count_text(n),
                 "value": figure_text(c["value"], n, "{:,.1f}"),
+                "range": _range_text(c["low"], c["high"], n) if not remainder else "",
                 "share": figure_text(c["value"] / matrix.total, n, "{:.0%}")
                 if matrix.total
                 else "",
             }
         )
     return rows
+
+
+def _range_text(low: float, high: float, records: int) -> str:
+    """A cell's range, withheld like its value when it rests on fewer than SMALL records."""
+    if figure_text(low, records) == "withheld":
+        return "withheld"
+    return f"{low:,.0f} to {high:,.0f}"
 
 
 def _activity_rows(matrix: HarmMatrix) -> list[dict[str, str]]:
