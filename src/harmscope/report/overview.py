@@ -23,7 +23,6 @@ import shapely
 from harmscope import __version__
 from harmscope.harm import (
     HarmMatrix,
-    default_taxonomy,
     harm_by_area,
     harm_matrix,
     load_scheme,
