@@ -34,6 +34,7 @@ from numpy.typing import NDArray
 
 from harmscope.errors import WarehouseError
 from harmscope.harm import select_events
+from harmscope.harm.weigh import OUTCOME_SOURCE
 from harmscope.periods import Months
 from harmscope.places.area_specs import (
     LSOA_RE,
@@ -342,7 +343,7 @@ def dataset_area(
     """
     with Warehouse.of(source) as wh:
         events, backend = wh.events(), wh.backend
-        located_t = events.filter(events.x.notnull() & events.y.notnull())
+        located_t = _located_records(events)
         located = int(located_t.count().to_pyarrow().as_py())
         if area is not None:
             spec = area if isinstance(area, StudyArea) else parse_study_area(area, wh)
@@ -473,7 +474,14 @@ def records_outside(events: ir.Table, area: AreaCells, *, months: Months | None 
     say plainly how many of their records the places commands leave out. Records with no
     location are not strays.
     """
-    chosen = select_events(events, months=months)
-    located = chosen.filter(chosen.x.notnull() & chosen.y.notnull())
+    located = _located_records(select_events(events, months=months))
     inside = events_in_cells(located, area.mask, cell_size=area.cell_size)
     return int(located.count().execute()) - int(inside.count().execute())
+
+
+def _located_records(events: ir.Table) -> ir.Table:
+    """Located crimes and searches: records, not rows (an outcome row repeats a street crime
+    already counted, so it is never a record of its own)."""
+    if "source" in events.columns:
+        events = events.filter(events.source.isnull() | (events.source != OUTCOME_SOURCE))
+    return events.filter(events.x.notnull() & events.y.notnull())

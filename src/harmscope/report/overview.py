@@ -241,7 +241,7 @@ def _area_row(r: Any) -> dict[str, str]:
         "per_1000": figure_text(r.harm_per_1000, r.harm_events),
         "population": f"{r.population:,.0f}" if _known(r.population) else "",
         "imd_decile": f"{r.imd_decile:.0f}" if _known(r.imd_decile) else "",
-        "activity": figure_text(r.activity, r.activity_events),
+        "activity": count_text(r.activity_events),  # a count of police activity, not a weight
     }
 
 
