@@ -73,11 +73,7 @@ def records(frame: pd.DataFrame) -> list[dict[str, object]]:
 
 def write_csv_out(frame: pd.DataFrame, out: str | Path | None = None) -> None:
     """Write a table as CSV to *out*, or to stdout, through the injection-safe writer."""
-    if out is None:
-        write_csv(frame, sys.stdout)
-    else:
-        with open(out, "w", newline="", encoding="utf-8") as fh:
-            write_csv(frame, fh)
+    write_csv(frame, sys.stdout if out is None else out)
 
 
 def cells_geojson(frame: pd.DataFrame, cell_size: float, *, name: str) -> dict[str, Any]:

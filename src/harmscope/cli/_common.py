@@ -138,6 +138,9 @@ def month_option(ctx: typer.Context, param: typer.CallbackParam, value: str | No
         fail(Console(stderr=True), exc)
 
 
+CellSizeOption = Annotated[
+    float, typer.Option("--cell-size", min=1.0, help="Grid cell side, metres (EPSG:27700).")
+]
 SchemeOption = Annotated[
     str, typer.Option("--scheme", help="Weight scheme: cchi, count, or a TOML file.")
 ]

@@ -11,6 +11,7 @@ from rich.console import Console
 from harmscope.app.options import months_arg
 from harmscope.cli._app import app
 from harmscope.cli._common import (
+    CellSizeOption,
     DbOption,
     FromOption,
     SchemeOption,
@@ -20,6 +21,7 @@ from harmscope.cli._common import (
     warn_dropped_for,
 )
 from harmscope.errors import HarmScopeError
+from harmscope.places.grid import DEFAULT_CELL_SIZE
 
 
 @app.command()
@@ -110,9 +112,7 @@ def report(
     scheme: SchemeOption = "cchi",
     start: FromOption = None,
     end: ToOption = None,
-    cell_size: Annotated[
-        float, typer.Option("--cell-size", help="Grid cell size, metres.")
-    ] = 250.0,
+    cell_size: CellSizeOption = DEFAULT_CELL_SIZE,
     title: Annotated[
         str, typer.Option("--title", help="Title at the head of the report.")
     ] = "Drug-market harm overview",

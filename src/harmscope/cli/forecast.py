@@ -15,6 +15,7 @@ from harmscope.app.render import render
 from harmscope.cli._app import app
 from harmscope.cli._common import (
     AreaOption,
+    CellSizeOption,
     DbOption,
     FromOption,
     SchemeOption,
@@ -30,6 +31,7 @@ from harmscope.cli._common import (
 )
 from harmscope.errors import HarmScopeError
 from harmscope.places.forecast import ForecastCheck, validate_forecast
+from harmscope.places.grid import DEFAULT_CELL_SIZE
 from harmscope.warehouse import default_db
 
 
@@ -84,9 +86,7 @@ def validate_forecast_command(
     scheme: SchemeOption = "cchi",
     start: FromOption = None,
     end: ToOption = None,
-    cell_size: Annotated[
-        float, typer.Option("--cell-size", min=1, help="Grid cell side, metres.")
-    ] = 250,
+    cell_size: CellSizeOption = DEFAULT_CELL_SIZE,
     warmup: Annotated[
         int, typer.Option("--warmup", min=1, help="Months of history before the first origin.")
     ] = 12,

@@ -13,6 +13,7 @@ from harmscope.app.render import render
 from harmscope.cli._app import app
 from harmscope.cli._common import (
     AreaOption,
+    CellSizeOption,
     DbOption,
     FromOption,
     SchemeOption,
@@ -29,9 +30,6 @@ from harmscope.places.grid import DEFAULT_CELL_SIZE
 from harmscope.places.hotspots import emerging_cells, hotspots
 from harmscope.warehouse import default_db
 
-CellSizeOption = Annotated[
-    float, typer.Option("--cell-size", min=1.0, help="Grid cell side, metres (EPSG:27700).")
-]
 OutOption = Annotated[Path | None, typer.Option("--out", help="Write to this file, not stdout.")]
 
 
@@ -109,9 +107,7 @@ def concentration(
     scheme: SchemeOption = "cchi",
     start: FromOption = None,
     end: ToOption = None,
-    cell_size: Annotated[
-        float, typer.Option("--cell-size", help="Grid cell size, metres.")
-    ] = 250.0,
+    cell_size: CellSizeOption = DEFAULT_CELL_SIZE,
     fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
     area: AreaOption = None,
 ) -> None:

@@ -14,6 +14,7 @@ from harmscope.app.render import render
 from harmscope.cli._app import app
 from harmscope.cli._common import (
     AreaOption,
+    CellSizeOption,
     DbOption,
     FromOption,
     SchemeOption,
@@ -24,6 +25,7 @@ from harmscope.cli._common import (
     print_table,
     progress_bar,
     study_area_option,
+    table_out,
     warn_dropped_for,
 )
 from harmscope.errors import HarmScopeError
@@ -45,9 +47,6 @@ markets_app = typer.Typer(
 )
 app.add_typer(markets_app, name="markets")
 
-CellSizeOption = Annotated[
-    float, typer.Option("--cell-size", min=1.0, help="Grid cell side, metres (EPSG:27700).")
-]
 BufferOption = Annotated[
     float, typer.Option("--buffer", min=0.0, help="Metres around a footprint where harm counts.")
 ]
@@ -149,11 +148,8 @@ def markets_command(
     if fmt == "csv":
         render(frame, "csv", out)
         return
-    if out is None:
-        _print_table(found, scheme, Console())
-    else:
-        with open(out, "w", encoding="utf-8") as fh:
-            _print_table(found, scheme, Console(file=fh, width=200))
+    with table_out(out) as console:
+        _print_table(found, scheme, console)
 
 
 def _print_table(found: list[Market], scheme: str, console: Console) -> None:

@@ -20,6 +20,7 @@ from harmscope.app.render import render
 from harmscope.cli._app import app
 from harmscope.cli._common import (
     AreaOption,
+    CellSizeOption,
     DbOption,
     FromOption,
     SchemeOption,
@@ -51,9 +52,7 @@ def priorities_command(
     scheme: SchemeOption = "cchi",
     start: FromOption = None,
     end: ToOption = None,
-    cell_size: Annotated[
-        float, typer.Option("--cell-size", min=1.0, help="Grid cell side, metres (EPSG:27700).")
-    ] = DEFAULT_CELL_SIZE,
+    cell_size: CellSizeOption = DEFAULT_CELL_SIZE,
     top: Annotated[int | None, typer.Option("--top", min=1, help="Only the first N rows.")] = None,
     significance: Annotated[
         str | None,

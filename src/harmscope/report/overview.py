@@ -110,6 +110,7 @@ def write_overview(
         matrix_rows=_matrix_rows(matrix),
         activity_rows=_activity_rows(matrix),
         activity_total=count_text(matrix.activity),
+        drug_split=_drug_split(matrix),
         n_events=count_text(int(sources["n"].sum())),
         sources=", ".join(f"{r.source} {count_text(int(r.n))}" for r in sources.itertuples()),
         monthly_svg=harm_vs_activity(monthly, unit=matrix.unit),
@@ -206,9 +207,20 @@ def _matrix_rows(matrix: HarmMatrix) -> list[dict[str, str]]:
 
 def _range_text(low: float, high: float, records: int) -> str:
     """A cell's range, withheld like its value when it rests on fewer than SMALL records."""
-    if figure_text(low, records) == "withheld":
-        return "withheld"
+    if 0 < records < SMALL:
+        return WITHHELD
     return f"{low:,.0f} to {high:,.0f}"
+
+
+def _drug_split(matrix: HarmMatrix) -> dict[str, str]:
+    """The drug-attributed total, its range and the rest, under the small-numbers rule (they
+    rest on every harm record of the period)."""
+    n = sum(t.events for t in matrix.by_event_type if t.kind == "harm")
+    return {
+        "drug": figure_text(matrix.drug_attributed, n),
+        "range": _range_text(matrix.drug_low, matrix.drug_high, n),
+        "rest": figure_text(matrix.not_attributed, n),
+    }
 
 
 def _activity_rows(matrix: HarmMatrix) -> list[dict[str, str]]:
