@@ -98,3 +98,4 @@ def test_table_states_the_period_of_each_rate(city_db: Path) -> None:
 def test_negative_top_is_refused(city_db: Path) -> None:
     res = runner.invoke(app, ["areas", "--db", str(city_db), "--top", "-1"])
     assert res.exit_code == 2
+    assert "--top" in res.output and "greater than or equal to 0" in res.output  # by name

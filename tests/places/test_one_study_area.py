@@ -272,7 +272,10 @@ def test_lincolnshire_one_area_and_a_sane_gi_star(
     assert stray_cells and not (stray_cells & _pairs(spots))
 
 
-def test_cli_output_is_csv_of_the_area(city_db: Path, tmp_path: Path) -> None:
+def test_cli_output_is_csv_of_the_area(
+    city_db: Path, tmp_path: Path, imd: pd.DataFrame, boundaries: dict[str, dict[str, object]]
+) -> None:
     res = runner.invoke(app, ["hotspots", "--db", str(city_db)])
+    assert res.exit_code == 0, res.output
     frame = pd.read_csv(io.StringIO(res.stdout))
-    assert len(frame) == dataset_area(city_db).cells
+    assert len(frame) == len(expected_area(city_db, imd, boundaries).cells)
