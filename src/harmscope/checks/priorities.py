@@ -56,6 +56,7 @@ from harmscope.errors import HarmScopeError
 from harmscope.harm import load_scheme
 from harmscope.markets import Market, markets
 from harmscope.periods import Progress
+from harmscope.places.study_area import dataset_area
 from harmscope.priorities.lenses import LENSES, PLANNED_LENSES
 from harmscope.priorities.markets import ranked_markets
 from harmscope.priorities.places import place_id, rank_places
@@ -342,10 +343,11 @@ def _validate_places(
     k_eff = min(k, n_true)
     true_top = tuple(truth["unit_id"].head(k_eff))
     results: dict[str, tuple[tuple[str, ...], int, int]] = {}
+    area = dataset_area(db, cell_size=cell_size)  # one study area, whatever the scheme
     for name in (scheme, baseline):
         if name in results:
             continue
-        ranked = rank_places(db, scheme=name, cell_size=cell_size)
+        ranked = rank_places(db, scheme=name, cell_size=cell_size, mask=area)
         top = tuple(ranked["unit_id"].head(k_eff))
         results[name] = (top, len(set(top) & set(true_top)), len(ranked))
     pred, hits, n_ranked = results[scheme]
@@ -398,10 +400,11 @@ def _validate_markets(
         )
     ]
     results: dict[str, tuple[tuple[str, ...], list[tuple[str, str]], int]] = {}
+    area = dataset_area(db, cell_size=cell_size)  # one study area, whatever the scheme
     for name in (scheme, baseline):
         if name in results:
             continue
-        found = markets(db, scheme=name, cell_size=cell_size, buffer=buffer)
+        found = markets(db, scheme=name, cell_size=cell_size, buffer=buffer, mask=area)
         by_id: dict[str, Market] = {m.id: m for m in found}
         ranked = ranked_markets(found, top=k_eff)
         top = tuple(str(u) for u in ranked["unit_id"])

@@ -26,6 +26,8 @@ from typing import Any
 import pandas as pd
 
 from harmscope.errors import HarmScopeError
+from harmscope.places.grid import DEFAULT_CELL_SIZE
+from harmscope.places.study_area import AREA, dataset_area
 from harmscope.priorities.markets import rank_markets
 from harmscope.priorities.places import rank_places
 
@@ -186,6 +188,12 @@ def rank_all(
             f"options given for lens(es) {', '.join(unknown)}, which the board does not hold "
             f"(available: {', '.join(sorted(LENSES))})"
         )
+    if options.get("mask") is None and options.get("within", AREA) == AREA:
+        # Every lens runs on the dataset's one study area: work it out once, not per lens.
+        options = {
+            **options,
+            "mask": dataset_area(source, cell_size=options.get("cell_size", DEFAULT_CELL_SIZE)),
+        }
     first = ["lens", *REQUIRED_COLUMNS, "lens_rank"]
     parts = []
     for name in sorted(LENSES):
