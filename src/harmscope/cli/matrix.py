@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from contextlib import closing
 from pathlib import Path
 from typing import Annotated
 
+import duckdb
 import pandas as pd
 import typer
 from rich.console import Console
@@ -298,8 +300,6 @@ def load_areas(
     Attributes go to the ``areas`` table, boundaries (BNG polygons) to ``area_shapes``; a load
     is one transaction (all or nothing).
     """
-    from harmscope.sources.areas import load_areas_csv, load_areas_geojson, load_reference_areas
-
     err = Console(stderr=True)
     if reference is not None and (csv_file is not None or geojson is not None):
         fail(err, ValueError("--reference loads attributes and boundaries: give it alone"))
@@ -309,20 +309,29 @@ def load_areas(
     if csv_file is not None and shapes is None and (csv_file.parent / "areas.geojson").exists():
         shapes = csv_file.parent / "areas.geojson"
     try:
-        con = connect(db)
-        if reference is not None:
-            n = load_reference_areas(con, reference)
-            message = f"Loaded {n:,} areas with their boundaries."
-        elif csv_file is not None:
-            n = load_areas_csv(con, csv_file, shapes=shapes)
-            message = f"Loaded {n:,} areas" + (
-                "." if shapes is None else f", boundaries from {shapes}."
-            )
-        else:
-            assert geojson is not None
-            n = load_areas_geojson(con, geojson)
-            message = f"Loaded {n:,} area boundaries."
-        con.close()
+        with closing(connect(db)) as con:  # closed on a refused file too
+            message = _load_areas(con, reference, csv_file, geojson, shapes)
     except HarmScopeError as exc:
         fail(err, exc)
     Console().print(message, highlight=False)
+
+
+def _load_areas(
+    con: duckdb.DuckDBPyConnection,
+    reference: Path | None,
+    csv_file: Path | None,
+    geojson: Path | None,
+    shapes: Path | None,
+) -> str:
+    """One load-areas run on an open connection; the line to print."""
+    from harmscope.sources.areas import load_areas_csv, load_areas_geojson, load_reference_areas
+
+    if reference is not None:
+        n = load_reference_areas(con, reference)
+        return f"Loaded {n:,} areas with their boundaries."
+    if csv_file is not None:
+        n = load_areas_csv(con, csv_file, shapes=shapes)
+        return f"Loaded {n:,} areas" + ("." if shapes is None else f", boundaries from {shapes}.")
+    assert geojson is not None
+    n = load_areas_geojson(con, geojson)
+    return f"Loaded {n:,} area boundaries."
