@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import closing
 from pathlib import Path
 from typing import Annotated
 
@@ -72,9 +73,8 @@ def demo(
             f"{report.files_skipped} file(s) already there."
         )
         if synthetic:
-            con = connect(db)
-            n = load_areas_csv(con, sim_dir / "areas.csv", shapes=sim_dir / "areas.geojson")
-            con.close()
+            with closing(connect(db)) as con:
+                n = load_areas_csv(con, sim_dir / "areas.csv", shapes=sim_dir / "areas.geojson")
             console.print(
                 f"{n} synthetic LSOAs with population, deprivation and boundaries loaded."
             )
