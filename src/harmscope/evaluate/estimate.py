@@ -141,16 +141,17 @@ class Estimate:
         """:func:`interval_reading` of this estimate's interval."""
         return interval_reading(self.ci_low, self.ci_high, null=self.null, alpha=self.alpha)
 
+    def interval(self, digits: int = 0) -> str:
+        """``95% CI −247 to −34``: the interval as every sentence about it prints it."""
+        conf = f"{100 * (1 - self.alpha):g}%"
+        return f"{conf} CI {number(self.ci_low, digits)} to {number(self.ci_high, digits)}"
+
     def sentence(self, digits: int = 0) -> str:
         """``−140 crimes (95% CI −247 to −34); the 95% interval excludes no change``."""
-        conf = f"{100 * (1 - self.alpha):g}%"
         head = f"{number(self.estimate, digits)} {self.unit}"
         if not self.has_interval:
             return f"{head} (no interval)"
-        return (
-            f"{head} ({conf} CI {number(self.ci_low, digits)} to {number(self.ci_high, digits)})"
-            f"; {self.reading}"
-        )
+        return f"{head} ({self.interval(digits)}); {self.reading}"
 
 
 @dataclass(frozen=True, kw_only=True)

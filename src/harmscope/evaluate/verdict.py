@@ -153,12 +153,8 @@ def wdq_reading(ev: Evaluation) -> str | None:
 
 
 def _short(e: Effect) -> str:
-    conf = f"{100 * (1 - e.alpha):g}%"
     verb = "excludes" if e.significant else "includes"
-    return (
-        f"{e.method} {number(e.estimate)} ({conf} CI {number(e.ci_low)} to "
-        f"{number(e.ci_high)}, {verb} no change)"
-    )
+    return f"{e.method} {number(e.estimate)} ({e.interval()}, {verb} no change)"
 
 
 def disagreements(estimates: dict[str, Effect]) -> list[str]:
@@ -220,10 +216,9 @@ def _change(e: Effect, what: str) -> str:
     tail = interval_reading(e.ci_low, e.ci_high, alpha=e.alpha) + (
         "" if e.significant else ", so it cannot be told apart from chance"
     )
-    conf = f"{100 * (1 - e.alpha):g}%"
     return (
         f"{what} {direction} by an estimated {number(abs(e.estimate))} {e.unit} "
-        f"({conf} CI {number(e.ci_low)} to {number(e.ci_high)}) relative to the control; {tail}."
+        f"({e.interval()}) relative to the control; {tail}."
     )
 
 
