@@ -45,7 +45,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from functools import partial
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
 
@@ -105,10 +105,11 @@ class Evaluation(EvaluationData):
     """Everything an evaluation produced (the fields of :class:`EvaluationData`), with every
     estimate in one shape (:attr:`estimates`), the verdict and the JSON form."""
 
-    @property
+    @cached_property
     def estimates(self) -> dict[str, Effect]:
         """Every estimate made, by name, as one :class:`~harmscope.evaluate.estimate.Effect`
-        shape (see :func:`~harmscope.evaluate.readings.estimates_of`)."""
+        shape (see :func:`~harmscope.evaluate.readings.estimates_of`); built once, as the
+        report, the JSON and the verdict all read it."""
         return all_estimates(self)
 
     @property
