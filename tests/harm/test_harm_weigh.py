@@ -193,3 +193,55 @@ def test_harm_package_imports_only_the_kernel_from_harmscope():
                     assert name in ("harmscope.errors", "harmscope.periods") or name.startswith(
                         "harmscope.harm"
                     ), f"{path.name} imports {name}"
+
+
+# -- the drug view and the type filter (issue 11 item 5, issue 10 item 4) ------------------
+
+
+def _drug_shares_from_toml() -> dict[str, float]:
+    """Central drug share per type, read straight from the TOML (independent of the loader)."""
+    import tomllib
+
+    doc = tomllib.loads(
+        (Path(harmscope.harm.__file__).parent / "data" / "attribution.toml").read_text()
+    )
+    return {t: sum(f["central"] for f in srcs.values()) for t, srcs in doc["fractions"].items()}
+
+
+def test_drug_view_weighs_each_event_by_its_drug_share(events):
+    shares = _drug_shares_from_toml()
+    full = weigh(events, "cchi").execute()
+    drug = weigh(events, "cchi", harm="drug").execute()
+    assert len(drug) == len(full)
+    is_harm = full["kind"] == "harm"
+    expected = (full.loc[is_harm, "weight"] * full.loc[is_harm, "event_type"].map(shares)).sum()
+    assert drug.loc[drug["kind"] == "harm", "weight"].sum() == pytest.approx(expected)
+    assert 0 < expected < full.loc[is_harm, "weight"].sum()
+    # Activity is counted, so its weights do not change with the view.
+    assert sorted(drug.loc[drug["kind"] == "activity", "weight"]) == sorted(
+        full.loc[~is_harm, "weight"]
+    )
+    with pytest.raises(ValueError, match="harm 'taxonomy'"):
+        weigh(events, "cchi", harm="taxonomy")
+
+
+def test_drug_view_refuses_a_scheme_type_without_fractions(events, tmp_path):
+    from harmscope.errors import SchemeError
+
+    att = tmp_path / "att.toml"
+    att.write_text(
+        '[attribution]\nname = "tiny"\ntitle = "t"\ncitation = "c"\n[references]\nr = "x"\n'
+        '[fractions."Burglary".use]\nlow = 0.1\ncentral = 0.2\nhigh = 0.3\nrefs = ["r"]\n'
+        'judgement = true\nbasis = "b"\n'
+    )
+    with pytest.raises(SchemeError, match="no attributable fractions for event type"):
+        weigh(events, "cchi", harm="drug", attribution=att)
+
+
+def test_type_filter_is_case_insensitive_and_keys_searches(events):
+    df = events.execute()
+    kept = select_events(events, types=["burglary", "STOP AND SEARCH"]).execute()
+    street = df[(df["event_type"] == "Burglary")]
+    searches = df[df["source"] == "stop_search"]
+    assert len(kept) == len(street) + len(searches)
+    assert select_events(events, types=[]).count().execute() == 0

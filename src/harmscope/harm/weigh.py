@@ -29,18 +29,23 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from harmscope.errors import SchemeError
+from harmscope.harm.attribution import Attribution, default_attribution, load_attribution
 from harmscope.harm.schemes import Scheme, load_scheme
 from harmscope.periods import Months, parse_month
 
 __all__ = [
     "ACTIVITY_LABELS",
+    "HARM_VIEW_NAMES",
     "OUTCOME_SOURCE",
     "STOP_AND_SEARCH",
     "STOP_SEARCH_SOURCE",
+    "AttributionLike",
     "Dropped",
     "SchemeLike",
     "activity_label",
     "dropped_events",
+    "drug_share_table",
     "event_key",
     "harm_and_activity",
     "parse_month",
@@ -61,9 +66,18 @@ STOP_AND_SEARCH = "Stop and search"
 #: What the ``scheme`` argument accepts: a :class:`Scheme`, a name or a TOML path.
 SchemeLike = Scheme | str | os.PathLike[str]
 
+#: What the ``attribution`` argument accepts: an :class:`Attribution`, a TOML path, or None
+#: for the packaged default.
+AttributionLike = Attribution | str | os.PathLike[str] | None
+
+#: The harm views an event-level weighing takes (``--harm``): ``'drug'`` keeps the share of
+#: each event's harm attributable to drugs (central fraction), ``'all'`` every crime's harm.
+HARM_VIEW_NAMES = ("drug", "all")
+
 # Internal column names: prefixed so they cannot collide with event columns.
 _KEY = "_hs_key"
 _SKEY = "_hs_scheme_type"
+_DKEY = "_hs_share_type"
 
 #: Plain names of the police-found kinds of activity in the packaged schemes (a scheme's
 #: other activity types are named by their event type).
@@ -214,7 +228,57 @@ def _keyed(events: ir.Table) -> ir.Table:
     return base.mutate(**{_KEY: event_key(base)})
 
 
-def weigh(events: ir.Table, scheme: SchemeLike, *, keep_unknown: bool = False) -> ir.Table:
+def _attribution(attribution: AttributionLike) -> Attribution:
+    if isinstance(attribution, Attribution):
+        return attribution
+    return default_attribution() if attribution is None else load_attribution(attribution)
+
+
+def drug_share_table(scheme: SchemeLike, attribution: AttributionLike = None) -> ir.Table:
+    """Per scheme event type, the central share of its harm attributable to drugs.
+
+    Returns
+    -------
+    ibis.Table
+        ``_hs_share_type`` (str) and ``drug_share`` (float64, 0 to 1: the sum over drug
+        sources of the central fractions, :attr:`TypeAttribution.drug`). Activity types get
+        1.0: police activity is counted, never weighed, so no share applies to it.
+
+    Raises
+    ------
+    SchemeError
+        A harm type of the scheme has no fractions in the attribution file (its drug harm
+        would otherwise vanish silently).
+    """
+    sch = load_scheme(scheme)
+    att = _attribution(attribution)
+    frame = sch.to_frame()
+    harm_types = frame.loc[frame["kind"] == "harm", "event_type"].tolist()
+    missing = [t for t in harm_types if t not in att.types]
+    if missing:
+        raise SchemeError(
+            f"{att.path}: no attributable fractions for event type(s) {missing} that scheme "
+            f'{sch.name!r} weighs (add [fractions."<type>"] tables; an empty table says '
+            "none of its harm is drug-attributed)"
+        )
+    shares = {t: att.types[t].drug[1] for t in harm_types}
+    return ibis.memtable(
+        {
+            _DKEY: frame["event_type"].tolist(),
+            "drug_share": [shares.get(t, 1.0) for t in frame["event_type"]],
+        },
+        schema={_DKEY: "string", "drug_share": "float64"},
+    )
+
+
+def weigh(
+    events: ir.Table,
+    scheme: SchemeLike,
+    *,
+    harm: str = "all",
+    attribution: AttributionLike = None,
+    keep_unknown: bool = False,
+) -> ir.Table:
     """Add ``weight`` (float64) and ``kind`` ('harm' | 'activity') to events.
 
     Parameters
@@ -224,6 +288,13 @@ def weigh(events: ir.Table, scheme: SchemeLike, *, keep_unknown: bool = False) -
         Existing ``weight`` / ``kind`` columns are replaced.
     scheme : Scheme, str or path-like
         Weight scheme, or its name or TOML path (see :func:`~harmscope.harm.schemes.load_scheme`).
+    harm : {'all', 'drug'}, default 'all'
+        ``'all'``: each harm event carries its scheme weight. ``'drug'``: its weight times the
+        share of its type's harm attributable to drugs (central fraction of the attribution
+        file, :func:`drug_share_table`), so sums are drug-attributed harm (DESIGN §3).
+        Activity events are unaffected (they are counted, not weighed).
+    attribution : Attribution, str or path-like, optional
+        Attributable fractions for ``harm='drug'``; the packaged default when None.
     keep_unknown : bool, default False
         Keep events of types the scheme does not weigh, with NULL ``weight`` and ``kind``, so
         a caller that aggregates anyway can count what it leaves out (:meth:`Dropped.of`).
@@ -232,7 +303,8 @@ def weigh(events: ir.Table, scheme: SchemeLike, *, keep_unknown: bool = False) -
     -------
     ibis.Table
         The input columns plus ``weight`` (value of one event in the scheme's unit; for
-        ``cchi``, days of imprisonment) and ``kind``. Outcome rows are excluded, and so are
+        ``cchi``, days of imprisonment; drug-attributed days with ``harm='drug'``) and
+        ``kind``. Outcome rows are excluded, and so are
         event types the scheme does not know unless ``keep_unknown`` (count them with
         :func:`dropped_events`).
 
@@ -241,11 +313,17 @@ def weigh(events: ir.Table, scheme: SchemeLike, *, keep_unknown: bool = False) -
     Sherman, L. W., Neyroud, P. W. & Neyroud, E. (2016). The Cambridge Crime Harm Index.
     *Policing* 10(3), 171-183.
     """
+    if harm not in HARM_VIEW_NAMES:
+        raise ValueError(f"harm {harm!r}: expected one of {', '.join(HARM_VIEW_NAMES)}")
     base = _keyed(events)
     st = scheme_table(scheme)
     join = base.left_join if keep_unknown else base.inner_join
-    joined = join(st, base[_KEY] == st[_SKEY])
-    return joined.drop(_KEY, _SKEY)
+    joined = join(st, base[_KEY] == st[_SKEY]).drop(_SKEY)
+    if harm == "drug":
+        shares = drug_share_table(scheme, attribution)
+        joined = joined.left_join(shares, joined[_KEY] == shares[_DKEY])
+        joined = joined.mutate(weight=joined.weight * joined.drug_share).drop(_DKEY, "drug_share")
+    return joined.drop(_KEY)
 
 
 def weigh_keyed(events: ir.Table, scheme: SchemeLike) -> ir.Table:
@@ -365,8 +443,9 @@ def select_events(
     *,
     months: Months | None = None,
     lsoas: str | Collection[str] | None = None,
+    types: Collection[str] | None = None,
 ) -> ir.Table:
-    """Filter events to a month range and a set of LSOAs (engine-side).
+    """Filter events to a month range, a set of LSOAs and a set of event types (engine-side).
 
     Parameters
     ----------
@@ -376,6 +455,10 @@ def select_events(
         Inclusive month bounds, ``'YYYY-MM'`` or dates; either end may be None (open).
     lsoas : str or collection of str, optional
         LSOA codes to keep. An empty collection keeps nothing.
+    types : collection of str, optional
+        Event types to keep (police.uk crime types, ``'Stop and search'`` for searches),
+        matched without regard to case. Outcome rows are kept with their crime's type.
+        None keeps every type.
 
     Raises
     ------
@@ -399,4 +482,7 @@ def select_events(
     if lsoas is not None:
         codes = [lsoas] if isinstance(lsoas, str) else sorted(set(lsoas))
         out = out.filter(out.lsoa_code.isin(codes)) if codes else out.filter(ibis.literal(False))
+    if types is not None:
+        wanted = sorted({t.strip().lower() for t in types})
+        out = out.filter(event_key(out).lower().isin(wanted))
     return out
