@@ -1,0 +1,259 @@
+"""How well the local market attribution recovers the true drug-market share of harm.
+
+:func:`validate_attribution` simulates ``seeds`` small cities itself (:mod:`harmscope.simulate`),
+ingests each one's police.uk files into a temporary warehouse, detects markets with the
+intelligence the simulator gives police (``intel/markets.csv``: each known market's cell is
+one intelligence report a month, as :func:`harmscope.markets.markets` takes them), runs
+:func:`harmscope.markets.attribution.local_attribution`, and compares the attributed share of
+the area's harm with the truth.
+
+Truth
+-----
+``truth/behaviour_month.csv`` says which behaviour caused each crime. The markets cause
+``open dealing nuisance``, ``market violence``, ``firearms violence`` and ``turf violence``
+(:data:`MARKET_BEHAVIOURS`); ``truth/market_month.csv`` holds the same events per market plus
+the acquisitive crime of each market's users, which is harm from *use* (UKDPC source axis),
+not from distribution, and is left out. True share = recorded harm (CCHI days) of the market
+behaviours / recorded harm of every behaviour, over all months: what police.uk shows, the
+harm the method sees.
+
+Scores over seeds
+-----------------
+``bias`` = mean over seeds of ``(attributed share - true share) / true share`` (mean relative
+error); ``coverage`` = share of seeds whose interval holds the true share. Targets (issue 11):
+``|bias| < 0.10`` and ``0.90 <= coverage <= 0.98`` over at least 20 seeds.
+
+The reported seeds are ``first_seed .. first_seed + seeds - 1`` (default 1..N). The method's
+settings (:data:`harmscope.markets.attribution.DEFAULTS`) were chosen on
+:data:`TUNING_SEEDS`, which the command refuses to report.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from harmscope.markets.attribution import LocalAttribution, local_attribution
+from harmscope.periods import Progress
+from harmscope.simulate import simulate
+from harmscope.warehouse.ingest import ingest_paths
+
+__all__ = [
+    "MARKET_BEHAVIOURS",
+    "TARGETS",
+    "TUNING_SEEDS",
+    "AttributionValidation",
+    "SeedResult",
+    "known_market_intelligence",
+    "true_market_share",
+    "validate_attribution",
+]
+
+#: Behaviours of ``truth/behaviour_month.csv`` that a market causes (distribution harm).
+MARKET_BEHAVIOURS: tuple[str, ...] = (
+    "open dealing nuisance",
+    "market violence",
+    "firearms violence",
+    "turf violence",
+)
+
+#: Seeds the method's settings were tuned on; never reported.
+TUNING_SEEDS: tuple[int, ...] = tuple(range(101, 117))
+
+#: Issue 11 targets: ``|bias|`` below, coverage within.
+TARGETS: dict[str, Any] = {"abs_bias_below": 0.10, "coverage": (0.90, 0.98), "min_seeds": 20}
+
+
+@dataclass(frozen=True)
+class SeedResult:
+    """One simulated city: the true and the attributed drug-market share of its harm."""
+
+    seed: int
+    markets_true: int
+    markets_found: int
+    true_share: float
+    share: float
+    share_low: float
+    share_high: float
+    relative_error: float
+    covered: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class AttributionValidation:
+    """Bias and interval coverage of the local attribution over simulated cities.
+
+    Attributes
+    ----------
+    bias : float
+        Mean relative error of the attributed share.
+    coverage : float
+        Share of seeds whose interval holds the true share.
+    seeds : list of int
+        Seeds reported.
+    runs : list of SeedResult
+    months, size : int, str
+        Simulation settings.
+    level : float
+        Interval level.
+    targets_met : bool
+        Whether ``|bias|`` and ``coverage`` meet :data:`TARGETS` (with enough seeds).
+    """
+
+    bias: float
+    coverage: float
+    seeds: list[int]
+    runs: list[SeedResult] = field(default_factory=list)
+    months: int = 36
+    size: str = "small"
+    level: float = 0.95
+    targets_met: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """The DESIGN §5 JSON: ``{bias, coverage, seeds, ...}``."""
+        rel = [r.relative_error for r in self.runs]
+        return {
+            "bias": self.bias,
+            "coverage": self.coverage,
+            "seeds": self.seeds,
+            "n_seeds": len(self.seeds),
+            "relative_error_sd": float(np.std(rel, ddof=1)) if len(rel) > 1 else None,
+            "mean_true_share": float(np.mean([r.true_share for r in self.runs])),
+            "mean_share": float(np.mean([r.share for r in self.runs])),
+            "level": self.level,
+            "months": self.months,
+            "size": self.size,
+            "truth": "recorded harm of " + ", ".join(MARKET_BEHAVIOURS) + " / all recorded harm",
+            "tuning_seeds": list(TUNING_SEEDS),
+            "targets": {
+                "abs_bias_below": TARGETS["abs_bias_below"],
+                "coverage": list(TARGETS["coverage"]),
+                "min_seeds": TARGETS["min_seeds"],
+            },
+            "targets_met": self.targets_met,
+            "runs": [r.to_dict() for r in self.runs],
+        }
+
+
+def true_market_share(behaviour_month: pd.DataFrame) -> float:
+    """Recorded harm of :data:`MARKET_BEHAVIOURS` over all recorded harm (any months)."""
+    harm = behaviour_month["recorded_harm"].astype(float)
+    total = float(harm.sum())
+    mine = float(harm[behaviour_month["behaviour"].isin(MARKET_BEHAVIOURS)].sum())
+    return mine / total if total > 0 else math.nan
+
+
+def known_market_intelligence(intel_markets: pd.DataFrame, months: Sequence[str]) -> pd.DataFrame:
+    """Known markets (``intel/markets.csv``) as intelligence reports: one a month at each cell's
+    centre (``month``, ``x``, ``y``), the form :func:`harmscope.markets.markets` takes."""
+    rows = [
+        (m, float(r.cell_x) + 125.0, float(r.cell_y) + 125.0)
+        for r in intel_markets.itertuples()
+        for m in months
+    ]
+    return pd.DataFrame(rows, columns=["month", "x", "y"])
+
+
+def _one(seed: int, *, months: int, size: str, replicates: int, work: Path) -> SeedResult:
+    res = simulate(seed=seed, months=months, size=size)
+    out = work / f"seed-{seed}"
+    res.write(out)
+    db = out / "warehouse.duckdb"
+    ingest_paths(sorted(p for p in out.glob("20*") if p.is_dir()), db=db)
+    labels = sorted(res.truth["behaviour_month"]["month"].unique())
+    intel = known_market_intelligence(res.intel["markets"], labels)
+    found: LocalAttribution = local_attribution(
+        db, intelligence=intel, replicates=replicates, seed=seed
+    )
+    truth = true_market_share(res.truth["behaviour_month"])
+    return SeedResult(
+        seed=seed,
+        markets_true=len(res.truth["markets"]),
+        markets_found=len(found.markets),
+        true_share=truth,
+        share=found.share,
+        share_low=found.share_low,
+        share_high=found.share_high,
+        relative_error=found.share / truth - 1.0,
+        covered=bool(found.share_low <= truth <= found.share_high),
+    )
+
+
+def validate_attribution(
+    seeds: int = 20,
+    *,
+    first_seed: int = 1,
+    months: int = 36,
+    size: str = "small",
+    replicates: int = 1000,
+    progress: Progress | None = None,
+) -> AttributionValidation:
+    """Attributed against true drug-market share of harm over simulated cities.
+
+    Parameters
+    ----------
+    seeds : int, default 20
+        Number of cities (seeds ``first_seed`` .. ``first_seed + seeds - 1``).
+    first_seed : int, default 1
+    months : int, default 36
+        Months simulated per city.
+    size : {'small', 'city', 'region'}, default 'small'
+    replicates : int, default 1000
+        Bootstrap replicates of each interval.
+    progress : callable, optional
+        ``progress('seeds', done, total)``.
+
+    Returns
+    -------
+    AttributionValidation
+
+    Raises
+    ------
+    ValueError
+        Fewer than one seed, or a seed range that overlaps the tuning seeds.
+    """
+    if seeds < 1:
+        raise ValueError(f"--seeds must be >= 1, got {seeds}")
+    chosen = list(range(first_seed, first_seed + seeds))
+    tuned = sorted(set(chosen) & set(TUNING_SEEDS))
+    if tuned:
+        raise ValueError(
+            f"seeds {tuned[0]}..{tuned[-1]} were used to tune the method "
+            f"({TUNING_SEEDS[0]}-{TUNING_SEEDS[-1]}); report other seeds"
+        )
+    runs: list[SeedResult] = []
+    with tempfile.TemporaryDirectory(prefix="harmscope-attribution-") as tmp:
+        for i, seed in enumerate(chosen):
+            if progress:
+                progress("seeds", i, len(chosen))
+            runs.append(_one(seed, months=months, size=size, replicates=replicates, work=Path(tmp)))
+    if progress:
+        progress("seeds", len(chosen), len(chosen))
+    bias = float(np.mean([r.relative_error for r in runs]))
+    coverage = float(np.mean([r.covered for r in runs]))
+    lo, hi = TARGETS["coverage"]
+    met = (
+        abs(bias) < TARGETS["abs_bias_below"]
+        and lo <= coverage <= hi
+        and len(runs) >= TARGETS["min_seeds"]
+    )
+    return AttributionValidation(
+        bias=bias,
+        coverage=coverage,
+        seeds=chosen,
+        runs=runs,
+        months=months,
+        size=size,
+        targets_met=met,
+    )
