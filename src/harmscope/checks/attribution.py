@@ -35,7 +35,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -165,7 +165,10 @@ def known_market_intelligence(intel_markets: pd.DataFrame, months: Sequence[str]
     return pd.DataFrame(rows, columns=["month", "x", "y"])
 
 
-def _one(seed: int, *, months: int, size: str, replicates: int, work: Path) -> SeedResult:
+Size = Literal["small", "city", "region"]
+
+
+def _one(seed: int, *, months: int, size: Size, replicates: int, work: Path) -> SeedResult:
     res = simulate(seed=seed, months=months, size=size)
     out = work / f"seed-{seed}"
     res.write(out)
@@ -195,7 +198,7 @@ def validate_attribution(
     *,
     first_seed: int = 1,
     months: int = 36,
-    size: str = "small",
+    size: Size = "small",
     replicates: int = 1000,
     progress: Progress | None = None,
 ) -> AttributionValidation:

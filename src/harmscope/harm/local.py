@@ -167,7 +167,7 @@ def apply_local(matrix: HarmMatrix, local: LocalExcess) -> HarmMatrix:
     keep = 1.0 - inside  # distribution: outside only
     cells: list[Cell] = []
     for c in matrix.cells:
-        new = Cell(**c)  # type: ignore[typeddict-item]
+        new = Cell(**c)
         if c["source"] == _DISTRIBUTION:
             w = c["value"] / wsum
             new["value"] = c["value"] * keep + central * w
@@ -178,7 +178,7 @@ def apply_local(matrix: HarmMatrix, local: LocalExcess) -> HarmMatrix:
                 new["refs"] = sorted({*c["refs"], LOCAL_REF})
         elif c["source"] != _NOT_ATTRIBUTED:
             for key in ("value", "low", "high"):
-                new[key] = c[key] * other  # type: ignore[literal-required]
+                new[key] = c[key] * other
         cells.append(new)
     drug = math.fsum(c["value"] for c in cells if c["source"] != _NOT_ATTRIBUTED)
     drug_low = math.fsum(c["low"] for c in cells if c["source"] != _NOT_ATTRIBUTED)
