@@ -6,30 +6,40 @@ markets cause *on average*; where the data show a market, this module measures i
 
     excess_k = observed_k - expected_k
 
-``observed_k`` is the harm (scheme unit) of the period in the cells market ``k`` holds
-(footprint plus buffer, one market per cell: :func:`harmscope.markets.pipeline.markets`).
-``expected_k`` is what the same cells would hold without a market, read off **comparison
-cells**: study-area cells at least ``exclusion`` metres from every market's cells, matched
-to each market cell on strata fixed before any harm of the market cells is looked at:
+``observed_k`` is the harm (scheme unit) of the period in the cells of market ``k``: the
+study-area cells whose centre lies within ``radius`` metres (default 500) of the market's
+centroid, a cell reached by two markets going to the nearer. (The market's own footprint plus
+buffer, ``radius=None``, is offered but biased: footprint cells are chosen *because* they hold
+market activity, and police activity follows recorded crime, so a footprint picks out busy
+cells and their background would be counted as excess.)
 
-- the **distance band** from the study area's centre (the median corner of the cells holding
-  any located record, so the centre is a fact of the geography, not of harm): ``bands``
-  equal-count bands of the study cells' distances;
-- the **neighbourhood level**: the mean harm per cell of the comparison cells within
-  ``level_radius`` metres (harm density of the surroundings, market zones left out, so a
-  market's own harm never sets its stratum), in ``level_bands`` equal-count bands.
+Only the event types a market can cause are counted in ``observed`` and ``expected``: those
+with a ``distribution`` fraction in the attribution (:func:`market_types`: violence, robbery,
+public order, criminal damage, other crime, anti-social behaviour). Acquisitive crime is left
+out: users steal near the market where they buy, but that is harm from *use*, which the
+national fractions already count; counting its excess here would count it twice. The
+denominator of the shares is every harm type.
 
-A stratum with no comparison cell falls back to the distance band alone, then to all
-comparison cells (``fallback`` counts the market cells that needed it).
+``expected_k`` is what the same cells would hold without a market, read off **placebo
+areas**: the market's own shape laid on every origin within ``reach`` metres (default
+1,250 m) of it, each placebo counted when at least ``min_share`` of its cells are study
+cells no market holds (its harm is the mean of those cells times the market's cell count).
+They are places of the same neighbourhood — same distance from the centre, same district,
+same mix of homes and shops — chosen from the geography alone, before any harm is read.
+``expected_k`` is their mean.
 
-Interval: a bootstrap over the comparison cells. Each replicate resamples the comparison
-cells of every stratum with replacement (the uncertainty of the stratum's level), then draws
-one cell of the resample for every market cell (the market cell's own background is one
-draw from its stratum: the spread of places, not only of their mean). The replicate excess is
-``observed - sum of the draws``; the interval is its 2.5 and 97.5 percentiles (``level``
-0.95). A Poisson or negative-binomial model was not used: cell harm is a sum of CCHI weights
-from 1 to 5,475 days, neither Poisson nor NB in days, and the spread between places (the
-dominant uncertainty) is what the comparison cells show directly.
+Interval: ``replicates`` (default 2000) draws of one placebo area per market, at random;
+the replicate excess is ``observed - placebo``, and the interval its 2.5 and 97.5
+percentiles (``level`` 0.95); the area's interval takes percentiles of the replicate *sums*
+over markets. A whole area is drawn, not cells one by one, because harm is spatially
+correlated: drawing cells independently gave intervals too narrow on the tuning seeds
+(coverage 63-80 %). This is a bootstrap over the comparison places (a placebo-in-space
+design). A Poisson or negative-binomial model was not used: cell harm is a sum of CCHI
+weights from 1 to 5,475 days, neither Poisson nor NB in days, and the spread between places
+(the dominant uncertainty) is what the placebo areas show directly.
+
+The settings (:data:`DEFAULTS`) were chosen on the simulator's tuning seeds 101-140 and are
+scored on other seeds by ``harmscope validate-attribution`` (``docs/markets.md``).
 
 References
 ----------
@@ -37,6 +47,10 @@ Efron, B. & Tibshirani, R. J. (1993). *An Introduction to the Bootstrap*. Chapma
 
 May, T. & Hough, M. (2004). Drug markets and distribution systems. *Addiction Research &
 Theory* 12(6), 549-563.
+
+Abadie, A., Diamond, A. & Hainmueller, J. (2010). Synthetic control methods for
+comparative case studies. *Journal of the American Statistical Association* 105(490),
+493-505 (placebo units as the reference distribution of an effect).
 
 Rosenbaum, P. R. (2002). *Observational Studies*, 2nd ed., ch. 3 (matched comparisons
 chosen before the outcome is seen). Springer.
@@ -53,19 +67,16 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from harmscope.harm import load_scheme
+from harmscope.harm import Attribution, Scheme, default_attribution, load_scheme
 from harmscope.harm.local import LocalExcess, MarketExcessRow
 from harmscope.harm.weigh import SchemeLike
 from harmscope.markets.activity import market_activity
 from harmscope.markets.excess import (
     AttributionCells,
     attribute_cells,
-    distance_to,
     frame_cells,
     market_cells,
-    neighbourhood_level,
     percentile_interval,
-    strata,
 )
 from harmscope.markets.model import Market
 from harmscope.markets.pipeline import markets as find_markets
@@ -74,17 +85,11 @@ from harmscope.places.grid import DEFAULT_CELL_SIZE, with_cells
 from harmscope.places.study_area import dataset_area
 from harmscope.warehouse.handle import Warehouse
 
-__all__ = ["DEFAULTS", "LocalAttribution", "MarketExcess", "local_attribution"]
+__all__ = ["DEFAULTS", "LocalAttribution", "MarketExcess", "local_attribution", "market_types"]
 
-#: Settings of :func:`local_attribution`, fixed on the simulator's tuning seeds 101-116
+#: Settings of :func:`local_attribution`, chosen on the simulator's tuning seeds 101-140
 #: (never on the seeds ``validate-attribution`` reports): see ``docs/markets.md``.
-DEFAULTS: dict[str, float] = {
-    "radius": 400.0,
-    "exclusion": 500.0,
-    "bands": 8,
-    "level_radius": 500.0,
-    "level_bands": 3,
-}
+DEFAULTS: dict[str, float] = {"radius": 500.0, "reach": 1250.0, "min_share": 0.5}
 
 F = NDArray[np.float64]
 Ints = NDArray[np.int64]
@@ -99,17 +104,17 @@ class MarketExcess:
     market_id, name, status : str, str or None, str
         The market (:class:`~harmscope.markets.model.Market` fields).
     cells : int
-        Cells the market holds (footprint plus buffer, after the split).
+        Study-area cells the market holds (see ``radius``).
     observed : float
         Harm in those cells.
     expected : float
-        Harm the matched comparison cells predict for them (sum of stratum means).
+        Harm the matched comparison cells predict for them (sum of their pools' means).
     excess, excess_low, excess_high : float
         ``observed - expected`` and its bootstrap interval.
     share, share_low, share_high : float
         The excess as a share of the study area's harm (central, low, high).
-    fallback : int
-        Market cells whose stratum had no comparison cell (matched on a coarser stratum).
+    placebos : int
+        Placebo areas the market was compared with.
     """
 
     market_id: str
@@ -124,7 +129,7 @@ class MarketExcess:
     share: float
     share_low: float
     share_high: float
-    fallback: int = 0
+    placebos: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -141,7 +146,7 @@ class MarketExcess:
             "share": self.share,
             "share_low": self.share_low,
             "share_high": self.share_high,
-            "fallback": self.fallback,
+            "placebos": self.placebos,
         }
 
 
@@ -160,10 +165,10 @@ class LocalAttribution:
         the sum of the markets' bounds).
     share, share_low, share_high : float
         ``excess / total_harm`` and its interval: the drug-market share of the area's harm.
-    comparison_cells : int
-        Cells used for comparison.
     study_cells : int
         Cells of the study area.
+    types : tuple of str
+        Event types whose excess is counted (the denominator counts every harm type).
     method : str
         One sentence saying how ``expected`` and the interval were obtained.
     unit, scheme : str
@@ -184,8 +189,8 @@ class LocalAttribution:
     share: float
     share_low: float
     share_high: float
-    comparison_cells: int
     study_cells: int
+    types: tuple[str, ...]
     method: str
     unit: str = ""
     scheme: str = ""
@@ -205,7 +210,7 @@ class LocalAttribution:
             "share": self.share,
             "share_low": self.share_low,
             "share_high": self.share_high,
-            "comparison_cells": self.comparison_cells,
+            "types": list(self.types),
             "study_cells": self.study_cells,
             "level": self.level,
             "replicates": self.replicates,
@@ -234,13 +239,37 @@ class LocalAttribution:
         )
 
 
+def market_types(scheme: Scheme, attribution: Attribution | None = None) -> tuple[str, ...]:
+    """Harm-kind event types of the scheme that a market can cause: those whose
+    ``distribution`` fraction has a high end above 0 in the attribution (default: the
+    packaged fractions). Acquisitive crime (use only) is left out: users' theft near a market
+    is harm from *use*, which the national fractions already count."""
+    attr = attribution if attribution is not None else default_attribution()
+    out = []
+    for w in scheme.weights:
+        if w.kind != "harm" or w.event_type not in attr.types:
+            continue
+        f = attr.for_type(w.event_type).get("distribution")
+        if f is not None and f.high > 0:
+            out.append(w.event_type)
+    return tuple(out)
+
+
 def _cell_frame(
-    events: Any, *, scheme: SchemeLike, months: Months | None, cell_size: float
+    events: Any,
+    *,
+    scheme: Scheme,
+    months: Months | None,
+    cell_size: float,
+    types: Sequence[str],
 ) -> pd.DataFrame:
     act = market_activity(events, scheme=scheme, months=months)
     t = with_cells(act, cell_size=cell_size)
+    is_harm = t.kind == "harm"
     agg = t.group_by(["cell_x", "cell_y"]).aggregate(
-        harm=t.weight.sum(where=t.kind == "harm").coalesce(0.0), records=t.count()
+        harm=t.weight.sum(where=is_harm).coalesce(0.0),
+        counted=t.weight.sum(where=is_harm & t.event_key.isin(list(types))).coalesce(0.0),
+        records=t.count(),
     )
     return agg.to_pandas()
 
@@ -253,10 +282,10 @@ def local_attribution(
     months: Months | None = None,
     cell_size: float = DEFAULT_CELL_SIZE,
     radius: float | None = DEFAULTS["radius"],
-    exclusion: float = DEFAULTS["exclusion"],
-    bands: int = int(DEFAULTS["bands"]),
-    level_radius: float = DEFAULTS["level_radius"],
-    level_bands: int = int(DEFAULTS["level_bands"]),
+    reach: float = DEFAULTS["reach"],
+    min_share: float = DEFAULTS["min_share"],
+    types: Sequence[str] | None = None,
+    attribution: Attribution | None = None,
     replicates: int = 2000,
     seed: int = 0,
     level: float = 0.95,
@@ -269,25 +298,26 @@ def local_attribution(
     source : warehouse path, Ibis backend or events table
     found : sequence of Market, optional
         The markets; default :func:`harmscope.markets.markets` on ``source`` with the same
-        scheme, months, cell size and ``intelligence`` (confirmed markets and the curation
-        log included; rejected markets left out).
+        scheme, months, cell size and ``intelligence`` (on a warehouse path the curation log
+        applies: confirmed markets kept, rejected ones left out).
     scheme : Scheme, str or path-like, default 'cchi'
     months : (from, to), optional
         Inclusive ``'YYYY-MM'`` bounds.
     cell_size : float, default 250
         Cell side, metres.
-    radius : float or None, default 400
-        Market area: cells whose centre lies within this many metres of the market's centroid
-        (None: the market's own footprint plus buffer).
-    exclusion : float, default 500
-        Comparison cells lie at least this far (metres, centre to centre) from every market
-        cell, so a market's harm spilling past its area does not raise the comparison.
-    bands : int, default 8
-        Distance bands from the centre.
-    level_radius : float, default 500
-        Radius (metres, square window) of the neighbourhood level.
-    level_bands : int, default 3
-        Bands of the neighbourhood level (1: distance bands only).
+    radius : float or None, default 500
+        Market cells: study cells whose centre lies within this many metres of the market's
+        centroid (None: the market's own footprint plus buffer, biased; see the module).
+    reach : float, default 1250
+        Placebo areas are laid on origins within this many metres of the market.
+    min_share : float, default 0.5
+        Share of a placebo area's cells that must be known background (study cells no
+        market holds).
+    types : sequence of str, optional
+        Event types whose excess is counted; default :func:`market_types` (those with a
+        distribution fraction).
+    attribution : Attribution, optional
+        Fractions that choose the default ``types``.
     replicates : int, default 2000
         Bootstrap replicates.
     seed : int, default 0
@@ -307,16 +337,18 @@ def local_attribution(
     WarehouseError
         No located event in the period (from detection).
     ValueError
-        Bad settings, or no comparison cell.
+        Bad settings, or too few placebo areas.
     """
-    for name, value in (("exclusion", exclusion), ("level_radius", level_radius)):
-        if not (math.isfinite(value) and value >= 0):
-            raise ValueError(f"{name} must be a finite number of metres >= 0, got {value!r}")
+    if not 0 < level < 1:
+        raise ValueError(f"level must lie strictly between 0 and 1, got {level!r}")
+    if not (math.isfinite(reach) and reach > 0):
+        raise ValueError(f"reach must be a finite number of metres > 0, got {reach!r}")
     if radius is not None and not (math.isfinite(radius) and radius > 0):
         raise ValueError(f"radius must be > 0 metres or None, got {radius!r}")
-    if bands < 1 or level_bands < 1:
-        raise ValueError(f"bands and level_bands must be >= 1, got {bands!r}, {level_bands!r}")
+    if not 0 < min_share <= 1:
+        raise ValueError(f"min_share must lie in (0, 1], got {min_share!r}")
     sch = load_scheme(scheme)
+    counted_types = tuple(types) if types is not None else market_types(sch, attribution)
     if found is None:
         # On a warehouse path, markets() also replays the analysts' curation log.
         found = find_markets(
@@ -325,45 +357,25 @@ def local_attribution(
     with Warehouse.of(source) as wh:
         events = wh.events()
         area = dataset_area(events, cell_size=cell_size)
-        frame = _cell_frame(events, scheme=sch, months=months, cell_size=cell_size)
+        frame = _cell_frame(
+            events, scheme=sch, months=months, cell_size=cell_size, types=counted_types
+        )
     study = pd.DataFrame({"cell_x": area.cell_x, "cell_y": area.cell_y})
     frame["cell_x"] = frame["cell_x"].astype(np.float64)
     frame["cell_y"] = frame["cell_y"].astype(np.float64)
     study = study.merge(frame, on=["cell_x", "cell_y"], how="left").fillna(0.0)
     ix, iy = frame_cells(study, cell_size)
-    harm = study["harm"].to_numpy(dtype=np.float64)
+    counted = study["counted"].to_numpy(dtype=np.float64)
     member = market_cells(ix, iy, found, cell_size, radius)
-    taken = {(int(a), int(b)) for a, b in zip(ix[member >= 0], iy[member >= 0], strict=True)}
-    far = distance_to(ix, iy, taken, cell_size) >= exclusion
-    comparison = far & (member < 0)
-    occupied = study["records"].to_numpy() > 0
-    centre = (
-        float(np.median((ix[occupied] + 0.5) * cell_size)) if occupied.any() else 0.0,
-        float(np.median((iy[occupied] + 0.5) * cell_size)) if occupied.any() else 0.0,
-    )
-    lv = (
-        neighbourhood_level(ix, iy, harm, comparison, math.ceil(level_radius / cell_size))
-        if level_bands > 1
-        else None
-    )
-    stratum, coarse = strata(
-        ((ix + 0.5) * cell_size).astype(np.float64),
-        ((iy + 0.5) * cell_size).astype(np.float64),
-        centre=centre,
-        bands=bands,
-        level=lv,
-        level_bands=level_bands,
-    )
-    total = float(harm.sum())
+    total = float(study["harm"].sum())
     n = len(found)
-    observed, expected, boot, fallback = attribute_cells(
-        AttributionCells(
-            harm=harm, stratum=stratum, coarse=coarse, market=member, comparison=comparison
-        ),
+    observed, expected, boot, placebos = attribute_cells(
+        AttributionCells(harm=counted, ix=ix, iy=iy, market=member),
         n,
+        reach_cells=reach / cell_size,
+        min_share=min_share,
         replicates=replicates,
         seed=seed,
-        level=level,
     )
     denom = total if total > 0 else math.nan
     rows = []
@@ -384,7 +396,7 @@ def local_attribution(
                 share=ex / denom,
                 share_low=lo / denom,
                 share_high=hi / denom,
-                fallback=int(fallback[k]),
+                placebos=int(placebos[k]),
             )
         )
     sums = boot.sum(axis=0) if n else np.zeros(replicates)
@@ -396,11 +408,9 @@ def local_attribution(
         else "each market's footprint plus buffer"
     )
     method = (
-        f"excess = harm in {area_text} minus the mean harm of comparison cells "
-        f"(study-area cells at least {exclusion:g} m from any market cell) of the same stratum "
-        f"({bands} distance bands from the centre x {level_bands} bands of the harm density "
-        f"of comparison cells within {level_radius:g} m); {level:.0%} interval: "
-        f"{replicates} bootstrap replicates over the comparison cells"
+        f"excess = harm of the market-linked types in {area_text} minus the mean harm of "
+        f"the same shape laid on places within {reach:g} m (cells no market holds); "
+        f"{level:.0%} interval from {replicates} draws of one such placebo area per market"
     )
     return LocalAttribution(
         markets=tuple(rows),
@@ -411,8 +421,8 @@ def local_attribution(
         share=excess / denom,
         share_low=lo / denom,
         share_high=hi / denom,
-        comparison_cells=int(comparison.sum()),
         study_cells=len(study),
+        types=counted_types,
         method=method,
         unit=sch.unit,
         scheme=sch.name,

@@ -1,5 +1,6 @@
-"""The lattice arithmetic of the local attribution: market cells, matching strata, and the
-comparison-cell bootstrap of each market's excess (numpy only, no warehouse).
+"""The lattice arithmetic of the local attribution: market cells, placebo areas (the same
+shape laid on comparable places nearby) and the bootstrap of each market's excess (numpy
+only, no warehouse).
 
 :mod:`harmscope.markets.attribution` reads the warehouse and calls these; they are kept apart
 so the method can be checked by hand on a toy lattice (``tests/places/test_local_attribution.py``).
@@ -15,7 +16,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy import ndimage
 
 from harmscope.markets.model import Market
 
@@ -26,9 +26,8 @@ __all__ = [
     "frame_cells",
     "grid_index",
     "market_cells",
-    "neighbourhood_level",
     "percentile_interval",
-    "strata",
+    "placebo_areas",
 ]
 
 F = NDArray[np.float64]
@@ -42,158 +41,130 @@ class AttributionCells:
     Attributes
     ----------
     harm : ndarray of float
-        Harm of each cell over the period (scheme unit).
-    stratum : ndarray of int
-        Matching stratum of each cell (any integers; equal = comparable).
-    coarse : ndarray of int
-        A coarser stratum used when a cell's stratum has no comparison cell.
+        Harm of each cell over the period (scheme unit), of the event types counted.
+    ix, iy : ndarray of int
+        Grid indices of the cells (lower-left corner / cell size).
     market : ndarray of int
         Index of the market holding the cell, -1 for none.
-    comparison : ndarray of bool
-        Whether the cell is a comparison cell (never true for a market cell).
     """
 
     harm: F
-    stratum: Ints
-    coarse: Ints
+    ix: Ints
+    iy: Ints
     market: Ints
-    comparison: NDArray[np.bool_]
 
 
-def strata(
-    x: F,
-    y: F,
-    *,
-    centre: tuple[float, float],
-    bands: int,
-    level: F | None,
-    level_bands: int,
-) -> tuple[Ints, Ints]:
-    """Matching strata of cells: distance band from the centre x neighbourhood level band.
+def placebo_areas(cells: AttributionCells, k: int, *, reach_cells: float, min_share: float) -> F:
+    """Background harm of market ``k``'s shape laid on comparable places nearby.
 
-    Parameters
-    ----------
-    x, y : ndarray
-        Cell centres, metres.
-    centre : (x, y)
-        Centre of the study area, metres.
-    bands : int
-        Equal-count bands of distance (>= 1).
-    level : ndarray or None
-        Neighbourhood level of each cell (NaN where unknown); None: distance bands only.
-    level_bands : int
-        Equal-count bands of the level (>= 1).
+    The market's cells, as offsets from its first cell, are laid on every *placebo origin*:
+    each cell whose distance (in cells, centre to centre) from the market's first cell is
+    above 0 and at most ``reach_cells``. A placebo area is counted when at least
+    ``min_share`` of its cells are study cells no market holds; its harm is the mean of those
+    cells times the market's cell count (cells a market holds, or outside the study area,
+    are unknown background, not zero).
 
     Returns
     -------
-    stratum, coarse : ndarray of int
-        ``band * level_bands + level band`` and the distance band alone.
+    ndarray
+        One background total per usable placebo origin (empty if none).
     """
-    dist = np.hypot(x - centre[0], y - centre[1])
-    band = _bands(dist, bands)
-    if level is None or level_bands <= 1:
-        return band, band
-    lv = np.where(np.isfinite(level), level, np.nanmedian(level) if np.isfinite(level).any() else 0)
-    return band * level_bands + _bands(lv, level_bands), band
-
-
-def _bands(values: F, n: int) -> Ints:
-    if n <= 1 or len(values) == 0:
-        return np.zeros(len(values), dtype=np.int64)
-    edges = np.quantile(values, np.linspace(0, 1, n + 1)[1:-1])
-    return np.searchsorted(edges, values, side="right").astype(np.int64)
+    own = np.flatnonzero(cells.market == k)
+    if len(own) == 0:
+        return np.zeros(0)
+    lookup = {(int(a), int(b)): i for i, (a, b) in enumerate(zip(cells.ix, cells.iy, strict=True))}
+    ox = cells.ix[own] - cells.ix[own[0]]
+    oy = cells.iy[own] - cells.iy[own[0]]
+    d = np.hypot(cells.ix - cells.ix[own[0]], cells.iy - cells.iy[own[0]])
+    origins = np.flatnonzero((d > 0) & (d <= reach_cells))
+    out = []
+    for o in origins:
+        total, known = 0.0, 0
+        for dx, dy in zip(ox, oy, strict=True):
+            j = lookup.get((int(cells.ix[o] + dx), int(cells.iy[o] + dy)))
+            if j is not None and cells.market[j] < 0:
+                total += float(cells.harm[j])
+                known += 1
+        if known and known >= min_share * len(own):
+            out.append(total / known * len(own))
+    return np.asarray(out, dtype=np.float64)
 
 
 def attribute_cells(
     cells: AttributionCells,
     n_markets: int,
     *,
+    reach_cells: float,
+    min_share: float = 0.5,
+    min_placebos: int = 5,
     replicates: int = 2000,
     seed: int = 0,
-    level: float = 0.95,
 ) -> tuple[F, F, F, Ints]:
     """Observed, expected and bootstrap replicates of each market's excess.
 
     Parameters
     ----------
     cells : AttributionCells
-        Per-cell harm, strata, market membership and comparison flags.
+        Per-cell harm, grid indices and market membership.
     n_markets : int
         Number of markets (``cells.market`` holds 0..n_markets-1 or -1).
+    reach_cells : float
+        Placebo origins lie within this many cells of the market (:func:`placebo_areas`).
+    min_share : float, default 0.5
+        Share of a placebo area's cells that must be known background.
+    min_placebos : int, default 5
+        Fewest placebo areas per market; the reach widens by a quarter until there are.
     replicates : int, default 2000
         Bootstrap replicates (>= 1).
     seed : int, default 0
         Seed of the bootstrap, so a result is reproducible.
-    level : float, default 0.95
-        Interval level (only checked here; the caller takes the percentiles).
 
     Returns
     -------
     observed, expected : ndarray (n_markets,)
-        Harm in each market's cells; sum over them of the mean harm of the comparison cells
-        of the same stratum.
+        Harm in each market's cells; mean background of its placebo areas.
     boot : ndarray (n_markets, replicates)
-        Replicate excess ``observed - sum of one draw per market cell`` from the stratum's
-        comparison cells resampled with replacement.
-    fallback : ndarray of int (n_markets,)
-        Market cells matched on the coarse stratum or on every comparison cell.
+        Replicate excess: ``observed`` minus one placebo area drawn at random (uniformly,
+        with replacement) for each market and replicate. A whole area is drawn, not cells
+        one by one, so the spatial correlation of harm inside an area is kept.
+    placebos : ndarray of int (n_markets,)
+        Placebo areas each market was compared with.
 
     Raises
     ------
     ValueError
-        No comparison cell, a bad level or replicate count.
+        A market with too few placebo areas even at the whole study area's reach, or a bad
+        replicate count.
     """
-    if not 0 < level < 1:
-        raise ValueError(f"level must lie strictly between 0 and 1, got {level!r}")
     if replicates < 1:
         raise ValueError(f"replicates must be >= 1, got {replicates!r}")
     harm = np.asarray(cells.harm, dtype=np.float64)
-    comp = np.asarray(cells.comparison, dtype=bool) & (cells.market < 0)
-    if not comp.any():
-        raise ValueError("no comparison cell: every study cell is in or near a market")
     rng = np.random.default_rng(seed)
-    observed: F = np.bincount(
-        cells.market[cells.market >= 0], weights=harm[cells.market >= 0], minlength=n_markets
-    )[:n_markets].astype(np.float64)
+    inside = np.flatnonzero(cells.market >= 0)
+    observed: F = np.bincount(cells.market[inside], weights=harm[inside], minlength=n_markets)[
+        :n_markets
+    ].astype(np.float64)
     expected = np.zeros(n_markets)
     boot = np.tile(observed[:, None], (1, replicates)).astype(np.float64)
-    fallback = np.zeros(n_markets, dtype=np.int64)
-    pools: dict[tuple[str, int], F] = {}
-
-    def pool(kind: str, key: int) -> F:
-        if (kind, key) not in pools:
-            if kind == "fine":
-                sel = comp & (cells.stratum == key)
-            elif kind == "coarse":
-                sel = comp & (cells.coarse == key)
-            else:
-                sel = comp
-            pools[(kind, key)] = harm[sel]
-        return pools[(kind, key)]
-
-    in_market = np.flatnonzero(cells.market >= 0)
-    # Group the market cells by (market, matching pool) so each pool is drawn from at once.
-    groups: dict[tuple[int, str, int], int] = {}
-    for i in in_market:
-        k = int(cells.market[i])
-        kind, key = "fine", int(cells.stratum[i])
-        if pool(kind, key).size == 0:
-            kind, key = "coarse", int(cells.coarse[i])
-            fallback[k] += 1
-            if pool(kind, key).size == 0:
-                kind, key = "all", 0
-        groups[(k, kind, key)] = groups.get((k, kind, key), 0) + 1
-    for (k, kind, key), n in sorted(groups.items()):
-        values = pool(kind, key)
-        expected[k] += n * float(values.mean())
-        m = values.size
-        # Resample the pool (its level) and draw n cells of each resample (the places' spread):
-        # index of a draw = index into the resample = a uniform index into the pool again.
-        resample = rng.integers(0, m, size=(replicates, m))
-        pick = rng.integers(0, m, size=(replicates, n))
-        draws = values[np.take_along_axis(resample, pick, axis=1)]
-        boot[k] -= draws.sum(axis=1)
-    return observed, expected, boot, fallback
+    count = np.zeros(n_markets, dtype=np.int64)
+    span = float(np.hypot(np.ptp(cells.ix), np.ptp(cells.iy))) if len(cells.ix) else 0.0
+    for k in range(n_markets):
+        if not (cells.market == k).any():
+            continue
+        reach = reach_cells
+        values = placebo_areas(cells, k, reach_cells=reach, min_share=min_share)
+        while len(values) < min_placebos and reach <= span:
+            reach *= 1.25
+            values = placebo_areas(cells, k, reach_cells=reach, min_share=min_share)
+        if len(values) < min_placebos:
+            raise ValueError(
+                f"market {k}: only {len(values)} placebo areas in the study area "
+                f"(at least {min_placebos} needed): the markets cover it"
+            )
+        expected[k] = float(values.mean())
+        count[k] = len(values)
+        boot[k] -= values[rng.integers(0, len(values), size=replicates)]
+    return observed, expected, boot, count
 
 
 def percentile_interval(boot: F, level: float) -> tuple[float, float]:
@@ -201,32 +172,6 @@ def percentile_interval(boot: F, level: float) -> tuple[float, float]:
     tail = (1.0 - level) / 2.0 * 100.0
     lo, hi = np.percentile(boot, [tail, 100.0 - tail])
     return float(lo), float(hi)
-
-
-def neighbourhood_level(
-    ix: Ints, iy: Ints, harm: F, usable: NDArray[np.bool_], radius_cells: int
-) -> F:
-    """Mean harm per usable cell within ``radius_cells`` (Chebyshev) of each cell, itself out.
-
-    ``usable`` cells are those far from every market: a market's own harm never enters a
-    level. NaN where no usable cell is in reach.
-    """
-    if len(ix) == 0:
-        return np.zeros(0)
-    x0, y0 = int(ix.min()) - radius_cells, int(iy.min()) - radius_cells
-    shape = (int(iy.max()) - y0 + radius_cells + 1, int(ix.max()) - x0 + radius_cells + 1)
-    total = np.zeros(shape)
-    count = np.zeros(shape)
-    gy, gx = iy - y0, ix - x0
-    total[gy, gx] = np.where(usable, harm, 0.0)
-    count[gy, gx] = usable.astype(np.float64)
-    size = 2 * radius_cells + 1
-    s = ndimage.uniform_filter(total, size=size, mode="constant") * size * size
-    c = ndimage.uniform_filter(count, size=size, mode="constant") * size * size
-    s_own = s[gy, gx] - total[gy, gx]
-    c_own = np.rint(c[gy, gx] - count[gy, gx])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(c_own > 0.5, s_own / np.maximum(c_own, 1.0), np.nan)
 
 
 def grid_index(values: Sequence[float] | F, cell_size: float) -> Ints:
