@@ -8,11 +8,11 @@ lets it adjust a :class:`~harmscope.harm.matrix.HarmMatrix` of the same study ar
 
 The rule that avoids double counting
 ------------------------------------
-With ``H`` every crime's harm of the area, ``O`` the harm observed in the market cells,
-``X`` what comparison cells predict for them (``expected``) and ``E`` the local excess
-(``O - X``, clipped at 0: a market with no measurable excess adds no harm):
+With ``H`` every crime's harm of the area, ``A`` the harm of every type in the market cells
+(``area_harm``) and ``E`` the local excess (clipped at 0: a market with no measurable excess
+adds no harm), the background of the market cells is ``X = A - E``:
 
-- outside the market cells (share ``1 - O/H`` of the harm) the national fractions stand,
+- outside the market cells (share ``1 - A/H`` of the harm) the national fractions stand,
   distribution included (markets nobody has found still cause harm there);
 - inside, the background ``X`` keeps the national fractions of use, production and control,
   **not** of distribution: its distribution share is dropped, because the measured excess
@@ -23,7 +23,7 @@ With ``H`` every crime's harm of the area, ``O`` the harm observed in the market
   neither created nor counted twice: ``drug_attributed + not_attributed = H`` still.
 
 Matrix cells hold no location, so inside the market cells the event-type mix is taken to be
-the area's (each source's cells scale by ``1 - O/H + X/H``); the per-type table
+the area's (each source's cells scale by ``1 - A/H + X/H``); the per-type table
 ``by_event_type`` keeps the national fractions.
 """
 
@@ -54,15 +54,18 @@ class MarketExcessRow:
     Attributes
     ----------
     market_id : str
+    area_harm : float
+        Harm of every type in the market's cells.
     observed : float
-        Harm in the market's cells.
+        Harm of the types a market can cause in those cells.
     expected : float
-        Harm comparable places without a market predict for them.
+        Harm of those types that comparable places without a market predict for them.
     low, central, high : float
         The excess ``observed - expected`` and its interval.
     """
 
     market_id: str
+    area_harm: float
     observed: float
     expected: float
     low: float
@@ -92,14 +95,9 @@ class LocalExcess:
     method: str = ""
 
     @property
-    def observed(self) -> float:
-        """Harm in every market's cells."""
-        return math.fsum(m.observed for m in self.markets)
-
-    @property
-    def expected(self) -> float:
-        """Harm comparable places predict for every market's cells."""
-        return math.fsum(m.expected for m in self.markets)
+    def area_harm(self) -> float:
+        """Harm of every type in every market's cells."""
+        return math.fsum(m.area_harm for m in self.markets)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -110,8 +108,7 @@ class LocalExcess:
             "excess": central,
             "excess_low": low,
             "excess_high": high,
-            "observed": self.observed,
-            "expected": self.expected,
+            "area_harm": self.area_harm,
             "method": self.method,
             "markets": [m.__dict__.copy() for m in self.markets],
         }
@@ -149,15 +146,14 @@ def apply_local(matrix: HarmMatrix, local: LocalExcess) -> HarmMatrix:
     all_harm = matrix.drug_attributed + matrix.not_attributed
     if all_harm <= 0 or not local.markets:
         return matrix
-    inside = local.observed / all_harm
-    background = local.expected / all_harm
-    if inside > 1 + 1e-9:
+    if local.area_harm > all_harm * (1 + 1e-9):
         raise ValueError(
-            f"market cells hold {local.observed:g} {matrix.unit}, more than the matrix's "
+            f"market cells hold {local.area_harm:g} {matrix.unit}, more than the matrix's "
             f"{all_harm:g}: the local excess is not from this area and period"
         )
-    background = min(max(background, 0.0), inside)
-    low, central, high = (max(v, 0.0) for v in local.total)
+    inside = local.area_harm / all_harm
+    low, central, high = (min(max(v, 0.0), local.area_harm) for v in local.total)
+    background = inside - central / all_harm
     dist = [c for c in matrix.cells if c["source"] == _DISTRIBUTION]
     weights = [c["value"] for c in dist]
     if not dist or math.fsum(weights) <= 0:

@@ -105,10 +105,12 @@ class MarketExcess:
         The market (:class:`~harmscope.markets.model.Market` fields).
     cells : int
         Study-area cells the market holds (see ``radius``).
+    area_harm : float
+        Harm of every type in those cells.
     observed : float
-        Harm in those cells.
+        Harm of the market-linked types (``LocalAttribution.types``) in those cells.
     expected : float
-        Harm the matched comparison cells predict for them (sum of their pools' means).
+        Harm of those types that placebo areas predict for them (their mean).
     excess, excess_low, excess_high : float
         ``observed - expected`` and its bootstrap interval.
     share, share_low, share_high : float
@@ -121,6 +123,7 @@ class MarketExcess:
     name: str | None
     status: str
     cells: int
+    area_harm: float
     observed: float
     expected: float
     excess: float
@@ -138,6 +141,7 @@ class MarketExcess:
             "name": self.name,
             "status": self.status,
             "cells": self.cells,
+            "area_harm": self.area_harm,
             "observed": self.observed,
             "expected": self.expected,
             "excess": self.excess,
@@ -227,6 +231,7 @@ class LocalAttribution:
             markets=tuple(
                 MarketExcessRow(
                     market_id=m.market_id,
+                    area_harm=m.area_harm,
                     observed=m.observed,
                     expected=m.expected,
                     low=m.excess_low,
@@ -367,7 +372,10 @@ def local_attribution(
     ix, iy = frame_cells(study, cell_size)
     counted = study["counted"].to_numpy(dtype=np.float64)
     member = market_cells(ix, iy, found, cell_size, radius)
-    total = float(study["harm"].sum())
+    all_harm = study["harm"].to_numpy(dtype=np.float64)
+    total = float(all_harm.sum())
+    held = member >= 0
+    area_harm = np.bincount(member[held], weights=all_harm[held], minlength=len(found))
     n = len(found)
     observed, expected, boot, placebos = attribute_cells(
         AttributionCells(harm=counted, ix=ix, iy=iy, market=member),
@@ -388,6 +396,7 @@ def local_attribution(
                 name=m.name,
                 status=m.status,
                 cells=int((member == k).sum()),
+                area_harm=float(area_harm[k]),
                 observed=float(observed[k]),
                 expected=float(expected[k]),
                 excess=ex,
