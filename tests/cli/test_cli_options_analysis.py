@@ -1,7 +1,7 @@
 """Every option of the analysis commands changes the output, or is refused naming itself.
 
 Covers matrix, hotspots, emerging, concentration, scorecard, validate-forecast,
-validate-evaluation, validate-priorities, load-areas and load-survey (areas, report, export, demo, simulate and
+validate-evaluation, validate-priorities, validate-attribution, load-areas and load-survey (areas, report, export, demo, simulate and
 ingest are in test_cli_options.py; markets in test_markets_cli.py). For each command a base
 run is compared with one run per option, and the case table must list every option the
 command declares, so an option added without a case fails here. "Output" is the exit code,
@@ -160,6 +160,15 @@ CASES: dict[str, Case] = {
             "--format": ["--format", "json"],
         },
     ),
+    "validate-attribution": (
+        ["validate-attribution", "--seeds", "1", "--months", "12"],
+        {
+            "--seeds": ["--seeds", "2"],
+            "--first-seed": ["--first-seed", "2"],
+            "--months": ["--months", "13"],
+            "--format": ["--format", "json"],
+        },
+    ),
     "validate-priorities": (
         ["validate-priorities", "{fx}/sim", "--k", "5"],
         {
@@ -178,7 +187,12 @@ CASES: dict[str, Case] = {
 }
 # Options refused in the base's combination: exit 2 with a message naming the option.
 REFUSALS = {("validate-priorities", "--out"): "--out"}
-SLOW = {"validate-evaluation", "validate-forecast", "validate-priorities"}
+SLOW = {
+    "validate-attribution",
+    "validate-evaluation",
+    "validate-forecast",
+    "validate-priorities",
+}
 
 
 @pytest.mark.parametrize("command", sorted(CASES))

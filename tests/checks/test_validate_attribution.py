@@ -1,0 +1,75 @@
+"""``validate_attribution`` and ``harmscope validate-attribution`` on SYNTHETIC cities.
+
+The truth is recomputed here from the simulator's event records (``harm_rows``), not from
+the check's own reading of ``truth/behaviour_month.csv``; the JSON contract (DESIGN §5:
+``{bias, coverage, seeds}``) and the per-seed figures are checked against each other.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from harmscope.checks.attribution import (
+    MARKET_BEHAVIOURS,
+    TUNING_SEEDS,
+    true_market_share,
+    validate_attribution,
+)
+from harmscope.cli import app
+from harmscope.simulate import simulate
+from harmscope.simulate.codes import BEHAVIOURS
+from harmscope.simulate.truth import harm_rows
+
+runner = CliRunner()
+
+
+def test_true_share_from_the_event_records() -> None:
+    res = simulate(seed=3, months=12, size="small")
+    e = harm_rows(res)
+    codes = [BEHAVIOURS.index(b) for b in MARKET_BEHAVIOURS]
+    want = e.loc[e["behaviour"].isin(codes), "recorded_harm"].sum() / e["recorded_harm"].sum()
+    assert true_market_share(res.truth["behaviour_month"]) == pytest.approx(want, rel=1e-6)
+    # users' acquisitive crime is a market's in market_month.csv but not distribution harm
+    mm = res.truth["market_month"]["recorded_harm"].sum() / e["recorded_harm"].sum()
+    assert mm > want
+
+
+def test_tuning_seeds_are_refused() -> None:
+    with pytest.raises(ValueError, match="tune"):
+        validate_attribution(3, first_seed=TUNING_SEEDS[0] - 1)
+    res = runner.invoke(app, ["validate-attribution", "--seeds", "1", "--first-seed", "101"])
+    assert res.exit_code == 2 and "tune" in res.stderr
+
+
+@pytest.mark.slow
+def test_command_end_to_end_two_seeds() -> None:
+    res = runner.invoke(
+        app, ["validate-attribution", "--seeds", "2", "--months", "24", "--format", "json"]
+    )
+    assert res.exit_code == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert {"bias", "coverage", "seeds"} <= set(out)
+    assert out["seeds"] == [1, 2]
+    runs = out["runs"]
+    assert [r["seed"] for r in runs] == [1, 2]
+    for r in runs:
+        # the true share, recomputed from the simulation's event records
+        sim = simulate(seed=r["seed"], months=24, size="small")
+        e = harm_rows(sim)
+        codes = [BEHAVIOURS.index(b) for b in MARKET_BEHAVIOURS]
+        truth = e.loc[e["behaviour"].isin(codes), "recorded_harm"].sum()
+        assert r["true_share"] == pytest.approx(truth / e["recorded_harm"].sum(), rel=1e-6)
+        assert r["relative_error"] == pytest.approx(r["share"] / r["true_share"] - 1)
+        assert r["covered"] == (r["share_low"] <= r["true_share"] <= r["share_high"])
+        assert r["share_low"] <= r["share"] <= r["share_high"]
+        assert r["markets_true"] == len(sim.truth["markets"])
+    assert out["bias"] == pytest.approx(np.mean([r["relative_error"] for r in runs]))
+    assert out["coverage"] == pytest.approx(np.mean([r["covered"] for r in runs]))
+    assert out["targets_met"] is False  # two seeds are never enough
+    table = runner.invoke(app, ["validate-attribution", "--seeds", "2", "--months", "24"])
+    assert table.exit_code == 0
+    assert "bias" in table.stdout and "targets NOT met" in table.stdout
