@@ -65,7 +65,7 @@ MARKET_BEHAVIOURS: tuple[str, ...] = (
 )
 
 #: Seeds the method's settings were tuned on; never reported.
-TUNING_SEEDS: tuple[int, ...] = tuple(range(101, 141))
+TUNING_SEEDS: tuple[int, ...] = tuple(range(101, 181))
 
 #: Issue 11 targets: ``|bias|`` below, coverage within.
 TARGETS: dict[str, Any] = {"abs_bias_below": 0.10, "coverage": (0.90, 0.98), "min_seeds": 20}

@@ -38,7 +38,7 @@ design). A Poisson or negative-binomial model was not used: cell harm is a sum o
 weights from 1 to 5,475 days, neither Poisson nor NB in days, and the spread between places
 (the dominant uncertainty) is what the placebo areas show directly.
 
-The settings (:data:`DEFAULTS`) were chosen on the simulator's tuning seeds 101-140 and are
+The settings (:data:`DEFAULTS`) were chosen on the simulator's tuning seeds 101-180 and are
 scored on other seeds by ``harmscope validate-attribution`` (``docs/markets.md``).
 
 References
@@ -87,7 +87,7 @@ from harmscope.warehouse.handle import Warehouse
 
 __all__ = ["DEFAULTS", "LocalAttribution", "MarketExcess", "local_attribution", "market_types"]
 
-#: Settings of :func:`local_attribution`, chosen on the simulator's tuning seeds 101-140
+#: Settings of :func:`local_attribution`, chosen on the simulator's tuning seeds 101-180
 #: (never on the seeds ``validate-attribution`` reports): see ``docs/markets.md``.
 DEFAULTS: dict[str, float] = {"radius": 500.0, "reach": 1250.0, "min_share": 0.5}
 
