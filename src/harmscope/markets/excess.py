@@ -22,7 +22,6 @@ from harmscope.markets.model import Market
 __all__ = [
     "AttributionCells",
     "attribute_cells",
-    "distance_to",
     "frame_cells",
     "grid_index",
     "market_cells",
@@ -177,19 +176,6 @@ def percentile_interval(boot: F, level: float) -> tuple[float, float]:
 def grid_index(values: Sequence[float] | F, cell_size: float) -> Ints:
     """Integer grid index of lower-left corners (metres)."""
     return np.rint(np.asarray(values, dtype=np.float64) / cell_size).astype(np.int64)
-
-
-def distance_to(ix: Ints, iy: Ints, targets: set[tuple[int, int]], cell_size: float) -> F:
-    """Distance (metres) from each cell's centre to the nearest target cell's centre."""
-    if not targets:
-        return np.full(len(ix), math.inf)
-    t = np.asarray(sorted(targets), dtype=np.float64)
-    d = np.full(len(ix), math.inf)
-    for chunk in range(0, len(t), 256):
-        tt = t[chunk : chunk + 256]
-        dd = np.hypot(ix[:, None] - tt[None, :, 0], iy[:, None] - tt[None, :, 1]).min(axis=1)
-        d = np.minimum(d, dd * cell_size)
-    return d
 
 
 def frame_cells(cells: pd.DataFrame, cell_size: float) -> tuple[Ints, Ints]:
