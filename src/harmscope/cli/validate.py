@@ -14,7 +14,7 @@ from harmscope.app.render import render
 from harmscope.checks.attribution import validate_attribution
 from harmscope.checks.priorities import LensValidation, validate_priorities
 from harmscope.cli._app import app
-from harmscope.cli._common import check_format, fail, progress_bar
+from harmscope.cli._common import check_format, fail, print_table, progress_bar
 from harmscope.errors import HarmScopeError
 
 
@@ -169,7 +169,14 @@ def validate_attribution_command(
         return
     console = Console()
     table = Table(title="drug-market share of harm: attributed against true, per simulated city")
-    for col in ("seed", "markets (true / found)", "true share", "attributed", "95% interval", ""):
+    for col in (
+        "seed",
+        "markets (true / found)",
+        "true share",
+        "attributed",
+        "95% interval",
+        "truth",
+    ):
         table.add_column(col, justify="right")
     for r in result.runs:
         table.add_row(
@@ -180,7 +187,7 @@ def validate_attribution_command(
             f"{r.share_low:.3f} to {r.share_high:.3f}",
             "covered" if r.covered else "missed",
         )
-    console.print(table)
+    print_table(table, console)
     verdict = "targets met" if result.targets_met else "targets NOT met"
     console.print(
         f"bias (mean relative error) {result.bias:+.1%}, coverage {result.coverage:.0%} "
