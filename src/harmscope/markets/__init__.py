@@ -16,6 +16,10 @@ Modules, in the order the pipeline (:func:`markets`) uses them:
 - :mod:`~harmscope.markets.model` — the :class:`Market` and :class:`Decision` types;
 - :mod:`~harmscope.markets.pipeline` — :func:`markets`, all of the above over a warehouse.
 
+Beside the pipeline, :mod:`~harmscope.markets.attribution` (with its lattice arithmetic in
+:mod:`~harmscope.markets.excess`) measures the local excess of harm around each market over
+placebo areas nearby, for the harm matrix (:mod:`harmscope.harm.local`).
+
 The markets *lens* of the priorities (ranking with reasons) is
 :mod:`harmscope.priorities.markets`: it sits one layer up, beside the other lenses.
 """
