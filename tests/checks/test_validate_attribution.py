@@ -73,3 +73,34 @@ def test_command_end_to_end_two_seeds() -> None:
     table = runner.invoke(app, ["validate-attribution", "--seeds", "2", "--months", "24"])
     assert table.exit_code == 0
     assert "bias" in table.stdout and "targets NOT met" in table.stdout
+
+
+def test_json_contract_shape() -> None:
+    """DESIGN §5: ``{bias, coverage, seeds}`` (plus the runs that produce them)."""
+    from harmscope.checks.attribution import AttributionValidation, SeedResult
+
+    runs = [
+        SeedResult(1, 6, 3, 0.08, 0.06, 0.02, 0.10, 0.06 / 0.08 - 1, True),
+        SeedResult(2, 6, 2, 0.09, 0.03, -0.01, 0.05, 0.03 / 0.09 - 1, False),
+    ]
+    v = AttributionValidation(bias=-0.458, coverage=0.5, seeds=[1, 2], runs=runs)
+    out = json.loads(json.dumps(v.to_dict()))
+    assert (out["bias"], out["coverage"], out["seeds"]) == (-0.458, 0.5, [1, 2])
+    assert out["n_seeds"] == 2 and out["targets_met"] is False
+    assert out["tuning_seeds"] == list(TUNING_SEEDS)
+    assert out["mean_true_share"] == pytest.approx(0.085)
+    assert out["relative_error_sd"] == pytest.approx(
+        np.std([r.relative_error for r in runs], ddof=1)
+    )
+    assert [r["seed"] for r in out["runs"]] == [1, 2]
+    assert set(out["runs"][0]) == {
+        "seed",
+        "markets_true",
+        "markets_found",
+        "true_share",
+        "share",
+        "share_low",
+        "share_high",
+        "relative_error",
+        "covered",
+    }
