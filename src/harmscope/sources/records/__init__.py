@@ -1,0 +1,138 @@
+"""Force records and intelligence as a source: nominals, groups, markets, links, reports,
+crime-person links and custody/arrest records (seven CSV layouts, :mod:`.formats`).
+
+The adapter discovers and recognises the files (by header), checks every value
+(:mod:`.read`) and replaces every person id by its keyed pseudonym (:mod:`.pseudonym`)
+before anything leaves this package, so raw ids never reach the warehouse. Writing is the
+warehouse's (:func:`harmscope.warehouse.records.load_records`: one transaction for the whole
+batch, identical files loaded once, every load written to ``audit_log``); reading the
+personal tables back goes through :func:`harmscope.warehouse.personal.read_personal`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from types import MappingProxyType
+
+from harmscope.errors import InputError
+from harmscope.periods import Progress
+from harmscope.sources.base import (
+    Discovery,
+    Family,
+    Provenance,
+    SourceFile,
+    check_columns,
+    read_csv_header,
+    walk,
+)
+from harmscope.sources.records.formats import FORMATS, PERSONAL_TABLES, RecordFormat
+from harmscope.sources.records.pseudonym import Pseudonymiser
+from harmscope.sources.records.read import RecordFile, family_of, read_file
+
+__all__ = [
+    "ADAPTER",
+    "FORMATS",
+    "PERSONAL_TABLES",
+    "Pseudonymiser",
+    "RecordFile",
+    "Records",
+    "format_of_header",
+]
+
+
+def format_of_header(header: Sequence[str]) -> RecordFormat | None:
+    """The format whose required columns the header holds (the most specific one), or None."""
+    cols = set(header)
+    fits = [f for f in FORMATS.values() if set(f.required) <= cols]
+    return max(fits, key=lambda f: len(f.required), default=None)
+
+
+class Records:
+    """Source adapter for force records and intelligence (see the package docstring).
+
+    Not a :class:`~harmscope.sources.base.WritesBatch`: loading needs the pseudonym key and
+    an audited user and reason, so the warehouse registers its own loader
+    (``harmscope.warehouse.loaders.LOADERS["records"]``).
+    """
+
+    name = "records"
+    families: MappingProxyType[str, Family] = MappingProxyType(
+        {name: family_of(f) for name, f in FORMATS.items()}
+    )
+
+    def discover(self, paths: Iterable[str | Path]) -> Discovery:
+        return walk(paths, lambda src: self.recognise(src) is not None)
+
+    def recognise(self, src: SourceFile) -> str | None:
+        if not src.name.lower().endswith((".csv", ".csv.gz")):
+            return None
+        header = read_csv_header(src)
+        fmt = format_of_header(header) if header else None
+        return fmt.name if fmt else None
+
+    def check_columns(self, src: SourceFile) -> Family:
+        fmt = self.format(src)
+        family = self.families[fmt.name]
+        check_columns(family, read_csv_header(src) or (), path=src.display, what=fmt.name)
+        return family
+
+    def format(self, src: SourceFile) -> RecordFormat:
+        """The format of ``src``; :class:`InputError` naming the layouts when none fits."""
+        name = self.recognise(src)
+        if name is None:
+            raise InputError(
+                "not a force-records file: its header holds the required columns of none of "
+                + "; ".join(f"{f.name} ({', '.join(f.required)})" for f in FORMATS.values()),
+                path=src.display,
+                line=1,
+            )
+        return FORMATS[name]
+
+    def provenance(self, src: SourceFile) -> Provenance:
+        return Provenance(self.name, self.format(src).name, src.display, src.sha256())
+
+    def read(
+        self,
+        paths: Sequence[str | Path],
+        pseudonymise: Callable[[str], str],
+        *,
+        progress: Progress | None = None,
+    ) -> list[RecordFile]:
+        """Discover, read, check and pseudonymise every file under ``paths``.
+
+        Nothing is written. Person ids (``person`` columns; in links only where the kind
+        column says ``nominal``) are replaced by ``pseudonymise(id)`` here, so the returned
+        rows hold no raw id.
+
+        Raises
+        ------
+        InputError
+            The first bad file, line and column (see :func:`.read.read_file`), or a path
+            holding no records file.
+        """
+        files = self.discover(paths).files
+        if not files:
+            raise InputError(
+                "no force-records files here (see docs/force-records.md for the layouts)",
+                path=", ".join(map(str, paths)),
+            )
+        out = []
+        for k, src in enumerate(files):
+            if progress:
+                progress("checking records files", k, len(files))
+            fmt = self.format(src)
+            rf = read_file(src, fmt, sha256=src.sha256())
+            for column in fmt.columns:
+                if column.kind != "person":
+                    continue
+                values = rf.rows[column.name]
+                mask = values.notna()
+                if column.kind_column:
+                    mask &= rf.rows[column.kind_column] == "nominal"
+                rf.rows.loc[mask, column.name] = values[mask].map(pseudonymise)
+            out.append(rf)
+        return out
+
+
+ADAPTER = Records()
