@@ -42,10 +42,22 @@ __all__ = [
 
 
 def format_of_header(header: Sequence[str]) -> RecordFormat | None:
-    """The format whose required columns the header holds (the most specific one), or None."""
+    """The format a header is meant to be, or None when it is no records file.
+
+    A candidate holds its format's first key column and at least half of its required
+    columns; of those, the one sharing most columns with the header wins. A header missing
+    a required column is therefore still recognised, so :meth:`Records.check_columns` can
+    name the column it lacks.
+    """
     cols = set(header)
-    fits = [f for f in FORMATS.values() if set(f.required) <= cols]
-    return max(fits, key=lambda f: len(f.required), default=None)
+    fits = [
+        f
+        for f in FORMATS.values()
+        if f.key[0] in cols and 2 * len(cols & set(f.required)) >= len(f.required)
+    ]
+    return max(
+        fits, key=lambda f: (len(cols & set(f.names)), -len(cols - set(f.names))), default=None
+    )
 
 
 class Records:
