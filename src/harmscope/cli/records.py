@@ -18,7 +18,7 @@ from harmscope.errors import HarmScopeError
 def load_records_cmd(
     paths: Annotated[
         list[Path],
-        typer.Argument(help="Force-records CSVs, folders or zips (docs/force-records.md)."),
+        typer.Argument(help="Force-records CSVs (nominals, groups, ...), folders or zips."),
     ],
     db: DbOption = None,
     user: Annotated[
