@@ -143,7 +143,7 @@ def test_header_and_record_shape_errors(sim: Path, tmp_path: Path) -> None:
 def test_person_ids_are_replaced_by_their_hmac(sim: Path) -> None:
     out = {
         rf.format.name: rf.rows
-        for rf in ADAPTER.read([sim / "intel", sim / "records"], Pseudonymiser(KEY))
+        for rf in ADAPTER.read([sim / "intel", sim / "records"], Pseudonymiser(KEY))[0]
     }
     assert set(out) == set(FILES)
 

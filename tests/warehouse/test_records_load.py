@@ -133,6 +133,15 @@ def test_no_raw_person_id_anywhere_in_the_file(
     assert kp.read_text().strip().encode() not in data  # nor the key
 
 
+def test_a_whole_city_folder_loads_only_the_records(sim: Path, tmp_path: Path, keyed: str) -> None:
+    # Inside folders only files whose header is exactly a layout are taken: the police.uk
+    # files, truth/, survey/ and the rest are passed over, and counted.
+    report = load_records([sim], db=tmp_path / "w.duckdb", **WHO)
+    everything = [p for p in sim.rglob("*") if p.is_file()]
+    assert report.files == 7 and report.rows == {n: len(_csv(sim, n)) for n in FILES}
+    assert report.passed_over == len(everything) - 7
+
+
 def test_identical_files_load_once(sim: Path, tmp_path: Path, keyed: str) -> None:
     db = tmp_path / "w.duckdb"
     load_records([sim / "intel", sim / "records"], db=db, **WHO)

@@ -51,4 +51,14 @@ def load_records_cmd(
         table.add_row(name, f"{rows:,}")
     table.add_row("files", f"{report.files - report.files_skipped:,}")
     table.add_row("files skipped (already loaded)", f"{report.files_skipped:,}")
-    print_table(table, Console())
+    out = Console()
+    print_table(table, out)
+    if report.passed_over:
+        more = ", ..." if report.passed_over > len(report.passed_over_names) else ""
+        out.print(
+            f"passed over: {report.passed_over} file(s) in the folders given that are no "
+            f"force-records layout: {', '.join(report.passed_over_names)}{more}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )

@@ -23,6 +23,7 @@ import json
 import os
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -131,6 +132,8 @@ def read_personal(
         Not a personal table, an unknown column, or no such table yet.
     """
     who, why = _who(user, reason)
+    if isinstance(source, str | os.PathLike) and not Path(source).exists():
+        raise WarehouseError(f"{source}: no warehouse here yet; run `harmscope load-records`")
     if table not in PERSONAL:
         raise WarehouseError(
             f"{table!r} is not a personal-data table (those are: {', '.join(sorted(PERSONAL))})"

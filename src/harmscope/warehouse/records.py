@@ -48,6 +48,10 @@ class RecordsReport:
     """Files whose identical bytes were loaded before (or given twice in the batch)."""
     rows: dict[str, int] = field(default_factory=dict)
     """Records written per format (new or replacing an earlier one)."""
+    passed_over: int = 0
+    """Files in the folders and archives given whose header is no records layout."""
+    passed_over_names: list[str] = field(default_factory=list)
+    """The first few of them."""
 
     @property
     def rows_loaded(self) -> int:
@@ -153,13 +157,15 @@ def load_records(
     """
     path = str(db or default_db())
     pseudonymiser = Pseudonymiser(_key(path))
-    files = ADAPTER.read(list(map(str, paths)), pseudonymiser, progress=progress)
+    files, found = ADAPTER.read(list(map(str, paths)), pseudonymiser, progress=progress)
     personal = any(rf.format.personal for rf in files)
     if personal:
         user, reason = _required(user, reason)
     who = (user or "").strip() or "(not given)"
     why = (reason or "").strip() or "load-records"
-    report = RecordsReport(files=len(files))
+    report = RecordsReport(
+        files=len(files), passed_over=found.passed_over, passed_over_names=found.passed_over_names
+    )
     with Warehouse.open(path, read_only=False) as wh:
         con = wh.con
         checks = {

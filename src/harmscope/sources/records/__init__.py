@@ -74,7 +74,20 @@ class Records:
     )
 
     def discover(self, paths: Iterable[str | Path]) -> Discovery:
-        return walk(paths, lambda src: self.recognise(src) is not None)
+        """Files named directly are always taken (and refused with a reason if no layout
+        fits); inside folders and archives only files whose header is exactly a layout's
+        (every required column, no other), so a folder holding other CSVs (a simulated
+        city's ``truth/``) loads cleanly; the rest are counted as passed over."""
+        return walk(paths, self.fits)
+
+    def fits(self, src: SourceFile) -> bool:
+        """Whether ``src``'s header is exactly one layout's (required columns, no others)."""
+        name = self.recognise(src)
+        if name is None:
+            return False
+        cols = set(read_csv_header(src) or ())
+        fmt = FORMATS[name]
+        return set(fmt.required) <= cols <= set(fmt.names)
 
     def recognise(self, src: SourceFile) -> str | None:
         if not src.name.lower().endswith((".csv", ".csv.gz")):
@@ -110,10 +123,11 @@ class Records:
         pseudonymise: Callable[[str], str],
         *,
         progress: Progress | None = None,
-    ) -> list[RecordFile]:
+    ) -> tuple[list[RecordFile], Discovery]:
         """Discover, read, check and pseudonymise every file under ``paths``.
 
-        Nothing is written. Person ids (``person`` columns; in links only where the kind
+        Returns the checked files and the discovery (what was passed over). Nothing is
+        written. Person ids (``person`` columns; in links only where the kind
         column says ``nominal``) are replaced by ``pseudonymise(id)`` here, so the returned
         rows hold no raw id.
 
@@ -123,10 +137,12 @@ class Records:
             The first bad file, line and column (see :func:`.read.read_file`), or a path
             holding no records file.
         """
-        files = self.discover(paths).files
+        found = self.discover(paths)
+        files = found.files
         if not files:
             raise InputError(
-                "no force-records files here (see docs/force-records.md for the layouts)",
+                "no force-records files here (nominals, groups, markets, links, reports, "
+                "crime_people or arrests layouts)",
                 path=", ".join(map(str, paths)),
             )
         out = []
@@ -144,7 +160,7 @@ class Records:
                     mask &= rf.rows[column.kind_column] == "nominal"
                 rf.rows.loc[mask, column.name] = values[mask].map(pseudonymise)
             out.append(rf)
-        return out
+        return out, found
 
 
 ADAPTER = Records()
