@@ -83,42 +83,44 @@ class CaseRecords:
 
 
 def _names_offender(outcome: NDArray[np.object_]) -> NDArray[np.bool_]:
-    out = np.array([o.startswith("Offender") for o in outcome], dtype=bool)
-    return out | np.isin(outcome, list(OFFENDER_OUTCOMES))
+    text = pd.Series(outcome, dtype=object)
+    out: NDArray[np.bool_] = (
+        text.str.startswith("Offender") | text.isin(list(OFFENDER_OUTCOMES))
+    ).to_numpy(dtype=bool)
+    return out
+
+
+COURT_OUTCOMES = (
+    "Offender sent",
+    "Offender given community",
+    "Offender given suspended",
+    "Offender fined",
+    "Offender given conditional",
+    "Offender given absolute",
+    "Offender deprived",
+    "Offender ordered",
+    "Offender otherwise",
+    "Suspect charged",
+    "Defendant",
+    "Awaiting court outcome",
+    "Court ",
+)
+"""Outcomes (by their start) that follow a charge: the arrest's custody outcome is
+``charged``."""
 
 
 def _custody_outcome(
     outcome: NDArray[np.object_], offender: NDArray[np.bool_]
 ) -> NDArray[np.object_]:
-    text = np.array([o.lower() for o in outcome], dtype=object)
-    court = np.array(
-        [
-            o.startswith(
-                (
-                    "offender sent",
-                    "offender given community",
-                    "offender given suspended",
-                    "offender fined",
-                    "offender given conditional",
-                    "offender deprived",
-                    "suspect charged",
-                )
-            )
-            for o in text
-        ],
-        dtype=bool,
-    ) | np.isin(
-        outcome,
-        ["Awaiting court outcome", "Court result unavailable", "Defendant found not guilty"],
-    )
-    warned = np.array(
-        [("caution" in o) or ("warning" in o) or ("penalty" in o) for o in text], dtype=bool
-    )
-    return np.select(
+    text = pd.Series(outcome, dtype=object)
+    court = text.str.startswith(COURT_OUTCOMES).to_numpy(dtype=bool)
+    warned = text.str.contains("caution|warning|penalty", case=False).to_numpy(dtype=bool)
+    out: NDArray[np.object_] = np.select(
         [court, warned, offender],
         ["charged", "cautioned", "no further action"],
         "released under investigation",
     ).astype(object)
+    return out
 
 
 def case_records(rec: SimRecord, street: pd.DataFrame) -> CaseRecords:
