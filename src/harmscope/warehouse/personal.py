@@ -122,7 +122,7 @@ def read_personal(
     Returns
     -------
     DataFrame
-        The rows, in the table's key order.
+        The rows, ordered by the table's first column (its id).
 
     Raises
     ------
