@@ -7,10 +7,12 @@ are public). Expected counts and pseudonyms are recomputed here with pandas and 
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import hmac
 import shutil
 import stat
+import zipfile
 from pathlib import Path
 
 import duckdb
@@ -238,3 +240,29 @@ def test_the_registry_loader_is_load_records(sim: Path, tmp_path: Path, keyed: s
     assert result.rows_loaded == sum(len(_csv(sim, n)) for n in list(FILES)[:5])
     with pytest.raises(ValueError, match="lenient"):
         load("records", [sim / "intel"], db=tmp_path / "w.duckdb", lenient=True, **WHO)
+
+
+def test_zips_gzips_bom_and_crlf_load_the_same(sim: Path, tmp_path: Path, keyed: str) -> None:
+    plain = tmp_path / "plain.duckdb"
+    load_records([sim / "intel", sim / "records"], db=plain, **WHO)
+    # The same records as a zip of intel/, a gzipped crime_people file, and an arrests file
+    # saved by a spreadsheet (UTF-8 with BOM, CRLF line ends).
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for name in ("nominals", "groups", "markets", "links", "reports"):
+            zf.write(sim / FILES[name], f"export/{name}.csv")
+    gz = tmp_path / "crime_people.csv.gz"
+    gz.write_bytes(gzip.compress((sim / FILES["crime_people"]).read_bytes()))
+    excel = tmp_path / "arrests.csv"
+    text = (sim / FILES["arrests"]).read_text(encoding="utf-8")
+    excel.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode("utf-8"))
+    other = tmp_path / "other.duckdb"
+    report = load_records([archive, gz, excel], db=other, **WHO)
+    assert report.rows == {n: len(_csv(sim, n)) for n in FILES}
+    for fmt in FORMATS.values():
+        query = f"SELECT * EXCLUDE (file_id) FROM {fmt.table} ORDER BY ALL"
+        with duckdb.connect(str(plain), read_only=True) as a:
+            want = a.execute(query).df()
+        with duckdb.connect(str(other), read_only=True) as b:
+            got = b.execute(query).df()
+        pd.testing.assert_frame_equal(got, want)
