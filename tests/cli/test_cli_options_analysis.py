@@ -337,6 +337,7 @@ ELSEWHERE = {
     "markets": "tests/cli/test_markets_cli.py",
     "priorities": "tests/cli/test_priorities_cli.py",
     "evaluate": "tests/evaluate/test_options.py",
+    "load-records": "tests/cli/test_cli_records.py",
 }
 # Not yet covered option by option (its decisions are checked in test_markets_cli.py).
 NOT_YET = {"markets decide"}

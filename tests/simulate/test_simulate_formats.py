@@ -221,7 +221,9 @@ def test_areas_manifest_and_notice(small_dir: Path, small_sim: SimResult) -> Non
             "intel/links.csv",
             [
                 "source_id",
+                "source_kind",
                 "target_id",
+                "target_kind",
                 "link_type",
                 "first_recorded",
                 "source_evaluation",
@@ -241,6 +243,20 @@ def test_areas_manifest_and_notice(small_dir: Path, small_sim: SimResult) -> Non
                 "source_evaluation",
                 "intelligence_assessment",
                 "handling_code",
+            ],
+        ),
+        ("records/crime_people.csv", ["crime_id", "nominal_id", "role", "month"]),
+        (
+            "records/arrests.csv",
+            [
+                "arrest_id",
+                "nominal_id",
+                "month",
+                "lsoa_code",
+                "offence",
+                "crime_id",
+                "custody_outcome",
+                "custody_until",
             ],
         ),
         (
@@ -320,8 +336,9 @@ def test_grading_and_ids_are_consistent(small_dir: Path) -> None:
     assert nom["nominal_id"].str.fullmatch(r"N[0-9A-F]{10}").all()
     assert nom["nominal_id"].isin(people["person_id"]).all()
     rep = pd.read_csv(small_dir / "intel/reports.csv", dtype=str, keep_default_na=False)
-    assert set(rep["source_evaluation"]) <= {"1", "2", "3"}
-    assert set(rep["intelligence_assessment"]) <= set("ABCDE")
+    # UK 3x5x2: source evaluation A/B/C, intelligence assessment 1-5 (College of Policing).
+    assert set(rep["source_evaluation"]) <= set("ABC")
+    assert set(rep["intelligence_assessment"]) <= set("12345")
     assert set(rep["handling_code"]) <= {"P", "C"}
     assert rep["subject_id"].isin(nom["nominal_id"]).all()
     links = pd.read_csv(small_dir / "intel/links.csv", dtype=str, keep_default_na=False)

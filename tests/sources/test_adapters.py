@@ -68,14 +68,16 @@ def survey_csv(tmp_path: Path) -> Path:
 
 def test_every_registered_source_follows_the_protocol() -> None:
     found = registry.adapters()
-    assert [a.name for a in found] == ["policeuk", "survey", "areas"]
+    assert [a.name for a in found] == ["policeuk", "survey", "areas", "records"]
     for a in found:
         assert isinstance(a, SourceAdapter)
         assert a.families and all(isinstance(f, Family) for f in a.families.values())
         assert all(name == f.name for name, f in a.families.items())
     tables = {t for a in found for f in a.families.values() for t in f.tables}
-    assert tables == {"events", "survey_responses", "areas", "area_shapes"}
-    with pytest.raises(KeyError, match="known: policeuk, survey, areas"):
+    records = {f"records_{n}" for n in ("nominals", "groups", "markets", "links", "reports")}
+    records |= {"records_crime_people", "records_arrests"}
+    assert tables == {"events", "survey_responses", "areas", "area_shapes"} | records
+    with pytest.raises(KeyError, match="known: policeuk, survey, areas, records"):
         registry.adapter("intelligence")
 
 

@@ -1,8 +1,9 @@
 """Police intelligence derived from a simulation: what police *believe*, imperfect by design.
 
 Intelligence is drawn from the truth with known error rates, after the 3x5x2 grading system
-(College of Policing 2016): only people who were ever active and are known to police become
-nominals; markers find true behaviours with probability 0.4-0.8 and add a few false
+(College of Policing 2016: source evaluation A/B/C, intelligence assessment 1-5, handling
+code P/C): the nominal index holds the people who were ever active and are known to police,
+and everyone the force's records link to a crime or arrested (:mod:`.crimelinks`); markers find true behaviours with probability 0.4-0.8 and add a few false
 positives; 20 % of sellers' roles are misrecorded; open markets are always known, semi-open
 ones 85 % and closed ones half of the time; reports carry the grading the engine drew, and
 their truth is kept apart (``truth/intel_reports.csv``).
@@ -22,8 +23,34 @@ REPORT_TRUTH_COLUMNS = ["report_id", "subject_id", "behaviour", "is_true"]
 """Columns of ``truth/intel_reports.csv``."""
 
 
-def intel_tables(rec: SimRecord) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+SOURCE_EVALUATION = np.array(list("ABC"), dtype=object)
+"""3x5x2 source evaluation of the engine's source codes 0-2 (reliable, untested, not
+reliable)."""
+INTELLIGENCE_ASSESSMENT = np.array(list("12345"), dtype=object)
+"""3x5x2 intelligence assessment of the engine's grade codes 0-4 (known directly ...
+suspected to be false)."""
+LINK_KINDS = {
+    "member_of": ("nominal", "group"),
+    "cuckoos": ("group", "nominal"),
+}
+"""(source_kind, target_kind) of link types that do not join two nominals."""
+
+
+def intel_tables(
+    rec: SimRecord,
+    named: NDArray[np.bool_] | None = None,
+    first_named: NDArray[np.int64] | None = None,
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """Police intelligence (nominals, groups, markets, links, reports) and the reports' truth.
+
+    Parameters
+    ----------
+    rec : SimRecord
+        The run.
+    named, first_named : ndarray, optional
+        Per person of ``city.people``: named in the force's crime links or arrests, and the
+        month index of the first such record (:class:`.crimelinks.CaseRecords`). Named people
+        join the nominal index (first recorded then, unless known before).
 
     Returns
     -------
@@ -82,9 +109,13 @@ def intel_tables(rec: SimRecord) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]
             "marker_drug_user": noisy(tb[:, 7], 0.8, 0.05),
             "marker_vulnerable_child": noisy(pp["is_child"].to_numpy().astype(bool), 0.5, 0.0),
             "marker_cuckooing_victim": noisy(cm >= 0, 0.4, 0.0),
-            "first_recorded": rec.labels(first),
+            "first_recorded": rec.labels(
+                first
+                if named is None or first_named is None
+                else np.where(known, first, np.minimum(first_named, max(rec.months - 1, 0)))
+            ),
         }
-    )[known].reset_index(drop=True)
+    )[known if named is None else known | named].reset_index(drop=True)
     g = c.groups
     gm = c.markets.groupby("group")["market_id"].apply(lambda s: ";".join(s))
     groups = pd.DataFrame(
@@ -146,8 +177,8 @@ def intel_tables(rec: SimRecord) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]
                 "behaviour": np.array(INTEL_BEHAVIOURS)[r["behaviour"].to_numpy()],
                 "lsoa_code": c.areas["lsoa_code"].to_numpy()[c.cell_lsoa[loc]],
                 "market_id": np.where(seller, mids[pp["market"].to_numpy()[subj]], ""),
-                "source_evaluation": r["source"].to_numpy() + 1,
-                "intelligence_assessment": np.array(list("ABCDE"))[r["grade"].to_numpy()],
+                "source_evaluation": SOURCE_EVALUATION[r["source"].to_numpy()],
+                "intelligence_assessment": INTELLIGENCE_ASSESSMENT[r["grade"].to_numpy()],
                 "handling_code": np.where(r["handling"].to_numpy(), "C", "P"),
             }
         )
@@ -208,12 +239,15 @@ def _links(rec: SimRecord, rng: np.random.Generator, known: NDArray[np.bool_]) -
         if rng.random() < 0.5:
             rows.append((gids[c.markets["group"].iat[cm[v]]], pid[v], "cuckoos"))
     n = len(rows)
-    ev = rng.choice(3, size=n, p=[0.3, 0.5, 0.2]) + 1
-    grade = np.array(list("ABCD"))[rng.choice(4, size=n, p=[0.2, 0.4, 0.3, 0.1])]
+    ev = SOURCE_EVALUATION[rng.choice(3, size=n, p=[0.3, 0.5, 0.2])]
+    grade = INTELLIGENCE_ASSESSMENT[rng.choice(4, size=n, p=[0.2, 0.4, 0.3, 0.1])]
+    kinds = [LINK_KINDS.get(r[2], ("nominal", "nominal")) for r in rows]
     return pd.DataFrame(
         {
             "source_id": [r[0] for r in rows],
+            "source_kind": [k[0] for k in kinds],
             "target_id": [r[1] for r in rows],
+            "target_kind": [k[1] for k in kinds],
             "link_type": [r[2] for r in rows],
             "first_recorded": rec.labels(rng.integers(0, max(rec.months, 1), n)),
             "source_evaluation": ev,

@@ -6,6 +6,7 @@ Output layout of ``write(out_dir)`` (every column is documented in ``docs/simula
     out_dir/YYYY-MM/YYYY-MM-<force>-street.csv, -outcomes.csv, -stop-and-search.csv
     out_dir/areas.csv, areas.geojson         synthetic LSOAs: population, IMD-like decile
     out_dir/intel/nominals.csv, groups.csv, markets.csv, links.csv, reports.csv
+    out_dir/records/crime_people.csv, arrests.csv   crime-person links, custody and arrests
     out_dir/survey/responses.csv, codebook.csv
     out_dir/partners/indicators.csv
     out_dir/truth/*.csv                      ground truth with the same ids
@@ -24,6 +25,7 @@ import pandas as pd
 from pyproj import Transformer
 
 from harmscope.simulate import output, vocab
+from harmscope.simulate.crimelinks import CaseRecords, case_records
 from harmscope.simulate.intel import intel_tables
 from harmscope.simulate.params import CRIME_TYPES
 from harmscope.simulate.policeuk import stop_and_search, street_and_outcomes
@@ -109,8 +111,20 @@ class SimResult(SimRecord):
 
     # ------------------------------------------------------------------ intelligence -------
     @cached_property
+    def case_records(self) -> CaseRecords:
+        """Crime-person links and arrests (what a force's records system holds)."""
+        return case_records(self, self.street)
+
+    @property
+    def records(self) -> dict[str, pd.DataFrame]:
+        """The ``records/`` files: ``crime_people`` and ``arrests``."""
+        cr = self.case_records
+        return {"crime_people": cr.crime_people, "arrests": cr.arrests}
+
+    @cached_property
     def _intel(self) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
-        return intel_tables(self)
+        cr = self.case_records
+        return intel_tables(self, cr.named, cr.first_month)
 
     @property
     def intel(self) -> dict[str, pd.DataFrame]:
@@ -232,7 +246,7 @@ class SimResult(SimRecord):
         }
 
     def write(self, out_dir: str | Path) -> Path:
-        """Write every file (police.uk archive, areas, intel, survey, partners, truth).
+        """Write every file (police.uk archive, areas, intel, records, survey, partners, truth).
 
         Returns
         -------
@@ -247,6 +261,8 @@ class SimResult(SimRecord):
         output.write_json(self.areas_geojson(), out / "areas.geojson")
         for name, frame in self.intel.items():
             output.write_csv(frame, out / "intel" / f"{name}.csv")
+        for name, frame in self.records.items():
+            output.write_csv(frame, out / "records" / f"{name}.csv")
         output.write_csv(self.survey, out / "survey" / "responses.csv")
         output.write_csv(self.survey_codebook(), out / "survey" / "codebook.csv")
         output.write_csv(self.partners, out / "partners" / "indicators.csv")

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from harmscope.sources import registry
-from harmscope.sources.base import LoadResult, Progress, WritesBatch
+from harmscope.sources.base import LoadResult, Progress, WritesBatch, no_lenient
 from harmscope.warehouse.handle import Warehouse
 from harmscope.warehouse.ingest import ingest_paths
 
@@ -41,8 +41,24 @@ def _load_policeuk(
     return LoadResult("policeuk", len(report.files), report.rows_loaded, report)
 
 
+def _load_records(
+    paths: Sequence[str | Path],
+    *,
+    db: str | Path | None = None,
+    lenient: bool = False,
+    progress: Progress | None = None,
+    **options: str | None,
+) -> LoadResult:
+    from harmscope.warehouse.records import load_records  # import cost only when used
+
+    no_lenient("records", lenient)
+    report = load_records(paths, db=db, progress=progress, **options)
+    return LoadResult("records", report.files, report.rows_loaded, report)
+
+
 #: Sources with a loader of their own; every other source is loaded through ``prepare``.
-LOADERS: dict[str, Loader] = {"policeuk": _load_policeuk}
+#: Force records: pseudonym key, audit (``user``, ``reason`` options), see warehouse.records.
+LOADERS: dict[str, Loader] = {"policeuk": _load_policeuk, "records": _load_records}
 
 
 def load(
@@ -52,6 +68,7 @@ def load(
     db: str | Path | None = None,
     lenient: bool = False,
     progress: Progress | None = None,
+    **options: str | None,
 ) -> LoadResult:
     """Load ``paths`` of the source called ``source`` into the warehouse ``db``, all or nothing.
 
@@ -69,6 +86,8 @@ def load(
         Quarantine bad rows instead of failing (police.uk only; others refuse it).
     progress : callable, optional
         ``progress(stage, done, total)``.
+    **options
+        Passed to a loader of :data:`LOADERS` (records: ``user``, ``reason``).
 
     Returns
     -------
@@ -84,7 +103,7 @@ def load(
     """
     adapter = registry.adapter(source)
     if source in LOADERS:
-        return LOADERS[source](paths, db=db, lenient=lenient, progress=progress)
+        return LOADERS[source](paths, db=db, lenient=lenient, progress=progress, **options)
     if not isinstance(adapter, WritesBatch):
         raise TypeError(
             f"source {source!r} has no loader: give it a prepare() (sources.base.WritesBatch) "

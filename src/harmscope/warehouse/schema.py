@@ -14,6 +14,8 @@ engine. The column list here is the contract documented in ``docs/warehouse.md``
 
 from __future__ import annotations
 
+from harmscope.sources.records.formats import FORMATS, PERSONAL_TABLES, RecordFormat
+
 # (name, DuckDB type, description). Order is the physical column order.
 EVENT_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("source", "VARCHAR", "street | outcome | stop_search (which police.uk file family)"),
@@ -145,3 +147,65 @@ FILLED_BY: dict[str, str] = {
     "survey_responses": "load-survey",
     "market_decisions": "markets decide",
 }
+
+
+# ---- force records and intelligence (issue 12 item 1) ------------------------------------
+# One table per records format (harmscope.sources.records.formats, the one definition of the
+# columns), loaded by `harmscope load-records` (harmscope.warehouse.records). Person-id
+# columns hold keyed pseudonyms, never raw ids. The tables of PERSONAL_TABLES are read only
+# through harmscope.warehouse.personal.read_personal, which writes an audit_log row first.
+_RECORD_SQL_TYPES = {"int": "BIGINT", "month": "DATE", "bool": "BOOLEAN"}
+
+
+def _record_ddl(fmt: RecordFormat) -> str:
+    cols = [f"{c.name} {_RECORD_SQL_TYPES.get(c.kind, 'VARCHAR')}" for c in fmt.columns]
+    # file_id: which records_files row the record was last loaded from (provenance).
+    key = ", ".join(fmt.key)
+    return (
+        f"CREATE TABLE IF NOT EXISTS {fmt.table} ("
+        + ", ".join([*cols, "file_id BIGINT NOT NULL", f"PRIMARY KEY ({key})"])
+        + ")"
+    )
+
+
+RECORDS_FILES_DDL = """CREATE TABLE IF NOT EXISTS records_files (
+    file_id BIGINT PRIMARY KEY,
+    format VARCHAR NOT NULL,
+    path VARCHAR NOT NULL,
+    sha256 VARCHAR NOT NULL,
+    rows_read BIGINT NOT NULL,
+    loaded_at TIMESTAMP NOT NULL,
+    loaded_by VARCHAR NOT NULL,
+    key_check VARCHAR NOT NULL
+)"""
+"""One row per force-records file loaded; ``sha256`` makes loading idempotent and
+``key_check`` (:meth:`~harmscope.sources.records.pseudonym.Pseudonymiser.check`) refuses a
+later load pseudonymised with another key."""
+
+AUDIT_DDL = """CREATE TABLE IF NOT EXISTS audit_log (
+    audit_id BIGINT PRIMARY KEY,
+    logged_at TIMESTAMP NOT NULL,
+    user_name VARCHAR NOT NULL,
+    reason VARCHAR NOT NULL,
+    action VARCHAR NOT NULL,
+    target VARCHAR NOT NULL,
+    detail VARCHAR,
+    rows BIGINT
+)"""
+"""Every read (and load) of personal data: who (``user_name``), when (``logged_at``, UTC), why
+(``reason``), what (``action`` read | load, ``target`` table(s), ``detail`` the columns and
+filter as JSON, ``rows`` returned or written). Append-only."""
+
+RECORDS_DDL: tuple[str, ...] = (
+    RECORDS_FILES_DDL,
+    *(_record_ddl(f) for f in FORMATS.values()),
+    AUDIT_DDL,
+)
+DDL = (*DDL, *RECORDS_DDL)
+FILLED_BY.update(
+    {"records_files": "load-records", "audit_log": "load-records"}
+    | {f.table: "load-records" for f in FORMATS.values()}
+)
+PERSONAL = PERSONAL_TABLES
+"""Tables holding personal data (pseudonymised): read them with
+:func:`harmscope.warehouse.personal.read_personal` only."""

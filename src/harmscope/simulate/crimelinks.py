@@ -1,0 +1,240 @@
+"""Crime-person links and custody/arrest records: what a force's records system holds and
+police.uk never shows.
+
+Both are derived from the run's record without touching any draw the police.uk files use
+(their own random streams, keys 13 and 14), so the police.uk files stay byte-identical:
+
+* **crime-person links** (``records/crime_people.csv``): each recorded crime (not ASB) whose
+  true offender is one of the city's people is linked to them unless its last outcome is
+  "Investigation complete; no suspect identified"; the role is ``offender`` when the outcome
+  disposes of an offender (court result or out-of-court disposal naming an "Offender",
+  local resolution) and ``suspect`` otherwise; a suspect is identified with probability
+  :data:`SUSPECT_IDENTIFIED`. Market violence and robbery have a victim among the market's
+  own people (users and sellers) with probability :data:`MARKET_VICTIM` (the rest are
+  members of the public, outside the nominal index). Links carry the street file's Crime ID.
+* **arrests** (``records/arrests.csv``): every time a seller goes into custody (the engine's
+  status codes: business-as-usual arrests and operations' sweeps) is an arrest for a drug
+  offence, ``remanded in custody`` until the month the status ends (``custody_until``;
+  blank while still held at the end of the run); linked offenders are arrested with
+  probability :data:`OFFENDER_ARRESTED` and suspects with :data:`SUSPECT_ARRESTED`, in the
+  crime's month, with the custody outcome their crime's outcome implies.
+
+Everyone linked or arrested is on the nominal index (``intel/nominals.csv``): a records
+system creates a nominal for each person it links to a crime.
+
+References
+----------
+Home Office (2023). *Police recorded crime and outcomes open data tables: user guide*
+    (outcome types and which of them name an offender).
+Sherman, L. W., Bland, M., House, P. & Strang, H. (2016). *Targeting family violence
+    reported to Lincolnshire Police 2012-2014*: offender-victim links from force records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from harmscope.simulate.city import rng_for
+from harmscope.simulate.codes import ST_CUSTODY, VIOLENT
+from harmscope.simulate.params import CRIME_TYPES, T
+from harmscope.simulate.record import SimRecord
+
+SUSPECT_IDENTIFIED = 0.6
+"""Probability that a crime's true offender is recorded as its suspect (outcome not naming
+an offender, not "no suspect identified"). Assumption."""
+MARKET_VICTIM = 0.35
+"""Probability that a recorded market violence or robbery victim is one of the market's own
+users or sellers. Assumption (drug-market violence is mostly among market participants)."""
+OFFENDER_ARRESTED = 0.7
+SUSPECT_ARRESTED = 0.3
+"""Probabilities that a linked offender / suspect is arrested for the crime. Assumptions."""
+
+NO_SUSPECT = "Investigation complete; no suspect identified"
+OFFENDER_OUTCOMES = frozenset({"Local resolution", "Suspect charged as part of another case"})
+"""Outcomes naming an offender besides those starting "Offender ..." (Home Office 2023)."""
+
+CRIME_PEOPLE_COLUMNS = ["crime_id", "nominal_id", "role", "month"]
+ARREST_COLUMNS = [
+    "arrest_id",
+    "nominal_id",
+    "month",
+    "lsoa_code",
+    "offence",
+    "crime_id",
+    "custody_outcome",
+    "custody_until",
+]
+
+
+@dataclass(frozen=True)
+class CaseRecords:
+    """The two tables, and who they name (rows of ``city.people``)."""
+
+    crime_people: pd.DataFrame
+    arrests: pd.DataFrame
+    named: NDArray[np.bool_]
+    """Per person: linked to a crime or arrested (so on the nominal index)."""
+    first_month: NDArray[np.int64]
+    """Per person: month index of their first link or arrest (months when none)."""
+
+
+def _names_offender(outcome: NDArray[np.object_]) -> NDArray[np.bool_]:
+    text = pd.Series(outcome, dtype=object)
+    out: NDArray[np.bool_] = (
+        text.str.startswith("Offender") | text.isin(list(OFFENDER_OUTCOMES))
+    ).to_numpy(dtype=bool)
+    return out
+
+
+COURT_OUTCOMES = (
+    "Offender sent",
+    "Offender given community",
+    "Offender given suspended",
+    "Offender fined",
+    "Offender given conditional",
+    "Offender given absolute",
+    "Offender deprived",
+    "Offender ordered",
+    "Offender otherwise",
+    "Suspect charged",
+    "Defendant",
+    "Awaiting court outcome",
+    "Court ",
+)
+"""Outcomes (by their start) that follow a charge: the arrest's custody outcome is
+``charged``."""
+
+
+def _custody_outcome(
+    outcome: NDArray[np.object_], offender: NDArray[np.bool_]
+) -> NDArray[np.object_]:
+    text = pd.Series(outcome, dtype=object)
+    court = text.str.startswith(COURT_OUTCOMES).to_numpy(dtype=bool)
+    warned = text.str.contains("caution|warning|penalty", case=False).to_numpy(dtype=bool)
+    out: NDArray[np.object_] = np.select(
+        [court, warned, offender],
+        ["charged", "cautioned", "no further action"],
+        "released under investigation",
+    ).astype(object)
+    return out
+
+
+def case_records(rec: SimRecord, street: pd.DataFrame) -> CaseRecords:
+    """Crime-person links and arrests of a run.
+
+    Parameters
+    ----------
+    rec : SimRecord
+        The run.
+    street : DataFrame
+        Its police.uk street rows, in :attr:`SimRecord.recorded` order (as
+        :func:`~harmscope.simulate.policeuk.street_and_outcomes` makes them).
+    """
+    c = rec.city
+    pp = c.people
+    n_people = len(pp)
+    pid = pp["person_id"].to_numpy()
+    labels = np.array(rec.month_labels, dtype=object)
+    ev = rec.recorded
+    if len(ev) != len(street):
+        raise ValueError("street rows do not match the recorded events")
+    rng = rng_for(rec.seed, 13)
+    month = ev["month"].to_numpy()
+    ctype = ev["type"].to_numpy()
+    market = ev["market"].to_numpy()
+    person = ev["person"].to_numpy()
+    crime_id = street["Crime ID"].to_numpy().astype(object)
+    outcome = street["Last outcome category"].to_numpy().astype(object)
+    lsoa = street["LSOA code"].to_numpy().astype(object)
+    crime = ctype != T["Anti-social behaviour"]
+    offender = _names_offender(outcome)
+    u_id, u_vic, u_pick, u_arr, u_nfa = (rng.random(len(ev)) for _ in range(5))
+    linked = (
+        crime & (person >= 0) & (outcome != NO_SUSPECT) & (offender | (u_id < SUSPECT_IDENTIFIED))
+    )
+    role = np.where(offender, "offender", "suspect").astype(object)
+    # Victims among the market's own people.
+    victim = np.full(len(ev), -1, dtype=np.int64)
+    vic_ev = crime & np.isin(ctype, VIOLENT) & (market >= 0) & (u_vic < MARKET_VICTIM)
+    members = pp["market"].to_numpy()
+    for k in np.unique(market[vic_ev]):
+        pool = np.flatnonzero(members == k)
+        sel = np.flatnonzero(vic_ev & (market == k))
+        if len(pool) == 0:
+            continue
+        victim[sel] = pool[np.minimum((u_pick[sel] * len(pool)).astype(np.int64), len(pool) - 1)]
+    victim[victim == person] = -1  # nobody is their own victim
+    has_vic = victim >= 0
+    li, vi = np.flatnonzero(linked), np.flatnonzero(has_vic)
+    crime_people = pd.DataFrame(
+        {
+            "_m": np.concatenate([month[li], month[vi]]),
+            "_p": np.concatenate([person[li], victim[vi]]),
+            "crime_id": np.concatenate([crime_id[li], crime_id[vi]]),
+            "nominal_id": np.concatenate([pid[person[li]], pid[victim[vi]]]),
+            "role": np.concatenate([role[li], np.full(len(vi), "victim", dtype=object)]),
+        }
+    ).sort_values(["_m", "crime_id", "role"], kind="stable")
+    crime_people["month"] = labels[crime_people["_m"].to_numpy()]
+    # Arrests for crimes: offenders and suspects, in the crime's month.
+    arrested = linked & (u_arr < np.where(offender, OFFENDER_ARRESTED, SUSPECT_ARRESTED))
+    ai = np.flatnonzero(arrested)
+    custody = _custody_outcome(outcome[ai], offender[ai])
+    nfa = (custody == "released under investigation") & (u_nfa[ai] < 0.5)
+    custody[nfa] = "no further action"
+    crime_arrests = pd.DataFrame(
+        {
+            "_m": month[ai],
+            "_p": person[ai],
+            "lsoa_code": lsoa[ai],
+            "offence": np.array(CRIME_TYPES, dtype=object)[ctype[ai]],
+            "crime_id": crime_id[ai],
+            "custody_outcome": custody,
+            "custody_until": "",
+        }
+    )
+    # Sellers taken into custody (the engine's statuses): remanded until released.
+    st = rec.seller_status
+    held = st == ST_CUSTODY
+    starts = held & ~np.vstack([np.zeros((1, held.shape[1]), dtype=bool), held[:-1]])
+    sm, sj = np.nonzero(starts)
+    until = np.full(len(sm), "", dtype=object)
+    for r, (m, j) in enumerate(zip(sm, sj, strict=True)):
+        out = np.flatnonzero(~held[m + 1 :, j])
+        if len(out):
+            until[r] = labels[m + 1 + out[0]]
+    sp = rec.seller_idx[sj]
+    mk_lsoa = c.markets["lsoa_code"].to_numpy()
+    seller_arrests = pd.DataFrame(
+        {
+            "_m": sm,
+            "_p": sp,
+            "lsoa_code": mk_lsoa[members[sp]],
+            "offence": "Drugs",
+            "crime_id": "",
+            "custody_outcome": "remanded in custody",
+            "custody_until": until,
+        }
+    )
+    arrests = pd.concat([crime_arrests, seller_arrests], ignore_index=True).sort_values(
+        ["_m", "_p"], kind="stable"
+    )
+    arrests.insert(0, "arrest_id", [f"A{i + 1:07d}" for i in range(len(arrests))])
+    arrests["nominal_id"] = pid[arrests["_p"].to_numpy()]
+    arrests["month"] = labels[arrests["_m"].to_numpy()]
+    named = np.zeros(n_people, dtype=bool)
+    first = np.full(n_people, max(rec.months, 1), dtype=np.int64)
+    for frame in (crime_people, arrests):
+        p = frame["_p"].to_numpy()
+        named[p] = True
+        np.minimum.at(first, p, frame["_m"].to_numpy())
+    return CaseRecords(
+        crime_people[CRIME_PEOPLE_COLUMNS].reset_index(drop=True),
+        arrests[ARREST_COLUMNS].reset_index(drop=True),
+        named,
+        first,
+    )
