@@ -17,6 +17,7 @@ BUILTIN: tuple[str, ...] = (
     "harmscope.sources.policeuk",  # police.uk street, outcomes, stop-and-search -> events
     "harmscope.sources.survey",  # community survey responses -> survey_responses
     "harmscope.sources.areas",  # LSOA attributes and boundaries -> areas, area_shapes
+    "harmscope.sources.partners",  # drug deaths, admissions, needle finds -> partner_indicators
 )
 """Built-in sources, in the order :func:`recognise` asks them."""
 
