@@ -292,7 +292,9 @@ def assessed_cells(
                 evidence=r["evidence"],
                 assessed_by=r["assessed_by"],
                 assessed_at=(
-                    f"{pd.Timestamp(at):%Y-%m-%dT%H:%M:%SZ}" if isinstance(at, datetime) else str(at)
+                    f"{pd.Timestamp(at):%Y-%m-%dT%H:%M:%SZ}"
+                    if isinstance(at, datetime)
+                    else str(at)
                 ),
                 assessment_id=int(r["assessment_id"]),
                 basis="assessed",

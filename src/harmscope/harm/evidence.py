@@ -104,9 +104,11 @@ def _crime_sentence(c: Mapping[str, Any], unit: str, scheme: str) -> str:
 
 def _measured_sentence(c: Mapping[str, Any], unit: str) -> str:
     u = unit if c["unit"] == SCHEME_UNIT else c["unit"]
-    where = _list(c.get("areas") or []) or (
-        "every LSOA" if c.get("area_level") == LSOA_LEVEL else "the areas"
-    )
+    areas = c.get("areas") or []
+    if c.get("area_level") == LSOA_LEVEL:
+        where = f"{len(areas):,} LSOA{'s' if len(areas) != 1 else ''}"
+    else:
+        where = _list(areas) or "the areas"
     periods = c.get("periods") or []
     when = periods[0] if len(periods) == 1 else f"{periods[0]} to {periods[-1]}" if periods else ""
     refs = ", ".join(c.get("refs") or [])
@@ -114,6 +116,10 @@ def _measured_sentence(c: Mapping[str, Any], unit: str) -> str:
         return f"No {c['label'].lower()} figure for this period ({c.get('note') or 'no data'})."
     size = f"{_n(c['value'])} {u} (95% interval {_n(c['low'])} to {_n(c['high'])})"
     if c["indicator"] == "nil_find_searches":
+        size = (
+            f"{_n(c['value'])} {u} (up to {_n(c['high'])} counting every drug search whose "
+            "outcome was not linked to drugs)"
+        )
         return (
             f"{size}: measured from police stop-and-search records ({when}), drug searches "
             f"ending in no further action with nothing linked found; its own unit ({refs})."
@@ -124,10 +130,13 @@ def _measured_sentence(c: Mapping[str, Any], unit: str) -> str:
             "months of more drug enforcement than usual in an LSOA, above the violence after "
             f"its other months; already in the crime cells, so not added ({refs})."
         )
-    kind = "service indicator, reported, not weighed as harm" if c["kind"] == "service" else (
-        "measured partner indicator in its own unit, not added to the total"
+    kind = (
+        "service indicator, reported, not weighed as harm"
+        if c["kind"] == "service"
+        else ("measured partner indicator in its own unit, not added to the total")
     )
-    return f"{size}: {kind}: {c['label'].lower()}, {where}, {when} ({refs})."
+    note = f" Note: {c['note']}." if c.get("note") else ""
+    return f"{size}: {kind}: {c['label'].lower()}, {where}, {when} ({refs}).{note}"
 
 
 def _assessed_sentence(c: Mapping[str, Any]) -> str:
@@ -308,8 +317,10 @@ def join_matrix(
         events, violence_weight=weight, unit=unit, months=months, lsoas=lsoas, catalogue=cat
     )
     # Harms before services; control after partner harms, in catalogue order.
-    measured = [c for c in measured if c["kind"] == "harm"] + control + [
-        c for c in measured if c["kind"] != "harm"
-    ]
+    measured = (
+        [c for c in measured if c["kind"] == "harm"]
+        + control
+        + [c for c in measured if c["kind"] != "harm"]
+    )
     assessed = assessed_cells(assessments, scales=scales)
     return MatrixReport(matrix, measured, assessed, catalogue_references(cat, measured))

@@ -27,10 +27,11 @@ import os
 import re
 import tomllib
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, TypedDict
 
 import ibis.expr.types as ir
@@ -102,6 +103,8 @@ class Catalogue:
     indicators: Mapping[str, Indicator]
     references: Mapping[str, str]
     path: Path
+    area_notes: Mapping[str, str] = field(default_factory=dict)
+    """Area name -> caveat of its rows (shown in the note of any cell using them)."""
 
     def get(self, indicator: str) -> Indicator:
         """The indicator called ``indicator``; :class:`KeyError` listing the known ones."""
@@ -151,7 +154,8 @@ def load_indicators(path: str | os.PathLike[str] | None = None) -> Catalogue:
             basis=str(t.get("basis", "")),
         )
     name = str(data.get("catalogue", {}).get("name", p.stem))
-    return Catalogue(name, out, refs, p)
+    notes = {str(k): str(v) for k, v in data.get("area_notes", {}).items()}
+    return Catalogue(name, out, refs, p, MappingProxyType(notes))
 
 
 @lru_cache(maxsize=1)
@@ -299,6 +303,11 @@ def measured_cells(
             continue
         if lsoas is not None and (of & ~is_lsoa).any():
             notes.append("rows for areas larger than an LSOA left out (--lsoa given)")
+        notes += [
+            cat.area_notes[a]
+            for a in sorted(set(rows["area_name"].dropna()))
+            if a in cat.area_notes
+        ]
         cells.append(_cell(ind, rows, cat, "; ".join(notes)))
     cells.sort(key=lambda c: c["kind"] != "harm")
     return cells

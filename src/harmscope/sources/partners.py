@@ -179,9 +179,7 @@ def _number(text: str, *, src: SourceFile, line: int, col: int, name: str) -> fl
     return v
 
 
-def _read_wide(
-    src: SourceFile, indicator: str, level: str, sha: str, unit: str
-) -> PartnerFrame:
+def _read_wide(src: SourceFile, indicator: str, level: str, sha: str, unit: str) -> PartnerFrame:
     rows = list(csv.reader(io.StringIO(_text(src))))
     header = [c.strip() for c in rows[0]] if rows else []
     offset = 1 if header[:2] == ["", "year"] else 0  # a pandas index column written out
@@ -253,8 +251,8 @@ def _read_wide(
                 }
             )
     reason = (
-        f"{SUSPECT_YEAR} row refused: it does not continue the series (suspect, see the "
-        "load-partners help)"
+        f"the {SUSPECT_YEAR} row of a hospital-admissions file is refused (it does not "
+        "continue the series)"
         if refused
         else ""
     )
@@ -389,8 +387,7 @@ def write_partners(con: duckdb.DuckDBPyConnection, frames: Sequence[pd.DataFrame
     con.register("_hs_partners", rows)
     try:
         con.execute(
-            f"INSERT INTO partner_indicators SELECT {', '.join(PARTNER_COLUMNS)} "
-            "FROM _hs_partners"
+            f"INSERT INTO partner_indicators SELECT {', '.join(PARTNER_COLUMNS)} FROM _hs_partners"
         )
     finally:
         con.unregister("_hs_partners")

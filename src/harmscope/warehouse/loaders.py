@@ -22,7 +22,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from harmscope.harm.assessed import Assessment
-
 from harmscope.sources import registry
 from harmscope.sources.base import LoadResult, Progress, WritesBatch
 from harmscope.warehouse.handle import Warehouse
