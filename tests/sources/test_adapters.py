@@ -68,14 +68,14 @@ def survey_csv(tmp_path: Path) -> Path:
 
 def test_every_registered_source_follows_the_protocol() -> None:
     found = registry.adapters()
-    assert [a.name for a in found] == ["policeuk", "survey", "areas"]
+    assert [a.name for a in found] == ["policeuk", "survey", "areas", "partners"]
     for a in found:
         assert isinstance(a, SourceAdapter)
         assert a.families and all(isinstance(f, Family) for f in a.families.values())
         assert all(name == f.name for name, f in a.families.items())
     tables = {t for a in found for f in a.families.values() for t in f.tables}
-    assert tables == {"events", "survey_responses", "areas", "area_shapes"}
-    with pytest.raises(KeyError, match="known: policeuk, survey, areas"):
+    assert tables == {"events", "survey_responses", "areas", "area_shapes", "partner_indicators"}
+    with pytest.raises(KeyError, match="known: policeuk, survey, areas, partners"):
         registry.adapter("intelligence")
 
 
