@@ -10,8 +10,8 @@ Two measured cells, each in the indicator catalogue (``harm/data/partners.toml``
   Range: from those searches (low and central) to every drug search whose outcome was not
   linked to drugs, whatever the outcome (high: it found no drugs, though it may have found
   something else).
-- **Violence after enforcement** (:func:`violence_after_enforcement`): violence in an LSOA in
-  the month after a month of more drug enforcement than usual there, above the violence that
+- **Violence after enforcement** (:func:`violence_after_enforcement`): violence in a grid
+  cell in the month after a month of more drug enforcement than usual there, above the violence that
   follows its other months (Werb et al. 2011). In the scheme's unit, and **not** added to
   the matrix total: that violence is already in the crime cells.
 
@@ -66,6 +66,9 @@ VIOLENCE_TYPES = ("Violence and sexual offences", "Violent crime")
 DRUGS_TYPE = "drugs"
 
 Z95 = 1.959963984540054
+
+#: Grid cell side, metres: the hot-spot grid's default (``places.grid.DEFAULT_CELL_SIZE``).
+DEFAULT_CELL_SIZE = 250.0
 
 
 def _drug_searches(events: ir.Table) -> ir.Table:
@@ -165,17 +168,24 @@ def nil_find_searches(
 
 
 def _enforcement_violence(
-    events: ir.Table, months: Months | None, lsoas: Collection[str] | None
+    events: ir.Table, months: Months | None, lsoas: Collection[str] | None, cell_size: float
 ) -> pd.DataFrame:
-    """Per LSOA and month: drug enforcement (drug offences + drug searches) and violence."""
+    """Per grid cell and month: drug enforcement (drug offences + drug searches) and violence.
+
+    Grid cells, not LSOAs: police.uk stop-and-search records have a location but no LSOA.
+    """
     e = select_events(events, months=months, lsoas=lsoas)
-    e = e.filter(e.lsoa_code.notnull() & (e.source != "outcome"))
+    e = e.filter(e.x.notnull() & e.y.notnull() & (e.source != "outcome"))
     kind = e.event_type.lower().strip()
     is_search = e.source == STOP_SEARCH_SOURCE
     drug_search = is_search & (e.object_of_search.lower().strip() == DRUG_OBJECT)
     enforcement = drug_search | (~is_search & (kind == DRUGS_TYPE))
     violent = ~is_search & kind.isin([t.lower() for t in VIOLENCE_TYPES])
-    agg = e.group_by(["lsoa_code", "month"]).aggregate(
+    e = e.mutate(
+        cell_x=(e.x / cell_size).floor().cast("int64"),
+        cell_y=(e.y / cell_size).floor().cast("int64"),
+    )
+    agg = e.group_by(["cell_x", "cell_y", "month"]).aggregate(
         enforcement=enforcement.cast("int64").sum(), violence=violent.cast("int64").sum()
     )
     return agg.execute()
@@ -184,17 +194,17 @@ def _enforcement_violence(
 def excess_after_surges(
     enforcement: np.ndarray, violence: np.ndarray
 ) -> tuple[float, float, int, int]:
-    """Excess violence after enforcement surges, for one LSOA's consecutive months.
+    """Excess violence after enforcement surges, for one place's consecutive months.
 
-    Month ``m`` is a *surge* when its enforcement is above the LSOA's median over the
+    Month ``m`` is a *surge* when its enforcement is above the place's median over the
     months; the violence of month ``m + 1`` is compared between surge and other months.
 
     Returns
     -------
     excess, variance, n_post, n_base
         ``excess = sum(V_post) - n_post * mean(V_base)`` (events) and its Poisson variance
-        ``sum(V_post) + n_post**2 * sum(V_base) / n_base**2``; (0, 0, 0, 0) when the LSOA
-        has no surge or no other month to compare with.
+        ``sum(V_post) + n_post**2 * sum(V_base) / n_base**2``; (0, 0, 0, 0) when the
+        place has no surge or no other month to compare with.
     """
     if len(enforcement) < 2:
         return 0.0, 0.0, 0, 0
@@ -216,6 +226,7 @@ def violence_after_enforcement(
     unit: str,
     months: Months | None = None,
     lsoas: Collection[str] | None = None,
+    cell_size: float = DEFAULT_CELL_SIZE,
     catalogue: Catalogue | None = None,
 ) -> MeasuredCell:
     """Violence after drug enforcement, above its baseline: a measured harm of control.
@@ -229,33 +240,37 @@ def violence_after_enforcement(
     unit : str
         The scheme's unit, which the cell carries.
     months, lsoas
-        As :func:`harmscope.harm.weigh.select_events`.
+        As :func:`harmscope.harm.weigh.select_events` (with ``lsoas``, searches, which
+        police.uk publishes without an LSOA, drop out).
+    cell_size : float
+        Side of the grid cells, metres (British National Grid).
 
     Returns
     -------
     MeasuredCell
-        ``value`` = excess violent crimes x ``violence_weight`` summed over LSOAs (may be
+        ``value`` = excess violent crimes x ``violence_weight`` summed over cells (may be
         negative: less violence after surges), ``low``/``high`` its normal 95% interval.
 
     Notes
     -----
-    Drug enforcement in an LSOA and month is drug offences recorded (police-found) plus
-    searches for drugs. For each LSOA, every month but the last of the period whose
-    enforcement is above the LSOA's median is a *surge*; the violent crimes of the month
-    after each surge are compared with those after its other months
-    (:func:`excess_after_surges`), and the excesses are summed over LSOAs with their
-    variances. police.uk gives months, not days, so "the weeks after" is "the month after".
+    Drug enforcement in a grid cell and month is drug offences recorded (police-found) plus
+    searches for drugs located in it. For each cell, every month but the last of the period
+    whose enforcement is above the cell's median is a *surge*; the violent crimes of the
+    month after each surge are compared with those after its other months
+    (:func:`excess_after_surges`), and the excesses are summed over cells with their
+    variances. Cells are used rather than LSOAs because police.uk searches carry a location
+    but no LSOA. police.uk gives months, not days, so "the weeks after" is "the month after".
     This is an association, not a causal estimate: surges may answer violence already
     rising.
     """
     cat = catalogue or default_indicators()
-    frame = _enforcement_violence(events, months, lsoas)
+    frame = _enforcement_violence(events, months, lsoas, cell_size)
     excess = var = 0.0
-    n_lsoas = n_post = 0
+    n_cells = n_post = 0
     if not frame.empty:
         frame["month"] = pd.to_datetime(frame["month"])
         all_months = pd.date_range(frame["month"].min(), frame["month"].max(), freq="MS")
-        for _, g in frame.groupby("lsoa_code"):
+        for _, g in frame.groupby(["cell_x", "cell_y"]):
             g = g.set_index("month").reindex(all_months, fill_value=0)
             e, v, k, _b = excess_after_surges(
                 g["enforcement"].to_numpy(float), g["violence"].to_numpy(float)
@@ -263,7 +278,7 @@ def violence_after_enforcement(
             if k:
                 excess += e
                 var += v
-                n_lsoas += 1
+                n_cells += 1
                 n_post += k
     sd = math.sqrt(var)
     w = violence_weight
@@ -279,7 +294,7 @@ def violence_after_enforcement(
         rows=n_post,
         note=(
             f"{excess:+,.1f} violent crimes after {n_post:,} surge months in "
-            f"{n_lsoas:,} LSOAs, against the months after their other months"
+            f"{n_cells:,} cells of {cell_size:g} m, against the months after their other months"
         ),
     )
 

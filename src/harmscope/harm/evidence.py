@@ -127,8 +127,13 @@ def _measured_sentence(c: Mapping[str, Any], unit: str) -> str:
     if c["indicator"] == "violence_after_enforcement":
         return (
             f"{size}: measured from police records ({when}), violence in the month after "
-            "months of more drug enforcement than usual in an LSOA, above the violence after "
-            f"its other months; already in the crime cells, so not added ({refs})."
+            "months of more drug enforcement than usual in a 250 m cell, above the violence after "
+            f"its other months; already in the crime cells, so not added ({refs})"
+            + (
+                "; the interval includes zero: no clear excess."
+                if c["low"] is not None and c["high"] is not None and c["low"] <= 0 <= c["high"]
+                else "."
+            )
         )
     kind = (
         "service indicator, reported, not weighed as harm"
