@@ -19,8 +19,9 @@ from harmscope.cli._common import DbOption, check_format, fail, print_table
 from harmscope.errors import HarmScopeError
 from harmscope.harm.assessed import CONFIDENCE, Assessment, assessed_cells, default_scales
 from harmscope.harm.attribution import NOT_ATTRIBUTED
-from harmscope.harm.evidence import APART, MatrixReport
+from harmscope.harm.evidence import APART, MatrixReport, explain
 from harmscope.harm.measured import SCHEME_UNIT
+from harmscope.warehouse import Warehouse
 
 assess_app = typer.Typer(
     help="Analysts' assessed cells: ratings of harms no data measure (exploitation, families).",
@@ -144,12 +145,17 @@ def assess_add(
         new_id = record_assessment(a, db=db)
     except (HarmScopeError, ValueError) as exc:
         fail(err, _as_option(exc))
-    band = default_scales().band(a.severity, a.incidence)
+    # Read back as the matrix shows it: the sentence names every field recorded.
+    with Warehouse.of(db) as wh:
+        cell = next(
+            c
+            for c in assessed_cells(wh.table("assessed_cells"), latest=False)
+            if c["assessment_id"] == new_id
+        )
     Console().print(
-        f"assessment {new_id}: {a.harm_type}/{a.bearer}/{a.source} severity {a.severity}, "
-        f"incidence {a.incidence}: priority {band} ({a.confidence} confidence, by "
-        f"{a.assessed_by})",
+        f"assessment {new_id}: {a.harm_type}/{a.bearer}/{a.source}: {explain(cell)}",
         highlight=False,
+        soft_wrap=True,
     )
 
 
@@ -186,8 +192,6 @@ def assess_list(
 ) -> None:
     """List assessed cells: the latest rating of each cell, category and area (--all: every
     one), highest priority first."""
-    from harmscope.warehouse import Warehouse
-
     err = Console(stderr=True)
     check_format(err, fmt, "table", "json", "csv")
     try:

@@ -62,6 +62,8 @@ _SOURCE_WORDS = {
 def _n(v: float | None) -> str:
     if v is None:
         return "unknown"
+    if v == 0:
+        return "0"
     return f"{v:,.0f}" if abs(v) >= 10 else f"{v:,.1f}"
 
 
@@ -78,6 +80,8 @@ def _crime_sentence(c: Mapping[str, Any], unit: str, scheme: str) -> str:
     size = f"{_n(c['value'])} {unit} (range {_n(c['low'])} to {_n(c['high'])})"
     refs = ", ".join(c.get("refs") or [])
     source = _SOURCE_WORDS.get(str(c.get("source")), str(c.get("source")))
+    if not c.get("event_types") and not c["high"]:
+        return f"0 {unit}: no recorded crime of the period lands in this cell."
     if basis == "fraction":
         judged = "; a judgement anchored on them" if c.get("judgement") else ""
         return (
@@ -293,7 +297,7 @@ def join_matrix(
     partners, assessments : ibis.Table or DataFrame, optional
         The ``partner_indicators`` and ``assessed_cells`` tables, when the warehouse has them.
     months, lsoas
-        The matrix's selection. Partner rows for larger areas than an LSOA count when the
+        The matrix's selection (an open bound: the matrix's first or last month). Partner rows for larger areas than an LSOA count when the
         area is the police force of the events (``force_areas``) and no LSOA is given.
 
     Returns
@@ -302,6 +306,11 @@ def join_matrix(
     """
     cat = catalogue or default_indicators()
     sch = load_scheme(scheme)
+    # An open bound is the matrix's own (its first / last month of events), not all of
+    # history: partner series reach years before the police records.
+    lo = months[0] if months is not None and months[0] is not None else matrix.month_from
+    hi = months[1] if months is not None and months[1] is not None else matrix.month_to
+    months = (lo, hi)
     measured: list[MeasuredCell] = []
     if partners is not None:
         frame = partners if isinstance(partners, pd.DataFrame) else partners.execute()
