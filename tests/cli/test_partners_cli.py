@@ -186,3 +186,31 @@ def test_assessment_round_trip(sim_db: tuple[Path, Path], tmp_path: Path) -> Non
         len(_json(["assess", "list", "--db", str(db), "--format", "json", "--all"])["assessed"])
         == 2
     )  # type: ignore[arg-type]
+
+
+def test_report_shows_measured_cells_under_its_small_number_rules(
+    sim_db: tuple[Path, Path], tmp_path: Path
+) -> None:
+    from bs4 import BeautifulSoup
+
+    out, db = sim_db
+    html = tmp_path / "r.html"
+    res = runner.invoke(app, ["report", "--db", str(db), "--out", str(html)])
+    assert res.exit_code == 0, res.output
+    soup = BeautifulSoup(html.read_text(encoding="utf-8"), "html.parser")
+    tables = {t.find("th").get_text(): t for t in soup.find_all("table")}
+    harm = tables["harm type"]
+    assert "where the number comes from" in [th.get_text() for th in harm.find_all("th")]
+    first = [td.get_text() for td in harm.find_all("tr")[1].find_all("td")]
+    # The sentence names where the number comes from, never the number itself.
+    assert first[-1].startswith("Police-recorded") and first[4] not in first[-1]
+    rows = {
+        tr.find_all("td")[0].get_text(): [td.get_text() for td in tr.find_all("td")]
+        for tr in tables["measured"].find_all("tr")[1:]
+    }
+    raw = pd.read_csv(out / "partners" / "indicators.csv")
+    deaths, needles = int(raw["drug_deaths"].sum()), int(raw["needle_finds"].sum())
+    assert 0 < deaths < 10 and needles >= 10
+    assert rows["Drug deaths"][2:4] == ["<10", ""]  # small count and its interval withheld
+    assert rows["Discarded needles found"][2] == f"{needles:,}"
+    assert rows["Entries into drug treatment"][1] == "service (not harm)"

@@ -249,7 +249,8 @@ def violence_after_enforcement(
     -------
     MeasuredCell
         ``value`` = excess violent crimes x ``violence_weight`` summed over cells (may be
-        negative: less violence after surges), ``low``/``high`` its normal 95% interval.
+        negative: less violence after surges), ``low``/``high`` its normal 95% interval;
+        ``rows`` the violent crimes compared (after surges and after other months).
 
     Notes
     -----
@@ -266,7 +267,7 @@ def violence_after_enforcement(
     cat = catalogue or default_indicators()
     frame = _enforcement_violence(events, months, lsoas, cell_size)
     excess = var = 0.0
-    n_cells = n_post = 0
+    n_cells = n_post = records = 0
     if not frame.empty:
         frame["month"] = pd.to_datetime(frame["month"])
         all_months = pd.date_range(frame["month"].min(), frame["month"].max(), freq="MS")
@@ -280,6 +281,7 @@ def violence_after_enforcement(
                 var += v
                 n_cells += 1
                 n_post += k
+                records += int(g["violence"].to_numpy()[1:].sum())  # the crimes compared
     sd = math.sqrt(var)
     w = violence_weight
     return _base(
@@ -291,7 +293,7 @@ def violence_after_enforcement(
         unit=unit,
         areas=sorted(lsoas) if lsoas is not None else [],
         periods=_months_of(frame),
-        rows=n_post,
+        rows=records,
         note=(
             f"{excess:+,.1f} violent crimes after {n_post:,} surge months in "
             f"{n_cells:,} cells of {cell_size:g} m, against the months after their other months"

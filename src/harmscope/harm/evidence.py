@@ -164,7 +164,9 @@ def _assessed_sentence(c: Mapping[str, Any]) -> str:
     )
 
 
-def explain(cell: Mapping[str, Any], *, unit: str = "", scheme: str = "") -> str:
+def explain(
+    cell: Mapping[str, Any], *, unit: str = "", scheme: str = "", figures: bool = True
+) -> str:
     """One sentence saying where a cell's number comes from.
 
     Parameters
@@ -174,13 +176,22 @@ def explain(cell: Mapping[str, Any], *, unit: str = "", scheme: str = "") -> str
         :class:`AssessedCell` (told apart by ``basis``).
     unit, scheme : str
         The scheme's unit and name (matrix cells; measured cells in the scheme's unit).
+    figures : bool
+        False leaves the figures out (the value and its range), for a page that shows them
+        in their own columns under its small-number rules.
     """
     basis = cell.get("basis")
     if basis == "assessed":
         return _assessed_sentence(cell)
     if basis in ("measured", "service"):
-        return _measured_sentence(cell, unit)
-    return _crime_sentence(cell, unit, scheme)
+        text = _measured_sentence(cell, unit)
+    else:
+        text = _crime_sentence(cell, unit, scheme)
+    if figures or cell.get("value") is None:
+        return text
+    # Every sentence with figures starts "<figures>: <where from>".
+    body = text.partition(": ")[2]
+    return body[:1].upper() + body[1:]
 
 
 @dataclass(frozen=True)
