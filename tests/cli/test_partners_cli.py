@@ -214,3 +214,41 @@ def test_report_shows_measured_cells_under_its_small_number_rules(
     assert rows["Drug deaths"][2:4] == ["<10", ""]  # small count and its interval withheld
     assert rows["Discarded needles found"][2] == f"{needles:,}"
     assert rows["Entries into drug treatment"][1] == "service (not harm)"
+
+
+@pytest.mark.slow
+def test_docs_quote_the_city_figures(tmp_path: Path) -> None:
+    """docs/harm-model.md quotes the measured cells of City of London 2019; rerun its
+    commands and find each figure in the page."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "harm-model.md").read_text("utf-8")
+    db = tmp_path / "col.duckdb"
+    city = DATA / "policeuk-city-of-london-2018-12_2021-11"
+    assert runner.invoke(app, ["ingest", str(city), "--db", str(db)]).exit_code == 0
+    drugs = ADMISSIONS.parent
+    loaded = runner.invoke(app, ["load-partners", str(drugs), "--db", str(db)])
+    assert loaded.exit_code == 0, loaded.output
+    line = loaded.stdout.strip()
+    assert line == "9,627 partner indicator rows loaded from 13 files" and line in doc
+    assert "9 file(s): the 2020 row" in loaded.stderr
+    res = _json(
+        ["matrix", "--db", str(db), "--from", "2019-01", "--to", "2019-12", "--format", "json"]
+    )
+    m = {c["indicator"]: c for c in res["measured"]}  # type: ignore[attr-defined]
+    quoted = [
+        f"admissions for poisoning by drug misuse {m['drug_poisoning_admissions']['value']:,.0f} "
+        f"({m['drug_poisoning_admissions']['low']:,.1f}–{m['drug_poisoning_admissions']['high']:,.1f})",
+        f"admissions {m['drug_disorder_admissions_primary']['value']:,.0f} "
+        f"({m['drug_disorder_admissions_primary']['low']:,.1f}–"
+        f"{m['drug_disorder_admissions_primary']['high']:,.1f})",
+        f"primary or secondary {m['drug_disorder_admissions_any']['value']:,.0f} "
+        f"({m['drug_disorder_admissions_any']['low']:,.1f}–{m['drug_disorder_admissions_any']['high']:,.1f})",
+        f"found nothing {m['nil_find_searches']['value']:,.0f} "
+        f"({m['nil_find_searches']['low']:,.0f}–{m['nil_find_searches']['high']:,.0f})",
+        f"enforcement {m['violence_after_enforcement']['value']:,.1f} days "
+        f"(−{-m['violence_after_enforcement']['low']:,.1f} to "
+        f"{m['violence_after_enforcement']['high']:,.1f}: no clear excess)",
+    ]
+    flat = " ".join(doc.replace("#", " ").split())
+    for text in quoted:
+        assert text in flat, text
+    assert m["drug_misuse_deaths"]["value"] is None

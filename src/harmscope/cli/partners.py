@@ -80,7 +80,9 @@ def load_partners_cmd(
             f"{done.rows_loaded:,} partner indicator rows loaded from {done.files:,} file{'s' if done.files != 1 else ''}"
         )
     else:
-        out.print(f"already loaded: nothing added ({done.files:,} files)")
+        out.print(
+            f"already loaded: nothing added ({done.files:,} file{'s' if done.files != 1 else ''})"
+        )
 
 
 @assess_app.command("add")

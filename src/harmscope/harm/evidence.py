@@ -98,7 +98,7 @@ def _crime_sentence(c: Mapping[str, Any], unit: str, scheme: str) -> str:
             f"{size}: every crime's {scheme}-weighed harm of {types}, placed here by the "
             "taxonomy; not attributed to drugs."
         )
-    if basis == "local_excess":
+    if basis == "local_excess" or "excess" in str(basis):
         return (
             f"{size}: local-excess estimate, the harm in and around a drug market above what "
             "comparable places without a market show."
