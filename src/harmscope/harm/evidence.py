@@ -324,13 +324,17 @@ def join_matrix(
     months = (lo, hi)
     measured: list[MeasuredCell] = []
     if partners is not None:
-        frame = partners if isinstance(partners, pd.DataFrame) else partners.execute()
         areas: list[str] = []
-        if lsoas is None and "force" in events.columns and not frame.empty:
+        if lsoas is None and "force" in events.columns:
             forces = events.select("force").distinct().execute()["force"].dropna()
-            names = frame.loc[frame["area_level"] == "police_force", "area_name"].unique()
-            areas = force_areas(list(forces), list(names))
-        measured = measured_cells(frame, months=months, lsoas=lsoas, areas=areas, catalogue=cat)
+            if isinstance(partners, pd.DataFrame):
+                level = partners[partners["area_level"] == "police_force"]
+                names = list(level["area_name"].unique())
+            else:
+                level_t = partners.filter(partners.area_level == "police_force")
+                names = list(level_t.select("area_name").distinct().execute()["area_name"])
+            areas = force_areas(list(forces), names)
+        measured = measured_cells(partners, months=months, lsoas=lsoas, areas=areas, catalogue=cat)
     weight, unit = 1.0, "events"
     for t in VIOLENCE_TYPES:
         try:

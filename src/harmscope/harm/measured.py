@@ -224,8 +224,23 @@ def force_areas(forces: Collection[str], area_names: Collection[str]) -> list[st
     return sorted(a for a in area_names if _force_key(a) in wanted)
 
 
-def _frame(partners: ir.Table | pd.DataFrame) -> pd.DataFrame:
-    return partners if isinstance(partners, pd.DataFrame) else partners.execute()
+def _frame(
+    partners: ir.Table | pd.DataFrame,
+    lsoas: Collection[str] | None,
+    areas: Collection[str] | None,
+) -> pd.DataFrame:
+    """The rows of the chosen areas; an Ibis table is filtered in the engine first, so a
+    national per-LSOA table is never pulled whole."""
+    if isinstance(partners, pd.DataFrame):
+        return partners
+    t = partners
+    is_lsoa = t.area_level == LSOA_LEVEL
+    if lsoas is not None:
+        t = t.filter(is_lsoa & t.area_code.isin(sorted(set(lsoas))))
+    else:
+        named = sorted(set(areas or ()))
+        t = t.filter(is_lsoa | t.area_name.isin(named) | t.area_code.isin(named))
+    return t.execute()
 
 
 def measured_cells(
@@ -263,7 +278,7 @@ def measured_cells(
         is used when it has rows, else the larger areas.
     """
     cat = catalogue or default_indicators()
-    frame = _frame(partners)
+    frame = _frame(partners, lsoas, areas)
     if frame.empty:
         return []
     lo = parse_month(months[0]) if months is not None and months[0] is not None else None
