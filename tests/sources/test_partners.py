@@ -215,3 +215,30 @@ def test_simulated_indicators_bad_month_and_count(sim: Path, tmp_path: Path) -> 
     bad.write_text("\n".join([*lines[:9], ",".join(count), *lines[10:]]) + "\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"line 10, column 5 \(needle_finds\): .*whole count"):
         read_partner_file(bad)
+
+
+def test_repeated_year_and_short_row_are_named(tmp_path: Path) -> None:
+    lines = (DEATHS / "deaths_misuse.csv").read_text(encoding="utf-8").splitlines()
+    folder = tmp_path / "deaths"
+    folder.mkdir()
+    bad = folder / "deaths_misuse.csv"
+    bad.write_text("\n".join([*lines, lines[3]]) + "\n", encoding="utf-8")
+    with pytest.raises(
+        InputError, match=r"line 12, column 1 \(year\): year 2011 again \(first on line 4\)"
+    ):
+        read_partner_file(bad)
+    bad.write_text("\n".join([*lines[:5], "2013,1,2", *lines[6:]]) + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"line 6: 3 fields, expected 138"):
+        read_partner_file(bad)
+
+
+def test_cli_refuses_unknown_kind_and_folders_without_partner_files(tmp_path: Path) -> None:
+    db = str(tmp_path / "w.duckdb")
+    res = runner.invoke(app, ["load-partners", str(DEATHS), "--kind", "deaths", "--db", db])
+    assert res.exit_code == 2 and "--kind: unknown indicator 'deaths'" in res.stderr
+    empty = tmp_path / "notes"
+    empty.mkdir()
+    (empty / "readme.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    res = runner.invoke(app, ["load-partners", str(empty), "--db", db])
+    assert res.exit_code == 2 and "no partner file found here" in res.stderr
+    assert not (tmp_path / "w.duckdb").exists()  # nothing was opened, let alone written
