@@ -124,7 +124,8 @@ def test_matrix_csv_and_table(db: Path) -> None:
     assert res.exit_code == 0, res.output
     rows = list(csv.DictReader(io.StringIO(res.stdout)))
     assert {"view", "kind", "harm_type", "bearer", "source", "value", "low", "high"} <= set(rows[0])
-    assert {r["kind"] for r in rows} == {"harm", "activity"}
+    # Measured cells (harms of control from the searches) follow, in their own units.
+    assert {r["kind"] for r in rows} == {"harm", "activity", "measured"}
     assert {r["view"] for r in rows} == {"drug-attributed harm"}
     rows_all = list(
         csv.DictReader(

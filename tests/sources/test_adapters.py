@@ -68,7 +68,7 @@ def survey_csv(tmp_path: Path) -> Path:
 
 def test_every_registered_source_follows_the_protocol() -> None:
     found = registry.adapters()
-    assert [a.name for a in found] == ["policeuk", "survey", "areas", "records"]
+    assert [a.name for a in found] == ["policeuk", "survey", "areas", "records", "partners"]
     for a in found:
         assert isinstance(a, SourceAdapter)
         assert a.families and all(isinstance(f, Family) for f in a.families.values())
@@ -76,8 +76,11 @@ def test_every_registered_source_follows_the_protocol() -> None:
     tables = {t for a in found for f in a.families.values() for t in f.tables}
     records = {f"records_{n}" for n in ("nominals", "groups", "markets", "links", "reports")}
     records |= {"records_crime_people", "records_arrests"}
-    assert tables == {"events", "survey_responses", "areas", "area_shapes"} | records
-    with pytest.raises(KeyError, match="known: policeuk, survey, areas, records"):
+    assert (
+        tables
+        == {"events", "survey_responses", "areas", "area_shapes", "partner_indicators"} | records
+    )
+    with pytest.raises(KeyError, match="known: policeuk, survey, areas, records, partners"):
         registry.adapter("intelligence")
 
 

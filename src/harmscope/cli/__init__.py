@@ -18,6 +18,7 @@ from harmscope.cli import hotspots as _hotspots  # noqa: F401
 from harmscope.cli import ingest as _ingest  # noqa: F401
 from harmscope.cli import markets as _markets  # noqa: F401
 from harmscope.cli import matrix as _matrix  # noqa: F401
+from harmscope.cli import partners as _partners  # noqa: F401
 from harmscope.cli import priorities as _priorities  # noqa: F401
 from harmscope.cli import records as _records  # noqa: F401
 from harmscope.cli import simulate as _simulate  # noqa: F401
@@ -34,6 +35,8 @@ _PANELS = {
         "simulate",
         "export",
     ),
+        "load-partners",
+        "assess",
     "Find where harm is": (
         "matrix",
         "areas",

@@ -49,6 +49,7 @@ def demo(
     from harmscope.sources.areas import load_areas_csv
     from harmscope.warehouse import connect
     from harmscope.warehouse.ingest import ingest_paths
+    from harmscope.warehouse.loaders import load_partners
 
     console = Console()
     err = Console(stderr=True)
@@ -78,6 +79,9 @@ def demo(
             console.print(
                 f"{n} synthetic LSOAs with population, deprivation and boundaries loaded."
             )
+            # Partner indicators: the matrix's measured cells (drug deaths, needle finds).
+            partners = load_partners([sim_dir / "partners"], db=db)
+            console.print(f"{partners.rows_loaded:,} synthetic partner indicator rows loaded.")
     except HarmScopeError as exc:
         fail(err, exc)
     label = " (SYNTHETIC)" if synthetic else ""

@@ -29,6 +29,7 @@ from harmscope.cli._common import (
     table_out,
     warn_dropped,
 )
+from harmscope.cli.partners import print_evidence
 from harmscope.errors import HarmScopeError
 from harmscope.harm import (
     ACTIVITY_UNIT,
@@ -38,6 +39,7 @@ from harmscope.harm import (
     harm_matrix,
     select_events,
 )
+from harmscope.harm.evidence import join_matrix
 from harmscope.harm.months import months_covered
 from harmscope.places.area_harm import area_harm, top_areas
 from harmscope.places.grid import DEFAULT_CELL_SIZE
@@ -97,6 +99,17 @@ def matrix(
             months=months_arg(start, end),
             lsoas=lsoa or None,
         )
+        # Measured (partner, control) and assessed cells beside the matrix, never summed in.
+        tables = set(con.list_tables())
+        report = join_matrix(
+            m,
+            con.table("events"),
+            scheme=scheme,
+            partners=con.table("partner_indicators") if "partner_indicators" in tables else None,
+            assessments=con.table("assessed_cells") if "assessed_cells" in tables else None,
+            months=months_arg(start, end),
+            lsoas=lsoa or None,
+        )
         # The matrix counts every record of the period; say how many the places commands
         # (areas, hotspots, markets, priorities) leave out as strays outside the study area.
         strays = 0
@@ -115,12 +128,13 @@ def matrix(
             soft_wrap=True,
         )
     if fmt == "json":
-        render(m, fmt, out)
+        render(report, fmt, out)
     elif fmt == "csv":
-        render(pd.DataFrame(m.to_rows(), dtype=object), fmt, out)  # activity counts stay integers
+        render(pd.DataFrame(report.to_rows(), dtype=object), fmt, out)  # counts stay integers
     else:
         with table_out(out) as console:
             _print_matrix(m, console)
+            print_evidence(report, console)
 
 
 def _print_matrix(m: HarmMatrix, out: Console) -> None:

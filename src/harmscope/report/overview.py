@@ -28,6 +28,8 @@ from harmscope.harm import (
     load_scheme,
     select_events,
 )
+from harmscope.harm.evidence import MatrixReport, explain, join_matrix
+from harmscope.harm.measured import SCHEME_UNIT
 from harmscope.harm.months import check_months
 from harmscope.places.area_harm import area_harm, harm_by_imd_decile
 from harmscope.places.concentration import gini as gini_index
@@ -65,6 +67,15 @@ def write_overview(
     # Every crime's harm, split into the drug-attributed part (by source, with its range,
     # from the cited fractions) and the part not attributed to drugs.
     matrix = harm_matrix(events, scheme=sch, months=months, harm="all")
+    tables = set(con.list_tables())
+    beside = join_matrix(
+        matrix,
+        events,
+        scheme=sch,
+        partners=con.table("partner_indicators") if "partner_indicators" in tables else None,
+        assessments=con.table("assessed_cells") if "assessed_cells" in tables else None,
+        months=months,
+    )
     monthly = (
         harm_by_area(events, scheme=sch, months=months)
         .group_by("month")
@@ -108,6 +119,8 @@ def write_overview(
         small=SMALL,
         matrix=matrix,
         matrix_rows=_matrix_rows(matrix),
+        measured_rows=_measured_rows(beside),
+        assessed_rows=[beside.explain(a) for a in beside.assessed],
         activity_rows=_activity_rows(matrix),
         activity_total=count_text(matrix.activity),
         drug_split=_drug_split(matrix),
@@ -200,6 +213,33 @@ def _matrix_rows(matrix: HarmMatrix) -> list[dict[str, str]]:
                 "share": figure_text(c["value"] / matrix.total, n, "{:.0%}")
                 if matrix.total
                 else "",
+                "source_text": explain(c, unit=matrix.unit, scheme=matrix.scheme, figures=False),
+            }
+        )
+    return rows
+
+
+def _measured_rows(report: MatrixReport) -> list[dict[str, str]]:
+    """Measured cells in their own units; counts under SMALL shown as ``<10`` and their
+    intervals withheld (violence after enforcement rests on the violent crimes it compares)."""
+    rows = []
+    for c in report.measured:
+        records = c["rows"] if c["unit"] == SCHEME_UNIT else c["value"]
+        scheme_unit = c["unit"] == SCHEME_UNIT
+        value = figure_text(c["value"], records) if scheme_unit else count_text(c["value"])
+        shown = c["value"] is not None and not (records is not None and 0 < records < SMALL)
+        rows.append(
+            {
+                "label": c["label"],
+                "cell": "/".join(str(c[k]) for k in ("harm_type", "bearer", "source"))
+                if c["kind"] == "harm"
+                else "service (not harm)",
+                "value": value if c["value"] is not None else "no data",
+                "range": f"{c['low']:,.0f} to {c['high']:,.0f}" if shown else "",
+                "unit": report.matrix.unit if scheme_unit else c["unit"],
+                "source_text": report.explain(c)
+                if c["value"] is None
+                else explain(c, unit=report.matrix.unit, figures=False),
             }
         )
     return rows

@@ -18,6 +18,7 @@ BUILTIN: tuple[str, ...] = (
     "harmscope.sources.survey",  # community survey responses -> survey_responses
     "harmscope.sources.areas",  # LSOA attributes and boundaries -> areas, area_shapes
     "harmscope.sources.records",  # force records and intelligence -> records_* (pseudonymised)
+    "harmscope.sources.partners",  # drug deaths, admissions, needle finds -> partner_indicators
 )
 """Built-in sources, in the order :func:`recognise` asks them."""
 

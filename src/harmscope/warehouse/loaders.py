@@ -16,15 +16,18 @@ ways:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
+from harmscope.harm.assessed import Assessment
 from harmscope.sources import registry
 from harmscope.sources.base import LoadResult, Progress, WritesBatch, no_lenient
 from harmscope.warehouse.handle import Warehouse
 from harmscope.warehouse.ingest import ingest_paths
 
-__all__ = ["LOADERS", "Loader", "load"]
+__all__ = ["LOADERS", "Loader", "PartnerLoad", "load", "load_partners", "record_assessment"]
 
 Loader = Callable[..., LoadResult]
 """``loader(paths, *, db, lenient, progress) -> LoadResult``: writes one batch of a source."""
@@ -114,3 +117,87 @@ def load(
     with Warehouse.open(db, read_only=False) as wh:
         rows = batch.write(wh.con)
     return LoadResult(batch.source, batch.files, rows)
+
+
+@dataclass(frozen=True)
+class PartnerLoad:
+    """What ``load-partners`` wrote: files, rows, and the rows refused per file with why."""
+
+    files: int
+    rows_loaded: int
+    refused: dict[str, str] = field(default_factory=dict)
+
+
+def load_partners(
+    paths: Sequence[str | Path],
+    *,
+    db: str | Path | None = None,
+    indicators: Collection[str] | None = None,
+    progress: Progress | None = None,
+) -> PartnerLoad:
+    """Load partner indicator files into ``partner_indicators``, all or nothing.
+
+    Parameters
+    ----------
+    paths : sequence of str or Path
+        Drug-statistics files or per-LSOA indicator files, or folders of them
+        (:mod:`harmscope.sources.partners`).
+    db : str or Path, optional
+        Warehouse file; created when missing.
+    indicators : collection of str, optional
+        Load only these indicator ids (``drug_misuse_deaths``, ``needle_finds``, ...).
+
+    Returns
+    -------
+    PartnerLoad
+        Rows written (0 when every file and indicator was loaded before) and the suspect
+        rows refused.
+
+    Raises
+    ------
+    InputError
+        A bad file (file, line and column named); nothing is written then.
+    KeyError
+        An unknown indicator id.
+    """
+    from harmscope.sources.partners import ADAPTER
+
+    # Every file is read and checked before the warehouse is opened: a bad file writes nothing.
+    batch = ADAPTER.prepare(paths, progress=progress, indicators=indicators)
+    with Warehouse.open(db, read_only=False) as wh, wh.transaction() as con:
+        rows = batch.write(con)
+    return PartnerLoad(batch.files, rows, dict(batch.refused))
+
+
+def record_assessment(
+    assessment: Assessment, *, db: str | Path | None = None, at: datetime | None = None
+) -> int:
+    """Append an analyst's assessment to ``assessed_cells``; returns its id.
+
+    The assessment is checked first (:meth:`Assessment.check`: a :class:`ValueError` names
+    the field); ``at`` defaults to now (UTC).
+    """
+    assessment.check()
+    when = (at or datetime.now(UTC)).replace(tzinfo=None)
+    with Warehouse.open(db, read_only=False) as wh, wh.transaction() as con:
+        row = con.execute("SELECT coalesce(max(assessment_id), 0) + 1 FROM assessed_cells")
+        found = row.fetchone()
+        new_id = int(found[0]) if found else 1
+        con.execute(
+            "INSERT INTO assessed_cells VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                new_id,
+                assessment.harm_type,
+                assessment.bearer,
+                assessment.source,
+                assessment.category,
+                assessment.area,
+                assessment.severity,
+                assessment.incidence,
+                assessment.confidence,
+                assessment.evidence.strip(),
+                assessment.assessed_by.strip(),
+                when,
+            ],
+        )
+    return new_id

@@ -1,7 +1,7 @@
 """Warehouse tables: the one registry of every table's definition and what fills it.
 
 One wide ``events`` table of plain columns, provenance (``ingest_*``, ``quarantine``), areas
-and their shapes, survey responses and the market curation log. Every module that writes a
+and their shapes, survey responses, the market curation log, partner indicators and\nanalysts' assessed cells. Every module that writes a
 table takes its definition from here, and :func:`~harmscope.warehouse.handle.open_duckdb`
 creates them all (``CREATE TABLE IF NOT EXISTS``) when it opens the file for writing. A new
 table is therefore not a schema-version change; a changed table is (add a migration in
@@ -76,6 +76,47 @@ of a ``set``; ``value`` the new name, the JSON list of absorbed ids of a ``merge
 value of a characteristic; ``cells`` the JSON object ``{market_id: [[cell_x, cell_y], ...]}``
 of every candidate the decision names, as detected when it was made."""
 
+PARTNERS_DDL = """CREATE TABLE IF NOT EXISTS partner_indicators (
+    area_code VARCHAR,
+    area_name VARCHAR,
+    area_level VARCHAR NOT NULL,
+    period VARCHAR NOT NULL,
+    month_from DATE NOT NULL,
+    month_to DATE NOT NULL,
+    indicator VARCHAR NOT NULL,
+    value DOUBLE NOT NULL,
+    unit VARCHAR NOT NULL,
+    source_file VARCHAR NOT NULL,
+    line INTEGER,
+    file_sha256 VARCHAR NOT NULL
+)"""
+"""Partner indicators (``load-partners``; :mod:`harmscope.sources.partners`): one row per
+area, period and indicator. ``area_level`` is ``lsoa`` (``area_code`` set), ``police_force``,
+``upper_tier_la``, ``region`` or ``country`` (``area_name`` set); ``period`` is ``YYYY`` or
+``YYYY-MM`` as published, spanning ``month_from`` to ``month_to`` (first days of months);
+``value`` a count in ``unit``; ``source_file``/``line`` where it was read; ``file_sha256``
+(with ``indicator``) makes loading idempotent."""
+
+ASSESSMENTS_DDL = """CREATE TABLE IF NOT EXISTS assessed_cells (
+    assessment_id BIGINT PRIMARY KEY,
+    harm_type VARCHAR NOT NULL,
+    bearer VARCHAR NOT NULL,
+    source VARCHAR NOT NULL,
+    category VARCHAR,
+    area VARCHAR,
+    severity VARCHAR NOT NULL,
+    incidence VARCHAR NOT NULL,
+    confidence VARCHAR NOT NULL,
+    evidence VARCHAR NOT NULL,
+    assessed_by VARCHAR NOT NULL,
+    assessed_at TIMESTAMP NOT NULL
+)"""
+"""Analysts' assessed cells (``assess add``; :mod:`harmscope.harm.assessed`), append-only:
+a later assessment of the same cell, category and area supersedes the earlier one in the
+matrix, and both stay listed (``assess list``). ``severity`` and ``incidence`` are grades
+of the configured scales, ``confidence`` low | medium | high; the priority band is derived
+(never stored), so a changed lookup applies to every assessment."""
+
 DDL: tuple[str, ...] = (
     "CREATE TABLE IF NOT EXISTS events ("
     + ", ".join(f"{name} {typ}" for name, typ, _ in EVENT_COLUMNS)
@@ -133,6 +174,8 @@ DDL: tuple[str, ...] = (
     )""",
     SURVEY_DDL,
     DECISIONS_DDL,
+    PARTNERS_DDL,
+    ASSESSMENTS_DDL,
 )
 """Every table's definition, in creation order (:data:`FILLED_BY` names the same tables)."""
 
@@ -146,6 +189,8 @@ FILLED_BY: dict[str, str] = {
     "area_shapes": "load-areas",
     "survey_responses": "load-survey",
     "market_decisions": "markets decide",
+    "partner_indicators": "load-partners",
+    "assessed_cells": "assess add",
 }
 
 
