@@ -32,11 +32,11 @@ _PANELS = {
         "load-areas",
         "load-survey",
         "load-records",
+        "load-partners",
+        "assess",
         "simulate",
         "export",
     ),
-        "load-partners",
-        "assess",
     "Find where harm is": (
         "matrix",
         "areas",
