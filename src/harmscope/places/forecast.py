@@ -315,7 +315,7 @@ def validate_forecast(
             cell_size=cell_size,
             months=months,
             month_first=True,
-            harm=harm,
+            harm=view,
             attribution=attribution,
             types=types,
         ).to_pandas()
@@ -329,7 +329,7 @@ def validate_forecast(
                 events,
                 scheme=scheme_obj,
                 months=months,
-                harm=harm,
+                harm=view,
                 attribution=attribution,
                 types=types,
             ).to_pandas()
@@ -390,7 +390,7 @@ def validate_forecast(
         counts = np.bincount(flat, weights=values, minlength=periods * n)
         return np.asarray(counts, dtype=np.float64).reshape(periods, n)
 
-    harm = _grid("harm")
+    harm_grid = _grid("harm")
     harm_events = _grid("harm_events")
     all_events = harm_events + _grid("activity_events")
     kde_monthly = None
@@ -410,7 +410,7 @@ def validate_forecast(
     if progress:
         progress("rank", 0, 1)
     scores = ranking_scores(
-        harm,
+        harm_grid,
         all_events,
         np.column_stack([ax, ay]),
         origins,
@@ -424,7 +424,7 @@ def validate_forecast(
         progress("rank", 1, 1)
         progress("score", 0, 1)
     ahead = window_matrix(origins + horizon, periods, horizon)
-    outcomes = {"harm": ahead @ harm, "events": ahead @ harm_events}
+    outcomes = {"harm": ahead @ harm_grid, "events": ahead @ harm_events}
     per_origin, summary = rolling_forecast_check(
         scores, outcomes, shares=shares, origin_labels=[month_labels[t] for t in origins]
     )
