@@ -231,7 +231,7 @@ def hotspots(
     """
     if distance is None:
         distance = 1.5 * cell_size
-    harm = check_harm(harm)
+    view = check_harm(harm)
     types = check_types(types)
     with Warehouse.of(source) as wh:
         events = wh.events()
@@ -242,7 +242,7 @@ def hotspots(
             scheme=scheme,
             cell_size=cell_size,
             months=months,
-            harm=harm,
+            harm=view,
             attribution=attribution,
             types=types,
         )
@@ -300,7 +300,7 @@ def hotspots(
             "cells": int(ax.size),
             "dropped": dropped.to_dict(),
             "study_area": area_info,
-            **selection_attrs(harm, types),
+            **selection_attrs(view, types),
         }
     )
     if progress:
