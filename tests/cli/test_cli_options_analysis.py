@@ -58,6 +58,7 @@ CASES: dict[str, Case] = {
             "--db": ["--db", "{db2}"],
             "--scheme": ["--scheme", "count"],
             "--harm": ["--harm", "all"],
+            "--type": ["--type", "Burglary"],
             **PERIOD,
             "--lsoa": ["--lsoa", CITY_LSOA],
             "--format": ["--format", "csv"],
@@ -69,6 +70,8 @@ CASES: dict[str, Case] = {
         ["hotspots", "--db", "{db}"],
         {
             "--db": ["--db", "{db2}"],
+            "--harm": ["--harm", "all"],
+            "--type": ["--type", "Burglary"],
             "--scheme": ["--scheme", "count"],
             **PERIOD,
             "--cell-size": ["--cell-size", "500"],
@@ -81,6 +84,8 @@ CASES: dict[str, Case] = {
         ["emerging", "--db", "{db}"],
         {
             "--db": ["--db", "{db2}"],
+            "--harm": ["--harm", "all"],
+            "--type": ["--type", "Burglary"],
             "--scheme": ["--scheme", "count"],
             **PERIOD,
             "--cell-size": ["--cell-size", "500"],
@@ -93,6 +98,8 @@ CASES: dict[str, Case] = {
         ["concentration", "--db", "{db}"],
         {
             "--db": ["--db", "{db2}"],
+            "--harm": ["--harm", "all"],
+            "--type": ["--type", "Burglary"],
             "--scheme": ["--scheme", "count"],
             **PERIOD,
             "--cell-size": ["--cell-size", "500"],
@@ -104,6 +111,8 @@ CASES: dict[str, Case] = {
         ["scorecard", "--db", "{db}"],
         {
             "--db": ["--db", "{db2}"],
+            "--harm": ["--harm", "all"],
+            "--type": ["--type", "Burglary"],
             "--lsoa": ["--lsoa", CITY_LSOA],
             **PERIOD,
             "--scheme": ["--scheme", "count"],
@@ -115,6 +124,8 @@ CASES: dict[str, Case] = {
         ["validate-forecast", "--db", "{db}", "--warmup", "3", "--window", "3"],
         {
             "--db": ["--db", "{db2}"],
+            "--harm": ["--harm", "drug"],  # its default is all crime harm
+            "--type": ["--type", "Other theft"],
             "--scheme": ["--scheme", "count"],
             "--from": ["--from", "2019-02"],
             "--to": ["--to", "2019-05"],

@@ -114,7 +114,7 @@ def test_types_keep_only_those_crime_types(events):
     )
     assert m.activity == 0 and not m.dropped
     assert m.to_dict()["types"] == ["Burglary"]
-    with pytest.raises(ValueError, match="--type 'Burgled'.*expected one of: .*Burglary"):
+    with pytest.raises(ValueError, match=r"--type 'Burgled'.*expected one of: .*Burglary"):
         harm_matrix(events, scheme="cchi", types=["Burgled"])
 
 

@@ -210,7 +210,10 @@ def test_curation_round_trip(planted: Path, frame: pd.DataFrame) -> None:
     everything = markets(planted, harm="all", include_rejected=True)
     assert {m.id: m.status for m in everything} == {a.id: "confirmed", b.id: "rejected"}
     decide(planted, find_market(everything, b.id), confirm=True, by="analyst2")
-    assert {m.id: m.status for m in markets(planted, harm="all")} == {a.id: "confirmed", b.id: "confirmed"}
+    assert {m.id: m.status for m in markets(planted, harm="all")} == {
+        a.id: "confirmed",
+        b.id: "confirmed",
+    }
 
 
 def test_merge_shows_one_market_with_harm_recomputed(planted: Path, frame: pd.DataFrame) -> None:

@@ -157,7 +157,10 @@ def test_cell_size_distance_mask_and_progress(
     big = hotspots(
         warehouse,
         harm="all",
-        cell_size=500, distance=500, within=None, progress=lambda *a: stages.append(a)
+        cell_size=500,
+        distance=500,
+        within=None,
+        progress=lambda *a: stages.append(a),
     )
     assert (big["cell_x"] % 500 == 0).all()
     # within=None: the bounding box of every located record, strays included.

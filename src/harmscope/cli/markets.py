@@ -163,7 +163,7 @@ def markets_command(
         return
     frame = markets_frame(found)
     if fmt == "csv":
-        frame.insert(frame.columns.get_loc("harm"), "harm_view", harm_label(harm))
+        frame["harm_view"] = harm_label(harm)  # which harm the harm column holds
         render(frame, "csv", out)
         return
     with table_out(out) as console:

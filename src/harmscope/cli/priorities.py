@@ -130,5 +130,5 @@ def priorities_command(
             highlight=False,
         )
     # Which harm the score holds, on every row (DESIGN §5 rows; add freely around them).
-    frame.insert(frame.columns.get_loc("score") + 1, "harm_view", harm_label(harm))
+    frame["harm_view"] = harm_label(harm)
     render(frame, fmt, out)
