@@ -223,3 +223,16 @@ def test_evaluation_weights_are_drug_attributed_counts_unchanged(
         assert value == pytest.approx(weights[event_type] * shares[event_type])
     burglary = area_counts(Intervention.from_dict({**doc, "types": ["burglary"]}), db=city_db)
     assert set(burglary["event_type"]) == {"Burglary"}
+
+
+def test_evaluate_report_and_json_name_the_view(city_db: Path, tmp_path: Path) -> None:
+    args = ["evaluate", "--db", str(city_db), "--target", "all", "--pre", "2019-01:2019-03",
+            "--post", "2019-04:2019-06", "--format", "json"]  # fmt: skip
+    drug = runner.invoke(app, [*args, "--out", str(tmp_path / "d")])
+    every = runner.invoke(app, [*args, "--harm", "all", "--type", "Burglary"])
+    assert drug.exit_code == 0 and every.exit_code == 0, (drug.stderr, every.stderr)
+    d, e = json.loads(drug.stdout), json.loads(every.stdout)
+    assert (d["harm_view"], d["harm_label"], d["types"]) == ("drug", "drug-attributed harm", None)
+    assert (e["harm_view"], e["types"]) == ("all", ["Burglary"])
+    html = (tmp_path / "d" / "intervention.html").read_text(encoding="utf-8")
+    assert "<strong>drug-attributed harm</strong>" in html
