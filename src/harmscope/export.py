@@ -21,7 +21,7 @@ import numbers
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from itertools import chain
 from pathlib import Path
@@ -154,6 +154,7 @@ def export_events(
     out: str | Path | IO[str],
     months: Months | None = None,
     source: str | None = None,
+    types: Collection[str] | None = None,
 ) -> int:
     """Write warehouse events as CSV (every column of the event schema) with inert text.
 
@@ -172,6 +173,9 @@ def export_events(
         Inclusive month bounds, ``'YYYY-MM'`` or dates; either end may be None (open).
     source : str, optional
         Only this file family: ``street``, ``outcome`` or ``stop_search``.
+    types : collection of str, optional
+        Only these crime types, any case (``'Stop and search'`` for searches; outcome rows
+        keep their crime's type), as :func:`harmscope.harm.weigh.select_events`.
 
     Returns
     -------
@@ -193,6 +197,11 @@ def export_events(
         if source not in EVENT_SOURCES:
             raise ValueError(f"source {source!r}: expected one of {', '.join(EVENT_SOURCES)}")
         where.append(f"source = '{source}'")
+    if types is not None:
+        # The scheme key of select_events: searches are 'Stop and search' whatever their type.
+        names = ", ".join("'" + t.strip().lower().replace("'", "''") + "'" for t in types)
+        key = "CASE WHEN source = 'stop_search' THEN 'Stop and search' ELSE event_type END"
+        where.append(f"lower({key}) IN ({names or 'NULL'})")
     select = ", ".join(
         f"{neutralise_sql(name)} AS {name}" if typ == "VARCHAR" else name
         for name, typ, _ in EVENT_COLUMNS

@@ -43,7 +43,8 @@ def expected(city_db: Path) -> pd.DataFrame:
 
 
 def _areas(db: Path, *args: str) -> list[dict[str, object]]:
-    res = runner.invoke(app, ["areas", "--db", str(db), "--format", "json", *args])
+    # all crime harm: the expected figures weigh every crime (the default is drug-attributed)
+    res = runner.invoke(app, ["areas", "--db", str(db), "--format", "json", "--harm", "all", *args])
     assert res.exit_code == 0, res.output
     rows = json.loads(res.stdout)
     assert rows, "no rows"

@@ -64,7 +64,9 @@ def _independent_cells() -> pd.DataFrame:
 
 
 def test_concentration_json_matches_independent_figures(city_db: Path) -> None:
-    res = CliRunner().invoke(app, ["concentration", "--db", str(city_db), "--format", "json"])
+    res = CliRunner().invoke(
+        app, ["concentration", "--db", str(city_db), "--format", "json", "--harm", "all"]
+    )
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout)
     cells = _independent_cells()

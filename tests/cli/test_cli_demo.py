@@ -42,6 +42,7 @@ def test_demo_end_to_end_and_idempotent(tmp_path: Path) -> None:
     first = runner.invoke(app, ["demo", "--out", str(out), "--months", "6", "--seed", "7"])
     assert first.exit_code == 0, first.output
     assert "SYNTHETIC" in first.stdout
+    assert "Harm total (drug-attributed harm):" in first.stdout  # the demo prints drug harm
     db = out / "harmscope.duckdb"
     report = out / "report.html"
     assert report.exists()
@@ -61,7 +62,8 @@ def test_demo_end_to_end_and_idempotent(tmp_path: Path) -> None:
     assert "<script" not in report.read_text(encoding="utf-8")  # works offline, no CDN
     assert "Harm and deprivation" in text
     total = harm_matrix(ibis_connect(db).table("events"), scheme="cchi").total
-    shown = re.search(r"([\d,]+)\s+harm \(days of imprisonment\)", text)
+    # the demo shows drug-attributed harm (the default view), labelled as such
+    shown = re.search(r"([\d,]+)\s+drug-attributed harm \(days of imprisonment\)", text)
     assert shown is not None
     assert int(shown.group(1).replace(",", "")) == round(total)
 
@@ -104,7 +106,7 @@ def test_report_suppresses_small_counts_and_states_rate_periods(
     assert res.exit_code == 0, res.output
     html = out.read_text(encoding="utf-8")
     tables = _tables(html)
-    areas = tables["Most harmful neighbourhoods (LSOAs)"]
+    areas = tables["Most harmful neighbourhoods (LSOAs): drug-attributed harm"]
     rate = "harm per 1,000 residents, 2019-02 to 2019-04, 3 months"
     assert rate in areas[0]
     assert "Rates per 1,000 residents are for the whole period of the report" in html
@@ -146,7 +148,7 @@ def test_report_suppresses_small_counts_and_states_rate_periods(
             "SELECT count(*) FROM events WHERE source = 'stop_search' "
             "AND month BETWEEN DATE '2019-02-01' AND DATE '2019-04-01'"
         ).fetchone()[0]  # type: ignore[index]
-    activity = tables["Harm matrix / police activity (not harm)"]
+    activity = tables["Harm matrix: drug-attributed harm / police activity (not harm)"]
     searched = [r for r in activity if "search" in r["police activity (not harm)"]]
     assert [r["events"] for r in searched] == [f"{searches:,}"]  # counted, one per search
     # Only the study area's LSOAs are listed now (strays' neighbouring LSOAs held the small
@@ -175,10 +177,10 @@ def test_report_matrix_separates_drug_harm_from_the_rest(city_db: Path, tmp_path
     from harmscope.warehouse import ibis_connect
 
     out = tmp_path / "r.html"
-    res = runner.invoke(app, ["report", "--db", str(city_db), "--out", str(out)])
+    res = runner.invoke(app, ["report", "--db", str(city_db), "--out", str(out), "--harm", "all"])
     assert res.exit_code == 0, res.output
     html = out.read_text(encoding="utf-8")
-    rows = _tables(html)["Harm matrix"]
+    rows = _tables(html)["Harm matrix: all crime harm"]
     sources = {r["source"] for r in rows}
     assert "not attributed to drugs" in sources and sources & {"use", "distribution"}
     m = harm_matrix(ibis_connect(city_db).table("events"), scheme="cchi", harm="all")
@@ -196,3 +198,12 @@ def test_report_matrix_separates_drug_harm_from_the_rest(city_db: Path, tmp_path
         key = (c["harm_type"], c["bearer"], source)
         if key in shown:
             assert shown[key] == f"{c['value']:,.1f}"
+    # By default the report shows drug-attributed harm only, every heading saying so.
+    default = tmp_path / "d.html"
+    res = runner.invoke(app, ["report", "--db", str(city_db), "--out", str(default)])
+    assert res.exit_code == 0, res.output
+    tables = _tables(default.read_text(encoding="utf-8"))
+    drug_rows = tables["Harm matrix: drug-attributed harm"]
+    assert {r["source"] for r in drug_rows} <= {"use", "distribution", "production", "control"}
+    text = " ".join(_Text.visible(default.read_text(encoding="utf-8")))
+    assert "Where harm is: hot spots of drug-attributed harm" in text

@@ -39,6 +39,8 @@ CASES: dict[str, Case] = {
         {
             "--db": ["--db", "{db2}"],
             "--scheme": ["--scheme", "count"],
+            "--harm": ["--harm", "all"],
+            "--type": ["--type", "Burglary"],
             "--from": ["--from", "2019-03"],
             "--to": ["--to", "2019-02"],
             "--lsoa": ["--lsoa", "E01000001"],
@@ -59,6 +61,8 @@ CASES: dict[str, Case] = {
             "--cell-size": ["--cell-size", "500"],
             "--title": ["--title", "Another title"],
             "--synthetic": ["--synthetic"],
+            "--harm": ["--harm", "all"],
+            "--type": ["--type", "Burglary"],
         },
     ),
     "export events": (
@@ -69,6 +73,7 @@ CASES: dict[str, Case] = {
             "--from": ["--from", "2019-03"],
             "--to": ["--to", "2019-02"],
             "--source": ["--source", "stop_search"],
+            "--type": ["--type", "Burglary"],
         },
     ),
     "simulate": (

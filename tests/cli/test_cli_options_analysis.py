@@ -61,6 +61,7 @@ CASES: dict[str, Case] = {
             "--db": ["--db", "{db2}"],
             "--scheme": ["--scheme", "count"],
             "--harm": ["--harm", "all"],
+            "--type": ["--type", "Burglary"],
             **PERIOD,
             "--lsoa": ["--lsoa", CITY_LSOA],
             "--format": ["--format", "csv"],
@@ -72,6 +73,8 @@ CASES: dict[str, Case] = {
         ["hotspots", "--db", "{db}"],
         {
             "--db": ["--db", "{db2}"],
+            "--harm": ["--harm", "all"],
+            "--type": ["--type", "Burglary"],
             "--scheme": ["--scheme", "count"],
             **PERIOD,
             "--cell-size": ["--cell-size", "500"],
@@ -84,6 +87,8 @@ CASES: dict[str, Case] = {
         ["emerging", "--db", "{db}"],
         {
             "--db": ["--db", "{db2}"],
+            "--harm": ["--harm", "all"],
+            "--type": ["--type", "Burglary"],
             "--scheme": ["--scheme", "count"],
             **PERIOD,
             "--cell-size": ["--cell-size", "500"],
@@ -96,6 +101,8 @@ CASES: dict[str, Case] = {
         ["concentration", "--db", "{db}"],
         {
             "--db": ["--db", "{db2}"],
+            "--harm": ["--harm", "all"],
+            "--type": ["--type", "Burglary"],
             "--scheme": ["--scheme", "count"],
             **PERIOD,
             "--cell-size": ["--cell-size", "500"],
@@ -107,6 +114,8 @@ CASES: dict[str, Case] = {
         ["scorecard", "--db", "{db}"],
         {
             "--db": ["--db", "{db2}"],
+            "--harm": ["--harm", "all"],
+            "--type": ["--type", "Burglary"],
             "--lsoa": ["--lsoa", CITY_LSOA],
             **PERIOD,
             "--scheme": ["--scheme", "count"],
@@ -118,6 +127,8 @@ CASES: dict[str, Case] = {
         ["validate-forecast", "--db", "{db}", "--warmup", "3", "--window", "3"],
         {
             "--db": ["--db", "{db2}"],
+            "--harm": ["--harm", "drug"],  # its default is all crime harm
+            "--type": ["--type", "Other theft"],
             "--scheme": ["--scheme", "count"],
             "--from": ["--from", "2019-02"],
             "--to": ["--to", "2019-05"],

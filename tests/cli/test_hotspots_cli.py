@@ -23,7 +23,10 @@ def test_hotspots_csv_matches_the_library(city_db: Path) -> None:
     result = runner.invoke(app, ["hotspots", "--db", str(city_db), "--from", "2019-02"])
     assert result.exit_code == 0, result.output
     frame = pd.read_csv(io.StringIO(result.stdout))
-    assert list(frame.columns[:6]) == CONTRACT and tuple(frame.columns) == HOTSPOT_COLUMNS
+    # the library's columns, then which harm they hold (drug-attributed by default)
+    assert list(frame.columns[:6]) == CONTRACT
+    assert tuple(frame.columns) == (*HOTSPOT_COLUMNS, "harm_view")
+    assert set(frame["harm_view"]) == {"drug-attributed harm"}
     expected = hotspots(city_db, months=("2019-02", None))
     assert len(frame) == len(expected)
     assert frame["harm"].sum() == pytest.approx(expected["harm"].sum())
@@ -70,7 +73,7 @@ def test_hotspots_parquet(city_db: Path, tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     frame = pd.read_parquet(out)
-    assert tuple(frame.columns) == HOTSPOT_COLUMNS and len(frame) > 0
+    assert tuple(frame.columns) == (*HOTSPOT_COLUMNS, "harm_view") and len(frame) > 0
     # The study area and the strays left out are reported on stderr.
     assert f"{len(frame)} cells of 250 m" in result.stderr and "left out" in result.stderr
     missing = runner.invoke(app, ["hotspots", "--db", str(city_db), "--format", "parquet"])
@@ -101,7 +104,7 @@ def test_emerging_csv_and_json(city_db: Path) -> None:
     result = runner.invoke(app, ["emerging", "--db", str(city_db)])
     assert result.exit_code == 0, result.output
     frame = pd.read_csv(io.StringIO(result.stdout))
-    assert tuple(frame.columns) == EMERGING_COLUMNS
+    assert tuple(frame.columns) == (*EMERGING_COLUMNS, "harm_view")
     assert set(frame["category"]) <= set(EMERGING_CATEGORIES)
     assert (frame["periods"] == 6).all()
     assert (frame["hot_periods"] + frame["cold_periods"] <= 6).all()
@@ -118,7 +121,7 @@ def test_emerging_csv_and_json(city_db: Path) -> None:
     }
     as_json = runner.invoke(app, ["emerging", "--db", str(city_db), "--format", "json"])
     rows = json.loads(as_json.stdout)
-    assert len(rows) == len(frame) and set(rows[0]) == set(EMERGING_COLUMNS)
+    assert len(rows) == len(frame) and set(rows[0]) == {*EMERGING_COLUMNS, "harm_view"}
     one = runner.invoke(
         app, ["emerging", "--db", str(city_db), "--from", "2019-03", "--to", "2019-03"]
     )

@@ -37,7 +37,8 @@ def test_markets_formats(db: Path) -> None:
     assert {"cells", "trend", "top_types", "activity_harm_ratio"} <= set(rows[0])
     as_csv = runner.invoke(app, ["markets", "--db", str(db), "--format", "csv"])
     frame = pd.read_csv(io.StringIO(as_csv.stdout))
-    assert tuple(frame.columns) == MARKET_COLUMNS and len(frame) == len(expected)
+    assert tuple(frame.columns) == (*MARKET_COLUMNS, "harm_view") and len(frame) == len(expected)
+    assert set(frame["harm_view"]) == {"drug-attributed harm"}
     table = runner.invoke(app, ["markets", "--db", str(db)])
     assert table.exit_code == 0 and expected[0].id[:6] in table.stdout
 
@@ -131,6 +132,8 @@ def test_decide_errors(db: Path, args: list[str], message: str) -> None:
 # whose outputs must differ. A new option not listed here fails test_every_listing_option_listed.
 LISTING_CHANGES: dict[str, list[str]] = {
     "--scheme": ["--scheme", "count"],
+    "--harm": ["--harm", "all"],
+    "--type": ["--type", "Violence and sexual offences"],
     "--from": ["--from", "2019-04"],
     "--to": ["--to", "2019-03"],
     "--cell-size": ["--cell-size", "500"],

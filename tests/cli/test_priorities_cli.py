@@ -105,6 +105,14 @@ def test_priorities_errors(city_db: Path, args: list[str], message: str) -> None
 CHANGES: dict[str, list[tuple[list[str], list[str]]]] = {
     "--lens": [(["--lens", "places"], ["--lens", "markets"])],
     "--scheme": [(["--lens", "places"], ["--lens", "places", "--scheme", "count"])],
+    "--harm": [
+        (["--lens", "places"], ["--lens", "places", "--harm", "all"]),
+        (["--lens", "markets"], ["--lens", "markets", "--harm", "all"]),
+    ],
+    "--type": [
+        (["--lens", "places"], ["--lens", "places", "--type", "Burglary"]),
+        (["--lens", "all"], ["--lens", "all", "--type", "Violence and sexual offences"]),
+    ],
     "--from": [(["--lens", "places"], ["--lens", "places", "--from", "2019-04"])],
     "--to": [(["--lens", "places"], ["--lens", "places", "--to", "2019-03"])],
     "--cell-size": [(["--lens", "places"], ["--lens", "places", "--cell-size", "500"])],

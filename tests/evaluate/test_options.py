@@ -99,6 +99,22 @@ def _check_scheme(db: Path, tmp: Path) -> None:
         assert a["scheme"] == "cchi" and b["scheme"] == "count" and a["unit"] != b["unit"]
 
 
+def _check_harm(db: Path, tmp: Path) -> None:
+    for extra in ([*BASE], ["--spec", _spec(tmp)]):
+        a, b = _run(db, *extra), _run(db, *extra, "--harm", "all")
+        assert (a["harm_view"], b["harm_view"]) == ("drug", "all")
+        assert a["intervention"]["harm"] == "drug" and b["intervention"]["harm"] == "all"  # type: ignore[index]
+        assert a["estimates"]["wdd"] == b["estimates"]["wdd"]  # type: ignore[index]  # counts
+        assert a["estimates"]["wdd_harm"] != b["estimates"]["wdd_harm"]  # type: ignore[index]
+
+
+def _check_type(db: Path, tmp: Path) -> None:
+    for extra in ([*BASE], ["--spec", _spec(tmp)]):
+        a, b = _run(db, *extra), _run(db, *extra, "--type", "theft from the person")
+        assert b["types"] == ["Theft from the person"] and a["types"] is None
+        assert a["totals"] != b["totals"]
+
+
 def _check_name(db: Path, tmp: Path) -> None:
     for extra in ([*BASE], ["--spec", _spec(tmp)]):
         assert _run(db, *extra, "--name", "Op Z")["intervention"]["name"] == "Op Z"  # type: ignore[index]
@@ -135,6 +151,8 @@ CASES: dict[str, Callable[[Path, Path], None]] = {
     "--pre": _check_period("--pre"),
     "--post": _check_period("--post"),
     "--scheme": _check_scheme,
+    "--harm": _check_harm,
+    "--type": _check_type,
     "--baseline-start": _check_baseline,
     "--name": _check_name,
     "--out": _check_out,

@@ -4,6 +4,7 @@ survey side from a simulated city."""
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +15,7 @@ from harmscope.errors import InputError
 from harmscope.evaluate.scorecard import scorecard
 from harmscope.evaluate.survey import load_survey
 from harmscope.harm import load_scheme
+from harmscope.harm.attribution import DEFAULT_ATTRIBUTION_PATH
 from harmscope.warehouse.ingest import ingest_paths
 
 from .conftest import CITY, LINCS, LINCS_MONTHS
@@ -89,7 +91,7 @@ def test_activity_side_matches_pandas(
 def test_outcome_side_matches_pandas(
     lincs_db: Path, street: pd.DataFrame, searches: pd.DataFrame
 ) -> None:
-    card = scorecard(db=lincs_db, months=("2019-02", "2019-03"), lsoas=LSOAS)
+    card = scorecard(db=lincs_db, months=("2019-02", "2019-03"), lsoas=LSOAS, harm="all")
     assert card.lsoas == tuple(LSOAS)
     sel = street[street["Month"].isin(["2019-02", "2019-03"]) & street["LSOA code"].isin(LSOAS)]
     cchi = load_scheme("cchi").to_frame().set_index("event_type")
@@ -98,6 +100,15 @@ def test_outcome_side_matches_pandas(
     expected = typed["Crime type"].map(harm_kind["weight"]).sum()
     assert expected > 0
     assert_allclose(card.value("harm_cchi"), expected)
+    # The default is drug-attributed: each type's weight times its central drug share
+    # (the attribution TOML read with tomllib).
+    fractions = tomllib.loads(DEFAULT_ATTRIBUTION_PATH.read_text(encoding="utf-8"))["fractions"]
+    share = {t: sum(f["central"] for f in src.values()) for t, src in fractions.items()}
+    drug = (typed["Crime type"].map(harm_kind["weight"]) * typed["Crime type"].map(share)).sum()
+    card_drug = scorecard(db=lincs_db, months=("2019-02", "2019-03"), lsoas=LSOAS)
+    assert_allclose(card_drug.value("harm_cchi"), drug)
+    assert card_drug.get("harm_cchi").label == "Harm (cchi, drug-attributed harm)"
+    assert card_drug.to_dict()["harm_view"] == "drug"
     assert card.value("harm_count") == len(typed)
     # Drug offences in these LSOAs are activity: counted on the left, never in harm.
     assert card.value("drug_offences") == (sel["Crime type"] == "Drugs").sum()

@@ -35,6 +35,7 @@ def test_lockdown_numbers_and_report(city_db: Path, doc: str, tmp_path: Path) ->
         AreaSpec.everything(),
         Period.parse("2018-12:2020-03"),
         Period.parse("2020-04:2020-06"),
+        harm="all",  # the worked example is pinned to all crime harm (--harm all)
     )
     ev = evaluate_intervention(iv, db=city_db)
     for line in verdict_lines(ev):
@@ -97,7 +98,7 @@ def test_lincolnshire_outcome_numbers(tmp_path: Path, doc: str) -> None:
     ]
     db = tmp_path / "lincs.duckdb"
     ingest_paths(files, db=db)
-    card = scorecard(db=db, months=("2019-01", "2019-12"))
+    card = scorecard(db=db, months=("2019-01", "2019-12"), harm="all")
     drug, weapons = card.value("drug_offences"), card.value("weapons_offences")
     outcomes, charged = card.value("outcomes"), card.value("charged_share")
     sanction, d_oc = card.value("sanction_share"), card.value("drug_outcomes")

@@ -92,28 +92,30 @@ def test_matrix_by_hand(events):
     assert m.by_event_type[0].event_type == "Burglary"  # largest value first
 
 
-# The pre-attribution placement, still the library default for downstream analyses:
-#   V&SO -> health/individuals/distribution; ASB -> social/communities/use; Robbery -> half
-#   health, half economic, individuals/use; Burglary 0.7 individuals, 0.3 communities (use).
-TAXONOMY_CELLS = {
-    ("economic", "individuals", "use"): 182.5 + 519.288,
-    ("health", "individuals", "distribution"): 461.78,
-    ("economic", "communities", "use"): 222.552 + 1.0,
-    ("health", "individuals", "use"): 182.5,
-    ("social", "communities", "use"): 1.0,
-}
-
-
-def test_taxonomy_view_is_the_default_and_unchanged(events):
+def test_drug_view_is_the_default_and_the_taxonomy_view_is_gone(events):
+    # Issue 11 item 5: drug-attributed harm everywhere by default; the pre-attribution
+    # "taxonomy" placement (every crime's harm on the taxonomy's own sources) was removed.
     m = harm_matrix(events, scheme="cchi")
-    assert m.harm == "taxonomy"
-    assert m.view_label == "all crime harm, on the taxonomy's sources"
-    assert m.total == pytest.approx(HARM_TOTAL)
-    assert {k: v for k, v in _by_cell(m.cells).items() if v} == pytest.approx(TAXONOMY_CELLS)
-    assert all(c["basis"] == "taxonomy" and c["low"] == c["value"] == c["high"] for c in m.cells)
-    # The drug split is reported in every view.
-    assert m.drug_attributed == pytest.approx(DRUG_TOTAL)
-    assert m.not_attributed == pytest.approx(HARM_TOTAL - DRUG_TOTAL)
+    assert (m.harm, m.view_label) == ("drug", "drug-attributed harm")
+    assert m.total == pytest.approx(DRUG_TOTAL)
+    assert harm_matrix(events, scheme="cchi", harm=" ALL ").total == pytest.approx(HARM_TOTAL)
+    with pytest.raises(ValueError, match="harm 'taxonomy': expected drug or all"):
+        harm_matrix(events, scheme="cchi", harm="taxonomy")
+
+
+def test_types_keep_only_those_crime_types(events):
+    # Burglary only: 3 x 247.28 days; its drug share 0.45 (central); Fraud is not a type
+    # asked for, so nothing is reported as left out.
+    m = harm_matrix(events, scheme="cchi", types=["BURGLARY"])
+    assert m.types == ("Burglary",)
+    assert m.total == pytest.approx(741.84 * 0.45)
+    assert harm_matrix(events, scheme="cchi", harm="all", types=["burglary"]).total == (
+        pytest.approx(741.84)
+    )
+    assert m.activity == 0 and not m.dropped
+    assert m.to_dict()["types"] == ["Burglary"]
+    with pytest.raises(ValueError, match=r"--type 'Burgled'.*expected one of: .*Burglary"):
+        harm_matrix(events, scheme="cchi", types=["Burgled"])
 
 
 def test_drug_view_by_hand(events):
@@ -136,8 +138,8 @@ def test_drug_view_by_hand(events):
     assert robbery_dist["refs"] == ["ons_drh_2024", "review_of_drugs_2020"]
     assert robbery_dist["judgement"] is True
     assert set(m.references) == {r for c in m.cells for r in c["refs"]}
-    with pytest.raises(ValueError, match="harm: expected one of drug, all, taxonomy"):
-        harm_matrix(events, scheme="cchi", harm="some")  # ValueError lists taxonomy too
+    with pytest.raises(ValueError, match="harm 'some': expected drug or all"):
+        harm_matrix(events, scheme="cchi", harm="some")
 
 
 def test_cells_sum_exactly_to_totals_and_are_ordered(events):
@@ -198,7 +200,7 @@ def test_to_rows(events):
 
 
 def test_count_scheme_counts_events(events):
-    m = harm_matrix(events, scheme="count")
+    m = harm_matrix(events, scheme="count", harm="all")
     assert (m.total, m.activity) == (pytest.approx(8.0), 8)  # 2+1+1+3+1 harm; 2+1+5 activity
     # drug-attributed events: 2 V&SO x 0.15 + ASB 0.15 + Robbery 0.45 + 3 Burglary x 0.45
     # + Shoplifting 0.45
@@ -215,16 +217,16 @@ def test_activity_is_counted_whatever_the_scheme_weight(events):
 
 
 def test_months_and_lsoas(events):
-    jan = harm_matrix(events, scheme="cchi", months=("2020-01", "2020-01"))
+    jan = harm_matrix(events, scheme="cchi", months=("2020-01", "2020-01"), harm="all")
     assert jan.total == pytest.approx(462.78)
     assert jan.activity == 2
     assert (jan.month_from, jan.month_to) == ("2020-01", "2020-01")
-    b = harm_matrix(events, scheme="cchi", lsoas=["B"])
+    b = harm_matrix(events, scheme="cchi", lsoas=["B"], harm="all")
     assert b.total == pytest.approx(741.84)
     assert b.activity == 4
     assert b.lsoas == ("B",)
     assert b.unknown == {"Fraud": 1}
-    open_start = harm_matrix(events, scheme="cchi", months=(None, date(2020, 2, 1)))
+    open_start = harm_matrix(events, scheme="cchi", months=(None, date(2020, 2, 1)), harm="all")
     assert open_start.total == pytest.approx(462.78 + 365 + 741.84)
     assert (open_start.month_from, open_start.month_to) == ("2020-01", "2020-02")
 
@@ -302,7 +304,7 @@ def test_scheme_type_missing_from_taxonomy_is_an_error(events, tmp_path):
 
 
 def test_harm_by_area_by_hand(events):
-    df = harm_by_area(events, scheme="cchi").execute()
+    df = harm_by_area(events, scheme="cchi", harm="all").execute()
     assert list(df.columns) == [
         "lsoa_code", "month", "harm", "activity", "harm_events", "activity_events"
     ]  # fmt: skip
@@ -324,6 +326,13 @@ def test_harm_by_area_by_hand(events):
         (None, "2020-03", 1.0, 1, 1, 1),
     ]
     assert df["harm"].sum() == pytest.approx(HARM_TOTAL)
+    # The default view: each type's harm times its central drug share, summing to the
+    # matrix's drug total.
+    drug = harm_by_area(events, scheme="cchi").execute()
+    assert drug["harm"].sum() == pytest.approx(DRUG_TOTAL)
+    assert drug["activity"].tolist() == df["activity"].tolist()  # counted, not weighed
+    burglary = harm_by_area(events, scheme="cchi", types=["burglary"]).execute()
+    assert burglary["harm"].sum() == pytest.approx(741.84 * 0.45)
     located = harm_by_area(events, scheme="cchi", drop_unlocated=True, months=("2020-02", None))
     assert located.execute()["lsoa_code"].tolist() == ["A", "B"]
 
@@ -412,4 +421,4 @@ def test_lincolnshire_outcome_rows_are_never_weighted(shared_data):
     # count scheme: harm events = street rows that are not activity
     raw = pd.read_csv(root / "street" / "2019-01-lincolnshire-street.csv.gz", dtype=str)
     harm_rows = (~raw["Crime type"].isin(["Drugs", "Possession of weapons"])).sum()
-    assert harm_matrix(street, scheme=load_scheme("count")).total == harm_rows
+    assert harm_matrix(street, scheme=load_scheme("count"), harm="all").total == harm_rows

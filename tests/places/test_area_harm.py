@@ -43,7 +43,7 @@ def _sql_harm_per_lsoa(db: Path) -> dict[str, tuple[float, int | None]]:
 
 def test_area_harm_and_rate_match_sql(sim_db: Path) -> None:
     con = ibis_connect(sim_db)
-    got = area_harm(con.table("events"), con.table("areas")).to_pandas()
+    got = area_harm(con.table("events"), con.table("areas"), harm="all").to_pandas()
     expected = _sql_harm_per_lsoa(sim_db)
     assert set(got["lsoa_code"]) == set(expected)
     for row in got.itertuples():

@@ -426,7 +426,12 @@ def test_cli_json_csv_and_table(city_db: Path, city_check: ForecastCheck) -> Non
     res = runner.invoke(app, [*base, "--format", "csv"])
     assert res.exit_code == 0, res.output
     rows = list(csv.DictReader(io.StringIO(res.stdout)))
-    assert tuple(rows[0]) == SUMMARY_COLUMNS and len(rows) == len(city_check.summary)
+    # the summary, and which harm it scored (every crime's: validate-forecast's default)
+    assert tuple(rows[0]) == (*SUMMARY_COLUMNS, "harm_view") and len(rows) == len(
+        city_check.summary
+    )
+    assert {r["harm_view"] for r in rows} == {"all crime harm"}
+    assert payload["harm_view"] == "all" and payload["harm_label"] == "all crime harm"
 
     res = runner.invoke(app, base)
     assert res.exit_code == 0, res.output

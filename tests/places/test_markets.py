@@ -80,19 +80,19 @@ def frame() -> pd.DataFrame:
 
 
 def test_planted_markets_found_with_exact_footprints(planted: Path) -> None:
-    found = markets(planted)
+    found = markets(planted, harm="all")
     assert [set(m.cells) for m in found] == [cells_of(MARKET_A), cells_of(MARKET_B)]
     assert [m.id for m in found] == [
         candidate_id(sorted(cells_of(MARKET_A)), SIZE),
         candidate_id(sorted(cells_of(MARKET_B)), SIZE),
     ]
     # ids are stable across runs
-    assert [m.id for m in markets(planted)] == [m.id for m in found]
+    assert [m.id for m in markets(planted, harm="all")] == [m.id for m in found]
     assert all(m.status == "candidate" and m.name is None for m in found)
 
 
 def test_harm_activity_ratio_and_matrix_match_pandas(planted: Path, frame: pd.DataFrame) -> None:
-    a, b = markets(planted)
+    a, b = markets(planted, harm="all")
     for market, block in ((a, MARKET_A), (b, MARKET_B)):
         area = ring(block)
         assert set(market.area_cells) == area
@@ -118,7 +118,7 @@ def test_harm_activity_ratio_and_matrix_match_pandas(planted: Path, frame: pd.Da
 
 
 def test_monthly_series_and_trend(planted: Path, frame: pd.DataFrame) -> None:
-    a, b = markets(planted)
+    a, b = markets(planted, harm="all")
     assert a.months == ("2020-01", "2020-02", "2020-03", "2020-04", "2020-05", "2020-06")
     inside = frame[frame["cell"].isin(ring(MARKET_A))]
     by_month = inside.groupby("month")["harm"].sum().to_numpy()
@@ -128,28 +128,28 @@ def test_monthly_series_and_trend(planted: Path, frame: pd.DataFrame) -> None:
 
 
 def test_months_and_buffer_options(planted: Path, frame: pd.DataFrame) -> None:
-    a = markets(planted, months=("2020-05", "2020-06"))[0]
+    a = markets(planted, harm="all", months=("2020-05", "2020-06"))[0]
     assert a.months == ("2020-05", "2020-06")
     sub = frame[
         frame["cell"].isin(ring(MARKET_A)) & (frame["month"] >= pd.Timestamp("2020-05-01").date())
     ]
     assert a.harm == pytest.approx(sub["harm"].sum())
-    tight = markets(planted, buffer=0)[0]
+    tight = markets(planted, harm="all", buffer=0)[0]
     assert set(tight.area_cells) == set(tight.cells) == cells_of(MARKET_A)
     assert tight.harm == pytest.approx(frame[frame["cell"].isin(cells_of(MARKET_A))]["harm"].sum())
 
 
 def test_unfound_searches_and_intelligence(planted: Path) -> None:
-    assert cells_of(UNFOUND) not in [set(m.cells) for m in markets(planted)]
-    every_search = markets(planted, unfound_search_weight=1.0)
+    assert cells_of(UNFOUND) not in [set(m.cells) for m in markets(planted, harm="all")]
+    every_search = markets(planted, harm="all", unfound_search_weight=1.0)
     assert cells_of(UNFOUND) in [set(m.cells) for m in every_search]
-    with_intel = markets(planted, intelligence=intel_reports())
+    with_intel = markets(planted, harm="all", intelligence=intel_reports())
     intel_market = next(m for m in with_intel if set(m.cells) == cells_of(INTEL))
     assert intel_market.activity == pytest.approx(len(intel_reports()))
     with pytest.raises(ValueError, match="unfound_search_weight"):
-        markets(planted, unfound_search_weight=2.0)
+        markets(planted, harm="all", unfound_search_weight=2.0)
     with pytest.raises(ValueError, match="intelligence needs columns"):
-        markets(planted, intelligence=pd.DataFrame({"month": ["2020-01"]}))
+        markets(planted, harm="all", intelligence=pd.DataFrame({"month": ["2020-01"]}))
 
 
 def test_no_market_activity_is_an_error(tmp_path: Path) -> None:
@@ -157,7 +157,7 @@ def test_no_market_activity_is_an_error(tmp_path: Path) -> None:
     ev = ev[(ev["event_type"] != "Drugs") & (ev["source"] == "street")]
     db = write_warehouse(tmp_path / "quiet.duckdb", ev)
     with pytest.raises(Exception, match="no drug market activity"):
-        markets(db)
+        markets(db, harm="all")
 
 
 def test_buffer_definition() -> None:
@@ -174,7 +174,7 @@ def test_buffer_definition() -> None:
 
 
 def test_curation_round_trip(planted: Path, frame: pd.DataFrame) -> None:
-    a, b = markets(planted)
+    a, b = markets(planted, harm="all")
     when = datetime(2024, 3, 1, 9, 30, tzinfo=UTC)
     recorded = decide(
         planted,
@@ -195,7 +195,7 @@ def test_curation_round_trip(planted: Path, frame: pd.DataFrame) -> None:
     assert [(d.decision_id, d.decided_by, d.decided_at) for d in log] == [
         (i, "analyst1", when) for i in range(1, 7)
     ]
-    named = markets(planted)[0]
+    named = markets(planted, harm="all")[0]
     assert (named.id, named.name, named.status) == (a.id, "Station Road", "confirmed")
     assert named.characteristics["mode"] == {
         "value": "street",
@@ -203,21 +203,24 @@ def test_curation_round_trip(planted: Path, frame: pd.DataFrame) -> None:
         "at": when.isoformat(),
     }
     assert named.characteristics["juveniles_seen"]["value"] is True
-    assert find_market(markets(planted), "station road").id == a.id
+    assert find_market(markets(planted, harm="all"), "station road").id == a.id
 
     decide(planted, b, reject=True, by="analyst2")
-    assert [m.id for m in markets(planted)] == [a.id]
-    everything = markets(planted, include_rejected=True)
+    assert [m.id for m in markets(planted, harm="all")] == [a.id]
+    everything = markets(planted, harm="all", include_rejected=True)
     assert {m.id: m.status for m in everything} == {a.id: "confirmed", b.id: "rejected"}
     decide(planted, find_market(everything, b.id), confirm=True, by="analyst2")
-    assert {m.id: m.status for m in markets(planted)} == {a.id: "confirmed", b.id: "confirmed"}
+    assert {m.id: m.status for m in markets(planted, harm="all")} == {
+        a.id: "confirmed",
+        b.id: "confirmed",
+    }
 
 
 def test_merge_shows_one_market_with_harm_recomputed(planted: Path, frame: pd.DataFrame) -> None:
-    a, b = markets(planted)
+    a, b = markets(planted, harm="all")
     decide(planted, b, characteristics={"firearms": "yes", "mode": "premises"}, by="x")
     decide(planted, a, merge=[b], characteristics={"mode": "street"}, by="x")
-    (merged,) = markets(planted)
+    (merged,) = markets(planted, harm="all")
     assert merged.id == a.id and merged.merged_from == (b.id,)
     assert set(merged.cells) == cells_of(MARKET_A) | cells_of(MARKET_B)
     area = ring(MARKET_A) | ring(MARKET_B)
@@ -230,7 +233,7 @@ def test_merge_shows_one_market_with_harm_recomputed(planted: Path, frame: pd.Da
 
 
 def test_decisions_follow_a_changed_footprint(planted: Path) -> None:
-    a, _b = markets(planted)
+    a, _b = markets(planted, harm="all")
     # A decision made when the footprint was one cell bigger (another id) still applies.
     old_cells = (*a.cells, (a.cells[-1][0] + SIZE, a.cells[-1][1]))
     stale = Decision(
@@ -255,7 +258,7 @@ def test_decisions_follow_a_changed_footprint(planted: Path) -> None:
         decided_by="a",
         decided_at=datetime(2023, 1, 2, tzinfo=UTC),
     )
-    found = markets(planted, decisions=[stale, elsewhere])
+    found = markets(planted, harm="all", decisions=[stale, elsewhere])
     assert found[0].name == "Old name" and found[0].decisions == (stale,)
     assert all(m.status == "candidate" for m in found)
     # coarser cells of a decision made at 500 m still overlap
@@ -270,11 +273,11 @@ def test_decisions_follow_a_changed_footprint(planted: Path) -> None:
         decided_by="a",
         decided_at=datetime(2023, 1, 3, tzinfo=UTC),
     )
-    assert markets(planted, decisions=[coarse])[0].status == "confirmed"
+    assert markets(planted, harm="all", decisions=[coarse])[0].status == "confirmed"
 
 
 def test_bad_decisions_are_refused_and_write_nothing(planted: Path) -> None:
-    a, b = markets(planted)
+    a, b = markets(planted, harm="all")
     with pytest.raises(MarketDecisionError, match="confirmed and rejected"):
         decide(planted, a, confirm=True, reject=True)
     with pytest.raises(MarketDecisionError, match="into itself"):
@@ -360,7 +363,7 @@ def city_cells(city: Path) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def city_markets(city: Path) -> list[Market]:
     # within=0: detection over the occupied cells, which the recomputations below rebuild.
-    return markets(city, months=("2019-01", "2019-12"), within=0.0)
+    return markets(city, harm="all", months=("2019-01", "2019-12"), within=0.0)
 
 
 def test_real_markets_where_drug_activity_concentrates(
@@ -522,7 +525,7 @@ def _expected_owners(found: list[Market], cells: pd.DataFrame) -> dict[tuple[flo
 
 
 def test_real_markets_never_count_a_cell_twice(city36: Path, city36_cells: pd.DataFrame) -> None:
-    found = markets(city36, **ALL_SEARCHES)
+    found = markets(city36, harm="all", **ALL_SEARCHES)
     assert len(found) >= 2, (
         "36 City months, all drug searches, give two candidates whose buffers overlap"
     )
@@ -570,7 +573,7 @@ def test_real_markets_never_count_a_cell_twice(city36: Path, city36_cells: pd.Da
 
 
 def test_rejected_markets_never_take_harm_from_live_ones(city36: Path) -> None:
-    found = markets(city36, **ALL_SEARCHES)
+    found = markets(city36, harm="all", **ALL_SEARCHES)
     strongest = max(found, key=lambda m: m.footprint_activity)
     weaker = [m for m in found if m.id != strongest.id and m.split_with]
     assert weaker, "a candidate shares cells with the strongest one"
@@ -585,7 +588,7 @@ def test_rejected_markets_never_take_harm_from_live_ones(city36: Path) -> None:
         decided_by="t",
         decided_at=datetime(2024, 1, 1, tzinfo=UTC),
     )
-    live = markets(city36, decisions=[reject], **ALL_SEARCHES)
+    live = markets(city36, harm="all", decisions=[reject], **ALL_SEARCHES)
     assert strongest.id not in {m.id for m in live}
     for w in weaker:
         alone = next(m for m in live if m.id == w.id)
@@ -595,7 +598,7 @@ def test_rejected_markets_never_take_harm_from_live_ones(city36: Path) -> None:
         }
         assert set(alone.area_cells) == reach and alone.ceded_cells == 0
         assert alone.harm > w.harm
-    shown = markets(city36, decisions=[reject], include_rejected=True, **ALL_SEARCHES)
+    shown = markets(city36, harm="all", decisions=[reject], include_rejected=True, **ALL_SEARCHES)
     rejected = next(m for m in shown if m.id == strongest.id)
     # the rejected market, when listed, gets only what no live market holds
     live_cells = {c for m in shown if m.status != "rejected" for c in m.area_cells}

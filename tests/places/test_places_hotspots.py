@@ -44,7 +44,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory, city_street_files: list[
 
 @pytest.fixture(scope="module")
 def result(warehouse: Path) -> pd.DataFrame:
-    return hotspots(warehouse)
+    return hotspots(warehouse, harm="all")
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +127,7 @@ def test_gi_star_on_the_study_area_matches(result: pd.DataFrame) -> None:
 
 
 def test_count_scheme_counts_events(warehouse: Path, result: pd.DataFrame) -> None:
-    counted = hotspots(warehouse, scheme="count")
+    counted = hotspots(warehouse, harm="all", scheme="count")
     assert_array_equal(counted["harm"], counted["harm_events"])
     merged = counted.merge(result, on=["cell_x", "cell_y"], suffixes=("_count", "_cchi"))
     assert_array_equal(merged["harm_events_count"], merged["harm_events_cchi"])
@@ -136,8 +136,8 @@ def test_count_scheme_counts_events(warehouse: Path, result: pd.DataFrame) -> No
 def test_months_and_sources(warehouse: Path, street: pd.DataFrame, area: pd.DataFrame) -> None:
     backend = ibis_connect(warehouse)
     try:
-        one = hotspots(backend, months=("2019-01", "2019-01"))
-        same = hotspots(backend.table("events"), months=("2019-01", "2019-01"))
+        one = hotspots(backend, harm="all", months=("2019-01", "2019-01"))
+        same = hotspots(backend.table("events"), harm="all", months=("2019-01", "2019-01"))
     finally:
         backend.disconnect()
     pd.testing.assert_frame_equal(one, same)
@@ -145,9 +145,9 @@ def test_months_and_sources(warehouse: Path, street: pd.DataFrame, area: pd.Data
     jan = located[pd.to_datetime(located["month"]).dt.strftime("%Y-%m") == "2019-01"]
     assert one["harm"].sum() == pytest.approx(jan["event_type"].map(HARM_DAYS).fillna(0).sum())
     with pytest.raises(WarehouseError, match="no located events in 2030-01"):
-        hotspots(warehouse, months=("2030-01", None))
+        hotspots(warehouse, harm="all", months=("2030-01", None))
     with pytest.raises(TypeError, match="events table"):
-        hotspots(42)  # type: ignore[arg-type]
+        hotspots(42, harm="all")  # type: ignore[arg-type]
 
 
 def test_cell_size_distance_mask_and_progress(
@@ -155,7 +155,12 @@ def test_cell_size_distance_mask_and_progress(
 ) -> None:
     stages: list[tuple[str, int, int]] = []
     big = hotspots(
-        warehouse, cell_size=500, distance=500, within=None, progress=lambda *a: stages.append(a)
+        warehouse,
+        harm="all",
+        cell_size=500,
+        distance=500,
+        within=None,
+        progress=lambda *a: stages.append(a),
     )
     assert (big["cell_x"] % 500 == 0).all()
     # within=None: the bounding box of every located record, strays included.
@@ -165,7 +170,7 @@ def test_cell_size_distance_mask_and_progress(
     assert ("gi_star", 1, 1) in stages and stages[0] == ("aggregate", 0, 1)
     # A mask of the 20 highest-harm 250 m cells: everything else is left out.
     top = result.nlargest(20, "harm")
-    masked = hotspots(warehouse, mask=(top["cell_x"], top["cell_y"]))
+    masked = hotspots(warehouse, harm="all", mask=(top["cell_x"], top["cell_y"]))
     assert len(masked) == 20
     assert masked["harm"].sum() == pytest.approx(top["harm"].sum())
 
@@ -181,12 +186,12 @@ def test_events_table_from_memtable() -> None:
             "y": [100.0, 130.0, 10.0, 1_000.0, 1_020.0],
         }
     )
-    out = hotspots(t, within=1000).set_index(["cell_x", "cell_y"])
+    out = hotspots(t, harm="all", within=1000).set_index(["cell_x", "cell_y"])
     assert out.loc[(0, 0), "harm"] == pytest.approx(3 * 365.0)
     assert out.loc[(1000, 1000), "harm"] == pytest.approx(1.0)
     assert out.loc[(1000, 1000), "activity"] == 1  # one drug offence, counted
     assert out.loc[(500, 500), "harm"] == 0.0
     # By default, with no LSOA to tell strays by, the area is the cells holding records.
-    default = hotspots(t)
+    default = hotspots(t, harm="all")
     assert sorted(zip(default["cell_x"], default["cell_y"], strict=True)) == [(0, 0), (1000, 1000)]
     assert "strays cannot be told apart" in default.attrs["study_area"]["label"]

@@ -279,7 +279,7 @@ def test_harm_total_recomputed_independently(city_db: Path) -> None:
     harm = sum(n * weights[t][0] for t, n in counts.items() if weights[t][1] == "harm")
     # Police activity is counted, one per event (issue 8 item 8): offences plus searches.
     activity = sum(n for t, n in counts.items() if weights[t][1] == "activity") + 8057
-    m = harm_matrix(ibis_connect(city_db).table("events"), scheme="cchi")
+    m = harm_matrix(ibis_connect(city_db).table("events"), scheme="cchi", harm="all")
     assert m.total == pytest.approx(harm, rel=1e-12)
     assert m.activity == pytest.approx(activity, rel=1e-12)
     assert sum(c["value"] for c in m.cells) == pytest.approx(m.total, rel=1e-12)

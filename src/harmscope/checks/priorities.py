@@ -347,7 +347,9 @@ def _validate_places(
     for name in (scheme, baseline):
         if name in results:
             continue
-        ranked = rank_places(db, scheme=name, cell_size=cell_size, mask=area)
+        # The truth is every crime's harm (and the baseline counts every record), so the
+        # lens is scored on all crime harm, not the drug-attributed default.
+        ranked = rank_places(db, scheme=name, cell_size=cell_size, mask=area, harm="all")
         top = tuple(ranked["unit_id"].head(k_eff))
         results[name] = (top, len(set(top) & set(true_top)), len(ranked))
     pred, hits, n_ranked = results[scheme]
@@ -404,7 +406,7 @@ def _validate_markets(
     for name in (scheme, baseline):
         if name in results:
             continue
-        found = markets(db, scheme=name, cell_size=cell_size, buffer=buffer, mask=area)
+        found = markets(db, scheme=name, cell_size=cell_size, buffer=buffer, mask=area, harm="all")
         by_id: dict[str, Market] = {m.id: m for m in found}
         ranked = ranked_markets(found, top=k_eff)
         top = tuple(str(u) for u in ranked["unit_id"])

@@ -19,7 +19,12 @@ from harmscope.cli._common import (
     ToOption,
     check_months,
     fail,
-    warn_dropped_for,
+)
+from harmscope.cli._selection import (
+    HarmOption,
+    TypeOption,
+    check_selection,
+    warn_dropped_selection,
 )
 from harmscope.errors import HarmScopeError
 from harmscope.places.grid import DEFAULT_CELL_SIZE
@@ -123,12 +128,19 @@ def report(
     synthetic: Annotated[
         bool, typer.Option("--synthetic", help="Label the data synthetic.")
     ] = False,
+    harm: HarmOption = "drug",
+    types: TypeOption = None,
 ) -> None:
-    """Write the overview report (harm matrix, monthly harm vs activity, hot spot map, LSOAs)."""
+    """Write the overview report (harm matrix, monthly harm vs activity, hot spot map, LSOAs).
+
+    Every figure is drug-attributed harm unless --harm all (the headings say which); --type
+    keeps only those crime types.
+    """
     from harmscope.report.overview import write_overview
 
     err = Console(stderr=True)
     check_months(err, db, start, end)
+    check_selection(err, db, start, end, types)
     try:
         path = write_overview(
             out,
@@ -138,8 +150,11 @@ def report(
             cell_size=cell_size,
             title=title,
             synthetic=synthetic,
+            harm=harm,
+            types=types,
         )
     except (HarmScopeError, ValueError) as exc:
         fail(err, exc)
-    warn_dropped_for(err, db, scheme, months_arg(start, end))  # also stated in the report
+    # also stated in the report
+    warn_dropped_selection(err, db, scheme, months_arg(start, end), types)
     Console().print(f"Report written to {path.resolve()}")

@@ -22,7 +22,14 @@ from harmscope.cli._common import (
     progress_bar,
     warn_dropped,
 )
+from harmscope.cli._selection import HarmOption, TypeOption, check_selection, harm_option
 from harmscope.errors import HarmScopeError
+from harmscope.harm.selection import harm_label
+
+
+def harm_or_none(ctx: typer.Context, param: typer.CallbackParam, value: str | None) -> str | None:
+    """``--harm`` of evaluate: None when not given (a spec file's ``harm`` then stands)."""
+    return None if value is None else harm_option(ctx, param, value)
 
 
 @app.command()
@@ -59,8 +66,22 @@ def evaluate(
         Path | None, typer.Option("--out", help="Folder for the HTML, PDF and JSON report.")
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="text | json")] = "text",
+    harm: Annotated[
+        str | None,
+        typer.Option(
+            "--harm",
+            help="drug (default): harm estimators on drug-attributed harm; all: on every "
+            "crime's harm. Crime counts do not change.",
+            callback=harm_or_none,
+        ),
+    ] = None,
+    types: TypeOption = None,
 ) -> None:
-    """Evaluate an intervention: harm and crime against a control, displacement, a verdict."""
+    """Evaluate an intervention: harm and crime against a control, displacement, a verdict.
+
+    Harm is drug-attributed unless --harm all; --type counts only those crime types. The
+    periods are --pre and --post (no --from/--to).
+    """
     from harmscope.evaluate.intervention import (
         Intervention,
         evaluate_intervention,
@@ -89,10 +110,16 @@ def evaluate(
                     "sets the areas and periods)"
                 )
             iv = load_intervention(spec)
-            # --scheme, --name and --baseline-start override the spec's keys.
+            # --scheme, --name, --baseline-start, --harm and --type override the spec's keys.
             given: dict[str, Any] = {
                 k: v
-                for k, v in (("scheme", scheme), ("name", name), ("baseline_start", baseline))
+                for k, v in (
+                    ("scheme", scheme),
+                    ("name", name),
+                    ("baseline_start", baseline),
+                    ("harm", harm),
+                    ("types", None if types is None else tuple(types)),
+                )
                 if v is not None
             }
             if given:
@@ -109,7 +136,10 @@ def evaluate(
                 "pre": pre,
                 "post": post,
                 "scheme": scheme or "cchi",
+                "harm": harm or "drug",
             }
+            if types is not None:
+                doc["types"] = list(types)
             if buffer is not None:
                 doc["buffer"] = buffer
             if control is not None:
@@ -117,6 +147,8 @@ def evaluate(
             if baseline is not None:
                 doc["baseline_start"] = baseline
             iv = Intervention.from_dict(doc, base=Path.cwd())
+        if iv.types is not None:
+            check_selection(console, db, iv.series_months[0], iv.post.end, list(iv.types))
         with progress_bar(console) as progress:
             ev = evaluate_intervention(iv, db=db, progress=progress)
         files = write_report(ev, out) if out is not None else {}
@@ -130,7 +162,11 @@ def evaluate(
         return
     from harmscope.evaluate.intervention import verdict_lines
 
-    Console().print(f"[bold]{iv.name}[/]: pre {iv.pre}, post {iv.post}", highlight=False)
+    only = "" if iv.types is None else f", {', '.join(iv.types)} only"
+    Console().print(
+        f"[bold]{iv.name}[/]: pre {iv.pre}, post {iv.post}; harm is {harm_label(iv.harm)}{only}",
+        highlight=False,
+    )
     for line in verdict_lines(ev):
         Console().print(line, highlight=False, soft_wrap=True)
     for key, why in ev.no_data.items():
@@ -153,13 +189,20 @@ def scorecard(
         list[str] | None, typer.Option("--scheme", help="Harm scheme(s); default cchi and count.")
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="table | json | csv")] = "table",
+    harm: HarmOption = "drug",
+    types: TypeOption = None,
 ) -> None:
-    """Harm vs busyness: police activity beside harm, perceptions and harms from control."""
+    """Harm vs busyness: police activity beside harm, perceptions and harms from control.
+
+    The harm measures are drug-attributed unless --harm all; --type keeps only those crime
+    types in them (the activity side keeps its own definitions).
+    """
     from harmscope.evaluate.scorecard import scorecard as build
 
     console = Console(stderr=True)
     check_format(console, fmt, "table", "json", "csv")
     check_months(console, db, start, end)
+    check_selection(console, db, start, end, types)
     months = months_arg(start, end)
     try:
         card = build(
@@ -167,6 +210,8 @@ def scorecard(
             lsoas=lsoa or None,
             months=months,
             schemes=tuple(scheme) if scheme else ("cchi", "count"),
+            harm=harm,
+            types=types,
         )
     except (HarmScopeError, ValueError) as exc:
         fail(console, exc)

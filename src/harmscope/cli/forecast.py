@@ -29,8 +29,9 @@ from harmscope.cli._common import (
     table_out,
     warn_dropped,
 )
+from harmscope.cli._selection import HarmOption, TypeOption, check_selection
 from harmscope.errors import HarmScopeError
-from harmscope.places.forecast import ForecastCheck, validate_forecast
+from harmscope.places.forecast import FORECAST_HARM, ForecastCheck, validate_forecast
 from harmscope.places.grid import DEFAULT_CELL_SIZE
 from harmscope.warehouse import default_db
 
@@ -47,7 +48,9 @@ def _table(result: ForecastCheck) -> Table:
     origins = meta["origins"]
     table = Table(
         title=(
-            f"Forecast checks — scheme {meta['scheme']}, {meta['cell_size']:g} m cells "
+            f"Forecast checks of {meta['harm_label']}"
+            + ("" if meta["types"] is None else f" ({', '.join(meta['types'])} only)")
+            + f" — scheme {meta['scheme']}, {meta['cell_size']:g} m cells "
             f"({meta['cells']:,} in the study area); {len(origins)} origins "
             f"{origins[0]} to {origins[-1]}, horizon {meta['horizon']} month(s); "
             "mean ± sd over origins"
@@ -84,6 +87,8 @@ def _table(result: ForecastCheck) -> Table:
 def validate_forecast_command(
     db: DbOption = None,
     scheme: SchemeOption = "cchi",
+    harm: HarmOption = FORECAST_HARM,
+    types: TypeOption = None,
     start: FromOption = None,
     end: ToOption = None,
     cell_size: CellSizeOption = DEFAULT_CELL_SIZE,
@@ -133,6 +138,9 @@ def validate_forecast_command(
     The study area is the one every places command uses (the force's own area, strays left
     out), or the cells whose centres fall inside --area. --within and --min-events replace it
     with the cells holding events (not with --area).
+
+    Unlike the other analyses, harm here is every crime's by default (--harm all), so the
+    figures compare with the published ones; --harm drug scores drug-attributed harm.
     """
     err = Console(stderr=True)
     check_format(err, fmt, "table", "json", "csv")
@@ -142,6 +150,7 @@ def validate_forecast_command(
     if occupied and area is not None:
         fail(err, ValueError("--within and --min-events replace the study area: not with --area"))
     mask = None if occupied else study_area_option(area, db, size, err)
+    check_selection(err, db, start, end, types, located=True, area=mask)
     try:
         with progress_bar(err) as progress:
             result = validate_forecast(
@@ -158,6 +167,8 @@ def validate_forecast_command(
                 min_events=min_events or 1,
                 mask=mask,
                 progress=progress,
+                harm=harm,
+                types=types,
             )
     except (HarmScopeError, ValueError) as exc:
         fail(err, exc)
@@ -169,7 +180,8 @@ def validate_forecast_command(
             highlight=False,
         )
     if fmt in ("json", "csv"):
-        render(result if fmt == "json" else result.summary, fmt, out)
+        rows = result.summary.assign(harm_view=result.meta["harm_label"])
+        render(result if fmt == "json" else rows, fmt, out)
     else:
         with table_out(out, width=140) as console:  # the file is written once complete
             if not console.is_terminal:

@@ -25,6 +25,7 @@ from harmscope.cli._common import (
     study_area_option,
     warn_dropped,
 )
+from harmscope.cli._selection import HarmOption, TypeOption, check_selection
 from harmscope.errors import HarmScopeError
 from harmscope.places.grid import DEFAULT_CELL_SIZE
 from harmscope.places.hotspots import emerging_cells, hotspots
@@ -37,6 +38,8 @@ OutOption = Annotated[Path | None, typer.Option("--out", help="Write to this fil
 def hotspots_command(
     db: DbOption = None,
     scheme: SchemeOption = "cchi",
+    harm: HarmOption = "drug",
+    types: TypeOption = None,
     start: FromOption = None,
     end: ToOption = None,
     cell_size: CellSizeOption = DEFAULT_CELL_SIZE,
@@ -45,6 +48,9 @@ def hotspots_command(
     area: AreaOption = None,
 ) -> None:
     """Harm-weighted Gi* hot spots: one row per cell (cell_x, cell_y, harm, gi_z, p_fdr, category).
+
+    Harm is drug-attributed unless --harm all (column harm_view says which); --type keeps
+    only those crime types.
 
     GeoJSON holds each cell as a WGS84 polygon (RFC 7946); cell_x and cell_y stay BNG metres.
     With --area the study area is exactly the cells whose centres fall inside the area.
@@ -55,6 +61,7 @@ def hotspots_command(
     if fmt == "parquet" and out is None:
         fail(err, ValueError("--format parquet needs --out FILE (Parquet is binary)"))
     mask = study_area_option(area, db, cell_size, err)
+    check_selection(err, db, start, end, types, located=True, area=mask)
     try:
         with progress_bar(err) as progress:
             frame = hotspots(
@@ -64,17 +71,23 @@ def hotspots_command(
                 months=months_arg(start, end),
                 mask=mask,
                 progress=progress,
+                harm=harm,
+                types=types,
             )
     except (HarmScopeError, ValueError) as exc:
         fail(err, exc)
     warn_dropped(err, frame.attrs.get("dropped"))
-    render(frame, fmt, out, cell_size=cell_size, name=f"harmscope hotspots ({scheme})")
+    frame["harm_view"] = frame.attrs["harm_label"]  # which harm the harm column holds
+    name = f"harmscope hotspots ({scheme}, {frame.attrs['harm_label']})"
+    render(frame, fmt, out, cell_size=cell_size, name=name)
 
 
 @app.command("emerging")
 def emerging_command(
     db: DbOption = None,
     scheme: SchemeOption = "cchi",
+    harm: HarmOption = "drug",
+    types: TypeOption = None,
     start: FromOption = None,
     end: ToOption = None,
     cell_size: CellSizeOption = DEFAULT_CELL_SIZE,
@@ -87,6 +100,7 @@ def emerging_command(
     check_format(err, fmt, "csv", "json")
     check_months(err, db, start, end)
     mask = study_area_option(area, db, cell_size, err)
+    check_selection(err, db, start, end, types, located=True, area=mask)
     try:
         frame = emerging_cells(
             db if db is not None else default_db(),
@@ -94,10 +108,13 @@ def emerging_command(
             cell_size=cell_size,
             months=months_arg(start, end),
             mask=mask,
+            harm=harm,
+            types=types,
         )
     except (HarmScopeError, ValueError) as exc:
         fail(err, exc)
     warn_dropped(err, frame.attrs.get("dropped"))
+    frame["harm_view"] = frame.attrs["harm_label"]  # which harm the harm column holds
     render(frame, fmt, out)
 
 
@@ -105,6 +122,8 @@ def emerging_command(
 def concentration(
     db: DbOption = None,
     scheme: SchemeOption = "cchi",
+    harm: HarmOption = "drug",
+    types: TypeOption = None,
     start: FromOption = None,
     end: ToOption = None,
     cell_size: CellSizeOption = DEFAULT_CELL_SIZE,
@@ -125,6 +144,7 @@ def concentration(
     check_format(err, fmt, "table", "json")
     check_months(err, db, start, end)
     mask = study_area_option(area, db, cell_size, err)
+    check_selection(err, db, start, end, types, located=True, area=mask)
     try:
         backend = ibis_connect(db)
         result = place_concentration(
@@ -133,6 +153,8 @@ def concentration(
             cell_size=cell_size,
             months=months_arg(start, end),
             mask=mask,
+            harm=harm,
+            types=types,
         )
     except (HarmScopeError, ValueError) as exc:
         fail(err, exc)
@@ -140,8 +162,10 @@ def concentration(
     if fmt == "json":
         render({"scheme": scheme, "cell_size": cell_size, **result.to_dict()}, "json")
         return
+    only = "" if result.types is None else f", {', '.join(result.types)} only"
     table = Table(
-        title=f"Concentration over {result.cells:,} cells of {cell_size:g} m (scheme {scheme})"
+        title=f"Concentration of {result.harm_label}{only} over {result.cells:,} cells of "
+        f"{cell_size:g} m (scheme {scheme})"
     )
     for col in (
         "top of cells",

@@ -26,9 +26,15 @@ from harmscope.cli._common import (
     progress_bar,
     study_area_option,
     table_out,
-    warn_dropped_for,
+)
+from harmscope.cli._selection import (
+    HarmOption,
+    TypeOption,
+    check_selection,
+    warn_dropped_selection,
 )
 from harmscope.errors import HarmScopeError
+from harmscope.harm.selection import harm_label
 from harmscope.markets import (
     CHARACTERISTICS,
     Market,
@@ -68,9 +74,12 @@ def _detect(
     console: Console,
     area: str | None = None,
     unfound_search_weight: float = 0.0,
+    harm: str = "drug",
+    types: list[str] | None = None,
 ) -> list[Market]:
     check_months(console, db, start, end)
     mask = study_area_option(area, db, cell_size, console)
+    check_selection(console, db, start, end, types, located=True, area=mask)
     try:
         with progress_bar(console) as progress:
             found = markets(
@@ -84,10 +93,12 @@ def _detect(
                 mask=mask,
                 unfound_search_weight=unfound_search_weight,
                 progress=progress,
+                harm=harm,
+                types=types,
             )
     except (HarmScopeError, ValueError) as exc:
         fail(console, exc)
-    warn_dropped_for(console, db, scheme, months_arg(start, end), located=True)
+    warn_dropped_selection(console, db, scheme, months_arg(start, end), types, located=True)
     return found
 
 
@@ -96,6 +107,8 @@ def markets_command(
     ctx: typer.Context,
     db: DbOption = None,
     scheme: SchemeOption = "cchi",
+    harm: HarmOption = "drug",
+    types: TypeOption = None,
     start: FromOption = None,
     end: ToOption = None,
     cell_size: CellSizeOption = DEFAULT_CELL_SIZE,
@@ -123,6 +136,8 @@ def markets_command(
     """List candidate drug markets, most harmful first, with analysts' decisions applied.
 
     With --area only market activity in cells whose centres fall inside the area is detected.
+    Harm in and around a market is drug-attributed unless --harm all; --type measures only
+    those crime types' harm (markets are still found from all market activity).
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -140,21 +155,31 @@ def markets_command(
         console=err,
         area=area,
         unfound_search_weight=unfound_search_weight,
+        harm=harm,
+        types=types,
     )
     if fmt == "json":
         render(found, "json", out)
         return
     frame = markets_frame(found)
     if fmt == "csv":
+        frame["harm_view"] = harm_label(harm)  # which harm the harm column holds
         render(frame, "csv", out)
         return
     with table_out(out) as console:
-        _print_table(found, scheme, console)
+        _print_table(found, scheme, console, harm_label(harm), types)
 
 
-def _print_table(found: list[Market], scheme: str, console: Console) -> None:
+def _print_table(
+    found: list[Market],
+    scheme: str,
+    console: Console,
+    label: str = "drug-attributed harm",
+    types: list[str] | None = None,
+) -> None:
     unit = found[0].unit if found else ""
-    table = Table(title=f"Candidate drug markets — scheme {scheme} ({unit})")
+    only = "" if types is None else f", {', '.join(types)} only"
+    table = Table(title=f"Candidate drug markets — {label}{only}, scheme {scheme} ({unit})")
     numeric = ("cells", "harm", "activity", "act/harm")
     table.add_column("id", no_wrap=True, min_width=12)  # analysts copy it into `decide`
     for col in ("name", "status", *numeric, "trend", "top harm types"):

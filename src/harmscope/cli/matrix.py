@@ -29,11 +29,11 @@ from harmscope.cli._common import (
     table_out,
     warn_dropped,
 )
+from harmscope.cli._selection import HarmOption, TypeOption, check_selection
 from harmscope.cli.partners import print_evidence
 from harmscope.errors import HarmScopeError
 from harmscope.harm import (
     ACTIVITY_UNIT,
-    HARM_VIEWS,
     HarmMatrix,
     dropped_events,
     harm_matrix,
@@ -41,6 +41,7 @@ from harmscope.harm import (
 )
 from harmscope.harm.evidence import join_matrix
 from harmscope.harm.months import months_covered
+from harmscope.harm.selection import harm_label
 from harmscope.places.area_harm import area_harm, top_areas
 from harmscope.places.grid import DEFAULT_CELL_SIZE
 from harmscope.places.study_area import dataset_area, records_outside
@@ -53,14 +54,6 @@ LsoaOption = Annotated[
 ]
 
 
-HarmOption = Annotated[
-    str,
-    typer.Option(
-        "--harm",
-        help="drug: harm attributed to drugs (default); all: every crime's harm, "
-        "the part not attributed to drugs shown as its own source.",
-    ),
-]
 AttributionOption = Annotated[
     Path | None,
     typer.Option(
@@ -81,14 +74,14 @@ def matrix(
     fmt: FormatOption = "table",
     out: OutOption = None,
     attribution: AttributionOption = None,
+    types: TypeOption = None,
 ) -> None:
     """The harm matrix (harm type x bearer x source): drug-attributed harm with its range,
     harm not attributed to drugs, and police activity side by side."""
     err = Console(stderr=True)
     check_format(err, fmt, "table", "json", "csv")
     check_months(err, db, start, end)
-    if harm not in HARM_VIEWS:
-        fail(err, ValueError(f"--harm: expected drug or all, got {harm!r}"))
+    check_selection(err, db, start, end, types)
     try:
         con = ibis_connect(db)
         m = harm_matrix(
@@ -98,6 +91,7 @@ def matrix(
             harm=harm,
             months=months_arg(start, end),
             lsoas=lsoa or None,
+            types=types,
         )
         # Measured (partner, control) and assessed cells beside the matrix, never summed in.
         tables = set(con.list_tables())
@@ -115,7 +109,8 @@ def matrix(
         strays = 0
         if not lsoa:
             area = dataset_area(con.table("events"), cell_size=DEFAULT_CELL_SIZE)
-            strays = records_outside(con.table("events"), area, months=months_arg(start, end))
+            chosen = select_events(con.table("events"), types=types)
+            strays = records_outside(chosen, area, months=months_arg(start, end))
     except (HarmScopeError, ValueError) as exc:
         fail(err, exc)
     warn_dropped(err, m.dropped)
@@ -139,7 +134,8 @@ def matrix(
 
 def _print_matrix(m: HarmMatrix, out: Console) -> None:
     """The table view: cells with ranges, then activity, then the totals, view labelled."""
-    table = Table(title=f"Harm matrix: {m.view_label} — scheme {m.scheme} ({m.unit})")
+    only = "" if m.types is None else f", {', '.join(m.types)} only"
+    table = Table(title=f"Harm matrix: {m.view_label}{only} — scheme {m.scheme} ({m.unit})")
     for col in ("harm type", "bearer", "source", "value", "range", "share", "basis"):
         left = col in ("harm type", "bearer", "source", "basis")
         table.add_column(col, justify="left" if left else "right")
@@ -194,6 +190,8 @@ def _print_matrix(m: HarmMatrix, out: Console) -> None:
 def areas(
     db: DbOption = None,
     scheme: SchemeOption = "cchi",
+    harm: HarmOption = "drug",
+    types: TypeOption = None,
     start: FromOption = None,
     end: ToOption = None,
     lsoa: LsoaOption = None,
@@ -211,12 +209,15 @@ def areas(
 ) -> None:
     """Harm per LSOA (and month): totals, per 1,000 residents, and IMD decile.
 
+    Harm is drug-attributed unless --harm all; --type keeps only those crime types.
+
     Rates per 1,000 residents are over the period shown in the table (each month with
     --by-month). With --by-month, --top N keeps the N most harmful LSOAs of each month.
     """
     err = Console(stderr=True)
     check_format(err, fmt, "table", "json", "csv")
     check_months(err, db, start, end)
+    check_selection(err, db, start, end, types)
     if not lsoa:  # the study area every places command uses: strays' LSOAs get no row
         lsoa = list(study_area_option(None, db, DEFAULT_CELL_SIZE, err).lsoas) or None
     try:
@@ -230,14 +231,21 @@ def areas(
             months=months,
             lsoas=lsoa or None,
             by_month=by_month,
+            harm=harm,
+            types=types,
         )
         if top is not None:
             expr = top_areas(expr, top)
         frame = expr.to_pandas()
         dropped = dropped_events(
-            con.table("events"), scheme, months=months_arg(start, end), lsoas=lsoa or None
+            select_events(events, types=types),
+            scheme,
+            months=months_arg(start, end),
+            lsoas=lsoa or None,
         )
-        covered = months_covered(select_events(events, months=months, lsoas=lsoa or None))
+        covered = months_covered(
+            select_events(events, months=months, lsoas=lsoa or None, types=types)
+        )
     except (HarmScopeError, ValueError) as exc:
         fail(err, exc)
     warn_dropped(err, dropped)
@@ -250,10 +258,16 @@ def areas(
         period = "(no events)"
     if not by_month:  # CSV and JSON readers see the period beside each rate too
         frame.insert(frame.columns.get_loc("harm_per_1000") + 1, "rate_period", period)
+    # Which harm every row holds, beside the figures (CSV column, JSON field).
+    frame.insert(frame.columns.get_loc("harm"), "harm_view", harm_label(harm))
     if fmt in ("json", "csv"):
         render(frame, fmt, out)
     else:
-        table = Table(title=f"Harm by LSOA — scheme {scheme}, {covered or 'no events'}")
+        only = "" if types is None else f", {', '.join(types)} only"
+        table = Table(
+            title=f"Harm by LSOA ({harm_label(harm)}{only}) — scheme {scheme}, "
+            f"{covered or 'no events'}"
+        )
         shown = {
             "lsoa_code": "LSOA",
             "month": "month",

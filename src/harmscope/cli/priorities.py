@@ -30,9 +30,15 @@ from harmscope.cli._common import (
     fail,
     study_area_option,
     warn_dropped,
-    warn_dropped_for,
+)
+from harmscope.cli._selection import (
+    HarmOption,
+    TypeOption,
+    check_selection,
+    warn_dropped_selection,
 )
 from harmscope.errors import HarmScopeError
+from harmscope.harm.selection import harm_label
 from harmscope.places.grid import DEFAULT_CELL_SIZE
 from harmscope.priorities import ALL, LENSES
 from harmscope.warehouse import default_db
@@ -50,6 +56,8 @@ def priorities_command(
     ],
     db: DbOption = None,
     scheme: SchemeOption = "cchi",
+    harm: HarmOption = "drug",
+    types: TypeOption = None,
     start: FromOption = None,
     end: ToOption = None,
     cell_size: CellSizeOption = DEFAULT_CELL_SIZE,
@@ -83,6 +91,9 @@ def priorities_command(
 
     With --area only cells whose centres fall inside the area are ranked (places: the Gi* for
     --significance runs on exactly those cells; markets: detected from activity inside it).
+
+    Scores are drug-attributed harm unless --harm all (column harm_view says which); --type
+    ranks by those crime types' harm only.
     """
     err = Console(stderr=True)
     check_format(err, fmt, "csv", "json")
@@ -96,11 +107,14 @@ def priorities_command(
             cell_size=cell_size,
             months=months_arg(start, end),
             top=top,
+            harm=harm,
+            types=types,
         )
     except (HarmScopeError, ValueError) as exc:
         fail(err, exc)
     warehouse = db if db is not None else default_db()
     options["mask"] = study_area_option(area, db, cell_size, err)
+    check_selection(err, db, start, end, types, located=True, area=options["mask"])
     try:
         frame = ranked(key, warehouse, options)
     except (HarmScopeError, ValueError) as exc:
@@ -108,11 +122,13 @@ def priorities_command(
     if "dropped" in frame.attrs:
         warn_dropped(err, frame.attrs["dropped"])
     else:  # the markets lens ranks a list of markets, which carries no period-wide count
-        warn_dropped_for(err, warehouse, scheme, options["months"], located=True)
+        warn_dropped_selection(err, warehouse, scheme, options["months"], types, located=True)
     if key == ALL and frame.attrs.get("unavailable"):
         err.print(
             f"--lens all: {', '.join(frame.attrs['unavailable'])} not available yet; the board "
             f"holds {', '.join(sorted(LENSES))}.",
             highlight=False,
         )
+    # Which harm the score holds, on every row (DESIGN §5 rows; add freely around them).
+    frame["harm_view"] = harm_label(harm)
     render(frame, fmt, out)

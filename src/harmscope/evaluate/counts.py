@@ -24,7 +24,7 @@ import pandas as pd
 from harmscope.errors import WarehouseError
 from harmscope.evaluate.areas import AreaSpec, area_mask
 from harmscope.evaluate.spec import Intervention, Role, resolve_areas
-from harmscope.harm import Dropped, load_scheme, weigh
+from harmscope.harm import Dropped, load_scheme, select_events, weigh
 from harmscope.places.study_area import lsoa_geometry
 from harmscope.warehouse.handle import Warehouse
 
@@ -76,7 +76,8 @@ def area_counts(
     pandas.DataFrame
         ``role`` (target/buffer/control), ``month`` (``YYYY-MM``), ``event_type`` (the scheme
         key: stop-and-search rows are ``Stop and search``), ``kind`` (harm/activity),
-        ``weight`` (scheme unit per event) and ``count``. Street crimes and ASB are harm
+        ``weight`` (scheme unit per event, in the intervention's view of harm: drug-attributed
+        by default) and ``count``; only ``intervention.types`` when given. Street crimes and ASB are harm
         or activity as the scheme says; stop-and-searches are activity; outcome rows are not
         counted. Each event is counted once, in the first of target, buffer, control that
         contains it. Months from ``baseline_start`` (or the pre start) to the post end.
@@ -114,15 +115,18 @@ def _counts(intervention: Intervention, events: ir.Table, con: Any) -> pd.DataFr
         & (events.month <= last)
         & events.source.isin(["street", "stop_search"])
     )
-    ev = _prefilter(ev, areas)
-    w = weigh(ev, intervention.scheme, keep_unknown=True)  # unknown types: counted as dropped
+    ev = select_events(_prefilter(ev, areas), types=intervention.types)
+    # Unknown types are kept to be counted as dropped; harm types' weights are in the
+    # intervention's view (drug-attributed by default), counts are not.
+    w = weigh(ev, intervention.scheme, harm=intervention.harm, keep_unknown=True)
     needs_xy = any(a.kind in ("cells", "polygons") for a in areas.values())
     keys = ["lsoa_code", "month", "event_type", "kind", "weight"] + (["x", "y"] if needs_xy else [])
     agg = w.group_by(keys).aggregate(count=w.count()).execute()
     if agg.empty:
+        kinds = "" if intervention.types is None else f" of type {', '.join(intervention.types)}"
         raise WarehouseError(
-            f"no street or stop-and-search events between {months[0]} and {months[-1]} in "
-            "these areas; check the periods and that the months are ingested"
+            f"no street or stop-and-search events{kinds} between {months[0]} and {months[-1]} "
+            "in these areas; check the periods and that the months are ingested"
         )
     n = len(agg)
     x = agg["x"].to_numpy(dtype=float) if needs_xy else np.full(n, np.nan)

@@ -75,6 +75,7 @@ from harmscope.evaluate.wdd import wdd, wdd_harm
 from harmscope.evaluate.wdq import WDQResult, wdq
 from harmscope.harm import Dropped, load_scheme
 from harmscope.harm.schemes import Scheme
+from harmscope.harm.selection import selection_attrs
 from harmscope.periods import Progress
 from harmscope.warehouse.handle import Warehouse
 
@@ -142,6 +143,7 @@ class Evaluation(EvaluationData):
             "intervention": self.intervention.to_dict(),
             "scheme": self.scheme.name,
             "unit": self.unit,
+            **selection_attrs(self.intervention.harm, self.intervention.types),
             "totals": self.totals.to_dict(orient="records"),
             "area_weights": list(self.area_weights),
             "estimates": {

@@ -41,6 +41,14 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from harmscope.harm import Dropped, dropped_events, load_scheme, select_events, weigh
+from harmscope.harm.selection import (
+    DEFAULT_HARM,
+    check_harm,
+    check_types,
+    harm_label,
+    selection_attrs,
+)
+from harmscope.harm.weigh import AttributionLike
 from harmscope.warehouse.handle import Warehouse
 
 __all__ = ["Measure", "Scorecard", "scorecard"]
@@ -102,6 +110,9 @@ class Scorecard:
     schemes: tuple[str, ...] = field(default=())
     #: Per scheme, the street events of types it does not weigh (left out of its harm).
     dropped: tuple[Dropped, ...] = ()
+    #: View of the harm measures (``'drug'`` or ``'all'``) and the crime types kept.
+    harm_view: str = DEFAULT_HARM
+    types: tuple[str, ...] | None = None
 
     def get(self, key: str) -> Measure:
         """The measure named ``key`` (KeyError when absent)."""
@@ -145,6 +156,7 @@ class Scorecard:
             "to": self.months[1],
             "lsoas": list(self.lsoas),
             "schemes": list(self.schemes),
+            **selection_attrs(self.harm_view, self.types),
             "dropped": [d.to_dict() for d in self.dropped if d],
             "activity": [r for r in rows if r["side"] == "activity"],
             "outcome": [r for r in rows if r["side"] == "outcome"],
@@ -175,6 +187,9 @@ def scorecard(
     lsoas: Collection[str] | None = None,
     months: tuple[str | date | None, str | date | None] | None = None,
     schemes: Sequence[str] = ("cchi", "count"),
+    harm: str = DEFAULT_HARM,
+    attribution: AttributionLike = None,
+    types: Collection[str] | None = None,
 ) -> Scorecard:
     """Harm vs busyness scorecard for a set of LSOAs and months.
 
@@ -190,6 +205,14 @@ def scorecard(
         Inclusive month bounds (``YYYY-MM``); either may be None.
     schemes : sequence of str
         Weight schemes for the harm measures (default ``cchi`` and ``count``).
+    harm : {'drug', 'all'}, default 'drug'
+        View of the harm measures: drug-attributed (default) or every crime's; their labels
+        name it. Activity is counted and does not depend on it.
+    attribution : Attribution or path, optional
+        Attributable fractions of the drug view.
+    types : collection of str, optional
+        Crime types of the harm measures (police.uk names, any case); the activity side
+        keeps its fixed definitions (drug offences, weapons, searches, outcomes).
 
     Returns
     -------
@@ -206,7 +229,15 @@ def scorecard(
     the outcome was recorded, not the crime.
     """
     with Warehouse.of(con if con is not None else db) as wh:
-        return _scorecard(wh, lsoas=lsoas, months=months, schemes=schemes)
+        return _scorecard(
+            wh,
+            lsoas=lsoas,
+            months=months,
+            schemes=schemes,
+            harm=check_harm(harm),
+            attribution=attribution,
+            types=check_types(types),
+        )
 
 
 def _scorecard(
@@ -215,6 +246,9 @@ def _scorecard(
     lsoas: Collection[str] | None,
     months: tuple[str | date | None, str | date | None] | None,
     schemes: Sequence[str],
+    harm: str = DEFAULT_HARM,
+    attribution: AttributionLike = None,
+    types: tuple[str, ...] | None = None,
 ) -> Scorecard:
     """:func:`scorecard` on an open warehouse."""
     con = wh.backend
@@ -346,17 +380,19 @@ def _scorecard(
     # ---- outcomes -------------------------------------------------------------------------
     population = _population(con, codes)
     dropped = []
+    weighed = select_events(street, types=types)
+    label = harm_label(harm) + ("" if types is None else f", {', '.join(types)} only")
     for name in schemes:
         sch = load_scheme(name)
-        dropped.append(dropped_events(street, sch))
-        w = weigh(street, sch)
-        harm = _scalar(w.weight.sum(where=w.kind == "harm"))
+        dropped.append(dropped_events(weighed, sch))
+        w = weigh(weighed, sch, harm=harm, attribution=attribution)
+        harm_value = _scalar(w.weight.sum(where=w.kind == "harm"))
         m.append(
             Measure(
                 "outcome",
                 f"harm_{sch.name}",
-                f"Harm ({sch.name})",
-                harm,
+                f"Harm ({sch.name}, {label})",
+                harm_value,
                 sch.unit,
                 "weighted street crime and ASB of harm kind; activity types excluded",
             )
@@ -366,8 +402,8 @@ def _scorecard(
                 Measure(
                     "outcome",
                     f"harm_{sch.name}_per_1000",
-                    f"Harm ({sch.name}) per 1,000 residents",
-                    1000 * harm / population,
+                    f"Harm ({sch.name}, {label}) per 1,000 residents",
+                    1000 * harm_value / population,
                     f"{sch.unit} per 1,000 residents",
                     f"population {population:,.0f} (areas table)",
                 )
@@ -416,6 +452,8 @@ def _scorecard(
         months=(first, last),
         lsoas=tuple(codes or ()),
         schemes=tuple(schemes),
+        harm_view=harm,
+        types=types,
         dropped=tuple(dropped),
     )
 

@@ -30,6 +30,7 @@ import pandas as pd
 
 from harmscope.errors import InputError
 from harmscope.evaluate.areas import AreaSpec, parse_area
+from harmscope.harm.selection import DEFAULT_HARM, check_harm, check_types
 
 __all__ = [
     "ROLES",
@@ -137,6 +138,13 @@ class Intervention:
         Significance level of every interval (default 0.05: 95% intervals).
     description, operation_id : str
         Free text, and the id of a recorded operation this evaluates.
+    harm : {'drug', 'all'}
+        View of harm of the harm estimators (harm WDD, DiD and ITS on harm): drug-attributed
+        (default: each type's weight times its central drug-attributable share) or every
+        crime's. Crime counts do not depend on it.
+    types : tuple of str, optional
+        Only these crime types (police.uk names, any case) are counted, crime and harm
+        alike; None counts every type.
     """
 
     name: str
@@ -151,8 +159,12 @@ class Intervention:
     alpha: float = 0.05
     description: str = ""
     operation_id: str = ""
+    harm: str = DEFAULT_HARM
+    types: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "harm", check_harm(self.harm))
+        object.__setattr__(self, "types", check_types(self.types))
         if self.target.kind == "ring":
             raise ValueError("the target cannot be a ring: rings are buffers around a target")
         if self.control is not None and self.control.kind == "ring":
@@ -220,6 +232,8 @@ class Intervention:
             "alpha",
             "description",
             "operation_id",
+            "harm",
+            "types",
         }
         unknown = sorted(set(doc) - known)
         if unknown:
@@ -253,6 +267,8 @@ class Intervention:
             alpha=float(doc.get("alpha", 0.05)),
             description=str(doc.get("description", "")),
             operation_id=str(doc.get("operation_id", "")),
+            harm=str(doc.get("harm", DEFAULT_HARM)),
+            types=_types(doc.get("types")),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -265,7 +281,10 @@ class Intervention:
             "scheme": self.scheme,
             "control_scaling": self.control_scaling,
             "alpha": self.alpha,
+            "harm": self.harm,
         }
+        if self.types is not None:
+            out["types"] = list(self.types)
         if self.buffer is not None:
             out["buffer"] = self.buffer.to_dict()
         if self.control is not None:
@@ -279,6 +298,17 @@ class Intervention:
         return out
 
 
+def _types(value: Any) -> tuple[str, ...] | None:
+    """The ``types`` key: a list of crime types (or one name); None when absent."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"types: expected a list of crime type names, got {value!r}")
+    return tuple(value)
+
+
 def load_intervention(path: str | Path) -> Intervention:
     """Read an :class:`Intervention` from a TOML or JSON file.
 
@@ -289,7 +319,9 @@ def load_intervention(path: str | Path) -> Intervention:
         area string such as ``"lsoa:E01000001,E01000002"``, ``"ring:500"``, a file path
         relative to the spec, or a table such as ``{lsoas = [...]}``), ``pre`` and ``post``
         (``"YYYY-MM:YYYY-MM"``), and optionally ``scheme``, ``baseline_start``,
-        ``control_scaling``, ``alpha``, ``description``, ``operation_id``.
+        ``control_scaling``, ``alpha``, ``description``, ``operation_id``, ``harm``
+        (``"drug"``, the default, or ``"all"``) and ``types`` (a list of police.uk crime
+        types).
 
     Returns
     -------

@@ -43,6 +43,7 @@ from harmscope.harm.attribution import (
     load_attribution,
 )
 from harmscope.harm.schemes import Scheme, load_scheme
+from harmscope.harm.selection import DEFAULT_HARM, HARM_VIEWS, check_harm, check_types
 from harmscope.harm.taxonomy import Taxonomy, default_taxonomy, load_taxonomy
 from harmscope.harm.weigh import (
     STOP_SEARCH_SOURCE,
@@ -57,7 +58,6 @@ from harmscope.periods import FractionProgress, Months, parse_month
 __all__ = [
     "ACTIVITY_UNIT",
     "HARM_VIEWS",
-    "TAXONOMY_VIEW",
     "ActivityCell",
     "Cell",
     "EventTypeTotal",
@@ -72,23 +72,13 @@ __all__ = [
 #: Unit of every activity figure: police activity is counted, never weighed.
 ACTIVITY_UNIT = "events"
 
-#: The views of harm (``--harm``) and how every output labels them.
-HARM_VIEWS = {"drug": "drug-attributed harm", "all": "all crime harm"}
-
-#: The pre-attribution placement (every crime's harm on the taxonomy's own sources), kept as
-#: the library default only until downstream analyses move to drug-attributed harm (issue
-#: 11 item 5), so that their figures and reasons do not change under them meanwhile.
-TAXONOMY_VIEW = "taxonomy"
-_LABELS = {**HARM_VIEWS, TAXONOMY_VIEW: "all crime harm, on the taxonomy's sources"}
-
 
 class Cell(TypedDict):
     """One matrix cell: the DESIGN §5 shape plus where its number comes from.
 
     ``value`` is the central estimate, ``low``/``high`` its range (scheme unit). ``basis`` is
     ``'fraction'`` (harm x a cited attributable fraction), ``'remainder'`` (the part not
-    attributed to drugs, ``source = 'not_attributed'``, in the ``all`` view) or
-    ``'taxonomy'`` (the pre-attribution ``taxonomy`` view: no range); ``refs`` are
+    attributed to drugs, ``source = 'not_attributed'``, in the ``all`` view); ``refs`` are
     the citation keys of the fractions used (see ``HarmMatrix.references``), ``judgement``
     is true when any of them is a judgement rather than a figure read off a source, and
     ``event_types`` lists the event types that contribute.
@@ -233,11 +223,12 @@ class HarmMatrix:
     attribution: str = ""
     references: dict[str, str] = field(default_factory=dict)
     by_type_attribution: tuple[dict[str, Any], ...] = ()
+    types: tuple[str, ...] | None = None
 
     @property
     def view_label(self) -> str:
         """``'drug-attributed harm'`` or ``'all crime harm'``: how outputs name the view."""
-        return _LABELS[self.harm]
+        return HARM_VIEWS[self.harm]
 
     @property
     def dropped(self) -> Dropped:
@@ -259,7 +250,8 @@ class HarmMatrix:
             ``activity_unit`` (``'events'``), ``activity_cells`` (by kind), ``attribution``
             (``{name, references}``: key to citation), ``by_event_type`` (per harm type:
             harm, drug share, remainder), ``dropped`` (see :meth:`Dropped.to_dict`),
-            ``from`` and ``to`` (``'YYYY-MM'`` or None).
+            ``from`` and ``to`` (``'YYYY-MM'`` or None), ``types`` (crime types kept, or
+            None for every type).
         """
         return {
             "scheme": self.scheme,
@@ -284,6 +276,7 @@ class HarmMatrix:
             "dropped": self.dropped.to_dict(),
             "from": self.month_from,
             "to": self.month_to,
+            "types": None if self.types is None else list(self.types),
         }
 
     def to_rows(self) -> list[MatrixRow]:
@@ -426,14 +419,6 @@ def _spread(
     # bounds together), and it names every fraction it used.
     for event_type in harm_types:
         h_total = values.get(event_type, 0.0)
-        if view == TAXONOMY_VIEW:
-            for cs in taxonomy.cells_for(event_type):
-                a = acc.setdefault(cs.cell, _Acc())
-                a.value += h_total * cs.share
-                a.low, a.high = a.value, a.value
-                if h_total > 0 and event_type not in a.types:
-                    a.types.append(event_type)
-            continue
         ta = attribution.for_type(event_type)
         for (h, b), share in _landing(taxonomy, event_type).items():
             part = h_total * share
@@ -473,13 +458,7 @@ def _spread(
             value=a.value,
             low=a.low,
             high=a.high,
-            basis=(
-                "taxonomy"
-                if view == TAXONOMY_VIEW
-                else "remainder"
-                if s == NOT_ATTRIBUTED
-                else "fraction"
-            ),
+            basis="remainder" if s == NOT_ATTRIBUTED else "fraction",
             refs=sorted(a.refs),
             judgement=a.judgement,
             event_types=a.types,
@@ -515,9 +494,10 @@ def harm_matrix(
     scheme: SchemeLike,
     taxonomy: Taxonomy | str | os.PathLike[str] | None = None,
     attribution: Attribution | str | os.PathLike[str] | None = None,
-    harm: str = TAXONOMY_VIEW,
+    harm: str = DEFAULT_HARM,
     months: Months | None = None,
     lsoas: str | Collection[str] | None = None,
+    types: Collection[str] | None = None,
     progress: FractionProgress | None = None,
 ) -> HarmMatrix:
     """Compute the measured harm matrix.
@@ -533,19 +513,18 @@ def harm_matrix(
         Harm taxonomy; the packaged default when omitted.
     attribution : Attribution, str or path-like, optional
         Drug-attributable fractions; the packaged default when omitted.
-    harm : {'taxonomy', 'drug', 'all'}, default 'taxonomy'
-        The view: ``'drug'`` puts only drug-attributed harm in ``cells`` and ``total``;
-        ``'all'`` adds the not-attributed remainder as cells with source
-        ``'not_attributed'``, so ``total`` is every crime's harm. ``'taxonomy'`` is the
-        pre-attribution placement (every crime's harm on the taxonomy's own sources, cells
-        with ``basis = 'taxonomy'`` and no range), the library default only until every
-        downstream analysis moves to drug-attributed harm (issue 11 item 5); ``harmscope
-        matrix`` offers ``drug`` (its default) and ``all``. Every view reports
+    harm : {'drug', 'all'}, default 'drug'
+        The view (any case): ``'drug'`` puts only drug-attributed harm in ``cells`` and
+        ``total``; ``'all'`` adds the not-attributed remainder as cells with source
+        ``'not_attributed'``, so ``total`` is every crime's harm. Every view reports
         ``drug_attributed`` and ``not_attributed``.
     months : (from, to), optional
         Inclusive month bounds (``'YYYY-MM'`` or dates); either may be None.
     lsoas : str or collection of str, optional
         Restrict to these LSOA codes (events with no LSOA are then left out).
+    types : collection of str, optional
+        Only these crime types (police.uk names, any case; see
+        :func:`~harmscope.harm.selection.check_types`); ``unknown`` then counts only them.
     progress : callable(str, float), optional
         Called with a stage label and the fraction done (0 to 1).
 
@@ -578,15 +557,15 @@ def harm_matrix(
     UK Drug Policy Commission (2009); Sherman, Neyroud & Neyroud (2016); the fractions'
     own references (``HarmMatrix.references``).
     """
-    if harm not in _LABELS:
-        raise ValueError(f"harm: expected one of {', '.join(_LABELS)}, got {harm!r}")
+    harm = check_harm(harm)
     sch = load_scheme(scheme)
     tax = _taxonomy(taxonomy)
     attr = _attribution(attribution)
     check_coverage(sch, tax, attr)
+    types = check_types(types, tax)
     if progress is not None:
         progress("harm matrix: aggregating events", 0.0)
-    chosen = select_events(events, months=months, lsoas=lsoas)
+    chosen = select_events(events, months=months, lsoas=lsoas, types=types)
     joined = weigh(chosen, sch, keep_unknown=True)
     metrics: dict[str, Any] = {"events": joined.count(), "value": joined.weight.sum()}
     has_month = "month" in joined.columns
@@ -684,4 +663,5 @@ def harm_matrix(
         attribution=attr.name,
         references={k: attr.references[k] for k in used},
         by_type_attribution=tuple(by_type),
+        types=types,
     )

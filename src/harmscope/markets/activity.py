@@ -16,7 +16,7 @@ that are drug-related —
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date
 
 import ibis
@@ -25,7 +25,8 @@ import numpy as np
 import pandas as pd
 
 from harmscope.harm import parse_month, select_events
-from harmscope.harm.weigh import SchemeLike, weigh_keyed
+from harmscope.harm.selection import DEFAULT_HARM, check_harm, check_types
+from harmscope.harm.weigh import AttributionLike, SchemeLike, event_key, weigh
 from harmscope.periods import Months
 
 __all__ = ["DRUG_OBJECTS", "DRUG_TYPES", "Months", "intelligence_cells", "market_activity"]
@@ -47,6 +48,9 @@ def market_activity(
     drug_types: Sequence[str] = DRUG_TYPES,
     drug_objects: Sequence[str] = DRUG_OBJECTS,
     unfound_search_weight: float = 0.0,
+    harm: str = DEFAULT_HARM,
+    attribution: AttributionLike = None,
+    types: Collection[str] | None = None,
 ) -> ir.Table:
     """Weighted, located events with their market activity (an Ibis expression, any engine).
 
@@ -66,6 +70,16 @@ def market_activity(
     unfound_search_weight : float, default 0
         What a drug search whose outcome is not linked to its object (nothing found) counts
         for. 1 counts every drug search alike.
+    harm : {'drug', 'all'}, default 'drug'
+        View of the harm rows' ``weight``: drug-attributed (default) or every crime's.
+        Activity is counted, so market activity is the same in both views.
+    attribution : Attribution or path, optional
+        Attributable fractions of the drug view.
+    types : collection of str, optional
+        Crime types whose *harm* is kept (police.uk names, any case). Market activity is
+        evidence of the market whatever types are asked for, so its rows are always kept:
+        ``--type 'Violence and sexual offences'`` finds the same markets and measures the
+        violence in and around them.
 
     Returns
     -------
@@ -78,7 +92,8 @@ def market_activity(
     if not (math.isfinite(unfound_search_weight) and 0 <= unfound_search_weight <= 1):
         raise ValueError(f"unfound_search_weight must lie in [0, 1], got {unfound_search_weight!r}")
     chosen = select_events(events, months=months)
-    w = weigh_keyed(chosen, scheme)
+    chosen = chosen.mutate(event_key=event_key(chosen))
+    w = weigh(chosen, scheme, harm=check_harm(harm), attribution=attribution)
     w = w.filter(w.x.notnull() & w.y.notnull())
     is_activity = w.kind == "activity"
     street_drug = is_activity & w.event_key.isin(list(drug_types))
@@ -94,9 +109,12 @@ def market_activity(
         (drug_search, ibis.literal(float(unfound_search_weight))),
         else_=ibis.literal(0.0),
     )
-    return w.mutate(market=factor).select(
-        "month", "x", "y", "event_key", "kind", "weight", "market"
-    )
+    out = w.mutate(market=factor).select("month", "x", "y", "event_key", "kind", "weight", "market")
+    wanted = check_types(types)
+    if wanted is None:
+        return out
+    # Harm of the types asked for, and every event that evidences a market.
+    return out.filter(out.event_key.isin(list(wanted)) | (out.market > 0))
 
 
 def intelligence_cells(

@@ -17,7 +17,7 @@ metres of a footprint cell; default 250 m, i.e. the ring of eight neighbours at 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date
 from typing import Any
 
@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from harmscope.harm import harm_matrix
+from harmscope.harm.selection import DEFAULT_HARM
 from harmscope.harm.taxonomy import Taxonomy
 from harmscope.markets.activity import Months
 from harmscope.markets.allocation import Allocation
@@ -55,6 +56,9 @@ def describe(
     buffer: float,
     alpha_trend: float,
     share: Allocation,
+    harm: str = DEFAULT_HARM,
+    attribution: Any = None,
+    types: Collection[str] | None = None,
 ) -> Market:
     """Describe one market: matrix, harm, activity, monthly trend and top harm types.
 
@@ -79,6 +83,8 @@ def describe(
         Significance of the Mann–Kendall trend.
     share : Allocation
         The cells this market holds (:func:`harmscope.markets.allocation.allocate_cells`).
+    harm, attribution, types
+        View of harm and crime types of the matrix, as :func:`harmscope.harm.harm_matrix`.
 
     Returns
     -------
@@ -99,7 +105,13 @@ def describe(
         lookup, [located.cell_x == lookup.cell_x, located.cell_y == lookup.cell_y]
     )
     matrix = harm_matrix(
-        chosen.drop("cell_x", "cell_y"), scheme=scheme, taxonomy=taxonomy, months=months
+        chosen.drop("cell_x", "cell_y"),
+        scheme=scheme,
+        taxonomy=taxonomy,
+        months=months,
+        harm=harm,
+        attribution=attribution,
+        types=types,
     )
     monthly = in_area.groupby("month")["harm"].sum()
     series = np.array([float(monthly.get(m, 0.0)) for m in month_list])
@@ -111,15 +123,20 @@ def describe(
         direction = "increasing"
     elif p <= alpha_trend and s < 0:
         direction = "decreasing"
-    harm_types = [t for t in matrix.by_event_type if t.kind == "harm" and t.value > 0]
+    # Each type's harm in the matrix's view (drug-attributed or all), so shares add to 1.
+    key = "drug" if matrix.harm == "drug" else "harm"
+    in_view = sorted(
+        (r for r in matrix.by_type_attribution if r[key] > 0),
+        key=lambda r: (-r[key], r["event_type"]),
+    )
     top = tuple(
         {
-            "event_type": t.event_type,
-            "events": t.events,
-            "value": t.value,
-            "share": t.value / matrix.total if matrix.total > 0 else 0.0,
+            "event_type": r["event_type"],
+            "events": r["events"],
+            "value": r[key],
+            "share": r[key] / matrix.total if matrix.total > 0 else 0.0,
         }
-        for t in harm_types[:5]
+        for r in in_view[:5]
     )
     activity = float(in_area["market"].sum())
     centres = np.asarray(cells, dtype=np.float64) + cell_size / 2.0

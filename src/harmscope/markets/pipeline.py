@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +17,9 @@ import pandas as pd
 
 from harmscope.errors import WarehouseError
 from harmscope.harm import load_scheme, parse_month
+from harmscope.harm.selection import DEFAULT_HARM, check_harm, check_types
 from harmscope.harm.taxonomy import Taxonomy
-from harmscope.harm.weigh import SchemeLike
+from harmscope.harm.weigh import AttributionLike, SchemeLike
 from harmscope.markets.activity import (
     DRUG_OBJECTS,
     DRUG_TYPES,
@@ -61,6 +62,9 @@ def markets(
     taxonomy: Taxonomy | str | os.PathLike[str] | None = None,
     mask: tuple[Any, Any] | AreaCells | None = None,
     progress: Progress | None = None,
+    harm: str = DEFAULT_HARM,
+    attribution: AttributionLike = None,
+    types: Collection[str] | None = None,
 ) -> list[Market]:
     """Detect candidate drug markets and describe the harm in and around each.
 
@@ -107,6 +111,15 @@ def markets(
         harm in a footprint's buffer is measured wherever it falls.
     progress : callable, optional
         ``progress(stage, done, total)``; stages ``'aggregate'``, ``'detect'``, ``'describe'``.
+    harm : {'drug', 'all'}, default 'drug'
+        View of the harm in and around each market: drug-attributed (default) or every
+        crime's (``Market.matrix.view_label`` names it). Market activity is counted, so
+        detection does not depend on it.
+    attribution : Attribution or path, optional
+        Attributable fractions of the drug view.
+    types : collection of str, optional
+        Crime types whose harm is measured (police.uk names, any case); detection still uses
+        all market activity (see :func:`market_activity`).
 
     Returns
     -------
@@ -127,6 +140,8 @@ def markets(
     if buffer < 0 or not math.isfinite(buffer):
         raise ValueError(f"buffer must be >= 0 metres, got {buffer!r}")
     sch = load_scheme(scheme)
+    harm = check_harm(harm)
+    types = check_types(types)
     # Decisions are read from the warehouse file when one was named (not from a caller's table).
     path = Path(source) if isinstance(source, str | Path) else None
     with Warehouse.of(source) as wh:
@@ -142,6 +157,9 @@ def markets(
             drug_types=drug_types,
             drug_objects=drug_objects,
             unfound_search_weight=unfound_search_weight,
+            harm=harm,
+            attribution=attribution,
+            types=types,
         )
         cells_t = with_cells(act, cell_size=cell_size)
         is_harm = cells_t.kind == "harm"
@@ -200,6 +218,9 @@ def markets(
                     buffer=buffer,
                     alpha_trend=alpha_trend,
                     share=shares[root.id],
+                    harm=harm,
+                    attribution=attribution,
+                    types=types,
                 )
             )
         if progress:

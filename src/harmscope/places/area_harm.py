@@ -15,6 +15,7 @@ import ibis
 import ibis.expr.types as ir
 
 from harmscope.harm import harm_by_area
+from harmscope.harm.selection import DEFAULT_HARM
 
 
 def area_harm(
@@ -25,6 +26,9 @@ def area_harm(
     months: tuple[Any, Any] | None = None,
     lsoas: str | Collection[str] | None = None,
     by_month: bool = False,
+    harm: str = DEFAULT_HARM,
+    attribution: Any = None,
+    types: Collection[str] | None = None,
 ) -> ir.Table:
     """Harm and activity per LSOA (optionally per month), with population and IMD decile.
 
@@ -40,6 +44,12 @@ def area_harm(
         Restrict to these LSOAs.
     by_month : bool, default False
         One row per LSOA and month instead of per LSOA.
+    harm : {'drug', 'all'}, default 'drug'
+        View of harm: drug-attributed (default) or every crime's.
+    attribution : Attribution or path, optional
+        Attributable fractions of the drug view.
+    types : collection of str, optional
+        Only these crime types (police.uk names, any case).
 
     Returns
     -------
@@ -49,7 +59,16 @@ def area_harm(
         most harmful first. ``harm_per_1000`` is harm per 1,000 residents over the rows'
         period (NULL where population is unknown). Events without an LSOA are left out.
     """
-    per = harm_by_area(events, scheme=scheme, months=months, lsoas=lsoas, drop_unlocated=True)
+    per = harm_by_area(
+        events,
+        scheme=scheme,
+        months=months,
+        lsoas=lsoas,
+        drop_unlocated=True,
+        harm=harm,
+        attribution=attribution,
+        types=types,
+    )
     keys = ["lsoa_code", "month"] if by_month else ["lsoa_code"]
     agg = per.group_by(keys).aggregate(
         harm=per.harm.sum(),

@@ -25,7 +25,7 @@ References
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,7 +34,14 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
-from harmscope.harm import Dropped, dropped_events
+from harmscope.harm import Dropped, dropped_events, select_events
+from harmscope.harm.selection import (
+    DEFAULT_HARM,
+    check_harm,
+    check_types,
+    harm_label,
+    selection_attrs,
+)
 from harmscope.places.grid import values_on_cells
 from harmscope.places.hotspots import cell_totals
 from harmscope.places.study_area import AREA, AreaCells, resolve_area
@@ -344,6 +351,10 @@ class PlaceConcentration:
     study_area : dict or None
         The study area and the stray records left out
         (:meth:`~harmscope.places.study_area.AreaCells.to_dict`); None for explicit cells.
+    harm_view : {'drug', 'all'}
+        The view of harm measured; :attr:`harm_label` names it.
+    types : tuple of str or None
+        Crime types kept, or None for every type.
     """
 
     cells: int
@@ -353,6 +364,13 @@ class PlaceConcentration:
     count_vs_harm: CountVsHarm
     dropped: Dropped = field(default_factory=lambda: Dropped(scheme=""))
     study_area: dict[str, Any] | None = None
+    harm_view: str = DEFAULT_HARM
+    types: tuple[str, ...] | None = None
+
+    @property
+    def harm_label(self) -> str:
+        """``'drug-attributed harm'`` or ``'all crime harm'``."""
+        return harm_label(self.harm_view)
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready summary (per-place ranks left out)."""
@@ -368,6 +386,7 @@ class PlaceConcentration:
             },
             "dropped": self.dropped.to_dict(),
             "study_area": self.study_area,
+            **selection_attrs(self.harm_view, self.types),
         }
 
 
@@ -379,6 +398,9 @@ def place_concentration(
     months: tuple[Any, Any] | None = None,
     shares: Sequence[float] = DEFAULT_SHARES,
     mask: tuple[Any, Any] | AreaCells | None = None,
+    harm: str = DEFAULT_HARM,
+    attribution: Any = None,
+    types: Collection[str] | None = None,
 ) -> PlaceConcentration:
     """Power few, Gini and count-vs-harm over the cells of the study area.
 
@@ -386,10 +408,23 @@ def place_concentration(
     the count is every weighted event (harm and activity: what a busyness map counts). Places
     are the cells of the dataset's study area
     (:func:`~harmscope.places.study_area.dataset_area`), or of ``mask``, with zeros for cells
-    without events; events in other cells (strays) are left out.
+    without events; events in other cells (strays) are left out. ``harm`` (``'drug'``, the
+    default, or ``'all'``), ``attribution`` and ``types`` (police.uk crime types, any case)
+    choose what is weighed, as :func:`~harmscope.places.hotspots.hotspots`; the count is of
+    the same types.
     """
+    harm = check_harm(harm)
+    types = check_types(types)
     totals = (
-        cell_totals(events, scheme=scheme, cell_size=cell_size, months=months)
+        cell_totals(
+            events,
+            scheme=scheme,
+            cell_size=cell_size,
+            months=months,
+            harm=harm,
+            attribution=attribution,
+            types=types,
+        )
         .order_by(["cell_y", "cell_x"])
         .to_pandas()
     )
@@ -412,19 +447,24 @@ def place_concentration(
         ay,
         drop_outside=True,
     )
-    harm, count = stacked[0], stacked[1]
-    if harm.sum() <= 0:
+    harm_cells, count = stacked[0], stacked[1]
+    if harm_cells.sum() <= 0:
+        kinds = "" if types is None else f" of type {', '.join(types)}"
         raise ValueError(
-            "no located harm events in the study area in the period: nothing to measure"
+            f"no located harm events{kinds} in the study area in the period: nothing to measure"
         )
-    few = power_few(harm, shares=shares).rename(columns={"share_of_total": "harm_share"})
+    few = power_few(harm_cells, shares=shares).rename(columns={"share_of_total": "harm_share"})
     few["count_share"] = [_whole_top_share(count, k) for k in few["places"]]
     return PlaceConcentration(
-        cells=int(harm.size),
-        gini_harm=gini(harm),
+        cells=int(harm_cells.size),
+        gini_harm=gini(harm_cells),
         gini_count=gini(count),
         power_few=few,
-        count_vs_harm=count_vs_harm(count, harm, shares=shares),
-        dropped=dropped_events(events, scheme, months=months, located=True),
+        count_vs_harm=count_vs_harm(count, harm_cells, shares=shares),
+        dropped=dropped_events(
+            select_events(events, types=types), scheme, months=months, located=True
+        ),
         study_area=area_info,
+        harm_view=harm,
+        types=types,
     )

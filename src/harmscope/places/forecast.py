@@ -77,7 +77,7 @@ References
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -90,7 +90,8 @@ from numpy.typing import NDArray
 
 from harmscope.errors import WarehouseError
 from harmscope.harm import dropped_events, load_scheme, parse_month, select_events, weigh
-from harmscope.harm.weigh import SchemeLike
+from harmscope.harm.selection import check_harm, check_types, selection_attrs
+from harmscope.harm.weigh import AttributionLike, SchemeLike
 from harmscope.periods import Months, Progress
 from harmscope.places.forecast_accuracy import (
     DEFAULT_SHARES,
@@ -114,6 +115,7 @@ from harmscope.warehouse.handle import Warehouse
 
 __all__ = [
     "DEFAULT_SHARES",
+    "FORECAST_HARM",
     "RANKINGS",
     "SUMMARY_COLUMNS",
     "TARGETS",
@@ -131,6 +133,11 @@ __all__ = [
 ]
 
 
+#: The view of harm the forecast check scores by default: every crime's harm, so its figures
+#: compare with the published ones (docs/forecast.md; issue 12 item 6 asks for the all-crime
+#: figure). ``harm='drug'`` (``--harm drug``) scores drug-attributed harm instead.
+FORECAST_HARM = "all"
+
 TARGETS: tuple[str, ...] = ("harm", "events")
 """What the next months are scored on: harm (scheme weights) and the number of harm events."""
 # --------------------------------------------------------------------------------------------
@@ -139,19 +146,27 @@ TARGETS: tuple[str, ...] = ("harm", "events")
 
 
 def monthly_harm_points(
-    events: ir.Table, *, scheme: SchemeLike = "cchi", months: Months | None = None
+    events: ir.Table,
+    *,
+    scheme: SchemeLike = "cchi",
+    months: Months | None = None,
+    harm: str = FORECAST_HARM,
+    attribution: AttributionLike = None,
+    types: Collection[str] | None = None,
 ) -> ir.Table:
     """Harm per month at each distinct event location (Ibis), the input of the KDE ranking.
 
     police.uk snaps every record to one of a fixed set of anonymous map points, so this table is
-    far smaller than the events.
+    far smaller than the events. ``harm`` (default ``'all'``, see :data:`FORECAST_HARM`),
+    ``attribution`` and ``types`` as :func:`~harmscope.places.hotspots.cell_totals`.
 
     Returns
     -------
     ibis.Table
         ``month``, ``x``, ``y`` (metres) and ``harm`` (sum of harm weights there that month).
     """
-    w = weigh(select_events(events, months=months), scheme)
+    chosen = select_events(events, months=months, types=check_types(types))
+    w = weigh(chosen, scheme, harm=check_harm(harm), attribution=attribution)
     w = w.filter(w.x.notnull() & w.y.notnull() & (w.kind == "harm"))
     return w.group_by(["month", "x", "y"]).aggregate(harm=w.weight.sum())
 
@@ -176,7 +191,8 @@ class ForecastCheck:
         (first and last month used), ``origins`` (origin months, ``'YYYY-MM'``), ``warmup``,
         ``horizon``, ``window``, ``half_life``, ``bandwidth``, ``distance``, ``within``,
         ``min_events``, ``study_area`` (the area and the strays left out, or None for explicit
-        cells), ``shares``, ``empty_months`` (months without any located event).
+        cells), ``shares``, ``empty_months`` (months without any located event), ``dropped``,
+        ``harm_view``, ``harm_label`` and ``types``.
     """
 
     summary: pd.DataFrame
@@ -207,6 +223,9 @@ def validate_forecast(
     mask: tuple[Any, Any] | AreaCells | None = None,
     rankings: Sequence[str] = RANKINGS,
     progress: Progress | None = None,
+    harm: str = FORECAST_HARM,
+    attribution: AttributionLike = None,
+    types: Collection[str] | None = None,
 ) -> ForecastCheck:
     """Rolling-origin forecast check of place rankings on the warehouse's monthly data.
 
@@ -253,6 +272,13 @@ def validate_forecast(
         Rankings to compare.
     progress : callable, optional
         ``progress(stage, done, total)`` with stages ``'aggregate'``, ``'rank'``, ``'score'``.
+    harm : {'all', 'drug'}, default 'all'
+        View of harm ranked and scored (:data:`FORECAST_HARM`: unlike the other analyses,
+        every crime's harm by default, so the documented figures hold).
+    attribution : Attribution or path, optional
+        Attributable fractions of the drug view.
+    types : collection of str, optional
+        Only these crime types (police.uk names, any case); the busyness count too.
 
     Returns
     -------
@@ -277,18 +303,36 @@ def validate_forecast(
         distance = 1.5 * cell_size
     cells_for_shares(1, shares)  # validates the shares before any query runs
     scheme_obj = load_scheme(scheme)
+    view = check_harm(harm)
+    types = check_types(types)
     with Warehouse.of(source) as wh:
         events = wh.events()
         if progress:
             progress("aggregate", 0, 2)
         totals = monthly_cell_totals(
-            events, scheme=scheme_obj, cell_size=cell_size, months=months, month_first=True
+            events,
+            scheme=scheme_obj,
+            cell_size=cell_size,
+            months=months,
+            month_first=True,
+            harm=view,
+            attribution=attribution,
+            types=types,
         ).to_pandas()
-        dropped = dropped_events(events, scheme_obj, months=months, located=True)
+        dropped = dropped_events(
+            select_events(events, types=types), scheme_obj, months=months, located=True
+        )
         if progress:
             progress("aggregate", 1, 2)
         points = (
-            monthly_harm_points(events, scheme=scheme_obj, months=months).to_pandas()
+            monthly_harm_points(
+                events,
+                scheme=scheme_obj,
+                months=months,
+                harm=view,
+                attribution=attribution,
+                types=types,
+            ).to_pandas()
             if "kde" in rankings
             else pd.DataFrame({"month": [], "x": [], "y": [], "harm": []})
         )
@@ -300,7 +344,8 @@ def validate_forecast(
             progress("aggregate", 2, 2)
     if totals.empty:
         span = "" if months is None else f" in {months[0] or '...'} to {months[1] or '...'}"
-        raise WarehouseError(f"no located events{span}: nothing to check")
+        kinds = "" if types is None else f" of type {', '.join(types)}"
+        raise WarehouseError(f"no located events{kinds}{span}: nothing to check")
 
     data_months = pd.PeriodIndex(pd.to_datetime(totals["month"]), freq="M")
     first = (
@@ -345,7 +390,7 @@ def validate_forecast(
         counts = np.bincount(flat, weights=values, minlength=periods * n)
         return np.asarray(counts, dtype=np.float64).reshape(periods, n)
 
-    harm = _grid("harm")
+    harm_grid = _grid("harm")
     harm_events = _grid("harm_events")
     all_events = harm_events + _grid("activity_events")
     kde_monthly = None
@@ -365,7 +410,7 @@ def validate_forecast(
     if progress:
         progress("rank", 0, 1)
     scores = ranking_scores(
-        harm,
+        harm_grid,
         all_events,
         np.column_stack([ax, ay]),
         origins,
@@ -379,7 +424,7 @@ def validate_forecast(
         progress("rank", 1, 1)
         progress("score", 0, 1)
     ahead = window_matrix(origins + horizon, periods, horizon)
-    outcomes = {"harm": ahead @ harm, "events": ahead @ harm_events}
+    outcomes = {"harm": ahead @ harm_grid, "events": ahead @ harm_events}
     per_origin, summary = rolling_forecast_check(
         scores, outcomes, shares=shares, origin_labels=[month_labels[t] for t in origins]
     )
@@ -406,5 +451,6 @@ def validate_forecast(
         "shares": [float(s) for s in shares],
         "empty_months": [m for m, has in zip(month_labels, month_has_data, strict=True) if not has],
         "dropped": dropped.to_dict(),
+        **selection_attrs(view, types),
     }
     return ForecastCheck(summary=summary, per_origin=per_origin, meta=meta)

@@ -18,6 +18,7 @@ reported beside harm and never added to it; Gi* is computed on harm only.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,8 @@ import pandas as pd
 
 from harmscope.errors import WarehouseError
 from harmscope.harm import dropped_events, harm_and_activity, parse_month, select_events, weigh
-from harmscope.harm.weigh import SchemeLike
+from harmscope.harm.selection import DEFAULT_HARM, check_harm, check_types, selection_attrs
+from harmscope.harm.weigh import AttributionLike, SchemeLike
 from harmscope.periods import Months, Progress, month_range
 from harmscope.places.emerging import EMERGING_CATEGORIES, emerging_hot_spots
 from harmscope.places.gi_star import gi_star_test
@@ -70,6 +72,9 @@ def cell_totals(
     scheme: SchemeLike = "cchi",
     cell_size: float = DEFAULT_CELL_SIZE,
     months: Months | None = None,
+    harm: str = DEFAULT_HARM,
+    attribution: AttributionLike = None,
+    types: Collection[str] | None = None,
 ) -> ir.Table:
     """Harm and activity per grid cell, as an Ibis expression (any engine).
 
@@ -83,6 +88,13 @@ def cell_totals(
         Cell side, metres (EPSG:27700).
     months : (from, to), optional
         Inclusive month bounds, ``'YYYY-MM'`` or dates; either end may be None.
+    harm : {'drug', 'all'}, default 'drug'
+        View of harm (any case): drug-attributed (each harm event's weight times its type's
+        central drug-attributable share) or every crime's harm.
+    attribution : Attribution or path, optional
+        Attributable fractions of the drug view (packaged default when None).
+    types : collection of str, optional
+        Only these crime types (police.uk names, any case; unknown names refused).
 
     Returns
     -------
@@ -102,11 +114,24 @@ def cell_totals(
     ...     "x": [100.0, 120.0, 1_010.0],
     ...     "y": [100.0, 130.0, 1_020.0],
     ... })
-    >>> ibis.duckdb.connect().execute(cell_totals(events).order_by("cell_x")).values.tolist()
+    >>> t = cell_totals(events, harm="all").order_by("cell_x")
+    >>> ibis.duckdb.connect().execute(t).values.tolist()
     [[0.0, 0.0, 730.0, 0.0, 2.0, 0.0], [1000.0, 1000.0, 0.0, 1.0, 0.0, 1.0]]
+
+    The default view keeps the drug-attributed share of each robbery (central 0.45):
+
+    >>> ibis.duckdb.connect().execute(cell_totals(events).order_by("cell_x"))["harm"].tolist()
+    [328.5, 0.0]
     """
     return grouped_cell_totals(
-        events, scheme=scheme, cell_size=cell_size, months=months, by=["cell_x", "cell_y"]
+        events,
+        scheme=scheme,
+        cell_size=cell_size,
+        months=months,
+        by=["cell_x", "cell_y"],
+        harm=harm,
+        attribution=attribution,
+        types=types,
     )
 
 
@@ -120,6 +145,9 @@ def hotspots(
     within: Within = AREA,
     mask: tuple[Any, Any] | AreaCells | None = None,
     progress: Progress | None = None,
+    harm: str = DEFAULT_HARM,
+    attribution: AttributionLike = None,
+    types: Collection[str] | None = None,
 ) -> pd.DataFrame:
     """Harm-weighted Gi* hot spots on a square grid: one row per study-area cell.
 
@@ -146,6 +174,13 @@ def hotspots(
         outside the mask are left out.
     progress : callable, optional
         ``progress(stage, done, total)`` with stages ``'aggregate'``, ``'gi_star'``.
+    harm : {'drug', 'all'}, default 'drug'
+        View of harm (any case): drug-attributed (each harm event's weight times its type's
+        central drug-attributable share) or every crime's harm.
+    attribution : Attribution or path, optional
+        Attributable fractions of the drug view (packaged default when None).
+    types : collection of str, optional
+        Only these crime types (police.uk names, any case; unknown names refused).
 
     Returns
     -------
@@ -159,7 +194,9 @@ def hotspots(
         ``distance``, ``months``, ``cells``, ``dropped`` (located events of types the scheme
         does not weigh, :meth:`harmscope.harm.Dropped.to_dict`) and ``study_area`` (the area's
         label, cells and strays left out,
-        :meth:`~harmscope.places.study_area.AreaCells.to_dict`; None for explicit cells).
+        :meth:`~harmscope.places.study_area.AreaCells.to_dict`; None for explicit cells),
+        ``harm_view``, ``harm_label`` and ``types``
+        (:func:`~harmscope.harm.selection.selection_attrs`).
 
     Raises
     ------
@@ -182,25 +219,38 @@ def hotspots(
     ...     "x": [100.0, 120.0, 1_000.0, 1_010.0],
     ...     "y": [100.0, 130.0, 1_000.0, 1_020.0],
     ... })
-    >>> out = hotspots(events, within=None)
+    >>> out = hotspots(events, within=None, harm="all")
     >>> out.attrs["cells"], out[["cell_x", "cell_y", "harm", "gi_z"]].iloc[0].round(3).tolist()
     (25, [0.0, 0.0, 730.0, 2.291])
 
     By default the study area is the dataset's (:func:`~harmscope.places.study_area.dataset_area`);
     these events name no LSOA, so it is the two cells holding them:
 
-    >>> hotspots(events)[["cell_x", "cell_y", "harm", "activity"]].values.tolist()
+    >>> hotspots(events, harm="all")[["cell_x", "cell_y", "harm", "activity"]].values.tolist()
     [[0.0, 0.0, 730.0, 0.0], [1000.0, 1000.0, 1.0, 1.0]]
     """
     if distance is None:
         distance = 1.5 * cell_size
+    view = check_harm(harm)
+    types = check_types(types)
     with Warehouse.of(source) as wh:
         events = wh.events()
         if progress:
             progress("aggregate", 0, 1)
-        totals = cell_totals(events, scheme=scheme, cell_size=cell_size, months=months)
+        totals = cell_totals(
+            events,
+            scheme=scheme,
+            cell_size=cell_size,
+            months=months,
+            harm=view,
+            attribution=attribution,
+            types=types,
+        )
         frame = totals.to_pandas()
-        dropped = dropped_events(events, scheme, months=months, located=True)
+        # Counted on the same selection, so "left out" describes the types asked for.
+        dropped = dropped_events(
+            select_events(events, types=types), scheme, months=months, located=True
+        )
         mask, within, area_info = resolve_area(
             events, mask=mask, within=within, cell_size=cell_size
         )
@@ -208,7 +258,8 @@ def hotspots(
             progress("aggregate", 1, 1)
     if frame.empty:
         span = "" if months is None else f" in {months[0] or '...'} to {months[1] or '...'}"
-        raise WarehouseError(f"no located events{span}: nothing to map")
+        kinds = "" if types is None else f" of type {', '.join(types)}"
+        raise WarehouseError(f"no located events{kinds}{span}: nothing to map")
     if progress:
         progress("gi_star", 0, 1)
     cx = frame["cell_x"].to_numpy(dtype=np.float64)
@@ -249,6 +300,7 @@ def hotspots(
             "cells": int(ax.size),
             "dropped": dropped.to_dict(),
             "study_area": area_info,
+            **selection_attrs(view, types),
         }
     )
     if progress:
@@ -279,6 +331,9 @@ def monthly_cell_totals(
     cell_size: float = DEFAULT_CELL_SIZE,
     months: Months | None = None,
     month_first: bool = False,
+    harm: str = DEFAULT_HARM,
+    attribution: AttributionLike = None,
+    types: Collection[str] | None = None,
 ) -> ir.Table:
     """Harm, activity and event counts per grid cell and month (Ibis expression, any engine).
 
@@ -289,6 +344,8 @@ def monthly_cell_totals(
     month_first : bool
         Put ``month`` before ``cell_x, cell_y`` (the forecast harness's order) instead of
         after them.
+    harm, attribution, types
+        View of harm and crime types, as :func:`cell_totals`.
 
     Returns
     -------
@@ -298,7 +355,16 @@ def monthly_cell_totals(
         (counts). Unlocated events are left out.
     """
     by = ["month", "cell_x", "cell_y"] if month_first else ["cell_x", "cell_y", "month"]
-    return grouped_cell_totals(events, scheme=scheme, cell_size=cell_size, months=months, by=by)
+    return grouped_cell_totals(
+        events,
+        scheme=scheme,
+        cell_size=cell_size,
+        months=months,
+        by=by,
+        harm=harm,
+        attribution=attribution,
+        types=types,
+    )
 
 
 def grouped_cell_totals(
@@ -308,13 +374,18 @@ def grouped_cell_totals(
     cell_size: float,
     months: Months | None,
     by: list[str],
+    harm: str = DEFAULT_HARM,
+    attribution: AttributionLike = None,
+    types: Collection[str] | None = None,
 ) -> ir.Table:
     """Harm, activity and their event counts of the located events, grouped by ``by`` (Ibis).
 
     ``by`` names the grouping columns (``cell_x``, ``cell_y``, optionally ``month``); they come
-    first in the result, in that order.
+    first in the result, in that order. ``harm``, ``attribution`` and ``types`` as
+    :func:`cell_totals`.
     """
-    w = weigh(select_events(events, months=months), scheme)
+    chosen = select_events(events, months=months, types=check_types(types))
+    w = weigh(chosen, scheme, harm=check_harm(harm), attribution=attribution)
     w = w.filter(w.x.notnull() & w.y.notnull())
     cells = with_cells(w, cell_size=cell_size)
     return cells.group_by(by).aggregate(**harm_and_activity(cells))
@@ -331,6 +402,9 @@ def emerging_cells(
     alpha: float = 0.10,
     alpha_trend: float = 0.10,
     mask: tuple[Any, Any] | AreaCells | None = None,
+    harm: str = DEFAULT_HARM,
+    attribution: AttributionLike = None,
+    types: Collection[str] | None = None,
 ) -> pd.DataFrame:
     """Emerging hot spot category of every study-area cell from its monthly harm.
 
@@ -339,7 +413,9 @@ def emerging_cells(
     :func:`harmscope.places.emerging.emerging_hot_spots` on the study area of :func:`hotspots`
     (the dataset's area by default, ``within`` metres, or exactly the ``mask`` cells, e.g.
     from :func:`harmscope.places.study_area.study_area_mask`; events in other cells are left
-    out). ``attrs`` hold ``cells`` and ``study_area`` as in :func:`hotspots`.
+    out). ``harm``, ``attribution`` and ``types`` choose the view of harm and the crime
+    types, as :func:`hotspots`. ``attrs`` hold ``cells``, ``study_area``, ``harm_view``,
+    ``harm_label`` and ``types`` as in :func:`hotspots`.
 
     Returns
     -------
@@ -356,17 +432,28 @@ def emerging_cells(
     """
     if distance is None:
         distance = 1.5 * cell_size
+    harm = check_harm(harm)
+    types = check_types(types)
     with Warehouse.of(source) as wh:
         events = wh.events()
         frame = monthly_cell_totals(
-            events, scheme=scheme, cell_size=cell_size, months=months
+            events,
+            scheme=scheme,
+            cell_size=cell_size,
+            months=months,
+            harm=harm,
+            attribution=attribution,
+            types=types,
         ).to_pandas()
-        dropped = dropped_events(events, scheme, months=months, located=True)
+        dropped = dropped_events(
+            select_events(events, types=types), scheme, months=months, located=True
+        )
         mask, within, area_info = resolve_area(
             events, mask=mask, within=within, cell_size=cell_size
         )
     if frame.empty:
-        raise WarehouseError("no located events in the period: nothing to analyse")
+        kinds = "" if types is None else f" of type {', '.join(types)}"
+        raise WarehouseError(f"no located events{kinds} in the period: nothing to analyse")
     frame["month"] = pd.to_datetime(frame["month"]).dt.date
     lo = parse_month(months[0]) if months and months[0] is not None else min(frame["month"])
     hi = parse_month(months[1]) if months and months[1] is not None else max(frame["month"])
@@ -424,6 +511,7 @@ def emerging_cells(
             "dropped": dropped.to_dict(),
             "cells": int(ax.size),
             "study_area": area_info,
+            **selection_attrs(harm, types),
         }
     )
     return out

@@ -26,6 +26,7 @@ from typing import Any
 import pandas as pd
 
 from harmscope.errors import HarmScopeError
+from harmscope.harm.selection import DEFAULT_HARM, check_types, selection_attrs
 from harmscope.places.grid import DEFAULT_CELL_SIZE
 from harmscope.places.study_area import AREA, dataset_area
 from harmscope.priorities.markets import rank_markets
@@ -163,7 +164,8 @@ def rank_all(
         Options for one lens only (e.g. ``{"places": {"significance": "weight"},
         "markets": {"buffer": 500}}``); a name that is not a registered lens is refused.
     **options
-        Options every lens takes (``scheme``, ``cell_size``, ``months``, ``mask`` ...).
+        Options every lens takes (``scheme``, ``cell_size``, ``months``, ``mask``, ``harm``,
+        ``types`` ...).
 
     Returns
     -------
@@ -172,7 +174,8 @@ def rank_all(
         (the row's rank within its lens), then the union of the lenses' other columns (empty
         where a lens has none). Scores share the scheme's unit, but they are not additive
         across lenses: a market's harm includes the harm of the places inside it.
-        ``attrs["unavailable"]`` lists the planned lenses left out.
+        ``attrs["unavailable"]`` lists the planned lenses left out; ``harm_view``,
+        ``harm_label`` and ``types`` name the selection.
 
     Raises
     ------
@@ -218,6 +221,10 @@ def rank_all(
         board = board.head(top)
     board = board[first + [c for c in board.columns if c not in first]]
     board.attrs.update({"lens": ALL, "unavailable": sorted(PLANNED_LENSES)})
+    # Every lens weighed the same view and types: the board says which.
+    board.attrs.update(
+        selection_attrs(options.get("harm", DEFAULT_HARM), check_types(options.get("types")))
+    )
     return board
 
 

@@ -20,6 +20,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
+from harmscope.harm.selection import DEFAULT_HARM, check_types, selection_attrs
 from harmscope.markets import Market, markets
 from harmscope.priorities.reasons import matrix_reasons
 
@@ -75,7 +76,12 @@ def rank_markets(
     if options.get("include_rejected"):
         raise ValueError("rejected markets are never ranked")
     return ranked_markets(
-        markets(source, **options), top=top, reasons=reasons, months=options.get("months")
+        markets(source, **options),
+        top=top,
+        reasons=reasons,
+        months=options.get("months"),
+        harm=options.get("harm", DEFAULT_HARM),
+        types=check_types(options.get("types")),
     )
 
 
@@ -85,6 +91,8 @@ def ranked_markets(
     top: int | None = None,
     reasons: int = 3,
     months: Any = None,
+    harm: str = DEFAULT_HARM,
+    types: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Rank markets already found by :func:`~harmscope.markets.markets`.
 
@@ -101,6 +109,11 @@ def ranked_markets(
         Matrix cells named per row.
     months : (from, to), optional
         Recorded in ``attrs["months"]``.
+    harm : {'drug', 'all'}, default 'drug'
+        The view the markets were described in; ``attrs`` record it (``harm_view``,
+        ``harm_label``) with ``types``.
+    types : sequence of str, optional
+        Crime types whose harm was measured.
 
     Returns
     -------
@@ -130,6 +143,7 @@ def ranked_markets(
             "lens": "markets",
             "unit": ordered[0].unit if ordered else "",
             "months": months,
+            **selection_attrs(harm, types),
         }
     )
     return out

@@ -22,6 +22,7 @@ Ties are broken by harm, then south to north, west to east; ranks are 1..n.
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any, Literal
 
@@ -32,14 +33,15 @@ import pandas as pd
 from scipy import stats
 
 from harmscope.harm import load_scheme, select_events
-from harmscope.harm.matrix import check_coverage
+from harmscope.harm.selection import DEFAULT_HARM, check_harm, check_types, selection_attrs
+from harmscope.harm.shares import matrix_shares, spread_harm
 from harmscope.harm.taxonomy import Taxonomy, default_taxonomy, load_taxonomy
-from harmscope.harm.weigh import SchemeLike, weigh_keyed
+from harmscope.harm.weigh import AttributionLike, SchemeLike, event_key, weigh
 from harmscope.periods import Months, Progress
 from harmscope.places.grid import DEFAULT_CELL_SIZE, with_cells
 from harmscope.places.hotspots import hotspots
 from harmscope.places.study_area import AREA, AreaCells, Within
-from harmscope.priorities.reasons import matrix_reasons, spread_by_unit
+from harmscope.priorities.reasons import matrix_reasons
 from harmscope.warehouse.handle import Warehouse
 
 __all__ = ["PLACE_COLUMNS", "Significance", "place_id", "rank_places"]
@@ -88,6 +90,9 @@ def rank_places(
     mask: tuple[Any, Any] | AreaCells | None = None,
     taxonomy: Taxonomy | str | os.PathLike[str] | None = None,
     progress: Progress | None = None,
+    harm: str = DEFAULT_HARM,
+    attribution: AttributionLike = None,
+    types: Collection[str] | None = None,
 ) -> pd.DataFrame:
     """Rank grid cells by harm over the period (see the module docstring for the score).
 
@@ -118,13 +123,20 @@ def rank_places(
         Harm taxonomy behind the reasons.
     progress : callable, optional
         Passed to :func:`~harmscope.places.hotspots.hotspots`.
+    harm : {'drug', 'all'}, default 'drug'
+        View of harm ranked: drug-attributed (default) or every crime's; the reasons are the
+        matrix cells of the same view (:func:`~harmscope.harm.shares.matrix_shares`).
+    attribution : Attribution or path, optional
+        Attributable fractions of the drug view.
+    types : collection of str, optional
+        Only these crime types (police.uk names, any case).
 
     Returns
     -------
     pandas.DataFrame
         :data:`PLACE_COLUMNS`, rank 1 first; ``attrs`` has ``lens``, ``scheme``, ``unit``,
         ``dropped``, ``cell_size``, ``months``, ``significance``, ``study_area`` (cells and
-        strays left out).
+        strays left out), ``harm_view``, ``harm_label`` and ``types``.
     """
     if significance not in ("none", "weight", "require"):
         raise ValueError(f"significance must be none, weight or require, got {significance!r}")
@@ -135,7 +147,9 @@ def rank_places(
         tax = taxonomy
     else:
         tax = default_taxonomy() if taxonomy is None else load_taxonomy(taxonomy)
-    check_coverage(sch, tax)
+    harm = check_harm(harm)
+    types = check_types(types, tax)
+    shares = matrix_shares(sch, taxonomy=tax, attribution=attribution, harm=harm)
     with Warehouse.of(source) as wh:
         events = wh.events()
         spots = hotspots(
@@ -146,8 +160,14 @@ def rank_places(
             within=within,
             mask=mask,
             progress=progress,
+            harm=harm,
+            attribution=attribution,
+            types=types,
         )
-        w = weigh_keyed(select_events(events, months=months), sch)
+        # Every crime's harm per cell and type: the shares of the view then spread it, as
+        # the matrix does, so a cell's reasons add up to its harm in that view.
+        chosen = select_events(events, months=months, types=types)
+        w = weigh(chosen.mutate(event_key=event_key(chosen)), sch, harm="all")
         w = w.filter((w.kind == "harm") & w.x.notnull() & w.y.notnull())
         c = with_cells(w, cell_size=cell_size)
         by_type = c.group_by(["cell_x", "cell_y", "event_key"]).aggregate(value=c.weight.sum())
@@ -172,7 +192,7 @@ def rank_places(
         totals[col] = totals[col].astype(np.float64)
     keys = ranked[["cell_x", "cell_y"]].astype(np.float64)
     totals = totals.merge(keys, on=["cell_x", "cell_y"])
-    matrix = spread_by_unit(totals, tax, unit_columns=["cell_x", "cell_y"]) if len(totals) else None
+    matrix = spread_harm(totals, shares, unit_columns=["cell_x", "cell_y"]) if len(totals) else None
     lookup: dict[tuple[float, float], list[str]] = {}
     if matrix is not None:
         for (x, y), cells in matrix.groupby(["cell_x", "cell_y"]):
@@ -194,6 +214,7 @@ def rank_places(
             "significance": significance,
             "dropped": spots.attrs.get("dropped"),
             "study_area": spots.attrs.get("study_area"),
+            **selection_attrs(harm, types),
         }
     )
     return out

@@ -28,6 +28,7 @@ from matplotlib.figure import Figure
 from harmscope.app.serialise import write_json
 from harmscope.evaluate.intervention import Evaluation
 from harmscope.evaluate.verdict import verdict_lines, wdq_reading
+from harmscope.harm.selection import harm_label
 
 __all__ = ["estimate_rows", "render_html", "render_pdf", "write_report"]
 
@@ -188,6 +189,9 @@ def _context(ev: Evaluation) -> dict[str, Any]:
         "iv": iv,
         "ev": ev,
         "unit": ev.unit,
+        # which harm the harm figures hold, and the crime types counted (issue 11 item 5)
+        "harm_label": harm_label(iv.harm)
+        + ("" if iv.types is None else f", {', '.join(iv.types)} only"),
         "verdict": verdict_lines(ev),
         "areas": table,
         "estimates": estimate_rows(ev),

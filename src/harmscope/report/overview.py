@@ -12,6 +12,7 @@ names its period.
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from harmscope.harm import (
 from harmscope.harm.evidence import MatrixReport, explain, join_matrix
 from harmscope.harm.measured import SCHEME_UNIT
 from harmscope.harm.months import check_months
+from harmscope.harm.selection import DEFAULT_HARM, check_harm, check_types, harm_label
 from harmscope.places.area_harm import area_harm, harm_by_imd_decile
 from harmscope.places.concentration import gini as gini_index
 from harmscope.places.concentration import power_few
@@ -58,15 +60,23 @@ def write_overview(
     cell_size: float = 250.0,
     title: str = "Drug-market harm overview",
     synthetic: bool = False,
+    harm: str = DEFAULT_HARM,
+    types: Collection[str] | None = None,
 ) -> Path:
-    """Write the overview report to ``out`` (an .html file) and return its path."""
+    """Write the overview report to ``out`` (an .html file) and return its path.
+
+    ``harm`` (``'drug'``, the default, or ``'all'``) is the view of harm every figure shows,
+    named in the headings; ``types`` keeps only those police.uk crime types.
+    """
     con = ibis_connect(db)
     events = con.table("events")
     check_months(events, months, what=str(db or "the warehouse"))
     sch = load_scheme(scheme)
-    # Every crime's harm, split into the drug-attributed part (by source, with its range,
-    # from the cited fractions) and the part not attributed to drugs.
-    matrix = harm_matrix(events, scheme=sch, months=months, harm="all")
+    harm = check_harm(harm)
+    types = check_types(types)
+    # The view's harm by source, with its range from the cited fractions; the drug-attributed
+    # and not-attributed totals are shown in either view.
+    matrix = harm_matrix(events, scheme=sch, months=months, harm=harm, types=types)
     tables = set(con.list_tables())
     beside = join_matrix(
         matrix,
@@ -77,7 +87,7 @@ def write_overview(
         months=months,
     )
     monthly = (
-        harm_by_area(events, scheme=sch, months=months)
+        harm_by_area(events, scheme=sch, months=months, harm=harm, types=types)
         .group_by("month")
         .aggregate(harm=lambda t: t.harm.sum(), activity=lambda t: t.activity.sum())
         .order_by("month")
@@ -86,14 +96,23 @@ def write_overview(
     # One study area for the map, the concentration line and the per-resident rates: the
     # force's own area, so neighbours' LSOAs that only hold stray points get no rate.
     study = dataset_area(events, cell_size=cell_size)
-    cells = hotspots(events, scheme=sch, cell_size=cell_size, months=months, mask=study)
+    cells = hotspots(
+        events, scheme=sch, cell_size=cell_size, months=months, mask=study, harm=harm, types=types
+    )
     harmed = cells["harm"].to_numpy()
     per_area = area_harm(
-        events, con.table("areas"), scheme=sch, months=months, lsoas=list(study.lsoas) or None
+        events,
+        con.table("areas"),
+        scheme=sch,
+        months=months,
+        lsoas=list(study.lsoas) or None,
+        harm=harm,
+        types=types,
     )
     areas = per_area.limit(15).to_pandas()
     deciles = harm_by_imd_decile(per_area).filter(lambda t: t.imd_decile.notnull()).to_pandas()
-    chosen = select_events(events, months=months)  # the records behind the figures shown
+    # the records behind the figures shown
+    chosen = select_events(events, months=months, types=types)
     sources = chosen.group_by("source").aggregate(n=chosen.count()).order_by("source").to_pandas()
     decile_records = (
         per_area.group_by("imd_decile").aggregate(records=per_area.harm_events.sum()).to_pandas()
@@ -107,6 +126,8 @@ def write_overview(
     html = _ENV.get_template("overview.html").render(
         title=title,
         synthetic=synthetic,
+        harm_label=harm_label(harm),
+        types_text="" if types is None else f", {', '.join(types)} only",
         generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         version=__version__,
         db=str(db or "harmscope.duckdb"),
