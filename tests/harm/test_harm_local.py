@@ -85,8 +85,4 @@ def test_refusals(city_db: Path) -> None:
     other = LocalExcess("events", "count", (0, 0, 0), (), "")
     with pytest.raises(ValueError, match="scheme"):
         apply_local(m, other)
-    with Warehouse.of(city_db) as wh:
-        taxonomy_view = harm_matrix(wh.events(), scheme="cchi")
-    with pytest.raises(ValueError, match="view"):
-        apply_local(taxonomy_view, _local(0.1 * h, 0, 0, 0))
     assert apply_local(m, LocalExcess("days", "cchi", (0, 0, 0), (), "")) is m
