@@ -19,13 +19,14 @@ from harmscope.cli import ingest as _ingest  # noqa: F401
 from harmscope.cli import markets as _markets  # noqa: F401
 from harmscope.cli import matrix as _matrix  # noqa: F401
 from harmscope.cli import priorities as _priorities  # noqa: F401
+from harmscope.cli import quarantine as _quarantine  # noqa: F401
 from harmscope.cli import simulate as _simulate  # noqa: F401
 from harmscope.cli import validate as _validate  # noqa: F401
 from harmscope.cli._app import app
 
 # `harmscope --help` groups commands by the job an analyst is doing, in working order.
 _PANELS = {
-    "Get data in": ("ingest", "load-areas", "load-survey", "simulate", "export"),
+    "Get data in": ("ingest", "quarantine", "load-areas", "load-survey", "simulate", "export"),
     "Find where harm is": (
         "matrix",
         "areas",

@@ -18,9 +18,11 @@ from harmscope.cli._common import (
     FromOption,
     SchemeOption,
     ToOption,
+    WideOption,
     check_format,
     check_months,
     fail,
+    print_table,
     progress_bar,
     study_area_option,
     warn_dropped,
@@ -110,6 +112,7 @@ def concentration(
     cell_size: CellSizeOption = DEFAULT_CELL_SIZE,
     fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
     area: AreaOption = None,
+    wide: WideOption = False,
 ) -> None:
     """The power few: share of harm and of counts in the top 1/5/10% of cells, Gini, overlap.
 
@@ -162,7 +165,7 @@ def concentration(
             f"{cmp.overlap} of {cmp.k}",
             f"{cmp.harm_by_count_top:.0%} / {cmp.harm_by_harm_top:.0%}",
         )
-    Console().print(table)
+    print_table(table, Console(), wide=wide)
     Console().print(
         f"Gini: harm {result.gini_harm:.2f}, events {result.gini_count:.2f}; "
         f"Spearman rank correlation count vs harm {result.count_vs_harm.spearman:.2f}"

@@ -19,6 +19,7 @@ from harmscope.cli._common import (
     FromOption,
     SchemeOption,
     ToOption,
+    WideOption,
     check_format,
     check_months,
     fail,
@@ -119,6 +120,7 @@ def markets_command(
             "(0 = nothing, the default; 1 = as much as a find).",
         ),
     ] = 0.0,
+    wide: WideOption = False,
 ) -> None:
     """List candidate drug markets, most harmful first, with analysts' decisions applied.
 
@@ -149,10 +151,10 @@ def markets_command(
         render(frame, "csv", out)
         return
     with table_out(out) as console:
-        _print_table(found, scheme, console)
+        _print_table(found, scheme, console, wide=wide)
 
 
-def _print_table(found: list[Market], scheme: str, console: Console) -> None:
+def _print_table(found: list[Market], scheme: str, console: Console, *, wide: bool = False) -> None:
     unit = found[0].unit if found else ""
     table = Table(title=f"Candidate drug markets — scheme {scheme} ({unit})")
     numeric = ("cells", "harm", "activity", "act/harm")
@@ -172,7 +174,7 @@ def _print_table(found: list[Market], scheme: str, console: Console) -> None:
             m.trend["direction"],
             "; ".join(f"{t['event_type']} {t['share']:.0%}" for t in m.top_types[:3]),
         )
-    print_table(table, console)
+    print_table(table, console, wide=wide)
     for m in found:
         if m.ceded_cells:
             # say which figures a split changed, so nobody adds the buffers back together

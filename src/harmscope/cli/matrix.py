@@ -21,6 +21,7 @@ from harmscope.cli._common import (
     FromOption,
     SchemeOption,
     ToOption,
+    WideOption,
     check_format,
     check_months,
     fail,
@@ -79,6 +80,7 @@ def matrix(
     fmt: FormatOption = "table",
     out: OutOption = None,
     attribution: AttributionOption = None,
+    wide: WideOption = False,
 ) -> None:
     """The harm matrix (harm type x bearer x source): drug-attributed harm with its range,
     harm not attributed to drugs, and police activity side by side."""
@@ -120,10 +122,10 @@ def matrix(
         render(pd.DataFrame(m.to_rows(), dtype=object), fmt, out)  # activity counts stay integers
     else:
         with table_out(out) as console:
-            _print_matrix(m, console)
+            _print_matrix(m, console, wide=wide)
 
 
-def _print_matrix(m: HarmMatrix, out: Console) -> None:
+def _print_matrix(m: HarmMatrix, out: Console, *, wide: bool = False) -> None:
     """The table view: cells with ranges, then activity, then the totals, view labelled."""
     table = Table(title=f"Harm matrix: {m.view_label} — scheme {m.scheme} ({m.unit})")
     for col in ("harm type", "bearer", "source", "value", "range", "share", "basis"):
@@ -145,7 +147,7 @@ def _print_matrix(m: HarmMatrix, out: Console) -> None:
                 share,
                 basis,
             )
-    print_table(table, out)
+    print_table(table, out, wide=wide)
     # Activity is counted by kind, never weighed: its own table, in events.
     counted = Table(title=f"Police activity, counted (not harm, {ACTIVITY_UNIT})")
     for col in ("kind", "events", "share"):
@@ -156,7 +158,7 @@ def _print_matrix(m: HarmMatrix, out: Console) -> None:
             continue
         share = f"{a['value'] / m.activity:.0%}" if m.activity else ""
         counted.add_row(a["label"], f"{a['value']:,}", share)
-    print_table(counted, out)
+    print_table(counted, out, wide=wide)
     out.print(
         f"Harm total ({m.view_label}): [bold]{m.total:,.1f}[/] {m.unit}"
         + (f" (range {m.total_low:,.1f} to {m.total_high:,.1f})" if m.harm == "drug" else ""),
@@ -194,6 +196,7 @@ def areas(
     ] = None,
     fmt: FormatOption = "table",
     out: OutOption = None,
+    wide: WideOption = False,
 ) -> None:
     """Harm per LSOA (and month): totals, per 1,000 residents, and IMD decile.
 
@@ -256,7 +259,7 @@ def areas(
         for row in records(frame[cols]):
             table.add_row(*[_cell(row[c]) for c in cols])
         with table_out(out) as console:
-            print_table(table, console)
+            print_table(table, console, wide=wide)
 
 
 def _cell(value: object) -> str:
