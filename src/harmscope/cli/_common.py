@@ -263,8 +263,8 @@ def print_table(table: Table, console: Console | None = None, *, wide: bool = Fa
       lines are as long as the table needs.
     - otherwise the table fits ``console.width`` (80 in an 80-column terminal): the widest
       columns wrap between words (a cell to at most :data:`MAX_CELL_LINES` lines, a header
-      as far as its longest word); a table that still does not fit drops its outer border,
-      then hides its last columns, and says under the table which columns it hid and that
+      as far as its longest word); a table that still does not fit drops its borders
+      (columns two, then one space apart), then hides its last columns, and says under the table which columns it hid and that
       ``--wide`` shows them. Callers put the columns people need most first.
 
     Only a single column whose one word is wider than the console prints wider than it
@@ -296,10 +296,12 @@ def print_table(table: Table, console: Console | None = None, *, wide: bool = Fa
             column.width = width
         _print_wide(table, console, sum(highs) + _overhead(table, console, highs))
         return
-    if sum(lows) + _overhead(table, console, lows) > console.width:
-        # No vertical rules and one space of padding: columns two spaces apart.
+    for padding in (1, 0):
+        if sum(lows) + _overhead(table, console, lows) <= console.width:
+            break
+        # No vertical rules, columns two spaces apart (padding and the blank rule), then one.
         table.box, table.show_edge, table.pad_edge = box.SIMPLE_HEAD, False, False
-        table.padding = (0, 1, 0, 0)
+        table.padding = (0, padding, 0, 0)
     hidden: list[str] = []
     while len(table.columns) > 1 and sum(lows) + _overhead(table, console, lows) > console.width:
         column = table.columns.pop()

@@ -159,21 +159,19 @@ def _print_matrix(m: HarmMatrix, out: Console, *, wide: bool = False) -> None:
         share = f"{a['value'] / m.activity:.0%}" if m.activity else ""
         counted.add_row(a["label"], f"{a['value']:,}", share)
     print_table(counted, out, wide=wide)
+    # The totals wrap between words at the console's width, like the tables above.
     out.print(
         f"Harm total ({m.view_label}): [bold]{m.total:,.1f}[/] {m.unit}"
         + (f" (range {m.total_low:,.1f} to {m.total_high:,.1f})" if m.harm == "drug" else ""),
-        soft_wrap=True,
     )
     out.print(
         f"Drug-attributed: {m.drug_attributed:,.1f} (range {m.drug_low:,.1f} to "
         f"{m.drug_high:,.1f}); not attributed to drugs: {m.not_attributed:,.1f} {m.unit}",
-        soft_wrap=True,
         highlight=False,
     )
-    out.print(f"Police activity (not harm): {m.activity:,} {ACTIVITY_UNIT}", soft_wrap=True)
+    out.print(f"Police activity (not harm): {m.activity:,} {ACTIVITY_UNIT}")
     out.print(
         f"Fractions: {m.attribution} (references: {', '.join(m.references) or 'none'})",
-        soft_wrap=True,
         highlight=False,
     )
 
