@@ -90,13 +90,15 @@ def emerging_command(
     check_months(err, db, start, end)
     mask = study_area_option(area, db, cell_size, err)
     try:
-        frame = emerging_cells(
-            db if db is not None else default_db(),
-            scheme=scheme,
-            cell_size=cell_size,
-            months=months_arg(start, end),
-            mask=mask,
-        )
+        with progress_bar(err) as progress:
+            frame = emerging_cells(
+                db if db is not None else default_db(),
+                scheme=scheme,
+                cell_size=cell_size,
+                months=months_arg(start, end),
+                mask=mask,
+                progress=progress,
+            )
     except (HarmScopeError, ValueError) as exc:
         fail(err, exc)
     warn_dropped(err, frame.attrs.get("dropped"))

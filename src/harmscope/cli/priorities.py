@@ -28,6 +28,7 @@ from harmscope.cli._common import (
     check_format,
     check_months,
     fail,
+    progress_bar,
     study_area_option,
     warn_dropped,
     warn_dropped_for,
@@ -102,7 +103,8 @@ def priorities_command(
     warehouse = db if db is not None else default_db()
     options["mask"] = study_area_option(area, db, cell_size, err)
     try:
-        frame = ranked(key, warehouse, options)
+        with progress_bar(err) as progress:
+            frame = ranked(key, warehouse, {**options, "progress": progress})
     except (HarmScopeError, ValueError) as exc:
         fail(err, exc)
     if "dropped" in frame.attrs:

@@ -29,7 +29,7 @@ import pandas as pd
 from harmscope.errors import WarehouseError
 from harmscope.harm import dropped_events, harm_and_activity, parse_month, select_events, weigh
 from harmscope.harm.weigh import SchemeLike
-from harmscope.periods import Months, Progress, month_range
+from harmscope.periods import Months, Progress, month_range, progress_stage
 from harmscope.places.emerging import EMERGING_CATEGORIES, emerging_hot_spots
 from harmscope.places.gi_star import gi_star_test
 from harmscope.places.grid import DEFAULT_CELL_SIZE, study_area_cells, values_on_cells, with_cells
@@ -331,6 +331,7 @@ def emerging_cells(
     alpha: float = 0.10,
     alpha_trend: float = 0.10,
     mask: tuple[Any, Any] | AreaCells | None = None,
+    progress: Progress | None = None,
 ) -> pd.DataFrame:
     """Emerging hot spot category of every study-area cell from its monthly harm.
 
@@ -339,7 +340,9 @@ def emerging_cells(
     :func:`harmscope.places.emerging.emerging_hot_spots` on the study area of :func:`hotspots`
     (the dataset's area by default, ``within`` metres, or exactly the ``mask`` cells, e.g.
     from :func:`harmscope.places.study_area.study_area_mask`; events in other cells are left
-    out). ``attrs`` hold ``cells`` and ``study_area`` as in :func:`hotspots`.
+    out). ``attrs`` hold ``cells`` and ``study_area`` as in :func:`hotspots`. ``progress``
+    (``progress(stage, done, total)``) hears the stages ``'aggregate'``, ``'months'`` (one
+    unit per month of the period) and ``'gi_star'`` (Gi* per month and the trend test).
 
     Returns
     -------
@@ -356,7 +359,7 @@ def emerging_cells(
     """
     if distance is None:
         distance = 1.5 * cell_size
-    with Warehouse.of(source) as wh:
+    with Warehouse.of(source) as wh, progress_stage(progress, "aggregate"):
         events = wh.events()
         frame = monthly_cell_totals(
             events, scheme=scheme, cell_size=cell_size, months=months
@@ -380,18 +383,21 @@ def emerging_cells(
     ax, ay = study_area_cells(cx, cy, cell_size=cell_size, within=within, mask=mask)
     position = {m: i for i, m in enumerate(periods)}
     values = np.zeros((len(periods), ax.size), dtype=np.float64)
-    for month, part in frame.groupby("month"):
-        values[position[month]] = values_on_cells(
-            part["cell_x"].to_numpy(dtype=np.float64),
-            part["cell_y"].to_numpy(dtype=np.float64),
-            part["harm"].to_numpy(dtype=np.float64),
-            ax,
-            ay,
-            drop_outside=mask is not None,
+    with progress_stage(progress, "months", len(periods)) as advance:
+        for month, part in frame.groupby("month"):
+            values[position[month]] = values_on_cells(
+                part["cell_x"].to_numpy(dtype=np.float64),
+                part["cell_y"].to_numpy(dtype=np.float64),
+                part["harm"].to_numpy(dtype=np.float64),
+                ax,
+                ay,
+                drop_outside=mask is not None,
+            )
+            advance(position[month] + 1)
+    with progress_stage(progress, "gi_star"):
+        ehs = emerging_hot_spots(
+            values, np.column_stack([ax, ay]), distance, alpha=alpha, alpha_trend=alpha_trend
         )
-    ehs = emerging_hot_spots(
-        values, np.column_stack([ax, ay]), distance, alpha=alpha, alpha_trend=alpha_trend
-    )
     integer_cells = float(cell_size).is_integer()
     out = pd.DataFrame(
         {
