@@ -88,6 +88,33 @@ def test_every_table_fits_80_columns_with_every_header_word_whole(
     assert "hidden to fit" not in wide.stdout
 
 
+@pytest.fixture(scope="module")
+def sim(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small SYNTHETIC city: the validate-* checks need the simulator's ground truth."""
+    folder = tmp_path_factory.mktemp("sim") / "sim"
+    done = runner.invoke(app, ["simulate", "--seed", "1", "--months", "24", "--out", str(folder)])
+    assert done.exit_code == 0, done.output
+    return folder
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["validate-priorities", "{sim}", "--k", "5"],
+        ["validate-evaluation", "{sim}", "--operations", "3"],
+    ],
+    ids=["validate-priorities", "validate-evaluation"],
+)
+def test_validate_tables_fit_80_columns(args: list[str], sim: Path, headers: list[str]) -> None:
+    res = runner.invoke(app, [a.format(sim=sim) for a in args], env={"COLUMNS": "80"})
+    assert res.exit_code == 0, res.stderr
+    assert headers
+    assert max(len(line) for line in res.stdout.splitlines()) <= 80
+    assert "…" not in res.stdout
+    assert not {w for h in headers for w in _words(h)} - _words(res.stdout)
+
+
 def test_version_is_the_installed_distribution_version() -> None:
     res = runner.invoke(app, ["--version"])
     assert res.exit_code == 0
