@@ -20,7 +20,6 @@ import pytest
 from typer.testing import CliRunner
 
 from harmscope.cli import app
-from harmscope.periods import progress_stage
 
 runner = CliRunner()
 CITY = (
@@ -54,19 +53,6 @@ def check_protocol(calls: Calls) -> list[str]:
 def recorder() -> tuple[Calls, object]:
     calls: Calls = []
     return calls, lambda stage, done, total: calls.append((stage, done, total))
-
-
-def test_progress_stage_reports_each_unit_once_and_ends_at_total() -> None:
-    calls, progress = recorder()
-    with progress_stage(progress, "files", 4) as advance:  # type: ignore[arg-type]
-        for done in (1, 1, 3, 2, 4, 9):  # repeats, a step back and an overshoot are absorbed
-            advance(done)
-    assert calls == [("files", 0, 4), ("files", 1, 4), ("files", 3, 4), ("files", 4, 4)]
-    with pytest.raises(RuntimeError), progress_stage(progress, "broken", 2):
-        raise RuntimeError("stop")
-    assert calls[-1] == ("broken", 0, 2)  # an interrupted stage does not claim to be done
-    with progress_stage(None, "nobody listens") as advance:
-        advance(1)
 
 
 def test_ingest_reports_every_file_and_every_stage(tmp_path: Path) -> None:
