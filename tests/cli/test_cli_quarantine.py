@@ -69,6 +69,8 @@ def test_lists_exactly_the_broken_rows_with_their_lines(bad_db) -> None:
         *((str(search), line, "Date") for line in search_lines),
     ]
     assert all(r["reason"] and r["batch_id"] == 1 for r in rows)
+    # The value found under the column: the one this test wrote there.
+    assert [r["value"] for r in rows] == ["2019-13", "2019/01", "2999-01-01T10:00:00+00:00"]
     assert "2019-13" in rows[0]["record"] and "2999-01-01" in rows[-1]["record"]
     # The rest of each file loaded: the data rows less the quarantined ones.
     con = duckdb.connect(str(db), read_only=True)
@@ -90,7 +92,7 @@ def test_file_option_keeps_one_file_and_names_the_others_when_wrong(bad_db) -> N
     )
     assert res.exit_code == 0, res.output
     lines = res.stdout.splitlines()
-    assert lines[0] == "batch_id,file,line,column,reason,record"
+    assert lines[0] == "batch_id,file,line,column,value,reason,record"
     assert [int(line.split(",")[2]) for line in lines[1:]] == street_lines
     wrong = runner.invoke(app, ["quarantine", "--db", str(db), "--file", "nope.csv"])
     assert wrong.exit_code == 2
@@ -123,3 +125,22 @@ def test_empty_quarantine_and_missing_warehouse(city_db: Path, tmp_path: Path) -
     missing = runner.invoke(app, ["quarantine", "--db", str(tmp_path / "none.duckdb")])
     assert missing.exit_code == 2 and "no such warehouse file" in missing.stderr
     assert not (tmp_path / "none.duckdb").exists()
+
+
+def test_rows_stay_listed_when_the_file_is_gone(tmp_path: Path) -> None:
+    street = tmp_path / STREET.name
+    lines = _break(STREET, street, "LSOA code", {10: "Z9-bad"})
+    db = tmp_path / "w.duckdb"
+    assert runner.invoke(app, ["ingest", "--lenient", str(street), "--db", str(db)]).exit_code == 0
+    before = json.loads(
+        runner.invoke(app, ["quarantine", "--db", str(db), "--format", "json"]).stdout
+    )
+    assert [(r["line"], r["column"], r["value"]) for r in before] == [
+        (lines[0], "LSOA code", "Z9-bad")
+    ]
+    street.unlink()  # the value cannot be read back any more; the rest is the warehouse's own
+    after = json.loads(
+        runner.invoke(app, ["quarantine", "--db", str(db), "--format", "json"]).stdout
+    )
+    assert [{**r, "value": "Z9-bad"} for r in after] == before
+    assert after[0]["value"] == ""

@@ -28,12 +28,12 @@ def quarantine_command(
     fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
     wide: WideOption = False,
 ) -> None:
-    """List the rows `ingest --lenient` quarantined: file, line, column, reason and record.
+    """List the rows `ingest --lenient` quarantined: file, line, column, value and reason.
 
     Lines count from 1 with the header as line 1, as an editor shows them; the column is the
-    police.uk header name. The table shows one table per file (the record column is the
-    first hidden in a narrow terminal; --wide shows it); CSV and JSON hold every row with
-    batch_id, file, line, column, reason and record.
+    police.uk header name and the value what the row holds there. The table shows one table
+    per file (the record column is the first hidden in a narrow terminal; --wide shows it);
+    CSV and JSON hold every row with batch_id, file, line, column, value, reason and record.
     """
     from harmscope.warehouse.quarantine import quarantined_rows
 
@@ -55,8 +55,8 @@ def quarantine_command(
     for name, group in rows.groupby("file", sort=False):
         n = len(group)
         table = Table(title=f"{name}: {n} quarantined row{'s' if n != 1 else ''}")
-        for col in ("line", "column", "reason", "record"):
+        for col in ("line", "column", "value", "reason", "record"):
             table.add_column(col, justify="right" if col == "line" else "left")
         for row in group.itertuples(index=False):
-            table.add_row(str(row.line), row.column, row.reason, row.record or "")
+            table.add_row(str(row.line), row.column, row.value, row.reason, row.record or "")
         print_table(table, out, wide=wide)

@@ -4,25 +4,28 @@
 ``quarantine`` table (file id, physical line, warehouse column, reason, the record as read).
 :func:`quarantined_rows` lists them for people: the file as ingest named it (``archive.zip!
 member`` for a zip member), the line, the column under its police.uk header name (the name the
-analyst sees in the CSV; ``quarantine.column_name`` keeps the warehouse name), the reason and
-the record.
+analyst sees in the CSV; ``quarantine.column_name`` keeps the warehouse name), the value
+found there, the reason and the record.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from harmscope.errors import WarehouseError
-from harmscope.sources.policeuk import FAMILIES
+from harmscope.errors import HarmScopeError, WarehouseError
+from harmscope.sources.base import SourceFile
+from harmscope.sources.policeuk import FAMILIES, read_header
 from harmscope.warehouse.handle import Warehouse
 
 __all__ = ["COLUMNS", "quarantined_rows"]
 
 #: The columns of :func:`quarantined_rows`, in order.
-COLUMNS: tuple[str, ...] = ("batch_id", "file", "line", "column", "reason", "record")
+COLUMNS: tuple[str, ...] = ("batch_id", "file", "line", "column", "value", "reason", "record")
 
 # Warehouse column -> police.uk header, per file kind (the inverse of each family's map).
 _HEADERS: dict[str, dict[str, str]] = {
@@ -49,8 +52,10 @@ def quarantined_rows(source: Any = None, *, file: str | None = None) -> pd.DataF
         :data:`COLUMNS`: ``batch_id`` (the ingest batch), ``file`` (path, or
         ``archive.zip!member``), ``line`` (1-based physical line of the file; the header is
         line 1), ``column`` (police.uk header name; empty when the record could not be split
-        into columns), ``reason``, ``record`` (the line as read). Empty when nothing was
-        quarantined.
+        into columns), ``value`` (the record's field under that column, read with the file's
+        own header; empty when the file is no longer where it was ingested from or the record
+        has the wrong number of fields), ``reason``, ``record`` (the line as read). Empty when
+        nothing was quarantined.
 
     Raises
     ------
@@ -96,10 +101,42 @@ def quarantined_rows(source: Any = None, *, file: str | None = None) -> pd.DataF
         _HEADERS.get(str(kind), {}).get(col, col) if isinstance(col, str) else ""
         for kind, col in zip(frame["kind"], frame["column_name"], strict=True)
     ]
+    headers: dict[str, tuple[str, ...] | None] = {}
+    frame["value"] = [
+        _value(record, column, _header(headers, path, member))
+        for record, column, path, member in zip(
+            frame["raw"], frame["column"], frame["path"], frame["member"], strict=True
+        )
+    ]
     frame = frame.rename(columns={"raw": "record"})
     frame["line"] = frame["line"].astype("Int64")
     frame["batch_id"] = frame["batch_id"].astype("Int64")
     return frame[list(COLUMNS)].reset_index(drop=True)
+
+
+def _header(
+    seen: dict[str, tuple[str, ...] | None], path: str, member: object
+) -> tuple[str, ...] | None:
+    """The header of the ingested file (read once per file); None when it cannot be read."""
+    key = f"{path}!{member}" if isinstance(member, str) and member else str(path)
+    if key not in seen:
+        src = SourceFile(Path(path), member if isinstance(member, str) and member else None)
+        try:
+            seen[key] = read_header(src).columns
+        except (HarmScopeError, OSError, KeyError, ValueError):  # moved, deleted or replaced
+            seen[key] = None
+    return seen[key]
+
+
+def _value(record: object, column: str, header: tuple[str, ...] | None) -> str:
+    """The field of *record* (a CSV line) under *column*, or "" when it cannot be told."""
+    if not column or header is None or column not in header or not isinstance(record, str):
+        return ""
+    fields = next(csv.reader(io.StringIO(record)), [])
+    # A record with missing or surplus fields has no reliable field under any column.
+    if len(fields) != len(header):
+        return ""
+    return fields[header.index(column)]
 
 
 def _names(display: str, member: object, wanted: str) -> bool:
