@@ -12,7 +12,7 @@ import pytest
 
 import harmscope.harm as harm
 from harmscope.harm.weigh import parse_month as weigh_parse_month
-from harmscope.periods import Period, month_range, months_between, parse_month
+from harmscope.periods import Period, month_range, months_between, parse_month, progress_stage
 
 
 @pytest.mark.parametrize(
@@ -104,3 +104,20 @@ def test_period_bounded_fills_open_ends() -> None:
     )
     with pytest.raises(ValueError, match="after to"):
         Period.bounded(("2022-01", None), default_first=first, default_last=last)
+
+
+def test_progress_stage_reports_each_unit_once_and_ends_at_total() -> None:
+    calls: list[tuple[str, int, int]] = []
+
+    def progress(stage: str, done: int, total: int) -> None:
+        calls.append((stage, done, total))
+
+    with progress_stage(progress, "files", 4) as advance:
+        for done in (1, 1, 3, 2, 4, 9):  # repeats, a step back and an overshoot are absorbed
+            advance(done)
+    assert calls == [("files", 0, 4), ("files", 1, 4), ("files", 3, 4), ("files", 4, 4)]
+    with pytest.raises(RuntimeError), progress_stage(progress, "broken", 2):
+        raise RuntimeError("stop")
+    assert calls[-1] == ("broken", 0, 2)  # an interrupted stage does not claim to be done
+    with progress_stage(None, "nobody listens") as advance:
+        advance(1)

@@ -8,13 +8,16 @@ A leaf module (it imports nothing of ours), so ``harm/`` and everything above it
 - :class:`Period` is a checked, closed month range with the helpers callers used to write by
   hand (the month list, membership, length).
 - :data:`Progress` is the ``progress(stage, done, total)`` callback library functions take;
-  the faces draw it (the CLI as a Rich bar).
+  the faces draw it (the CLI as a Rich bar). Its protocol: for each stage, ``done`` never
+  decreases and the stage's last call has ``done == total`` (a finished stage reads 100 %);
+  :func:`progress_stage` keeps it.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -26,6 +29,7 @@ __all__ = [
     "month_range",
     "months_between",
     "parse_month",
+    "progress_stage",
 ]
 
 Months = tuple[str | date | None, str | date | None]
@@ -36,6 +40,53 @@ Progress = Callable[[str, int, int], None]
 
 FractionProgress = Callable[[str, float], None]
 """``progress(stage, fraction)``: a named stage and the share of the work done (0 to 1)."""
+
+
+@contextmanager
+def progress_stage(
+    progress: Progress | None, stage: str, total: int = 1
+) -> Iterator[Callable[[int], None]]:
+    """Report one stage of work on *progress*, keeping the :data:`Progress` protocol.
+
+    Reports ``(stage, 0, total)`` on entry and ``(stage, total, total)`` when the block ends
+    without error; inside, ``advance(done)`` reports the units done so far (clamped to
+    ``0..total`` and never going back), e.g. once per file or month.
+
+    Parameters
+    ----------
+    progress : Progress or None
+        The callback; None reports nothing (the block still runs).
+    stage : str
+        What the work is, as people read it ("reading files", "months").
+    total : int
+        Units of work in the stage (at least 1).
+
+    Examples
+    --------
+    >>> calls = []
+    >>> with progress_stage(lambda *a: calls.append(a), "months", 3) as advance:
+    ...     for m in range(3):
+    ...         advance(m + 1)
+    >>> calls
+    [('months', 0, 3), ('months', 1, 3), ('months', 2, 3), ('months', 3, 3)]
+    """
+    total = max(int(total), 1)
+    reached = 0
+
+    def advance(done: int) -> None:
+        nonlocal reached
+        done = min(max(int(done), reached), total)
+        # The last unit is reported once, on leaving the block, so the stage ends at total once.
+        if progress is not None and reached < done < total:
+            progress(stage, done, total)
+        reached = done
+
+    if progress is not None:
+        progress(stage, 0, total)
+    yield advance
+    if progress is not None:
+        progress(stage, total, total)
+
 
 # Four-digit year, two-digit month, nothing else (strptime alone accepts '2019-1').
 _MONTH_TEXT = re.compile(r"\d{4}-\d{2}")

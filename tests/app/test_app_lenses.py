@@ -33,7 +33,10 @@ def test_which_options_apply_to_which_lens() -> None:
 
 def test_a_planned_lens_is_refused_saying_what_it_needs() -> None:
     assert check_lens(" Places ") == "places"
-    assert check_lens("bogus") == "bogus"  # rank() refuses it, listing the lenses
+    assert check_lens("ALL") == "all"
+    with pytest.raises(LensUnavailableError) as unknown:
+        check_lens(" Placs ")  # refused before any work, as typed, with the valid names
+    assert str(unknown.value) == "--lens: unknown lens 'Placs' (available: markets, places, all)"
     with pytest.raises(LensUnavailableError) as info:
         check_lens("People")
     assert str(info.value) == (

@@ -14,6 +14,16 @@ from harmscope.cli import app
 
 runner = CliRunner()
 
+#: Terminal width each option's runs are compared at (200 unless listed): ``--wide`` shows
+#: what a narrow terminal hides or wraps (a table that fits is the same either way), so its
+#: base and variant run 40 columns wide, where every command's table needs wrapping.
+COLUMNS = {"--wide": 40}
+
+
+def columns_for(option: str) -> int:
+    """The terminal width at which the runs for *option* are compared (:data:`COLUMNS`)."""
+    return COLUMNS.get(option, 200)
+
 
 def declared(path: str) -> set[str]:
     """Options (first spelling) and arguments (upper-cased) of ``harmscope PATH``."""
@@ -29,12 +39,15 @@ def declared(path: str) -> set[str]:
     return names
 
 
-def captured_run(args: list[str], run: Path, paths: dict[str, Path]) -> tuple[object, ...]:
-    """Run ``harmscope ARGS`` (``{run}``/``{name}`` filled from ``paths``) in a fresh folder;
-    times, durations and the folder's own path are normalised so two runs compare."""
+def captured_run(
+    args: list[str], run: Path, paths: dict[str, Path], *, columns: int = 200
+) -> tuple[object, ...]:
+    """Run ``harmscope ARGS`` (``{run}``/``{name}`` filled from ``paths``) in a fresh folder,
+    ``columns`` characters wide; times, durations and the folder's own path are normalised so
+    two runs compare."""
     run.mkdir(parents=True)
     filled = [a.format(run=run, **paths) for a in args]
-    res = runner.invoke(app, filled, env={"COLUMNS": "200"})
+    res = runner.invoke(app, filled, env={"COLUMNS": str(columns)})
 
     def norm(text: str) -> str:
         text = text.replace(str(run), "{run}")

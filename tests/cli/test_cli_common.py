@@ -160,15 +160,49 @@ def test_print_table_never_cuts_a_word(width: int) -> None:
     text = console.export_text()
     assert "…" not in text
     words = set(text.split())
-    for value in (*" ".join(HEADERS).split(), "30537", "E01032739", "001F"):
-        assert value in words, (width, value)
+    # Every header word appears whole: in the table, or in the note naming hidden columns.
+    for value in " ".join(HEADERS).split():
+        assert value.strip(",;") in {w.strip(",;") for w in words}, (width, value)
     lines = text.splitlines()
-    if width >= 80:  # wide enough for every column's longest word: nothing overflows
-        assert max(len(line) for line in lines) <= width
+    assert max(len(line) for line in lines) <= width
+    assert "files" in text.split("hidden to fit")[0].split()  # the first column stays
+    if width >= 80:  # the ingest summary fits whole in 80 columns, wrapped
+        assert "hidden" not in text
+        for value in ("30537", "E01032739", "001F"):
+            assert value in words, (width, value)
+    else:
+        assert "hidden to fit" in text and "--wide" in words
     # Rich's own layout cuts these headers at 80 columns (the reason print_table exists).
     plain = Console(record=True, width=80)
     plain.print(_ingest_like_table())
     assert "…" in plain.export_text()
+
+
+def test_print_table_hides_the_last_columns_and_wide_shows_them_all() -> None:
+    def table() -> Table:
+        t = Table(title="markets")
+        for col in ("id", "status", "harm", "top harm types"):
+            t.add_column(col)
+        reasons = "; ".join(f"Violence and sexual offences {k}%" for k in range(9))
+        t.add_row("mkt-2267ac4c", "candidate", "82,700", reasons)
+        return t
+
+    narrow = Console(record=True, width=80)
+    print_table(table(), narrow)
+    text = narrow.export_text()
+    assert max(len(line) for line in text.splitlines()) <= 80
+    # The reasons would wrap to more than MAX_CELL_LINES lines: hidden, and said so.
+    assert "(1 column hidden to fit 80 characters: top harm types; --wide shows" in text
+    assert "Violence" not in text
+    assert {"mkt-2267ac4c", "candidate", "82,700"} <= set(text.split())
+    wide = Console(record=True, width=80)
+    print_table(table(), wide, wide=True)
+    shown = wide.export_text()
+    assert "hidden" not in shown and "…" not in shown
+    lines = shown.splitlines()
+    # Full width: the reasons on one line, longer than the terminal.
+    assert any("Violence and sexual offences 0%; Violence" in line for line in lines)
+    assert max(len(line) for line in lines) > 80
 
 
 def test_ingest_table_shows_every_header_whole_in_80_columns(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from option_runs import captured_run, declared
+from option_runs import captured_run, columns_for, declared
 
 from harmscope.warehouse.ingest import ingest_paths
 
@@ -26,6 +26,9 @@ STREET_JAN = str(CITY / "street" / "2019-01-city-of-london-street.csv")
 STREET_FEB = str(CITY / "street" / "2019-02-city-of-london-street.csv")
 BAD = str(
     Path(__file__).resolve().parents[1] / "data" / "bad" / "2019-03-several-bad-rows-street.csv"
+)
+BAD_SEARCH = str(
+    Path(__file__).resolve().parents[1] / "data" / "bad" / "2019-01-bad-date-stop-and-search.csv"
 )
 
 # command -> (base arguments, {option: extra arguments, or (other base, extra arguments)}).
@@ -48,6 +51,7 @@ CASES: dict[str, Case] = {
             "--top": ["--top", "2"],
             "--format": ["--format", "csv"],
             "--out": ["--out", "{run}/areas.txt"],
+            "--wide": ["--wide"],  # narrow (option_runs.COLUMNS)
         },
     ),
     "report": (
@@ -93,6 +97,16 @@ CASES: dict[str, Case] = {
             "--db": ["--db", "{run}/other.duckdb"],
             # A file with bad rows: refused as a batch, loaded with its bad rows quarantined.
             "--lenient": (["ingest", BAD, "--db", "{run}/w.duckdb"], ["--lenient"]),
+            "--wide": ["--wide"],  # narrow (option_runs.COLUMNS): headers wrap without it
+        },
+    ),
+    "quarantine": (
+        ["quarantine", "--db", "{qdb}"],
+        {
+            "--db": ["--db", "{db}"],  # nothing quarantined there
+            "--file": ["--file", Path(BAD_SEARCH).name],
+            "--format": ["--format", "json"],
+            "--wide": ["--wide"],  # narrow (option_runs.COLUMNS): the record shows
         },
     ),
     "demo": (
@@ -114,6 +128,14 @@ def test_every_declared_option_has_a_case(command: str) -> None:
 
 
 @pytest.fixture(scope="module")
+def qdb(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two files with bad rows, ingested leniently: rows in the quarantine table."""
+    path = tmp_path_factory.mktemp("quarantine") / "w.duckdb"
+    ingest_paths([BAD, BAD_SEARCH], db=path, lenient=True)
+    return path
+
+
+@pytest.fixture(scope="module")
 def db2(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("one-month") / "w.duckdb"
     ingest_paths([STREET_JAN], db=path)
@@ -129,7 +151,7 @@ def _cases() -> Iterator[object]:
 
 @pytest.mark.parametrize(("command", "option"), list(_cases()))
 def test_option_changes_the_output(
-    command: str, option: str, city_db: Path, db2: Path, tmp_path: Path
+    command: str, option: str, city_db: Path, db2: Path, qdb: Path, tmp_path: Path
 ) -> None:
     base_args, variants = CASES[command]
     variant = variants[option]
@@ -137,8 +159,10 @@ def test_option_changes_the_output(
         base_args, extra = variant
     else:
         extra = variant
-    base = captured_run(base_args, tmp_path / "base", {"db": city_db, "db2": db2})
-    changed = captured_run([*base_args, *extra], tmp_path / "variant", {"db": city_db, "db2": db2})
+    paths = {"db": city_db, "db2": db2, "qdb": qdb}
+    width = columns_for(option)
+    base = captured_run(base_args, tmp_path / "base", paths, columns=width)
+    changed = captured_run([*base_args, *extra], tmp_path / "variant", paths, columns=width)
     code, stdout, stderr, files = base
     assert stdout or files or stderr, "the base run printed and wrote nothing"
     if option != "--lenient":

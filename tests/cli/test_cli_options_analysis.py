@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import typer
-from option_runs import captured_run, declared
+from option_runs import captured_run, columns_for, declared
 from typer.testing import CliRunner
 
 from harmscope.cli import app
@@ -67,6 +67,7 @@ CASES: dict[str, Case] = {
             "--format": ["--format", "csv"],
             "--out": ["--out", "{run}/m.txt"],
             "--attribution": ["--attribution", "{fx}/attribution.toml"],
+            "--wide": ["--wide"],  # narrow (option_runs.COLUMNS)
         },
     ),
     "hotspots": (
@@ -108,6 +109,7 @@ CASES: dict[str, Case] = {
             "--cell-size": ["--cell-size", "500"],
             "--format": ["--format", "json"],
             "--area": ["--area", "{fx}/west.geojson"],
+            "--wide": ["--wide"],  # narrow (option_runs.COLUMNS)
         },
     ),
     "scorecard": (
@@ -120,6 +122,7 @@ CASES: dict[str, Case] = {
             **PERIOD,
             "--scheme": ["--scheme", "count"],
             "--format": ["--format", "csv"],
+            "--wide": ["--wide"],  # narrow (option_runs.COLUMNS)
         },
     ),
     "validate-forecast": (
@@ -143,6 +146,7 @@ CASES: dict[str, Case] = {
             "--format": ["--format", "csv"],
             "--out": ["--out", "{run}/f.txt"],
             "--area": ["--area", "{fx}/west.geojson"],
+            "--wide": ["--wide"],  # narrow (option_runs.COLUMNS)
         },
     ),
     "load-areas": (
@@ -225,6 +229,7 @@ CASES: dict[str, Case] = {
             "--operations": ["--operations", "4"],
             "--seed": ["--seed", "5"],
             "--format": ["--format", "json"],
+            "--wide": ["--wide"],  # narrow (option_runs.COLUMNS)
         },
     ),
     "validate-attribution": (
@@ -249,6 +254,7 @@ CASES: dict[str, Case] = {
             "--db": ["--db", "{run}/w.duckdb"],
             "--format": ["--format", "json"],
             "--out": ["--out", "{run}/v.json"],  # the table is not written to a file: refused
+            "--wide": ["--wide"],  # narrow (option_runs.COLUMNS)
         },
     ),
 }
@@ -341,8 +347,9 @@ def test_option_changes_the_output(
     variant = variants[option]
     other = variant[1] if isinstance(variant, tuple) else [*base_args, *variant]
     paths = {"db": city_db, "db2": db2, "fx": fx}
-    base = captured_run(base_args, tmp_path / "base", paths)
-    changed = captured_run(other, tmp_path / "variant", paths)
+    width = columns_for(option)
+    base = captured_run(base_args, tmp_path / "base", paths, columns=width)
+    changed = captured_run(other, tmp_path / "variant", paths, columns=width)
     code, stdout, stderr, files = base
     assert code == 0, stderr
     assert stdout.strip() or files, "the base run printed and wrote nothing"
@@ -407,6 +414,7 @@ ELSEWHERE = {
     "export events": "tests/cli/test_cli_options.py",
     "simulate": "tests/cli/test_cli_options.py",
     "ingest": "tests/cli/test_cli_options.py",
+    "quarantine": "tests/cli/test_cli_options.py",
     "demo": "tests/cli/test_cli_options.py",
     "markets": "tests/cli/test_markets_cli.py",
     "priorities": "tests/cli/test_priorities_cli.py",

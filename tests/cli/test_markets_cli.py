@@ -143,6 +143,7 @@ LISTING_CHANGES: dict[str, list[str]] = {
     "--format": ["--format", "json"],
     "--area": ["--area", "AREA"],
     "--unfound-weight": ["--unfound-weight", "1"],
+    "--wide": ["--wide"],  # the table, 80 columns wide: the last column shows
 }
 LISTING_SPECIAL = {"--db", "--out"}
 
@@ -181,7 +182,10 @@ def test_each_listing_option_changes_the_output(db: Path, option: str, tmp_path:
     )
     args = [str(area) if a == "AREA" else a for a in LISTING_CHANGES[option]]
     base = runner.invoke(app, ["markets", "--db", str(db), "--format", "csv"])
-    if option == "--format":
+    if option == "--wide":  # a table option: compare tables, in an 80-column terminal
+        base = runner.invoke(app, ["markets", "--db", str(db)], env={"COLUMNS": "80"})
+        changed = runner.invoke(app, ["markets", "--db", str(db), *args], env={"COLUMNS": "80"})
+    elif option == "--format":
         changed = runner.invoke(app, ["markets", "--db", str(db), *args])
     else:
         changed = runner.invoke(app, ["markets", "--db", str(db), "--format", "csv", *args])

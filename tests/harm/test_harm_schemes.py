@@ -13,6 +13,7 @@ from harmscope.harm.schemes import (
     SCHEMES_ENV,
     available_schemes,
     load_scheme,
+    scheme_name,
 )
 
 ACTIVITY = {"Drugs", "Possession of weapons", "Stop and search"}
@@ -183,3 +184,32 @@ def test_structural_errors(tmp_path):
         load_scheme(tmp_path / "missing.toml")
     with pytest.raises(SchemeError, match="is a directory"):
         load_scheme(Path(tmp_path))
+
+
+@pytest.mark.parametrize("typed", ["CCHI", "Cchi", " cchi ", "cChI"])
+def test_scheme_names_ignore_case(typed, monkeypatch):
+    """Analysts type names as reports print them: ``CCHI`` is the packaged ``cchi`` file."""
+    monkeypatch.delenv(SCHEMES_ENV, raising=False)
+    scheme = load_scheme(typed)
+    assert scheme.name == "cchi"
+    assert scheme.path == BUILTIN_SCHEMES_DIR / "cchi.toml"
+    assert scheme.get("Robbery").weight == 365.0  # DESIGN §3
+    assert scheme_name(typed) == "cchi"
+    assert load_scheme("COUNT").get("Robbery").weight == 1.0
+
+
+def test_user_scheme_differing_only_in_case_is_shadowed(tmp_path, monkeypatch):
+    user = tmp_path / "schemes"
+    user.mkdir()
+    (user / "CCHI.toml").write_text(VALID, encoding="utf-8")  # would make 'cchi' ambiguous
+    (user / "Css.toml").write_text(VALID, encoding="utf-8")
+    monkeypatch.setenv(SCHEMES_ENV, str(user))
+    assert list(available_schemes()) == ["cchi", "count", "Css"]
+    assert load_scheme("CCHI").path == BUILTIN_SCHEMES_DIR / "cchi.toml"
+    assert load_scheme("css").path == user / "Css.toml"
+
+
+def test_wrong_name_lists_the_valid_ones_whatever_the_case(monkeypatch):
+    monkeypatch.delenv(SCHEMES_ENV, raising=False)
+    with pytest.raises(SchemeError, match=r"scheme 'CCH': unknown name \(available: cchi, count;"):
+        load_scheme("CCH")

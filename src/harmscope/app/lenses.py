@@ -72,15 +72,15 @@ def options_for(lens: str) -> tuple[LensOption, ...]:
 
 
 def check_lens(lens: str) -> str:
-    """The lens key of *lens* (trimmed, lower case); a planned lens not built yet is refused.
-
-    An unknown name passes through: :func:`harmscope.priorities.rank` refuses it, listing
-    the lenses available.
+    """The lens key of *lens*: names ignore case and surrounding blanks (``Places`` is
+    ``places``), as analysts type them; a planned lens not built yet, or an unknown name, is
+    refused before any work starts.
 
     Raises
     ------
     LensUnavailableError
-        ``--lens people: not available yet (what it needs); available: markets, places, all``.
+        ``--lens people: not available yet (what it needs); available: markets, places, all``,
+        or ``--lens: unknown lens 'Placs' (available: markets, places, all)``.
     """
     key = lens.strip().lower()
     planned = planned_lenses()
@@ -88,6 +88,10 @@ def check_lens(lens: str) -> str:
         raise LensUnavailableError(
             f"--lens {key}: not available yet ({planned[key]}); available: "
             f"{', '.join(available_lenses())}"
+        )
+    if key not in available_lenses():
+        raise LensUnavailableError(
+            f"--lens: unknown lens {lens.strip()!r} (available: {', '.join(available_lenses())})"
         )
     return key
 

@@ -55,7 +55,7 @@ from scipy.optimize import linear_sum_assignment
 from harmscope.errors import HarmScopeError
 from harmscope.harm import load_scheme
 from harmscope.markets import Market, markets
-from harmscope.periods import Progress
+from harmscope.periods import Progress, progress_stage
 from harmscope.places.study_area import dataset_area
 from harmscope.priorities.lenses import LENSES, PLANNED_LENSES
 from harmscope.priorities.markets import ranked_markets
@@ -509,17 +509,14 @@ def validate_priorities(
     places_truth = true_place_ranking(truth["places"], cell_size=size)
     markets_truth = true_market_ranking(truth["markets"], truth["market_month"], cell_size=size)
 
-    def step(stage: str, done: int) -> None:
-        if progress is not None:
-            progress(stage, done, 3)
-
+    # One stage each (periods.progress_stage): every stage ends at its total.
     with tempfile.TemporaryDirectory(prefix="harmscope-validate-") as tmp:
         warehouse = Path(db) if db is not None else Path(tmp) / "warehouse.duckdb"
-        step("ingest", 0)
-        ingest_paths([folder], db=warehouse)
-        step("places", 1)
-        out: dict[str, LensValidation] = {
-            "places": _validate_places(
+        with progress_stage(progress, "ingest"):
+            ingest_paths([folder], db=warehouse)
+        out: dict[str, LensValidation] = {}
+        with progress_stage(progress, "places"):
+            out["places"] = _validate_places(
                 warehouse,
                 places_truth,
                 k=k,
@@ -528,20 +525,18 @@ def validate_priorities(
                 labels=labels,
                 cell_size=size,
             )
-        }
-        step("markets", 2)
-        out["markets"] = _validate_markets(
-            warehouse,
-            markets_truth,
-            k=k,
-            scheme=scheme,
-            baseline=baseline_scheme,
-            labels=labels,
-            cell_size=size,
-            buffer=buffer,
-            match=market_match,
-        )
-        step("done", 3)
+        with progress_stage(progress, "markets"):
+            out["markets"] = _validate_markets(
+                warehouse,
+                markets_truth,
+                k=k,
+                scheme=scheme,
+                baseline=baseline_scheme,
+                labels=labels,
+                cell_size=size,
+                buffer=buffer,
+                match=market_match,
+            )
     for name in [*PLANNED_LENSES, *sorted(LENSES)]:
         if name in out:
             continue

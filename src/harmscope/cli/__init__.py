@@ -20,6 +20,7 @@ from harmscope.cli import markets as _markets  # noqa: F401
 from harmscope.cli import matrix as _matrix  # noqa: F401
 from harmscope.cli import partners as _partners  # noqa: F401
 from harmscope.cli import priorities as _priorities  # noqa: F401
+from harmscope.cli import quarantine as _quarantine  # noqa: F401
 from harmscope.cli import records as _records  # noqa: F401
 from harmscope.cli import simulate as _simulate  # noqa: F401
 from harmscope.cli import validate as _validate  # noqa: F401
@@ -29,6 +30,7 @@ from harmscope.cli._app import app
 _PANELS = {
     "Get data in": (
         "ingest",
+        "quarantine",
         "load-areas",
         "load-survey",
         "load-records",

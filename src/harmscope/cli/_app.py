@@ -23,9 +23,15 @@ app = typer.Typer(
 
 def _print_version(value: bool) -> None:
     if value:
+        from importlib.metadata import PackageNotFoundError, version
+
         from harmscope import __version__
 
-        typer.echo(f"harmscope {__version__}")
+        try:  # the installed distribution's version: what pip and bug reports name
+            installed = version("harmscope")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            installed = __version__
+        typer.echo(f"harmscope {installed}")
         raise typer.Exit()
 
 

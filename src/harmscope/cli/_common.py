@@ -20,7 +20,14 @@ from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
 from rich.measure import Measurement
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskID,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from harmscope.app import options
@@ -89,11 +96,23 @@ def check_format(console: Console, fmt: str, *choices: str) -> None:
         fail(console, exc)
 
 
+#: Seconds of work before a progress bar appears (quick commands print no bar at all).
+PROGRESS_DELAY = 1.0
+
+
 @contextmanager
 def progress_bar(
-    console: Console, *, delay: float = 1.0
+    console: Console, *, delay: float | None = None
 ) -> Iterator[Callable[[str, int, int], None]]:
-    """A progress callback that shows a Rich bar only once work has taken over ``delay`` s."""
+    """A :data:`~harmscope.periods.Progress` callback drawn as a Rich bar on ``console``.
+
+    ``console`` is the command's stderr console, so a bar never mixes with the result on
+    stdout. The bar appears only once work has taken over ``delay`` seconds (default
+    :data:`PROGRESS_DELAY`) and only on a terminal. Each stage is one line: a new stage
+    completes the earlier ones, and when the work ends without error every stage is shown
+    complete (a bar never ends empty, "0:00:00" at 0 %), and the lines stay on screen.
+    """
+    wait = PROGRESS_DELAY if delay is None else delay
     start = time.monotonic()
     bar: Progress | None = None
     tasks: dict[str, TaskID] = {}
@@ -101,14 +120,14 @@ def progress_bar(
     def callback(stage: str, done: int, total: int) -> None:
         nonlocal bar
         if bar is None:
-            if time.monotonic() - start < delay or not console.is_terminal:
+            if time.monotonic() - start < wait or not console.is_terminal:
                 return
             bar = Progress(
                 TextColumn("{task.description}"),
                 BarColumn(),
+                TaskProgressColumn(),
                 TimeElapsedColumn(),
                 console=console,
-                transient=True,
             )
             bar.start()
         if stage not in tasks:
@@ -117,10 +136,15 @@ def progress_bar(
             tasks[stage] = bar.add_task(stage, total=max(total, 1))
         bar.update(tasks[stage], completed=done, total=max(total, 1))
 
+    ok = False
     try:
         yield callback
+        ok = True
     finally:
         if bar is not None:
+            if ok:
+                for task in tasks.values():
+                    bar.update(task, completed=bar.tasks[task].total)
             bar.stop()
 
 
@@ -141,8 +165,33 @@ def month_option(ctx: typer.Context, param: typer.CallbackParam, value: str | No
 CellSizeOption = Annotated[
     float, typer.Option("--cell-size", min=1.0, help="Grid cell side, metres (EPSG:27700).")
 ]
+
+
+def scheme_option(ctx: typer.Context, param: typer.CallbackParam, value: str) -> str:
+    """Typer callback: a scheme name in any case becomes the name as packaged (``CCHI`` →
+    ``cchi``), so outputs label it the one way; an unknown name exits 2 listing the valid
+    ones. A TOML path passes unchanged (it is read, and checked, by the command)."""
+    if ctx.resilient_parsing or not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.endswith(".toml") or "/" in text or "\\" in text:
+        return value
+    from harmscope.errors import SchemeError
+    from harmscope.harm.schemes import scheme_name
+
+    try:
+        return scheme_name(text)
+    except SchemeError as exc:
+        fail(Console(stderr=True), ValueError(f"--scheme: {exc}"))
+
+
 SchemeOption = Annotated[
-    str, typer.Option("--scheme", help="Weight scheme: cchi, count, or a TOML file.")
+    str,
+    typer.Option(
+        "--scheme",
+        help="Weight scheme: cchi, count (any case), or a TOML file.",
+        callback=scheme_option,
+    ),
 ]
 FromOption = Annotated[
     str | None,
@@ -190,30 +239,75 @@ def table_out(out: Path | None, width: int = 200) -> Iterator[Console]:
     Path(out).write_text(buffer.getvalue(), encoding="utf-8")
 
 
-def print_table(table: Table, console: Console | None = None) -> None:
-    """Print a Rich table without cutting a word of any header or cell.
+WideOption = Annotated[
+    bool,
+    typer.Option(
+        "--wide",
+        help="Table: show every column at full width, however wide the terminal "
+        "(default: fit the terminal, wrapping text and hiding the last columns if need be).",
+    ),
+]
+
+#: Lines a table cell may wrap to before the table hides columns instead (headers may wrap
+#: further: they are read once, rows many times).
+MAX_CELL_LINES = 3
+
+
+def print_table(table: Table, console: Console | None = None, *, wide: bool = False) -> None:
+    """Print a Rich table that fits the console without cutting a word.
 
     Rich shrinks columns to fit the terminal and cuts what does not fit with "…"
-    ("quarantin…", "E01032…"). Here each column gets a fixed width that is never below its
-    longest word: widest columns give way first (their text wraps between words); a table that
-    still does not fit drops its outer border, and failing that prints wider than the terminal
-    (which wraps the line) rather than cut a name or a figure.
+    ("quarantin…", "E01032…"). Here no header or cell is ever cut:
+
+    - ``wide=True`` (``--wide``): every column at its full width, nothing wrapped; the
+      lines are as long as the table needs.
+    - otherwise the table fits ``console.width`` (80 in an 80-column terminal): the widest
+      columns wrap between words (a cell to at most :data:`MAX_CELL_LINES` lines, a header
+      as far as its longest word); a table that still does not fit drops its borders
+      (columns two, then one space apart), then hides its last columns, and says under the table which columns it hid and that
+      ``--wide`` shows them. Callers put the columns people need most first.
+
+    Only a single column whose one word is wider than the console prints wider than it
+    (the terminal wraps the line) rather than cut a name or a figure.
+
+    Parameters
+    ----------
+    table : rich.table.Table
+        The table; its columns' widths, box and (when hidden) columns are changed.
+    console : rich.console.Console, optional
+        Where to print (default a new stdout console).
+    wide : bool
+        Show every column at full width.
     """
     console = console or Console()
-    wide = console.options.update_width(10_000)
+    free = console.options.update_width(10_000)
     lows: list[int] = []
     highs: list[int] = []
     for column in table.columns:
-        parts = [column.header, *column.cells]
-        low = max([1, *(_longest_word(p) for p in parts)])
-        high = max([low, *(Measurement.get(console, wide, p).maximum for p in parts)])
+        cells = list(column.cells)
+        longest = max([0, *(Measurement.get(console, free, c).maximum for c in cells)])
+        words = [_longest_word(column.header), *(_longest_word(c) for c in cells)]
+        low = max([1, *words, -(-longest // MAX_CELL_LINES)])
         lows.append(low)
-        highs.append(high)
-        column.width, column.overflow = None, "fold"
-    if sum(lows) + _overhead(table, console, lows) > console.width:
-        # No vertical rules and one space of padding: columns two spaces apart.
+        highs.append(max(low, Measurement.get(console, free, column.header).maximum, longest))
+        column.width, column.overflow, column.no_wrap = None, "fold", False
+    if wide:
+        for column, width in zip(table.columns, highs, strict=True):
+            column.width = width
+        _print_wide(table, console, sum(highs) + _overhead(table, console, highs))
+        return
+    for padding in (1, 0):
+        if sum(lows) + _overhead(table, console, lows) <= console.width:
+            break
+        # No vertical rules, columns two spaces apart (padding and the blank rule), then one.
         table.box, table.show_edge, table.pad_edge = box.SIMPLE_HEAD, False, False
-        table.padding = (0, 1, 0, 0)
+        table.padding = (0, padding, 0, 0)
+    hidden: list[str] = []
+    while len(table.columns) > 1 and sum(lows) + _overhead(table, console, lows) > console.width:
+        column = table.columns.pop()
+        hidden.insert(0, _plain(column.header))
+        lows.pop()
+        highs.pop()
     room = console.width - _overhead(table, console, lows)
     widths = list(highs)
     while sum(widths) > room and any(w > low for w, low in zip(widths, lows, strict=True)):
@@ -225,19 +319,35 @@ def print_table(table: Table, console: Console | None = None) -> None:
     need = sum(widths) + _overhead(table, console, lows)
     if need <= console.width:
         console.print(table)
-        return
-    # Console.print never renders wider than the console: widen it for this one table.
+    else:
+        _print_wide(table, console, need)
+    if hidden:
+        console.print(
+            f"({len(hidden)} column{'s' if len(hidden) > 1 else ''} hidden to fit "
+            f"{console.width} characters: {', '.join(hidden)}; --wide shows every column)",
+            style="dim",
+            markup=False,
+            highlight=False,
+        )
+
+
+def _print_wide(table: Table, console: Console, need: int) -> None:
+    """Print *table* on *console* widened to *need* characters for this one table
+    (Console.print never renders wider than the console)."""
     saved = console.width
-    console.width = need
+    console.width = max(need, saved)
     try:
         console.print(table, crop=False)
     finally:
         console.width = saved
 
 
+def _plain(value: object) -> str:
+    return str(value.plain if hasattr(value, "plain") else value)
+
+
 def _longest_word(value: object) -> int:
-    text = value.plain if hasattr(value, "plain") else str(value)
-    return max((cell_len(word) for word in str(text).split()), default=0)
+    return max((cell_len(word) for word in _plain(value).split()), default=0)
 
 
 def _overhead(table: Table, console: Console, widths: list[int]) -> int:

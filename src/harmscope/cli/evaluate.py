@@ -16,9 +16,11 @@ from harmscope.app.serialise import jsonable, write_json
 from harmscope.cli._app import app
 from harmscope.cli._common import (
     DbOption,
+    WideOption,
     check_format,
     check_months,
     fail,
+    print_table,
     progress_bar,
     warn_dropped,
 )
@@ -191,6 +193,7 @@ def scorecard(
     fmt: Annotated[str, typer.Option("--format", help="table | json | csv")] = "table",
     harm: HarmOption = "drug",
     types: TypeOption = None,
+    wide: WideOption = False,
 ) -> None:
     """Harm vs busyness: police activity beside harm, perceptions and harms from control.
 
@@ -234,7 +237,7 @@ def scorecard(
         else:
             value = f"{m.value:,.1f}" if m.value % 1 else f"{m.value:,.0f}"
         table.add_row(m.side, m.label, value, "" if m.unit == "share" else m.unit, m.note)
-    Console(width=160).print(table)
+    print_table(table, Console(), wide=wide)
 
 
 @app.command("validate-evaluation")
@@ -247,6 +250,7 @@ def validate_evaluation(
     ] = 200,
     seed: Annotated[int | None, typer.Option("--seed", help="Override the folder's seed.")] = None,
     fmt: Annotated[str, typer.Option("--format", help="table | json | csv")] = "table",
+    wide: WideOption = False,
 ) -> None:
     """Coverage, bias and displacement detection of each estimator on simulated operations."""
     from harmscope.checks.evaluation import validate_evaluation as run
@@ -290,7 +294,7 @@ def validate_evaluation(
             pct(row["diffusion_detected"]),
             str(row["estimand"]),
         )
-    Console(width=160).print(table)
+    print_table(table, Console(), wide=wide)
 
 
 @app.command("load-survey")

@@ -20,6 +20,7 @@ from harmscope.cli._common import (
     FromOption,
     SchemeOption,
     ToOption,
+    WideOption,
     check_format,
     check_months,
     fail,
@@ -132,6 +133,7 @@ def validate_forecast_command(
         Path | None, typer.Option("--out", help="Write to this file, not stdout.")
     ] = None,
     area: AreaOption = None,
+    wide: WideOption = False,
 ) -> None:
     """Rolling-origin forecast check: hit rate, PAI and PEI* of place rankings, harm and count.
 
@@ -184,9 +186,7 @@ def validate_forecast_command(
         render(result if fmt == "json" else rows, fmt, out)
     else:
         with table_out(out, width=140) as console:  # the file is written once complete
-            if not console.is_terminal:
-                console.width = max(console.width, 140)
-            print_table(_table(result), console)
+            print_table(_table(result), console, wide=wide)
             console.print(
                 "hit rate: share of the next period's harm (or events) in the selected cells; "
                 "PAI = hit rate / area share; PEI* = captured / the most any map of the same "

@@ -18,9 +18,11 @@ from harmscope.cli._common import (
     FromOption,
     SchemeOption,
     ToOption,
+    WideOption,
     check_format,
     check_months,
     fail,
+    print_table,
     progress_bar,
     study_area_option,
     warn_dropped,
@@ -102,15 +104,17 @@ def emerging_command(
     mask = study_area_option(area, db, cell_size, err)
     check_selection(err, db, start, end, types, located=True, area=mask)
     try:
-        frame = emerging_cells(
-            db if db is not None else default_db(),
-            scheme=scheme,
-            cell_size=cell_size,
-            months=months_arg(start, end),
-            mask=mask,
-            harm=harm,
-            types=types,
-        )
+        with progress_bar(err) as progress:
+            frame = emerging_cells(
+                db if db is not None else default_db(),
+                scheme=scheme,
+                cell_size=cell_size,
+                months=months_arg(start, end),
+                mask=mask,
+                harm=harm,
+                types=types,
+                progress=progress,
+            )
     except (HarmScopeError, ValueError) as exc:
         fail(err, exc)
     warn_dropped(err, frame.attrs.get("dropped"))
@@ -129,6 +133,7 @@ def concentration(
     cell_size: CellSizeOption = DEFAULT_CELL_SIZE,
     fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
     area: AreaOption = None,
+    wide: WideOption = False,
 ) -> None:
     """The power few: share of harm and of counts in the top 1/5/10% of cells, Gini, overlap.
 
@@ -186,7 +191,7 @@ def concentration(
             f"{cmp.overlap} of {cmp.k}",
             f"{cmp.harm_by_count_top:.0%} / {cmp.harm_by_harm_top:.0%}",
         )
-    Console().print(table)
+    print_table(table, Console(), wide=wide)
     Console().print(
         f"Gini: harm {result.gini_harm:.2f}, events {result.gini_count:.2f}; "
         f"Spearman rank correlation count vs harm {result.count_vs_harm.spearman:.2f}"

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from harmscope.cli._app import app
-from harmscope.cli._common import DbOption, fail, print_table, progress_bar
+from harmscope.cli._common import DbOption, WideOption, fail, print_table, progress_bar
 from harmscope.errors import HarmScopeError
 from harmscope.warehouse.ingest import IngestReport, ingest_paths
 
@@ -22,8 +22,14 @@ def ingest(
     ],
     db: DbOption = None,
     lenient: Annotated[
-        bool, typer.Option("--lenient", help="Quarantine bad rows instead of failing the batch.")
+        bool,
+        typer.Option(
+            "--lenient",
+            help="Quarantine bad rows instead of failing the batch (list them with "
+            "`harmscope quarantine`).",
+        ),
     ] = False,
+    wide: WideOption = False,
 ) -> None:
     """Load police.uk street, outcomes and stop-and-search CSVs (one transaction per batch)."""
     console = Console(stderr=True)
@@ -58,7 +64,7 @@ def ingest(
         )
     )
     out = Console()
-    print_table(table, out)
+    print_table(table, out, wide=wide)
     for line in notes(report):
         out.print(line, markup=False, highlight=False, soft_wrap=True)
 
@@ -66,6 +72,11 @@ def ingest(
 def notes(report: IngestReport) -> list[str]:
     """Lines under the summary table: what was kept, loaded as given, or passed over."""
     lines = []
+    if report.rows_quarantined:
+        lines.append(
+            f"quarantined: {report.rows_quarantined} bad row(s) set aside; "
+            "`harmscope quarantine` lists each with its file, line, column and reason"
+        )
     if report.rows_outside_month:
         where = ", ".join(
             f"{f.path} ({f.rows_outside_month})" for f in report.files if f.rows_outside_month

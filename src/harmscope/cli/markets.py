@@ -19,6 +19,7 @@ from harmscope.cli._common import (
     FromOption,
     SchemeOption,
     ToOption,
+    WideOption,
     check_format,
     check_months,
     fail,
@@ -132,6 +133,7 @@ def markets_command(
             "(0 = nothing, the default; 1 = as much as a find).",
         ),
     ] = 0.0,
+    wide: WideOption = False,
 ) -> None:
     """List candidate drug markets, most harmful first, with analysts' decisions applied.
 
@@ -167,7 +169,7 @@ def markets_command(
         render(frame, "csv", out)
         return
     with table_out(out) as console:
-        _print_table(found, scheme, console, harm_label(harm), types)
+        _print_table(found, scheme, console, harm_label(harm), types, wide=wide)
 
 
 def _print_table(
@@ -176,6 +178,8 @@ def _print_table(
     console: Console,
     label: str = "drug-attributed harm",
     types: list[str] | None = None,
+    *,
+    wide: bool = False,
 ) -> None:
     unit = found[0].unit if found else ""
     only = "" if types is None else f", {', '.join(types)} only"
@@ -197,7 +201,7 @@ def _print_table(
             m.trend["direction"],
             "; ".join(f"{t['event_type']} {t['share']:.0%}" for t in m.top_types[:3]),
         )
-    print_table(table, console)
+    print_table(table, console, wide=wide)
     for m in found:
         if m.ceded_cells:
             # say which figures a split changed, so nobody adds the buffers back together

@@ -21,6 +21,7 @@ from harmscope.cli._common import (
     FromOption,
     SchemeOption,
     ToOption,
+    WideOption,
     check_format,
     check_months,
     fail,
@@ -75,6 +76,7 @@ def matrix(
     out: OutOption = None,
     attribution: AttributionOption = None,
     types: TypeOption = None,
+    wide: WideOption = False,
 ) -> None:
     """The harm matrix (harm type x bearer x source): drug-attributed harm with its range,
     harm not attributed to drugs, and police activity side by side."""
@@ -128,11 +130,11 @@ def matrix(
         render(pd.DataFrame(report.to_rows(), dtype=object), fmt, out)  # counts stay integers
     else:
         with table_out(out) as console:
-            _print_matrix(m, console)
+            _print_matrix(m, console, wide=wide)
             print_evidence(report, console)
 
 
-def _print_matrix(m: HarmMatrix, out: Console) -> None:
+def _print_matrix(m: HarmMatrix, out: Console, *, wide: bool = False) -> None:
     """The table view: cells with ranges, then activity, then the totals, view labelled."""
     only = "" if m.types is None else f", {', '.join(m.types)} only"
     table = Table(title=f"Harm matrix: {m.view_label}{only} — scheme {m.scheme} ({m.unit})")
@@ -155,7 +157,7 @@ def _print_matrix(m: HarmMatrix, out: Console) -> None:
                 share,
                 basis,
             )
-    print_table(table, out)
+    print_table(table, out, wide=wide)
     # Activity is counted by kind, never weighed: its own table, in events.
     counted = Table(title=f"Police activity, counted (not harm, {ACTIVITY_UNIT})")
     for col in ("kind", "events", "share"):
@@ -166,22 +168,20 @@ def _print_matrix(m: HarmMatrix, out: Console) -> None:
             continue
         share = f"{a['value'] / m.activity:.0%}" if m.activity else ""
         counted.add_row(a["label"], f"{a['value']:,}", share)
-    print_table(counted, out)
+    print_table(counted, out, wide=wide)
+    # The totals wrap between words at the console's width, like the tables above.
     out.print(
         f"Harm total ({m.view_label}): [bold]{m.total:,.1f}[/] {m.unit}"
         + (f" (range {m.total_low:,.1f} to {m.total_high:,.1f})" if m.harm == "drug" else ""),
-        soft_wrap=True,
     )
     out.print(
         f"Drug-attributed: {m.drug_attributed:,.1f} (range {m.drug_low:,.1f} to "
         f"{m.drug_high:,.1f}); not attributed to drugs: {m.not_attributed:,.1f} {m.unit}",
-        soft_wrap=True,
         highlight=False,
     )
-    out.print(f"Police activity (not harm): {m.activity:,} {ACTIVITY_UNIT}", soft_wrap=True)
+    out.print(f"Police activity (not harm): {m.activity:,} {ACTIVITY_UNIT}")
     out.print(
         f"Fractions: {m.attribution} (references: {', '.join(m.references) or 'none'})",
-        soft_wrap=True,
         highlight=False,
     )
 
@@ -206,6 +206,7 @@ def areas(
     ] = None,
     fmt: FormatOption = "table",
     out: OutOption = None,
+    wide: WideOption = False,
 ) -> None:
     """Harm per LSOA (and month): totals, per 1,000 residents, and IMD decile.
 
@@ -284,7 +285,7 @@ def areas(
         for row in records(frame[cols]):
             table.add_row(*[_cell(row[c]) for c in cols])
         with table_out(out) as console:
-            print_table(table, console)
+            print_table(table, console, wide=wide)
 
 
 def _cell(value: object) -> str:

@@ -28,6 +28,7 @@ from harmscope.cli._common import (
     check_format,
     check_months,
     fail,
+    progress_bar,
     study_area_option,
     warn_dropped,
 )
@@ -116,7 +117,8 @@ def priorities_command(
     options["mask"] = study_area_option(area, db, cell_size, err)
     check_selection(err, db, start, end, types, located=True, area=options["mask"])
     try:
-        frame = ranked(key, warehouse, options)
+        with progress_bar(err) as progress:
+            frame = ranked(key, warehouse, {**options, "progress": progress})
     except (HarmScopeError, ValueError) as exc:
         fail(err, exc)
     if "dropped" in frame.attrs:

@@ -10,8 +10,9 @@ import typer
 from rich.console import Console
 
 from harmscope.cli._app import app
-from harmscope.cli._common import fail
+from harmscope.cli._common import fail, progress_bar
 from harmscope.errors import HarmScopeError
+from harmscope.periods import progress_stage
 
 
 @app.command()
@@ -41,9 +42,16 @@ def simulate(
         fail(console, ValueError(f"--size must be small, city or region, not {size!r}"))
     t0 = time.perf_counter()
     try:
-        with console.status("simulating synthetic city…"):
-            res = run_simulation(seed=seed, months=months, size=size, start=start)  # type: ignore[arg-type]
-            res.write(out)
+        with progress_bar(console) as progress:
+            res = run_simulation(
+                seed=seed,
+                months=months,
+                size=size,  # type: ignore[arg-type]
+                start=start,
+                progress=progress,
+            )
+            with progress_stage(progress, "writing files"):
+                res.write(out)
     except HarmScopeError as exc:
         fail(console, exc)
     m = res.manifest()

@@ -14,7 +14,7 @@ from harmscope.app.render import render
 from harmscope.checks.attribution import validate_attribution
 from harmscope.checks.priorities import LensValidation, validate_priorities
 from harmscope.cli._app import app
-from harmscope.cli._common import check_format, fail, print_table, progress_bar
+from harmscope.cli._common import WideOption, check_format, fail, print_table, progress_bar
 from harmscope.errors import HarmScopeError
 
 
@@ -94,6 +94,7 @@ def validate_priorities_command(
     out: Annotated[
         Path | None, typer.Option("--out", help="Write JSON to this file, not stdout.")
     ] = None,
+    wide: WideOption = False,
 ) -> None:
     """Precision@k of each lens against the simulator's ground truth, beside the count baseline.
 
@@ -128,7 +129,7 @@ def validate_priorities_command(
         render({name: v.to_dict() for name, v in results.items()}, "json", out)
     else:
         console = Console()
-        console.print(_table(results, simdir))
+        print_table(_table(results, simdir), console, wide=wide)
         for line in _notes(results):
             console.print(line, highlight=False, markup=False)
 

@@ -76,7 +76,7 @@ from harmscope.evaluate.wdq import WDQResult, wdq
 from harmscope.harm import Dropped, load_scheme
 from harmscope.harm.schemes import Scheme
 from harmscope.harm.selection import selection_attrs
-from harmscope.periods import Progress
+from harmscope.periods import Progress, progress_stage
 from harmscope.warehouse.handle import Warehouse
 
 __all__ = [
@@ -563,15 +563,11 @@ def evaluate_intervention(
     -------
     Evaluation
     """
-    if progress:
-        progress("counting events", 0, 2)
-    with Warehouse.of(con if con is not None else db) as wh:
+    source = con if con is not None else db
+    with progress_stage(progress, "counting events"), Warehouse.of(source) as wh:
         iv = resolve_areas(intervention, wh.backend)
         counts = area_counts(iv, con=wh.backend)
         loaded = searches_loaded(wh.events(), iv)
-    if progress:
-        progress("running estimators", 1, 2)
-    out = evaluate_counts(counts, iv, searches_loaded=loaded)
-    if progress:
-        progress("running estimators", 2, 2)
+    with progress_stage(progress, "running estimators"):
+        out = evaluate_counts(counts, iv, searches_loaded=loaded)
     return replace(out, dropped=Dropped.from_dict(counts.attrs.get("dropped")))

@@ -13,7 +13,8 @@ Two schemes are packaged:
 
 A user scheme is any TOML file path, or a name found as ``NAME.toml`` in one of the
 directories listed in the environment variable ``HARMSCOPE_SCHEMES`` (separated by
-``os.pathsep``). Packaged names take precedence over user directories.
+``os.pathsep``). Packaged names take precedence over user directories. Names are
+case-insensitive (``CCHI`` is ``cchi``).
 
 File format::
 
@@ -64,6 +65,7 @@ __all__ = [
     "available_schemes",
     "load_scheme",
     "parse_scheme",
+    "scheme_name",
 ]
 
 Kind = Literal["harm", "activity"]
@@ -307,7 +309,8 @@ def available_schemes() -> dict[str, Path]:
     """Names of the schemes :func:`load_scheme` can find by name, and their files.
 
     Packaged schemes come first; then ``*.toml`` files in the ``HARMSCOPE_SCHEMES``
-    directories, in order. A user file whose stem is already taken is shadowed.
+    directories, in order. A user file whose stem is already taken (ignoring case: names are
+    case-insensitive, :func:`scheme_name`) is shadowed.
     Files are listed, not validated: loading one can still raise :class:`SchemeError`.
 
     Returns
@@ -315,11 +318,14 @@ def available_schemes() -> dict[str, Path]:
     dict of str to Path
     """
     found: dict[str, Path] = {}
+    taken: set[str] = set()
     for directory in [BUILTIN_SCHEMES_DIR, *_user_dirs()]:
         if not directory.is_dir():
             continue
         for path in sorted(directory.glob("*.toml")):
-            found.setdefault(path.stem, path)
+            if path.stem.casefold() not in taken:
+                taken.add(path.stem.casefold())
+                found[path.stem] = path
     return found
 
 
@@ -329,8 +335,8 @@ def load_scheme(name_or_path: str | os.PathLike[str] | Scheme) -> Scheme:
     Parameters
     ----------
     name_or_path : str, path-like or Scheme
-        A packaged name (``"cchi"``, ``"count"``), a name found in a ``HARMSCOPE_SCHEMES``
-        directory, or the path of a TOML file (anything ending ``.toml`` or containing a
+        A packaged name (``"cchi"``, ``"count"``; case-insensitive, :func:`scheme_name`), a
+        name found in a ``HARMSCOPE_SCHEMES`` directory, or the path of a TOML file (anything ending ``.toml`` or containing a
         path separator is a path). A :class:`Scheme` is returned unchanged.
 
     Returns
@@ -357,10 +363,42 @@ def load_scheme(name_or_path: str | os.PathLike[str] | Scheme) -> Scheme:
     if text.endswith(".toml") or "/" in text or os.sep in text:
         return _load_file(Path(text))
     available = available_schemes()
-    if text not in available:
-        names = ", ".join(available) or "none"
-        raise SchemeError(
-            f"scheme {text!r}: unknown name (available: {names}; or give a TOML path, or add "
-            f"a directory to {SCHEMES_ENV})"
-        )
-    return _load_file(available[text])
+    return _load_file(available[scheme_name(text, available)])
+
+
+def scheme_name(text: str, available: dict[str, Path] | None = None) -> str:
+    """The name of the scheme *text* asks for, matched case-insensitively (``CCHI`` → ``cchi``).
+
+    An exact match wins; otherwise the one name equal to *text* ignoring case. Analysts type
+    scheme names as they read them in a report ("CCHI"), so the case of a name never matters.
+
+    Parameters
+    ----------
+    text : str
+        A scheme name (not a path).
+    available : dict of str to Path, optional
+        The names to match (default :func:`available_schemes`).
+
+    Returns
+    -------
+    str
+        The name as :func:`available_schemes` spells it.
+
+    Raises
+    ------
+    SchemeError
+        No name matches (the message lists the valid ones).
+    """
+    if available is None:
+        available = available_schemes()
+    wanted = text.strip()
+    if wanted in available:
+        return wanted
+    matches = [name for name in available if name.casefold() == wanted.casefold()]
+    if matches:  # available_schemes keeps one file per name ignoring case
+        return matches[0]
+    names = ", ".join(available) or "none"
+    raise SchemeError(
+        f"scheme {text!r}: unknown name (available: {names}; or give a TOML path, or add "
+        f"a directory to {SCHEMES_ENV})"
+    )

@@ -31,7 +31,7 @@ from harmscope.errors import WarehouseError
 from harmscope.harm import dropped_events, harm_and_activity, parse_month, select_events, weigh
 from harmscope.harm.selection import DEFAULT_HARM, check_harm, check_types, selection_attrs
 from harmscope.harm.weigh import AttributionLike, SchemeLike
-from harmscope.periods import Months, Progress, month_range
+from harmscope.periods import Months, Progress, month_range, progress_stage
 from harmscope.places.emerging import EMERGING_CATEGORIES, emerging_hot_spots
 from harmscope.places.gi_star import gi_star_test
 from harmscope.places.grid import DEFAULT_CELL_SIZE, study_area_cells, values_on_cells, with_cells
@@ -405,6 +405,7 @@ def emerging_cells(
     harm: str = DEFAULT_HARM,
     attribution: AttributionLike = None,
     types: Collection[str] | None = None,
+    progress: Progress | None = None,
 ) -> pd.DataFrame:
     """Emerging hot spot category of every study-area cell from its monthly harm.
 
@@ -415,7 +416,9 @@ def emerging_cells(
     from :func:`harmscope.places.study_area.study_area_mask`; events in other cells are left
     out). ``harm``, ``attribution`` and ``types`` choose the view of harm and the crime
     types, as :func:`hotspots`. ``attrs`` hold ``cells``, ``study_area``, ``harm_view``,
-    ``harm_label`` and ``types`` as in :func:`hotspots`.
+    ``harm_label`` and ``types`` as in :func:`hotspots`. ``progress``
+    (``progress(stage, done, total)``) hears the stages ``'aggregate'``, ``'months'`` (one
+    unit per month of the period) and ``'gi_star'`` (Gi* per month and the trend test).
 
     Returns
     -------
@@ -434,7 +437,7 @@ def emerging_cells(
         distance = 1.5 * cell_size
     harm = check_harm(harm)
     types = check_types(types)
-    with Warehouse.of(source) as wh:
+    with Warehouse.of(source) as wh, progress_stage(progress, "aggregate"):
         events = wh.events()
         frame = monthly_cell_totals(
             events,
@@ -467,18 +470,21 @@ def emerging_cells(
     ax, ay = study_area_cells(cx, cy, cell_size=cell_size, within=within, mask=mask)
     position = {m: i for i, m in enumerate(periods)}
     values = np.zeros((len(periods), ax.size), dtype=np.float64)
-    for month, part in frame.groupby("month"):
-        values[position[month]] = values_on_cells(
-            part["cell_x"].to_numpy(dtype=np.float64),
-            part["cell_y"].to_numpy(dtype=np.float64),
-            part["harm"].to_numpy(dtype=np.float64),
-            ax,
-            ay,
-            drop_outside=mask is not None,
+    with progress_stage(progress, "months", len(periods)) as advance:
+        for month, part in frame.groupby("month"):
+            values[position[month]] = values_on_cells(
+                part["cell_x"].to_numpy(dtype=np.float64),
+                part["cell_y"].to_numpy(dtype=np.float64),
+                part["harm"].to_numpy(dtype=np.float64),
+                ax,
+                ay,
+                drop_outside=mask is not None,
+            )
+            advance(position[month] + 1)
+    with progress_stage(progress, "gi_star"):
+        ehs = emerging_hot_spots(
+            values, np.column_stack([ax, ay]), distance, alpha=alpha, alpha_trend=alpha_trend
         )
-    ehs = emerging_hot_spots(
-        values, np.column_stack([ax, ay]), distance, alpha=alpha, alpha_trend=alpha_trend
-    )
     integer_cells = float(cell_size).is_integer()
     out = pd.DataFrame(
         {

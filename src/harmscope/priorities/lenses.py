@@ -27,6 +27,7 @@ import pandas as pd
 
 from harmscope.errors import HarmScopeError
 from harmscope.harm.selection import DEFAULT_HARM, check_types, selection_attrs
+from harmscope.periods import Progress
 from harmscope.places.grid import DEFAULT_CELL_SIZE
 from harmscope.places.study_area import AREA, dataset_area
 from harmscope.priorities.markets import rank_markets
@@ -165,7 +166,8 @@ def rank_all(
         "markets": {"buffer": 500}}``); a name that is not a registered lens is refused.
     **options
         Options every lens takes (``scheme``, ``cell_size``, ``months``, ``mask``, ``harm``,
-        ``types`` ...).
+        ``types`` ...). A ``progress`` callback hears each lens's stages named
+        ``"<lens>: <stage>"``.
 
     Returns
     -------
@@ -199,8 +201,12 @@ def rank_all(
         }
     first = ["lens", *REQUIRED_COLUMNS, "lens_rank"]
     parts = []
+    progress = options.pop("progress", None)
     for name in sorted(LENSES):
-        rows = rank(name, source, **options, **extra.get(name, {}))
+        # Each lens's stages are its own ("places: aggregate"), so a stage name that two
+        # lenses share never goes back to 0 (the periods.Progress protocol).
+        mine = {"progress": _prefixed(progress, name)} if progress is not None else {}
+        rows = rank(name, source, **options, **mine, **extra.get(name, {}))
         if not rows.empty:
             parts.append(rows.rename(columns={"rank": "lens_rank"}).assign(lens=name))
     if not parts:
@@ -226,6 +232,15 @@ def rank_all(
         selection_attrs(options.get("harm", DEFAULT_HARM), check_types(options.get("types")))
     )
     return board
+
+
+def _prefixed(progress: Progress, lens: str) -> Progress:
+    """*progress* with the stage names of one lens prefixed by the lens name."""
+
+    def report(stage: str, done: int, total: int) -> None:
+        progress(f"{lens}: {stage}", done, total)
+
+    return report
 
 
 register_lens("places", rank_places, "grid cells ranked by harm over the period")

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from harmscope.errors import SimulationError
+from harmscope.periods import Progress, progress_stage
 from harmscope.simulate import community
 from harmscope.simulate.city import City, build_city, rng_for
 from harmscope.simulate.codes import (
@@ -165,8 +166,11 @@ class Simulation:
         return plan
 
     # ------------------------------------------------------------------ running ------------
-    def run(self, until: int | str | None = None) -> SimResult:
+    def run(self, until: int | str | None = None, *, progress: Progress | None = None) -> SimResult:
         """Simulate up to (not including) month ``until`` (default: all months).
+
+        ``progress`` (``progress(stage, done, total)``) hears the stage ``'months'``, one unit
+        per month simulated by this call.
 
         Returns
         -------
@@ -175,9 +179,12 @@ class Simulation:
         """
         stop = self.months if until is None else month_index(until, self.start)
         stop = max(self.month, min(stop, self.months))
-        while self.month < stop:
-            self._step(self.month)
-            self.month += 1
+        first = self.month
+        with progress_stage(progress, "months", stop - first) as advance:
+            while self.month < stop:
+                self._step(self.month)
+                self.month += 1
+                advance(self.month - first)
         return self._result()
 
     def _result(self) -> SimResult:
@@ -386,6 +393,7 @@ def simulate(
     size: Size = "city",
     operations: Sequence[Operation] = (),
     start: str = "2021-01",
+    progress: Progress | None = None,
 ) -> SimResult:
     """Simulate a synthetic city and return its data and ground truth.
 
@@ -404,6 +412,8 @@ def simulate(
         build it first with :func:`~harmscope.simulate.city.build_city` to choose them).
     start : str
         First month ``YYYY-MM``.
+    progress : callable, optional
+        ``progress(stage, done, total)``: one unit per simulated month (stage ``'months'``).
 
     Returns
     -------
@@ -414,4 +424,4 @@ def simulate(
     sim = Simulation(params, seed=seed, months=months, size=size, start=start)
     for op in operations:
         sim.schedule(op)
-    return sim.run()
+    return sim.run(progress=progress)

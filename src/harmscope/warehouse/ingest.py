@@ -212,10 +212,11 @@ class _Batch:
                 intact = pool.submit(diag.check_gzip_streams, [s for _, s, _, _ in files])
                 self._load_all(files)
                 intact.result()
-            self.progress("de-duplicating", 0, 1)
+            # Each stage reports 0 then its total (periods.Progress): bars end full.
             dedup = self._fold_and_supersede(files)
             self.progress("recording", 0, 1)
             self._record(batch_id, started, files, by_display, dedup)
+            self.progress("recording", 1, 1)
             self.progress("committing", 0, 1)
             con.execute("COMMIT")
             self.progress("committing", 1, 1)
@@ -545,6 +546,7 @@ class _Batch:
             "WHERE u.month <> i.file_month GROUP BY ALL"
         ).fetchall():
             outside[fid] -= int(k)
+        self.progress("folding", 1, 1)
         # 3. Earlier loads of a file with the same identity are superseded by this batch.
         self.progress("superseding", 0, 1)
         con.execute(
@@ -561,8 +563,10 @@ class _Batch:
         )
         if superseded:
             con.execute("DELETE FROM events WHERE file_id IN (SELECT old FROM _earlier)")
+        self.progress("superseding", 1, 1)
         self.progress("writing", 0, 1)
         con.execute(f"INSERT INTO events SELECT s.* FROM staged s{drop}{surplus}")
+        self.progress("writing", 1, 1)
         con.execute("DROP TABLE staged")
         con.unregister("_identity")
         return {
