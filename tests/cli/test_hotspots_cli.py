@@ -16,14 +16,14 @@ from harmscope.places.emerging import EMERGING_CATEGORIES
 from harmscope.places.hotspots import EMERGING_COLUMNS, HOTSPOT_COLUMNS, hotspots
 
 runner = CliRunner()
-CONTRACT = ["cell_x", "cell_y", "harm", "gi_z", "p_fdr", "category"]
+CONTRACT = ["cell_x", "cell_y", "name", "harm", "gi_z", "p_fdr", "category"]
 
 
 def test_hotspots_csv_matches_the_library(city_db: Path) -> None:
     result = runner.invoke(app, ["hotspots", "--db", str(city_db), "--from", "2019-02"])
     assert result.exit_code == 0, result.output
     frame = pd.read_csv(io.StringIO(result.stdout))
-    assert list(frame.columns[:6]) == CONTRACT and tuple(frame.columns) == HOTSPOT_COLUMNS
+    assert list(frame.columns[:7]) == CONTRACT and tuple(frame.columns) == HOTSPOT_COLUMNS
     expected = hotspots(city_db, months=("2019-02", None))
     assert len(frame) == len(expected)
     assert frame["harm"].sum() == pytest.approx(expected["harm"].sum())
