@@ -20,8 +20,9 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
+from harmscope.harm.taxonomy import Taxonomy, default_taxonomy, load_taxonomy
 from harmscope.markets import Market, markets
-from harmscope.priorities.reasons import matrix_reasons
+from harmscope.priorities.reasons import word_reasons
 
 __all__ = ["MARKET_RANK_COLUMNS", "rank_markets", "ranked_markets"]
 
@@ -30,7 +31,9 @@ MARKET_RANK_COLUMNS: tuple[str, ...] = (
     "unit_id",
     "score",
     "reasons",
+    "reason_cells",
     "name",
+    "place",
     "status",
     "cells",
     "centroid_x",
@@ -41,7 +44,7 @@ MARKET_RANK_COLUMNS: tuple[str, ...] = (
     "trend",
     "split_with",
 )
-"""Columns of :func:`rank_markets`; ``reasons`` holds a list of strings."""
+"""Columns of :func:`rank_markets`; ``reasons`` and ``reason_cells`` hold lists of strings."""
 
 
 def rank_markets(
@@ -75,7 +78,11 @@ def rank_markets(
     if options.get("include_rejected"):
         raise ValueError("rejected markets are never ranked")
     return ranked_markets(
-        markets(source, **options), top=top, reasons=reasons, months=options.get("months")
+        markets(source, **options),
+        top=top,
+        reasons=reasons,
+        months=options.get("months"),
+        taxonomy=options.get("taxonomy"),
     )
 
 
@@ -85,6 +92,7 @@ def ranked_markets(
     top: int | None = None,
     reasons: int = 3,
     months: Any = None,
+    taxonomy: Taxonomy | str | Path | None = None,
 ) -> pd.DataFrame:
     """Rank markets already found by :func:`~harmscope.markets.markets`.
 
@@ -101,6 +109,8 @@ def ranked_markets(
         Matrix cells named per row.
     months : (from, to), optional
         Recorded in ``attrs["months"]``.
+    taxonomy : Taxonomy or path, optional
+        Labels of the matrix cells in the reasons (default: the built-in taxonomy).
 
     Returns
     -------
@@ -112,17 +122,28 @@ def ranked_markets(
     ordered = sorted((m for m in found if m.status != "rejected"), key=lambda m: (-m.harm, m.id))
     if top is not None:
         ordered = ordered[:top]
-    rows = [
-        {
-            "unit_id": m.id,
-            "score": m.harm,
-            "reasons": matrix_reasons(m.matrix.cells, m.unit, k=reasons),
-            **m.flat_summary(),
-            "centroid_x": m.centroid_x,
-            "centroid_y": m.centroid_y,
-        }
-        for m in ordered
-    ]
+    if isinstance(taxonomy, Taxonomy):
+        tax = taxonomy
+    else:
+        tax = default_taxonomy() if taxonomy is None else load_taxonomy(taxonomy)
+    rows = []
+    for m in ordered:
+        # top_types holds the five harm types with most harm: enough for the two named.
+        types = {str(t["event_type"]): float(t["value"]) for t in m.top_types}
+        words, keys = word_reasons(
+            m.matrix.cells, types, m.unit, tax, k=reasons, types_total=m.matrix.total
+        )
+        rows.append(
+            {
+                "unit_id": m.id,
+                "score": m.harm,
+                "reasons": words,
+                "reason_cells": keys,
+                **m.flat_summary(),
+                "centroid_x": m.centroid_x,
+                "centroid_y": m.centroid_y,
+            }
+        )
     out = pd.DataFrame(rows, columns=[c for c in MARKET_RANK_COLUMNS if c != "rank"])
     out.insert(0, "rank", np.arange(1, len(out) + 1, dtype=np.int64))
     out.attrs.update(
