@@ -83,7 +83,7 @@ def test_same_market_keeps_its_id_across_periods_and_reruns(city19: Path) -> Non
         peak = max(m.cells, key=lambda cell: (activity.get(cell, 0.0), -cell[1], -cell[0]))
         assert m.id == f"mkt-{peak[0]:.0f}-{peak[1]:.0f}"
     # Another cell size reads the id on the same 250 m reference grid.
-    assert [m.id for m in markets(city19, cell_size=125)][0].startswith("mkt-5")
+    assert next(m.id for m in markets(city19, cell_size=125)).startswith("mkt-5")
     assert a.place.startswith("On or near ") and a.place.endswith("City of London 001F")
 
 

@@ -23,6 +23,7 @@ from harmscope.cli._common import (
     warn_dropped,
 )
 from harmscope.errors import HarmScopeError
+from harmscope.warehouse import default_db
 
 
 @app.command()
@@ -119,7 +120,9 @@ def evaluate(
             iv = Intervention.from_dict(doc, base=Path.cwd())
         with progress_bar(console) as progress:
             ev = evaluate_intervention(iv, db=db, progress=progress)
-        files = write_report(ev, out) if out is not None else {}
+        # the warehouse's LSOA boundaries draw LSOA areas on the report's map
+        where = db if db is not None else default_db()
+        files = write_report(ev, out, db=where) if out is not None else {}
     except (HarmScopeError, ValueError, OSError) as exc:
         fail(console, exc)
     warn_dropped(console, ev.dropped)

@@ -101,7 +101,7 @@ def _top(table: ir.Table, keys: list[str], column: str, k: int) -> pd.DataFrame:
         ibis.window(group_by=[counts[k_] for k_ in keys], order_by=[ibis.desc("_n"), "_v"])
     )
     ranked = counts.mutate(_r=order)
-    top = ranked.filter(ranked._r < k).select(*keys, "_v", "_r", "_n")
+    top = ranked.filter(ranked["_r"] < k).select(*keys, "_v", "_r", "_n")
     return top.to_pandas()
 
 
@@ -251,7 +251,7 @@ def unit_names(
         cell_x=placed.cell_x.cast("float64"), cell_y=placed.cell_y.cast("float64")
     )
     joined = placed.inner_join(
-        lookup, [placed.cell_x == lookup._cx, placed.cell_y == lookup._cy]
+        lookup, [placed.cell_x == lookup["_cx"], placed.cell_y == lookup["_cy"]]
     ).select("unit_id", "location", "lsoa_name")
     named = _named(joined, ["unit_id"], areas, locations=locations)
     full = pd.DataFrame({"unit_id": ids}).merge(named, on="unit_id", how="left")
