@@ -133,3 +133,17 @@ def test_local_authority_from_areas_table_or_lsoa_name() -> None:
     assert named.loc[0.0, "name"] == "Lincoln 001A"
     assert named.loc[250.0, "local_authority"] == "Lincoln"
     assert local_authority("West Lindsey 009E") == "West Lindsey"
+
+
+def test_area_rows_carry_lsoa_name_and_local_authority(city_db: Path, raw: pd.DataFrame) -> None:
+    from harmscope.places.area_harm import area_harm
+
+    with Warehouse.of(city_db) as wh:
+        rows = area_harm(wh.events(), wh.table("areas")).to_pandas()
+    # No areas table loaded here: names as police.uk publishes them, the authority from them.
+    published = raw.dropna(subset=["LSOA code"]).groupby("LSOA code")["LSOA name"].max()
+    assert len(rows) > 30
+    for r in rows.itertuples():
+        assert r.lsoa_name == published[r.lsoa_code]
+        assert r.lad_name == r.lsoa_name.rsplit(" ", 1)[0] and r.lad_name
+    assert set(rows["lad_name"]) >= {"City of London", "Islington", "Tower Hamlets"}
