@@ -13,9 +13,9 @@ The name is ``"<locations>, <LSOA name>"`` (either part alone when the other is 
 the local authority alone, or ``""`` for a place with no named record. Ties between equally
 frequent strings go to the alphabetically first, so the same data always give the same names.
 
-Counting is set-based in the engine (one ``GROUP BY`` of the located events by place and
-string, then a window rank over those groups), so the cost is linear in events and no event
-is looped over in Python. Records of every month count by default: a place's name is a
+Counting is set-based in the engine (one ``GROUP BY`` of the located events by place,
+location and LSOA name); only those counts come back to be ranked, so the cost is linear in
+events and no event is looped over in Python. Records of every month count by default: a place's name is a
 property of the place, not of the query period, and stays the same across ``--from/--to``.
 """
 
@@ -90,22 +90,30 @@ def compose_name(locations: list[str], lsoa_name: str, authority: str) -> str:
     return where or lsoa_name or authority
 
 
-def _top(table: ir.Table, keys: list[str], column: str, k: int) -> pd.DataFrame:
+def _counts(table: ir.Table, keys: list[str]) -> pd.DataFrame:
+    """Records per place, ``location`` and ``lsoa_name``: the one pass over the events.
+
+    The engine counts; everything after runs on these counts, which number at most the
+    distinct (place, location, LSOA name) triples.
+    """
+    counts = table.group_by([*keys, "location", "lsoa_name"]).aggregate(_n=table.count())
+    return counts.to_pandas()
+
+
+def _top(counts: pd.DataFrame, keys: list[str], column: str, k: int) -> pd.DataFrame:
     """The ``k`` most frequent non-empty values of ``column`` per ``keys`` (ties: A to Z)."""
-    value = table[column].strip()
-    named = table.mutate(_v=value).filter(
-        value.notnull() & (value != "") & (value.lower() != _NO_LOCATION)
+    value = counts[column].astype("string").str.strip()
+    keep = value.notna() & (value != "") & (value.str.lower() != _NO_LOCATION)
+    named = counts.loc[keep.fillna(False).to_numpy(), keys].assign(
+        _v=value[keep.fillna(False)].astype(str).to_numpy(),
+        _n=counts.loc[keep.fillna(False).to_numpy(), "_n"].to_numpy(),
     )
-    counts = named.group_by([*keys, "_v"]).aggregate(_n=named.count())
-    order = ibis.row_number().over(
-        ibis.window(group_by=[counts[k_] for k_ in keys], order_by=[ibis.desc("_n"), "_v"])
-    )
-    ranked = counts.mutate(_r=order)
-    top = ranked.filter(ranked["_r"] < k).select(*keys, "_v", "_r", "_n")
-    return top.to_pandas()
+    per = named.groupby([*keys, "_v"], as_index=False, sort=False)["_n"].sum()
+    per = per.sort_values([*keys, "_n", "_v"], ascending=[*([True] * len(keys)), False, True])
+    return per.groupby(keys, sort=False).head(k)
 
 
-def _authorities(events: ir.Table, areas: ir.Table | None) -> dict[str, str]:
+def _authorities(areas: ir.Table | None) -> dict[str, str]:
     """``lsoa_name`` -> local authority name from the ``areas`` table (empty when not loaded)."""
     if areas is None or "lad_name" not in areas.columns:
         return {}
@@ -122,13 +130,19 @@ def _named(
     placed: ir.Table, keys: list[str], areas: ir.Table | None, *, locations: int
 ) -> pd.DataFrame:
     """Names of every place of ``placed`` (events with the ``keys`` columns), as a frame."""
-    loc = _top(placed, keys, "location", locations)
-    lsoa = _top(placed, keys, "lsoa_name", 1)
-    by_la = _authorities(placed, areas)
+    counts = _counts(placed, keys)
+    loc = _top(counts, keys, "location", locations)
+    lsoa = _top(counts, keys, "lsoa_name", 1)
+    by_la = _authorities(areas)
     places = pd.concat([loc[keys], lsoa[keys]], ignore_index=True).drop_duplicates()
-    loc = loc.sort_values([*keys, "_r"], kind="stable")
-    loc_lists = loc.groupby(keys, sort=False)["_v"].agg(list)
-    lsoa_of = lsoa.set_index(keys)["_v"]
+    # Plain dicts built in one pass: per-place pandas lookups would cost more than counting.
+    loc_lists: dict[Any, list[str]] = {}
+    for *key, v in loc[[*keys, "_v"]].itertuples(index=False, name=None):
+        loc_lists.setdefault(tuple(key) if len(keys) > 1 else key[0], []).append(str(v))
+    lsoa_of = {
+        (tuple(key) if len(keys) > 1 else key[0]): str(v)
+        for *key, v in lsoa[[*keys, "_v"]].itertuples(index=False, name=None)
+    }
     rows = []
     for key in places.itertuples(index=False, name=None):
         index = key if len(keys) > 1 else key[0]
