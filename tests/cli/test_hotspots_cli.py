@@ -16,7 +16,7 @@ from harmscope.places.emerging import EMERGING_CATEGORIES
 from harmscope.places.hotspots import EMERGING_COLUMNS, HOTSPOT_COLUMNS, hotspots
 
 runner = CliRunner()
-CONTRACT = ["cell_x", "cell_y", "harm", "gi_z", "p_fdr", "category"]
+CONTRACT = ["cell_x", "cell_y", "name", "harm", "gi_z", "p_fdr", "category"]
 
 
 def test_hotspots_csv_matches_the_library(city_db: Path) -> None:
@@ -24,7 +24,7 @@ def test_hotspots_csv_matches_the_library(city_db: Path) -> None:
     assert result.exit_code == 0, result.output
     frame = pd.read_csv(io.StringIO(result.stdout))
     # the library's columns, then which harm they hold (drug-attributed by default)
-    assert list(frame.columns[:6]) == CONTRACT
+    assert list(frame.columns[:7]) == CONTRACT
     assert tuple(frame.columns) == (*HOTSPOT_COLUMNS, "harm_view")
     assert set(frame["harm_view"]) == {"drug-attributed harm"}
     expected = hotspots(city_db, months=("2019-02", None))

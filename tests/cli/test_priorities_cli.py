@@ -33,7 +33,10 @@ def test_priorities_csv_and_json(city_db: Path, lens: str) -> None:
     assert (frame["lens"] == lens).all()
     assert frame["rank"].tolist() == list(range(1, len(frame) + 1))
     assert frame["score"].is_monotonic_decreasing and len(frame) > 0
-    assert frame["reasons"].str.contains(r"^\w+/\w+/\w+: [\d,]+ days \(\d+%\)").all()
+    # reasons in words (crime types, then harms), the matrix keys beside them
+    assert frame["reasons"].str.contains(r"^[A-Z][\w ,-]+: \d+ % of harm; ").all()
+    assert frame["reasons"].str.contains(r" harm to \w+, from \w+: [\d,]+ days \(\d+ %\)").all()
+    assert frame["reason_cells"].str.fullmatch(r"\w+/\w+/\w+(?:; \w+/\w+/\w+)*").all()
     if lens == "places":
         assert {"cell_x", "cell_y"} <= set(frame.columns)
     as_json = _run(city_db, "--lens", lens, "--format", "json", "--top", "2")

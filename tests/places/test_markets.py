@@ -79,13 +79,16 @@ def frame() -> pd.DataFrame:
 # --------------------------------------------------------------------------- planted data
 
 
-def test_planted_markets_found_with_exact_footprints(planted: Path) -> None:
+def test_planted_markets_found_with_exact_footprints(planted: Path, frame: pd.DataFrame) -> None:
     found = markets(planted, harm="all")
     assert [set(m.cells) for m in found] == [cells_of(MARKET_A), cells_of(MARKET_B)]
-    assert [m.id for m in found] == [
-        candidate_id(sorted(cells_of(MARKET_A)), SIZE),
-        candidate_id(sorted(cells_of(MARKET_B)), SIZE),
-    ]
+    # ids name the place: the footprint cell with most market activity (ties: south-west first)
+    per_cell = frame.groupby("cell")["market"].sum()
+    for m, block in zip(found, (MARKET_A, MARKET_B), strict=True):
+        act = per_cell.reindex(sorted(cells_of(block), key=lambda c: (c[1], c[0])))
+        top = act[act == act.max()].index.tolist()
+        assert m.id in {f"mkt-{x:.0f}-{y:.0f}" for x, y in top}
+        assert m.id != candidate_id(sorted(cells_of(block)), SIZE)
     # ids are stable across runs
     assert [m.id for m in markets(planted, harm="all")] == [m.id for m in found]
     assert all(m.status == "candidate" and m.name is None for m in found)

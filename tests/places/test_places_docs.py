@@ -22,6 +22,7 @@ MODULES = [
     "hotspots",
     "study_area",
     "area_specs",
+    "names",
 ]
 
 
@@ -39,7 +40,7 @@ def test_docs_name_every_category_and_column() -> None:
         assert f"`{label}`" in text, label
     for label in CATEGORIES.values():
         assert f"`{label}`" in text, label
-    assert ", ".join(HOTSPOT_COLUMNS[:6]) in " ".join(text.split())
+    assert ", ".join(HOTSPOT_COLUMNS[:7]) in " ".join(text.split())
 
 
 def test_docs_list_every_public_function() -> None:

@@ -79,7 +79,15 @@ def in_area(street: pd.DataFrame, area: pd.DataFrame) -> pd.DataFrame:
 
 def test_contract_columns_and_one_row_per_cell(result: pd.DataFrame) -> None:
     assert tuple(result.columns) == HOTSPOT_COLUMNS
-    assert tuple(result.columns[:6]) == ("cell_x", "cell_y", "harm", "gi_z", "p_fdr", "category")
+    assert tuple(result.columns[:7]) == (
+        "cell_x",
+        "cell_y",
+        "name",
+        "harm",
+        "gi_z",
+        "p_fdr",
+        "category",
+    )
     assert not result.duplicated(["cell_x", "cell_y"]).any()
     assert (result["cell_x"] % 250 == 0).all() and (result["cell_y"] % 250 == 0).all()
     assert result["gi_z"].is_monotonic_decreasing

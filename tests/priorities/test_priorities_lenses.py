@@ -11,6 +11,8 @@ import pytest
 from scipy import stats
 
 from harmscope.harm import harm_matrix
+from harmscope.harm.matrix import HarmMatrix
+from harmscope.harm.taxonomy import default_taxonomy
 from harmscope.markets import markets
 from harmscope.places.grid import with_cells
 from harmscope.priorities import (
@@ -26,6 +28,29 @@ from harmscope.priorities import (
 from harmscope.warehouse import ibis_connect
 
 REASON = re.compile(r"^(\w+)/(\w+)/(\w+): ([\d,]+) days \((\d+)%\)$")
+
+
+def expected_reasons(m: HarmMatrix, k: int = 3) -> tuple[list[str], list[str]]:
+    """Reasons of a unit from its harm matrix, worded from the taxonomy file's labels."""
+    tax = default_taxonomy()
+    types = sorted(
+        ((t.event_type, t.value) for t in m.by_event_type if t.kind == "harm" and t.value > 0),
+        key=lambda t: (-t[1], t[0]),
+    )
+    words = [f"{t}: {100 * v / m.total:.0f} % of harm" for t, v in types[:2]]
+    cells = sorted(
+        (c for c in m.cells if c["value"] > 0),
+        key=lambda c: (-c["value"], f"{c['harm_type']}/{c['bearer']}/{c['source']}"),
+    )[:k]
+    for c in cells:
+        kind = tax.harm_types.get(c["harm_type"]).label
+        bearer = tax.bearers.get(c["bearer"]).label.lower()
+        source = tax.sources.get(c["source"]).label.lower()
+        words.append(
+            f"{kind} harm to {bearer}, from {source}: {c['value']:,.0f} days "
+            f"({100 * c['value'] / m.total:.0f} %)"
+        )
+    return words, [f"{c['harm_type']}/{c['bearer']}/{c['source']}" for c in cells]
 
 
 @pytest.fixture(scope="module")
@@ -56,11 +81,11 @@ def test_place_reasons_equal_the_harm_matrix_of_the_cell(
             ).drop("cell_x", "cell_y")
             m = harm_matrix(inside, scheme="cchi")
             assert m.total == pytest.approx(row["harm"], rel=1e-9)
-            assert row["reasons"] == matrix_reasons(m.cells, m.unit)
-            for reason in row["reasons"]:
-                assert REASON.match(reason), reason
-            shares = [int(REASON.match(r).group(5)) for r in row["reasons"]]  # type: ignore[union-attr]
-            assert shares == sorted(shares, reverse=True) and sum(shares) <= 101
+            assert (row["reasons"], row["reason_cells"]) == expected_reasons(m)
+            # in words: crime types and harms, never a bare matrix key
+            assert row["reasons"][0].endswith("% of harm") and len(row["reasons"]) == 5
+            assert not any(REASON.match(r) or "/individuals/" in r for r in row["reasons"])
+            assert row["name"].startswith("On or near ") and "City of London" in row["name"]
     finally:
         backend.disconnect()
 
@@ -94,7 +119,8 @@ def test_rank_markets_orders_markets_by_harm(city_db: Path) -> None:
     for _, row in ranked.iterrows():
         m = by_id[row["unit_id"]]
         assert row["score"] == pytest.approx(m.harm)
-        assert row["reasons"] == matrix_reasons(m.matrix.cells, m.unit)
+        assert (row["reasons"], row["reason_cells"]) == expected_reasons(m.matrix)
+        assert row["name"] == m.place and row["place"].startswith("On or near ")
     with pytest.raises(ValueError, match="rejected"):
         rank_markets(city_db, include_rejected=True)
 

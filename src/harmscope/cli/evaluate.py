@@ -27,6 +27,7 @@ from harmscope.cli._common import (
 from harmscope.cli._selection import HarmOption, TypeOption, check_selection, harm_option
 from harmscope.errors import HarmScopeError
 from harmscope.harm.selection import harm_label
+from harmscope.warehouse import default_db
 
 
 def harm_or_none(ctx: typer.Context, param: typer.CallbackParam, value: str | None) -> str | None:
@@ -153,7 +154,9 @@ def evaluate(
             check_selection(console, db, iv.series_months[0], iv.post.end, list(iv.types))
         with progress_bar(console) as progress:
             ev = evaluate_intervention(iv, db=db, progress=progress)
-        files = write_report(ev, out) if out is not None else {}
+        # the warehouse's LSOA boundaries draw LSOA areas on the report's map
+        where = db if db is not None else default_db()
+        files = write_report(ev, out, db=where) if out is not None else {}
     except (HarmScopeError, ValueError, OSError) as exc:
         fail(console, exc)
     warn_dropped(console, ev.dropped)

@@ -36,6 +36,7 @@ from harmscope.cli._selection import (
 )
 from harmscope.errors import HarmScopeError
 from harmscope.harm.selection import harm_label
+from harmscope.harm.words import percent
 from harmscope.markets import (
     CHARACTERISTICS,
     Market,
@@ -186,20 +187,20 @@ def _print_table(
     table = Table(title=f"Candidate drug markets — {label}{only}, scheme {scheme} ({unit})")
     numeric = ("cells", "harm", "activity", "act/harm")
     table.add_column("id", no_wrap=True, min_width=12)  # analysts copy it into `decide`
-    for col in ("name", "status", *numeric, "trend", "top harm types"):
+    for col in ("name", "status", *numeric, "trend", "share of harm"):
         table.add_column(col, justify="right" if col in numeric else "left")
     for m in found:
         ratio = "" if m.activity_harm_ratio is None else f"{m.activity_harm_ratio:.4f}"
         table.add_row(
             m.id,
-            m.name or "",
+            m.name or m.place,
             m.status,
             str(len(m.cells)),
             f"{m.harm:,.0f}",
             f"{m.activity:,.0f}",
             ratio,
             m.trend["direction"],
-            "; ".join(f"{t['event_type']} {t['share']:.0%}" for t in m.top_types[:3]),
+            "; ".join(f"{t['event_type']} {percent(t['share'])}" for t in m.top_types[:3]),
         )
     print_table(table, console, wide=wide)
     for m in found:

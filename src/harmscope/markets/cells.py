@@ -1,8 +1,12 @@
 """Market footprints as cells: stable ids, sorting, buffers and overlaps.
 
-A footprint is a set of square BNG cells named by their lower-left corners (metres). Its id is
-``mkt-`` + the first 8 hex digits of BLAKE2b over the cell size and the sorted corners, so the
-same footprint gets the same id on every run, engine and machine.
+A footprint is a set of square BNG cells named by their lower-left corners (metres). A market's
+id names its *place*, not its footprint (:func:`market_id`): ``mkt-<easting>-<northing>``, the
+lower-left corner of the :data:`REFERENCE_GRID` cell (250 m, whatever ``--cell-size``) holding
+the centre of the footprint's peak cell (most market activity). Footprints grow and shrink
+with the period asked about; their peak rarely moves, so the same market keeps its id across
+``--from/--to``, reruns, engines and machines. :func:`candidate_id` (``mkt-`` + 8 hex digits
+of BLAKE2b over the cells) is the id of earlier versions, kept so old ids can still be found.
 """
 
 from __future__ import annotations
@@ -14,14 +18,55 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import ndimage
 
-__all__ = ["Cells", "buffer_cells", "candidate_id", "overlap_area", "sorted_cells"]
+__all__ = [
+    "REFERENCE_GRID",
+    "Cells",
+    "buffer_cells",
+    "candidate_id",
+    "market_id",
+    "overlap_area",
+    "sorted_cells",
+]
 
 #: Cells of a footprint: ``(cell_x, cell_y)`` lower-left corners, metres.
 Cells = tuple[tuple[float, float], ...]
 
+#: Side of the fixed BNG grid market ids are read on, metres: the default cell size, so at
+#: 250 m a market's id is its peak cell's corner, and other cell sizes give the same place
+#: the same id.
+REFERENCE_GRID = 250.0
+
+
+def market_id(peak: tuple[float, float], cell_size: float) -> str:
+    """Place-derived id of a market: ``mkt-<E>-<N>`` of the reference cell of its peak cell.
+
+    Parameters
+    ----------
+    peak : (cell_x, cell_y)
+        Lower-left corner of the footprint's peak cell, BNG metres.
+    cell_size : float
+        Side of that cell, metres.
+
+    Examples
+    --------
+    >>> market_id((533250, 181250), 250)
+    'mkt-533250-181250'
+    >>> market_id((533000, 181000), 500), market_id((533300, 181300), 100)
+    ('mkt-533250-181250', 'mkt-533250-181250')
+    """
+    cx = float(peak[0]) + float(cell_size) / 2.0
+    cy = float(peak[1]) + float(cell_size) / 2.0
+    e = math.floor(cx / REFERENCE_GRID) * REFERENCE_GRID
+    n = math.floor(cy / REFERENCE_GRID) * REFERENCE_GRID
+    return f"mkt-{e:.0f}-{n:.0f}"
+
 
 def candidate_id(cells: Sequence[tuple[float, float]], cell_size: float) -> str:
-    """Stable id of a footprint: ``mkt-`` + 8 hex digits of BLAKE2b of its cells.
+    """Footprint id of earlier versions: ``mkt-`` + 8 hex digits of BLAKE2b of its cells.
+
+    It changes whenever the footprint does (another period, more data); markets are now named
+    by :func:`market_id`, and this id is only matched so that an id copied from an old listing
+    still finds its market.
 
     Examples
     --------

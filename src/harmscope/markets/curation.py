@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from harmscope.errors import HarmScopeError
-from harmscope.markets.cells import Cells, overlap_area, sorted_cells
+from harmscope.markets.cells import Cells, candidate_id, overlap_area, sorted_cells
 from harmscope.markets.detection import Candidate
 from harmscope.markets.model import Decision, Market
 from harmscope.warehouse.handle import Warehouse
@@ -335,6 +335,10 @@ def _login() -> str:
 def find_market(found: Sequence[Market], market_id: str) -> Market:
     """The market with this id (or a merged candidate id, or a name, case-insensitive).
 
+    Ids of earlier versions still find their market: the footprint hash of
+    :func:`~harmscope.markets.cells.candidate_id` over the market's current cells, and any id
+    a decision applied to the market was recorded under.
+
     Raises
     ------
     MarketDecisionError
@@ -346,10 +350,18 @@ def find_market(found: Sequence[Market], market_id: str) -> Market:
     for m in found:
         if market_id in m.merged_from:
             return m
+    for m in found:
+        if market_id == candidate_id(m.cells, m.cell_size) or any(
+            d.market_id == market_id for d in m.decisions
+        ):
+            return m
     wanted = market_id.strip().lower()
     named = [m for m in found if m.name and m.name.lower() == wanted]
     if len(named) == 1:
         return named[0]
+    placed = [m for m in found if m.place and m.place.lower() == wanted]
+    if len(placed) == 1:
+        return placed[0]
     ids = ", ".join(m.id for m in found) or "none"
     raise MarketDecisionError(
         f"no market {market_id!r} with these settings (markets: {ids}); use the same "

@@ -11,7 +11,11 @@ metres of a footprint cell; default 250 m, i.e. the ring of eight neighbours at 
 - ``monthly``: harm per month (zeros included) and its Mann–Kendall trend
   (:func:`~harmscope.places.emerging.mann_kendall`): ``increasing`` / ``decreasing`` when the
   two-sided p is at most ``alpha_trend`` (0.10), otherwise ``no_trend``;
-- ``top_types``: the harm event types contributing most, with value and share.
+- ``top_types``: the harm event types contributing most, with value and share;
+- ``harms``: the two matrix cells holding most harm, in the taxonomy's words and with their
+  machine keys (:func:`harms_in_words`); :attr:`Market.description` says the top crime
+  types and these harms in one line
+  (``"Robbery: 45 % of harm; Health harm to individuals, from use: 30 %"``).
 """
 
 from __future__ import annotations
@@ -27,8 +31,10 @@ import numpy as np
 import pandas as pd
 
 from harmscope.harm import harm_matrix
+from harmscope.harm.matrix import HarmMatrix
 from harmscope.harm.selection import DEFAULT_HARM
-from harmscope.harm.taxonomy import Taxonomy
+from harmscope.harm.taxonomy import Taxonomy, default_taxonomy, load_taxonomy
+from harmscope.harm.words import cell_key, cell_words, share_words
 from harmscope.markets.activity import Months
 from harmscope.markets.allocation import Allocation
 from harmscope.markets.cells import sorted_cells
@@ -38,7 +44,7 @@ from harmscope.markets.model import Market
 from harmscope.places.emerging import mann_kendall
 from harmscope.places.grid import with_cells
 
-__all__ = ["MARKET_COLUMNS", "describe", "markets_frame"]
+__all__ = ["MARKET_COLUMNS", "describe", "harms_in_words", "markets_frame"]
 
 
 def describe(
@@ -59,6 +65,7 @@ def describe(
     harm: str = DEFAULT_HARM,
     attribution: Any = None,
     types: Collection[str] | None = None,
+    place: str = "",
 ) -> Market:
     """Describe one market: matrix, harm, activity, monthly trend and top harm types.
 
@@ -85,6 +92,8 @@ def describe(
         The cells this market holds (:func:`harmscope.markets.allocation.allocate_cells`).
     harm, attribution, types
         View of harm and crime types of the matrix, as :func:`harmscope.harm.harm_matrix`.
+    place : str, default ''
+        Readable name of the footprint (:func:`harmscope.places.names.unit_names`).
 
     Returns
     -------
@@ -143,6 +152,7 @@ def describe(
     return Market(
         id=root.id,
         name=state.name,
+        place=place,
         status=state.status,
         cells=cells,
         cell_size=float(cell_size),
@@ -166,6 +176,7 @@ def describe(
             "direction": direction,
         },
         top_types=top,
+        harms=harms_in_words(matrix, taxonomy),
         unit=matrix.unit,
         merged_from=tuple(m.id for m in members if m.id != root.id),
         split_with=share.split_with,
@@ -175,9 +186,40 @@ def describe(
     )
 
 
+def harms_in_words(
+    matrix: HarmMatrix, taxonomy: Taxonomy | str | os.PathLike[str] | None = None, *, k: int = 2
+) -> tuple[dict[str, Any], ...]:
+    """The ``k`` matrix cells holding most of a market's harm, in words and as keys.
+
+    Returns
+    -------
+    tuple of dict
+        ``words`` (``"Health harm to individuals, from use"``), ``cell``
+        (``"health/individuals/use"``), ``value`` (scheme unit) and ``share`` (of the
+        market's harm), largest first (ties by key).
+    """
+    if isinstance(taxonomy, Taxonomy):
+        tax = taxonomy
+    else:
+        tax = default_taxonomy() if taxonomy is None else load_taxonomy(taxonomy)
+    cells = [c for c in matrix.cells if float(c["value"]) > 0]
+    cells.sort(key=lambda c: (-float(c["value"]), cell_key(c)))
+    total = matrix.total
+    return tuple(
+        {
+            "words": cell_words(tax, c),
+            "cell": cell_key(c),
+            "value": float(c["value"]),
+            "share": float(c["value"]) / total if total > 0 else 0.0,
+        }
+        for c in cells[:k]
+    )
+
+
 MARKET_COLUMNS: tuple[str, ...] = (
     "id",
     "name",
+    "place",
     "status",
     "cells",
     "centroid_x",
@@ -188,6 +230,7 @@ MARKET_COLUMNS: tuple[str, ...] = (
     "trend",
     "trend_p",
     "top_types",
+    "description",
     "merged_from",
     "split_with",
     "characteristics",
@@ -196,7 +239,12 @@ MARKET_COLUMNS: tuple[str, ...] = (
 
 
 def markets_frame(found: Sequence[Market]) -> pd.DataFrame:
-    """One flat row per market (for CSV and tables); columns :data:`MARKET_COLUMNS`."""
+    """One flat row per market (for CSV and tables); columns :data:`MARKET_COLUMNS`.
+
+    ``name`` is the analyst's name, else the place name; ``top_types`` the three crime types
+    with most harm (``"Robbery: 45 % of harm"``); ``description`` those types and the two
+    matrix cells with most harm in words (:attr:`Market.description`).
+    """
     rows = []
     for m in found:
         rows.append(
@@ -207,8 +255,9 @@ def markets_frame(found: Sequence[Market]) -> pd.DataFrame:
                 "centroid_y": round(m.centroid_y, 1),
                 "trend_p": m.trend["p"],
                 "top_types": "; ".join(
-                    f"{t['event_type']} ({t['share']:.0%})" for t in m.top_types[:3]
+                    share_words(t["event_type"], t["share"]) for t in m.top_types[:3]
                 ),
+                "description": m.description,
                 "merged_from": " ".join(m.merged_from),
                 "characteristics": "; ".join(
                     f"{k}={v['value']}" for k, v in sorted(m.characteristics.items())

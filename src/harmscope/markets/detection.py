@@ -15,9 +15,15 @@
    an empty cell beside a busy one is not called a market.
 4. Market cells are merged into footprints: connected components with 8-neighbour
    connectivity (``scipy.ndimage.label`` on the raster of the study area).
-5. Each footprint is a **candidate** with a stable id derived from its cells:
-   ``mkt-`` + the first 8 hex digits of BLAKE2b over the cell size and the sorted cell corners.
-   The same footprint gets the same id on every run, engine and machine.
+5. Each footprint is a **candidate** with a stable id derived from its place
+   (:func:`~harmscope.markets.cells.market_id`): ``mkt-<easting>-<northing>`` of the 250 m
+   reference cell holding its **peak cell**: the footprint cell with most market activity over
+   *every* month the warehouse holds (``anchor``), not only the period asked about, so that a
+   footprint that grows or shrinks with the period keeps its id as long as it holds that cell;
+   ties go to the period's activity, then the higher Gi* z, then south to north, west to east. Two footprints with a peak in the
+   same reference cell (possible with cells under 125 m) are told apart by ``-2``, ``-3`` ...
+   in order of activity. The id does not depend on the period, the options or the footprint's
+   exact extent, so a market keeps it as long as its busiest cell stays put.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ import pandas as pd
 from scipy import ndimage
 
 from harmscope.errors import WarehouseError
-from harmscope.markets.cells import Cells, candidate_id, sorted_cells
+from harmscope.markets.cells import Cells, market_id, sorted_cells
 from harmscope.places.gi_star import gi_star_test
 from harmscope.places.grid import study_area_cells, values_on_cells
 
@@ -39,11 +45,24 @@ __all__ = ["Candidate", "detect"]
 
 @dataclass(frozen=True)
 class Candidate:
-    """A detected footprint before curation: its id, cells and peak Gi* z of activity."""
+    """A detected footprint before curation.
+
+    Attributes
+    ----------
+    id : str
+        Place-derived id (:func:`~harmscope.markets.cells.market_id` of ``peak``).
+    cells : Cells
+        Footprint cells, sorted south to north, west to east.
+    peak_z : float
+        Largest Gi* z of market activity in the footprint.
+    peak : (float, float)
+        Corner of the footprint cell with most market activity, metres.
+    """
 
     id: str
     cells: Cells
     peak_z: float
+    peak: tuple[float, float] = (0.0, 0.0)
 
 
 def detect(
@@ -55,8 +74,14 @@ def detect(
     alpha: float,
     min_activity: float,
     mask: tuple[Any, Any] | None = None,
+    anchor: pd.Series | None = None,
 ) -> list[Candidate]:
-    """Gi* on market activity per cell, then 8-connected components of the market cells."""
+    """Gi* on market activity per cell, then 8-connected components of the market cells.
+
+    ``anchor`` is the market activity of every month per cell (a Series indexed by
+    ``(cell_x, cell_y)``), which picks each footprint's peak cell and so its id; None uses the
+    period's activity alone.
+    """
     per_cell = frame.groupby(["cell_x", "cell_y"], as_index=False)[["harm", "market"]].sum()
     if not (per_cell["market"] > 0).any():
         raise WarehouseError(
@@ -84,11 +109,28 @@ def detect(
     raster[iy[hot] - y0, ix[hot] - x0] = True
     labels, n = ndimage.label(raster, structure=np.ones((3, 3), dtype=bool))
     lab = labels[iy - y0, ix - x0]
-    out = []
+    found = []
     for k in range(1, n + 1):
-        sel = lab == k
-        cells = sorted_cells(list(zip(ax[sel].tolist(), ay[sel].tolist(), strict=True)))
-        out.append(
-            Candidate(id=candidate_id(cells, cell_size), cells=cells, peak_z=float(gi.z[sel].max()))
-        )
+        idx = np.flatnonzero(lab == k)
+        cells = sorted_cells(list(zip(ax[idx].tolist(), ay[idx].tolist(), strict=True)))
+        # The peak: most activity of all months, then of the period, then highest z, then
+        # south-west first (lexsort: the last key is the primary one).
+        if anchor is None:
+            lasting = np.zeros(idx.size)
+        else:
+            keys = pd.MultiIndex.from_arrays([ax[idx], ay[idx]])
+            lasting = anchor.reindex(keys).fillna(0.0).to_numpy(dtype=np.float64)
+        best = idx[np.lexsort((ax[idx], ay[idx], -gi.z[idx], -activity[idx], -lasting))[0]]
+        peak = (float(ax[best]), float(ay[best]))
+        found.append((float(activity[best]), cells, float(gi.z[idx].max()), peak))
+    # Ids are unique within one detection: a shared reference cell gets -2, -3 ... in order of
+    # peak activity (then south to north, west to east).
+    found.sort(key=lambda f: (-f[0], f[3][1], f[3][0]))
+    seen: dict[str, int] = {}
+    out = []
+    for _, cells, peak_z, peak in found:
+        base = market_id(peak, cell_size)
+        seen[base] = seen.get(base, 0) + 1
+        cid = base if seen[base] == 1 else f"{base}-{seen[base]}"
+        out.append(Candidate(id=cid, cells=cells, peak_z=peak_z, peak=peak))
     return out

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from harmscope.harm.matrix import HarmMatrix
+from harmscope.harm.words import percent, share_words
 from harmscope.markets.cells import Cells
 
 __all__ = ["Decision", "Market"]
@@ -70,9 +71,13 @@ class Market:
     Attributes
     ----------
     id : str
-        Stable id (:func:`candidate_id` of the footprint; for a merge, the target's id).
+        Stable, place-derived id (:func:`~harmscope.markets.cells.market_id` of its peak
+        cell; for a merge, the target's id).
     name : str or None
-        Analyst's name for it.
+        Analyst's name for it (``markets decide --rename``).
+    place : str
+        Readable name of its footprint from the police.uk records there
+        (:func:`harmscope.places.names.unit_names`): ``"On or near A / B, City of London 001F"``.
     status : {'candidate', 'confirmed', 'rejected'}
     cells : tuple of (cell_x, cell_y)
         Footprint cells (lower-left corners, metres), sorted by y then x.
@@ -107,6 +112,10 @@ class Market:
         (``increasing`` | ``decreasing`` | ``no_trend``).
     top_types : tuple of dict
         Harm event types, largest first: ``event_type``, ``events``, ``value``, ``share``.
+    harms : tuple of dict
+        The matrix cells holding most harm: ``words`` (the taxonomy's labels), ``cell``
+        (``harm_type/bearer/source``), ``value``, ``share``
+        (:func:`~harmscope.markets.description.harms_in_words`).
     merged_from : tuple of str
         Candidate ids merged into this market.
     split_with : tuple of str
@@ -141,7 +150,9 @@ class Market:
     trend: dict[str, Any]
     top_types: tuple[dict[str, Any], ...]
     unit: str
+    harms: tuple[dict[str, Any], ...] = ()
     name: str | None = None
+    place: str = ""
     status: str = "candidate"
     merged_from: tuple[str, ...] = ()
     split_with: tuple[str, ...] = ()
@@ -151,15 +162,25 @@ class Market:
 
     @property
     def label(self) -> str:
-        """Name if given, else id."""
-        return self.name or self.id
+        """The analyst's name if given, else the place name, else the id."""
+        return self.name or self.place or self.id
+
+    @property
+    def description(self) -> str:
+        """The market in words: its top three crime types, then its top harms, with shares of
+        its harm (``"Robbery: 45 % of harm; ...; Health harm to individuals, from use: 30 %"``).
+        """
+        types = [share_words(t["event_type"], t["share"]) for t in self.top_types[:3]]
+        harms = [f"{h['words']}: {percent(h['share'])}" for h in self.harms]
+        return "; ".join(types + harms)
 
     def flat_summary(self) -> dict[str, Any]:
-        """The flat fields a listing or ranking row shows: ``name`` ("" if none), ``status``,
-        ``cells`` (footprint size), ``harm``, ``activity``, ``activity_harm_ratio`` and
-        ``trend`` (the direction)."""
+        """The flat fields a listing or ranking row shows: ``name`` (the analyst's name, else
+        the place name), ``place``, ``status``, ``cells`` (footprint size), ``harm``,
+        ``activity``, ``activity_harm_ratio`` and ``trend`` (the direction)."""
         return {
-            "name": self.name or "",
+            "name": self.name or self.place,
+            "place": self.place,
             "status": self.status,
             "cells": len(self.cells),
             "harm": self.harm,
@@ -173,7 +194,9 @@ class Market:
         """JSON-ready form."""
         return {
             "id": self.id,
-            "name": self.name,
+            "name": self.name or self.place,
+            "place": self.place,
+            "renamed": self.name is not None,
             "status": self.status,
             "cell_size": self.cell_size,
             "cells": [list(c) for c in self.cells],
@@ -192,6 +215,8 @@ class Market:
                 {"month": m, "harm": h} for m, h in zip(self.months, self.monthly_harm, strict=True)
             ],
             "top_types": [dict(t) for t in self.top_types],
+            "description": self.description,
+            "harms": [dict(h) for h in self.harms],
             "matrix": self.matrix.to_dict(),
             "merged_from": list(self.merged_from),
             "split_with": list(self.split_with),

@@ -35,6 +35,7 @@ from harmscope.markets.detection import Candidate, detect
 from harmscope.markets.model import Decision, Market
 from harmscope.periods import Progress, month_range
 from harmscope.places.grid import DEFAULT_CELL_SIZE, with_cells
+from harmscope.places.names import area_table, unit_names
 from harmscope.places.study_area import AREA, AreaCells, Within, resolve_area
 from harmscope.warehouse.handle import Warehouse
 
@@ -168,6 +169,14 @@ def markets(
             market=cells_t.market.sum().coalesce(0.0),
         )
         frame = agg.to_pandas()
+        anchor = _anchor(
+            events,
+            scheme=sch,
+            cell_size=float(cell_size),
+            drug_types=drug_types,
+            drug_objects=drug_objects,
+            unfound_search_weight=unfound_search_weight,
+        )
         if progress:
             progress("aggregate", 1, 1)
         if frame.empty:
@@ -191,6 +200,7 @@ def markets(
             alpha=alpha,
             min_activity=min_activity,
             mask=mask,
+            anchor=anchor,
         )
         if progress:
             progress("detect", 1, 1)
@@ -200,6 +210,7 @@ def markets(
         out: list[Market] = []
         todo = [g for g in groups if include_rejected or g[2].status != "rejected"]
         shares = _split(todo, frame, cell_size=float(cell_size), buffer=buffer)
+        places = _place_names(todo, events, cell_size=float(cell_size), areas=area_table(wh))
         for i, (root, members, state) in enumerate(todo):
             if progress:
                 progress("describe", i, len(todo))
@@ -221,6 +232,7 @@ def markets(
                     harm=harm,
                     attribution=attribution,
                     types=types,
+                    place=places.get(root.id, ""),
                 )
             )
         if progress:
@@ -247,3 +259,52 @@ def _split(
         strength[root.id] = float(per_cell.reindex(pd.MultiIndex.from_tuples(cells)).sum())
         tiers[root.id] = 1 if state.status == "rejected" else 0
     return allocate_cells(footprints, cell_size, buffer, strength=strength, tiers=tiers)
+
+
+def _place_names(
+    groups: Sequence[tuple[Candidate, list[Candidate], CurationState]],
+    events: ir.Table,
+    *,
+    cell_size: float,
+    areas: ir.Table | None,
+) -> dict[str, str]:
+    """Readable name of each market from the records in its footprint (its core cells)."""
+    units = pd.DataFrame(
+        [(root.id, x, y) for root, members, _ in groups for m in members for x, y in m.cells],
+        columns=["unit_id", "cell_x", "cell_y"],
+    )
+    if units.empty:
+        return {}
+    named = unit_names(events, units, cell_size=cell_size, areas=areas)
+    return dict(zip(named["unit_id"], named["name"], strict=True))
+
+
+def _anchor(
+    events: ir.Table,
+    *,
+    scheme: Any,
+    cell_size: float,
+    drug_types: Sequence[str],
+    drug_objects: Sequence[str],
+    unfound_search_weight: float,
+) -> pd.Series:
+    """Market activity per cell over every month the warehouse holds (picks market ids).
+
+    The query period is left out on purpose: a market's id is read from its busiest cell of
+    all time, so asking about another period does not rename it.
+    """
+    act = market_activity(
+        events,
+        scheme=scheme,
+        months=None,
+        drug_types=drug_types,
+        drug_objects=drug_objects,
+        unfound_search_weight=unfound_search_weight,
+    )
+    cells = with_cells(act, cell_size=cell_size)
+    per = cells.group_by(["cell_x", "cell_y"]).aggregate(market=cells.market.sum().coalesce(0.0))
+    frame = per.to_pandas()
+    index = pd.MultiIndex.from_arrays(
+        [frame["cell_x"].astype(np.float64), frame["cell_y"].astype(np.float64)]
+    )
+    return pd.Series(frame["market"].to_numpy(dtype=np.float64), index=index)

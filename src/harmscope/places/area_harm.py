@@ -87,6 +87,11 @@ def area_harm(
         .drop("lsoa_code_right")
     )
     joined = joined.mutate(lsoa_name=joined.lsoa_name.coalesce(joined.published_name))
+    # Without the areas row, the local authority is the LSOA name's district part
+    # ("City of London 001F" -> "City of London"; harmscope.places.names.local_authority).
+    joined = joined.mutate(
+        lad_name=joined.lad_name.coalesce(joined.lsoa_name.re_replace(r" \d{3}[A-Z]$", ""))
+    )
     pop = joined.population.cast("float64")
     out = joined.mutate(
         harm_per_1000=ibis.ifelse(pop > 0, joined.harm / pop * 1000.0, ibis.null("float64"))

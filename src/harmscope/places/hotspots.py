@@ -35,6 +35,7 @@ from harmscope.periods import Months, Progress, month_range, progress_stage
 from harmscope.places.emerging import EMERGING_CATEGORIES, emerging_hot_spots
 from harmscope.places.gi_star import gi_star_test
 from harmscope.places.grid import DEFAULT_CELL_SIZE, study_area_cells, values_on_cells, with_cells
+from harmscope.places.names import area_table, cell_names, name_cells
 from harmscope.places.study_area import AREA, AreaCells, Within, resolve_area
 from harmscope.warehouse.handle import Warehouse
 
@@ -52,6 +53,7 @@ __all__ = [
 HOTSPOT_COLUMNS: tuple[str, ...] = (
     "cell_x",
     "cell_y",
+    "name",
     "harm",
     "gi_z",
     "p_fdr",
@@ -63,7 +65,7 @@ HOTSPOT_COLUMNS: tuple[str, ...] = (
     "harm_events",
     "activity_events",
 )
-"""Columns of :func:`hotspots`; the first six are the DESIGN §5 contract."""
+"""Columns of :func:`hotspots`; the first seven are the DESIGN §5 contract."""
 
 
 def cell_totals(
@@ -186,6 +188,7 @@ def hotspots(
     -------
     pandas.DataFrame
         Columns :data:`HOTSPOT_COLUMNS`: ``cell_x``, ``cell_y`` (lower-left corner, metres),
+        ``name`` (:func:`harmscope.places.names.cell_names`; ``""`` for a cell with no record),
         ``harm`` (scheme unit), ``gi_z``, ``p_fdr`` (Benjamini–Hochberg), ``category``
         (``hot_99`` … ``cold_99``, see :data:`~harmscope.places.gi_star.CATEGORIES`), then
         ``p`` (two-sided), ``gi_bin`` (−3…3), ``neighbours`` (cells in the band, itself
@@ -254,6 +257,7 @@ def hotspots(
         mask, within, area_info = resolve_area(
             events, mask=mask, within=within, cell_size=cell_size
         )
+        names = cell_names(events, cell_size=cell_size, areas=area_table(wh))
         if progress:
             progress("aggregate", 1, 1)
     if frame.empty:
@@ -288,9 +292,11 @@ def hotspots(
             "activity_events": stacked[3].astype(np.int64),
         }
     )
-    out = out.sort_values(
-        ["gi_z", "cell_y", "cell_x"], ascending=[False, True, True], kind="stable"
-    ).reset_index(drop=True)
+    out = (
+        name_cells(out, names)
+        .sort_values(["gi_z", "cell_y", "cell_x"], ascending=[False, True, True], kind="stable")
+        .reset_index(drop=True)
+    )
     out.attrs.update(
         {
             "scheme": getattr(scheme, "name", str(scheme)),
@@ -311,6 +317,7 @@ def hotspots(
 EMERGING_COLUMNS: tuple[str, ...] = (
     "cell_x",
     "cell_y",
+    "name",
     "category",
     "harm",
     "hot_periods",
@@ -423,7 +430,7 @@ def emerging_cells(
     Returns
     -------
     pandas.DataFrame
-        :data:`EMERGING_COLUMNS`: ``cell_x``, ``cell_y``, ``category``, ``harm`` (period total),
+        :data:`EMERGING_COLUMNS`: ``cell_x``, ``cell_y``, ``name``, ``category``, ``harm`` (period total),
         ``hot_periods``, ``cold_periods``, ``periods``, Mann–Kendall ``trend_z``, ``trend_p``,
         ``trend_tau`` of the Gi* z series, and ``final_gi_z``. Sorted by category (in
         :data:`~harmscope.places.emerging.EMERGING_CATEGORIES` order), then harm descending.
@@ -454,6 +461,7 @@ def emerging_cells(
         mask, within, area_info = resolve_area(
             events, mask=mask, within=within, cell_size=cell_size
         )
+        names = cell_names(events, cell_size=cell_size, areas=area_table(wh))
     if frame.empty:
         kinds = "" if types is None else f" of type {', '.join(types)}"
         raise WarehouseError(f"no located events{kinds} in the period: nothing to analyse")
@@ -501,6 +509,7 @@ def emerging_cells(
             "final_gi_z": ehs.gi.z[-1],
         }
     )
+    out = name_cells(out, names)
     order = {c: i for i, c in enumerate(EMERGING_CATEGORIES)}
     out["_order"] = out["category"].map(order)
     out = (

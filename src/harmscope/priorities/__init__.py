@@ -23,7 +23,7 @@ from harmscope.priorities.lenses import (
 )
 from harmscope.priorities.markets import MARKET_RANK_COLUMNS, rank_markets, ranked_markets
 from harmscope.priorities.places import PLACE_COLUMNS, place_id, rank_places
-from harmscope.priorities.reasons import matrix_reasons, short_unit, spread_by_unit
+from harmscope.priorities.reasons import matrix_reasons, short_unit
 
 __all__ = [
     "ALL",
@@ -43,5 +43,4 @@ __all__ = [
     "ranked_markets",
     "register_lens",
     "short_unit",
-    "spread_by_unit",
 ]

@@ -21,8 +21,9 @@ import numpy as np
 import pandas as pd
 
 from harmscope.harm.selection import DEFAULT_HARM, check_types, selection_attrs
+from harmscope.harm.taxonomy import Taxonomy, default_taxonomy, load_taxonomy
 from harmscope.markets import Market, markets
-from harmscope.priorities.reasons import matrix_reasons
+from harmscope.priorities.reasons import word_reasons
 
 __all__ = ["MARKET_RANK_COLUMNS", "rank_markets", "ranked_markets"]
 
@@ -31,7 +32,9 @@ MARKET_RANK_COLUMNS: tuple[str, ...] = (
     "unit_id",
     "score",
     "reasons",
+    "reason_cells",
     "name",
+    "place",
     "status",
     "cells",
     "centroid_x",
@@ -42,7 +45,7 @@ MARKET_RANK_COLUMNS: tuple[str, ...] = (
     "trend",
     "split_with",
 )
-"""Columns of :func:`rank_markets`; ``reasons`` holds a list of strings."""
+"""Columns of :func:`rank_markets`; ``reasons`` and ``reason_cells`` hold lists of strings."""
 
 
 def rank_markets(
@@ -82,6 +85,7 @@ def rank_markets(
         months=options.get("months"),
         harm=options.get("harm", DEFAULT_HARM),
         types=check_types(options.get("types")),
+        taxonomy=options.get("taxonomy"),
     )
 
 
@@ -93,6 +97,7 @@ def ranked_markets(
     months: Any = None,
     harm: str = DEFAULT_HARM,
     types: Sequence[str] | None = None,
+    taxonomy: Taxonomy | str | Path | None = None,
 ) -> pd.DataFrame:
     """Rank markets already found by :func:`~harmscope.markets.markets`.
 
@@ -114,6 +119,8 @@ def ranked_markets(
         ``harm_label``) with ``types``.
     types : sequence of str, optional
         Crime types whose harm was measured.
+    taxonomy : Taxonomy or path, optional
+        Labels of the matrix cells in the reasons (default: the built-in taxonomy).
 
     Returns
     -------
@@ -125,17 +132,28 @@ def ranked_markets(
     ordered = sorted((m for m in found if m.status != "rejected"), key=lambda m: (-m.harm, m.id))
     if top is not None:
         ordered = ordered[:top]
-    rows = [
-        {
-            "unit_id": m.id,
-            "score": m.harm,
-            "reasons": matrix_reasons(m.matrix.cells, m.unit, k=reasons),
-            **m.flat_summary(),
-            "centroid_x": m.centroid_x,
-            "centroid_y": m.centroid_y,
-        }
-        for m in ordered
-    ]
+    if isinstance(taxonomy, Taxonomy):
+        tax = taxonomy
+    else:
+        tax = default_taxonomy() if taxonomy is None else load_taxonomy(taxonomy)
+    rows = []
+    for m in ordered:
+        # top_types holds the five harm types with most harm: enough for the two named.
+        type_harm = {str(t["event_type"]): float(t["value"]) for t in m.top_types}
+        words, keys = word_reasons(
+            m.matrix.cells, type_harm, m.unit, tax, k=reasons, types_total=m.matrix.total
+        )
+        rows.append(
+            {
+                "unit_id": m.id,
+                "score": m.harm,
+                "reasons": words,
+                "reason_cells": keys,
+                **m.flat_summary(),
+                "centroid_x": m.centroid_x,
+                "centroid_y": m.centroid_y,
+            }
+        )
     out = pd.DataFrame(rows, columns=[c for c in MARKET_RANK_COLUMNS if c != "rank"])
     out.insert(0, "rank", np.arange(1, len(out) + 1, dtype=np.int64))
     out.attrs.update(

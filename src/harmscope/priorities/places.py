@@ -41,7 +41,7 @@ from harmscope.periods import Months, Progress
 from harmscope.places.grid import DEFAULT_CELL_SIZE, with_cells
 from harmscope.places.hotspots import hotspots
 from harmscope.places.study_area import AREA, AreaCells, Within
-from harmscope.priorities.reasons import matrix_reasons
+from harmscope.priorities.reasons import word_reasons
 from harmscope.warehouse.handle import Warehouse
 
 __all__ = ["PLACE_COLUMNS", "Significance", "place_id", "rank_places"]
@@ -53,6 +53,8 @@ PLACE_COLUMNS: tuple[str, ...] = (
     "unit_id",
     "score",
     "reasons",
+    "reason_cells",
+    "name",
     "cell_x",
     "cell_y",
     "harm",
@@ -62,7 +64,7 @@ PLACE_COLUMNS: tuple[str, ...] = (
     "category",
     "harm_events",
 )
-"""Columns of :func:`rank_places`; ``reasons`` holds a list of strings."""
+"""Columns of :func:`rank_places`; ``reasons`` and ``reason_cells`` hold lists of strings."""
 
 
 def place_id(cell_x: float, cell_y: float, cell_size: float) -> str:
@@ -112,7 +114,8 @@ def rank_places(
     top : int, optional
         Keep the first ``top`` rows.
     reasons : int, default 3
-        Matrix cells named per row.
+        Matrix cells named per row (after the two crime types with most harm;
+        :func:`~harmscope.priorities.reasons.word_reasons`).
     within : 'area', float or None, default 'area'
         Study area of the Gi* (as :func:`~harmscope.places.hotspots.hotspots`: by default
         the dataset's one study area).
@@ -193,16 +196,23 @@ def rank_places(
     keys = ranked[["cell_x", "cell_y"]].astype(np.float64)
     totals = totals.merge(keys, on=["cell_x", "cell_y"])
     matrix = spread_harm(totals, shares, unit_columns=["cell_x", "cell_y"]) if len(totals) else None
-    lookup: dict[tuple[float, float], list[str]] = {}
+    lookup: dict[tuple[float, float], tuple[list[str], list[str]]] = {}
     if matrix is not None:
+        type_harm = totals.groupby(["cell_x", "cell_y", "event_key"])["value"].sum()
         for (x, y), cells in matrix.groupby(["cell_x", "cell_y"]):
-            lookup[(float(x), float(y))] = matrix_reasons(
-                cells.to_dict("records"), sch.unit, k=reasons
+            lookup[(float(x), float(y))] = word_reasons(
+                cells.to_dict("records"),
+                {str(k): float(v) for k, v in type_harm.loc[(x, y)].items()},
+                sch.unit,
+                tax,
+                k=reasons,
             )
-    ranked["reasons"] = [
-        lookup.get((float(x), float(y)), [])
+    found = [
+        lookup.get((float(x), float(y)), ([], []))
         for x, y in zip(ranked["cell_x"], ranked["cell_y"], strict=True)
     ]
+    ranked["reasons"] = [words for words, _ in found]
+    ranked["reason_cells"] = [keys for _, keys in found]
     out = ranked[list(PLACE_COLUMNS)].reset_index(drop=True)
     out.attrs.update(
         {

@@ -1,14 +1,33 @@
-"""Reasons for a rank: the harm-matrix cells that contribute most to a unit's harm."""
+"""Reasons for a rank, in words: the crime types and harm-matrix cells behind a unit's harm.
+
+A ranked row says *why* it ranks where it does in two kinds of words (:func:`word_reasons`):
+
+- the crime types carrying most of its harm: ``"Violence and sexual offences: 62 % of harm"``;
+- the matrix cells holding most of it, in the taxonomy's labels:
+  ``"Health harm to individuals, from use: 1,508 days (55 %)"``.
+
+Beside the words, ``reason_cells`` keeps the machine keys of those cells
+(``health/individuals/use``, :func:`harmscope.harm.words.cell_key`) so JSON readers can join
+them to the matrix.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-import pandas as pd
-
 from harmscope.harm.taxonomy import Taxonomy
+from harmscope.harm.words import cell_key, cell_words, percent, share_words
 
-__all__ = ["matrix_reasons", "short_unit", "spread_by_unit"]
+__all__ = [
+    "Reasons",
+    "matrix_reasons",
+    "short_unit",
+    "type_reasons",
+    "word_reasons",
+]
+
+#: A row's reasons: the phrases, and the matrix-cell keys behind the cell phrases.
+Reasons = tuple[list[str], list[str]]
 
 
 def short_unit(unit: str) -> str:
@@ -63,36 +82,90 @@ def matrix_reasons(cells: Iterable[Mapping[str, object]], unit: str, *, k: int =
     return out
 
 
-def spread_by_unit(
-    totals: pd.DataFrame, taxonomy: Taxonomy, *, unit_columns: list[str]
-) -> pd.DataFrame:
-    """Spread per-unit, per-event-type harm over matrix cells by the taxonomy shares.
+def _top_cells(cells: Iterable[Mapping[str, object]]) -> tuple[list[Mapping[str, object]], float]:
+    """Non-zero cells, largest first (ties by key, so reasons are deterministic), and total."""
+    rows = [c for c in cells if float(str(c["value"])) > 0]
+    rows.sort(key=lambda c: (-float(str(c["value"])), cell_key(c)))
+    return rows, sum(float(str(c["value"])) for c in rows)
+
+
+def type_reasons(
+    types: Mapping[str, float], *, k: int = 2, total: float | None = None
+) -> list[str]:
+    """The ``k`` crime types with most harm, as ``'<type>: <share> of harm'``.
 
     Parameters
     ----------
-    totals : DataFrame
-        ``unit_columns`` + ``event_key`` + ``value`` (harm of that type in that unit).
+    types : mapping of str to float
+        Harm of each crime type in the unit (scheme unit; zeros ignored).
+    k : int, default 2
+    total : float, optional
+        The unit's harm, when ``types`` holds only its largest types; default their sum.
+
+    Examples
+    --------
+    >>> type_reasons({"Robbery": 300.0, "Burglary": 100.0, "Shoplifting": 0.0})
+    ['Robbery: 75 % of harm', 'Burglary: 25 % of harm']
+    """
+    rows = sorted(
+        ((t, float(v)) for t, v in types.items() if float(v) > 0), key=lambda r: (-r[1], r[0])
+    )
+    whole = sum(v for _, v in rows) if total is None else float(total)
+    return [share_words(t, v / whole) for t, v in rows[:k]]
+
+
+def word_reasons(
+    cells: Iterable[Mapping[str, object]],
+    types: Mapping[str, float],
+    unit: str,
+    taxonomy: Taxonomy,
+    *,
+    k: int = 3,
+    k_types: int = 2,
+    types_total: float | None = None,
+) -> Reasons:
+    """A unit's reasons in words, and the matrix keys behind them.
+
+    Parameters
+    ----------
+    cells : iterable of mapping
+        Harm-matrix cells ``{harm_type, bearer, source, value}`` of the unit.
+    types : mapping of str to float
+        Harm per crime type of the unit.
+    unit : str
+        Scheme unit (``'days of imprisonment'`` is written ``days``).
     taxonomy : Taxonomy
-        Where each event type lands (every type in ``totals`` must be mapped).
-    unit_columns : list of str
-        Columns naming a unit (e.g. ``['cell_x', 'cell_y']``).
+        Labels of the matrix axes.
+    k, k_types : int
+        How many matrix cells and crime types to name.
+    types_total : float, optional
+        The unit's harm when ``types`` holds only its largest types (as
+        :attr:`harmscope.markets.Market.top_types` does); default their sum.
 
     Returns
     -------
-    DataFrame
-        ``unit_columns`` + ``harm_type``, ``bearer``, ``source``, ``value``: the matrix of each
-        unit, as :func:`harmscope.harm.harm_matrix` computes it for the unit's events.
+    (list of str, list of str)
+        The phrases (crime types first, then matrix cells, largest first; shares of the
+        unit's total harm) and the ``harm_type/bearer/source`` keys of the cells named.
+
+    Examples
+    --------
+    >>> from harmscope.harm.taxonomy import default_taxonomy
+    >>> words, keys = word_reasons(
+    ...     [{"harm_type": "health", "bearer": "individuals", "source": "use", "value": 30.0},
+    ...      {"harm_type": "economic", "bearer": "individuals", "source": "use", "value": 70.0}],
+    ...     {"Burglary": 100.0}, "days of imprisonment", default_taxonomy(), k=2)
+    >>> words
+    ['Burglary: 100 % of harm', 'Economic harm to individuals, from use: 70 days (70 %)', 'Health harm to individuals, from use: 30 days (30 %)']
+    >>> keys
+    ['economic/individuals/use', 'health/individuals/use']
     """
-    shares = pd.DataFrame(
-        [
-            (t, s.harm_type, s.bearer, s.source, s.share)
-            for t in sorted(set(totals["event_key"]))
-            for s in taxonomy.cells_for(str(t))
-        ],
-        columns=["event_key", "harm_type", "bearer", "source", "share"],
-    )
-    spread = totals.merge(shares, on="event_key")
-    spread["value"] = spread["value"] * spread["share"]
-    return spread.groupby([*unit_columns, "harm_type", "bearer", "source"], as_index=False)[
-        "value"
-    ].sum()
+    rows, total = _top_cells(cells)
+    short = short_unit(unit)
+    words = type_reasons(types, k=k_types, total=types_total)
+    keys = []
+    for c in rows[:k]:
+        value = float(str(c["value"]))
+        words.append(f"{cell_words(taxonomy, c)}: {value:,.0f} {short} ({percent(value / total)})")
+        keys.append(cell_key(c))
+    return words, keys

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import matplotlib
 
@@ -14,13 +16,41 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 
-def svg(fig: Figure) -> str:
-    """Render and close a figure; return the ``<svg>`` element (XML prolog dropped)."""
+@dataclass(frozen=True)
+class MapLabel:
+    """A place named on a map: a tag drawn at ``(x, y)`` and its name in the legend.
+
+    Attributes
+    ----------
+    tag : str
+        Short mark drawn on the map (``"H1"`` for the first hot spot, ``"M1"`` for a market).
+    name : str
+        Readable place name shown beside the tag in the legend.
+    x, y : float
+        Where the tag goes, BNG metres.
+    cells : tuple of (float, float)
+        Cells outlined for it (a market's footprint), lower-left corners; may be empty.
+    """
+
+    tag: str
+    name: str
+    x: float
+    y: float
+    cells: tuple[tuple[float, float], ...] = ()
+
+
+def svg(fig: Figure, *, text: bool = False) -> str:
+    """Render and close a figure; return the ``<svg>`` element (XML prolog dropped).
+
+    With ``text=True`` the figure's text stays ``<text>`` (not glyph outlines), so labels can
+    be read, searched and tested in the page.
+    """
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight")
+    with plt.rc_context({"svg.fonttype": "none" if text else "path"}):
+        fig.savefig(buf, format="svg", bbox_inches="tight")
     plt.close(fig)
-    text = buf.getvalue()
-    return text[text.index("<svg") :]
+    out = buf.getvalue()
+    return out[out.index("<svg") :]
 
 
 def harm_vs_activity(monthly: pd.DataFrame, *, unit: str) -> str:
@@ -53,12 +83,15 @@ def harm_map(
     cell_size: float,
     title: str,
     outlines: list[np.ndarray] | None = None,
+    labels: Sequence[MapLabel] = (),
 ) -> str:
-    """Harm per grid cell (British National Grid metres), hot spots outlined.
+    """Harm per grid cell (British National Grid metres), hot spots outlined, places named.
 
     ``cells`` has ``cell_x, cell_y, harm`` and optionally ``category``; cells named
     ``hot_*`` are outlined in black. ``outlines`` are boundary rings (n x 2 arrays of BNG
-    metres, e.g. LSOAs) drawn as thin grey lines for orientation.
+    metres, e.g. LSOAs) drawn as thin grey lines for orientation. Each of ``labels`` puts
+    its tag on the map (and outlines its cells in blue, for a market) and its name in a
+    legend under the map; the SVG keeps that text as text.
     """
     fig, ax = plt.subplots(figsize=(6.5, 6.5))
     if cells.empty:
@@ -99,10 +132,49 @@ def harm_map(
         ax.add_collection(LineCollection(outlines, colors="#555555", linewidths=0.4, alpha=0.7))
         ax.set_xlim(extent[0], extent[1])
         ax.set_ylim(extent[2], extent[3])
+    _label(ax, labels, cell_size)
     ax.set_title(title)
     ax.set_xlabel("easting (m, EPSG:27700)")
     ax.set_ylabel("northing (m)")
     ax.ticklabel_format(style="plain")
     ax.xaxis.set_major_locator(plt.MaxNLocator(4))
     ax.yaxis.set_major_locator(plt.MaxNLocator(5))
-    return svg(fig)
+    return svg(fig, text=bool(labels))
+
+
+def _label(ax: plt.Axes, labels: Sequence[MapLabel], cell_size: float) -> None:
+    """Tags on the map, market footprints outlined, and the legend of names under it."""
+    if not labels:
+        return
+    from matplotlib.lines import Line2D
+
+    handles = []
+    for lab in labels:
+        for cx, cy in lab.cells:
+            ax.add_patch(
+                plt.Rectangle((cx, cy), cell_size, cell_size, fill=False, lw=1.4, ec="#2166ac")
+            )
+        market = bool(lab.cells)
+        ax.annotate(
+            lab.tag,
+            (lab.x, lab.y),
+            ha="center",
+            va="center",
+            fontsize=7,
+            weight="bold",
+            color="white",
+            bbox={"boxstyle": "round,pad=0.2", "fc": "#2166ac" if market else "black", "lw": 0},
+        )
+        handles.append(Line2D([], [], ls="none", label=f"{lab.tag}  {lab.name}"))
+    ax.legend(
+        handles=handles,
+        loc="upper left",
+        bbox_to_anchor=(0.0, -0.16),
+        fontsize=7,
+        frameon=False,
+        handlelength=0,
+        handletextpad=0,
+        title="H: hot spots by Gi* z; M: candidate drug markets (blue outline)",
+        title_fontsize=7,
+        alignment="left",
+    )

@@ -29,6 +29,7 @@ from harmscope.app.serialise import write_json
 from harmscope.evaluate.intervention import Evaluation
 from harmscope.evaluate.verdict import verdict_lines, wdq_reading
 from harmscope.harm.selection import harm_label
+from harmscope.report.area_map import area_map, area_shapes
 
 __all__ = ["estimate_rows", "render_html", "render_pdf", "write_report"]
 
@@ -126,6 +127,19 @@ def _effects_figure(ev: Evaluation) -> Figure:
     return fig
 
 
+def _area_figure(ev: Evaluation, db: str | Path | None) -> Figure | None:
+    """The map of the target, buffer and control areas (None when none can be drawn)."""
+    iv = ev.intervention
+    labels: dict[str, str] = {str(role): spec.describe() for role, spec in iv.areas.items()}
+    return area_map(area_shapes(iv, db), labels)
+
+
+def _text_svg(fig: Figure) -> str:
+    """An SVG whose text stays text (legend labels readable and searchable in the page)."""
+    with plt.rc_context({"svg.fonttype": "none"}):
+        return _svg(fig)
+
+
 def _charts(ev: Evaluation) -> list[tuple[str, Figure]]:
     unit = ev.unit
     return [
@@ -216,12 +230,16 @@ _ENV = Environment(
 )
 
 
-def render_html(ev: Evaluation) -> str:
+def render_html(ev: Evaluation, *, db: str | Path | None = None) -> str:
     """The report as one self-contained HTML page (charts inline, no scripts, no CDN).
 
     Parameters
     ----------
     ev : Evaluation
+    db : str or Path, optional
+        Warehouse with the LSOA boundaries, to map LSOA and district areas
+        (:func:`~harmscope.report.area_map.area_shapes`); cells and polygons are mapped
+        without it.
 
     Returns
     -------
@@ -229,6 +247,8 @@ def render_html(ev: Evaluation) -> str:
     """
     ctx = _context(ev)
     ctx["charts"] = [(title, _svg(fig)) for title, fig in _charts(ev)]
+    where = _area_figure(ev, db)
+    ctx["area_map"] = _text_svg(where) if where is not None else None
     return _ENV.get_template("evaluation.html").render(**ctx)
 
 
@@ -250,14 +270,16 @@ def _text_page(pdf: PdfPages, title: str, paragraphs: list[str]) -> None:
     plt.close(fig)
 
 
-def render_pdf(ev: Evaluation, path: str | Path) -> Path:
-    """The report as a PDF (A4 pages: verdict and tables, then one chart per page).
+def render_pdf(ev: Evaluation, path: str | Path, *, db: str | Path | None = None) -> Path:
+    """The report as a PDF (A4 pages: verdict and tables, the area map, one chart per page).
 
     Parameters
     ----------
     ev : Evaluation
     path : str or Path
         Output file.
+    db : str or Path, optional
+        As :func:`render_html`.
 
     Returns
     -------
@@ -304,6 +326,10 @@ def render_pdf(ev: Evaluation, path: str | Path) -> Path:
         paras += ["", "NOTES", *ev.notes, *ev.dropped.notes()]
     with PdfPages(out) as pdf:
         _text_page(pdf, f"Evaluation: {iv.name}", paras)
+        where = _area_figure(ev, db)
+        if where is not None:
+            pdf.savefig(where, bbox_inches="tight")
+            plt.close(where)
         for _, fig in _charts(ev):
             pdf.savefig(fig, bbox_inches="tight")
             plt.close(fig)
@@ -314,7 +340,7 @@ def render_pdf(ev: Evaluation, path: str | Path) -> Path:
 
 
 def write_report(
-    ev: Evaluation, out_dir: str | Path, *, stem: str | None = None
+    ev: Evaluation, out_dir: str | Path, *, stem: str | None = None, db: str | Path | None = None
 ) -> dict[str, Path]:
     """Write ``STEM.html``, ``STEM.pdf`` and ``STEM.json`` into ``out_dir``.
 
@@ -325,6 +351,8 @@ def write_report(
         Folder (created if missing).
     stem : str, optional
         File name stem (default: from the intervention name).
+    db : str or Path, optional
+        Warehouse with the LSOA boundaries for the area map (:func:`render_html`).
 
     Returns
     -------
@@ -336,8 +364,8 @@ def write_report(
     name = stem or "".join(c if c.isalnum() or c in "-_" else "-" for c in ev.intervention.name)
     name = name.strip("-").lower() or "evaluation"
     html = folder / f"{name}.html"
-    html.write_text(render_html(ev), encoding="utf-8")
-    pdf = render_pdf(ev, folder / f"{name}.pdf")
+    html.write_text(render_html(ev, db=db), encoding="utf-8")
+    pdf = render_pdf(ev, folder / f"{name}.pdf", db=db)
     js = folder / f"{name}.json"
     write_json(ev.to_dict(), js)
     return {"html": html, "pdf": pdf, "json": js}

@@ -22,6 +22,7 @@ import numpy as np
 import shapely
 
 from harmscope import __version__
+from harmscope.errors import HarmScopeError
 from harmscope.harm import (
     HarmMatrix,
     harm_by_area,
@@ -33,16 +34,20 @@ from harmscope.harm.evidence import MatrixReport, explain, join_matrix
 from harmscope.harm.measured import SCHEME_UNIT
 from harmscope.harm.months import check_months
 from harmscope.harm.selection import DEFAULT_HARM, check_harm, check_types, harm_label
+from harmscope.markets import Market, markets
 from harmscope.places.area_harm import area_harm, harm_by_imd_decile
 from harmscope.places.concentration import gini as gini_index
 from harmscope.places.concentration import power_few
 from harmscope.places.hotspots import hotspots
 from harmscope.places.study_area import dataset_area, records_outside
-from harmscope.report.charts import harm_map, harm_vs_activity
-from harmscope.warehouse import ibis_connect
+from harmscope.report.charts import MapLabel, harm_map, harm_vs_activity
+from harmscope.warehouse import default_db, ibis_connect
 
 #: Counts under this are not published ("<10"), nor figures resting on them (withheld).
 SMALL = 10
+
+#: Hot spots named on the map (the highest Gi* z first); every candidate market is named.
+TOP_HOT_SPOTS = 5
 WITHHELD = "withheld"
 
 _ENV = jinja2.Environment(
@@ -100,6 +105,7 @@ def write_overview(
         events, scheme=sch, cell_size=cell_size, months=months, mask=study, harm=harm, types=types
     )
     harmed = cells["harm"].to_numpy()
+    found = _markets(db, sch, months, cell_size)
     per_area = area_harm(
         events,
         con.table("areas"),
@@ -153,7 +159,9 @@ def write_overview(
             cell_size=cell_size,
             title=f"Harm per {cell_size:g} m cell",
             outlines=_lsoa_outlines(con, events),
+            labels=map_labels(cells, found, cell_size),
         ),
+        markets=[_market_row(m) for m in found],
         cell_size=f"{cell_size:g}",
         distance=f"{cells.attrs.get('distance', cell_size * 1.5):g}",
         hot_cells=[_hot_row(r) for r in cells.head(10).itertuples()],
@@ -171,6 +179,55 @@ def write_overview(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(html, encoding="utf-8")
     return path
+
+
+def _markets(db: str | Path | None, scheme: Any, months: Any, cell_size: float) -> list[Market]:
+    """Candidate drug markets of the period (analysts' decisions applied); none when the
+    period has no market activity."""
+    try:
+        return markets(
+            db if db is not None else default_db(),
+            scheme=scheme,
+            months=months,
+            cell_size=cell_size,
+        )
+    except (HarmScopeError, ValueError):
+        return []
+
+
+def map_labels(cells: Any, found: list[Market], cell_size: float) -> list[MapLabel]:
+    """Names on the overview map: the :data:`TOP_HOT_SPOTS` hot cells with the highest Gi*
+    z (``H1`` ...) and every candidate market (``M1`` ..., its footprint outlined).
+
+    A hot spot is named by its place name (:mod:`harmscope.places.names`), a market by the
+    analyst's name or its place name, then its id.
+    """
+    hot = cells[cells["category"].astype(str).str.startswith("hot")].head(TOP_HOT_SPOTS)
+    half = cell_size / 2.0
+    out = [
+        MapLabel(
+            tag=f"H{i}",
+            name=str(r.name) or f"cell {_metres(r.cell_x)}, {_metres(r.cell_y)}",
+            x=float(r.cell_x) + half,
+            y=float(r.cell_y) + half,
+        )
+        for i, r in enumerate(hot.itertuples(), start=1)
+    ]
+    for i, m in enumerate(found, start=1):
+        out.append(
+            MapLabel(
+                tag=f"M{i}",
+                name=f"{m.label} ({m.id})",
+                x=m.centroid_x,
+                y=m.centroid_y,
+                cells=m.cells,
+            )
+        )
+    return out
+
+
+def _market_row(m: Market) -> dict[str, str]:
+    return {"id": m.id, "name": m.label, "description": m.description}
 
 
 def count_text(n: float | None) -> str:
@@ -202,6 +259,7 @@ def _known(value: Any) -> bool:
 def _hot_row(r: Any) -> dict[str, str]:
     return {
         "cell": f"{_metres(r.cell_x)}, {_metres(r.cell_y)}",
+        "name": str(r.name),
         "records": count_text(r.harm_events),
         "harm": figure_text(r.harm, r.harm_events),
         "z": f"{r.gi_z:.2f}",
