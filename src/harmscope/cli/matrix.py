@@ -131,7 +131,7 @@ def matrix(
     else:
         with table_out(out) as console:
             _print_matrix(m, console, wide=wide)
-            print_evidence(report, console)
+            print_evidence(report, console, wide=wide)
 
 
 def _print_matrix(m: HarmMatrix, out: Console, *, wide: bool = False) -> None:

@@ -269,7 +269,7 @@ def _scales() -> dict[str, object]:
     }
 
 
-def print_evidence(report: MatrixReport, out: Console) -> None:
+def print_evidence(report: MatrixReport, out: Console, *, wide: bool = False) -> None:
     """Below the matrix table: one sentence per shown cell saying where its number comes
     from, then the measured cells (own units) and the assessed cells (ratings), each with
     its sentence, and the reminder that neither is in the total."""
@@ -281,7 +281,7 @@ def print_evidence(report: MatrixReport, out: Console) -> None:
             out.print(
                 f"- {c['harm_type']}/{c['bearer']}/{source}: {escape(report.explain(c))}",
                 highlight=False,
-                soft_wrap=True,
+                soft_wrap=False,
             )
     if report.measured:
         t = Table(title="Measured cells (own units, not in the harm total)")
@@ -302,14 +302,14 @@ def print_evidence(report: MatrixReport, out: Console) -> None:
                 f"{mc['low']:,.1f}–{mc['high']:,.1f}" if shown else "",
                 unit,
             )
-        print_table(t, out)
+        print_table(t, out, wide=wide)
         for mc in report.measured:
             out.print(
-                f"- {mc['label']}: {escape(report.explain(mc))}", highlight=False, soft_wrap=True
+                f"- {mc['label']}: {escape(report.explain(mc))}", highlight=False, soft_wrap=False
             )
     if report.assessed:
         out.print("Assessed cells (analysts' ratings, never summed):", style="bold")
         for a in report.assessed:
             cell = f"{a['harm_type']}/{a['bearer']}/{a['source']}"
-            out.print(f"- {cell}: {escape(report.explain(a))}", highlight=False, soft_wrap=True)
-    out.print(f"Note: {APART}", highlight=False, soft_wrap=True)
+            out.print(f"- {cell}: {escape(report.explain(a))}", highlight=False, soft_wrap=False)
+    out.print(f"Note: {APART}", highlight=False, soft_wrap=False)
