@@ -12,9 +12,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from harmscope.app.geoformats import areas_layer, lsoa_shapes
 from harmscope.app.options import months_arg
 from harmscope.app.render import render
-from harmscope.app.serialise import records
+from harmscope.app.serialise import records, scheme_unit, with_harm_unit
 from harmscope.cli._app import app
 from harmscope.cli._common import (
     DbOption,
@@ -46,6 +47,8 @@ from harmscope.warehouse import connect, ibis_connect
 
 FormatOption = Annotated[str, typer.Option("--format", help="table, json or csv.")]
 OutOption = Annotated[Path | None, typer.Option("--out", help="Write to this file, not stdout.")]
+#: Map layers of the areas command: each LSOA row with its boundary (area_shapes).
+AREA_LAYERS = ("geojson", "gpkg", "parquet")
 LsoaOption = Annotated[
     list[str] | None, typer.Option("--lsoa", help="Restrict to this LSOA (repeatable).")
 ]
@@ -192,16 +195,26 @@ def areas(
             "--top", min=0, help="Only the N most harmful LSOAs (with --by-month: of each month)."
         ),
     ] = None,
-    fmt: FormatOption = "table",
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="table, json, csv, or a map layer of the LSOA boundaries: geojson, gpkg "
+            "(GeoPackage) or parquet (GeoParquet).",
+        ),
+    ] = "table",
     out: OutOption = None,
 ) -> None:
     """Harm per LSOA (and month): totals, per 1,000 residents, and IMD decile.
 
     Rates per 1,000 residents are over the period shown in the table (each month with
     --by-month). With --by-month, --top N keeps the N most harmful LSOAs of each month.
+    Map layers draw each LSOA's boundary (load-areas --reference loads them).
     """
     err = Console(stderr=True)
-    check_format(err, fmt, "table", "json", "csv")
+    check_format(err, fmt, "table", "json", "csv", *AREA_LAYERS)
+    if fmt in ("parquet", "gpkg") and out is None:
+        fail(err, ValueError(f"--format {fmt} needs --out FILE ({fmt} is binary)"))
     check_months(err, db, start, end)
     if not lsoa:  # the study area every places command uses: strays' LSOAs get no row
         lsoa = list(study_area_option(None, db, DEFAULT_CELL_SIZE, err).lsoas) or None
@@ -237,7 +250,16 @@ def areas(
     if not by_month:  # CSV and JSON readers see the period beside each rate too
         frame.insert(frame.columns.get_loc("harm_per_1000") + 1, "rate_period", period)
     if fmt in ("json", "csv"):
-        render(frame, fmt, out)
+        render(with_harm_unit(frame, scheme_unit(scheme)), fmt, out)
+    elif fmt in AREA_LAYERS:
+        try:
+            layer = areas_layer(
+                with_harm_unit(frame, scheme_unit(scheme)),
+                lsoa_shapes(db, frame["lsoa_code"].tolist()),
+            )
+            render(layer, fmt, out, name=f"harmscope areas ({scheme})")
+        except (HarmScopeError, ValueError, OSError) as exc:
+            fail(err, exc)
     else:
         table = Table(title=f"Harm by LSOA — scheme {scheme}, {covered or 'no events'}")
         shown = {

@@ -268,6 +268,7 @@ EMERGING_COLUMNS: tuple[str, ...] = (
     "trend_p",
     "trend_tau",
     "final_gi_z",
+    "events",
 )
 """Columns of :func:`emerging_cells`."""
 
@@ -346,7 +347,8 @@ def emerging_cells(
     pandas.DataFrame
         :data:`EMERGING_COLUMNS`: ``cell_x``, ``cell_y``, ``category``, ``harm`` (period total),
         ``hot_periods``, ``cold_periods``, ``periods``, Mann–Kendall ``trend_z``, ``trend_p``,
-        ``trend_tau`` of the Gi* z series, and ``final_gi_z``. Sorted by category (in
+        ``trend_tau`` of the Gi* z series, ``final_gi_z`` and ``events`` (located events of
+        the period, harm and activity, counted). Sorted by category (in
         :data:`~harmscope.places.emerging.EMERGING_CATEGORIES` order), then harm descending.
 
     Raises
@@ -389,6 +391,18 @@ def emerging_cells(
             ay,
             drop_outside=mask is not None,
         )
+    # Events (harm and activity) per cell over the period: which cells a sparse output lists.
+    per_cell = frame.groupby(["cell_x", "cell_y"], as_index=False)[
+        ["harm_events", "activity_events"]
+    ].sum()
+    events_in = values_on_cells(
+        per_cell["cell_x"].to_numpy(dtype=np.float64),
+        per_cell["cell_y"].to_numpy(dtype=np.float64),
+        (per_cell["harm_events"] + per_cell["activity_events"]).to_numpy(dtype=np.float64),
+        ax,
+        ay,
+        drop_outside=mask is not None,
+    )
     ehs = emerging_hot_spots(
         values, np.column_stack([ax, ay]), distance, alpha=alpha, alpha_trend=alpha_trend
     )
@@ -406,6 +420,7 @@ def emerging_cells(
             "trend_p": ehs.trend.p,
             "trend_tau": ehs.trend.tau,
             "final_gi_z": ehs.gi.z[-1],
+            "events": events_in.astype(np.int64),
         }
     )
     order = {c: i for i, c in enumerate(EMERGING_CATEGORIES)}
