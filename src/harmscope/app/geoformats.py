@@ -9,6 +9,9 @@ corners are the ``cell_x, cell_y`` of the row:
 - markets: :func:`markets_layer`, each market's footprint cells as one (multi)polygon;
 - LSOAs: :func:`areas_layer`, each row's boundary from the warehouse ``area_shapes`` table.
 
+:func:`write_raster` writes one value per grid cell as a GeoTIFF (rasterio), the cells as
+pixels of a north-up raster in EPSG:27700.
+
 :func:`write_layer` writes GeoPackage (OGC 12-128r19, through pyogrio/GDAL) or GeoParquet
 (1.x, through geopandas/pyarrow) *atomically*: into a temporary file beside the target,
 renamed over it only once complete, so an error never leaves a half-written layer. Both keep
@@ -50,6 +53,7 @@ __all__ = [
     "lsoa_shapes",
     "markets_layer",
     "write_layer",
+    "write_raster",
 ]
 
 #: British National Grid: the CRS of every coordinate HarmScope holds.
@@ -242,6 +246,63 @@ def write_layer(
             layer.to_file(part, driver="GPKG", layer=name, engine="pyogrio")
         else:
             layer.to_parquet(part, index=False)
+        part.replace(target)
+    finally:
+        part.unlink(missing_ok=True)
+
+
+def write_raster(frame: pd.DataFrame, column: str, cell_size: float, out: str | Path) -> None:
+    """Write one value per grid cell as a single-band GeoTIFF in EPSG:27700, atomically.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Grid-cell rows: ``cell_x``, ``cell_y`` (lower-left corners, metres) and ``column``.
+    column : str
+        The value each pixel holds (float64).
+    cell_size : float
+        Cell side, metres: the pixel size.
+    out : path
+        The ``.tif`` to write; replaced only once the new one is complete.
+
+    Notes
+    -----
+    The raster is north-up: its top-left corner is ``(min cell_x, max cell_y + cell_size)``,
+    pixels are ``cell_size`` square, so the cell with lower-left corner ``(x, y)`` is the
+    pixel of row ``(top - y) / cell_size - 1``, column ``(x - left) / cell_size``, and the
+    pixel holding a cell's centre holds that cell's value. Pixels of the bounding box that
+    are not study-area cells are *nodata* (NaN). Compressed with DEFLATE.
+    """
+    import rasterio
+    from rasterio.transform import from_origin
+
+    if frame.empty:
+        raise ValueError("no cells to draw as a raster")
+    x = frame["cell_x"].to_numpy(dtype=np.float64)
+    y = frame["cell_y"].to_numpy(dtype=np.float64)
+    left, top = float(x.min()), float(y.max()) + cell_size
+    cols = np.rint((x - left) / cell_size).astype(np.int64)
+    rows = np.rint((top - y) / cell_size).astype(np.int64) - 1
+    band = np.full((int(rows.max()) + 1, int(cols.max()) + 1), np.nan, dtype=np.float64)
+    band[rows, cols] = frame[column].to_numpy(dtype=np.float64)
+    target = Path(out)
+    part = target.with_name(f".{target.stem}.part{os.getpid()}{target.suffix or '.tif'}")
+    try:
+        with rasterio.open(
+            part,
+            "w",
+            driver="GTiff",
+            height=band.shape[0],
+            width=band.shape[1],
+            count=1,
+            dtype="float64",
+            crs=CRS,
+            transform=from_origin(left, top, cell_size, cell_size),
+            nodata=np.nan,
+            compress="deflate",
+        ) as dst:
+            dst.write(band, 1)
+            dst.set_band_description(1, column)
         part.replace(target)
     finally:
         part.unlink(missing_ok=True)

@@ -20,6 +20,7 @@ from harmscope.cli import markets as _markets  # noqa: F401
 from harmscope.cli import matrix as _matrix  # noqa: F401
 from harmscope.cli import priorities as _priorities  # noqa: F401
 from harmscope.cli import simulate as _simulate  # noqa: F401
+from harmscope.cli import surface as _surface  # noqa: F401
 from harmscope.cli import validate as _validate  # noqa: F401
 from harmscope.cli._app import app
 
@@ -30,6 +31,7 @@ _PANELS = {
         "matrix",
         "areas",
         "hotspots",
+        "surface",
         "concentration",
         "emerging",
         "markets",
