@@ -130,7 +130,7 @@ def harm_surface(
     """
     from harmscope.harm import load_scheme
 
-    scheme_obj = load_scheme(scheme) if isinstance(scheme, str | Path) else scheme
+    scheme_obj = load_scheme(scheme)
     if bandwidth is None:
         bandwidth = cell_size
     with Warehouse.of(source) as wh:
