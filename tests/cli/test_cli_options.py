@@ -69,6 +69,8 @@ CASES: dict[str, Case] = {
             "--from": ["--from", "2019-03"],
             "--to": ["--to", "2019-02"],
             "--source": ["--source", "stop_search"],
+            "--scheme": ["--scheme", "count"],
+            "--cell-size": ["--cell-size", "500"],
         },
     ),
     "simulate": (

@@ -37,7 +37,8 @@ def test_markets_formats(db: Path) -> None:
     assert {"cells", "trend", "top_types", "activity_harm_ratio"} <= set(rows[0])
     as_csv = runner.invoke(app, ["markets", "--db", str(db), "--format", "csv"])
     frame = pd.read_csv(io.StringIO(as_csv.stdout))
-    assert tuple(frame.columns) == MARKET_COLUMNS and len(frame) == len(expected)
+    assert tuple(frame.columns) == (*MARKET_COLUMNS, "harm_unit") and len(frame) == len(expected)
+    assert set(frame["harm_unit"]) == {"days of imprisonment"}
     table = runner.invoke(app, ["markets", "--db", str(db)])
     assert table.exit_code == 0 and expected[0].id[:6] in table.stdout
 

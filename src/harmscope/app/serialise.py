@@ -154,16 +154,16 @@ def scheme_unit(scheme: object) -> str:
 
 
 def with_harm_unit(frame: pd.DataFrame, harm_unit: str) -> pd.DataFrame:
-    """*frame* with a ``harm_unit`` column after ``harm`` (a copy), naming the harm unit.
+    """*frame* with a last column ``harm_unit`` (a copy), naming the unit of its harm.
 
     CSV has one header line, which GIS tools and spreadsheets read as column names; the harm
     unit (which depends on the scheme) therefore travels as a column of its own, on every
-    row, and so survives any filter or join an analyst makes.
+    row, and so survives any filter or join an analyst makes. It goes last so the columns a
+    contract fixes keep their places (DESIGN §5: ``cell_x, cell_y, name, harm, ...``).
     """
     out = frame.copy()
     out.attrs.update(frame.attrs)
-    at = out.columns.get_loc("harm") + 1 if "harm" in out.columns else len(out.columns)
-    out.insert(int(at), "harm_unit", harm_unit)
+    out["harm_unit"] = harm_unit
     return out
 
 

@@ -23,6 +23,7 @@ from harmscope.cli._common import (
     fail,
     progress_bar,
     study_area_option,
+    warn_dropped,
 )
 from harmscope.errors import HarmScopeError
 from harmscope.places.grid import DEFAULT_CELL_SIZE
@@ -72,6 +73,7 @@ def surface_command(
                 mask=mask,
                 progress=progress,
             )
+        warn_dropped(err, frame.attrs.get("dropped"))
         if fmt == "tif":
             write_raster(frame, "kde_harm", cell_size, out)
         else:

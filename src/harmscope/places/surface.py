@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from harmscope.errors import WarehouseError
-from harmscope.harm import select_events, weigh
+from harmscope.harm import dropped_events, select_events, weigh
 from harmscope.harm.weigh import SchemeLike
 from harmscope.periods import Months, Progress
 from harmscope.places.forecast_rankers import kde_cell_harm
@@ -103,7 +103,8 @@ def harm_surface(
         (lower-left corner, metres), ``kde_harm`` (smoothed harm in the cell, scheme unit),
         ``harm`` and ``harm_events`` (what fell in the cell itself). Sorted by ``kde_harm``
         descending, then ``cell_y``, ``cell_x``. ``attrs``: ``scheme``, ``unit``,
-        ``cell_size``, ``bandwidth``, ``months``, ``cells``, ``study_area``.
+        ``cell_size``, ``bandwidth``, ``months``, ``cells``, ``study_area``, ``dropped``
+        (located events of types the scheme does not weigh).
 
     Raises
     ------
@@ -138,6 +139,7 @@ def harm_surface(
         if progress:
             progress("aggregate", 0, 1)
         points = harm_points(events, scheme=scheme_obj, months=months).to_pandas()
+        dropped = dropped_events(events, scheme_obj, months=months, located=True)
         mask, within, area_info = resolve_area(
             events, mask=mask, within=within, cell_size=cell_size
         )
@@ -194,6 +196,7 @@ def harm_surface(
             "months": None if months is None else tuple(str(m) for m in months),
             "cells": int(ax.size),
             "study_area": area_info,
+            "dropped": dropped.to_dict(),
         }
     )
     if progress:
