@@ -163,19 +163,21 @@ def lsoa_shapes(source: Any, codes: Sequence[str]) -> dict[str, Any]:
     Raises
     ------
     WarehouseError
-        The warehouse has no ``area_shapes`` table.
+        The warehouse has no ``area_shapes`` table, or no boundary of any of ``codes``.
     """
     wanted = sorted({str(c) for c in codes})
+    hint = "load LSOA boundaries with `harmscope load-areas --reference DIR` (or --geojson FILE)"
     with Warehouse.of(source) as wh:
         if not wh.has("area_shapes"):
-            raise WarehouseError(
-                "the warehouse has no area_shapes table: load LSOA boundaries with "
-                "`harmscope load-areas --reference DIR` (or --geojson FILE)"
-            )
+            raise WarehouseError(f"the warehouse has no area_shapes table: {hint}")
         shapes = wh.table("area_shapes")
         found = (
             shapes.filter(shapes.lsoa_code.isin(wanted)).select("lsoa_code", "geometry")
         ).to_pyarrow()
+    if wanted and found.num_rows == 0:
+        raise WarehouseError(
+            f"the warehouse holds no boundary of these {len(wanted)} LSOAs: {hint}"
+        )
     geoms = shapely.from_wkb(np.array(found.column("geometry").to_pylist(), dtype=object))
     return dict(zip(found.column("lsoa_code").to_pylist(), geoms, strict=True))
 
