@@ -62,4 +62,4 @@ def events(
         )
     except (HarmScopeError, ValueError, OSError) as exc:
         fail(err, exc)
-    err.print(f"{n} events written to {out or 'stdout'}", highlight=False)
+    err.print(f"{n} events written to {out or 'stdout'}", highlight=False, soft_wrap=True)
