@@ -22,6 +22,7 @@ MODULES = [
     "hotspots",
     "study_area",
     "area_specs",
+    "surface",
 ]
 
 
