@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from harmscope.app.serialise import units
 from harmscope.errors import WarehouseError
 from harmscope.warehouse.handle import Warehouse
 
@@ -206,15 +207,18 @@ def as_layer(frame: pd.DataFrame, cell_size: float | None) -> gpd.GeoDataFrame |
 
 def layer_geojson(layer: gpd.GeoDataFrame, *, name: str = "harmscope") -> dict[str, Any]:
     """A layer as a GeoJSON FeatureCollection (RFC 7946: WGS84, longitude first, 7 decimals,
-    about 1 cm), every column a property; strict JSON once through
-    :func:`harmscope.app.serialise.jsonable`."""
+    about 1 cm), every column a property, and ``units`` (the unit of each column of a known
+    kind, :func:`harmscope.app.serialise.units`) when the layer has a ``harm_unit``."""
     import json
 
     wgs84 = layer.to_crs("EPSG:4326")
     wgs84 = wgs84.set_geometry(shapely.set_precision(wgs84.geometry.values, 1e-7))
     doc: dict[str, Any] = json.loads(wgs84.to_json(na="null", drop_id=True))
-    doc.pop("crs", None)  # RFC 7946 has no crs member: WGS84 is implied
-    return {"type": "FeatureCollection", "name": name, "features": doc["features"]}
+    out: dict[str, Any] = {"type": "FeatureCollection", "name": name}  # RFC 7946: no crs
+    if "harm_unit" in layer.columns and len(layer):
+        out["units"] = units(list(layer.columns), str(layer["harm_unit"].iloc[0]))
+    out["features"] = doc["features"]
+    return out
 
 
 def write_layer(

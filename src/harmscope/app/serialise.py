@@ -69,7 +69,10 @@ KINDS: dict[str, Kind] = {
     "harm": Kind(1, "{harm}"),
     "rate": Kind(1, "{harm} per 1,000 residents over the rate period"),
     "count": Kind(0, "events"),
-    "number": Kind(0, "count"),
+    "cells": Kind(0, "grid cells"),
+    "periods": Kind(0, "months"),
+    "bin": Kind(0, "Gi* confidence bin (-3 to 3: 99 % cold to 99 % hot)"),
+    "decile": Kind(0, "IMD 2019 decile (1 = most deprived)"),
     "residents": Kind(0, "residents (Census 2011)"),
     # Shares are fractions of 1; three decimals are 0.1 %.
     "share": Kind(3, "fraction of the total (0 to 1)"),
@@ -93,19 +96,10 @@ COLUMN_KINDS: dict[str, str] = {
     **dict.fromkeys(
         ("activity", "harm_events", "activity_events", "events", "footprint_activity"), "count"
     ),
-    **dict.fromkeys(
-        (
-            "cells",
-            "neighbours",
-            "periods",
-            "hot_periods",
-            "cold_periods",
-            "gi_bin",
-            "imd_decile",
-            "ceded_cells",
-        ),
-        "number",
-    ),
+    **dict.fromkeys(("cells", "neighbours", "ceded_cells"), "cells"),
+    **dict.fromkeys(("periods", "hot_periods", "cold_periods"), "periods"),
+    "gi_bin": "bin",
+    "imd_decile": "decile",
     "population": "residents",
     **dict.fromkeys(("share", "harm_share", "count_share", "share_of_places"), "share"),
     **dict.fromkeys(
@@ -342,6 +336,12 @@ def cells_geojson(frame: pd.DataFrame, cell_size: float, *, name: str) -> dict[s
     name : str
         The collection's name (QGIS shows it as the layer name).
 
+    Returns
+    -------
+    dict
+        The FeatureCollection; with a ``harm_unit`` column, also ``units``: the unit of each
+        column of a known kind (:func:`units`).
+
     Notes
     -----
     Each square's four BNG corners are projected with pyproj (EPSG:27700 to EPSG:4326,
@@ -366,4 +366,9 @@ def cells_geojson(frame: pd.DataFrame, cell_size: float, *, name: str) -> dict[s
         }
         for lo, la, props in zip(lon, lat, records(frame), strict=True)
     ]
-    return {"type": "FeatureCollection", "name": name, "features": features}
+    doc: dict[str, Any] = {"type": "FeatureCollection", "name": name}
+    if "harm_unit" in frame.columns and len(frame):
+        # A foreign member (RFC 7946 section 6.1): GIS tools ignore it, readers find the units.
+        doc["units"] = units(frame.columns, str(frame["harm_unit"].iloc[0]))
+    doc["features"] = features
+    return doc

@@ -266,7 +266,7 @@ def areas(
             "lsoa_code": "LSOA",
             "month": "month",
             "lsoa_name": "name",
-            "harm": "harm",
+            "harm": f"harm ({scheme_unit(scheme)})",
             "harm_per_1000": f"per 1,000 residents {period}",
             "population": "population",
             "imd_decile": "IMD decile",
