@@ -119,3 +119,16 @@ def test_readable_leaves_text_alone_and_trims_float_noise(tmp_path: Path) -> Non
     ]
     assert not list(tmp_path.glob(".*part*"))  # the temporary file is gone
     assert readable(frame)["id"].tolist() == ["=cmd", "mkt-1"]  # neutralised on write only
+
+
+def test_matrix_csv_keeps_activity_counts_whole_beside_rounded_harm(city_db: Path) -> None:
+    """One ``value`` column holds harm (days) and activity (counted events) rows."""
+    _, rows = _csv(["matrix", "--db", str(city_db), "--format", "csv"])
+    res = runner.invoke(app, ["matrix", "--db", str(city_db), "--format", "json"])
+    doc = json.loads(res.stdout)
+    activity = [r for r in rows if r["kind"] == "activity" and r["value"]]
+    assert activity and all(re.fullmatch(r"\d+", r["value"]) for r in activity)
+    assert sum(int(r["value"]) for r in activity) == doc["activity"]
+    harm = [r for r in rows if r["kind"] == "harm"]
+    assert harm and all(_decimals(r["value"]) <= 1 for r in harm)
+    assert sum(float(r["value"]) for r in harm) == pytest.approx(doc["total"], abs=0.05 * len(harm))

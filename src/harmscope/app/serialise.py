@@ -222,7 +222,12 @@ def readable(frame: pd.DataFrame) -> pd.DataFrame:
         if numbers is None:
             continue
         decimals = KINDS[kind].decimals if kind is not None else None
-        if kind == "harm" and _whole(numbers):
+        if values.dtype == object and decimals is not None:
+            # A column of mixed rows (the matrix's harm values beside activity counts):
+            # each cell keeps its own type, so a count stays "5338", never "5338.0".
+            cells = [_round_cell(v, decimals) for v in values]
+            out[col] = pd.Series(cells, index=values.index, dtype=object)  # no float inference
+        elif kind == "harm" and _whole(numbers):
             # Harm of the count scheme counts whole events: 196 events, never 196.0.
             out[col] = _rounded(numbers, 0)
         elif decimals is not None:
@@ -230,6 +235,19 @@ def readable(frame: pd.DataFrame) -> pd.DataFrame:
         elif numbers.dtype.kind == "f":
             out[col] = numbers.map(_significant)
     return out
+
+
+def _round_cell(value: object, decimals: int) -> object:
+    """One cell rounded by its own type: integers as they are, floats to ``decimals``."""
+    if value is None or isinstance(value, bool | np.bool_):
+        return value
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        if not np.isfinite(value):
+            return None
+        return round(float(value)) if decimals == 0 else round(float(value), decimals)
+    return value
 
 
 def _whole(values: pd.Series) -> bool:
