@@ -30,6 +30,8 @@ from typing import IO, Any
 import duckdb
 import pandas as pd
 
+from harmscope.harm.schemes import Scheme, load_scheme
+from harmscope.harm.weigh import OUTCOME_SOURCE, STOP_AND_SEARCH, STOP_SEARCH_SOURCE
 from harmscope.periods import Months, parse_month
 from harmscope.warehouse.handle import Warehouse
 from harmscope.warehouse.schema import EVENT_COLUMNS
@@ -155,8 +157,10 @@ def export_events(
     months: Months | None = None,
     source: str | None = None,
     types: Collection[str] | None = None,
+    scheme: str | Path | Scheme = "cchi",
+    cell_size: float = 250.0,
 ) -> int:
-    """Write warehouse events as CSV (every column of the event schema) with inert text.
+    """Write warehouse events as CSV (the event schema, each event's weight and cell), inert text.
 
     The engine writes the file (DuckDB ``COPY``) with every text column passed through
     :func:`neutralise_sql`, so a national extract of millions of rows takes seconds.
@@ -168,7 +172,7 @@ def export_events(
         An open connection or :class:`~harmscope.warehouse.handle.Warehouse` (left open), or
         the warehouse file (None: the default one).
     out : path or text stream
-        Where the CSV goes (a path is created or replaced).
+        Where the CSV goes (a path is written whole, then renamed over any file there).
     months : (from, to), optional
         Inclusive month bounds, ``'YYYY-MM'`` or dates; either end may be None (open).
     source : str, optional
@@ -176,51 +180,130 @@ def export_events(
     types : collection of str, optional
         Only these crime types, any case (``'Stop and search'`` for searches; outcome rows
         keep their crime's type), as :func:`harmscope.harm.weigh.select_events`.
+    scheme : str, path or Scheme, default 'cchi'
+        Weight scheme of the ``weight`` and ``kind`` columns.
+    cell_size : float, default 250
+        Grid cell side, metres, of ``cell_id``, ``cell_x``, ``cell_y``.
 
     Returns
     -------
     int
         Number of events written.
 
+    Notes
+    -----
+    ``month`` is written ``YYYY-MM`` and the BNG ``x``, ``y`` to the metre (longitude and
+    latitude as police.uk gives them). After the event schema's columns come :data:`EXPORT_EXTRA_COLUMNS`: ``weight`` (one
+    event's harm or activity in the scheme's unit, e.g. days of imprisonment; empty for
+    outcome rows and types the scheme does not weigh, as every analysis leaves them out),
+    ``kind`` (``harm`` or ``activity``), and the event's grid cell: ``cell_x``, ``cell_y``
+    (lower-left corner, metres, EPSG:27700: ``floor(x / size) * size``, as
+    :func:`harmscope.places.grid.with_cells`) and ``cell_id`` (``cell-250m-533250-181500``,
+    the id of place rows in ``priorities``); empty without a location.
+
     Raises
     ------
     ValueError
-        A month that is not ``YYYY-MM`` or an unknown ``source``.
+        A month that is not ``YYYY-MM``, an unknown ``source`` or a bad ``cell_size``.
     """
     where = []
     lo, hi = months if months is not None else (None, None)
     if lo is not None:
-        where.append(f"month >= DATE '{parse_month(lo).isoformat()}'")
+        where.append(f"e.month >= DATE '{parse_month(lo).isoformat()}'")
     if hi is not None:
-        where.append(f"month <= DATE '{parse_month(hi).isoformat()}'")
+        where.append(f"e.month <= DATE '{parse_month(hi).isoformat()}'")
     if source is not None:
         if source not in EVENT_SOURCES:
             raise ValueError(f"source {source!r}: expected one of {', '.join(EVENT_SOURCES)}")
-        where.append(f"source = '{source}'")
+        where.append(f"e.source = '{source}'")
     if types is not None:
         # The scheme key of select_events: searches are 'Stop and search' whatever their type.
         names = ", ".join("'" + t.strip().lower().replace("'", "''") + "'" for t in types)
-        key = "CASE WHEN source = 'stop_search' THEN 'Stop and search' ELSE event_type END"
+        key = "CASE WHEN e.source = 'stop_search' THEN 'Stop and search' ELSE e.event_type END"
         where.append(f"lower({key}) IN ({names or 'NULL'})")
-    select = ", ".join(
-        f"{neutralise_sql(name)} AS {name}" if typ == "VARCHAR" else name
-        for name, typ, _ in EVENT_COLUMNS
-    )
+    if not (math.isfinite(cell_size) and cell_size > 0):
+        raise ValueError(f"cell size must be a positive number of metres, got {cell_size!r}")
+    weights = load_scheme(scheme).to_frame()
+    select = ", ".join(_column_sql(name, typ) for name, typ, _ in EVENT_COLUMNS)
     query = (
-        f"SELECT {select} FROM events"
+        f"SELECT {select}, w.weight, w.kind, {_cell_sql(cell_size)} "
+        f"FROM events e LEFT JOIN {_WEIGHTS} w ON w.event_type = {_key_sql()}"
         + (f" WHERE {' AND '.join(where)}" if where else "")
-        + " ORDER BY month, source, file_id, rowid"
+        + " ORDER BY e.month, e.source, e.file_id, e.rowid"
     )
     if isinstance(con_or_db, duckdb.DuckDBPyConnection):
-        return _write_query(con_or_db, query, out)
+        return _write_weighted(con_or_db, weights, query, out)
     with Warehouse.of(con_or_db) as wh:
-        return _write_query(wh.con, query, out)
+        return _write_weighted(wh.con, weights, query, out)
+
+
+#: Columns :func:`export_events` adds after the event schema's.
+EXPORT_EXTRA_COLUMNS = ("weight", "kind", "cell_x", "cell_y", "cell_id")
+
+_WEIGHTS = "_hs_export_weights"
+
+
+def _column_sql(name: str, typ: str) -> str:
+    """One event column as people read it: text inert, ``month`` as ``YYYY-MM``, BNG ``x``
+    and ``y`` to the metre (police.uk snaps points to anonymous map points anyway)."""
+    if typ == "VARCHAR":
+        return f"{neutralise_sql('e.' + name)} AS {name}"
+    if name == "month":
+        return "strftime(e.month, '%Y-%m') AS month"
+    if name in ("x", "y"):
+        return f"CAST(round(e.{name}) AS BIGINT) AS {name}"
+    return f"e.{name}"
+
+
+def _key_sql() -> str:
+    """The scheme key of an event (as :func:`harmscope.harm.weigh.event_key`); outcome rows
+    (what happened to a crime, not an event of its own) get none, as :func:`weigh` drops them."""
+    return (
+        f"CASE WHEN e.source = '{OUTCOME_SOURCE}' THEN NULL "
+        f"WHEN e.source = '{STOP_SEARCH_SOURCE}' THEN '{STOP_AND_SEARCH}' "
+        "ELSE e.event_type END"
+    )
+
+
+def _cell_sql(cell_size: float) -> str:
+    """``cell_x``, ``cell_y``, ``cell_id`` of ``e.x``, ``e.y`` at ``cell_size`` (SQL)."""
+    whole = float(cell_size).is_integer()
+    size = str(int(cell_size)) if whole else repr(float(cell_size))
+    kind = "BIGINT" if whole else "DOUBLE"
+    corner = {axis: f"CAST(floor(e.{axis} / {size}) * {size} AS {kind})" for axis in ("x", "y")}
+    label = f"{float(cell_size):g}"
+    return (
+        f"{corner['x']} AS cell_x, {corner['y']} AS cell_y, "
+        f"'cell-{label}m-' || {corner['x']} || '-' || {corner['y']} AS cell_id"
+    )
+
+
+def _write_weighted(
+    con: duckdb.DuckDBPyConnection, weights: pd.DataFrame, query: str, out: str | Path | IO[str]
+) -> int:
+    """:func:`_write_query` with the scheme's weights visible to the query as a view."""
+    con.register(_WEIGHTS, weights)
+    try:
+        return _write_query(con, query, out)
+    finally:
+        con.unregister(_WEIGHTS)
 
 
 def _write_query(con: duckdb.DuckDBPyConnection, query: str, out: str | Path | IO[str]) -> int:
-    """Write ``query``'s rows as CSV to a path or a text stream; the number of rows."""
+    """Write ``query``'s rows as CSV to a path or a text stream; the number of rows.
+
+    A path gets the whole file or nothing: DuckDB writes a hidden file beside it, renamed
+    over it once complete.
+    """
     if isinstance(out, str | Path):
-        return _copy_csv(con, query, Path(out))
+        target = Path(out)
+        part = target.with_name(f".{target.name}.part")
+        try:
+            n = _copy_csv(con, query, part)
+            part.replace(target)
+        finally:
+            part.unlink(missing_ok=True)
+        return n
     with tempfile.TemporaryDirectory(prefix="harmscope-export-") as tmp:
         path = Path(tmp) / "events.csv"
         n = _copy_csv(con, query, path)

@@ -81,7 +81,7 @@ def test_unknown_format_and_geojson_without_cells_are_refused() -> None:
         render(frame, "xml")
     with pytest.raises(ValueError, match="cell size"):
         render(frame, "geojson")
-    assert set(FORMATS) == {"csv", "json", "geojson", "parquet"}
+    assert set(FORMATS) == {"csv", "json", "geojson", "parquet", "gpkg"}
 
 
 def test_geojson_cells_hold_the_events_counted_in_them(tmp_path: Path) -> None:

@@ -89,6 +89,7 @@ PERIOD_COMMANDS = {
     "scorecard": ["scorecard"],
     "report": ["report", "--out", "{tmp}/r.html"],
     "export": ["export", "events", "--out", "{tmp}/e.csv"],
+    "surface": ["surface", "--format", "tif", "--out", "{tmp}/s.tif"],
 }
 
 

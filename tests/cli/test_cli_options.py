@@ -78,6 +78,8 @@ CASES: dict[str, Case] = {
             "--to": ["--to", "2019-02"],
             "--source": ["--source", "stop_search"],
             "--type": ["--type", "Burglary"],
+            "--scheme": ["--scheme", "count"],
+            "--cell-size": ["--cell-size", "500"],
         },
     ),
     "simulate": (

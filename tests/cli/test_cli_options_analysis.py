@@ -1,6 +1,6 @@
 """Every option of the analysis commands changes the output, or is refused naming itself.
 
-Covers matrix, hotspots, emerging, concentration, scorecard, validate-forecast,
+Covers matrix, hotspots, emerging, surface, concentration, scorecard, validate-forecast,
 validate-evaluation, validate-priorities, validate-attribution, load-areas, load-survey, load-partners and assess (areas, report, export, demo, simulate and
 ingest are in test_cli_options.py; markets in test_markets_cli.py). For each command a base
 run is compared with one run per option, and the case table must list every option the
@@ -53,6 +53,7 @@ REFUSED = "refused"
 # positional arguments, changed by running the command on another value.
 Variant = list[str] | tuple[None, list[str]]
 Case = tuple[list[str], dict[str, Variant]]
+WEST_100 = ["--area", "{fx}/west.geojson", "--cell-size", "100"]
 PERIOD = {"--from": ["--from", "2019-03"], "--to": ["--to", "2019-02"]}
 CASES: dict[str, Case] = {
     "matrix": (
@@ -70,6 +71,9 @@ CASES: dict[str, Case] = {
             "--wide": ["--wide"],  # narrow (option_runs.COLUMNS)
         },
     ),
+    # --all-cells: every cell of the City's own study area holds an event, so it is shown on
+    # the western half at 100 m, which has empty cells (tests/places/test_sparse_outputs.py
+    # compares the two listings of one area).
     "hotspots": (
         ["hotspots", "--db", "{db}"],
         {
@@ -82,6 +86,7 @@ CASES: dict[str, Case] = {
             "--format": ["--format", "geojson"],
             "--out": ["--out", "{run}/h.csv"],
             "--area": ["--area", "{fx}/west.geojson"],
+            "--all-cells": (None, ["hotspots", "--db", "{db}", *WEST_100, "--all-cells"]),
         },
     ),
     "emerging": (
@@ -96,6 +101,20 @@ CASES: dict[str, Case] = {
             "--format": ["--format", "json"],
             "--out": ["--out", "{run}/e.csv"],
             "--area": ["--area", "{fx}/west.geojson"],
+            "--all-cells": (None, ["emerging", "--db", "{db}", *WEST_100, "--all-cells"]),
+        },
+    ),
+    # GeoTIFF as the base: its bytes are reproducible (a GeoPackage records when it was made).
+    "surface": (
+        ["surface", "--db", "{db}", "--format", "tif", "--out", "{run}/s.tif"],
+        {
+            "--db": ["--db", "{db2}"],
+            "--scheme": ["--scheme", "count"],
+            **PERIOD,
+            "--cell-size": ["--cell-size", "500"],
+            "--bandwidth": ["--bandwidth", "100"],
+            "--format": ["--format", "gpkg", "--out", "{run}/s.gpkg"],
+            "--out": ["--out", "{run}/t.tif"],
         },
     ),
     "concentration": (

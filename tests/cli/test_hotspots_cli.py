@@ -6,11 +6,13 @@ import io
 import json
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 import pytest
 from pyproj import Transformer
 from typer.testing import CliRunner
 
+from harmscope.app.sparse import cells_with_events
 from harmscope.cli import app
 from harmscope.places.emerging import EMERGING_CATEGORIES
 from harmscope.places.hotspots import EMERGING_COLUMNS, HOTSPOT_COLUMNS, hotspots
@@ -23,13 +25,15 @@ def test_hotspots_csv_matches_the_library(city_db: Path) -> None:
     result = runner.invoke(app, ["hotspots", "--db", str(city_db), "--from", "2019-02"])
     assert result.exit_code == 0, result.output
     frame = pd.read_csv(io.StringIO(result.stdout))
-    # the library's columns, then which harm they hold (drug-attributed by default)
+    # the library's columns, then their unit and which harm they hold (drug-attributed by default)
     assert list(frame.columns[:7]) == CONTRACT
-    assert tuple(frame.columns) == (*HOTSPOT_COLUMNS, "harm_view")
+    assert tuple(frame.columns) == (*HOTSPOT_COLUMNS, "harm_unit", "harm_view")
+    assert set(frame["harm_unit"]) == {"days of imprisonment"}
     assert set(frame["harm_view"]) == {"drug-attributed harm"}
-    expected = hotspots(city_db, months=("2019-02", None))
+    expected = cells_with_events(hotspots(city_db, months=("2019-02", None)))
     assert len(frame) == len(expected)
-    assert frame["harm"].sum() == pytest.approx(expected["harm"].sum())
+    # CSV rounds harm to 0.1 day per cell.
+    assert frame["harm"].sum() == pytest.approx(expected["harm"].sum(), abs=0.05 * len(frame))
     assert not frame.duplicated(["cell_x", "cell_y"]).any()
 
 
@@ -72,8 +76,9 @@ def test_hotspots_parquet(city_db: Path, tmp_path: Path) -> None:
         app, ["hotspots", "--db", str(city_db), "--format", "parquet", "--out", str(out)]
     )
     assert result.exit_code == 0, result.output
-    frame = pd.read_parquet(out)
-    assert tuple(frame.columns) == (*HOTSPOT_COLUMNS, "harm_view") and len(frame) > 0
+    frame = gpd.read_parquet(out)  # GeoParquet: squares in EPSG:27700
+    assert tuple(frame.columns) == (*HOTSPOT_COLUMNS, "harm_unit", "harm_view", "geometry")
+    assert len(frame) > 0 and frame.crs.to_epsg() == 27700
     # The study area and the strays left out are reported on stderr.
     assert f"{len(frame)} cells of 250 m" in result.stderr and "left out" in result.stderr
     missing = runner.invoke(app, ["hotspots", "--db", str(city_db), "--format", "parquet"])
@@ -85,7 +90,7 @@ def test_hotspots_parquet(city_db: Path, tmp_path: Path) -> None:
     [
         (["--from", "2019-13"], "month '2019-13': expected YYYY-MM"),
         (["--from", "2019-05", "--to", "2019-02"], "after to"),
-        (["--format", "shapefile"], "--format must be csv, geojson or parquet"),
+        (["--format", "shapefile"], "--format must be csv, geojson, gpkg or parquet"),
         (["--from", "2025-01"], "covers 2019-01 to 2019-06"),
     ],
 )
@@ -104,11 +109,11 @@ def test_emerging_csv_and_json(city_db: Path) -> None:
     result = runner.invoke(app, ["emerging", "--db", str(city_db)])
     assert result.exit_code == 0, result.output
     frame = pd.read_csv(io.StringIO(result.stdout))
-    assert tuple(frame.columns) == (*EMERGING_COLUMNS, "harm_view")
+    assert tuple(frame.columns) == (*EMERGING_COLUMNS, "harm_unit", "harm_view")
     assert set(frame["category"]) <= set(EMERGING_CATEGORIES)
     assert (frame["periods"] == 6).all()
     assert (frame["hot_periods"] + frame["cold_periods"] <= 6).all()
-    # The same study area as hotspots: one row per cell of it.
+    # The same study area as hotspots: one row per cell of it with events.
     spots = pd.read_csv(io.StringIO(runner.invoke(app, ["hotspots", "--db", str(city_db)]).stdout))
     assert set(zip(frame["cell_x"], frame["cell_y"], strict=True)) == set(
         zip(spots["cell_x"], spots["cell_y"], strict=True)
@@ -121,7 +126,7 @@ def test_emerging_csv_and_json(city_db: Path) -> None:
     }
     as_json = runner.invoke(app, ["emerging", "--db", str(city_db), "--format", "json"])
     rows = json.loads(as_json.stdout)
-    assert len(rows) == len(frame) and set(rows[0]) == {*EMERGING_COLUMNS, "harm_view"}
+    assert len(rows) == len(frame) and set(rows[0]) == {*EMERGING_COLUMNS, "harm_unit", "harm_view"}
     one = runner.invoke(
         app, ["emerging", "--db", str(city_db), "--from", "2019-03", "--to", "2019-03"]
     )

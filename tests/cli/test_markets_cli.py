@@ -37,7 +37,9 @@ def test_markets_formats(db: Path) -> None:
     assert {"cells", "trend", "top_types", "activity_harm_ratio"} <= set(rows[0])
     as_csv = runner.invoke(app, ["markets", "--db", str(db), "--format", "csv"])
     frame = pd.read_csv(io.StringIO(as_csv.stdout))
-    assert tuple(frame.columns) == (*MARKET_COLUMNS, "harm_view") and len(frame) == len(expected)
+    assert tuple(frame.columns) == (*MARKET_COLUMNS, "harm_unit", "harm_view")
+    assert len(frame) == len(expected)
+    assert set(frame["harm_unit"]) == {"days of imprisonment"}
     assert set(frame["harm_view"]) == {"drug-attributed harm"}
     table = runner.invoke(app, ["markets", "--db", str(db)])
     assert table.exit_code == 0 and expected[0].id[:6] in table.stdout

@@ -192,8 +192,18 @@ def _check_every_command(db: Path, want: Expected, tmp: Path) -> pd.DataFrame:
     # The CLI reports the same area on stderr for every command.
     line = f"{n:,} cells of 250 m; {want.strays:,} of {want.located:,} located records"
     for args in (
-        ["hotspots", "--out", str(tmp / "h.csv")],
-        ["emerging", "--from", "2019-01", "--to", "2019-06", "--out", str(tmp / "e.csv")],
+        # --all-cells: every cell of the area (by default only the cells with events).
+        ["hotspots", "--all-cells", "--out", str(tmp / "h.csv")],
+        [
+            "emerging",
+            "--from",
+            "2019-01",
+            "--to",
+            "2019-06",
+            "--all-cells",
+            "--out",
+            str(tmp / "e.csv"),
+        ],
         ["concentration", "--format", "json"],
         ["validate-forecast", "--format", "json", "--out", str(tmp / "f.json")],
         ["markets", "--format", "json"],
@@ -275,7 +285,7 @@ def test_lincolnshire_one_area_and_a_sane_gi_star(
 def test_cli_output_is_csv_of_the_area(
     city_db: Path, tmp_path: Path, imd: pd.DataFrame, boundaries: dict[str, dict[str, object]]
 ) -> None:
-    res = runner.invoke(app, ["hotspots", "--db", str(city_db)])
+    res = runner.invoke(app, ["hotspots", "--db", str(city_db), "--all-cells"])
     assert res.exit_code == 0, res.output
     frame = pd.read_csv(io.StringIO(res.stdout))
     assert len(frame) == len(expected_area(city_db, imd, boundaries).cells)

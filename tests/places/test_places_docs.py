@@ -23,6 +23,7 @@ MODULES = [
     "study_area",
     "area_specs",
     "names",
+    "surface",
 ]
 
 

@@ -253,7 +253,8 @@ def test_events_in_cells_matches_a_numpy_filter(city_db: Path) -> None:
 def test_hotspots_with_area_only_returns_cells_inside(city_db: Path) -> None:
     mask = study_area_mask("lad:E09000001", city_db)
     inside = set(_pairs(*mask))
-    result = runner.invoke(app, ["hotspots", "--db", str(city_db), "--area", "lad:E09000001"])
+    args = ["hotspots", "--db", str(city_db), "--area", "lad:E09000001", "--all-cells"]
+    result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     frame = pd.read_csv(io.StringIO(result.stdout))
     got = set(zip(frame["cell_x"].astype(float), frame["cell_y"].astype(float), strict=True))
@@ -262,12 +263,16 @@ def test_hotspots_with_area_only_returns_cells_inside(city_db: Path) -> None:
     assert len(everywhere) > len(frame)
     # Harm per inside cell is unchanged by the mask; only the Gi* reference set changes.
     merged = frame.merge(everywhere, on=["cell_x", "cell_y"], how="left", suffixes=("", "_all"))
-    assert np.allclose(merged["harm"], merged["harm_all"].fillna(0.0))
+    assert np.allclose(
+        merged["harm"], merged["harm_all"].fillna(0.0), rtol=0, atol=0.05
+    )  # CSV: 0.1
     outside = everywhere[
         ~pd.MultiIndex.from_frame(everywhere[["cell_x", "cell_y"]].astype(float)).isin(list(inside))
     ]
     assert outside["harm"].sum() > 0  # there was harm outside, and it was left out
-    assert frame["harm"].sum() == pytest.approx(everywhere["harm"].sum() - outside["harm"].sum())
+    assert frame["harm"].sum() == pytest.approx(
+        everywhere["harm"].sum() - outside["harm"].sum(), abs=0.05 * len(frame)
+    )
 
 
 def test_area_from_geojson_file_on_the_cli(city_db: Path, tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from wh_testdata import HERE_DATA, count, snapshot
 
 from harmscope.cli import app
 from harmscope.export import (
+    EXPORT_EXTRA_COLUMNS,
     FORMULA_TRIGGERS,
     export_events,
     neutralise,
@@ -177,7 +178,7 @@ def test_injection_strings_ingest_and_export_inert(
     assert result.exit_code == 0, result.output
     assert "5 events written" in result.stderr
     rows = _read(out)
-    assert list(rows[0]) == [n for n, _, _ in EVENT_COLUMNS]
+    assert list(rows[0]) == [*(n for n, _, _ in EVENT_COLUMNS), *EXPORT_EXTRA_COLUMNS]
     by_id = {r["crime_id"]: r for r in rows}
     assert by_id["f1"]["location"] == "'=cmd|' /C calc'!A0"
     assert by_id["f1"]["outcome"] == '\'=HYPERLINK("http://x")'
@@ -222,7 +223,7 @@ def test_export_filters_match_the_warehouse(db: Path, tmp_path: Path) -> None:
     rows = _read(street)
     assert n == len(rows) == want > 800
     assert {r["source"] for r in rows} == {"street"}
-    assert {r["month"] for r in rows} == {"2019-11-01"}
+    assert {r["month"] for r in rows} == {"2019-11"}
     # Real City of London rows: negative longitudes come out as numbers.
     lons = [float(r["longitude"]) for r in rows if r["longitude"]]
     assert min(lons) < 0 and all(-1 < v < 1 for v in lons)
@@ -235,7 +236,8 @@ def test_export_filters_match_the_warehouse(db: Path, tmp_path: Path) -> None:
 
     nothing = tmp_path / "none.csv"
     assert export_events(db, out=nothing, months=(None, "2009-12")) == 0
-    assert nothing.read_text().splitlines() == [",".join(n for n, _, _ in EVENT_COLUMNS)]
+    header = [*(n for n, _, _ in EVENT_COLUMNS), *EXPORT_EXTRA_COLUMNS]
+    assert nothing.read_text().splitlines() == [",".join(header)]
 
 
 @pytest.mark.parametrize(

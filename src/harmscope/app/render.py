@@ -20,7 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from geopandas import GeoDataFrame
 
+from harmscope.app.geoformats import as_layer, layer_geojson, write_layer
 from harmscope.app.serialise import cells_geojson, records, write_csv_out, write_json
 
 __all__ = ["FORMATS", "json_view", "render", "table_view"]
@@ -30,7 +32,8 @@ FORMATS: dict[str, str] = {
     "csv": "one row per unit, injection-safe (harmscope.export.write_csv)",
     "json": "strict JSON (RFC 8259): NaN and infinities as null, months as YYYY-MM",
     "geojson": "grid cells as WGS84 polygons (RFC 7946), every column a property",
-    "parquet": "the table as Parquet (binary: needs a file)",
+    "parquet": "GeoParquet of grid cells or areas (EPSG:27700), else plain Parquet (needs a file)",
+    "gpkg": "GeoPackage layer of grid cells, markets or areas (EPSG:27700; needs a file)",
 }
 
 
@@ -112,13 +115,22 @@ def render(
     elif fmt == "csv":
         write_csv_out(_joined(table_view(result)), out)
     elif fmt == "geojson":
+        if isinstance(result, GeoDataFrame):  # markets, areas: shapes of their own
+            write_json(layer_geojson(result, name=name), out, indent=None)
+            return
         if cell_size is None:
             raise ValueError("GeoJSON needs the cell size of the grid cells")
         write_json(cells_geojson(table_view(result), cell_size, name=name), out, indent=None)
-    elif fmt == "parquet":
+    elif fmt in ("parquet", "gpkg"):
         if out is None:
-            raise ValueError("--format parquet needs --out FILE (Parquet is binary)")
-        table_view(result).to_parquet(out, index=False)
+            raise ValueError(f"--format {fmt} needs --out FILE ({fmt} is binary)")
+        layer = as_layer(table_view(result), cell_size)
+        if layer is None and fmt == "gpkg":
+            raise ValueError("--format gpkg needs grid cells or areas with their boundaries")
+        if layer is None:
+            table_view(result).to_parquet(out, index=False)
+        else:
+            write_layer(layer, fmt, out, name=name)
     else:
         listed = ", ".join(FORMATS)
         raise ValueError(f"unknown format {fmt!r} (known: {listed})")

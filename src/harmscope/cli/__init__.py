@@ -23,6 +23,7 @@ from harmscope.cli import priorities as _priorities  # noqa: F401
 from harmscope.cli import quarantine as _quarantine  # noqa: F401
 from harmscope.cli import records as _records  # noqa: F401
 from harmscope.cli import simulate as _simulate  # noqa: F401
+from harmscope.cli import surface as _surface  # noqa: F401
 from harmscope.cli import validate as _validate  # noqa: F401
 from harmscope.cli._app import app
 
@@ -43,6 +44,7 @@ _PANELS = {
         "matrix",
         "areas",
         "hotspots",
+        "surface",
         "concentration",
         "emerging",
         "markets",

@@ -5,11 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 from rich.console import Console
 
 from harmscope.app.options import months_arg
 from harmscope.app.render import render
+from harmscope.app.serialise import scheme_unit, with_harm_unit
+from harmscope.app.sparse import cells_with_events
 from harmscope.cli._app import app
 from harmscope.cli._common import (
     AreaOption,
@@ -34,6 +37,38 @@ from harmscope.places.hotspots import emerging_cells, hotspots
 from harmscope.warehouse import default_db
 
 OutOption = Annotated[Path | None, typer.Option("--out", help="Write to this file, not stdout.")]
+AllCellsOption = Annotated[
+    bool,
+    typer.Option(
+        "--all-cells",
+        help="List every cell of the study area, empty ones too (default: the cells with "
+        "events; Gi* always uses every cell).",
+    ),
+]
+#: Formats of a grid-cell layer (GeoPackage and GeoParquet need --out: they are binary).
+CELL_FORMATS = ("csv", "geojson", "gpkg", "parquet")
+
+
+def write_cells(
+    err: Console,
+    frame: pd.DataFrame,
+    fmt: str,
+    out: Path | None,
+    *,
+    scheme: str,
+    cell_size: float,
+    all_cells: bool,
+    title: str,
+) -> None:
+    """Write grid-cell rows in ``fmt``: the cells with events (every cell with
+    ``all_cells``), each row naming its harm unit; a failed write exits 2, nothing
+    half-written."""
+    try:
+        listed = with_harm_unit(cells_with_events(frame, all_cells=all_cells), scheme_unit(scheme))
+        listed["harm_view"] = frame.attrs["harm_label"]  # which harm the harm column holds
+        render(listed, fmt, out, cell_size=cell_size, name=title)
+    except (HarmScopeError, ValueError, OSError) as exc:
+        fail(err, exc)
 
 
 @app.command("hotspots")
@@ -45,23 +80,30 @@ def hotspots_command(
     start: FromOption = None,
     end: ToOption = None,
     cell_size: CellSizeOption = DEFAULT_CELL_SIZE,
-    fmt: Annotated[str, typer.Option("--format", help="csv, geojson or parquet.")] = "csv",
+    fmt: Annotated[
+        str,
+        typer.Option("--format", help="csv, geojson, gpkg (GeoPackage) or parquet (GeoParquet)."),
+    ] = "csv",
     out: OutOption = None,
     area: AreaOption = None,
+    all_cells: AllCellsOption = False,
 ) -> None:
-    """Harm-weighted Gi* hot spots: one row per cell (cell_x, cell_y, harm, gi_z, p_fdr, category).
+    """Harm-weighted Gi* hot spots: one row per cell with events (cell_x, cell_y, name, harm,
+    gi_z, p_fdr, category); --all-cells lists the empty cells of the study area too.
 
     Harm is drug-attributed unless --harm all (column harm_view says which); --type keeps
     only those crime types.
 
-    GeoJSON holds each cell as a WGS84 polygon (RFC 7946); cell_x and cell_y stay BNG metres.
+    GeoJSON holds each cell as a WGS84 polygon (RFC 7946); GeoPackage and GeoParquet as
+    EPSG:27700 squares; cell_x and cell_y stay BNG metres. CSV is rounded for people (harm to
+    0.1, z to 0.01, p to 0.0001); the other formats keep full precision.
     With --area the study area is exactly the cells whose centres fall inside the area.
     """
     err = Console(stderr=True)
-    check_format(err, fmt, "csv", "geojson", "parquet")
+    check_format(err, fmt, *CELL_FORMATS)
     check_months(err, db, start, end)
-    if fmt == "parquet" and out is None:
-        fail(err, ValueError("--format parquet needs --out FILE (Parquet is binary)"))
+    if fmt in ("parquet", "gpkg") and out is None:
+        fail(err, ValueError(f"--format {fmt} needs --out FILE ({fmt} is binary)"))
     mask = study_area_option(area, db, cell_size, err)
     check_selection(err, db, start, end, types, located=True, area=mask)
     try:
@@ -79,9 +121,16 @@ def hotspots_command(
     except (HarmScopeError, ValueError) as exc:
         fail(err, exc)
     warn_dropped(err, frame.attrs.get("dropped"))
-    frame["harm_view"] = frame.attrs["harm_label"]  # which harm the harm column holds
-    name = f"harmscope hotspots ({scheme}, {frame.attrs['harm_label']})"
-    render(frame, fmt, out, cell_size=cell_size, name=name)
+    write_cells(
+        err,
+        frame,
+        fmt,
+        out,
+        scheme=scheme,
+        cell_size=cell_size,
+        all_cells=all_cells,
+        title=f"harmscope hotspots ({scheme}, {frame.attrs['harm_label']})",
+    )
 
 
 @app.command("emerging")
@@ -93,14 +142,25 @@ def emerging_command(
     start: FromOption = None,
     end: ToOption = None,
     cell_size: CellSizeOption = DEFAULT_CELL_SIZE,
-    fmt: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format", help="csv, json, geojson, gpkg (GeoPackage) or parquet (GeoParquet)."
+        ),
+    ] = "csv",
     out: OutOption = None,
     area: AreaOption = None,
+    all_cells: AllCellsOption = False,
 ) -> None:
-    """Emerging hot spots: each cell's category from its monthly harm (Gi* per month + trend)."""
+    """Emerging hot spots: each cell's category from its monthly harm (Gi* per month + trend).
+
+    Lists the cells with events of the period (--all-cells: every cell of the study area).
+    """
     err = Console(stderr=True)
-    check_format(err, fmt, "csv", "json")
+    check_format(err, fmt, "json", *CELL_FORMATS)
     check_months(err, db, start, end)
+    if fmt in ("parquet", "gpkg") and out is None:
+        fail(err, ValueError(f"--format {fmt} needs --out FILE ({fmt} is binary)"))
     mask = study_area_option(area, db, cell_size, err)
     check_selection(err, db, start, end, types, located=True, area=mask)
     try:
@@ -118,8 +178,16 @@ def emerging_command(
     except (HarmScopeError, ValueError) as exc:
         fail(err, exc)
     warn_dropped(err, frame.attrs.get("dropped"))
-    frame["harm_view"] = frame.attrs["harm_label"]  # which harm the harm column holds
-    render(frame, fmt, out)
+    write_cells(
+        err,
+        frame,
+        fmt,
+        out,
+        scheme=scheme,
+        cell_size=cell_size,
+        all_cells=all_cells,
+        title=f"harmscope emerging ({scheme}, {frame.attrs['harm_label']})",
+    )
 
 
 @app.command()

@@ -9,8 +9,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from harmscope.app.geoformats import markets_layer
 from harmscope.app.options import months_arg
 from harmscope.app.render import render
+from harmscope.app.serialise import with_harm_unit
 from harmscope.cli._app import app
 from harmscope.cli._common import (
     AreaOption,
@@ -119,7 +121,14 @@ def markets_command(
     include_rejected: Annotated[
         bool, typer.Option("--include-rejected", help="Also list markets an analyst rejected.")
     ] = False,
-    fmt: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="table, json, csv, or a map layer of the footprints: geojson, gpkg "
+            "(GeoPackage) or parquet (GeoParquet).",
+        ),
+    ] = "table",
     out: Annotated[
         Path | None, typer.Option("--out", help="Write to this file, not stdout.")
     ] = None,
@@ -145,7 +154,9 @@ def markets_command(
     if ctx.invoked_subcommand is not None:
         return
     err = Console(stderr=True)
-    check_format(err, fmt, "table", "json", "csv")
+    check_format(err, fmt, "table", "json", "csv", "geojson", "gpkg", "parquet")
+    if fmt in ("parquet", "gpkg") and out is None:
+        fail(err, ValueError(f"--format {fmt} needs --out FILE ({fmt} is binary)"))
     found = _detect(
         db,
         scheme=scheme,
@@ -165,9 +176,17 @@ def markets_command(
         render(found, "json", out)
         return
     frame = markets_frame(found)
+    if found:  # each row names the unit its harm is in
+        frame = with_harm_unit(frame, found[0].unit)
     if fmt == "csv":
         frame["harm_view"] = harm_label(harm)  # which harm the harm column holds
         render(frame, "csv", out)
+        return
+    if fmt in ("geojson", "gpkg", "parquet"):
+        try:
+            render(markets_layer(found, frame), fmt, out, name=f"harmscope markets ({scheme})")
+        except (HarmScopeError, ValueError, OSError) as exc:
+            fail(err, exc)
         return
     with table_out(out) as console:
         _print_table(found, scheme, console, harm_label(harm), types, wide=wide)

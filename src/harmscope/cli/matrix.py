@@ -12,9 +12,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from harmscope.app.geoformats import areas_layer, lsoa_shapes
 from harmscope.app.options import months_arg
 from harmscope.app.render import render
-from harmscope.app.serialise import records
+from harmscope.app.serialise import records, scheme_unit, with_harm_unit
 from harmscope.cli._app import app
 from harmscope.cli._common import (
     DbOption,
@@ -50,6 +51,8 @@ from harmscope.warehouse import connect, ibis_connect
 
 FormatOption = Annotated[str, typer.Option("--format", help="table, json or csv.")]
 OutOption = Annotated[Path | None, typer.Option("--out", help="Write to this file, not stdout.")]
+#: Map layers of the areas command: each LSOA row with its boundary (area_shapes).
+AREA_LAYERS = ("geojson", "gpkg", "parquet")
 LsoaOption = Annotated[
     list[str] | None, typer.Option("--lsoa", help="Restrict to this LSOA (repeatable).")
 ]
@@ -204,7 +207,14 @@ def areas(
             "--top", min=0, help="Only the N most harmful LSOAs (with --by-month: of each month)."
         ),
     ] = None,
-    fmt: FormatOption = "table",
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="table, json, csv, or a map layer of the LSOA boundaries: geojson, gpkg "
+            "(GeoPackage) or parquet (GeoParquet).",
+        ),
+    ] = "table",
     out: OutOption = None,
     wide: WideOption = False,
 ) -> None:
@@ -214,9 +224,12 @@ def areas(
 
     Rates per 1,000 residents are over the period shown in the table (each month with
     --by-month). With --by-month, --top N keeps the N most harmful LSOAs of each month.
+    Map layers draw each LSOA's boundary (load-areas --reference loads them).
     """
     err = Console(stderr=True)
-    check_format(err, fmt, "table", "json", "csv")
+    check_format(err, fmt, "table", "json", "csv", *AREA_LAYERS)
+    if fmt in ("parquet", "gpkg") and out is None:
+        fail(err, ValueError(f"--format {fmt} needs --out FILE ({fmt} is binary)"))
     check_months(err, db, start, end)
     check_selection(err, db, start, end, types)
     if not lsoa:  # the study area every places command uses: strays' LSOAs get no row
@@ -262,7 +275,16 @@ def areas(
     # Which harm every row holds, beside the figures (CSV column, JSON field).
     frame.insert(frame.columns.get_loc("harm"), "harm_view", harm_label(harm))
     if fmt in ("json", "csv"):
-        render(frame, fmt, out)
+        render(with_harm_unit(frame, scheme_unit(scheme)), fmt, out)
+    elif fmt in AREA_LAYERS:
+        try:
+            layer = areas_layer(
+                with_harm_unit(frame, scheme_unit(scheme)),
+                lsoa_shapes(db, frame["lsoa_code"].tolist()),
+            )
+            render(layer, fmt, out, name=f"harmscope areas ({scheme})")
+        except (HarmScopeError, ValueError, OSError) as exc:
+            fail(err, exc)
     else:
         only = "" if types is None else f", {', '.join(types)} only"
         table = Table(
@@ -273,7 +295,7 @@ def areas(
             "lsoa_code": "LSOA",
             "month": "month",
             "lsoa_name": "name",
-            "harm": "harm",
+            "harm": f"harm ({scheme_unit(scheme)})",
             "harm_per_1000": f"per 1,000 residents {period}",
             "population": "population",
             "imd_decile": "IMD decile",

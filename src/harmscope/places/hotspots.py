@@ -327,6 +327,7 @@ EMERGING_COLUMNS: tuple[str, ...] = (
     "trend_p",
     "trend_tau",
     "final_gi_z",
+    "events",
 )
 """Columns of :func:`emerging_cells`."""
 
@@ -432,7 +433,8 @@ def emerging_cells(
     pandas.DataFrame
         :data:`EMERGING_COLUMNS`: ``cell_x``, ``cell_y``, ``name``, ``category``, ``harm`` (period total),
         ``hot_periods``, ``cold_periods``, ``periods``, Mann–Kendall ``trend_z``, ``trend_p``,
-        ``trend_tau`` of the Gi* z series, and ``final_gi_z``. Sorted by category (in
+        ``trend_tau`` of the Gi* z series, ``final_gi_z`` and ``events`` (located events of
+        the period, harm and activity, counted). Sorted by category (in
         :data:`~harmscope.places.emerging.EMERGING_CATEGORIES` order), then harm descending.
 
     Raises
@@ -493,6 +495,21 @@ def emerging_cells(
         ehs = emerging_hot_spots(
             values, np.column_stack([ax, ay]), distance, alpha=alpha, alpha_trend=alpha_trend
         )
+    # Events (harm and activity) per cell over the period: which cells a sparse output lists.
+    per_cell = frame.groupby(["cell_x", "cell_y"], as_index=False)[
+        ["harm_events", "activity_events"]
+    ].sum()
+    events_in = values_on_cells(
+        per_cell["cell_x"].to_numpy(dtype=np.float64),
+        per_cell["cell_y"].to_numpy(dtype=np.float64),
+        (per_cell["harm_events"] + per_cell["activity_events"]).to_numpy(dtype=np.float64),
+        ax,
+        ay,
+        drop_outside=mask is not None,
+    )
+    ehs = emerging_hot_spots(
+        values, np.column_stack([ax, ay]), distance, alpha=alpha, alpha_trend=alpha_trend
+    )
     integer_cells = float(cell_size).is_integer()
     out = pd.DataFrame(
         {
@@ -507,6 +524,7 @@ def emerging_cells(
             "trend_p": ehs.trend.p,
             "trend_tau": ehs.trend.tau,
             "final_gi_z": ehs.gi.z[-1],
+            "events": events_in.astype(np.int64),
         }
     )
     out = name_cells(out, names)
