@@ -83,7 +83,7 @@ def test_hotspot_layers_hold_the_cells_with_their_corners(
         info = pyogrio.read_info(out)
         assert info["crs"] == "EPSG:27700" and info["features"] == len(csv)
         assert info["geometry_type"] == "Polygon"
-        assert pyogrio.list_layers(out)[0][0] == "harmscope hotspots (cchi)"
+        assert pyogrio.list_layers(out)[0][0] == "harmscope hotspots (cchi, drug-attributed harm)"
 
 
 def test_emerging_gpkg_at_500_m(city_db: Path, tmp_path: Path) -> None:

