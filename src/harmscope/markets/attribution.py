@@ -73,6 +73,7 @@ from harmscope.harm.weigh import SchemeLike
 from harmscope.markets.activity import market_activity
 from harmscope.markets.excess import (
     AttributionCells,
+    Site,
     attribute_cells,
     frame_cells,
     market_cells,
@@ -85,11 +86,25 @@ from harmscope.places.grid import DEFAULT_CELL_SIZE, with_cells
 from harmscope.places.study_area import dataset_area
 from harmscope.warehouse.handle import Warehouse
 
-__all__ = ["DEFAULTS", "LocalAttribution", "MarketExcess", "local_attribution", "market_types"]
+__all__ = [
+    "DEFAULTS",
+    "LocalAttribution",
+    "MarketExcess",
+    "Site",
+    "local_attribution",
+    "market_types",
+    "merge_sites",
+]
 
 #: Settings of :func:`local_attribution`, chosen on the simulator's tuning seeds 101-180
 #: (never on the seeds ``validate-attribution`` reports): see ``docs/markets.md``.
-DEFAULTS: dict[str, float] = {"radius": 500.0, "reach": 1250.0, "min_share": 0.5}
+DEFAULTS: dict[str, float] = {
+    "radius": 500.0,
+    "reach": 1250.0,
+    "min_share": 0.5,
+    "gap": 500.0,
+    "widen": 2.2,
+}
 
 F = NDArray[np.float64]
 Ints = NDArray[np.int64]
@@ -117,6 +132,8 @@ class MarketExcess:
         The excess as a share of the study area's harm (central, low, high).
     placebos : int
         Placebo areas the market was compared with.
+    source : str
+        What placed the market: ``'confirmed'``, ``'reports'`` or ``'detected'`` (:class:`Site`).
     """
 
     market_id: str
@@ -133,6 +150,7 @@ class MarketExcess:
     share_low: float
     share_high: float
     placebos: int = 0
+    source: str = "detected"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -151,6 +169,7 @@ class MarketExcess:
             "share_low": self.share_low,
             "share_high": self.share_high,
             "placebos": self.placebos,
+            "source": self.source,
         }
 
 
@@ -260,6 +279,34 @@ def market_types(scheme: Scheme, attribution: Attribution | None = None) -> tupl
     return tuple(out)
 
 
+def merge_sites(sites: Sequence[Site], found: Sequence[Market], gap: float) -> list[Site]:
+    """Known sites first, then detected markets, each kept unless its centroid lies within
+    ``gap`` metres of one already kept (the same market seen twice: a confirmed market is
+    usually also a hot spot of drug offences and finds)."""
+    kept: list[Site] = []
+
+    def far(x: float, y: float) -> bool:
+        return all(math.hypot(x - k.centroid_x, y - k.centroid_y) >= gap for k in kept)
+
+    for site in sites:
+        if far(site.centroid_x, site.centroid_y):
+            kept.append(site)
+    for m in found:
+        if far(m.centroid_x, m.centroid_y):
+            kept.append(
+                Site(
+                    id=m.id,
+                    centroid_x=m.centroid_x,
+                    centroid_y=m.centroid_y,
+                    source="detected",
+                    name=m.name,
+                    status=m.status,
+                    area_cells=tuple(m.area_cells),
+                )
+            )
+    return kept
+
+
 def _cell_frame(
     events: Any,
     *,
@@ -295,6 +342,10 @@ def local_attribution(
     seed: int = 0,
     level: float = 0.95,
     intelligence: pd.DataFrame | None = None,
+    sites: Sequence[Site] = (),
+    gap: float = DEFAULTS["gap"],
+    expected: str = "placebo",
+    widen: float = DEFAULTS["widen"],
 ) -> LocalAttribution:
     """Attribute the local excess of harm around each market to it, with an interval.
 
@@ -332,6 +383,17 @@ def local_attribution(
     intelligence : DataFrame, optional
         Intelligence reports (``month``, ``x``, ``y``, optional ``weight``) passed to market
         detection when ``found`` is not given.
+    sites : sequence of Site, optional
+        Markets known by place (confirmed markets, markets named in intelligence reports),
+        added before the detected ones; a detected market within ``gap`` of a site is the
+        same market and is dropped (:func:`merge_sites`).
+    gap : float, default 500
+        Metres between centroids under which two markets are one.
+    expected : {'placebo', 'ratio'}, default 'placebo'
+        How the background of a market's cells is predicted (see the module and
+        :func:`harmscope.markets.excess.attribute_cells`).
+    widen : float, default 1
+        Factor on the bootstrap deviations (interval width about the central excess).
 
     Returns
     -------
@@ -352,6 +414,8 @@ def local_attribution(
         raise ValueError(f"radius must be > 0 metres or None, got {radius!r}")
     if not 0 < min_share <= 1:
         raise ValueError(f"min_share must lie in (0, 1], got {min_share!r}")
+    if not (math.isfinite(gap) and gap >= 0):
+        raise ValueError(f"gap must be a finite number of metres >= 0, got {gap!r}")
     sch = load_scheme(scheme)
     counted_types = tuple(types) if types is not None else market_types(sch, attribution)
     if found is None:
@@ -371,25 +435,28 @@ def local_attribution(
     study = study.merge(frame, on=["cell_x", "cell_y"], how="left").fillna(0.0)
     ix, iy = frame_cells(study, cell_size)
     counted = study["counted"].to_numpy(dtype=np.float64)
-    member = market_cells(ix, iy, found, cell_size, radius)
+    places = merge_sites(sites, found, gap)
+    member = market_cells(ix, iy, places, cell_size, radius)
     all_harm = study["harm"].to_numpy(dtype=np.float64)
     total = float(all_harm.sum())
     held = member >= 0
-    area_harm = np.bincount(member[held], weights=all_harm[held], minlength=len(found))
-    n = len(found)
-    observed, expected, boot, placebos = attribute_cells(
-        AttributionCells(harm=counted, ix=ix, iy=iy, market=member),
+    area_harm = np.bincount(member[held], weights=all_harm[held], minlength=len(places))
+    n = len(places)
+    observed, expect, boot, placebos = attribute_cells(
+        AttributionCells(harm=counted, ix=ix, iy=iy, market=member, reference=all_harm - counted),
         n,
         reach_cells=reach / cell_size,
         min_share=min_share,
         replicates=replicates,
         seed=seed,
+        expected=expected,
+        widen=widen,
     )
     denom = total if total > 0 else math.nan
     rows = []
-    for k, m in enumerate(found):
+    for k, m in enumerate(places):
         lo, hi = percentile_interval(boot[k], level)
-        ex = float(observed[k] - expected[k])
+        ex = float(observed[k] - expect[k])
         rows.append(
             MarketExcess(
                 market_id=m.id,
@@ -398,7 +465,7 @@ def local_attribution(
                 cells=int((member == k).sum()),
                 area_harm=float(area_harm[k]),
                 observed=float(observed[k]),
-                expected=float(expected[k]),
+                expected=float(expect[k]),
                 excess=ex,
                 excess_low=lo,
                 excess_high=hi,
@@ -406,20 +473,28 @@ def local_attribution(
                 share_low=lo / denom,
                 share_high=hi / denom,
                 placebos=int(placebos[k]),
+                source=m.source,
             )
         )
     sums = boot.sum(axis=0) if n else np.zeros(replicates)
     lo, hi = percentile_interval(sums, level)
-    excess = float(observed.sum() - expected.sum())
+    excess = float(observed.sum() - expect.sum())
     area_text = (
         f"cells within {radius:g} m of each market's centroid"
         if radius is not None
         else "each market's footprint plus buffer"
     )
+    background = (
+        "the mean harm of the same shape laid on places within"
+        if expected == "placebo"
+        else "their harm of the other types times the ratio market-linked/other of the "
+        "same shape laid on places within"
+    )
     method = (
-        f"excess = harm of the market-linked types in {area_text} minus the mean harm of "
-        f"the same shape laid on places within {reach:g} m (cells no market holds); "
-        f"{level:.0%} interval from {replicates} draws of one such placebo area per market"
+        f"excess = harm of the market-linked types in {area_text} minus {background} "
+        f"{reach:g} m (cells no market holds); {level:.0%} interval from {replicates} draws "
+        f"of one such placebo area per market"
+        + (f", deviations widened x{widen:g}" if widen != 1 else "")
     )
     return LocalAttribution(
         markets=tuple(rows),
