@@ -103,7 +103,8 @@ DEFAULTS: dict[str, float] = {
     "reach": 1250.0,
     "min_share": 0.5,
     "gap": 500.0,
-    "widen": 2.2,
+    "beta": 0.4,
+    "widen": 1.0,
 }
 
 F = NDArray[np.float64]
@@ -344,7 +345,7 @@ def local_attribution(
     intelligence: pd.DataFrame | None = None,
     sites: Sequence[Site] = (),
     gap: float = DEFAULTS["gap"],
-    expected: str = "placebo",
+    beta: float = DEFAULTS["beta"],
     widen: float = DEFAULTS["widen"],
 ) -> LocalAttribution:
     """Attribute the local excess of harm around each market to it, with an interval.
@@ -389,8 +390,10 @@ def local_attribution(
         same market and is dropped (:func:`merge_sites`).
     gap : float, default 500
         Metres between centroids under which two markets are one.
-    expected : {'placebo', 'ratio'}, default 'placebo'
-        How the background of a market's cells is predicted (see the module and
+    beta : float, default 0.4
+        Exponent of the place offset: the expected background is the placebo mean times
+        (the market cells' harm of the other types / the placebo mean of it) ** beta; 0 is
+        the placebo mean, 1 the ratio estimator (see the module and
         :func:`harmscope.markets.excess.attribute_cells`).
     widen : float, default 1
         Factor on the bootstrap deviations (interval width about the central excess).
@@ -449,7 +452,7 @@ def local_attribution(
         min_share=min_share,
         replicates=replicates,
         seed=seed,
-        expected=expected,
+        beta=beta,
         widen=widen,
     )
     denom = total if total > 0 else math.nan
@@ -484,16 +487,11 @@ def local_attribution(
         if radius is not None
         else "each market's footprint plus buffer"
     )
-    background = (
-        "the mean harm of the same shape laid on places within"
-        if expected == "placebo"
-        else "their harm of the other types times the ratio market-linked/other of the "
-        "same shape laid on places within"
-    )
+    offset = f" times (their harm of the other types / the placebos') ** {beta:g}" if beta else ""
     method = (
-        f"excess = harm of the market-linked types in {area_text} minus {background} "
-        f"{reach:g} m (cells no market holds); {level:.0%} interval from {replicates} draws "
-        f"of one such placebo area per market"
+        f"excess = harm of the market-linked types in {area_text} minus the mean harm of "
+        f"the same shape laid on places within {reach:g} m (cells no market holds){offset}; "
+        f"{level:.0%} interval from {replicates} draws of one such placebo area per market"
         + (f", deviations widened x{widen:g}" if widen != 1 else "")
     )
     return LocalAttribution(

@@ -91,8 +91,9 @@ class AttributionCells:
     market : ndarray of int
         Index of the market holding the cell, -1 for none.
     reference : ndarray of float, optional
-        Harm of each cell of the event types *not* counted (the reference of the ratio
-        estimator, ``expected='ratio'``); None when only the placebo mean is wanted.
+        Harm of each cell of the event types *not* counted: the reference of the offset
+        model (``beta`` above 0 in :func:`attribute_cells`); None when only the placebo mean
+        is wanted.
     """
 
     harm: F
@@ -155,7 +156,7 @@ def attribute_cells(
     min_placebos: int = 5,
     replicates: int = 2000,
     seed: int = 0,
-    expected: str = "placebo",
+    beta: float = 0.0,
     widen: float = 1.0,
 ) -> tuple[F, F, F, Ints]:
     """Observed, expected and bootstrap replicates of each market's excess.
@@ -176,11 +177,15 @@ def attribute_cells(
         Bootstrap replicates (>= 1).
     seed : int, default 0
         Seed of the bootstrap, so a result is reproducible.
-    expected : {'placebo', 'ratio'}, default 'placebo'
-        ``'placebo'``: the mean counted harm ``L_p`` of the placebo areas. ``'ratio'``: the
-        market cells' own reference harm ``R_k`` times the placebo ratio
-        ``sum(L_p) / sum(R_p)`` (a ratio estimator: Cochran 1977, ch. 6), which controls for
-        how much crime of any kind the market's place draws; needs ``cells.reference``.
+    beta : float, default 0
+        Exponent of the place offset. The expected background is
+        ``mean(L_p) * (R_k / mean(R_p)) ** beta``: ``L_p`` and ``R_p`` the counted and the
+        reference harm of the placebo areas, ``R_k`` the reference harm of the market's own
+        cells. ``beta = 0`` is the placebo mean; ``beta = 1`` the ratio estimator
+        ``R_k * sum(L_p) / sum(R_p)`` (Cochran 1977, ch. 6), which takes the market's place to
+        draw every kind of crime alike; values between are the log-linear (Poisson) model
+        ``log E[L_k] = log mean(L_p) + beta log(R_k / mean(R_p))``. Needs
+        ``cells.reference`` when not 0.
     widen : float, default 1
         Factor on each replicate's deviation from ``expected`` (1: the plain bootstrap); a
         value above 1 widens the interval by that factor about the central excess.
@@ -191,8 +196,8 @@ def attribute_cells(
         Harm in each market's cells; its expected background.
     boot : ndarray (n_markets, replicates)
         Replicate excess: ``observed`` minus the prediction of one placebo area drawn at
-        random (uniformly, with replacement) for each market and replicate (``L_p``, or
-        ``R_k L_p / R_p`` for the ratio), its deviation from ``expected`` scaled by
+        random (uniformly, with replacement) for each market and replicate
+        (``L_p * (R_k / mean(R_p)) ** beta``), its deviation from ``expected`` scaled by
         ``widen``. A whole area is drawn, not cells one by one, so the spatial correlation of
         harm inside an area is kept.
     placebos : ndarray of int (n_markets,)
@@ -206,10 +211,10 @@ def attribute_cells(
     """
     if replicates < 1:
         raise ValueError(f"replicates must be >= 1, got {replicates!r}")
-    if expected not in ("placebo", "ratio"):
-        raise ValueError(f"expected must be 'placebo' or 'ratio', got {expected!r}")
-    if expected == "ratio" and cells.reference is None:
-        raise ValueError("expected='ratio' needs the cells' reference harm")
+    if not math.isfinite(beta):
+        raise ValueError(f"beta must be a finite number, got {beta!r}")
+    if beta != 0 and cells.reference is None:
+        raise ValueError("beta other than 0 needs the cells' reference harm")
     if not (math.isfinite(widen) and widen > 0):
         raise ValueError(f"widen must be a finite number > 0, got {widen!r}")
     harm = np.asarray(cells.harm, dtype=np.float64)
@@ -238,17 +243,18 @@ def attribute_cells(
                 f"market {k}: only {len(values)} placebo areas in the study area "
                 f"(at least {min_placebos} needed): the markets cover it"
             )
-        if expected == "ratio" and reference is not None:
+        factor = 1.0
+        if beta != 0 and reference is not None:
             ref = placebo_areas(
                 cells, k, reach_cells=reach, min_share=min_share, column="reference"
             )
             own_ref = float(reference[cells.market == k].sum())
-            # Ratio of sums for the centre (stable); each placebo's own ratio for the spread.
-            expect[k] = own_ref * float(values.sum() / ref.sum()) if ref.sum() > 0 else math.nan
-            preds = own_ref * np.divide(values, ref, out=np.zeros_like(values), where=ref > 0)
-        else:
-            expect[k] = float(values.mean())
-            preds = values
+            # A market place with no reference harm, or placebos with none, gives no
+            # information on the place: the placebo mean stands.
+            if ref.mean() > 0 and own_ref > 0:
+                factor = (own_ref / float(ref.mean())) ** beta
+        expect[k] = float(values.mean()) * factor
+        preds = values * factor
         count[k] = len(values)
         draws = preds[rng.integers(0, len(preds), size=replicates)]
         boot[k] -= expect[k] + widen * (draws - expect[k])
