@@ -135,6 +135,11 @@ class MarketExcess:
         Placebo areas the market was compared with.
     source : str
         What placed the market: ``'confirmed'``, ``'reports'`` or ``'detected'`` (:class:`Site`).
+    offset : float
+        The place offset ``(R_k / mean(R_p)) ** beta`` by which the placebo mean was
+        multiplied to give ``expected`` (1: the placebo mean).
+    area : tuple of (cell_x, cell_y)
+        The market's cells (lower-left corners, metres).
     """
 
     market_id: str
@@ -152,6 +157,8 @@ class MarketExcess:
     share_high: float
     placebos: int = 0
     source: str = "detected"
+    offset: float = 1.0
+    area: tuple[tuple[float, float], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -171,6 +178,8 @@ class MarketExcess:
             "share_high": self.share_high,
             "placebos": self.placebos,
             "source": self.source,
+            "offset": self.offset,
+            "area": [list(c) for c in self.area],
         }
 
 
@@ -445,7 +454,7 @@ def local_attribution(
     held = member >= 0
     area_harm = np.bincount(member[held], weights=all_harm[held], minlength=len(places))
     n = len(places)
-    observed, expect, boot, placebos = attribute_cells(
+    observed, expect, boot, placebos, offsets = attribute_cells(
         AttributionCells(harm=counted, ix=ix, iy=iy, market=member, reference=all_harm - counted),
         n,
         reach_cells=reach / cell_size,
@@ -477,6 +486,13 @@ def local_attribution(
                 share_high=hi / denom,
                 placebos=int(placebos[k]),
                 source=m.source,
+                offset=float(offsets[k]),
+                area=tuple(
+                    (float(a), float(b))
+                    for a, b in zip(
+                        study["cell_x"][member == k], study["cell_y"][member == k], strict=True
+                    )
+                ),
             )
         )
     sums = boot.sum(axis=0) if n else np.zeros(replicates)

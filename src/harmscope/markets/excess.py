@@ -12,13 +12,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
 __all__ = [
+    "Attributed",
     "AttributionCells",
     "Located",
     "Site",
@@ -147,6 +148,16 @@ def placebo_areas(
     return np.asarray(out, dtype=np.float64)
 
 
+class Attributed(NamedTuple):
+    """What :func:`attribute_cells` returns (arrays, one row per market)."""
+
+    observed: F
+    expected: F
+    boot: F
+    placebos: Ints
+    offset: F
+
+
 def attribute_cells(
     cells: AttributionCells,
     n_markets: int,
@@ -158,7 +169,7 @@ def attribute_cells(
     seed: int = 0,
     beta: float = 0.0,
     widen: float = 1.0,
-) -> tuple[F, F, F, Ints]:
+) -> Attributed:
     """Observed, expected and bootstrap replicates of each market's excess.
 
     Parameters
@@ -202,6 +213,8 @@ def attribute_cells(
         harm inside an area is kept.
     placebos : ndarray of int (n_markets,)
         Placebo areas each market was compared with.
+    offset : ndarray (n_markets,)
+        The place offset ``(R_k / mean(R_p)) ** beta`` of each market (1 when ``beta`` is 0).
 
     Raises
     ------
@@ -229,6 +242,7 @@ def attribute_cells(
     expect = np.zeros(n_markets)
     boot = np.tile(observed[:, None], (1, replicates)).astype(np.float64)
     count = np.zeros(n_markets, dtype=np.int64)
+    offsets = np.ones(n_markets)
     span = float(np.hypot(np.ptp(cells.ix), np.ptp(cells.iy))) if len(cells.ix) else 0.0
     for k in range(n_markets):
         if not (cells.market == k).any():
@@ -253,12 +267,13 @@ def attribute_cells(
             # information on the place: the placebo mean stands.
             if ref.mean() > 0 and own_ref > 0:
                 factor = (own_ref / float(ref.mean())) ** beta
+        offsets[k] = factor
         expect[k] = float(values.mean()) * factor
         preds = values * factor
         count[k] = len(values)
         draws = preds[rng.integers(0, len(preds), size=replicates)]
         boot[k] -= expect[k] + widen * (draws - expect[k])
-    return observed, expect, boot, count
+    return Attributed(observed, expect, boot, count, offsets)
 
 
 def percentile_interval(boot: F, level: float) -> tuple[float, float]:
