@@ -56,7 +56,7 @@ from harmscope.markets.activity import market_activity
 from harmscope.markets.attribution import LocalAttribution, Site, local_attribution
 from harmscope.periods import Progress
 from harmscope.places.grid import DEFAULT_CELL_SIZE, with_cells
-from harmscope.simulate import simulate
+from harmscope.simulate import SimResult, simulate
 from harmscope.warehouse.handle import Warehouse
 from harmscope.warehouse.ingest import ingest_paths
 
@@ -67,9 +67,11 @@ __all__ = [
     "TUNING_SEEDS",
     "AttributionValidation",
     "SeedResult",
+    "SimulatedCity",
     "confirmed_sites",
     "known_market_intelligence",
     "report_sites",
+    "simulated_city",
     "true_market_share",
     "validate_attribution",
 ]
@@ -280,7 +282,33 @@ def report_sites(
 Size = Literal["small", "city", "region"]
 
 
-def _one(seed: int, *, months: int, size: Size, replicates: int, work: Path) -> SeedResult:
+@dataclass(frozen=True)
+class SimulatedCity:
+    """One simulated city ready for the local attribution.
+
+    Attributes
+    ----------
+    seed : int
+    result : SimResult
+        The simulation (truth included).
+    db : Path
+        Warehouse its police.uk files were ingested into.
+    intelligence : DataFrame
+        Confirmed markets as monthly intelligence reports (for detection).
+    sites : list of Site
+        Confirmed markets, then markets named in graded reports.
+    """
+
+    seed: int
+    result: SimResult
+    db: Path
+    intelligence: pd.DataFrame
+    sites: list[Site]
+
+
+def simulated_city(seed: int, *, months: int, size: Size, work: Path) -> SimulatedCity:
+    """Simulate a city, ingest its police.uk files under ``work`` and gather its market sites
+    (:func:`confirmed_sites`, :func:`report_sites`) and intelligence."""
     res = simulate(seed=seed, months=months, size=size)
     out = work / f"seed-{seed}"
     res.write(out)
@@ -290,17 +318,22 @@ def _one(seed: int, *, months: int, size: Size, replicates: int, work: Path) -> 
     intel = known_market_intelligence(res.intel["markets"], labels)
     confirmed = confirmed_sites(res.intel["markets"])
     reported = report_sites(res.intel["reports"], db, known=[c.id for c in confirmed])
+    return SimulatedCity(seed, res, db, intel, [*confirmed, *reported])
+
+
+def _one(seed: int, *, months: int, size: Size, replicates: int, work: Path) -> SeedResult:
+    city = simulated_city(seed, months=months, size=size, work=work)
     found: LocalAttribution = local_attribution(
-        db,
-        intelligence=intel,
-        sites=[*confirmed, *reported],
+        city.db,
+        intelligence=city.intelligence,
+        sites=city.sites,
         replicates=replicates,
         seed=seed,
     )
-    truth = true_market_share(res.truth["behaviour_month"])
+    truth = true_market_share(city.result.truth["behaviour_month"])
     return SeedResult(
         seed=seed,
-        markets_true=len(res.truth["markets"]),
+        markets_true=len(city.result.truth["markets"]),
         markets_found=len(found.markets),
         true_share=truth,
         share=found.share,
@@ -319,6 +352,7 @@ def validate_attribution(
     size: Size = "small",
     replicates: int = 1000,
     progress: Progress | None = None,
+    allow_tuning: bool = False,
 ) -> AttributionValidation:
     """Attributed against true drug-market share of harm over simulated cities.
 
@@ -334,6 +368,9 @@ def validate_attribution(
         Bootstrap replicates of each interval.
     progress : callable, optional
         ``progress('seeds', done, total)``.
+    allow_tuning : bool, default False
+        Score tuning seeds too (to show how the settings were chosen, never as the result;
+        the command never sets it).
 
     Returns
     -------
@@ -348,7 +385,7 @@ def validate_attribution(
         raise ValueError(f"--seeds must be >= 1, got {seeds}")
     chosen = list(range(first_seed, first_seed + seeds))
     tuned = sorted(set(chosen) & set(TUNING_SEEDS))
-    if tuned:
+    if tuned and not allow_tuning:
         raise ValueError(
             f"seeds {tuned[0]}..{tuned[-1]} were used to tune the method "
             f"({TUNING_SEEDS[0]}-{TUNING_SEEDS[-1]}); report other seeds"
