@@ -100,7 +100,7 @@ def solve_beta(
         return float(np.sum((b - m * np.exp(beta * lx)) * lx))
 
     lo, hi = -2.0, 3.0
-    if score(lo) * score(hi) > 0:
+    if not np.any(lx != 0) or score(lo) * score(hi) > 0:
         raise ValueError("the place-offset equation has no root in [-2, 3]")
     return float(brentq(score, lo, hi))
 
