@@ -53,7 +53,7 @@ import numpy as np
 import pandas as pd
 
 from harmscope.markets.activity import market_activity
-from harmscope.markets.attribution import LocalAttribution, Site, local_attribution
+from harmscope.markets.attribution import DEFAULTS, LocalAttribution, Site, local_attribution
 from harmscope.periods import Progress
 from harmscope.places.grid import DEFAULT_CELL_SIZE, with_cells
 from harmscope.simulate import SimResult, simulate
@@ -321,7 +321,9 @@ def simulated_city(seed: int, *, months: int, size: Size, work: Path) -> Simulat
     return SimulatedCity(seed, res, db, intel, [*confirmed, *reported])
 
 
-def _one(seed: int, *, months: int, size: Size, replicates: int, work: Path) -> SeedResult:
+def _one(
+    seed: int, *, months: int, size: Size, replicates: int, work: Path, beta: float
+) -> SeedResult:
     city = simulated_city(seed, months=months, size=size, work=work)
     found: LocalAttribution = local_attribution(
         city.db,
@@ -329,6 +331,7 @@ def _one(seed: int, *, months: int, size: Size, replicates: int, work: Path) -> 
         sites=city.sites,
         replicates=replicates,
         seed=seed,
+        beta=beta,
     )
     truth = true_market_share(city.result.truth["behaviour_month"])
     return SeedResult(
@@ -353,6 +356,7 @@ def validate_attribution(
     replicates: int = 1000,
     progress: Progress | None = None,
     allow_tuning: bool = False,
+    beta: float = DEFAULTS["beta"],
 ) -> AttributionValidation:
     """Attributed against true drug-market share of harm over simulated cities.
 
@@ -371,6 +375,9 @@ def validate_attribution(
     allow_tuning : bool, default False
         Score tuning seeds too (to show how the settings were chosen, never as the result;
         the command never sets it).
+    beta : float, default 0.4
+        Exponent of the place offset (:func:`~harmscope.markets.attribution.local_attribution`);
+        other values show what the default is compared with.
 
     Returns
     -------
@@ -395,7 +402,16 @@ def validate_attribution(
         for i, seed in enumerate(chosen):
             if progress:
                 progress("seeds", i, len(chosen))
-            runs.append(_one(seed, months=months, size=size, replicates=replicates, work=Path(tmp)))
+            runs.append(
+                _one(
+                    seed,
+                    months=months,
+                    size=size,
+                    replicates=replicates,
+                    work=Path(tmp),
+                    beta=beta,
+                )
+            )
     if progress:
         progress("seeds", len(chosen), len(chosen))
     bias = float(np.mean([r.relative_error for r in runs]))
