@@ -20,23 +20,38 @@ out: users steal near the market where they buy, but that is harm from *use*, wh
 national fractions already count; counting its excess here would count it twice. The
 denominator of the shares is every harm type.
 
-``expected_k`` is what the same cells would hold without a market, read off **placebo
-areas**: the market's own shape laid on every origin within ``reach`` metres (default
-1,250 m) of it, each placebo counted when at least ``min_share`` of its cells are study
-cells no market holds (its harm is the mean of those cells times the market's cell count).
-They are places of the same neighbourhood — same distance from the centre, same district,
-same mix of homes and shops — chosen from the geography alone, before any harm is read.
-``expected_k`` is their mean.
+``expected_k`` is what the same cells would hold without a market. **Placebo areas**: the
+market's own shape laid on every origin within ``reach`` metres (default 1,250 m) of it,
+each counted when at least ``min_share`` of its cells are study cells no market holds (its
+harm is the mean of those cells times the market's cell count): places of the same
+neighbourhood, chosen from the geography alone, before any harm is read. Markets sit where
+crime already concentrates, so the placebo mean alone under-predicts; the **place offset**
+corrects it from the harm of the *other* (reference) types, acquisitive crime::
+
+    expected_k = mean(L_p) * (R_k / mean(R_p)) ** beta
+
+(``L``: counted harm, ``R``: reference harm; ``p`` placebo areas, ``k`` the market's cells).
+``beta = 1`` is the ratio estimator, which would take the reference to measure the place
+exactly; but a market's users steal around it, so ``R_k`` is raised by the market itself.
+``beta`` (default 0.4) was fitted on the simulator's tuning seeds by
+:func:`harmscope.checks.place_offset.fit_place_offset` (log-linear model, quasi-Poisson
+score).
+
+**Markets** are every kind of market activity a caller has: ``sites`` known by place
+(confirmed markets, markets named in intelligence reports) and the markets detected from
+drug offences, drug finds and intelligence (:func:`harmscope.markets.markets`); a detected
+market within ``gap`` (500 m) of a site is the same market (:func:`merge_sites`).
 
 Interval: ``replicates`` (default 2000) draws of one placebo area per market, at random;
-the replicate excess is ``observed - placebo``, and the interval its 2.5 and 97.5
+the replicate excess is ``observed - L_p * offset``, and the interval its 2.5 and 97.5
 percentiles (``level`` 0.95); the area's interval takes percentiles of the replicate *sums*
 over markets. A whole area is drawn, not cells one by one, because harm is spatially
 correlated: drawing cells independently gave intervals too narrow on the tuning seeds
 (coverage 63-80 %). This is a bootstrap over the comparison places (a placebo-in-space
-design). A Poisson or negative-binomial model was not used: cell harm is a sum of CCHI
-weights from 1 to 5,475 days, neither Poisson nor NB in days, and the spread between places
-(the dominant uncertainty) is what the placebo areas show directly.
+design). ``widen`` scales the replicates' deviations; the tuning seeds needed none (1).
+A Poisson or negative-binomial interval was not used: cell harm is a sum of CCHI weights
+from 1 to 5,475 days, neither Poisson nor NB in days, and the spread between places (the
+dominant uncertainty) is what the placebo areas show directly.
 
 The settings (:data:`DEFAULTS`) were chosen on the simulator's tuning seeds 101-180 and are
 scored on other seeds by ``harmscope validate-attribution`` (``docs/markets.md``).
@@ -51,6 +66,10 @@ Theory* 12(6), 549-563.
 Abadie, A., Diamond, A. & Hainmueller, J. (2010). Synthetic control methods for
 comparative case studies. *Journal of the American Statistical Association* 105(490),
 493-505 (placebo units as the reference distribution of an effect).
+
+Cochran, W. G. (1977). *Sampling Techniques*, 3rd ed., ch. 6 (ratio estimators). Wiley.
+
+McCullagh, P. & Nelder, J. A. (1989). *Generalized Linear Models*, 2nd ed. Chapman & Hall.
 
 Rosenbaum, P. R. (2002). *Observational Studies*, 2nd ed., ch. 3 (matched comparisons
 chosen before the outcome is seen). Springer.
