@@ -8,8 +8,10 @@ the check's own reading of ``truth/behaviour_month.csv``; the JSON contract (DES
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -104,3 +106,64 @@ def test_json_contract_shape() -> None:
         "relative_error",
         "covered",
     }
+
+
+@pytest.mark.slow
+def test_report_sites_from_the_raw_files(tmp_path: Path) -> None:
+    """SYNTHETIC city, seed 118 (its intelligence names markets police do not list): sites
+    from graded reports recomputed from ``intel/reports.csv`` and the police.uk rows."""
+    from pyproj import Transformer
+
+    from harmscope.checks.attribution import confirmed_sites, report_sites
+    from harmscope.warehouse.ingest import ingest_paths
+
+    sim = simulate(seed=118, months=36, size="small")
+    out = tmp_path / "sim"
+    sim.write(out)
+    db = tmp_path / "w.duckdb"
+    ingest_paths(sorted(p for p in out.glob("20*") if p.is_dir()), db=db)
+    known = pd.read_csv(out / "intel" / "markets.csv", dtype=str)
+    reports = pd.read_csv(out / "intel" / "reports.csv", dtype=str)
+    conf = confirmed_sites(known.astype({"cell_x": float, "cell_y": float}))
+    assert [c.id for c in conf] == known["market_id"].tolist()
+    assert all(c.centroid_x == float(x) + 125 for c, x in zip(conf, known["cell_x"], strict=True))
+    sites = report_sites(reports, db, known=known["market_id"].tolist())
+    # Markets named by >= 3 reports graded A-C, not among the known ones.
+    graded = reports[reports["intelligence_assessment"].isin(["A", "B", "C"])]
+    counts = graded.dropna(subset=["market_id"]).groupby("market_id").size()
+    want = sorted(m for m, n in counts.items() if n >= 3 and m not in set(known["market_id"]))
+    assert want, "seed 118 should name an unlisted market"
+    assert sorted(s.id for s in sites) == want
+    # Each site: the cell of the reports' LSOA with the most drug activity in the raw rows.
+    to_bng = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
+
+    def cells(frame: pd.DataFrame) -> pd.DataFrame:
+        x, y = to_bng.transform(frame["Longitude"].astype(float), frame["Latitude"].astype(float))
+        return frame.assign(
+            cx=np.floor(np.asarray(x) / 250) * 250, cy=np.floor(np.asarray(y) / 250) * 250
+        )
+
+    street = cells(pd.concat(pd.read_csv(f, dtype=str) for f in out.glob("20*/*-street.csv")))
+    search = cells(
+        pd.concat(pd.read_csv(f, dtype=str) for f in out.glob("20*/*-stop-and-search.csv")).dropna(
+            subset=["Longitude"]
+        )
+    )
+    lsoa = street.groupby(["cx", "cy"])["LSOA code"].agg(lambda s: s.value_counts().index[0])
+    drug_found = search[
+        (search["Object of search"] == "Controlled drugs")
+        & (search["Outcome linked to object of search"] == "True")
+    ]
+    activity = (
+        street[street["Crime type"] == "Drugs"]
+        .groupby(["cx", "cy"])
+        .size()
+        .add(drug_found.groupby(["cx", "cy"]).size(), fill_value=0)
+        .reindex(lsoa.index)
+        .fillna(0)
+    )
+    for site in sites:
+        where = graded.loc[graded["market_id"] == site.id, "lsoa_code"].mode().iloc[0]
+        cell = (site.centroid_x - 125, site.centroid_y - 125)
+        assert lsoa[cell] == where
+        assert activity[cell] == activity[lsoa[lsoa == where].index].max()

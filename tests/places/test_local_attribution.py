@@ -1,6 +1,7 @@
 """Local attribution (``harmscope.markets.attribution`` / ``markets.excess``).
 
-1. The excess worked out by hand on a toy lattice (placebo areas listed one by one).
+1. The excess worked out by hand on a toy lattice (placebo areas listed one by one), with
+   the place offset (``beta``) and the widened interval recomputed by hand too.
 2. A flat background plus a known market bump: the excess is the bump exactly.
 3. Real data (City of London, 36 months): observed harm of each market recomputed from the
    raw police.uk rows with pandas and pyproj, the market cells from the centroid by hand.
@@ -18,9 +19,10 @@ import pytest
 from pyproj import Transformer
 
 from harmscope.harm import load_scheme
-from harmscope.markets.attribution import local_attribution, market_types
+from harmscope.markets.attribution import local_attribution, market_types, merge_sites
 from harmscope.markets.excess import (
     AttributionCells,
+    Site,
     attribute_cells,
     market_cells,
     placebo_areas,
@@ -52,7 +54,7 @@ def test_toy_lattice_by_hand() -> None:
     #  origin (2,3): (2,3)=23, (3,3)=33                   -> 28 x 2 = 56
     placebos = placebo_areas(cells, 0, reach_cells=1.0, min_share=0.5)
     assert sorted(placebos) == [24.0, 52.0, 56.0, 84.0]
-    observed, expected, boot, count = attribute_cells(
+    observed, expected, boot, count, _ = attribute_cells(
         cells, 1, reach_cells=1.0, min_placebos=4, replicates=500, seed=3
     )
     assert observed[0] == 122.0 + 32.0  # (2,2) = 22 + 100, (3,2) = 32
@@ -65,6 +67,65 @@ def test_toy_lattice_by_hand() -> None:
     assert sorted(placebo_areas(cells, 0, reach_cells=1.0, min_share=1.0)) == [52.0, 56.0]
 
 
+def _toy_with_reference() -> AttributionCells:
+    # The toy lattice above, plus a reference harm (the types not counted) of x + 1 per cell,
+    # except the market's cell (2, 2), a place that draws crime of every kind: 17.
+    harm = {(x, y): 10.0 * x + y for x in range(5) for y in range(5)}
+    harm[(2, 2)] += 100.0
+    cells = _lattice(5, harm, {(2, 2), (3, 2)})
+    ref = (cells.ix + 1).astype(np.float64)
+    ref[(cells.ix == 2) & (cells.iy == 2)] = 17.0
+    return AttributionCells(
+        harm=cells.harm, ix=cells.ix, iy=cells.iy, market=cells.market, reference=ref
+    )
+
+
+def test_place_offset_by_hand() -> None:
+    cells = _toy_with_reference()
+    # Reference harm of the four placebo areas (same origins and shape as above):
+    #  origin (2,1): (2,1)=3, (3,1)=4      -> 3.5 x 2 = 7
+    #  origin (1,2): (1,2)=2 (market cell unknown) -> 2 x 2 = 4
+    #  origin (3,2): (4,2)=5               -> 5 x 2 = 10
+    #  origin (2,3): (2,3)=3, (3,3)=4      -> 3.5 x 2 = 7
+    ref = placebo_areas(cells, 0, reach_cells=1.0, min_share=0.5, column="reference")
+    assert sorted(ref) == [4.0, 7.0, 7.0, 10.0]
+    # The market's own reference: (2,2)=17 + (3,2)=4 = 21, three times the placebo mean 7.
+    for beta, factor in ((0.0, 1.0), (0.5, 3**0.5), (1.0, 3.0)):
+        observed, expected, boot, _, offset = attribute_cells(
+            cells, 1, reach_cells=1.0, min_placebos=4, replicates=400, seed=1, beta=beta
+        )
+        assert observed[0] == 154.0
+        assert expected[0] == pytest.approx(54.0 * factor)
+        assert offset[0] == pytest.approx(factor)
+        # Each replicate: observed minus one placebo's counted harm times the same factor.
+        want = {round(154.0 - v * factor, 9) for v in (24.0, 52.0, 56.0, 84.0)}
+        assert set(np.round(boot[0], 9)) == want
+    # beta = 1 is the ratio estimator R_k * sum(L_p) / sum(R_p) (= 21 * 216 / 28 = 162).
+    counted = placebo_areas(cells, 0, reach_cells=1.0, min_share=0.5)
+    ratio = attribute_cells(cells, 1, reach_cells=1.0, min_placebos=4, beta=1.0).expected[0]
+    assert ratio == pytest.approx(21.0 * counted.sum() / ref.sum())
+
+
+def test_widened_interval_by_hand() -> None:
+    cells = _toy_with_reference()
+    _, expected, boot, _, _ = attribute_cells(
+        cells, 1, reach_cells=1.0, min_placebos=4, replicates=400, seed=1, widen=2.0
+    )
+    # Deviations from the placebo mean 54 doubled: 154 - (54 + 2 (L_p - 54)).
+    want = {154.0 - (54.0 + 2.0 * (v - 54.0)) for v in (24.0, 52.0, 56.0, 84.0)}
+    assert set(np.round(boot[0], 9)) == want
+    assert expected[0] == pytest.approx(54.0)  # the centre does not move
+
+
+def test_offset_needs_reference_and_finite_settings() -> None:
+    harm = {(x, y): 1.0 for x in range(6) for y in range(6)}
+    cells = _lattice(6, harm, {(2, 2)})
+    with pytest.raises(ValueError, match="reference"):
+        attribute_cells(cells, 1, reach_cells=2.0, beta=0.4)
+    with pytest.raises(ValueError, match="widen"):
+        attribute_cells(cells, 1, reach_cells=2.0, widen=0.0)
+
+
 def test_flat_background_gives_the_bump_exactly() -> None:
     # 15 x 15 cells of background 5; a 3-cell market adds 20 per cell.
     harm = {(x, y): 5.0 for x in range(15) for y in range(15)}
@@ -72,7 +133,7 @@ def test_flat_background_gives_the_bump_exactly() -> None:
     for c in market:
         harm[c] += 20.0
     cells = _lattice(15, harm, market)
-    observed, expected, boot, _ = attribute_cells(cells, 1, reach_cells=5.0, replicates=200)
+    observed, expected, boot, _, _ = attribute_cells(cells, 1, reach_cells=5.0, replicates=200)
     assert expected[0] == pytest.approx(15.0)  # 3 cells x 5
     assert observed[0] - expected[0] == pytest.approx(60.0)
     assert np.allclose(boot[0], 60.0)
@@ -123,6 +184,18 @@ def test_market_cells_disc_and_nearest() -> None:
     c = _market(0, 0, cells=((250.0, 250.0), (500.0, 250.0)))
     got = market_cells(ix, iy, [c], 250.0, None)
     assert sorted(zip(ix[got == 0], iy[got == 0], strict=True)) == [(1, 1), (2, 1)]
+
+
+def test_merge_sites_keeps_known_places_and_far_detections() -> None:
+    known = [Site(id="K1", centroid_x=1000.0, centroid_y=1000.0)]
+    near = _market(1300.0, 1400.0)  # 500 m from K1: kept (the gap is strict)
+    close = _market(1200.0, 1000.0)  # 200 m from K1: the same market, dropped
+    merged = merge_sites(known, [close, near], gap=500.0)
+    assert [(m.id, m.source) for m in merged] == [("K1", "confirmed"), ("m", "detected")]
+    assert (merged[1].centroid_x, merged[1].centroid_y) == (1300.0, 1400.0)
+    # Two known sites closer than the gap are one market too.
+    twin = Site(id="K2", centroid_x=1100.0, centroid_y=1000.0)
+    assert [m.id for m in merge_sites([*known, twin], [], gap=500.0)] == ["K1"]
 
 
 def test_market_types_are_those_with_a_distribution_fraction() -> None:
@@ -190,7 +263,7 @@ def test_real_city_observed_recomputed_from_raw_rows(city36: Path) -> None:
     types = set(result.types)
     assert m.observed == pytest.approx(inside.loc[inside["Crime type"].isin(types), "w"].sum())
     # docs/markets.md quotes these (rounded): excess and its interval as shares of harm.
-    assert (round(m.share, 3), m.placebos) == (0.087, 25)
+    assert (round(m.share, 3), m.placebos) == (0.081, 25)
     assert m.excess_low < m.excess < m.excess_high
 
 

@@ -1,11 +1,23 @@
 """How well the local market attribution recovers the true drug-market share of harm.
 
 :func:`validate_attribution` simulates ``seeds`` small cities itself (:mod:`harmscope.simulate`),
-ingests each one's police.uk files into a temporary warehouse, detects markets with the
-intelligence the simulator gives police (``intel/markets.csv``: each known market's cell is
-one intelligence report a month, as :func:`harmscope.markets.markets` takes them), runs
-:func:`harmscope.markets.attribution.local_attribution`, and compares the attributed share of
-the area's harm with the truth.
+ingests each one's police.uk files into a temporary warehouse, and gathers every kind of
+market activity the issue names:
+
+- **confirmed markets**: ``intel/markets.csv`` (police know every open market, most
+  semi-open ones and half the closed ones), each a :class:`~harmscope.markets.excess.Site`
+  at its cell's centre (:func:`confirmed_sites`);
+- **intelligence reports** (``intel/reports.csv``, graded 3x5x2): a market named by at least
+  :data:`MIN_REPORTS` reports graded A-C (College of Policing 2016: known true, known
+  indirectly, known not personally) and not among the confirmed ones is a site at the cell
+  of its reports' LSOA with the most drug activity (:func:`report_sites`; reports carry an
+  LSOA, not a point);
+- **drug offences and drug finds in searches**: :func:`harmscope.markets.markets` detection
+  (Gi*), with each confirmed market's cell as one intelligence report a month;
+
+then runs :func:`harmscope.markets.attribution.local_attribution` on the sites and the
+detected markets (a detected market within 500 m of a site is the same market) and compares
+the attributed share of the area's harm with the truth.
 
 Truth
 -----
@@ -40,18 +52,26 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from harmscope.markets.attribution import LocalAttribution, local_attribution
+from harmscope.markets.activity import market_activity
+from harmscope.markets.attribution import DEFAULTS, LocalAttribution, Site, local_attribution
 from harmscope.periods import Progress
-from harmscope.simulate import simulate
+from harmscope.places.grid import DEFAULT_CELL_SIZE, with_cells
+from harmscope.simulate import SimResult, simulate
+from harmscope.warehouse.handle import Warehouse
 from harmscope.warehouse.ingest import ingest_paths
 
 __all__ = [
     "MARKET_BEHAVIOURS",
+    "MIN_REPORTS",
     "TARGETS",
     "TUNING_SEEDS",
     "AttributionValidation",
     "SeedResult",
+    "SimulatedCity",
+    "confirmed_sites",
     "known_market_intelligence",
+    "report_sites",
+    "simulated_city",
     "true_market_share",
     "validate_attribution",
 ]
@@ -63,6 +83,12 @@ MARKET_BEHAVIOURS: tuple[str, ...] = (
     "firearms violence",
     "turf violence",
 )
+
+#: Fewest graded (A-C) intelligence reports that make a market named in them a site.
+MIN_REPORTS = 3
+
+#: Intelligence assessments (3x5x2) counted in :func:`report_sites`.
+REPORT_GRADES: tuple[str, ...] = ("A", "B", "C")
 
 #: Seeds the method's settings were tuned on; never reported.
 TUNING_SEEDS: tuple[int, ...] = tuple(range(101, 181))
@@ -165,10 +191,124 @@ def known_market_intelligence(intel_markets: pd.DataFrame, months: Sequence[str]
     return pd.DataFrame(rows, columns=["month", "x", "y"])
 
 
+def confirmed_sites(
+    intel_markets: pd.DataFrame, cell_size: float = DEFAULT_CELL_SIZE
+) -> list[Site]:
+    """Known markets (``intel/markets.csv``: ``market_id``, ``cell_x``, ``cell_y``) as sites at
+    their cells' centres."""
+    half = cell_size / 2.0
+    return [
+        Site(
+            id=str(r.market_id),
+            centroid_x=float(r.cell_x) + half,
+            centroid_y=float(r.cell_y) + half,
+            source="confirmed",
+        )
+        for r in intel_markets.itertuples()
+    ]
+
+
+def report_sites(
+    reports: pd.DataFrame,
+    db: str | Path,
+    *,
+    known: Sequence[str] = (),
+    min_reports: int = MIN_REPORTS,
+    grades: Sequence[str] = REPORT_GRADES,
+    cell_size: float = DEFAULT_CELL_SIZE,
+) -> list[Site]:
+    """Markets named in graded intelligence reports and not already ``known``, as sites.
+
+    A report names its subject's market (``market_id``) and the LSOA it concerns, not a point;
+    the site is the cell of that LSOA (the LSOA most of the cell's located records fall in)
+    with the most market activity (drug offences and searches that found drugs), or the
+    LSOA's busiest cell when none has any. Reports graded D or E (suspected, or known to be
+    false) are left out.
+    """
+    cols = {"market_id", "lsoa_code", "intelligence_assessment"}
+    missing = cols - set(reports.columns)
+    if missing:
+        raise ValueError(f"intel/reports.csv: missing columns {sorted(missing)}")
+    named = reports[
+        reports["market_id"].notna()
+        & (reports["market_id"].astype(str) != "")
+        & reports["intelligence_assessment"].isin(list(grades))
+        & ~reports["market_id"].isin(list(known))
+    ]
+    counts = named.groupby("market_id").size()
+    wanted = counts[counts >= min_reports].index
+    if len(wanted) == 0:
+        return []
+    with Warehouse.of(db) as wh:
+        events = wh.events()
+        act = with_cells(market_activity(events), cell_size=cell_size)
+        per_cell = (
+            act.group_by(["cell_x", "cell_y"])
+            .aggregate(activity=act.market.sum(), records=act.count())
+            .to_pandas()
+        )
+        located = with_cells(
+            events.filter(events.x.notnull() & events.y.notnull()), cell_size=cell_size
+        )
+        lsoa = (
+            located.group_by(["cell_x", "cell_y", "lsoa_code"])
+            .aggregate(n=located.count())
+            .to_pandas()
+        )
+    lsoa = lsoa.sort_values(["n", "lsoa_code"]).drop_duplicates(["cell_x", "cell_y"], keep="last")
+    cells = lsoa.merge(per_cell, on=["cell_x", "cell_y"], how="left").fillna(
+        {"activity": 0.0, "records": 0}
+    )
+    out = []
+    half = cell_size / 2.0
+    for mid in wanted:
+        where = named.loc[named["market_id"] == mid, "lsoa_code"].mode()
+        here = cells[cells["lsoa_code"].isin(list(where))]
+        if here.empty:
+            continue
+        best = here.sort_values(["activity", "records"], ascending=False).iloc[0]
+        out.append(
+            Site(
+                id=str(mid),
+                centroid_x=float(best["cell_x"]) + half,
+                centroid_y=float(best["cell_y"]) + half,
+                source="reports",
+                status="candidate",
+            )
+        )
+    return out
+
+
 Size = Literal["small", "city", "region"]
 
 
-def _one(seed: int, *, months: int, size: Size, replicates: int, work: Path) -> SeedResult:
+@dataclass(frozen=True)
+class SimulatedCity:
+    """One simulated city ready for the local attribution.
+
+    Attributes
+    ----------
+    seed : int
+    result : SimResult
+        The simulation (truth included).
+    db : Path
+        Warehouse its police.uk files were ingested into.
+    intelligence : DataFrame
+        Confirmed markets as monthly intelligence reports (for detection).
+    sites : list of Site
+        Confirmed markets, then markets named in graded reports.
+    """
+
+    seed: int
+    result: SimResult
+    db: Path
+    intelligence: pd.DataFrame
+    sites: list[Site]
+
+
+def simulated_city(seed: int, *, months: int, size: Size, work: Path) -> SimulatedCity:
+    """Simulate a city, ingest its police.uk files under ``work`` and gather its market sites
+    (:func:`confirmed_sites`, :func:`report_sites`) and intelligence."""
     res = simulate(seed=seed, months=months, size=size)
     out = work / f"seed-{seed}"
     res.write(out)
@@ -176,13 +316,27 @@ def _one(seed: int, *, months: int, size: Size, replicates: int, work: Path) -> 
     ingest_paths(sorted(p for p in out.glob("20*") if p.is_dir()), db=db)
     labels = sorted(res.truth["behaviour_month"]["month"].unique())
     intel = known_market_intelligence(res.intel["markets"], labels)
+    confirmed = confirmed_sites(res.intel["markets"])
+    reported = report_sites(res.intel["reports"], db, known=[c.id for c in confirmed])
+    return SimulatedCity(seed, res, db, intel, [*confirmed, *reported])
+
+
+def _one(
+    seed: int, *, months: int, size: Size, replicates: int, work: Path, beta: float
+) -> SeedResult:
+    city = simulated_city(seed, months=months, size=size, work=work)
     found: LocalAttribution = local_attribution(
-        db, intelligence=intel, replicates=replicates, seed=seed
+        city.db,
+        intelligence=city.intelligence,
+        sites=city.sites,
+        replicates=replicates,
+        seed=seed,
+        beta=beta,
     )
-    truth = true_market_share(res.truth["behaviour_month"])
+    truth = true_market_share(city.result.truth["behaviour_month"])
     return SeedResult(
         seed=seed,
-        markets_true=len(res.truth["markets"]),
+        markets_true=len(city.result.truth["markets"]),
         markets_found=len(found.markets),
         true_share=truth,
         share=found.share,
@@ -201,6 +355,8 @@ def validate_attribution(
     size: Size = "small",
     replicates: int = 1000,
     progress: Progress | None = None,
+    allow_tuning: bool = False,
+    beta: float = DEFAULTS["beta"],
 ) -> AttributionValidation:
     """Attributed against true drug-market share of harm over simulated cities.
 
@@ -216,6 +372,12 @@ def validate_attribution(
         Bootstrap replicates of each interval.
     progress : callable, optional
         ``progress('seeds', done, total)``.
+    allow_tuning : bool, default False
+        Score tuning seeds too (to show how the settings were chosen, never as the result;
+        the command never sets it).
+    beta : float, default 0.4
+        Exponent of the place offset (:func:`~harmscope.markets.attribution.local_attribution`);
+        other values show what the default is compared with.
 
     Returns
     -------
@@ -230,7 +392,7 @@ def validate_attribution(
         raise ValueError(f"--seeds must be >= 1, got {seeds}")
     chosen = list(range(first_seed, first_seed + seeds))
     tuned = sorted(set(chosen) & set(TUNING_SEEDS))
-    if tuned:
+    if tuned and not allow_tuning:
         raise ValueError(
             f"seeds {tuned[0]}..{tuned[-1]} were used to tune the method "
             f"({TUNING_SEEDS[0]}-{TUNING_SEEDS[-1]}); report other seeds"
@@ -240,7 +402,16 @@ def validate_attribution(
         for i, seed in enumerate(chosen):
             if progress:
                 progress("seeds", i, len(chosen))
-            runs.append(_one(seed, months=months, size=size, replicates=replicates, work=Path(tmp)))
+            runs.append(
+                _one(
+                    seed,
+                    months=months,
+                    size=size,
+                    replicates=replicates,
+                    work=Path(tmp),
+                    beta=beta,
+                )
+            )
     if progress:
         progress("seeds", len(chosen), len(chosen))
     bias = float(np.mean([r.relative_error for r in runs]))

@@ -20,23 +20,38 @@ out: users steal near the market where they buy, but that is harm from *use*, wh
 national fractions already count; counting its excess here would count it twice. The
 denominator of the shares is every harm type.
 
-``expected_k`` is what the same cells would hold without a market, read off **placebo
-areas**: the market's own shape laid on every origin within ``reach`` metres (default
-1,250 m) of it, each placebo counted when at least ``min_share`` of its cells are study
-cells no market holds (its harm is the mean of those cells times the market's cell count).
-They are places of the same neighbourhood — same distance from the centre, same district,
-same mix of homes and shops — chosen from the geography alone, before any harm is read.
-``expected_k`` is their mean.
+``expected_k`` is what the same cells would hold without a market. **Placebo areas**: the
+market's own shape laid on every origin within ``reach`` metres (default 1,250 m) of it,
+each counted when at least ``min_share`` of its cells are study cells no market holds (its
+harm is the mean of those cells times the market's cell count): places of the same
+neighbourhood, chosen from the geography alone, before any harm is read. Markets sit where
+crime already concentrates, so the placebo mean alone under-predicts; the **place offset**
+corrects it from the harm of the *other* (reference) types, acquisitive crime::
+
+    expected_k = mean(L_p) * (R_k / mean(R_p)) ** beta
+
+(``L``: counted harm, ``R``: reference harm; ``p`` placebo areas, ``k`` the market's cells).
+``beta = 1`` is the ratio estimator, which would take the reference to measure the place
+exactly; but a market's users steal around it, so ``R_k`` is raised by the market itself.
+``beta`` (default 0.4) was fitted on the simulator's tuning seeds by
+:func:`harmscope.checks.place_offset.fit_place_offset` (log-linear model, quasi-Poisson
+score).
+
+**Markets** are every kind of market activity a caller has: ``sites`` known by place
+(confirmed markets, markets named in intelligence reports) and the markets detected from
+drug offences, drug finds and intelligence (:func:`harmscope.markets.markets`); a detected
+market within ``gap`` (500 m) of a site is the same market (:func:`merge_sites`).
 
 Interval: ``replicates`` (default 2000) draws of one placebo area per market, at random;
-the replicate excess is ``observed - placebo``, and the interval its 2.5 and 97.5
+the replicate excess is ``observed - L_p * offset``, and the interval its 2.5 and 97.5
 percentiles (``level`` 0.95); the area's interval takes percentiles of the replicate *sums*
 over markets. A whole area is drawn, not cells one by one, because harm is spatially
 correlated: drawing cells independently gave intervals too narrow on the tuning seeds
 (coverage 63-80 %). This is a bootstrap over the comparison places (a placebo-in-space
-design). A Poisson or negative-binomial model was not used: cell harm is a sum of CCHI
-weights from 1 to 5,475 days, neither Poisson nor NB in days, and the spread between places
-(the dominant uncertainty) is what the placebo areas show directly.
+design). ``widen`` scales the replicates' deviations; the tuning seeds needed none (1).
+A Poisson or negative-binomial interval was not used: cell harm is a sum of CCHI weights
+from 1 to 5,475 days, neither Poisson nor NB in days, and the spread between places (the
+dominant uncertainty) is what the placebo areas show directly.
 
 The settings (:data:`DEFAULTS`) were chosen on the simulator's tuning seeds 101-180 and are
 scored on other seeds by ``harmscope validate-attribution`` (``docs/markets.md``).
@@ -51,6 +66,10 @@ Theory* 12(6), 549-563.
 Abadie, A., Diamond, A. & Hainmueller, J. (2010). Synthetic control methods for
 comparative case studies. *Journal of the American Statistical Association* 105(490),
 493-505 (placebo units as the reference distribution of an effect).
+
+Cochran, W. G. (1977). *Sampling Techniques*, 3rd ed., ch. 6 (ratio estimators). Wiley.
+
+McCullagh, P. & Nelder, J. A. (1989). *Generalized Linear Models*, 2nd ed. Chapman & Hall.
 
 Rosenbaum, P. R. (2002). *Observational Studies*, 2nd ed., ch. 3 (matched comparisons
 chosen before the outcome is seen). Springer.
@@ -73,6 +92,7 @@ from harmscope.harm.weigh import SchemeLike
 from harmscope.markets.activity import market_activity
 from harmscope.markets.excess import (
     AttributionCells,
+    Site,
     attribute_cells,
     frame_cells,
     market_cells,
@@ -85,11 +105,26 @@ from harmscope.places.grid import DEFAULT_CELL_SIZE, with_cells
 from harmscope.places.study_area import dataset_area
 from harmscope.warehouse.handle import Warehouse
 
-__all__ = ["DEFAULTS", "LocalAttribution", "MarketExcess", "local_attribution", "market_types"]
+__all__ = [
+    "DEFAULTS",
+    "LocalAttribution",
+    "MarketExcess",
+    "Site",
+    "local_attribution",
+    "market_types",
+    "merge_sites",
+]
 
 #: Settings of :func:`local_attribution`, chosen on the simulator's tuning seeds 101-180
 #: (never on the seeds ``validate-attribution`` reports): see ``docs/markets.md``.
-DEFAULTS: dict[str, float] = {"radius": 500.0, "reach": 1250.0, "min_share": 0.5}
+DEFAULTS: dict[str, float] = {
+    "radius": 500.0,
+    "reach": 1250.0,
+    "min_share": 0.5,
+    "gap": 500.0,
+    "beta": 0.4,
+    "widen": 1.0,
+}
 
 F = NDArray[np.float64]
 Ints = NDArray[np.int64]
@@ -117,6 +152,13 @@ class MarketExcess:
         The excess as a share of the study area's harm (central, low, high).
     placebos : int
         Placebo areas the market was compared with.
+    source : str
+        What placed the market: ``'confirmed'``, ``'reports'`` or ``'detected'`` (:class:`Site`).
+    offset : float
+        The place offset ``(R_k / mean(R_p)) ** beta`` by which the placebo mean was
+        multiplied to give ``expected`` (1: the placebo mean).
+    area : tuple of (cell_x, cell_y)
+        The market's cells (lower-left corners, metres).
     """
 
     market_id: str
@@ -133,6 +175,9 @@ class MarketExcess:
     share_low: float
     share_high: float
     placebos: int = 0
+    source: str = "detected"
+    offset: float = 1.0
+    area: tuple[tuple[float, float], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -151,6 +196,9 @@ class MarketExcess:
             "share_low": self.share_low,
             "share_high": self.share_high,
             "placebos": self.placebos,
+            "source": self.source,
+            "offset": self.offset,
+            "area": [list(c) for c in self.area],
         }
 
 
@@ -260,6 +308,34 @@ def market_types(scheme: Scheme, attribution: Attribution | None = None) -> tupl
     return tuple(out)
 
 
+def merge_sites(sites: Sequence[Site], found: Sequence[Market], gap: float) -> list[Site]:
+    """Known sites first, then detected markets, each kept unless its centroid lies within
+    ``gap`` metres of one already kept (the same market seen twice: a confirmed market is
+    usually also a hot spot of drug offences and finds)."""
+    kept: list[Site] = []
+
+    def far(x: float, y: float) -> bool:
+        return all(math.hypot(x - k.centroid_x, y - k.centroid_y) >= gap for k in kept)
+
+    for site in sites:
+        if far(site.centroid_x, site.centroid_y):
+            kept.append(site)
+    for m in found:
+        if far(m.centroid_x, m.centroid_y):
+            kept.append(
+                Site(
+                    id=m.id,
+                    centroid_x=m.centroid_x,
+                    centroid_y=m.centroid_y,
+                    source="detected",
+                    name=m.name,
+                    status=m.status,
+                    area_cells=tuple(m.area_cells),
+                )
+            )
+    return kept
+
+
 def _cell_frame(
     events: Any,
     *,
@@ -295,6 +371,10 @@ def local_attribution(
     seed: int = 0,
     level: float = 0.95,
     intelligence: pd.DataFrame | None = None,
+    sites: Sequence[Site] = (),
+    gap: float = DEFAULTS["gap"],
+    beta: float = DEFAULTS["beta"],
+    widen: float = DEFAULTS["widen"],
 ) -> LocalAttribution:
     """Attribute the local excess of harm around each market to it, with an interval.
 
@@ -332,6 +412,19 @@ def local_attribution(
     intelligence : DataFrame, optional
         Intelligence reports (``month``, ``x``, ``y``, optional ``weight``) passed to market
         detection when ``found`` is not given.
+    sites : sequence of Site, optional
+        Markets known by place (confirmed markets, markets named in intelligence reports),
+        added before the detected ones; a detected market within ``gap`` of a site is the
+        same market and is dropped (:func:`merge_sites`).
+    gap : float, default 500
+        Metres between centroids under which two markets are one.
+    beta : float, default 0.4
+        Exponent of the place offset: the expected background is the placebo mean times
+        (the market cells' harm of the other types / the placebo mean of it) ** beta; 0 is
+        the placebo mean, 1 the ratio estimator (see the module and
+        :func:`harmscope.markets.excess.attribute_cells`).
+    widen : float, default 1
+        Factor on the bootstrap deviations (interval width about the central excess).
 
     Returns
     -------
@@ -352,6 +445,8 @@ def local_attribution(
         raise ValueError(f"radius must be > 0 metres or None, got {radius!r}")
     if not 0 < min_share <= 1:
         raise ValueError(f"min_share must lie in (0, 1], got {min_share!r}")
+    if not (math.isfinite(gap) and gap >= 0):
+        raise ValueError(f"gap must be a finite number of metres >= 0, got {gap!r}")
     sch = load_scheme(scheme)
     counted_types = tuple(types) if types is not None else market_types(sch, attribution)
     if found is None:
@@ -371,25 +466,28 @@ def local_attribution(
     study = study.merge(frame, on=["cell_x", "cell_y"], how="left").fillna(0.0)
     ix, iy = frame_cells(study, cell_size)
     counted = study["counted"].to_numpy(dtype=np.float64)
-    member = market_cells(ix, iy, found, cell_size, radius)
+    places = merge_sites(sites, found, gap)
+    member = market_cells(ix, iy, places, cell_size, radius)
     all_harm = study["harm"].to_numpy(dtype=np.float64)
     total = float(all_harm.sum())
     held = member >= 0
-    area_harm = np.bincount(member[held], weights=all_harm[held], minlength=len(found))
-    n = len(found)
-    observed, expected, boot, placebos = attribute_cells(
-        AttributionCells(harm=counted, ix=ix, iy=iy, market=member),
+    area_harm = np.bincount(member[held], weights=all_harm[held], minlength=len(places))
+    n = len(places)
+    observed, expect, boot, placebos, offsets = attribute_cells(
+        AttributionCells(harm=counted, ix=ix, iy=iy, market=member, reference=all_harm - counted),
         n,
         reach_cells=reach / cell_size,
         min_share=min_share,
         replicates=replicates,
         seed=seed,
+        beta=beta,
+        widen=widen,
     )
     denom = total if total > 0 else math.nan
     rows = []
-    for k, m in enumerate(found):
+    for k, m in enumerate(places):
         lo, hi = percentile_interval(boot[k], level)
-        ex = float(observed[k] - expected[k])
+        ex = float(observed[k] - expect[k])
         rows.append(
             MarketExcess(
                 market_id=m.id,
@@ -398,7 +496,7 @@ def local_attribution(
                 cells=int((member == k).sum()),
                 area_harm=float(area_harm[k]),
                 observed=float(observed[k]),
-                expected=float(expected[k]),
+                expected=float(expect[k]),
                 excess=ex,
                 excess_low=lo,
                 excess_high=hi,
@@ -406,20 +504,30 @@ def local_attribution(
                 share_low=lo / denom,
                 share_high=hi / denom,
                 placebos=int(placebos[k]),
+                source=m.source,
+                offset=float(offsets[k]),
+                area=tuple(
+                    (float(a), float(b))
+                    for a, b in zip(
+                        study["cell_x"][member == k], study["cell_y"][member == k], strict=True
+                    )
+                ),
             )
         )
     sums = boot.sum(axis=0) if n else np.zeros(replicates)
     lo, hi = percentile_interval(sums, level)
-    excess = float(observed.sum() - expected.sum())
+    excess = float(observed.sum() - expect.sum())
     area_text = (
         f"cells within {radius:g} m of each market's centroid"
         if radius is not None
         else "each market's footprint plus buffer"
     )
+    offset = f" times (their harm of the other types / the placebos') ** {beta:g}" if beta else ""
     method = (
         f"excess = harm of the market-linked types in {area_text} minus the mean harm of "
-        f"the same shape laid on places within {reach:g} m (cells no market holds); "
+        f"the same shape laid on places within {reach:g} m (cells no market holds){offset}; "
         f"{level:.0%} interval from {replicates} draws of one such placebo area per market"
+        + (f", deviations widened x{widen:g}" if widen != 1 else "")
     )
     return LocalAttribution(
         markets=tuple(rows),

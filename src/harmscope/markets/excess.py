@@ -12,15 +12,17 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple, Protocol
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from harmscope.markets.model import Market
-
 __all__ = [
+    "Attributed",
     "AttributionCells",
+    "Located",
+    "Site",
     "attribute_cells",
     "frame_cells",
     "grid_index",
@@ -31,6 +33,50 @@ __all__ = [
 
 F = NDArray[np.float64]
 Ints = NDArray[np.int64]
+
+
+class Located(Protocol):
+    """What :func:`market_cells` reads of a market: its centroid and, for ``radius=None``,
+    the cells it holds (a :class:`~harmscope.markets.model.Market` or a :class:`Site`)."""
+
+    @property
+    def centroid_x(self) -> float: ...
+
+    @property
+    def centroid_y(self) -> float: ...
+
+    @property
+    def area_cells(self) -> Sequence[tuple[float, float]]: ...
+
+
+@dataclass(frozen=True)
+class Site:
+    """A market known by where it is, not by a footprint of its own (confirmed markets,
+    markets named in intelligence reports, detected candidates once merged).
+
+    Attributes
+    ----------
+    id : str
+        Market id.
+    centroid_x, centroid_y : float
+        Where the market is (British National Grid metres).
+    source : str
+        What placed it: ``'confirmed'``, ``'reports'`` or ``'detected'``.
+    name : str or None
+        Analyst's name of the market.
+    status : str
+        ``'confirmed'`` or ``'candidate'``.
+    area_cells : tuple of (cell_x, cell_y)
+        Cells the market holds when it comes from detection (used with ``radius=None``).
+    """
+
+    id: str
+    centroid_x: float
+    centroid_y: float
+    source: str = "confirmed"
+    name: str | None = None
+    status: str = "confirmed"
+    area_cells: tuple[tuple[float, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -45,15 +91,22 @@ class AttributionCells:
         Grid indices of the cells (lower-left corner / cell size).
     market : ndarray of int
         Index of the market holding the cell, -1 for none.
+    reference : ndarray of float, optional
+        Harm of each cell of the event types *not* counted: the reference of the offset
+        model (``beta`` above 0 in :func:`attribute_cells`); None when only the placebo mean
+        is wanted.
     """
 
     harm: F
     ix: Ints
     iy: Ints
     market: Ints
+    reference: F | None = None
 
 
-def placebo_areas(cells: AttributionCells, k: int, *, reach_cells: float, min_share: float) -> F:
+def placebo_areas(
+    cells: AttributionCells, k: int, *, reach_cells: float, min_share: float, column: str = "harm"
+) -> F:
     """Background harm of market ``k``'s shape laid on comparable places nearby.
 
     The market's cells, as offsets from its first cell, are laid on every *placebo origin*:
@@ -63,11 +116,17 @@ def placebo_areas(cells: AttributionCells, k: int, *, reach_cells: float, min_sh
     cells times the market's cell count (cells a market holds, or outside the study area,
     are unknown background, not zero).
 
+    ``column`` names the per-cell values summed: ``'harm'`` (the counted types) or
+    ``'reference'`` (the other types; the same placebo areas, in the same order).
+
     Returns
     -------
     ndarray
         One background total per usable placebo origin (empty if none).
     """
+    values = cells.harm if column == "harm" else cells.reference
+    if values is None:
+        raise ValueError(f"the cells have no {column!r} values")
     own = np.flatnonzero(cells.market == k)
     if len(own) == 0:
         return np.zeros(0)
@@ -82,11 +141,21 @@ def placebo_areas(cells: AttributionCells, k: int, *, reach_cells: float, min_sh
         for dx, dy in zip(ox, oy, strict=True):
             j = lookup.get((int(cells.ix[o] + dx), int(cells.iy[o] + dy)))
             if j is not None and cells.market[j] < 0:
-                total += float(cells.harm[j])
+                total += float(values[j])
                 known += 1
         if known and known >= min_share * len(own):
             out.append(total / known * len(own))
     return np.asarray(out, dtype=np.float64)
+
+
+class Attributed(NamedTuple):
+    """What :func:`attribute_cells` returns (arrays, one row per market)."""
+
+    observed: F
+    expected: F
+    boot: F
+    placebos: Ints
+    offset: F
 
 
 def attribute_cells(
@@ -98,7 +167,9 @@ def attribute_cells(
     min_placebos: int = 5,
     replicates: int = 2000,
     seed: int = 0,
-) -> tuple[F, F, F, Ints]:
+    beta: float = 0.0,
+    widen: float = 1.0,
+) -> Attributed:
     """Observed, expected and bootstrap replicates of each market's excess.
 
     Parameters
@@ -117,17 +188,33 @@ def attribute_cells(
         Bootstrap replicates (>= 1).
     seed : int, default 0
         Seed of the bootstrap, so a result is reproducible.
+    beta : float, default 0
+        Exponent of the place offset. The expected background is
+        ``mean(L_p) * (R_k / mean(R_p)) ** beta``: ``L_p`` and ``R_p`` the counted and the
+        reference harm of the placebo areas, ``R_k`` the reference harm of the market's own
+        cells. ``beta = 0`` is the placebo mean; ``beta = 1`` the ratio estimator
+        ``R_k * sum(L_p) / sum(R_p)`` (Cochran 1977, ch. 6), which takes the market's place to
+        draw every kind of crime alike; values between are the log-linear (Poisson) model
+        ``log E[L_k] = log mean(L_p) + beta log(R_k / mean(R_p))``. Needs
+        ``cells.reference`` when not 0.
+    widen : float, default 1
+        Factor on each replicate's deviation from ``expected`` (1: the plain bootstrap); a
+        value above 1 widens the interval by that factor about the central excess.
 
     Returns
     -------
     observed, expected : ndarray (n_markets,)
-        Harm in each market's cells; mean background of its placebo areas.
+        Harm in each market's cells; its expected background.
     boot : ndarray (n_markets, replicates)
-        Replicate excess: ``observed`` minus one placebo area drawn at random (uniformly,
-        with replacement) for each market and replicate. A whole area is drawn, not cells
-        one by one, so the spatial correlation of harm inside an area is kept.
+        Replicate excess: ``observed`` minus the prediction of one placebo area drawn at
+        random (uniformly, with replacement) for each market and replicate
+        (``L_p * (R_k / mean(R_p)) ** beta``), its deviation from ``expected`` scaled by
+        ``widen``. A whole area is drawn, not cells one by one, so the spatial correlation of
+        harm inside an area is kept.
     placebos : ndarray of int (n_markets,)
         Placebo areas each market was compared with.
+    offset : ndarray (n_markets,)
+        The place offset ``(R_k / mean(R_p)) ** beta`` of each market (1 when ``beta`` is 0).
 
     Raises
     ------
@@ -137,15 +224,25 @@ def attribute_cells(
     """
     if replicates < 1:
         raise ValueError(f"replicates must be >= 1, got {replicates!r}")
+    if not math.isfinite(beta):
+        raise ValueError(f"beta must be a finite number, got {beta!r}")
+    if beta != 0 and cells.reference is None:
+        raise ValueError("beta other than 0 needs the cells' reference harm")
+    if not (math.isfinite(widen) and widen > 0):
+        raise ValueError(f"widen must be a finite number > 0, got {widen!r}")
     harm = np.asarray(cells.harm, dtype=np.float64)
     rng = np.random.default_rng(seed)
     inside = np.flatnonzero(cells.market >= 0)
     observed: F = np.bincount(cells.market[inside], weights=harm[inside], minlength=n_markets)[
         :n_markets
     ].astype(np.float64)
-    expected = np.zeros(n_markets)
+    reference = (
+        np.asarray(cells.reference, dtype=np.float64) if cells.reference is not None else None
+    )
+    expect = np.zeros(n_markets)
     boot = np.tile(observed[:, None], (1, replicates)).astype(np.float64)
     count = np.zeros(n_markets, dtype=np.int64)
+    offsets = np.ones(n_markets)
     span = float(np.hypot(np.ptp(cells.ix), np.ptp(cells.iy))) if len(cells.ix) else 0.0
     for k in range(n_markets):
         if not (cells.market == k).any():
@@ -160,10 +257,23 @@ def attribute_cells(
                 f"market {k}: only {len(values)} placebo areas in the study area "
                 f"(at least {min_placebos} needed): the markets cover it"
             )
-        expected[k] = float(values.mean())
+        factor = 1.0
+        if beta != 0 and reference is not None:
+            ref = placebo_areas(
+                cells, k, reach_cells=reach, min_share=min_share, column="reference"
+            )
+            own_ref = float(reference[cells.market == k].sum())
+            # A market place with no reference harm, or placebos with none, gives no
+            # information on the place: the placebo mean stands.
+            if ref.mean() > 0 and own_ref > 0:
+                factor = (own_ref / float(ref.mean())) ** beta
+        offsets[k] = factor
+        expect[k] = float(values.mean()) * factor
+        preds = values * factor
         count[k] = len(values)
-        boot[k] -= values[rng.integers(0, len(values), size=replicates)]
-    return observed, expected, boot, count
+        draws = preds[rng.integers(0, len(preds), size=replicates)]
+        boot[k] -= expect[k] + widen * (draws - expect[k])
+    return Attributed(observed, expect, boot, count, offsets)
 
 
 def percentile_interval(boot: F, level: float) -> tuple[float, float]:
@@ -186,7 +296,7 @@ def frame_cells(cells: pd.DataFrame, cell_size: float) -> tuple[Ints, Ints]:
 
 
 def market_cells(
-    ix: Ints, iy: Ints, found: Sequence[Market], cell_size: float, radius: float | None
+    ix: Ints, iy: Ints, found: Sequence[Located], cell_size: float, radius: float | None
 ) -> Ints:
     """Index of the market holding each cell (-1 for none), one market per cell.
 
