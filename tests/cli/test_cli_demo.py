@@ -11,6 +11,8 @@ from typer.testing import CliRunner
 
 from harmscope.cli import app
 from harmscope.harm import harm_matrix
+from harmscope.harm.local import apply_local
+from harmscope.markets.attribution import local_attribution
 from harmscope.warehouse import ibis_connect
 
 runner = CliRunner()
@@ -61,7 +63,10 @@ def test_demo_end_to_end_and_idempotent(tmp_path: Path) -> None:
     assert parsed.tags.count("svg") >= 2  # monthly chart and hot spot map, inline
     assert "<script" not in report.read_text(encoding="utf-8")  # works offline, no CDN
     assert "Harm and deprivation" in text
-    total = harm_matrix(ibis_connect(db).table("events"), scheme="cchi").total
+    total = apply_local(
+        harm_matrix(ibis_connect(db).table("events"), scheme="cchi"),
+        local_attribution(db).local_excess(),
+    ).total
     # the demo shows drug-attributed harm (the default view), labelled as such
     shown = re.search(r"([\d,]+)\s+drug-attributed harm \(days of imprisonment\)", text)
     assert shown is not None
@@ -173,9 +178,6 @@ def test_count_and_figure_suppression_rules() -> None:
 def test_report_matrix_separates_drug_harm_from_the_rest(city_db: Path, tmp_path: Path) -> None:
     """The report no longer places every crime on a drug source: its matrix holds the cited
     drug-attributed part and the part not attributed to drugs, as `matrix --harm all` does."""
-    from harmscope.harm import harm_matrix
-    from harmscope.warehouse import ibis_connect
-
     out = tmp_path / "r.html"
     res = runner.invoke(app, ["report", "--db", str(city_db), "--out", str(out), "--harm", "all"])
     assert res.exit_code == 0, res.output
@@ -183,7 +185,12 @@ def test_report_matrix_separates_drug_harm_from_the_rest(city_db: Path, tmp_path
     rows = _tables(html)["Harm matrix: all crime harm"]
     sources = {r["source"] for r in rows}
     assert "not attributed to drugs" in sources and sources & {"use", "distribution"}
-    m = harm_matrix(ibis_connect(city_db).table("events"), scheme="cchi", harm="all")
+    # The report's matrix has the local excess around the City's market in place of the
+    # national distribution share inside its cells, as `matrix` shows it by default.
+    m = apply_local(
+        harm_matrix(ibis_connect(city_db).table("events"), scheme="cchi", harm="all"),
+        local_attribution(city_db).local_excess(),
+    )
     text = " ".join(_Text.visible(html))
     assert f"Drug-attributed: {m.drug_attributed:,.0f} days of imprisonment" in text
     assert f"not attributed: {m.not_attributed:,.0f}" in text

@@ -201,7 +201,8 @@ def test_city_drug_total_is_harm_times_central_fraction(city_db: Path) -> None:
     drug = sum(h * sum(f["central"] for f in fractions[t].values()) for t, h in harm.items())
     low = sum(h * sum(f["low"] for f in fractions[t].values()) for t, h in harm.items())
     high = sum(h * sum(f["high"] for f in fractions[t].values()) for t, h in harm.items())
-    res = runner.invoke(app, ["matrix", "--db", str(city_db), "--format", "json"])
+    # --no-local: the cited fractions alone (the local excess is tested below)
+    res = runner.invoke(app, ["matrix", "--db", str(city_db), "--format", "json", "--no-local"])
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout)
     assert doc["total"] == pytest.approx(drug, rel=1e-9)
@@ -249,10 +250,9 @@ def test_matrix_attribution_file_localises_and_bad_file_fails(db: Path, tmp_path
     assert old in text
     local = tmp_path / "force.toml"
     local.write_text(text.replace(old, old.replace("central = 0.45", "central = 0.33")))
-    base = json.loads(runner.invoke(app, ["matrix", "--db", str(db), "--format", "json"]).stdout)
-    res = runner.invoke(
-        app, ["matrix", "--db", str(db), "--format", "json", "--attribution", str(local)]
-    )
+    args = ["matrix", "--db", str(db), "--format", "json", "--no-local"]
+    base = json.loads(runner.invoke(app, args).stdout)
+    res = runner.invoke(app, [*args, "--attribution", str(local)])
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout)
     burglary = next(r for r in base["by_event_type"] if r["event_type"] == "Burglary")
@@ -266,3 +266,40 @@ def test_matrix_attribution_file_localises_and_bad_file_fails(db: Path, tmp_path
     assert f"{local}: fractions.Burglary.use.low: expected a number in [0, 1], got 1.5" in (
         " ".join(bad.stderr.split())
     )
+
+
+def test_local_excess_replaces_the_distribution_share_inside_the_market(city_db: Path) -> None:
+    """By default the matrix puts the local excess around the City's market in place of the
+    national distribution share inside its cells: distribution cells cite the local excess
+    and explain it, other drug sources keep their fractions on the market cells' background
+    only (harm/local.py), and drug + not attributed is still every crime's harm."""
+    from harmscope.harm.local import LOCAL_BASIS, LOCAL_REF
+
+    national = json.loads(
+        runner.invoke(
+            app, ["matrix", "--db", str(city_db), "--format", "json", "--no-local"]
+        ).stdout
+    )
+    res = runner.invoke(app, ["matrix", "--db", str(city_db), "--format", "json"])
+    assert res.exit_code == 0, res.output
+    assert "local attribution: 1 drug market" in res.stderr
+    doc = json.loads(res.stdout)
+    assert doc["total"] + doc["not_attributed"] == pytest.approx(
+        national["total"] + national["not_attributed"]
+    )
+    before = {(c["harm_type"], c["bearer"], c["source"]): c for c in national["cells"]}
+    changed = 0
+    for c in doc["cells"]:
+        old = before[(c["harm_type"], c["bearer"], c["source"])]
+        if c["source"] == "distribution" and c["value"] != pytest.approx(old["value"]):
+            changed += 1
+            assert c["basis"] == LOCAL_BASIS and LOCAL_REF in c["refs"]
+            assert "local-excess estimate" in c["explanation"]
+        elif c["source"] in ("use", "production", "control"):
+            assert c["value"] <= old["value"] + 1e-9
+    assert changed > 0
+    # Selections the excess is not measured on leave the national fractions, and say so.
+    typed = runner.invoke(
+        app, ["matrix", "--db", str(city_db), "--format", "json", "--type", "Robbery"]
+    )
+    assert typed.exit_code == 0 and "local attribution not applied" in typed.stderr

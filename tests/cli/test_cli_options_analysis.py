@@ -69,6 +69,7 @@ CASES: dict[str, Case] = {
             "--out": ["--out", "{run}/m.txt"],
             "--attribution": ["--attribution", "{fx}/attribution.toml"],
             "--wide": ["--wide"],  # narrow (option_runs.COLUMNS)
+            "--local": ["--no-local"],
         },
     ),
     # --all-cells: every cell of the City's own study area holds an event, so it is shown on

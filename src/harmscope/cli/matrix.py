@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from harmscope.app.geoformats import areas_layer, lsoa_shapes
+from harmscope.app.matrix import matrix_report
 from harmscope.app.options import months_arg
 from harmscope.app.render import render
 from harmscope.app.serialise import records, scheme_unit, with_harm_unit
@@ -38,16 +39,14 @@ from harmscope.harm import (
     ACTIVITY_UNIT,
     HarmMatrix,
     dropped_events,
-    harm_matrix,
     select_events,
 )
-from harmscope.harm.evidence import join_matrix
 from harmscope.harm.months import months_covered
 from harmscope.harm.selection import harm_label
 from harmscope.places.area_harm import area_harm, top_areas
 from harmscope.places.grid import DEFAULT_CELL_SIZE
 from harmscope.places.study_area import dataset_area, records_outside
-from harmscope.warehouse import connect, ibis_connect
+from harmscope.warehouse import connect, default_db, ibis_connect
 
 FormatOption = Annotated[str, typer.Option("--format", help="table, json or csv.")]
 OutOption = Annotated[Path | None, typer.Option("--out", help="Write to this file, not stdout.")]
@@ -80,6 +79,14 @@ def matrix(
     attribution: AttributionOption = None,
     types: TypeOption = None,
     wide: WideOption = False,
+    local: Annotated[
+        bool,
+        typer.Option(
+            "--local/--no-local",
+            help="Put the local excess of harm around drug markets in place of the national "
+            "distribution share inside their cells (default; not with --lsoa or --type).",
+        ),
+    ] = True,
 ) -> None:
     """The harm matrix (harm type x bearer x source): drug-attributed harm with its range,
     harm not attributed to drugs, and police activity side by side."""
@@ -88,27 +95,20 @@ def matrix(
     check_months(err, db, start, end)
     check_selection(err, db, start, end, types)
     try:
-        con = ibis_connect(db)
-        m = harm_matrix(
-            con.table("events"),
+        # Fractions, the local excess around markets, and the measured (partner, control) and
+        # assessed cells beside the matrix, never summed in.
+        report, local_note = matrix_report(
+            db if db is not None else default_db(),
             scheme=scheme,
-            attribution=attribution,
             harm=harm,
             months=months_arg(start, end),
             lsoas=lsoa or None,
             types=types,
+            attribution=attribution,
+            local=local,
         )
-        # Measured (partner, control) and assessed cells beside the matrix, never summed in.
-        tables = set(con.list_tables())
-        report = join_matrix(
-            m,
-            con.table("events"),
-            scheme=scheme,
-            partners=con.table("partner_indicators") if "partner_indicators" in tables else None,
-            assessments=con.table("assessed_cells") if "assessed_cells" in tables else None,
-            months=months_arg(start, end),
-            lsoas=lsoa or None,
-        )
+        m = report.matrix
+        con = ibis_connect(db)
         # The matrix counts every record of the period; say how many the places commands
         # (areas, hotspots, markets, priorities) leave out as strays outside the study area.
         strays = 0
@@ -119,6 +119,8 @@ def matrix(
     except (HarmScopeError, ValueError) as exc:
         fail(err, exc)
     warn_dropped(err, m.dropped)
+    if local_note:
+        err.print(local_note, highlight=False, soft_wrap=True)
     if strays:
         err.print(
             f"note: the matrix counts every record of the period, {strays:,} of them located "

@@ -6,7 +6,8 @@ A number in the matrix is one of four things (issue 11):
 - a **cited fraction**: recorded crime weighed by the scheme, times a published share
   attributable to a drug source (``basis = 'fraction'``; the rest is ``'remainder'``);
 - a **local-excess estimate**: harm around a market above comparable places without one
-  (``basis = 'local_excess'``, when the matrix has such cells);
+  (``basis = 'fraction+local'``: distribution cells once :func:`harmscope.harm.local.apply_local`
+  has put each market's excess in place of the national share in its cells);
 - a **measured partner indicator** or a harm of control measured from police records
   (``'measured'``; entries into treatment are ``'service'``), in its own unit;
 - an **analyst assessment** (``'assessed'``): an ordinal rating, never a number to add.
@@ -27,6 +28,7 @@ import pandas as pd
 
 from harmscope.harm.assessed import AssessedCell, Scales, assessed_cells
 from harmscope.harm.control import VIOLENCE_TYPES, control_cells
+from harmscope.harm.local import LOCAL_BASIS, LOCAL_REF
 from harmscope.harm.matrix import HarmMatrix
 from harmscope.harm.measured import (
     LSOA_LEVEL,
@@ -93,15 +95,14 @@ def _crime_sentence(c: Mapping[str, Any], unit: str, scheme: str) -> str:
             f"{size}: the part of the {scheme}-weighed harm of {types} not attributed to "
             "drugs (one minus the cited drug shares)."
         )
-    if basis == "taxonomy":
+    if basis == LOCAL_BASIS:
+        refs = ", ".join(r for r in c.get("refs") or [] if r != LOCAL_REF)
         return (
-            f"{size}: every crime's {scheme}-weighed harm of {types}, placed here by the "
-            "taxonomy; not attributed to drugs."
-        )
-    if basis == "local_excess" or "excess" in str(basis):
-        return (
-            f"{size}: local-excess estimate, the harm in and around a drug market above what "
-            "comparable places without a market show."
+            f"{size}: police-recorded {types} weighed by the {scheme} scheme; outside the "
+            f"drug markets' cells times the cited share attributable to {source} "
+            f"({refs or 'no reference'}), inside them the local-excess estimate (harm in and "
+            "around each market above what comparable places without one show, with its "
+            "interval) in place of that share."
         )
     return f"{size}: {basis or 'unstated basis'}."
 

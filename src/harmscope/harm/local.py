@@ -134,11 +134,9 @@ def apply_local(matrix: HarmMatrix, local: LocalExcess) -> HarmMatrix:
     Raises
     ------
     ValueError
-        Another scheme, the ``taxonomy`` view (no fractions to replace), market harm above
+        Another scheme, market harm above
         the area's harm, or no distribution cell to carry the excess.
     """
-    if matrix.harm not in ("drug", "all"):
-        raise ValueError(f"apply_local needs the 'drug' or 'all' view, got {matrix.harm!r}")
     if local.scheme and local.scheme != matrix.scheme:
         raise ValueError(
             f"local excess is in scheme {local.scheme!r}, the matrix in {matrix.scheme!r}"

@@ -344,7 +344,10 @@ def _cell_frame(
     cell_size: float,
     types: Sequence[str],
 ) -> pd.DataFrame:
-    act = market_activity(events, scheme=scheme, months=months)
+    # Every crime's harm: the local excess *is* the attribution to the market, so it is
+    # measured on harm not yet multiplied by the national fractions (apply_local then
+    # replaces the national distribution fraction inside the market cells).
+    act = market_activity(events, scheme=scheme, months=months, harm="all")
     t = with_cells(act, cell_size=cell_size)
     is_harm = t.kind == "harm"
     agg = t.group_by(["cell_x", "cell_y"]).aggregate(

@@ -202,9 +202,7 @@ def rank_places(
         # so the type phrases are shares of the same harm as the cells and the score.
         view_share = shares.groupby("event_key")["share"].sum()
         in_view = totals["value"] * totals["event_key"].map(view_share).fillna(0.0)
-        type_harm = in_view.groupby(
-            [totals["cell_x"], totals["cell_y"], totals["event_key"]]
-        ).sum()
+        type_harm = in_view.groupby([totals["cell_x"], totals["cell_y"], totals["event_key"]]).sum()
         for (x, y), cells in matrix.groupby(["cell_x", "cell_y"]):
             lookup[(float(x), float(y))] = word_reasons(
                 cells.to_dict("records"),

@@ -22,15 +22,15 @@ import numpy as np
 import shapely
 
 from harmscope import __version__
+from harmscope.app.matrix import matrix_report
 from harmscope.errors import HarmScopeError
 from harmscope.harm import (
     HarmMatrix,
     harm_by_area,
-    harm_matrix,
     load_scheme,
     select_events,
 )
-from harmscope.harm.evidence import MatrixReport, explain, join_matrix
+from harmscope.harm.evidence import MatrixReport, explain
 from harmscope.harm.measured import SCHEME_UNIT
 from harmscope.harm.months import check_months
 from harmscope.harm.selection import DEFAULT_HARM, check_harm, check_types, harm_label
@@ -81,16 +81,16 @@ def write_overview(
     types = check_types(types)
     # The view's harm by source, with its range from the cited fractions; the drug-attributed
     # and not-attributed totals are shown in either view.
-    matrix = harm_matrix(events, scheme=sch, months=months, harm=harm, types=types)
-    tables = set(con.list_tables())
-    beside = join_matrix(
-        matrix,
-        events,
+    # The matrix as the matrix command shows it: fractions, the local excess around drug
+    # markets, measured and assessed cells beside it.
+    beside, local_note = matrix_report(
+        db if db is not None else default_db(),
         scheme=sch,
-        partners=con.table("partner_indicators") if "partner_indicators" in tables else None,
-        assessments=con.table("assessed_cells") if "assessed_cells" in tables else None,
+        harm=harm,
         months=months,
+        types=types,
     )
+    matrix = beside.matrix
     monthly = (
         harm_by_area(events, scheme=sch, months=months, harm=harm, types=types)
         .group_by("month")
@@ -151,6 +151,7 @@ def write_overview(
         activity_rows=_activity_rows(matrix),
         activity_total=count_text(matrix.activity),
         drug_split=_drug_split(matrix),
+        local_note=local_note,
         n_events=count_text(int(sources["n"].sum())),
         sources=", ".join(f"{r.source} {count_text(int(r.n))}" for r in sources.itertuples()),
         monthly_svg=harm_vs_activity(monthly, unit=matrix.unit),
