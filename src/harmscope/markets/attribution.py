@@ -106,6 +106,7 @@ from harmscope.places.study_area import dataset_area
 from harmscope.warehouse.handle import Warehouse
 
 __all__ = [
+    "BACKGROUND",
     "DEFAULTS",
     "LocalAttribution",
     "MarketExcess",
@@ -125,6 +126,9 @@ DEFAULTS: dict[str, float] = {
     "beta": 0.4,
     "widen": 1.0,
 }
+
+#: Default background model of :func:`local_attribution` (``'placebo'`` or ``'distance'``).
+BACKGROUND = "placebo"
 
 F = NDArray[np.float64]
 Ints = NDArray[np.int64]
@@ -375,6 +379,7 @@ def local_attribution(
     gap: float = DEFAULTS["gap"],
     beta: float = DEFAULTS["beta"],
     widen: float = DEFAULTS["widen"],
+    background: str = BACKGROUND,
 ) -> LocalAttribution:
     """Attribute the local excess of harm around each market to it, with an interval.
 
@@ -425,6 +430,11 @@ def local_attribution(
         :func:`harmscope.markets.excess.attribute_cells`).
     widen : float, default 1
         Factor on the bootstrap deviations (interval width about the central excess).
+    background : {'placebo', 'distance'}, default :data:`BACKGROUND`
+        How ``expected`` is obtained: ``'placebo'``, the placebo mean times the place offset;
+        ``'distance'``, a log-linear model of the distance to the city's harm centre fitted
+        on every cell no market holds, summed over the market's cells
+        (:func:`harmscope.markets.excess.distance_background`; ``beta`` unused).
 
     Returns
     -------
@@ -482,6 +492,7 @@ def local_attribution(
         seed=seed,
         beta=beta,
         widen=widen,
+        background=background,
     )
     denom = total if total > 0 else math.nan
     rows = []
@@ -523,12 +534,21 @@ def local_attribution(
         else "each market's footprint plus buffer"
     )
     offset = f" times (their harm of the other types / the placebos') ** {beta:g}" if beta else ""
-    method = (
-        f"excess = harm of the market-linked types in {area_text} minus the mean harm of "
-        f"the same shape laid on places within {reach:g} m (cells no market holds){offset}; "
-        f"{level:.0%} interval from {replicates} draws of one such placebo area per market"
-        + (f", deviations widened x{widen:g}" if widen != 1 else "")
-    )
+    if background == "distance":
+        method = (
+            f"excess = harm of the market-linked types in {area_text} minus its expected "
+            "value from a log-linear model of the distance to the area's harm centre, "
+            "fitted on every cell no market holds; "
+            f"{level:.0%} interval from {replicates} draws of the model's observed/predicted "
+            f"ratio on one area of the same shape within {reach:g} m per market"
+        )
+    else:
+        method = (
+            f"excess = harm of the market-linked types in {area_text} minus the mean harm of "
+            f"the same shape laid on places within {reach:g} m (cells no market holds){offset}; "
+            f"{level:.0%} interval from {replicates} draws of one such placebo area per market"
+        )
+    method += f", deviations widened x{widen:g}" if widen != 1 else ""
     return LocalAttribution(
         markets=tuple(rows),
         total_harm=total,
