@@ -125,10 +125,11 @@ DEFAULTS: dict[str, float] = {
     "gap": 500.0,
     "beta": 0.4,
     "widen": 1.0,
+    "widen_distance": 1.25,
 }
 
 #: Default background model of :func:`local_attribution` (``'placebo'`` or ``'distance'``).
-BACKGROUND = "placebo"
+BACKGROUND = "distance"
 
 F = NDArray[np.float64]
 Ints = NDArray[np.int64]
@@ -378,7 +379,7 @@ def local_attribution(
     sites: Sequence[Site] = (),
     gap: float = DEFAULTS["gap"],
     beta: float = DEFAULTS["beta"],
-    widen: float = DEFAULTS["widen"],
+    widen: float | None = None,
     background: str = BACKGROUND,
 ) -> LocalAttribution:
     """Attribute the local excess of harm around each market to it, with an interval.
@@ -428,8 +429,10 @@ def local_attribution(
         (the market cells' harm of the other types / the placebo mean of it) ** beta; 0 is
         the placebo mean, 1 the ratio estimator (see the module and
         :func:`harmscope.markets.excess.attribute_cells`).
-    widen : float, default 1
-        Factor on the bootstrap deviations (interval width about the central excess).
+    widen : float, optional
+        Factor on the bootstrap deviations (interval width about the central excess);
+        default ``DEFAULTS['widen_distance']`` (1.25) with the distance background,
+        ``DEFAULTS['widen']`` (1) with the placebo one, both fixed on the tuning seeds.
     background : {'placebo', 'distance'}, default :data:`BACKGROUND`
         How ``expected`` is obtained: ``'placebo'``, the placebo mean times the place offset;
         ``'distance'``, a log-linear model of the distance to the city's harm centre fitted
@@ -457,6 +460,8 @@ def local_attribution(
         raise ValueError(f"min_share must lie in (0, 1], got {min_share!r}")
     if not (math.isfinite(gap) and gap >= 0):
         raise ValueError(f"gap must be a finite number of metres >= 0, got {gap!r}")
+    if widen is None:
+        widen = DEFAULTS["widen_distance"] if background == "distance" else DEFAULTS["widen"]
     sch = load_scheme(scheme)
     counted_types = tuple(types) if types is not None else market_types(sch, attribution)
     if found is None:
