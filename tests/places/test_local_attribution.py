@@ -264,9 +264,12 @@ def test_real_city_observed_recomputed_from_raw_rows(city36: Path) -> None:
     assert m.area_harm == pytest.approx(inside["w"].sum(), rel=1e-9)
     types = set(result.types)
     assert m.observed == pytest.approx(inside.loc[inside["Crime type"].isin(types), "w"].sum())
-    # docs/markets.md quotes these (rounded): excess and its interval as shares of harm.
-    assert (round(m.share, 3), m.placebos) == (0.081, 25)
+    # docs/markets.md quotes these (rounded): excess and its interval as shares of harm;
+    # the distance background by default, the placebo mean with the place offset besides.
+    assert (round(m.share, 3), m.placebos) == (0.089, 25)
     assert m.excess_low < m.excess < m.excess_high
+    plain = local_attribution(city36, replicates=200, background="placebo").markets[0]
+    assert (round(plain.share, 3), plain.observed) == (0.081, m.observed)
 
 
 @pytest.mark.slow
