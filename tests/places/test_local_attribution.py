@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,7 @@ from harmscope.markets.excess import (
     AttributionCells,
     Site,
     attribute_cells,
+    distance_background,
     market_cells,
     placebo_areas,
 )
@@ -262,9 +264,12 @@ def test_real_city_observed_recomputed_from_raw_rows(city36: Path) -> None:
     assert m.area_harm == pytest.approx(inside["w"].sum(), rel=1e-9)
     types = set(result.types)
     assert m.observed == pytest.approx(inside.loc[inside["Crime type"].isin(types), "w"].sum())
-    # docs/markets.md quotes these (rounded): excess and its interval as shares of harm.
-    assert (round(m.share, 3), m.placebos) == (0.081, 25)
+    # docs/markets.md quotes these (rounded): excess and its interval as shares of harm;
+    # the distance background by default, the placebo mean with the place offset besides.
+    assert (round(m.share, 3), m.placebos) == (0.089, 25)
     assert m.excess_low < m.excess < m.excess_high
+    plain = local_attribution(city36, replicates=200, background="placebo").markets[0]
+    assert (round(plain.share, 3), plain.observed) == (0.081, m.observed)
 
 
 @pytest.mark.slow
@@ -313,3 +318,73 @@ def test_simulated_markets_excess_against_truth(tmp_path: Path) -> None:
     # markets' harm outside their cells included, is scored over 20 seeds by
     # validate-attribution: on this seed alone it lies above the interval.)
     assert result.excess_low <= sum(truths) <= result.excess_high
+
+
+def _radial(n: int, bump: float) -> tuple[AttributionCells, np.ndarray]:
+    # n x n cells (n odd), background exp(3 - 0.8 d + 0.1 d^2) with d the distance from the
+    # middle cell in cells / 4; the market holds the middle cell and adds ``bump`` there, so
+    # the harm-weighted centre stays the middle cell.
+    ix, iy = np.meshgrid(np.arange(n), np.arange(n))
+    ix, iy = ix.ravel().astype(np.int64), iy.ravel().astype(np.int64)
+    mid = n // 2
+    d = np.hypot(ix - mid, iy - mid) / 4.0
+    mean = np.exp(3.0 - 0.8 * d + 0.1 * d * d)
+    market = np.where((ix == mid) & (iy == mid), 0, -1).astype(np.int64)
+    harm = mean + bump * (market == 0)
+    return AttributionCells(harm=harm, ix=ix, iy=iy, market=market, reference=mean), mean
+
+
+def test_distance_background_recovers_a_radial_background() -> None:
+    cells, mean = _radial(11, 40.0)
+    fitted = distance_background(cells)
+    assert np.allclose(fitted, mean, rtol=1e-8)
+    observed, expected, boot, count, offset = attribute_cells(
+        cells, 1, reach_cells=3.0, replicates=300, background="distance"
+    )
+    # Middle cell: background exp(3), the bump is the whole excess, and every placebo area
+    # (one cell each) is predicted exactly, so each replicate ratio is 1.
+    assert expected[0] == pytest.approx(math.exp(3.0))
+    assert observed[0] - expected[0] == pytest.approx(40.0)
+    assert np.allclose(boot[0], 40.0)
+    # The offset reports the model's prediction over the placebo mean.
+    ring = placebo_areas(cells, 0, reach_cells=3.0, min_share=0.5)
+    assert len(ring) == count[0]
+    assert offset[0] == pytest.approx(math.exp(3.0) / ring.mean())
+
+
+def test_distance_background_solves_the_quasi_poisson_equations() -> None:
+    # Noisy lattice: the fit must satisfy X'(y - mu) = 0 on the background cells, with X
+    # built here by hand from the harm-weighted centre.
+    rng = np.random.default_rng(5)
+    n = 12
+    ix, iy = np.meshgrid(np.arange(n), np.arange(n))
+    ix, iy = ix.ravel().astype(np.int64), iy.ravel().astype(np.int64)
+    harm = rng.gamma(2.0, 10.0, size=n * n)
+    ref = rng.gamma(2.0, 5.0, size=n * n)
+    market = np.full(n * n, -1, dtype=np.int64)
+    market[(ix >= 3) & (ix <= 4) & (iy == 6)] = 0
+    cells = AttributionCells(harm=harm, ix=ix, iy=iy, market=market, reference=ref)
+    mu = distance_background(cells)
+    w = harm + ref
+    cx, cy = (ix * w).sum() / w.sum(), (iy * w).sum() / w.sum()
+    d = np.hypot(ix - cx, iy - cy) / 4.0
+    out = market < 0
+    x = np.column_stack([np.ones(out.sum()), d[out], d[out] ** 2])
+    assert np.allclose(x.T @ (harm[out] - mu[out]), 0.0, atol=1e-6 * harm.sum())
+    # log mu is quadratic in d (the model's form), market cells included.
+    coef = np.polyfit(d, np.log(mu), 2)
+    assert np.allclose(np.polyval(coef, d), np.log(mu), atol=1e-9)
+    # Replicates: observed minus the expected times one placebo area's observed/predicted.
+    obs, expected, boot, _, _ = attribute_cells(
+        cells, 1, reach_cells=2.0, replicates=400, seed=2, background="distance"
+    )
+    assert expected[0] == pytest.approx(mu[market == 0].sum())
+    lp = placebo_areas(cells, 0, reach_cells=2.0, min_share=0.5)
+    mp = placebo_areas(
+        AttributionCells(harm=mu, ix=ix, iy=iy, market=market), 0, reach_cells=2.0, min_share=0.5
+    )
+    want = {round(float(obs[0] - expected[0] * r), 6) for r in lp / mp}
+    assert set(np.round(boot[0], 6)) <= want
+    assert len(set(np.round(boot[0], 6))) > len(want) // 2
+    with pytest.raises(ValueError, match="background"):
+        attribute_cells(cells, 1, reach_cells=2.0, background="kriging")

@@ -53,7 +53,13 @@ import numpy as np
 import pandas as pd
 
 from harmscope.markets.activity import market_activity
-from harmscope.markets.attribution import DEFAULTS, LocalAttribution, Site, local_attribution
+from harmscope.markets.attribution import (
+    BACKGROUND,
+    DEFAULTS,
+    LocalAttribution,
+    Site,
+    local_attribution,
+)
 from harmscope.periods import Progress
 from harmscope.places.grid import DEFAULT_CELL_SIZE, with_cells
 from harmscope.simulate import SimResult, simulate
@@ -322,7 +328,14 @@ def simulated_city(seed: int, *, months: int, size: Size, work: Path) -> Simulat
 
 
 def _one(
-    seed: int, *, months: int, size: Size, replicates: int, work: Path, beta: float
+    seed: int,
+    *,
+    months: int,
+    size: Size,
+    replicates: int,
+    work: Path,
+    beta: float,
+    background: str = BACKGROUND,
 ) -> SeedResult:
     city = simulated_city(seed, months=months, size=size, work=work)
     found: LocalAttribution = local_attribution(
@@ -332,6 +345,7 @@ def _one(
         replicates=replicates,
         seed=seed,
         beta=beta,
+        background=background,
     )
     truth = true_market_share(city.result.truth["behaviour_month"])
     return SeedResult(
@@ -357,6 +371,7 @@ def validate_attribution(
     progress: Progress | None = None,
     allow_tuning: bool = False,
     beta: float = DEFAULTS["beta"],
+    background: str = BACKGROUND,
 ) -> AttributionValidation:
     """Attributed against true drug-market share of harm over simulated cities.
 
@@ -378,6 +393,8 @@ def validate_attribution(
     beta : float, default 0.4
         Exponent of the place offset (:func:`~harmscope.markets.attribution.local_attribution`);
         other values show what the default is compared with.
+    background : {'placebo', 'distance'}, default :data:`~harmscope.markets.attribution.BACKGROUND`
+        Background model of the local attribution.
 
     Returns
     -------
@@ -410,6 +427,7 @@ def validate_attribution(
                     replicates=replicates,
                     work=Path(tmp),
                     beta=beta,
+                    background=background,
                 )
             )
     if progress:

@@ -142,7 +142,12 @@ def fit_place_offset(
             if progress:
                 progress("seeds", i, len(seeds))
             city = simulated_city(seed, months=months, size=size, work=Path(tmp))
-            common = {"intelligence": city.intelligence, "sites": city.sites, "replicates": 1}
+            common: dict[str, Any] = {
+                "intelligence": city.intelligence,
+                "sites": city.sites,
+                "replicates": 1,
+                "background": "placebo",
+            }
             plain = local_attribution(city.db, beta=0.0, **common)
             ratio = local_attribution(city.db, beta=1.0, **common)
             e = harm_rows(city.result)

@@ -24,6 +24,7 @@ __all__ = [
     "Located",
     "Site",
     "attribute_cells",
+    "distance_background",
     "frame_cells",
     "grid_index",
     "market_cells",
@@ -148,6 +149,58 @@ def placebo_areas(
     return np.asarray(out, dtype=np.float64)
 
 
+def distance_background(cells: AttributionCells, *, iterations: int = 100) -> F:
+    """Expected harm of the counted types in every cell from the whole city's cells no market
+    holds: a log-linear (Poisson) model of the distance to the city's harm centre.
+
+    The centre is the harm-weighted mean cell (counted plus reference harm of every cell);
+    ``d`` is a cell's distance from it in cells (centre to centre) divided by 4, i.e. in
+    kilometres for 250 m cells; the model ``log E[L_c] = b0 + b1 d + b2 d**2`` is fitted to the
+    cells with ``market == -1`` by iteratively reweighted least squares (the quasi-Poisson
+    estimating equations, McCullagh & Nelder 1989, ch. 2 and 9: the estimate does not
+    depend on the dispersion, so harm in days need not be Poisson). Pooling every
+    background cell of the city gives a smoother prediction than the few placebo areas
+    near a market; on the tuning seeds the distance carried most of the place-to-place
+    spread (``docs/markets.md``).
+
+    Returns
+    -------
+    ndarray
+        Fitted mean harm (scheme unit, over the period) of every cell, market cells included.
+
+    Raises
+    ------
+    ValueError
+        Fewer than 3 background cells, or no background harm.
+    """
+    harm = np.asarray(cells.harm, dtype=np.float64)
+    every = harm + (
+        np.asarray(cells.reference, dtype=np.float64) if cells.reference is not None else 0.0
+    )
+    out = cells.market < 0
+    if out.sum() < 3 or harm[out].sum() <= 0:
+        raise ValueError("the distance model needs at least 3 background cells with harm")
+    w = every if every.sum() > 0 else np.ones_like(every)
+    cx = float(np.sum(cells.ix * w) / w.sum())
+    cy = float(np.sum(cells.iy * w) / w.sum())
+    d = np.hypot(cells.ix - cx, cells.iy - cy) / 4.0
+    x = np.column_stack([np.ones(len(d)), d, d * d])
+    xo, yo = x[out], harm[out]
+    b = np.zeros(3)
+    b[0] = math.log(float(yo.mean()))
+    for _ in range(iterations):
+        eta = np.clip(xo @ b, -50.0, 50.0)
+        mu = np.exp(eta)
+        z = eta + (yo - mu) / mu
+        sw = np.sqrt(mu)
+        new = np.linalg.lstsq(xo * sw[:, None], z * sw, rcond=None)[0]
+        done = bool(np.max(np.abs(new - b)) < 1e-10)
+        b = new
+        if done:
+            break
+    return np.exp(np.clip(x @ b, -50.0, 50.0)).astype(np.float64)
+
+
 class Attributed(NamedTuple):
     """What :func:`attribute_cells` returns (arrays, one row per market)."""
 
@@ -169,6 +222,7 @@ def attribute_cells(
     seed: int = 0,
     beta: float = 0.0,
     widen: float = 1.0,
+    background: str = "placebo",
 ) -> Attributed:
     """Observed, expected and bootstrap replicates of each market's excess.
 
@@ -200,6 +254,12 @@ def attribute_cells(
     widen : float, default 1
         Factor on each replicate's deviation from ``expected`` (1: the plain bootstrap); a
         value above 1 widens the interval by that factor about the central excess.
+    background : {'placebo', 'distance'}, default 'placebo'
+        ``'distance'``: the expected background is the sum over the market's cells of
+        :func:`distance_background` (fitted on every background cell of the city; ``beta``
+        is not used), and each replicate multiplies it by one placebo area's ratio of
+        observed to predicted harm ``L_p / M_p`` (the model's error on an area of the same
+        shape nearby), so the interval still comes from comparable places.
 
     Returns
     -------
@@ -230,6 +290,9 @@ def attribute_cells(
         raise ValueError("beta other than 0 needs the cells' reference harm")
     if not (math.isfinite(widen) and widen > 0):
         raise ValueError(f"widen must be a finite number > 0, got {widen!r}")
+    if background not in ("placebo", "distance"):
+        raise ValueError(f"background must be 'placebo' or 'distance', got {background!r}")
+    model = distance_background(cells) if background == "distance" and n_markets else None
     harm = np.asarray(cells.harm, dtype=np.float64)
     rng = np.random.default_rng(seed)
     inside = np.flatnonzero(cells.market >= 0)
@@ -257,6 +320,22 @@ def attribute_cells(
                 f"market {k}: only {len(values)} placebo areas in the study area "
                 f"(at least {min_placebos} needed): the markets cover it"
             )
+        count[k] = len(values)
+        if model is not None:
+            predicted = placebo_areas(
+                AttributionCells(model, cells.ix, cells.iy, cells.market),
+                k,
+                reach_cells=reach,
+                min_share=min_share,
+            )
+            expect[k] = float(model[cells.market == k].sum())
+            offsets[k] = expect[k] / float(values.mean()) if values.mean() > 0 else math.nan
+            # The model's relative error on each placebo area of the same shape: draws of it
+            # give the interval (areas the model predicts no harm for say nothing).
+            ratio = values[predicted > 0] / predicted[predicted > 0]
+            draws = expect[k] * ratio[rng.integers(0, len(ratio), size=replicates)]
+            boot[k] -= expect[k] + widen * (draws - expect[k])
+            continue
         factor = 1.0
         if beta != 0 and reference is not None:
             ref = placebo_areas(
@@ -270,7 +349,6 @@ def attribute_cells(
         offsets[k] = factor
         expect[k] = float(values.mean()) * factor
         preds = values * factor
-        count[k] = len(values)
         draws = preds[rng.integers(0, len(preds), size=replicates)]
         boot[k] -= expect[k] + widen * (draws - expect[k])
     return Attributed(observed, expect, boot, count, offsets)
