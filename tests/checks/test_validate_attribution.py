@@ -128,8 +128,8 @@ def test_report_sites_from_the_raw_files(tmp_path: Path) -> None:
     assert [c.id for c in conf] == known["market_id"].tolist()
     assert all(c.centroid_x == float(x) + 125 for c, x in zip(conf, known["cell_x"], strict=True))
     sites = report_sites(reports, db, known=known["market_id"].tolist())
-    # Markets named by >= 3 reports graded A-C, not among the known ones.
-    graded = reports[reports["intelligence_assessment"].isin(["A", "B", "C"])]
+    # Markets named by >= 3 reports assessed 1-3 (3x5x2), not among the known ones.
+    graded = reports[reports["intelligence_assessment"].isin(["1", "2", "3"])]
     counts = graded.dropna(subset=["market_id"]).groupby("market_id").size()
     want = sorted(m for m, n in counts.items() if n >= 3 and m not in set(known["market_id"]))
     assert want, "seed 118 should name an unlisted market"

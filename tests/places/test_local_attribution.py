@@ -228,7 +228,7 @@ def test_real_city_observed_recomputed_from_raw_rows(city36: Path) -> None:
     result = local_attribution(city36, replicates=500)
     assert len(result.markets) == 1
     m = result.markets[0]
-    assert m.market_id == "mkt-2267ac4c"  # docs/markets.md: the Bishopsgate candidate
+    assert m.market_id == "mkt-533000-181500"  # docs/markets.md: the Bishopsgate candidate
     # Raw rows: every street file, projected with pyproj, CCHI days per type.
     raw = pd.concat(
         [pd.read_csv(f, dtype=str) for f in sorted((CITY / "street").glob("*.csv"))]

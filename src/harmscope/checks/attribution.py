@@ -8,8 +8,9 @@ market activity the issue names:
   semi-open ones and half the closed ones), each a :class:`~harmscope.markets.excess.Site`
   at its cell's centre (:func:`confirmed_sites`);
 - **intelligence reports** (``intel/reports.csv``, graded 3x5x2): a market named by at least
-  :data:`MIN_REPORTS` reports graded A-C (College of Policing 2016: known true, known
-  indirectly, known not personally) and not among the confirmed ones is a site at the cell
+  :data:`MIN_REPORTS` reports whose intelligence assessment is 1-3 (College of Policing
+  2016: known directly to the source, known indirectly but corroborated, known not
+  personally but corroborated; 4 cannot be judged, 5 suspected false) and not among the confirmed ones is a site at the cell
   of its reports' LSOA with the most drug activity (:func:`report_sites`; reports carry an
   LSOA, not a point);
 - **drug offences and drug finds in searches**: :func:`harmscope.markets.markets` detection
@@ -90,11 +91,11 @@ MARKET_BEHAVIOURS: tuple[str, ...] = (
     "turf violence",
 )
 
-#: Fewest graded (A-C) intelligence reports that make a market named in them a site.
+#: Fewest graded (assessment 1-3) intelligence reports that make a market named in them a site.
 MIN_REPORTS = 3
 
 #: Intelligence assessments (3x5x2) counted in :func:`report_sites`.
-REPORT_GRADES: tuple[str, ...] = ("A", "B", "C")
+REPORT_GRADES: tuple[str, ...] = ("1", "2", "3")
 
 #: Seeds the method's settings were tuned on; never reported.
 TUNING_SEEDS: tuple[int, ...] = tuple(range(101, 181))
