@@ -167,3 +167,18 @@ def test_report_sites_from_the_raw_files(tmp_path: Path) -> None:
         cell = (site.centroid_x - 125, site.centroid_y - 125)
         assert lsoa[cell] == where
         assert activity[cell] == activity[lsoa[lsoa == where].index].max()
+
+
+def test_report_sites_refuse_codes_outside_3x5x2(tmp_path: Path) -> None:
+    """An assessment outside 1-5 (an old A-E export) is refused, not matched to nothing."""
+    from harmscope.checks.attribution import report_sites
+
+    reports = pd.DataFrame(
+        {
+            "market_id": ["M001"] * 3,
+            "lsoa_code": ["E01000001"] * 3,
+            "intelligence_assessment": ["A", "B", "2"],
+        }
+    )
+    with pytest.raises(ValueError, match=r"intelligence_assessment: \['A', 'B'\] are not 3x5x2"):
+        report_sites(reports, tmp_path / "none.duckdb")

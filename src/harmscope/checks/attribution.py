@@ -97,6 +97,9 @@ MIN_REPORTS = 3
 #: Intelligence assessments (3x5x2) counted in :func:`report_sites`.
 REPORT_GRADES: tuple[str, ...] = ("1", "2", "3")
 
+#: Every intelligence assessment code of the 3x5x2 system (College of Policing 2016).
+ASSESSMENT_CODES: tuple[str, ...] = ("1", "2", "3", "4", "5")
+
 #: Seeds the method's settings were tuned on; never reported.
 TUNING_SEEDS: tuple[int, ...] = tuple(range(101, 181))
 
@@ -229,13 +232,26 @@ def report_sites(
     A report names its subject's market (``market_id``) and the LSOA it concerns, not a point;
     the site is the cell of that LSOA (the LSOA most of the cell's located records fall in)
     with the most market activity (drug offences and searches that found drugs), or the
-    LSOA's busiest cell when none has any. Reports graded D or E (suspected, or known to be
-    false) are left out.
+    LSOA's busiest cell when none has any. Reports assessed 4 or 5 (cannot be judged, or
+    suspected false) are left out.
+
+    Raises
+    ------
+    ValueError
+        A column is missing, or an intelligence assessment is not one of the 3x5x2 codes
+        1-5 (an old A-E file would otherwise match no grade and lose every site silently).
     """
     cols = {"market_id", "lsoa_code", "intelligence_assessment"}
     missing = cols - set(reports.columns)
     if missing:
         raise ValueError(f"intel/reports.csv: missing columns {sorted(missing)}")
+    codes = set(reports["intelligence_assessment"].dropna().astype(str))
+    unknown = sorted(codes - set(ASSESSMENT_CODES))
+    if unknown:
+        raise ValueError(
+            f"intel/reports.csv: column intelligence_assessment: {unknown} are not 3x5x2 "
+            f"assessment codes (expected one of {', '.join(ASSESSMENT_CODES)})"
+        )
     named = reports[
         reports["market_id"].notna()
         & (reports["market_id"].astype(str) != "")
