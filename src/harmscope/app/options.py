@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from os import PathLike
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harmscope.places.grid import DEFAULT_CELL_SIZE
@@ -22,6 +23,30 @@ __all__ = ["check_format", "check_month", "check_period", "months_arg", "study_a
 
 Months = tuple[str | None, str | None]
 """``(from, to)`` as typed, ``YYYY-MM`` each, either open (None)."""
+
+
+#: Formats written as bytes: they go to a file, never to stdout.
+BINARY_FORMATS: tuple[str, ...] = ("parquet", "gpkg", "tif")
+
+
+def binary_out(fmt: str, out: str | Path | None) -> str | Path:
+    """The file a binary format is written to.
+
+    Raises
+    ------
+    ValueError
+        ``--format gpkg needs --out FILE (gpkg is binary)`` when there is none.
+    """
+    if out is None:
+        raise ValueError(f"--format {fmt} needs --out FILE ({fmt} is binary)")
+    return out
+
+
+def check_out(fmt: str, out: str | Path | None) -> None:
+    """Refuse a binary format (:data:`BINARY_FORMATS`) without an output file, before any
+    work is done."""
+    if fmt in BINARY_FORMATS:
+        binary_out(fmt, out)
 
 
 def check_format(fmt: str, choices: Sequence[str]) -> str:

@@ -23,6 +23,7 @@ import pandas as pd
 from geopandas import GeoDataFrame
 
 from harmscope.app.geoformats import as_layer, layer_geojson, write_layer
+from harmscope.app.options import binary_out
 from harmscope.app.serialise import cells_geojson, records, write_csv_out, write_json
 
 __all__ = ["FORMATS", "json_view", "render", "table_view"]
@@ -122,15 +123,14 @@ def render(
             raise ValueError("GeoJSON needs the cell size of the grid cells")
         write_json(cells_geojson(table_view(result), cell_size, name=name), out, indent=None)
     elif fmt in ("parquet", "gpkg"):
-        if out is None:
-            raise ValueError(f"--format {fmt} needs --out FILE ({fmt} is binary)")
+        path = binary_out(fmt, out)
         layer = as_layer(table_view(result), cell_size)
         if layer is None and fmt == "gpkg":
             raise ValueError("--format gpkg needs grid cells or areas with their boundaries")
         if layer is None:
-            table_view(result).to_parquet(out, index=False)
+            table_view(result).to_parquet(path, index=False)
         else:
-            write_layer(layer, fmt, out, name=name)
+            write_layer(layer, fmt, path, name=name)
     else:
         listed = ", ".join(FORMATS)
         raise ValueError(f"unknown format {fmt!r} (known: {listed})")

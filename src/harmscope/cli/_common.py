@@ -87,6 +87,15 @@ def warn_dropped_for(
     warn_dropped(console, dropped)
 
 
+def check_out(console: Console, fmt: str, out: Path | None) -> None:
+    """Exit before any work when a binary format has no ``--out`` file
+    (:func:`harmscope.app.options.check_out`)."""
+    try:
+        options.check_out(fmt, out)
+    except ValueError as exc:
+        fail(console, exc)
+
+
 def check_format(console: Console, fmt: str, *choices: str) -> None:
     """Exit with ``--format must be a, b or c, not 'x'`` unless ``fmt`` is one of ``choices``
     (:func:`harmscope.app.options.check_format`)."""

@@ -24,6 +24,7 @@ from harmscope.cli._common import (
     WideOption,
     check_format,
     check_months,
+    check_out,
     fail,
     print_table,
     progress_bar,
@@ -102,8 +103,7 @@ def hotspots_command(
     err = Console(stderr=True)
     check_format(err, fmt, *CELL_FORMATS)
     check_months(err, db, start, end)
-    if fmt in ("parquet", "gpkg") and out is None:
-        fail(err, ValueError(f"--format {fmt} needs --out FILE ({fmt} is binary)"))
+    check_out(err, fmt, out)
     mask = study_area_option(area, db, cell_size, err)
     check_selection(err, db, start, end, types, located=True, area=mask)
     try:
@@ -159,8 +159,7 @@ def emerging_command(
     err = Console(stderr=True)
     check_format(err, fmt, "json", *CELL_FORMATS)
     check_months(err, db, start, end)
-    if fmt in ("parquet", "gpkg") and out is None:
-        fail(err, ValueError(f"--format {fmt} needs --out FILE ({fmt} is binary)"))
+    check_out(err, fmt, out)
     mask = study_area_option(area, db, cell_size, err)
     check_selection(err, db, start, end, types, located=True, area=mask)
     try:

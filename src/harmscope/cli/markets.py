@@ -24,6 +24,7 @@ from harmscope.cli._common import (
     WideOption,
     check_format,
     check_months,
+    check_out,
     fail,
     print_table,
     progress_bar,
@@ -155,8 +156,7 @@ def markets_command(
         return
     err = Console(stderr=True)
     check_format(err, fmt, "table", "json", "csv", "geojson", "gpkg", "parquet")
-    if fmt in ("parquet", "gpkg") and out is None:
-        fail(err, ValueError(f"--format {fmt} needs --out FILE ({fmt} is binary)"))
+    check_out(err, fmt, out)
     found = _detect(
         db,
         scheme=scheme,

@@ -26,6 +26,7 @@ from harmscope.cli._common import (
     WideOption,
     check_format,
     check_months,
+    check_out,
     fail,
     print_table,
     study_area_option,
@@ -230,8 +231,7 @@ def areas(
     """
     err = Console(stderr=True)
     check_format(err, fmt, "table", "json", "csv", *AREA_LAYERS)
-    if fmt in ("parquet", "gpkg") and out is None:
-        fail(err, ValueError(f"--format {fmt} needs --out FILE ({fmt} is binary)"))
+    check_out(err, fmt, out)
     check_months(err, db, start, end)
     check_selection(err, db, start, end, types)
     if not lsoa:  # the study area every places command uses: strays' LSOAs get no row
