@@ -12,9 +12,19 @@ shape::
 Until one is registered, asking for a planned lens raises :class:`LensUnavailableError`
 saying it is not available yet and what it needs.
 
+A lens over personal data (people, groups: force records) registers with ``personal=True``;
+it then takes ``user`` and ``reason`` keyword options and must read the records only through
+:func:`harmscope.warehouse.personal.read_personal` (audited). Other lenses never receive them.
+A lens that cannot run on this warehouse (e.g. no force records loaded) raises
+:class:`LensUnavailableError` saying what it needs.
+
+Besides :data:`REQUIRED_COLUMNS`, a lens may return the columns of :data:`BOARD_COLUMNS`; the
+priority board (MoRiLE-style) reads them when present and says so when they are missing.
+
 ``all`` (:data:`ALL`) is the one board across the lenses that exist (:func:`rank_all`): every
-registered lens's rows, with a ``lens`` column, ranked together by score. Planned lenses are
-left out of it and named in ``attrs["unavailable"]``.
+registered lens's rows, with a ``lens`` column, ranked together by score. Planned lenses, and
+lenses that raise :class:`LensUnavailableError` on this warehouse, are left out of it and
+named in ``attrs["unavailable"]`` (with the reason in ``attrs["unavailable_reasons"]``).
 """
 
 from __future__ import annotations
@@ -35,6 +45,7 @@ from harmscope.priorities.places import rank_places
 
 __all__ = [
     "ALL",
+    "BOARD_COLUMNS",
     "LENSES",
     "PLANNED_LENSES",
     "REQUIRED_COLUMNS",
@@ -49,6 +60,20 @@ RankFunction = Callable[..., pd.DataFrame]
 
 #: Columns every lens returns first.
 REQUIRED_COLUMNS: tuple[str, ...] = ("rank", "unit_id", "score", "reasons")
+
+#: Optional columns a lens returns for the priority board, with their meaning and unit.
+BOARD_COLUMNS: dict[str, str] = {
+    "name": "words an analyst recognises for the unit (a place name, a pseudonym, a group type)",
+    "harm": "harm over the period in the scheme's unit (harm_unit column)",
+    "harm_low": "lower end of the harm's range, same unit",
+    "harm_high": "upper end of the harm's range, same unit",
+    "forecast_harm": "harm expected over the next period of the same length, same unit",
+    "trend": "change of harm per month as a fraction of the mean month (+0.05 = rising 5 %)",
+    "months_since_last": "whole months from the last harmful event to the end of the period",
+    "confidence": "0-1: data quality and intelligence grading behind the row",
+    "top_cells": "list of str: the unit's largest harm-matrix cells, in words with figures",
+    "evidence": "list of str: the records and intelligence the row rests on, in words",
+}
 
 #: The lens name of the one board across every available lens (DESIGN §5 ``--lens all``).
 ALL = "all"
@@ -65,6 +90,8 @@ class Lens:
     name: str
     description: str
     function: RankFunction
+    personal: bool = False
+    """True when the lens reads personal data: it takes ``user`` and ``reason`` (audited)."""
 
 
 LENSES: dict[str, Lens] = {}
@@ -90,8 +117,10 @@ PLANNED_LENSES: dict[str, str] = {
 """Lenses DESIGN §2 names that have no implementation registered yet, with what they need."""
 
 
-def register_lens(name: str, function: RankFunction, description: str) -> Lens:
-    """Register (or replace) a lens.
+def register_lens(
+    name: str, function: RankFunction, description: str, *, personal: bool = False
+) -> Lens:
+    """Register (or replace) a lens (``personal=True``: it reads force records, audited).
 
     Raises
     ------
@@ -101,8 +130,9 @@ def register_lens(name: str, function: RankFunction, description: str) -> Lens:
     key = name.strip().lower()
     if not key:
         raise ValueError("a lens needs a name")
-    lens = Lens(name=key, description=description, function=function)
+    lens = Lens(name=key, description=description, function=function, personal=personal)
     LENSES[key] = lens
+    PLANNED_LENSES.pop(key, None)
     return lens
 
 
@@ -132,6 +162,9 @@ def rank(lens: str, source: Any, **options: Any) -> pd.DataFrame:
     if key == ALL:
         return rank_all(source, **options)
     if key in LENSES:
+        if not LENSES[key].personal:
+            # user/reason are for the audited read of personal data only
+            options = {k: v for k, v in options.items() if k not in _PERSONAL_OPTIONS}
         out = LENSES[key].function(source, **options)
         missing = [c for c in REQUIRED_COLUMNS if c not in out.columns]
         if missing:
@@ -144,6 +177,10 @@ def rank(lens: str, source: Any, **options: Any) -> pd.DataFrame:
             f"(available: {available}, {ALL})"
         )
     raise LensUnavailableError(f"unknown lens {lens!r} (available: {available}, {ALL})")
+
+
+#: Options only a personal lens receives (DPA 2018 s. 62 audit: who and why).
+_PERSONAL_OPTIONS = ("user", "reason")
 
 
 def rank_all(
@@ -202,11 +239,17 @@ def rank_all(
     first = ["lens", *REQUIRED_COLUMNS, "lens_rank"]
     parts = []
     progress = options.pop("progress", None)
+    skipped: dict[str, str] = {}
     for name in sorted(LENSES):
         # Each lens's stages are its own ("places: aggregate"), so a stage name that two
         # lenses share never goes back to 0 (the periods.Progress protocol).
         mine = {"progress": _prefixed(progress, name)} if progress is not None else {}
-        rows = rank(name, source, **options, **mine, **extra.get(name, {}))
+        try:
+            rows = rank(name, source, **options, **mine, **extra.get(name, {}))
+        except LensUnavailableError as exc:
+            # e.g. no force records loaded: the board holds the other lenses and says why
+            skipped[name] = str(exc)
+            continue
         if not rows.empty:
             parts.append(rows.rename(columns={"rank": "lens_rank"}).assign(lens=name))
     if not parts:
@@ -226,7 +269,10 @@ def rank_all(
     if top is not None:
         board = board.head(top)
     board = board[first + [c for c in board.columns if c not in first]]
-    board.attrs.update({"lens": ALL, "unavailable": sorted(PLANNED_LENSES)})
+    reasons = {**{n: f"not available yet: {w}" for n, w in PLANNED_LENSES.items()}, **skipped}
+    board.attrs.update(
+        {"lens": ALL, "unavailable": sorted(reasons), "unavailable_reasons": reasons}
+    )
     # Every lens weighed the same view and types: the board says which.
     board.attrs.update(
         selection_attrs(options.get("harm", DEFAULT_HARM), check_types(options.get("types")))
