@@ -489,7 +489,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("sources", frozenset({"sources"})),
     ("data", frozenset({"warehouse", "export"})),
     ("places", frozenset({"places", "simulate"})),
-    ("markets", frozenset({"markets"})),
+    ("units", frozenset({"markets", "people"})),
     ("methods", frozenset({"evaluate", "priorities"})),
     ("checks", frozenset({"checks"})),
     ("application", frozenset({"app"})),
