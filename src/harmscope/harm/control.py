@@ -206,17 +206,39 @@ def excess_after_surges(
         ``sum(V_post) + n_post**2 * sum(V_base) / n_base**2``; (0, 0, 0, 0) when the
         place has no surge or no other month to compare with.
     """
-    if len(enforcement) < 2:
-        return 0.0, 0.0, 0, 0
-    surge = enforcement[:-1] > np.median(enforcement)
-    after = violence[1:]
-    n_post, n_base = int(surge.sum()), int((~surge).sum())
-    if n_post == 0 or n_base == 0:
-        return 0.0, 0.0, 0, 0
-    post, base = float(after[surge].sum()), float(after[~surge].sum())
-    excess = post - n_post * base / n_base
-    var = post + n_post**2 * base / n_base**2
-    return excess, var, n_post, n_base
+    e, v, k, b = surge_excess_rows(
+        np.asarray(enforcement, float)[None, :], np.asarray(violence, float)[None, :]
+    )
+    return float(e[0]), float(v[0]), int(k[0]), int(b[0])
+
+
+def surge_excess_rows(
+    enforcement: np.ndarray, violence: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`excess_after_surges` for many places at once, one row each (places x months).
+
+    Set-based so a national warehouse's hundreds of thousands of cells cost one pass of numpy
+    (issue 13), not a Python loop per cell. Rows without a surge or without another month to
+    compare with get zeros.
+    """
+    if enforcement.shape[1] < 2:
+        zero = np.zeros(enforcement.shape[0])
+        return zero, zero, zero.astype(np.int64), zero.astype(np.int64)
+    surge = enforcement[:, :-1] > np.median(enforcement, axis=1)[:, None]
+    after = violence[:, 1:]
+    n_post = surge.sum(axis=1)
+    n_base = (~surge).sum(axis=1)
+    ok = (n_post > 0) & (n_base > 0)
+    post = np.where(surge, after, 0.0).sum(axis=1)
+    base = np.where(surge, 0.0, after).sum(axis=1)
+    mean_base = np.divide(base, n_base, out=np.zeros_like(base), where=n_base > 0)
+    excess = np.where(ok, post - n_post * mean_base, 0.0)
+    var = np.where(
+        ok,
+        post + n_post**2 * np.divide(mean_base, n_base, out=np.zeros_like(base), where=n_base > 0),
+        0.0,
+    )
+    return excess, var, np.where(ok, n_post, 0), np.where(ok, n_base, 0)
 
 
 def violence_after_enforcement(
@@ -271,17 +293,17 @@ def violence_after_enforcement(
     if not frame.empty:
         frame["month"] = pd.to_datetime(frame["month"])
         all_months = pd.date_range(frame["month"].min(), frame["month"].max(), freq="MS")
-        for _, g in frame.groupby(["cell_x", "cell_y"]):
-            g = g.set_index("month").reindex(all_months, fill_value=0)
-            e, v, k, _b = excess_after_surges(
-                g["enforcement"].to_numpy(float), g["violence"].to_numpy(float)
-            )
-            if k:
-                excess += e
-                var += v
-                n_cells += 1
-                n_post += k
-                records += int(g["violence"].to_numpy()[1:].sum())  # the crimes compared
+        # cells x months, months with no record of the cell as 0
+        cell = frame.groupby(["cell_x", "cell_y"], sort=False).ngroup().to_numpy()
+        col = all_months.get_indexer(frame["month"])
+        grid = np.zeros((2, int(cell.max()) + 1, len(all_months)))
+        grid[0, cell, col] = frame["enforcement"].to_numpy(float)
+        grid[1, cell, col] = frame["violence"].to_numpy(float)
+        e, v, k, _b = surge_excess_rows(grid[0], grid[1])
+        used = k > 0
+        excess, var = float(e.sum()), float(v.sum())
+        n_cells, n_post = int(used.sum()), int(k.sum())
+        records = int(grid[1, used, 1:].sum())  # the crimes compared
     sd = math.sqrt(var)
     w = violence_weight
     return _base(

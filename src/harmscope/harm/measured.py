@@ -39,6 +39,7 @@ import pandas as pd
 from scipy.stats import chi2
 
 from harmscope.errors import SchemeError
+from harmscope.harm.weigh import keep_values
 from harmscope.periods import Months, parse_month
 
 __all__ = [
@@ -236,7 +237,7 @@ def _frame(
     t = partners
     is_lsoa = t.area_level == LSOA_LEVEL
     if lsoas is not None:
-        t = t.filter(is_lsoa & t.area_code.isin(sorted(set(lsoas))))
+        t = keep_values(t.filter(is_lsoa), "area_code", lsoas)
     else:
         named = sorted(set(areas or ()))
         t = t.filter(is_lsoa | t.area_name.isin(named) | t.area_code.isin(named))

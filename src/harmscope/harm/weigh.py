@@ -48,6 +48,7 @@ __all__ = [
     "drug_share_table",
     "event_key",
     "harm_and_activity",
+    "keep_values",
     "parse_month",
     "scheme_table",
     "select_events",
@@ -480,9 +481,35 @@ def select_events(
         if hi is not None:
             out = out.filter(out.month <= hi)
     if lsoas is not None:
-        codes = [lsoas] if isinstance(lsoas, str) else sorted(set(lsoas))
-        out = out.filter(out.lsoa_code.isin(codes)) if codes else out.filter(ibis.literal(False))
+        out = keep_values(out, "lsoa_code", [lsoas] if isinstance(lsoas, str) else lsoas)
     if types is not None:
         wanted = sorted({t.strip().lower() for t in types})
         out = out.filter(event_key(out).lower().isin(wanted))
     return out
+
+
+#: Above this many values, :func:`keep_values` joins a table of them instead of writing them
+#: into the query: a national area's 30,000 LSOA codes as ``IN (...)`` literals cost ibis and
+#: the engine minutes (issue 13), a semi-join on an in-memory table costs a hash join.
+INLINE_VALUES = 500
+
+
+def keep_values(
+    table: ir.Table, column: str, values: Collection[str], *, keep: bool = True
+) -> ir.Table:
+    """Rows of *table* whose *column* is in *values* (``keep=False``: is not in them).
+
+    Nulls in *column* are never "in" and, with ``keep=False``, kept (as ``NOT IN`` would not:
+    callers that want them dropped filter them first). An empty *values* keeps nothing
+    (``keep=True``) or everything.
+    """
+    codes = sorted(set(values))
+    if not codes:
+        return table.filter(ibis.literal(not keep))
+    if len(codes) <= INLINE_VALUES:
+        inside = table[column].isin(codes)
+        return table.filter(inside if keep else ~inside | table[column].isnull())
+    wanted = ibis.memtable({column: codes}, schema={column: "string"})
+    if keep:
+        return table.semi_join(wanted, column)
+    return table.anti_join(wanted, column)

@@ -52,6 +52,7 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from harmscope.errors import InputError, WarehouseError
+from harmscope.harm.weigh import keep_values
 from harmscope.places.grid import DEFAULT_CELL_SIZE
 from harmscope.sources.areas import geojson_crs, looks_wgs84, to_bng
 from harmscope.warehouse.handle import Warehouse
@@ -184,9 +185,7 @@ def lsoa_geometry(source: Any, codes: Sequence[str]) -> BaseGeometry:
     with Warehouse.of(source) as wh:
         shapes = require_table(wh, "area_shapes", _SHAPES_HINT)
         found = (
-            shapes.filter(shapes.lsoa_code.isin(wanted))
-            .select("lsoa_code", "geometry")
-            .to_pyarrow()
+            keep_values(shapes, "lsoa_code", wanted).select("lsoa_code", "geometry").to_pyarrow()
         )
     have = found.column("lsoa_code").to_pylist()
     missing = [c for c in wanted if c not in set(have)]

@@ -34,7 +34,7 @@ from numpy.typing import NDArray
 
 from harmscope.errors import WarehouseError
 from harmscope.harm import select_events
-from harmscope.harm.weigh import OUTCOME_SOURCE
+from harmscope.harm.weigh import OUTCOME_SOURCE, keep_values
 from harmscope.periods import Months
 from harmscope.places.area_specs import (
     LSOA_RE,
@@ -360,7 +360,7 @@ def dataset_area(
         stray_lsoas = 0
         if lsoas:
             named = events.filter(events.lsoa_code.notnull())
-            outside = named.filter(~named.lsoa_code.isin(list(lsoas)))
+            outside = keep_values(named, "lsoa_code", lsoas, keep=False)
             stray_lsoas = int(outside.lsoa_code.nunique().to_pyarrow().as_py())
     return AreaCells(
         cell_x=cx,
@@ -385,7 +385,7 @@ def _force_cells(
         force_lsoas(events, backend, min_density=min_density) if has_lsoa else ([], [])
     )
     located = events.filter(events.x.notnull() & events.y.notnull())
-    own = located.filter(located.lsoa_code.isin(lsoas)) if lsoas else located
+    own = keep_values(located, "lsoa_code", lsoas) if lsoas else located
     corners = (
         own.mutate(
             _cx=(own.x.cast("float64") / s).floor() * s,
@@ -399,7 +399,7 @@ def _force_cells(
     ys = [corners["_cy"].to_numpy(dtype=np.float64)]
     shapes = backend is not None and "area_shapes" in backend.list_tables()
     if lsoas and shapes:
-        have = backend.table("area_shapes").filter(lambda t: t.lsoa_code.isin(lsoas))
+        have = keep_values(backend.table("area_shapes"), "lsoa_code", lsoas)
         if int(have.count().to_pyarrow().as_py()) > 0:
             found = have.select("geometry").to_pyarrow()
             geom = shapely.union_all(
