@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from harmscope.harm.schemes import Scheme, load_scheme
@@ -108,9 +109,13 @@ def write_csv(
         writer = csv.writer(fh, lineterminator="\n")
         if isinstance(data, pd.DataFrame):
             cols = list(data.columns) if columns is None else list(columns)
-            rows: Iterable[Sequence[Any]] = data[cols].itertuples(index=False, name=None)
-        else:
-            cols, rows = _plain_rows(data, columns)
+            if header and cols:
+                writer.writerow([_cell(str(c)) for c in cols])
+            # column by column, so numbers skip the per-cell check (issue 13: a national
+            # hot-spot table is a million cells); the bytes are those of the per-cell path
+            writer.writerows(zip(*(_csv_column(data[c]) for c in cols), strict=True))
+            return len(data)
+        cols, rows = _plain_rows(data, columns)
         if header and cols:
             writer.writerow([_cell(str(c)) for c in cols])
         n = 0
@@ -118,6 +123,16 @@ def write_csv(
             writer.writerow([_cell(v) for v in row])
             n += 1
     return n
+
+
+def _csv_column(values: pd.Series) -> list[Any]:
+    """One column's cells as :func:`_cell` makes them, numeric numpy columns in bulk."""
+    kind = values.dtype.kind if isinstance(values.dtype, np.dtype) else ""
+    if kind in ("i", "u", "b"):  # never missing, never text
+        return values.tolist()
+    if kind == "f":
+        return values.astype(object).where(values.notna(), "").tolist()
+    return [_cell(v) for v in values.tolist()]
 
 
 def _plain_rows(
