@@ -266,3 +266,31 @@ def test_export_cli_without_a_warehouse(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "no warehouse here yet" in result.stderr
     assert not missing.exists()
+
+
+def test_frame_csv_is_the_row_by_row_csv() -> None:
+    """The column-at-a-time frame path writes the bytes of the row path (mappings)."""
+    import io
+
+    import numpy as np
+    import pandas as pd
+
+    from harmscope.export import write_csv
+
+    frame = pd.DataFrame(
+        {
+            "n": [1, 2, 3],
+            "f": [0.1, np.nan, -0.0],
+            "flag": [True, False, True],
+            "text": ["=cmd()", "-3", None],
+            "reasons": [["a"], [], None],
+            "maybe": pd.array([1, None, 3], dtype="Int64"),
+            "when": pd.to_datetime(["2020-01-01", None, "2021-02-03"]),
+            "big": [np.inf, -np.inf, 1e-300],
+        }
+    )
+    by_frame, by_rows = io.StringIO(), io.StringIO()
+    assert write_csv(frame, by_frame) == 3
+    write_csv(frame.to_dict("records"), by_rows)
+    assert by_frame.getvalue() == by_rows.getvalue()
+    assert "'=cmd()" in by_frame.getvalue() and ",-3," in by_frame.getvalue()
