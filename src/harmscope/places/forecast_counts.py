@@ -83,7 +83,8 @@ def shrunk_counts(
         :math:`\\hat n_{ik}`, events over the same number of months.
     strength : numpy.ndarray, shape (...)
         :math:`a_k` (prior strength, in events; ``1 / MIN_OVERDISPERSION`` when the counts
-        show no extra-Poisson scatter; NaN where the area has no harm event).
+        show no extra-Poisson scatter, and then ``expected`` is the prior exactly; NaN where
+        the area has no harm event).
 
     Examples
     --------
@@ -111,6 +112,8 @@ def shrunk_counts(
         inv_a = np.where(scale > 0, np.maximum(spread / scale, MIN_OVERDISPERSION), np.nan)
         a = 1.0 / inv_a
         expected = np.where(prior > 0, prior * (a + n) / (a + prior), n)
+        # At the floor the counts carry no information beyond the prior: use it exactly.
+        expected = np.where(inv_a <= MIN_OVERDISPERSION, prior, expected)
     return np.atleast_1d(expected), np.asarray(a[..., 0], dtype=np.float64)
 
 
