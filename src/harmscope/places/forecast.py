@@ -257,20 +257,41 @@ def hindsight_bound(
 ) -> dict[str, dict[str, float | None]]:
     """Mean hit rate of the best single map over all origins, chosen with hindsight.
 
-    For each target, the map is the sum of its outcomes over every origin (the cells that
-    held the most over all scored horizons); its hit rate is averaged over the origins where
-    it is defined, as the rankings' are.
+    A map that keeps the same cells :math:`S` at every origin has mean hit rate
+    :math:`\\frac{1}{T}\\sum_t \\sum_{i \\in S} y_{ti} / N_t` over the :math:`T` origins with
+    :math:`N_t > 0`: linear in the cells, so the :math:`a` cells with the largest
+    :math:`\\sum_t y_{ti} / N_t` are the best such map, exactly. No ranking whose top cells stay
+    the same from one origin to the next can beat it on average.
+
+    Parameters
+    ----------
+    outcomes : dict of str to numpy.ndarray, shape (origins, n)
+        Each target's outcome per origin and cell (as :func:`rolling_forecast_check`).
+    shares : sequence of float
+        Area shares (:func:`cells_for_shares`).
 
     Returns
     -------
     dict
         ``{target: {"0.01": hit rate, ...}}`` (None where no origin has an outcome).
+
+    Examples
+    --------
+    Two origins, three cells, one cell selected: cell 1 holds 5/6 and 1/4 of each origin's
+    total, more than cell 0 (1/6 and 3/4), so the best single map is cell 1.
+
+    >>> b = hindsight_bound({"harm": np.array([[1.0, 5, 0], [3, 1, 0]])}, [1 / 3])
+    >>> round(b["harm"]["0.333333"], 4)
+    0.5417
     """
     out: dict[str, dict[str, float | None]] = {}
     for target, y in outcomes.items():
-        static = np.broadcast_to(y.sum(axis=0), y.shape)
-        hits = forecast_measures(static, y, shares).hit_rate
-        with np.errstate(invalid="ignore"):
+        y = np.asarray(y, dtype=np.float64)
+        total = y.sum(axis=1, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(total > 0, y / total, 0.0)
+            static = np.broadcast_to(share.sum(axis=0), y.shape)
+            hits = forecast_measures(static, y, shares).hit_rate
             means = [float(np.nanmean(col)) if np.any(np.isfinite(col)) else None for col in hits.T]
         out[target] = {f"{s:g}": m for s, m in zip(shares, means, strict=True)}
     return out
