@@ -108,6 +108,29 @@ def test_all_crime_view_scores_by_the_forecast_recomputed(
     assert ranked["forecast_harm"].sum() == pytest.approx(ranked["harm"].sum(), rel=0.1)
 
 
+def test_trend_and_months_since_last_recomputed(city_db: Path, harm_rows: pd.DataFrame) -> None:
+    ranked = rank_places(city_db, harm="all")
+    months = pd.period_range("2018-12", "2019-07", freq="M").strftime("%Y-%m")
+    rows = harm_rows.assign(
+        d=harm_rows["event_type"].map(DAYS),
+        m=pd.to_datetime(harm_rows["month"]).dt.strftime("%Y-%m"),
+    )
+    series = rows.pivot_table(
+        index=["cell_x", "cell_y"], columns="m", values="d", aggfunc="sum", fill_value=0.0
+    ).reindex(columns=months, fill_value=0.0)
+    t = np.arange(len(months), dtype=float)
+    for _, row in ranked.iterrows():
+        h = series.loc[(row["cell_x"], row["cell_y"])].to_numpy()
+        slope = np.polyfit(t, h, 1)[0]
+        assert row["trend"] == pytest.approx(slope / h.mean(), rel=1e-9, abs=1e-12)
+        assert row["months_since_last"] == len(months) - 1 - np.flatnonzero(h > 0).max()
+    assert str(ranked["months_since_last"].dtype) == "Int64"
+    assert {"trend", "months_since_last"} <= set(BOARD_COLUMNS)
+    # One month: no slope to speak of, and harm in the last (only) month.
+    one = rank_places(city_db, harm="all", months=("2019-03", "2019-03"))
+    assert one["trend"].isna().all() and (one["months_since_last"] == 0).all()
+
+
 def test_default_drug_view_weighs_each_type_by_its_drug_share(
     city_db: Path, harm_rows: pd.DataFrame
 ) -> None:

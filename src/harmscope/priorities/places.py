@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from harmscope.harm import load_scheme, select_events
+from harmscope.harm import load_scheme, parse_month, select_events
 from harmscope.harm.selection import DEFAULT_HARM, check_harm, check_types, selection_attrs
 from harmscope.harm.shares import matrix_shares, spread_harm
 from harmscope.harm.taxonomy import Taxonomy, default_taxonomy, load_taxonomy
@@ -69,6 +69,8 @@ PLACE_COLUMNS: tuple[str, ...] = (
     "cell_y",
     "harm",
     "forecast_harm",
+    "trend",
+    "months_since_last",
     "activity",
     "gi_z",
     "p_fdr",
@@ -76,7 +78,8 @@ PLACE_COLUMNS: tuple[str, ...] = (
     "harm_events",
 )
 """Columns of :func:`rank_places`; ``reasons`` and ``reason_cells`` hold lists of strings;
-``harm`` and ``forecast_harm`` are in the scheme's unit (``attrs["unit"]``)."""
+``harm`` and ``forecast_harm`` are in the scheme's unit (``attrs["unit"]``); ``trend`` and
+``months_since_last`` as :data:`harmscope.priorities.lenses.BOARD_COLUMNS` says."""
 
 
 def place_id(cell_x: float, cell_y: float, cell_size: float) -> str:
@@ -156,7 +159,11 @@ def rank_places(
     pandas.DataFrame
         :data:`PLACE_COLUMNS`, rank 1 first; ``harm`` is the period's harm and
         ``forecast_harm`` the harm expected over the next period of the same length, both in
-        the scheme's unit. ``attrs`` has ``lens``, ``scheme``, ``unit``, ``dropped``,
+        the scheme's unit. ``trend`` is the least-squares slope of the cell's monthly harm
+        over the period's months (months with none count as 0), as a fraction of its mean
+        month (+0.05: rising 5 % a month; NaN for a one-month period);
+        ``months_since_last`` the whole months from the last month with harm to the period's
+        last month (0: harm in the last month). ``attrs`` has ``lens``, ``scheme``, ``unit``, ``dropped``,
         ``cell_size``, ``months``, ``significance``, ``score_by``, ``study_area`` (cells and
         strays left out), ``harm_view``, ``harm_label`` and ``types``.
     """
@@ -194,16 +201,21 @@ def rank_places(
         w = weigh(chosen.mutate(event_key=event_key(chosen)), sch, harm="all")
         w = w.filter((w.kind == "harm") & w.x.notnull() & w.y.notnull())
         c = with_cells(w, cell_size=cell_size)
-        by_type = c.group_by(["cell_x", "cell_y", "event_key"]).aggregate(
+        by_month = c.group_by(["cell_x", "cell_y", "event_key", "month"]).aggregate(
             value=c.weight.sum(), events=c.count()
         )
-        totals = by_type.to_pandas()
+        monthly = by_month.to_pandas()
     for col in ("cell_x", "cell_y"):
-        totals[col] = totals[col].astype(np.float64)
+        monthly[col] = monthly[col].astype(np.float64)
+    totals = monthly.groupby(["cell_x", "cell_y", "event_key"], as_index=False)[
+        ["value", "events"]
+    ].sum()
     # Each type's harm per event in the view (drug: times its drug share, the sum of its
     # shares), so the reasons, the forecast and the score are shares of the same harm.
     view_share = shares.groupby("event_key")["share"].sum()
     spots = spots.assign(forecast_harm=_forecast(spots, totals, view_share))
+    trend, since = _trend_and_recency(spots, monthly, view_share, months)
+    spots = spots.assign(trend=trend, months_since_last=since)
     ranked = spots[spots["harm"] > 0].copy()
     base = ranked["forecast_harm" if score_by == "forecast" else "harm"].astype(float)
     if significance == "weight":
@@ -243,6 +255,7 @@ def rank_places(
     ranked["reasons"] = [words for words, _ in found]
     ranked["reason_cells"] = [keys for _, keys in found]
     out = ranked[list(PLACE_COLUMNS)].reset_index(drop=True)
+    out["months_since_last"] = out["months_since_last"].astype("Int64")  # whole months
     out.attrs.update(
         {
             "lens": "places",
@@ -280,3 +293,41 @@ def _forecast(spots: pd.DataFrame, totals: pd.DataFrame, view_share: pd.Series) 
     per_event = per_type["value"] / per_type["events"] * view_share.reindex(per_type.index)
     weights = {str(k): float(v) for k, v in per_event.fillna(0.0).items()}
     return forecast_type_harm({str(k): counts[k].to_numpy() for k in counts.columns}, weights)
+
+
+def _trend_and_recency(
+    spots: pd.DataFrame, monthly: pd.DataFrame, view_share: pd.Series, months: Months | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Trend (slope / mean month) and months since the last harm of every cell of *spots*.
+
+    The period runs over ``months`` when given, else from the first to the last month with
+    a located harm event anywhere; months without harm in a cell count as 0 there.
+    """
+    n = len(spots)
+    if monthly.empty or n == 0:
+        return np.full(n, np.nan), np.full(n, np.nan)
+    seen = pd.PeriodIndex(pd.to_datetime(monthly["month"]), freq="M")
+    first = pd.Period(parse_month(months[0]), freq="M") if months and months[0] else seen.min()
+    last = pd.Period(parse_month(months[1]), freq="M") if months and months[1] else seen.max()
+    periods = last.ordinal - first.ordinal + 1
+    cells = pd.MultiIndex.from_arrays(
+        [spots["cell_x"].astype(np.float64), spots["cell_y"].astype(np.float64)]
+    )
+    row = cells.get_indexer(pd.MultiIndex.from_arrays([monthly["cell_x"], monthly["cell_y"]]))
+    col = np.asarray(seen.asi8 - first.ordinal, dtype=np.int64)
+    keep = (row >= 0) & (col >= 0) & (col < periods)
+    value = monthly["value"].to_numpy(dtype=np.float64) * (
+        monthly["event_key"].map(view_share).fillna(0.0).to_numpy(dtype=np.float64)
+    )
+    grid = np.zeros((n, periods))
+    np.add.at(grid, (row[keep], col[keep]), value[keep])
+    t = np.arange(periods, dtype=np.float64)
+    mean = grid.mean(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # ordinary least squares slope of harm on month number, per cell, in one product
+        slope = (grid - mean[:, None]) @ (t - t.mean()) / ((t - t.mean()) ** 2).sum()
+        trend = np.where((mean > 0) & (periods > 1), slope / mean, np.nan)
+    has = grid > 0
+    latest = np.where(has.any(axis=1), periods - 1 - np.argmax(has[:, ::-1], axis=1), -1)
+    since = np.where(latest >= 0, periods - 1 - latest, np.nan)
+    return trend, since
