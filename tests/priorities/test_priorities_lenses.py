@@ -78,7 +78,8 @@ def test_places_contract_ranks_and_scores(places: pd.DataFrame) -> None:
     assert tuple(places.columns) == PLACE_COLUMNS
     assert places["rank"].tolist() == list(range(1, len(places) + 1))
     assert places["score"].is_monotonic_decreasing
-    assert (places["score"] == places["harm"]).all() and (places["harm"] > 0).all()
+    # the score is the harm to come (tests/priorities/test_places_forecast.py recomputes it)
+    assert (places["score"] == places["forecast_harm"]).all() and (places["harm"] > 0).all()
     assert places["unit_id"].is_unique
     first = places.iloc[0]
     assert first["unit_id"] == f"cell-250m-{first['cell_x']}-{first['cell_y']}"
@@ -108,7 +109,7 @@ def test_place_reasons_equal_the_harm_matrix_of_the_cell(
 
 def test_place_significance_options(places: pd.DataFrame, city_db: Path) -> None:
     weighted = rank_places(city_db, significance="weight")
-    expected = weighted["harm"] * stats.norm.cdf(weighted["gi_z"])
+    expected = weighted["forecast_harm"] * stats.norm.cdf(weighted["gi_z"])
     assert np.allclose(weighted["score"], expected)
     assert weighted["score"].is_monotonic_decreasing
     # On the City's own 60-odd cells six are hot at FDR 0.10 (two at 0.01) in all crime harm

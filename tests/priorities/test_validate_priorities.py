@@ -70,7 +70,7 @@ def test_places_precision_recomputed_from_truth_and_lens(
         ("cchi", v.precision_at_k, v.predicted),
         ("count", v.baseline_precision_at_k, v.baseline_predicted),
     ):
-        lens = rank_places(warehouse, scheme=scheme, top=K, harm="all")  # as the check does
+        lens = rank_places(warehouse, scheme=scheme, top=K, harm="all", score_by="harm")
         ids = [
             f"cell-250m-{int(x)}-{int(y)}" for x, y in zip(lens.cell_x, lens.cell_y, strict=True)
         ]

@@ -349,7 +349,11 @@ def _validate_places(
             continue
         # The truth is every crime's harm (and the baseline counts every record), so the
         # lens is scored on all crime harm, not the drug-attributed default.
-        ranked = rank_places(db, scheme=name, cell_size=cell_size, mask=area, harm="all")
+        # The truth is the period's own harm, so the period's harm ranks (score_by='harm'),
+        # not the board's forecast of the next period (docs/forecast.md).
+        ranked = rank_places(
+            db, scheme=name, cell_size=cell_size, mask=area, harm="all", score_by="harm"
+        )
         top = tuple(ranked["unit_id"].head(k_eff))
         results[name] = (top, len(set(top) & set(true_top)), len(ranked))
     pred, hits, n_ranked = results[scheme]

@@ -193,3 +193,18 @@ def validate_forecast_command(
                 "area could capture (1 = perfect hindsight).",
                 highlight=False,
             )
+            console.print(_hindsight_line(result), highlight=False)
+
+
+def _hindsight_line(result: ForecastCheck) -> str:
+    """The best single map's mean harm hit rate per share: the ceiling of a static ranking."""
+    bound = result.meta["hindsight"]["harm"]
+    parts = [
+        f"{float(share):.0%}: {'–' if value is None else format(value * 100, '.1f')} %"
+        for share, value in bound.items()
+    ]
+    return (
+        "Best single map chosen with hindsight (same cells at every origin), harm hit rate: "
+        + ", ".join(parts)
+        + "."
+    )

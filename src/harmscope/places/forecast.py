@@ -27,6 +27,18 @@ Rankings
     The "busyness" baseline: number of recorded located events of every kind (harm *and*
     activity: drug offences, weapons possession, stop-and-search) over the ``window`` months,
     what a plain count hot-spot map shows.
+``forecast_harm``
+    Harm to come: each harm type's count over every month up to the origin, shrunk by
+    empirical Bayes towards the cell's volume times the area's type mix, weighed by the
+    type's harm per event, per month (:mod:`harmscope.places.forecast_counts`). The places
+    lens ranks by the same forecast.
+
+Hindsight bound
+---------------
+``meta["hindsight"]`` holds, per target and share, the mean hit rate of the best *single*
+map over all origins, chosen knowing every outcome (the cells with the most harm summed over
+all scored horizons). No ranking that keeps its cells from one origin to the next can beat it
+on average; it says how much of the gap to PEI* = 1 is month-to-month noise.
 
 Measures (per ranking, area share :math:`p`, target)
 -----------------------------------------------------
@@ -87,11 +99,12 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
+from scipy import sparse
 
 from harmscope.errors import WarehouseError
 from harmscope.harm import dropped_events, load_scheme, parse_month, select_events, weigh
 from harmscope.harm.selection import check_harm, check_types, selection_attrs
-from harmscope.harm.weigh import AttributionLike, SchemeLike
+from harmscope.harm.weigh import AttributionLike, SchemeLike, event_key
 from harmscope.periods import Months, Progress
 from harmscope.places.forecast_accuracy import (
     DEFAULT_SHARES,
@@ -108,7 +121,7 @@ from harmscope.places.forecast_rankers import (
     ranking_scores,
     window_matrix,
 )
-from harmscope.places.grid import DEFAULT_CELL_SIZE, study_area_cells
+from harmscope.places.grid import DEFAULT_CELL_SIZE, study_area_cells, with_cells
 from harmscope.places.hotspots import monthly_cell_totals
 from harmscope.places.study_area import AREA, AreaCells, Within, resolve_area
 from harmscope.warehouse.handle import Warehouse
@@ -124,11 +137,14 @@ __all__ = [
     "captured",
     "cells_for_shares",
     "forecast_measures",
+    "hindsight_bound",
     "kde_cell_harm",
     "monthly_cell_totals",
     "monthly_harm_points",
+    "monthly_type_counts",
     "ranking_scores",
     "rolling_forecast_check",
+    "type_grids",
     "validate_forecast",
 ]
 
@@ -143,6 +159,71 @@ TARGETS: tuple[str, ...] = ("harm", "events")
 # --------------------------------------------------------------------------------------------
 # Warehouse
 # --------------------------------------------------------------------------------------------
+
+
+def monthly_type_counts(
+    events: ir.Table,
+    *,
+    scheme: SchemeLike = "cchi",
+    cell_size: float = DEFAULT_CELL_SIZE,
+    months: Months | None = None,
+    harm: str = FORECAST_HARM,
+    attribution: AttributionLike = None,
+    types: Collection[str] | None = None,
+) -> ir.Table:
+    """Harm events and their harm per month, cell and crime type (Ibis), for ``forecast_harm``.
+
+    Only harm-kind events with a location; ``harm``, ``attribution`` and ``types`` as
+    :func:`~harmscope.places.hotspots.cell_totals`.
+
+    Returns
+    -------
+    ibis.Table
+        ``month``, ``cell_x``, ``cell_y``, ``event_key`` (the scheme's type), ``events``
+        (count) and ``harm`` (sum of weights, scheme unit).
+    """
+    chosen = select_events(events, months=months, types=check_types(types))
+    w = weigh(
+        chosen.mutate(event_key=event_key(chosen)),
+        scheme,
+        harm=check_harm(harm),
+        attribution=attribution,
+    )
+    w = w.filter(w.x.notnull() & w.y.notnull() & (w.kind == "harm"))
+    c = with_cells(w, cell_size=cell_size)
+    return c.group_by(["month", "cell_x", "cell_y", "event_key"]).aggregate(
+        events=c.count(), harm=c.weight.sum()
+    )
+
+
+def type_grids(
+    counts: pd.DataFrame,
+    month_index: NDArray[np.int64],
+    cell_index: NDArray[np.int64],
+    *,
+    periods: int,
+    cells: int,
+) -> tuple[dict[str, sparse.csr_matrix], dict[str, float]]:
+    """Sparse (periods, cells) count grid of each type and its mean harm per event.
+
+    ``month_index`` and ``cell_index`` give each row of ``counts``
+    (:func:`monthly_type_counts`) its period and study-area cell (-1: outside, left out).
+    The harm per event is taken over every located event of the type, inside the area or not.
+    """
+    keep = cell_index >= 0
+    grids: dict[str, sparse.csr_matrix] = {}
+    weights: dict[str, float] = {}
+    keys = counts["event_key"].astype(str).to_numpy()
+    n_events = counts["events"].to_numpy(dtype=np.float64)
+    harm = counts["harm"].to_numpy(dtype=np.float64)
+    for key in sorted(set(keys)):
+        rows = keys == key
+        weights[key] = float(harm[rows].sum() / n_events[rows].sum())
+        inside = rows & keep
+        grids[key] = sparse.csr_matrix(
+            (n_events[inside], (month_index[inside], cell_index[inside])), shape=(periods, cells)
+        )
+    return grids, weights
 
 
 def monthly_harm_points(
@@ -171,6 +252,51 @@ def monthly_harm_points(
     return w.group_by(["month", "x", "y"]).aggregate(harm=w.weight.sum())
 
 
+def hindsight_bound(
+    outcomes: dict[str, NDArray[np.float64]], shares: Sequence[float]
+) -> dict[str, dict[str, float | None]]:
+    """Mean hit rate of the best single map over all origins, chosen with hindsight.
+
+    A map that keeps the same cells :math:`S` at every origin has mean hit rate
+    :math:`\\frac{1}{T}\\sum_t \\sum_{i \\in S} y_{ti} / N_t` over the :math:`T` origins with
+    :math:`N_t > 0`: linear in the cells, so the :math:`a` cells with the largest
+    :math:`\\sum_t y_{ti} / N_t` are the best such map, exactly. No ranking whose top cells stay
+    the same from one origin to the next can beat it on average.
+
+    Parameters
+    ----------
+    outcomes : dict of str to numpy.ndarray, shape (origins, n)
+        Each target's outcome per origin and cell (as :func:`rolling_forecast_check`).
+    shares : sequence of float
+        Area shares (:func:`cells_for_shares`).
+
+    Returns
+    -------
+    dict
+        ``{target: {"0.01": hit rate, ...}}`` (None where no origin has an outcome).
+
+    Examples
+    --------
+    Two origins, three cells, one cell selected: cell 1 holds 5/6 and 1/4 of each origin's
+    total, more than cell 0 (1/6 and 3/4), so the best single map is cell 1.
+
+    >>> b = hindsight_bound({"harm": np.array([[1.0, 5, 0], [3, 1, 0]])}, [1 / 3])
+    >>> round(b["harm"]["0.333333"], 4)
+    0.5417
+    """
+    out: dict[str, dict[str, float | None]] = {}
+    for target, y in outcomes.items():
+        y = np.asarray(y, dtype=np.float64)
+        total = y.sum(axis=1, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(total > 0, y / total, 0.0)
+            static = np.broadcast_to(share.sum(axis=0), y.shape)
+            hits = forecast_measures(static, y, shares).hit_rate
+            means = [float(np.nanmean(col)) if np.any(np.isfinite(col)) else None for col in hits.T]
+        out[target] = {f"{s:g}": m for s, m in zip(shares, means, strict=True)}
+    return out
+
+
 def _month_index(values: pd.Series, first: pd.Period) -> NDArray[np.int64]:
     periods = pd.PeriodIndex(pd.to_datetime(values), freq="M")
     return np.asarray(periods.asi8 - first.ordinal, dtype=np.int64)
@@ -192,7 +318,7 @@ class ForecastCheck:
         ``horizon``, ``window``, ``half_life``, ``bandwidth``, ``distance``, ``within``,
         ``min_events``, ``study_area`` (the area and the strays left out, or None for explicit
         cells), ``shares``, ``empty_months`` (months without any located event), ``dropped``,
-        ``harm_view``, ``harm_label`` and ``types``.
+        ``hindsight`` (:func:`hindsight_bound`), ``harm_view``, ``harm_label`` and ``types``.
     """
 
     summary: pd.DataFrame
@@ -336,6 +462,19 @@ def validate_forecast(
             if "kde" in rankings
             else pd.DataFrame({"month": [], "x": [], "y": [], "harm": []})
         )
+        by_type = (
+            monthly_type_counts(
+                events,
+                scheme=scheme_obj,
+                cell_size=cell_size,
+                months=months,
+                harm=view,
+                attribution=attribution,
+                types=types,
+            ).to_pandas()
+            if "forecast_harm" in rankings
+            else None
+        )
         given_within = within
         mask, within, area_info = resolve_area(
             events, mask=mask, within=within, cell_size=cell_size
@@ -406,6 +545,21 @@ def validate_forecast(
             np.add.at(w, (month_of, locations), points["harm"].to_numpy(dtype=np.float64))
             kde_monthly = kde_cell_harm(ax, ay, px, py, w, cell_size=cell_size, bandwidth=bandwidth)
 
+    type_counts, type_weights = None, None
+    if by_type is not None and not by_type.empty:
+        cell_of = pd.MultiIndex.from_arrays([ax, ay]).get_indexer(
+            pd.MultiIndex.from_arrays(
+                [by_type["cell_x"].astype(np.float64), by_type["cell_y"].astype(np.float64)]
+            )
+        )
+        type_counts, type_weights = type_grids(
+            by_type,
+            _month_index(by_type["month"], first),
+            cell_of,
+            periods=periods,
+            cells=n,
+        )
+
     origins = np.arange(warmup - 1, periods - horizon, dtype=np.int64)
     if progress:
         progress("rank", 0, 1)
@@ -419,6 +573,8 @@ def validate_forecast(
         distance=distance,
         kde=kde_monthly,
         rankings=rankings,
+        type_counts=type_counts,
+        type_weights=type_weights,
     )
     if progress:
         progress("rank", 1, 1)
@@ -451,6 +607,7 @@ def validate_forecast(
         "shares": [float(s) for s in shares],
         "empty_months": [m for m, has in zip(month_labels, month_has_data, strict=True) if not has],
         "dropped": dropped.to_dict(),
+        "hindsight": hindsight_bound(outcomes, shares),
         **selection_attrs(view, types),
     }
     return ForecastCheck(summary=summary, per_origin=per_origin, meta=meta)

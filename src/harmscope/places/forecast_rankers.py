@@ -1,4 +1,5 @@
-"""Place rankings for the forecast checks: last, mean and EWMA harm, Gi*, kernel density, count.
+"""Place rankings for the forecast checks: last, mean and EWMA harm, Gi*, kernel density, count,
+and the forecast harm of :mod:`harmscope.places.forecast_counts`.
 
 Every ranking scores every study-area cell at every origin from the months up to and
 including it (:func:`ranking_scores`); :func:`kde_cell_harm` integrates a Gaussian kernel
@@ -17,19 +18,29 @@ References
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import sparse, special
 from scipy.spatial import cKDTree
 
+from harmscope.places.forecast_counts import shrunk_counts
 from harmscope.places.gi_star import gi_star
 from harmscope.places.grid import DEFAULT_CELL_SIZE
 
 __all__ = ["RANKINGS", "kde_cell_harm", "ranking_scores", "window_matrix"]
 
-RANKINGS: tuple[str, ...] = ("last_harm", "mean_harm", "ewma_harm", "gi_star", "kde", "count")
+RANKINGS: tuple[str, ...] = (
+    "last_harm",
+    "mean_harm",
+    "ewma_harm",
+    "gi_star",
+    "kde",
+    "count",
+    "forecast_harm",
+)
 """Rankings compared by :func:`harmscope.places.forecast.validate_forecast` (see the module docstring)."""
 # --------------------------------------------------------------------------------------------
 # Kernel density on cells
@@ -191,6 +202,8 @@ def ranking_scores(
     distance: float | None = None,
     kde: ArrayLike | None = None,
     rankings: Sequence[str] = RANKINGS,
+    type_counts: Mapping[str, Any] | None = None,
+    type_weights: Mapping[str, float] | None = None,
 ) -> dict[str, NDArray[np.float64]]:
     """Score every cell at every origin with each ranking, using only data up to the origin.
 
@@ -217,6 +230,12 @@ def ranking_scores(
         Kernel-smoothed harm per period and cell (:func:`kde_cell_harm`); needed for ``kde``.
     rankings : sequence of str
         Names from :data:`RANKINGS`.
+    type_counts : mapping of str to array_like or scipy sparse matrix, shape (periods, n)
+        Count of each harm type per period and cell (every harm type, so that they add up to
+        each cell's harm events); needed for ``forecast_harm``. Sparse matrices keep a force's
+        whole area (about 10^5 cells) small.
+    type_weights : mapping of str to float
+        Harm of one event of each type in the scheme's unit (``forecast_harm``).
 
     Returns
     -------
@@ -264,6 +283,46 @@ def ranking_scores(
             if k.shape != h.shape:
                 raise ValueError(f"kde must have the shape of harm {h.shape}, got {k.shape}")
             out[name] = win @ k
+        elif name == "forecast_harm":
+            if type_counts is None or type_weights is None:
+                raise ValueError(
+                    "the forecast_harm ranking needs counts per harm type (type_counts=) and "
+                    "their harm per event (type_weights=)"
+                )
+            out[name] = _forecast_harm(type_counts, type_weights, o, periods)
         else:  # count
             out[name] = win @ e
     return out
+
+
+def _forecast_harm(
+    type_counts: Mapping[str, Any],
+    type_weights: Mapping[str, float],
+    origins: NDArray[np.int64],
+    periods: int,
+) -> NDArray[np.float64]:
+    """Forecast harm of :mod:`~harmscope.places.forecast_counts` from all months up to each
+    origin, scaled to one month (so it reads as next month's expected harm)."""
+    # The whole history: a cell's type mix needs every month it has to be told from noise,
+    # and on Lincolnshire a longer history never scored worse (docs/forecast.md).
+    upto = window_matrix(origins, periods, periods)
+
+    def history(grid: Any) -> NDArray[np.float64]:
+        if sparse.issparse(grid):
+            return np.asarray(sparse.csr_matrix(grid).T.dot(upto.T).T, dtype=np.float64)
+        g = np.asarray(grid, dtype=np.float64)
+        if g.ndim != 2 or g.shape[0] != periods:
+            raise ValueError(f"type_counts must have shape (periods={periods}, n), got {g.shape}")
+        return upto @ g
+
+    if not type_counts:
+        raise ValueError("the forecast_harm ranking needs at least one harm type")
+    # One type at a time (never all types x origins x cells at once: a force's whole area
+    # is ~10^5 cells); the volume N_i first, as every type's prior needs it.
+    total = history(sum(type_counts.values()))
+    out = np.zeros(total.shape)
+    for key, grid in type_counts.items():
+        w = float(type_weights.get(key, 0.0))
+        if w != 0.0:
+            out += w * shrunk_counts(history(grid), total)[0]
+    return out / upto.sum(axis=1, keepdims=True)
