@@ -29,8 +29,13 @@ __all__ = [
     "grid_index",
     "market_cells",
     "percentile_interval",
+    "place_background",
+    "place_ratio",
     "placebo_areas",
 ]
+
+#: Backgrounds :func:`attribute_cells` knows.
+BACKGROUNDS: tuple[str, ...] = ("placebo", "distance", "place")
 
 F = NDArray[np.float64]
 Ints = NDArray[np.int64]
@@ -96,6 +101,10 @@ class AttributionCells:
         Harm of each cell of the event types *not* counted: the reference of the offset
         model (``beta`` above 0 in :func:`attribute_cells`); None when only the placebo mean
         is wanted.
+    reference_count : ndarray of float, optional
+        Number of crimes of the types *not* counted in each cell: the place signal of
+        :func:`place_background` (counts, not harm: one rare severe crime would otherwise
+        swamp a cell's ratio).
     """
 
     harm: F
@@ -103,6 +112,7 @@ class AttributionCells:
     iy: Ints
     market: Ints
     reference: F | None = None
+    reference_count: F | None = None
 
 
 def placebo_areas(
@@ -149,6 +159,51 @@ def placebo_areas(
     return np.asarray(out, dtype=np.float64)
 
 
+def _distance(cells: AttributionCells) -> F:
+    """Each cell's distance (km for 250 m cells: cells / 4) from the harm-weighted mean cell
+    (counted plus reference harm)."""
+    harm = np.asarray(cells.harm, dtype=np.float64)
+    every = harm + (
+        np.asarray(cells.reference, dtype=np.float64) if cells.reference is not None else 0.0
+    )
+    w = every if every.sum() > 0 else np.ones_like(every)
+    cx = float(np.sum(cells.ix * w) / w.sum())
+    cy = float(np.sum(cells.iy * w) / w.sum())
+    return np.asarray(np.hypot(cells.ix - cx, cells.iy - cy) / 4.0, dtype=np.float64)
+
+
+def _quasi_poisson(x: F, y: F, iterations: int) -> F:
+    """Coefficients of ``log E[y] = x b`` by iteratively reweighted least squares (the
+    quasi-Poisson estimating equations ``x' (y - mu) = 0``, McCullagh & Nelder 1989, ch. 2
+    and 9: the estimate does not depend on the dispersion, so ``y`` in days of harm need
+    not be Poisson)."""
+    b = np.zeros(x.shape[1])
+    b[0] = math.log(float(y.mean()))
+    for _ in range(iterations):
+        eta = np.clip(x @ b, -50.0, 50.0)
+        mu = np.exp(eta)
+        z = eta + (y - mu) / mu
+        sw = np.sqrt(mu)
+        new = np.linalg.lstsq(x * sw[:, None], z * sw, rcond=None)[0]
+        done = bool(np.max(np.abs(new - b)) < 1e-10)
+        b = new
+        if done:
+            break
+    return b
+
+
+def _fit_background(cells: AttributionCells, columns: list[F], iterations: int) -> F:
+    harm = np.asarray(cells.harm, dtype=np.float64)
+    out = cells.market < 0
+    if out.sum() < len(columns) + 1 or harm[out].sum() <= 0:
+        raise ValueError(
+            f"the background model needs at least {len(columns) + 1} background cells with harm"
+        )
+    x = np.column_stack([np.ones(len(harm)), *columns])
+    b = _quasi_poisson(x[out], harm[out], iterations)
+    return np.exp(np.clip(x @ b, -50.0, 50.0)).astype(np.float64)
+
+
 def distance_background(cells: AttributionCells, *, iterations: int = 100) -> F:
     """Expected harm of the counted types in every cell from the whole city's cells no market
     holds: a log-linear (Poisson) model of the distance to the city's harm centre.
@@ -160,8 +215,7 @@ def distance_background(cells: AttributionCells, *, iterations: int = 100) -> F:
     estimating equations, McCullagh & Nelder 1989, ch. 2 and 9: the estimate does not
     depend on the dispersion, so harm in days need not be Poisson). Pooling every
     background cell of the city gives a smoother prediction than the few placebo areas
-    near a market; on the tuning seeds the distance carried most of the place-to-place
-    spread (``docs/markets.md``).
+    near a market.
 
     Returns
     -------
@@ -173,32 +227,79 @@ def distance_background(cells: AttributionCells, *, iterations: int = 100) -> F:
     ValueError
         Fewer than 3 background cells, or no background harm.
     """
-    harm = np.asarray(cells.harm, dtype=np.float64)
-    every = harm + (
-        np.asarray(cells.reference, dtype=np.float64) if cells.reference is not None else 0.0
-    )
-    out = cells.market < 0
-    if out.sum() < 3 or harm[out].sum() <= 0:
-        raise ValueError("the distance model needs at least 3 background cells with harm")
-    w = every if every.sum() > 0 else np.ones_like(every)
-    cx = float(np.sum(cells.ix * w) / w.sum())
-    cy = float(np.sum(cells.iy * w) / w.sum())
-    d = np.hypot(cells.ix - cx, cells.iy - cy) / 4.0
-    x = np.column_stack([np.ones(len(d)), d, d * d])
-    xo, yo = x[out], harm[out]
-    b = np.zeros(3)
-    b[0] = math.log(float(yo.mean()))
-    for _ in range(iterations):
-        eta = np.clip(xo @ b, -50.0, 50.0)
-        mu = np.exp(eta)
-        z = eta + (yo - mu) / mu
-        sw = np.sqrt(mu)
-        new = np.linalg.lstsq(xo * sw[:, None], z * sw, rcond=None)[0]
-        done = bool(np.max(np.abs(new - b)) < 1e-10)
-        b = new
-        if done:
-            break
-    return np.exp(np.clip(x @ b, -50.0, 50.0)).astype(np.float64)
+    d = _distance(cells)
+    return _fit_background(cells, [d, d * d], iterations)
+
+
+def place_ratio(cells: AttributionCells, *, pseudo: float = 1.0) -> F:
+    """Log ratio of each cell's reference crime count to the mean of its 8 neighbours.
+
+    ``log((R_c + pseudo) / (mean of R over the cell's queen neighbours in the study area +
+    pseudo))``, ``R`` = :attr:`AttributionCells.reference_count` (crimes of the types not
+    counted). Crime concentrates at micro places that draw every type of crime (Weisburd
+    2015), so a cell busier than its neighbours in the *other* types is a busier place for
+    the counted types too. The neighbours absorb what is spread over an area: the
+    acquisitive crime a market's users commit around it (users travel a few hundred metres
+    to offend, Rengert et al. 1999) raises a cell *and* its neighbours, so it largely
+    cancels in the ratio, where the cell's own count would count it as place (the ratio
+    estimator's over-prediction, ``docs/harm-model.md``). ``pseudo`` (1 crime) keeps empty
+    cells finite and pulls cells with few crimes towards 0.
+
+    Raises
+    ------
+    ValueError
+        The cells carry no ``reference_count``.
+    """
+    if cells.reference_count is None:
+        raise ValueError("the place ratio needs the cells' reference_count")
+    r = np.asarray(cells.reference_count, dtype=np.float64)
+    pos = {(int(a), int(b)): i for i, (a, b) in enumerate(zip(cells.ix, cells.iy, strict=True))}
+    total = np.zeros(len(r))
+    count = np.zeros(len(r))
+    for dx in (-1, 0, 1):
+        for dy in (-1, 0, 1):
+            if dx == 0 and dy == 0:
+                continue
+            j = np.array(
+                [
+                    pos.get((int(a) + dx, int(b) + dy), -1)
+                    for a, b in zip(cells.ix, cells.iy, strict=True)
+                ],
+                dtype=np.int64,
+            )
+            ok = j >= 0
+            total[ok] += r[j[ok]]
+            count[ok] += 1
+    # A cell with no study-area neighbour compares with itself (ratio 1).
+    mean = np.where(count > 0, total / np.maximum(count, 1), r)
+    return np.asarray(np.log((r + pseudo) / (mean + pseudo)), dtype=np.float64)
+
+
+def place_background(cells: AttributionCells, *, iterations: int = 100) -> F:
+    """Expected harm of the counted types in every cell: distance to the harm centre plus
+    the cell's place ratio, fitted on every cell no market holds.
+
+    ``log E[L_c] = b0 + b1 d + b2 d**2 + b3 x_c``, ``d`` as in :func:`distance_background`,
+    ``x_c`` the :func:`place_ratio` (the cell's reference crimes against its neighbours'),
+    by the quasi-Poisson estimating equations on the cells with ``market == -1``. The
+    coefficient ``b3`` is estimated from the city's own cells without a market (the tuning
+    cities gave about 1: counted harm follows the other types' micro-place pattern one for
+    one), so nothing is taken from the simulator's truth. It predicts the market cells from
+    where their *place* puts them, which the distance alone cannot: markets sit on busy
+    places (``docs/harm-model.md``).
+
+    Returns
+    -------
+    ndarray
+        Fitted mean harm of every cell (scheme unit, over the period).
+
+    Raises
+    ------
+    ValueError
+        Fewer than 5 background cells, no background harm, or no ``reference_count``.
+    """
+    d = _distance(cells)
+    return _fit_background(cells, [d, d * d, place_ratio(cells)], iterations)
 
 
 class Attributed(NamedTuple):
@@ -254,12 +355,13 @@ def attribute_cells(
     widen : float, default 1
         Factor on each replicate's deviation from ``expected`` (1: the plain bootstrap); a
         value above 1 widens the interval by that factor about the central excess.
-    background : {'placebo', 'distance'}, default 'placebo'
-        ``'distance'``: the expected background is the sum over the market's cells of
-        :func:`distance_background` (fitted on every background cell of the city; ``beta``
-        is not used), and each replicate multiplies it by one placebo area's ratio of
-        observed to predicted harm ``L_p / M_p`` (the model's error on an area of the same
-        shape nearby), so the interval still comes from comparable places.
+    background : {'placebo', 'distance', 'place'}, default 'placebo'
+        ``'distance'`` or ``'place'``: the expected background is the sum over the market's
+        cells of :func:`distance_background` or :func:`place_background` (fitted on every
+        background cell of the city; ``beta`` is not used), and each replicate multiplies it
+        by one placebo area's ratio of observed to predicted harm ``L_p / M_p`` (the model's
+        error on an area of the same shape nearby, where no market is), so the interval is
+        the model's own error on comparable places.
 
     Returns
     -------
@@ -290,9 +392,15 @@ def attribute_cells(
         raise ValueError("beta other than 0 needs the cells' reference harm")
     if not (math.isfinite(widen) and widen > 0):
         raise ValueError(f"widen must be a finite number > 0, got {widen!r}")
-    if background not in ("placebo", "distance"):
-        raise ValueError(f"background must be 'placebo' or 'distance', got {background!r}")
-    model = distance_background(cells) if background == "distance" and n_markets else None
+    if background not in BACKGROUNDS:
+        raise ValueError(
+            f"background must be one of {', '.join(map(repr, BACKGROUNDS))}, got {background!r}"
+        )
+    model = None
+    if background == "distance" and n_markets:
+        model = distance_background(cells)
+    elif background == "place" and n_markets:
+        model = place_background(cells)
     harm = np.asarray(cells.harm, dtype=np.float64)
     rng = np.random.default_rng(seed)
     inside = np.flatnonzero(cells.market >= 0)
