@@ -1,6 +1,7 @@
 """The 'place' background of the local attribution (``harmscope.markets.excess``).
 
-1. The place ratio worked out by hand on a 3 x 3 lattice with a hole.
+1. The place ratio worked out by hand on a 3 x 3 lattice with a hole, and the
+   neighbourhood level on a 4 x 4 lattice (market harm never counted).
 2. A noise-free lattice whose background *is* the model: the fit recovers it exactly and the
    excess is the known bump.
 3. A noisy lattice: the fit solves the quasi-Poisson equations with the design rebuilt here
@@ -21,6 +22,7 @@ import pytest
 from harmscope.markets.excess import (
     AttributionCells,
     attribute_cells,
+    neighbourhood_level,
     place_background,
     place_ratio,
     placebo_areas,
@@ -47,6 +49,49 @@ def _ratio_by_hand(ix: np.ndarray, iy: np.ndarray, r: np.ndarray) -> np.ndarray:
     return np.array(out)
 
 
+def _level_by_hand(
+    ix: np.ndarray, iy: np.ndarray, harm: np.ndarray, market: np.ndarray, scale: float = 3.0
+) -> np.ndarray:
+    # Gaussian-weighted mean of the background cells' harm within 3 * scale cells, the cell
+    # itself left out; log(1 + mean).
+    bg = [
+        (int(a), int(b), float(h)) for a, b, h, m in zip(ix, iy, harm, market, strict=True) if m < 0
+    ]
+    out = []
+    for a, b in zip(ix, iy, strict=True):
+        num = den = 0.0
+        for c, d, h in bg:
+            if (c, d) == (int(a), int(b)) or max(abs(c - a), abs(d - b)) > math.ceil(3 * scale):
+                continue
+            w = math.exp(-((c - a) ** 2 + (d - b) ** 2) / (2 * scale * scale))
+            num += w * h
+            den += w
+        out.append(math.log1p(num / den))
+    return np.array(out)
+
+
+def test_neighbourhood_level_by_hand() -> None:
+    # 4 x 4 cells, harm = 1 + x + 4 y; the market holds (1, 1): its harm is never counted.
+    ix, iy = _grid(4)
+    harm = 1.0 + ix + 4.0 * iy
+    market = np.where((ix == 1) & (iy == 1), 0, -1).astype(np.int64)
+    cells = AttributionCells(harm=harm, ix=ix, iy=iy, market=market)
+    got = neighbourhood_level(cells, scale=1.0)
+    assert np.allclose(got, _level_by_hand(ix, iy, harm, market, scale=1.0))
+    # Cell (0, 0) by hand, scale 1: neighbours (1, 0)=2 w e^-0.5, (0, 1)=5 w e^-0.5,
+    # (1, 1) market (left out), then (2, 0)=3, (0, 2)=9 w e^-2, (2, 1)=7, (1, 2)=10 w e^-2.5,
+    # (2, 2)=11 w e^-4, (3, 0)=4, (0, 3)=13 w e^-4.5, (3, 1)=8, (1, 3)=14 w e^-5,
+    # (3, 2)=12, (2, 3)=15 w e^-6.5, (3, 3)=16 w e^-9.
+    terms = [(2, 0.5), (5, 0.5), (3, 2), (9, 2), (7, 2.5), (10, 2.5), (11, 4), (4, 4.5)]
+    terms += [(13, 4.5), (8, 5), (14, 5), (12, 6.5), (15, 6.5), (16, 9)]
+    num = sum(h * math.exp(-e) for h, e in terms)
+    den = sum(math.exp(-e) for _, e in terms)
+    assert got[0] == pytest.approx(math.log1p(num / den))
+    # Raising the market cell's harm changes nobody's level (the market gives none).
+    bumped = AttributionCells(harm=harm + 100.0 * (market == 0), ix=ix, iy=iy, market=market)
+    assert np.allclose(neighbourhood_level(bumped, scale=1.0)[market < 0], got[market < 0])
+
+
 def test_place_ratio_by_hand() -> None:
     # 3 x 3 cells without (2, 2): counts 0..7 in row order.
     ix, iy = _grid(3)
@@ -67,8 +112,8 @@ def test_place_ratio_by_hand() -> None:
 
 
 def test_noise_free_background_and_known_excess() -> None:
-    # Background exp(2 + 0.9 x): the model with no distance trend, so it does not depend on
-    # where the harm centre falls; the market (3 x 3 cells in the middle) adds 50 at its
+    # Background exp(2 + 0.9 x): the model with no distance or neighbourhood terms, so it
+    # does not depend on where the harm centre falls; the market (3 x 3 cells in the middle) adds 50 at its
     # centre and 10 on each of the 8 others: excess 130 exactly.
     rng = np.random.default_rng(11)
     n = 13
@@ -107,11 +152,12 @@ def test_place_background_solves_the_quasi_poisson_equations() -> None:
     )
     mu = place_background(cells)
     # The design by hand: harm-weighted centre (both kinds of harm), distance in cells / 4,
-    # its square, and the place ratio.
+    # its square, the neighbourhood level and the place ratio.
     w = harm + ref
     cx, cy = (ix * w).sum() / w.sum(), (iy * w).sum() / w.sum()
     d = np.hypot(ix - cx, iy - cy) / 4.0
-    x = np.column_stack([np.ones(n * n), d, d * d, _ratio_by_hand(ix, iy, count)])
+    level = _level_by_hand(ix, iy, harm, market)
+    x = np.column_stack([np.ones(n * n), d, d * d, level, _ratio_by_hand(ix, iy, count)])
     out = market < 0
     assert np.allclose(x[out].T @ (harm[out] - mu[out]), 0.0, atol=1e-6 * harm.sum())
     # log mu is linear in the design, market cells included.

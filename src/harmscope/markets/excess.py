@@ -28,6 +28,7 @@ __all__ = [
     "frame_cells",
     "grid_index",
     "market_cells",
+    "neighbourhood_level",
     "percentile_interval",
     "place_background",
     "place_ratio",
@@ -231,6 +232,59 @@ def distance_background(cells: AttributionCells, *, iterations: int = 100) -> F:
     return _fit_background(cells, [d, d * d], iterations)
 
 
+def _neighbour_sums(
+    cells: AttributionCells,
+    values: F,
+    valid: NDArray[np.bool_],
+    kernel: list[tuple[int, int, float]],
+) -> tuple[F, F]:
+    """For every cell, ``sum_j w_j v_j`` and ``sum_j w_j`` over the cells ``j`` at the
+    kernel's offsets ``(dx, dy, w)`` that are study cells with ``valid[j]`` (a dense grid of
+    the lattice's bounding box, so each offset is one array shift)."""
+    x0, y0 = int(cells.ix.min()), int(cells.iy.min())
+    gx, gy = cells.ix - x0, cells.iy - y0
+    nx, ny = int(gx.max()) + 1, int(gy.max()) + 1
+    grid_v = np.zeros((nx, ny))
+    grid_ok = np.zeros((nx, ny))
+    grid_v[gx, gy] = np.where(valid, values, 0.0)
+    grid_ok[gx, gy] = valid.astype(np.float64)
+    num = np.zeros(len(values))
+    den = np.zeros(len(values))
+    for dx, dy, w in kernel:
+        tx, ty = gx + dx, gy + dy
+        inside = (tx >= 0) & (tx < nx) & (ty >= 0) & (ty < ny)
+        num[inside] += w * grid_v[tx[inside], ty[inside]]
+        den[inside] += w * grid_ok[tx[inside], ty[inside]]
+    return num, den
+
+
+def neighbourhood_level(cells: AttributionCells, *, scale: float = 3.0) -> F:
+    """Log of the harm level of the counted types around each cell, from cells no market
+    holds.
+
+    ``log(1 + sum_j w_j L_j / sum_j w_j)`` over the background cells ``j`` (``market ==
+    -1``) within ``3 * scale`` cells, the cell itself left out, Gaussian weights
+    ``w_j = exp(-r_j**2 / (2 scale**2))`` (``r_j`` in cells; ``scale`` 3 cells, 750 m for
+    250 m cells). It is the placebo areas' idea, the neighbourhood's level without a market,
+    pooled into the city-wide model: a market cell and a background cell get it the same
+    way (never their own harm), and market cells give none, so the market does not raise
+    it. A cell with no background cell in reach gets the mean of all of them.
+    """
+    harm = np.asarray(cells.harm, dtype=np.float64)
+    out = cells.market < 0
+    r = math.ceil(3 * scale)
+    kernel = [
+        (dx, dy, math.exp(-(dx * dx + dy * dy) / (2 * scale * scale)))
+        for dx in range(-r, r + 1)
+        for dy in range(-r, r + 1)
+        if (dx, dy) != (0, 0)
+    ]
+    num, den = _neighbour_sums(cells, harm, out, kernel)
+    fallback = float(harm[out].mean()) if out.any() else 0.0
+    level = np.where(den > 0, num / np.maximum(den, 1e-300), fallback)
+    return np.asarray(np.log1p(np.maximum(level, 0.0)), dtype=np.float64)
+
+
 def place_ratio(cells: AttributionCells, *, pseudo: float = 1.0) -> F:
     """Log ratio of each cell's reference crime count to the mean of its 8 neighbours.
 
@@ -253,40 +307,37 @@ def place_ratio(cells: AttributionCells, *, pseudo: float = 1.0) -> F:
     if cells.reference_count is None:
         raise ValueError("the place ratio needs the cells' reference_count")
     r = np.asarray(cells.reference_count, dtype=np.float64)
-    pos = {(int(a), int(b)): i for i, (a, b) in enumerate(zip(cells.ix, cells.iy, strict=True))}
-    total = np.zeros(len(r))
-    count = np.zeros(len(r))
-    for dx in (-1, 0, 1):
-        for dy in (-1, 0, 1):
-            if dx == 0 and dy == 0:
-                continue
-            j = np.array(
-                [
-                    pos.get((int(a) + dx, int(b) + dy), -1)
-                    for a, b in zip(cells.ix, cells.iy, strict=True)
-                ],
-                dtype=np.int64,
-            )
-            ok = j >= 0
-            total[ok] += r[j[ok]]
-            count[ok] += 1
+    queen = [(dx, dy, 1.0) for dx in (-1, 0, 1) for dy in (-1, 0, 1) if (dx, dy) != (0, 0)]
+    total, count = _neighbour_sums(cells, r, np.ones(len(r), dtype=bool), queen)
     # A cell with no study-area neighbour compares with itself (ratio 1).
-    mean = np.where(count > 0, total / np.maximum(count, 1), r)
+    mean = np.where(count > 0, total / np.maximum(count, 1e-300), r)
     return np.asarray(np.log((r + pseudo) / (mean + pseudo)), dtype=np.float64)
 
 
-def place_background(cells: AttributionCells, *, iterations: int = 100) -> F:
-    """Expected harm of the counted types in every cell: distance to the harm centre plus
-    the cell's place ratio, fitted on every cell no market holds.
+def place_background(cells: AttributionCells, *, scale: float = 3.0, iterations: int = 100) -> F:
+    """Expected harm of the counted types in every cell: distance to the harm centre, the
+    neighbourhood's level and the cell's place ratio, fitted on every cell no market holds.
 
-    ``log E[L_c] = b0 + b1 d + b2 d**2 + b3 x_c``, ``d`` as in :func:`distance_background`,
-    ``x_c`` the :func:`place_ratio` (the cell's reference crimes against its neighbours'),
-    by the quasi-Poisson estimating equations on the cells with ``market == -1``. The
-    coefficient ``b3`` is estimated from the city's own cells without a market (the tuning
-    cities gave about 1: counted harm follows the other types' micro-place pattern one for
-    one), so nothing is taken from the simulator's truth. It predicts the market cells from
-    where their *place* puts them, which the distance alone cannot: markets sit on busy
-    places (``docs/harm-model.md``).
+    ``log E[L_c] = b0 + b1 d + b2 d**2 + b3 n_c + b4 x_c``: ``d`` as in
+    :func:`distance_background`, ``n_c`` the :func:`neighbourhood_level` (the counted harm
+    of the background cells around, within ``scale`` cells, the cell itself left out) and
+    ``x_c`` the :func:`place_ratio` (the cell's reference crimes against its 8
+    neighbours'), by the quasi-Poisson estimating equations on the cells with ``market ==
+    -1``. The coefficients come from the city's own cells without a market, nothing from the
+    simulator's truth. Distance gives the city's shape; the neighbourhood level follows it
+    where a quadratic cannot (a sharp town centre, a district centre off it); the place
+    ratio sees the single busy cell a market sits on, which neither can (markets sit on busy
+    places: ``docs/harm-model.md``).
+
+    Parameters
+    ----------
+    cells : AttributionCells
+        With ``reference_count``.
+    scale : float, default 3
+        Gaussian scale of the neighbourhood level, in cells (750 m for 250 m cells; chosen
+        on the tuning seeds).
+    iterations : int, default 100
+        Most IRLS iterations.
 
     Returns
     -------
@@ -299,7 +350,8 @@ def place_background(cells: AttributionCells, *, iterations: int = 100) -> F:
         Fewer than 5 background cells, no background harm, or no ``reference_count``.
     """
     d = _distance(cells)
-    return _fit_background(cells, [d, d * d, place_ratio(cells)], iterations)
+    columns = [d, d * d, neighbourhood_level(cells, scale=scale), place_ratio(cells)]
+    return _fit_background(cells, columns, iterations)
 
 
 class Attributed(NamedTuple):
