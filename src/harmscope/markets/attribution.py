@@ -194,7 +194,9 @@ class MarketExcess:
     observed : float
         Harm of the market-linked types (``LocalAttribution.types``) in those cells.
     expected : float
-        Harm of those types that placebo areas predict for them (their mean).
+        Harm of those types expected there without the market: the background model's
+        prediction summed over the cells (``'place'``, ``'distance'``), or the placebo mean
+        times the place offset (``'placebo'``).
     excess, excess_low, excess_high : float
         ``observed - expected`` and its bootstrap interval.
     share, share_low, share_high : float
@@ -204,8 +206,9 @@ class MarketExcess:
     source : str
         What placed the market: ``'confirmed'``, ``'reports'`` or ``'detected'`` (:class:`Site`).
     offset : float
-        The place offset ``(R_k / mean(R_p)) ** beta`` by which the placebo mean was
-        multiplied to give ``expected`` (1: the placebo mean).
+        ``expected`` over the placebo mean: the place offset ``(R_k / mean(R_p)) ** beta``
+        with the placebo background (1: the placebo mean alone), the model's prediction
+        against its neighbourhood with the others.
     area : tuple of (cell_x, cell_y)
         The market's cells (lower-left corners, metres).
     """
