@@ -269,6 +269,17 @@ def neighbourhood_level(cells: AttributionCells, *, scale: float = 3.0) -> F:
     pooled into the city-wide model: a market cell and a background cell get it the same
     way (never their own harm), and market cells give none, so the market does not raise
     it. A cell with no background cell in reach gets the mean of all of them.
+
+    Parameters
+    ----------
+    cells : AttributionCells
+    scale : float, default 3
+        Gaussian scale, in cells.
+
+    Returns
+    -------
+    ndarray
+        ``n_c`` of every cell (log of harm in the scheme unit, over the period).
     """
     harm = np.asarray(cells.harm, dtype=np.float64)
     out = cells.market < 0
@@ -320,7 +331,8 @@ def place_background(cells: AttributionCells, *, scale: float = 3.0, iterations:
 
     ``log E[L_c] = b0 + b1 d + b2 d**2 + b3 n_c + b4 x_c``: ``d`` as in
     :func:`distance_background`, ``n_c`` the :func:`neighbourhood_level` (the counted harm
-    of the background cells around, within ``scale`` cells, the cell itself left out) and
+    of the background cells around, Gaussian weights of scale ``scale`` cells, the cell
+    itself left out) and
     ``x_c`` the :func:`place_ratio` (the cell's reference crimes against its 8
     neighbours'), by the quasi-Poisson estimating equations on the cells with ``market ==
     -1``. The coefficients come from the city's own cells without a market, nothing from the
