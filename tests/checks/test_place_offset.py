@@ -50,3 +50,30 @@ def test_fit_inputs_against_the_truth_files() -> None:
     assert np.allclose(t["background"], t["observed"] - t["caused"])
     assert (t["placebo_mean"] > 0).all() and (t["x"] > 0).all()
     assert fit.beta == pytest.approx(solve_beta(t["background"], t["placebo_mean"], t["x"]))
+
+
+def test_error_sources_only_on_tuning_seeds() -> None:
+    from harmscope.checks.place_offset import error_sources
+
+    with pytest.raises(ValueError, match="tuning seeds only"):
+        error_sources([1])
+
+
+@pytest.mark.slow
+def test_error_sources_add_up_against_the_truth_files() -> None:
+    """Tuning seed 101: the true share from ``truth/behaviour_month.csv`` by hand, and the
+    relative error is exactly the background error minus the unseen market harm."""
+    from harmscope.checks.attribution import MARKET_BEHAVIOURS
+    from harmscope.checks.place_offset import error_sources
+    from harmscope.simulate import simulate
+
+    t = error_sources([101])
+    (row,) = t.to_dict("records")
+    bm = simulate(seed=101, months=36, size="small").truth["behaviour_month"]
+    mine = bm.loc[bm["behaviour"].isin(MARKET_BEHAVIOURS), "recorded_harm"].sum()
+    assert row["true_share"] == pytest.approx(mine / bm["recorded_harm"].sum())
+    assert row["relative_error"] == pytest.approx(row["share"] / row["true_share"] - 1)
+    assert row["relative_error"] == pytest.approx(row["background_error"] - row["unseen"])
+    # Some market harm always lies beyond the 500 m cells; recording noise is a few per cent.
+    assert 0 < row["unseen"] < 0.5
+    assert 0 < row["recording_sd"] < 0.5

@@ -225,7 +225,7 @@ def test_real_city_observed_recomputed_from_raw_rows(city36: Path) -> None:
     from harmscope.places.study_area import dataset_area
     from harmscope.warehouse.handle import Warehouse
 
-    result = local_attribution(city36, replicates=500)
+    result = local_attribution(city36)
     assert len(result.markets) == 1
     m = result.markets[0]
     assert m.market_id == "mkt-533000-181500"  # docs/markets.md: the Bishopsgate candidate
@@ -264,10 +264,14 @@ def test_real_city_observed_recomputed_from_raw_rows(city36: Path) -> None:
     assert m.area_harm == pytest.approx(inside["w"].sum(), rel=1e-9)
     types = set(result.types)
     assert m.observed == pytest.approx(inside.loc[inside["Crime type"].isin(types), "w"].sum())
-    # docs/markets.md quotes these (rounded): excess and its interval as shares of harm;
-    # the distance background by default, the placebo mean with the place offset besides.
+    # docs/harm-model.md quotes these (rounded): excess and its interval as shares of harm;
+    # the place background by default, the distance one and the placebo mean with the place
+    # offset besides.
     assert (round(m.share, 3), m.placebos) == (0.089, 25)
+    assert (round(m.share_low, 3), round(m.share_high, 3)) == (0.047, 0.170)
     assert m.excess_low < m.excess < m.excess_high
+    far = local_attribution(city36, replicates=2000, background="distance").markets[0]
+    assert (round(far.share, 3), round(far.share_low, 3)) == (0.089, -0.005)
     plain = local_attribution(city36, replicates=200, background="placebo").markets[0]
     assert (round(plain.share, 3), plain.observed) == (0.081, m.observed)
 

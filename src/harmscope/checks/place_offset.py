@@ -1,4 +1,5 @@
-"""Fit the exponent of the local attribution's place offset on simulated tuning cities.
+"""Fit the exponent of the local attribution's place offset on simulated tuning cities, and
+split a city's error into its sources (:func:`error_sources`).
 
 :func:`harmscope.markets.attribution.local_attribution` predicts the background harm of a
 market's cells (harm of the market-linked types that would be there without the market) as
@@ -47,13 +48,17 @@ from harmscope.checks.attribution import (
     TUNING_SEEDS,
     Size,
     simulated_city,
+    true_market_share,
 )
-from harmscope.markets.attribution import local_attribution
+from harmscope.markets.activity import market_activity
+from harmscope.markets.attribution import BACKGROUND, local_attribution
 from harmscope.periods import Progress
+from harmscope.places.grid import DEFAULT_CELL_SIZE, with_cells
 from harmscope.simulate.codes import BEHAVIOURS
 from harmscope.simulate.truth import harm_rows
+from harmscope.warehouse.handle import Warehouse
 
-__all__ = ["PlaceOffsetFit", "fit_place_offset", "solve_beta"]
+__all__ = ["PlaceOffsetFit", "error_sources", "fit_place_offset", "solve_beta"]
 
 
 @dataclass(frozen=True)
@@ -179,3 +184,107 @@ def fit_place_offset(
     return PlaceOffsetFit(
         beta=beta if math.isfinite(beta) else math.nan, seeds=list(seeds), markets=table
     )
+
+
+def error_sources(
+    seeds: Sequence[int] = TUNING_SEEDS[:40],
+    *,
+    background: str = BACKGROUND,
+    months: int = 36,
+    size: Size = "small",
+    progress: Progress | None = None,
+) -> pd.DataFrame:
+    """Split each simulated city's error of the attributed share into its sources (tuning
+    seeds only): the diagnosis behind the place background (``docs/harm-model.md``).
+
+    With ``T`` the true market harm of the city (recorded harm of
+    :data:`~harmscope.checks.attribution.MARKET_BEHAVIOURS`), ``C`` the part of it inside the
+    measured market cells, ``L`` and ``E`` the observed and expected counted harm summed over
+    the markets, the relative error of the share is exactly
+    ``background_error - unseen``:
+
+    - ``unseen = (T - C) / T``: market harm the method cannot see (markets not found, harm
+      beyond the market cells, market harm of types not counted);
+    - ``background_error = (L - C - E) / T``: the true background of the market cells
+      (counted harm minus what the markets caused there) minus its expected value;
+    - ``recording_sd``: the SD of the market cells' counted harm from recording noise alone
+      (Poisson counts times each type's mean CCHI days, ``sqrt(sum_t w_t**2 n_t)``), over
+      ``T``: the floor no background model can go below.
+
+    Returns
+    -------
+    DataFrame
+        One row per seed: ``seed``, ``true_share``, ``share``, ``relative_error``,
+        ``unseen``, ``background_error``, ``recording_sd``, ``markets``.
+
+    Raises
+    ------
+    ValueError
+        A seed that is not a tuning seed.
+    """
+    bad = sorted(set(seeds) - set(TUNING_SEEDS))
+    if bad:
+        raise ValueError(f"diagnose on tuning seeds only; {bad} are not")
+    codes = [BEHAVIOURS.index(b) for b in MARKET_BEHAVIOURS]
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="harmscope-errors-") as tmp:
+        for i, seed in enumerate(seeds):
+            if progress:
+                progress("seeds", i, len(seeds))
+            city = simulated_city(seed, months=months, size=size, work=Path(tmp))
+            res = local_attribution(
+                city.db,
+                intelligence=city.intelligence,
+                sites=city.sites,
+                replicates=1,
+                background=background,
+            )
+            e = harm_rows(city.result)
+            e = e[e["behaviour"].isin(codes)]
+            cc = city.result.cell_cols(e["cell"].to_numpy())
+            caused = (
+                e.assign(cx=cc["cell_x"].astype(float), cy=cc["cell_y"].astype(float))
+                .groupby(["cx", "cy"])["recorded_harm"]
+                .sum()
+            )
+            cells = [c for m in res.markets for c in m.area]
+            inside = float(caused.reindex(cells).fillna(0.0).sum()) if cells else 0.0
+            true = true_market_share(city.result.truth["behaviour_month"]) * res.total_harm
+            observed = sum(m.observed for m in res.markets)
+            expected = sum(m.expected for m in res.markets)
+            rows.append(
+                {
+                    "seed": seed,
+                    "true_share": true / res.total_harm,
+                    "share": res.share,
+                    "relative_error": res.share * res.total_harm / true - 1.0,
+                    "unseen": (true - inside) / true,
+                    "background_error": (observed - inside - expected) / true,
+                    "recording_sd": _recording_sd(city.db, cells, res.types) / true,
+                    "markets": len(res.markets),
+                }
+            )
+    if progress:
+        progress("seeds", len(seeds), len(seeds))
+    return pd.DataFrame(rows)
+
+
+def _recording_sd(db: Path, cells: Sequence[tuple[float, float]], types: Sequence[str]) -> float:
+    # Counts and harm of each counted type in the market cells; the SD of a Poisson count n
+    # times a mean weight w is w sqrt(n).
+    if not cells:
+        return 0.0
+    with Warehouse.of(db) as wh:
+        t = with_cells(market_activity(wh.events(), harm="all"), cell_size=DEFAULT_CELL_SIZE)
+        t = t.filter((t.kind == "harm") & t.event_key.isin(list(types)))
+        per = (
+            t.group_by(["cell_x", "cell_y", "event_key"])
+            .aggregate(n=t.count(), harm=t.weight.sum())
+            .to_pandas()
+        )
+    keep = set(cells)
+    per = per[[(float(a), float(b)) in keep for a, b in zip(per.cell_x, per.cell_y, strict=True)]]
+    by = per.groupby("event_key")[["n", "harm"]].sum()
+    by = by[by["n"] > 0]
+    w = by["harm"] / by["n"]
+    return float(np.sqrt(np.sum(w**2 * by["n"])))

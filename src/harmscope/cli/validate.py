@@ -142,7 +142,7 @@ def validate_attribution_command(
     first_seed: Annotated[
         int,
         typer.Option(
-            "--first-seed", min=0, help="First seed (the tuning seeds 101-116 are refused)."
+            "--first-seed", min=0, help="First seed (the tuning seeds 101-180 are refused)."
         ),
     ] = 1,
     months: Annotated[

@@ -28,9 +28,15 @@ __all__ = [
     "frame_cells",
     "grid_index",
     "market_cells",
+    "neighbourhood_level",
     "percentile_interval",
+    "place_background",
+    "place_ratio",
     "placebo_areas",
 ]
+
+#: Backgrounds :func:`attribute_cells` knows.
+BACKGROUNDS: tuple[str, ...] = ("placebo", "distance", "place")
 
 F = NDArray[np.float64]
 Ints = NDArray[np.int64]
@@ -96,6 +102,10 @@ class AttributionCells:
         Harm of each cell of the event types *not* counted: the reference of the offset
         model (``beta`` above 0 in :func:`attribute_cells`); None when only the placebo mean
         is wanted.
+    reference_count : ndarray of float, optional
+        Number of crimes of the types *not* counted in each cell: the place signal of
+        :func:`place_background` (counts, not harm: one rare severe crime would otherwise
+        swamp a cell's ratio).
     """
 
     harm: F
@@ -103,6 +113,7 @@ class AttributionCells:
     iy: Ints
     market: Ints
     reference: F | None = None
+    reference_count: F | None = None
 
 
 def placebo_areas(
@@ -149,6 +160,51 @@ def placebo_areas(
     return np.asarray(out, dtype=np.float64)
 
 
+def _distance(cells: AttributionCells) -> F:
+    """Each cell's distance (km for 250 m cells: cells / 4) from the harm-weighted mean cell
+    (counted plus reference harm)."""
+    harm = np.asarray(cells.harm, dtype=np.float64)
+    every = harm + (
+        np.asarray(cells.reference, dtype=np.float64) if cells.reference is not None else 0.0
+    )
+    w = every if every.sum() > 0 else np.ones_like(every)
+    cx = float(np.sum(cells.ix * w) / w.sum())
+    cy = float(np.sum(cells.iy * w) / w.sum())
+    return np.asarray(np.hypot(cells.ix - cx, cells.iy - cy) / 4.0, dtype=np.float64)
+
+
+def _quasi_poisson(x: F, y: F, iterations: int) -> F:
+    """Coefficients of ``log E[y] = x b`` by iteratively reweighted least squares (the
+    quasi-Poisson estimating equations ``x' (y - mu) = 0``, McCullagh & Nelder 1989, ch. 2
+    and 9: the estimate does not depend on the dispersion, so ``y`` in days of harm need
+    not be Poisson)."""
+    b = np.zeros(x.shape[1])
+    b[0] = math.log(float(y.mean()))
+    for _ in range(iterations):
+        eta = np.clip(x @ b, -50.0, 50.0)
+        mu = np.exp(eta)
+        z = eta + (y - mu) / mu
+        sw = np.sqrt(mu)
+        new = np.linalg.lstsq(x * sw[:, None], z * sw, rcond=None)[0]
+        done = bool(np.max(np.abs(new - b)) < 1e-10)
+        b = new
+        if done:
+            break
+    return b
+
+
+def _fit_background(cells: AttributionCells, columns: list[F], iterations: int) -> F:
+    harm = np.asarray(cells.harm, dtype=np.float64)
+    out = cells.market < 0
+    if out.sum() < len(columns) + 1 or harm[out].sum() <= 0:
+        raise ValueError(
+            f"the background model needs at least {len(columns) + 1} background cells with harm"
+        )
+    x = np.column_stack([np.ones(len(harm)), *columns])
+    b = _quasi_poisson(x[out], harm[out], iterations)
+    return np.exp(np.clip(x @ b, -50.0, 50.0)).astype(np.float64)
+
+
 def distance_background(cells: AttributionCells, *, iterations: int = 100) -> F:
     """Expected harm of the counted types in every cell from the whole city's cells no market
     holds: a log-linear (Poisson) model of the distance to the city's harm centre.
@@ -160,8 +216,7 @@ def distance_background(cells: AttributionCells, *, iterations: int = 100) -> F:
     estimating equations, McCullagh & Nelder 1989, ch. 2 and 9: the estimate does not
     depend on the dispersion, so harm in days need not be Poisson). Pooling every
     background cell of the city gives a smoother prediction than the few placebo areas
-    near a market; on the tuning seeds the distance carried most of the place-to-place
-    spread (``docs/markets.md``).
+    near a market.
 
     Returns
     -------
@@ -173,32 +228,142 @@ def distance_background(cells: AttributionCells, *, iterations: int = 100) -> F:
     ValueError
         Fewer than 3 background cells, or no background harm.
     """
+    d = _distance(cells)
+    return _fit_background(cells, [d, d * d], iterations)
+
+
+def _neighbour_sums(
+    cells: AttributionCells,
+    values: F,
+    valid: NDArray[np.bool_],
+    kernel: list[tuple[int, int, float]],
+) -> tuple[F, F]:
+    """For every cell, ``sum_j w_j v_j`` and ``sum_j w_j`` over the cells ``j`` at the
+    kernel's offsets ``(dx, dy, w)`` that are study cells with ``valid[j]`` (a dense grid of
+    the lattice's bounding box, so each offset is one array shift)."""
+    x0, y0 = int(cells.ix.min()), int(cells.iy.min())
+    gx, gy = cells.ix - x0, cells.iy - y0
+    nx, ny = int(gx.max()) + 1, int(gy.max()) + 1
+    grid_v = np.zeros((nx, ny))
+    grid_ok = np.zeros((nx, ny))
+    grid_v[gx, gy] = np.where(valid, values, 0.0)
+    grid_ok[gx, gy] = valid.astype(np.float64)
+    num = np.zeros(len(values))
+    den = np.zeros(len(values))
+    for dx, dy, w in kernel:
+        tx, ty = gx + dx, gy + dy
+        inside = (tx >= 0) & (tx < nx) & (ty >= 0) & (ty < ny)
+        num[inside] += w * grid_v[tx[inside], ty[inside]]
+        den[inside] += w * grid_ok[tx[inside], ty[inside]]
+    return num, den
+
+
+def neighbourhood_level(cells: AttributionCells, *, scale: float = 3.0) -> F:
+    """Log of the harm level of the counted types around each cell, from cells no market
+    holds.
+
+    ``log(1 + sum_j w_j L_j / sum_j w_j)`` over the background cells ``j`` (``market ==
+    -1``) within ``3 * scale`` cells, the cell itself left out, Gaussian weights
+    ``w_j = exp(-r_j**2 / (2 scale**2))`` (``r_j`` in cells; ``scale`` 3 cells, 750 m for
+    250 m cells). It is the placebo areas' idea, the neighbourhood's level without a market,
+    pooled into the city-wide model: a market cell and a background cell get it the same
+    way (never their own harm), and market cells give none, so the market does not raise
+    it. A cell with no background cell in reach gets the mean of all of them.
+
+    Parameters
+    ----------
+    cells : AttributionCells
+    scale : float, default 3
+        Gaussian scale, in cells.
+
+    Returns
+    -------
+    ndarray
+        ``n_c`` of every cell (log of harm in the scheme unit, over the period).
+    """
     harm = np.asarray(cells.harm, dtype=np.float64)
-    every = harm + (
-        np.asarray(cells.reference, dtype=np.float64) if cells.reference is not None else 0.0
-    )
     out = cells.market < 0
-    if out.sum() < 3 or harm[out].sum() <= 0:
-        raise ValueError("the distance model needs at least 3 background cells with harm")
-    w = every if every.sum() > 0 else np.ones_like(every)
-    cx = float(np.sum(cells.ix * w) / w.sum())
-    cy = float(np.sum(cells.iy * w) / w.sum())
-    d = np.hypot(cells.ix - cx, cells.iy - cy) / 4.0
-    x = np.column_stack([np.ones(len(d)), d, d * d])
-    xo, yo = x[out], harm[out]
-    b = np.zeros(3)
-    b[0] = math.log(float(yo.mean()))
-    for _ in range(iterations):
-        eta = np.clip(xo @ b, -50.0, 50.0)
-        mu = np.exp(eta)
-        z = eta + (yo - mu) / mu
-        sw = np.sqrt(mu)
-        new = np.linalg.lstsq(xo * sw[:, None], z * sw, rcond=None)[0]
-        done = bool(np.max(np.abs(new - b)) < 1e-10)
-        b = new
-        if done:
-            break
-    return np.exp(np.clip(x @ b, -50.0, 50.0)).astype(np.float64)
+    r = math.ceil(3 * scale)
+    kernel = [
+        (dx, dy, math.exp(-(dx * dx + dy * dy) / (2 * scale * scale)))
+        for dx in range(-r, r + 1)
+        for dy in range(-r, r + 1)
+        if (dx, dy) != (0, 0)
+    ]
+    num, den = _neighbour_sums(cells, harm, out, kernel)
+    fallback = float(harm[out].mean()) if out.any() else 0.0
+    level = np.where(den > 0, num / np.maximum(den, 1e-300), fallback)
+    return np.asarray(np.log1p(np.maximum(level, 0.0)), dtype=np.float64)
+
+
+def place_ratio(cells: AttributionCells, *, pseudo: float = 1.0) -> F:
+    """Log ratio of each cell's reference crime count to the mean of its 8 neighbours.
+
+    ``log((R_c + pseudo) / (mean of R over the cell's queen neighbours in the study area +
+    pseudo))``, ``R`` = :attr:`AttributionCells.reference_count` (crimes of the types not
+    counted). Crime concentrates at micro places that draw every type of crime (Weisburd
+    2015), so a cell busier than its neighbours in the *other* types is a busier place for
+    the counted types too. The neighbours absorb what is spread over an area: the
+    acquisitive crime a market's users commit around it (users travel a few hundred metres
+    to offend, Rengert et al. 1999) raises a cell *and* its neighbours, so it largely
+    cancels in the ratio, where the cell's own count would count it as place (the ratio
+    estimator's over-prediction, ``docs/harm-model.md``). ``pseudo`` (1 crime) keeps empty
+    cells finite and pulls cells with few crimes towards 0.
+
+    Raises
+    ------
+    ValueError
+        The cells carry no ``reference_count``.
+    """
+    if cells.reference_count is None:
+        raise ValueError("the place ratio needs the cells' reference_count")
+    r = np.asarray(cells.reference_count, dtype=np.float64)
+    queen = [(dx, dy, 1.0) for dx in (-1, 0, 1) for dy in (-1, 0, 1) if (dx, dy) != (0, 0)]
+    total, count = _neighbour_sums(cells, r, np.ones(len(r), dtype=bool), queen)
+    # A cell with no study-area neighbour compares with itself (ratio 1).
+    mean = np.where(count > 0, total / np.maximum(count, 1e-300), r)
+    return np.asarray(np.log((r + pseudo) / (mean + pseudo)), dtype=np.float64)
+
+
+def place_background(cells: AttributionCells, *, scale: float = 3.0, iterations: int = 100) -> F:
+    """Expected harm of the counted types in every cell: distance to the harm centre, the
+    neighbourhood's level and the cell's place ratio, fitted on every cell no market holds.
+
+    ``log E[L_c] = b0 + b1 d + b2 d**2 + b3 n_c + b4 x_c``: ``d`` as in
+    :func:`distance_background`, ``n_c`` the :func:`neighbourhood_level` (the counted harm
+    of the background cells around, Gaussian weights of scale ``scale`` cells, the cell
+    itself left out) and
+    ``x_c`` the :func:`place_ratio` (the cell's reference crimes against its 8
+    neighbours'), by the quasi-Poisson estimating equations on the cells with ``market ==
+    -1``. The coefficients come from the city's own cells without a market, nothing from the
+    simulator's truth. Distance gives the city's shape; the neighbourhood level follows it
+    where a quadratic cannot (a sharp town centre, a district centre off it); the place
+    ratio sees the single busy cell a market sits on, which neither can (markets sit on busy
+    places: ``docs/harm-model.md``).
+
+    Parameters
+    ----------
+    cells : AttributionCells
+        With ``reference_count``.
+    scale : float, default 3
+        Gaussian scale of the neighbourhood level, in cells (750 m for 250 m cells; chosen
+        on the tuning seeds).
+    iterations : int, default 100
+        Most IRLS iterations.
+
+    Returns
+    -------
+    ndarray
+        Fitted mean harm of every cell (scheme unit, over the period).
+
+    Raises
+    ------
+    ValueError
+        Fewer than 5 background cells, no background harm, or no ``reference_count``.
+    """
+    d = _distance(cells)
+    columns = [d, d * d, neighbourhood_level(cells, scale=scale), place_ratio(cells)]
+    return _fit_background(cells, columns, iterations)
 
 
 class Attributed(NamedTuple):
@@ -254,12 +419,13 @@ def attribute_cells(
     widen : float, default 1
         Factor on each replicate's deviation from ``expected`` (1: the plain bootstrap); a
         value above 1 widens the interval by that factor about the central excess.
-    background : {'placebo', 'distance'}, default 'placebo'
-        ``'distance'``: the expected background is the sum over the market's cells of
-        :func:`distance_background` (fitted on every background cell of the city; ``beta``
-        is not used), and each replicate multiplies it by one placebo area's ratio of
-        observed to predicted harm ``L_p / M_p`` (the model's error on an area of the same
-        shape nearby), so the interval still comes from comparable places.
+    background : {'placebo', 'distance', 'place'}, default 'placebo'
+        ``'distance'`` or ``'place'``: the expected background is the sum over the market's
+        cells of :func:`distance_background` or :func:`place_background` (fitted on every
+        background cell of the city; ``beta`` is not used), and each replicate multiplies it
+        by one placebo area's ratio of observed to predicted harm ``L_p / M_p`` (the model's
+        error on an area of the same shape nearby, where no market is), so the interval is
+        the model's own error on comparable places.
 
     Returns
     -------
@@ -290,9 +456,15 @@ def attribute_cells(
         raise ValueError("beta other than 0 needs the cells' reference harm")
     if not (math.isfinite(widen) and widen > 0):
         raise ValueError(f"widen must be a finite number > 0, got {widen!r}")
-    if background not in ("placebo", "distance"):
-        raise ValueError(f"background must be 'placebo' or 'distance', got {background!r}")
-    model = distance_background(cells) if background == "distance" and n_markets else None
+    if background not in BACKGROUNDS:
+        raise ValueError(
+            f"background must be one of {', '.join(map(repr, BACKGROUNDS))}, got {background!r}"
+        )
+    model = None
+    if background == "distance" and n_markets:
+        model = distance_background(cells)
+    elif background == "place" and n_markets:
+        model = place_background(cells)
     harm = np.asarray(cells.harm, dtype=np.float64)
     rng = np.random.default_rng(seed)
     inside = np.flatnonzero(cells.market >= 0)
