@@ -2,16 +2,20 @@
 police.uk never shows.
 
 Both are derived from the run's record without touching any draw the police.uk files use
-(their own random streams, keys 13 and 14), so the police.uk files stay byte-identical:
+(their own random streams, keys 13 and 17-19), so the police.uk files stay byte-identical:
 
-* **crime-person links** (``records/crime_people.csv``): each recorded crime (not ASB) whose
-  true offender is one of the city's people is linked to them unless its last outcome is
-  "Investigation complete; no suspect identified"; the role is ``offender`` when the outcome
-  disposes of an offender (court result or out-of-court disposal naming an "Offender",
-  local resolution) and ``suspect`` otherwise; a suspect is identified with probability
-  :data:`SUSPECT_IDENTIFIED`. Market violence and robbery have a victim among the market's
-  own people (users and sellers) with probability :data:`MARKET_VICTIM` (the rest are
-  members of the public, outside the nominal index). Links carry the street file's Crime ID.
+* **crime-person links** (``records/crime_people.csv``): each recorded crime (not ASB) is
+  linked to its offender unless its last outcome is "Investigation complete; no suspect
+  identified"; the role is ``offender`` when the outcome disposes of an offender (court
+  result or out-of-court disposal naming an "Offender", local resolution) and ``suspect``
+  otherwise; a suspect is identified with probability :data:`SUSPECT_IDENTIFIED`. The
+  offender is the city person who committed the crime or, for crimes no city person
+  committed, a member of the public drawn from :data:`PUBLIC_OFFENDERS`. Market violence
+  and robbery have a victim among the market's own people (users and sellers) with
+  probability :data:`MARKET_VICTIM`; other crimes against a person
+  (:data:`PERSON_VICTIM_TYPES`) name a public victim from :data:`PUBLIC_VICTIMS` with
+  probability :data:`VICTIM_RECORDED`. The public pools are calibrated to the published
+  "power few" (:class:`PublicPool`). Links carry the street file's Crime ID.
 * **arrests** (``records/arrests.csv``): every time a seller goes into custody (the engine's
   status codes: business-as-usual arrests and operations' sweeps) is an arrest for a drug
   offence, ``remanded in custody`` until the month the status ends (``custody_until``;
@@ -20,12 +24,18 @@ Both are derived from the run's record without touching any draw the police.uk f
   crime's month, with the custody outcome their crime's outcome implies.
 
 Everyone linked or arrested is on the nominal index (``intel/nominals.csv``): a records
-system creates a nominal for each person it links to a crime.
+system creates a nominal for each person it links to a crime (the public too; they are in
+``truth/people.csv`` with kind ``public``).
 
 References
 ----------
 Home Office (2023). *Police recorded crime and outcomes open data tables: user guide*
     (outcome types and which of them name an offender).
+Liggins, A., Ratcliffe, J. H. & Bland, M. (2019). Targeting the most harmful offenders for
+    an English police agency: continuity and change of membership in the "felonious few".
+    *Cambridge Journal of Evidence-Based Policing* 3, 80-96.
+Dudfield, G., Angel, C., Sherman, L. W. & Torrence, S. (2017). The "power curve" of victim
+    harm. *Cambridge Journal of Evidence-Based Policing* 1, 38-58.
 Sherman, L. W., Bland, M., House, P. & Strang, H. (2016). *Targeting family violence
     reported to Lincolnshire Police 2012-2014*: offender-victim links from force records.
 """
