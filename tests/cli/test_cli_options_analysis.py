@@ -442,6 +442,7 @@ ELSEWHERE = {
     "priorities": "tests/cli/test_priorities_cli.py",
     "evaluate": "tests/evaluate/test_options.py",
     "load-records": "tests/cli/test_cli_records.py",
+    "power-few": "tests/cli/test_cli_power_few.py",
 }
 # Not yet covered option by option (its decisions are checked in test_markets_cli.py).
 NOT_YET = {"markets decide"}

@@ -42,7 +42,8 @@ def test_crime_links_name_real_crimes_and_nominals(files: dict[str, pd.DataFrame
     joined = cp.join(crimes[["Month", "Crime type", "Last outcome category"]], on="crime_id")
     assert (joined["month"] == joined["Month"]).all()
     assert (joined["Crime type"] != "Anti-social behaviour").all()
-    # Everyone linked is on the nominal index, and the nominal index is people of the city.
+    # Everyone linked is on the nominal index, and the nominal index is people of the truth
+    # (the city's drug-market people, and the public the records name).
     assert cp["nominal_id"].isin(files["nominals"]["nominal_id"]).all()
     assert files["nominals"]["nominal_id"].isin(files["people"]["person_id"]).all()
     assert not cp.duplicated(["crime_id", "nominal_id", "role"]).any()
@@ -65,25 +66,58 @@ def test_roles_follow_the_crimes_outcome(files: dict[str, pd.DataFrame]) -> None
 def test_linked_crimes_are_the_persons_recorded_events(files: dict[str, pd.DataFrame]) -> None:
     # Per person and month, the crimes they are linked to as suspect or offender are among
     # the recorded events the ground truth gives them.
+    # The public's links are the crimes no city person committed.
     cp = files["crime_people"]
-    done = cp[cp["role"] != "victim"].groupby(["month", "nominal_id"]).size()
+    kind = files["people"].set_index("person_id")["kind"]
+    off = cp[cp["role"] != "victim"]
+    city = off[(kind.loc[off["nominal_id"]] != "public").to_numpy()]
+    done = city.groupby(["month", "nominal_id"]).size()
     pm = files["person_month"].set_index(["month", "person_id"])["recorded_events"].astype(int)
     have = pm.reindex(done.index).fillna(0)
     assert (done <= have).all()
     assert done.sum() > 0
+    public = off[(kind.loc[off["nominal_id"]] == "public").to_numpy()]
+    assert len(public) > len(city)  # most recorded crime is not the drug market's
+    assert not set(public["crime_id"]) & set(city["crime_id"])
 
 
 def test_victims_are_market_people_not_their_offender(files: dict[str, pd.DataFrame]) -> None:
+    # Victims from the city's people are market users and sellers, of market violence and
+    # robbery; the public are victims of person crimes only (not shoplifting, public order,
+    # drugs, weapons or other crime); a crime has at most one victim, never its offender.
     cp = files["crime_people"]
     victims = cp[cp["role"] == "victim"]
-    assert len(victims) > 0
+    people = files["people"].set_index("person_id")
+    public = (people.loc[victims["nominal_id"], "kind"] == "public").to_numpy()
+    assert public.any() and (~public).any()
     street = files["street"].set_index("Crime ID")
-    types = set(street.loc[victims["crime_id"], "Crime type"])
-    assert types <= {"Violence and sexual offences", "Robbery"}
-    market = files["people"].set_index("person_id")["market_id"]
-    assert (market.loc[victims["nominal_id"]] != "").all()
+    market_v = victims[~public]
+    assert set(street.loc[market_v["crime_id"], "Crime type"]) <= {
+        "Violence and sexual offences",
+        "Robbery",
+    }
+    assert (people.loc[market_v["nominal_id"], "market_id"] != "").all()
+    assert set(street.loc[victims[public]["crime_id"], "Crime type"]) <= {
+        "Violence and sexual offences",
+        "Robbery",
+        "Theft from the person",
+        "Burglary",
+        "Criminal damage and arson",
+        "Vehicle crime",
+        "Bicycle theft",
+        "Other theft",
+    }
+    assert not victims.duplicated("crime_id").any()
     both = victims.merge(cp[cp["role"] != "victim"], on="crime_id", suffixes=("", "_off"))
     assert (both["nominal_id"] != both["nominal_id_off"]).all()
+    # The truth says who each public nominal is: offender, victim or both, as linked.
+    pub = people[people["kind"] == "public"]
+    linked = cp.assign(v=cp["role"] == "victim").groupby("nominal_id")["v"].agg(["any", "all"])
+    want = linked.loc[pub.index].apply(
+        lambda r: "victim" if r["all"] else ("offender and victim" if r["any"] else "offender"),
+        axis=1,
+    )
+    assert (pub["role"] == want).all()
 
 
 def test_seller_arrests_are_the_custody_spells_of_the_truth(

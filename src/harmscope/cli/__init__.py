@@ -19,6 +19,7 @@ from harmscope.cli import ingest as _ingest  # noqa: F401
 from harmscope.cli import markets as _markets  # noqa: F401
 from harmscope.cli import matrix as _matrix  # noqa: F401
 from harmscope.cli import partners as _partners  # noqa: F401
+from harmscope.cli import power_few as _power_few  # noqa: F401
 from harmscope.cli import priorities as _priorities  # noqa: F401
 from harmscope.cli import quarantine as _quarantine  # noqa: F401
 from harmscope.cli import records as _records  # noqa: F401
@@ -49,6 +50,7 @@ _PANELS = {
         "emerging",
         "markets",
         "priorities",
+        "power-few",
         "report",
         "demo",
     ),

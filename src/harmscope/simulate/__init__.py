@@ -12,7 +12,7 @@ are in ``docs/simulator.md``.
 >>> res.write("/tmp/harmbridge")  # doctest: +SKIP
 """
 
-from harmscope.simulate.calibration import harm_concentration, type_mix
+from harmscope.simulate.calibration import count_harm_divergence, harm_concentration, type_mix
 from harmscope.simulate.city import City, build_city
 from harmscope.simulate.codes import BEHAVIOURS
 from harmscope.simulate.engine import Simulation, simulate
@@ -36,6 +36,7 @@ __all__ = [
     "SimResult",
     "Simulation",
     "build_city",
+    "count_harm_divergence",
     "harm_concentration",
     "simulate",
     "type_mix",

@@ -40,6 +40,7 @@ def intel_tables(
     rec: SimRecord,
     named: NDArray[np.bool_] | None = None,
     first_named: NDArray[np.int64] | None = None,
+    public: pd.DataFrame | None = None,
 ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """Police intelligence (nominals, groups, markets, links, reports) and the reports' truth.
 
@@ -51,6 +52,10 @@ def intel_tables(
         Per person of ``city.people``: named in the force's crime links or arrests, and the
         month index of the first such record (:class:`.crimelinks.CaseRecords`). Named people
         join the nominal index (first recorded then, unless known before).
+    public : DataFrame, optional
+        Members of the public the records name (:attr:`.crimelinks.CaseRecords.public`):
+        they join the nominal index after the city's people, with no role, group, market or
+        marker (a records system knows them only from their crimes).
 
     Returns
     -------
@@ -116,6 +121,23 @@ def intel_tables(
             ),
         }
     )[known if named is None else known | named].reset_index(drop=True)
+    if public is not None and len(public):
+        extra = pd.DataFrame(
+            {
+                "nominal_id": public["nominal_id"].to_numpy(),
+                "gender": public["gender"].to_numpy(),
+                "birth_year": public["birth_year"].to_numpy(),
+                "home_lsoa_code": public["home_lsoa_code"].to_numpy(),
+                "recorded_role": "",
+                "group_id": "",
+                "market_id": "",
+                **{c: False for c in nominals.columns if c.startswith("marker_")},
+                "first_recorded": rec.labels(
+                    np.minimum(public["first_month"].to_numpy(), max(rec.months - 1, 0))
+                ),
+            }
+        )
+        nominals = pd.concat([nominals, extra[list(nominals.columns)]], ignore_index=True)
     g = c.groups
     gm = c.markets.groupby("group")["market_id"].apply(lambda s: ";".join(s))
     groups = pd.DataFrame(

@@ -107,6 +107,13 @@ class Model:
         surf = (alpha[None, :] * popn[:, None] + (1 - alpha[None, :]) * comn[:, None]) * c.risk[
             :, None
         ]
+        # Each type's own place risk (mean one): severe crime does not fall exactly where
+        # volume crime does, so counting and harm weighting rank cells differently, as they
+        # do in police.uk data. One draw for every type from its own stream, so a sigma of
+        # zero leaves that type (and every other stream) as it was.
+        sig = np.array([p.type_risk_sigma.get(t, 0.0) for t in CRIME_TYPES])
+        z = rng_for(seed, 16).standard_normal((nc, len(CRIME_TYPES)))
+        surf = surf * np.exp(sig[None, :] * z - sig[None, :] ** 2 / 2)
         surf = surf / surf.sum(0, keepdims=True)
         self.bg = surf * (bgs * true_total)[None, :]
         # Markets.

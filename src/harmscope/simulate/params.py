@@ -308,6 +308,14 @@ class Parameters:
         40 % of harm, as in City of London and Lincolnshire police.uk data.
     deprivation_risk : float
         Log risk per standard deviation of deprivation (assumption).
+    type_risk_sigma : mapping
+        Standard deviation of the log of a type's own place risk (mean one, independent
+        per type and cell), on top of the shared one. Severe crime (violence, burglary,
+        robbery: 231-365 CCHI days each) does not fall exactly where volume crime falls, so
+        counts and harm rank cells differently. 0.6 for those three types puts the
+        simulator's count-harm divergence at 250 m (top-1 % cells differing, Spearman of
+        counts and harm, harm counting misses) at Lincolnshire's (``docs/simulator.md``);
+        with 0 the two rankings nearly coincide (calibrated; issue 12).
     offender_pareto_shape : float
         Pareto shape of prolific drug-using offenders' offending rates: a shape near 1.2
         puts about half of their crime on the top 10 % ("power few", Sherman 2007).
@@ -518,6 +526,15 @@ class Parameters:
                 "Theft from the person": 0.1,
                 "Vehicle crime": 0.7,
                 "Violence and sexual offences": 0.5,
+            }
+        )
+    )
+    type_risk_sigma: MappingProxyType[str, float] = field(
+        default_factory=lambda: _d(
+            **{
+                "Violence and sexual offences": 0.6,
+                "Burglary": 0.6,
+                "Robbery": 0.6,
             }
         )
     )

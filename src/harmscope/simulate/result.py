@@ -124,7 +124,7 @@ class SimResult(SimRecord):
     @cached_property
     def _intel(self) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
         cr = self.case_records
-        return intel_tables(self, cr.named, cr.first_month)
+        return intel_tables(self, cr.named, cr.first_month, cr.public)
 
     @property
     def intel(self) -> dict[str, pd.DataFrame]:
@@ -215,7 +215,7 @@ class SimResult(SimRecord):
     @cached_property
     def truth(self) -> dict[str, pd.DataFrame]:
         """Ground truth tables (see ``docs/simulator.md``)."""
-        return truth_tables(self, self._intel[1])
+        return truth_tables(self, self._intel[1], self.case_records.public)
 
     # ------------------------------------------------------------------ writing ------------
     def manifest(self) -> dict[str, object]:

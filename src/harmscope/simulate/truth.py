@@ -19,7 +19,9 @@ VALUES = ["true_harm", "recorded_harm", "hidden_harm", "true_events", "recorded_
 """Harm columns of the ``*_month`` and ``places`` tables (CCHI days and event counts)."""
 
 
-def truth_tables(rec: SimRecord, intel_reports: pd.DataFrame) -> dict[str, pd.DataFrame]:
+def truth_tables(
+    rec: SimRecord, intel_reports: pd.DataFrame, public: pd.DataFrame | None = None
+) -> dict[str, pd.DataFrame]:
     """Every ground-truth table of ``truth/``, by file name.
 
     Parameters
@@ -29,6 +31,9 @@ def truth_tables(rec: SimRecord, intel_reports: pd.DataFrame) -> dict[str, pd.Da
     intel_reports : DataFrame
         The intelligence reports' truth (:func:`~harmscope.simulate.intel.intel_tables`),
         kept as the ``intel_reports`` table.
+    public : DataFrame, optional
+        Members of the public the force's records name
+        (:attr:`.crimelinks.CaseRecords.public`): rows of ``people`` with kind ``public``.
     """
     e = harm_rows(rec)
     out: dict[str, pd.DataFrame] = {
@@ -40,7 +45,7 @@ def truth_tables(rec: SimRecord, intel_reports: pd.DataFrame) -> dict[str, pd.Da
         out["market_month"] = market_month
     out["groups"] = _groups(rec)
     out["group_month"] = _group_month(rec, e)
-    out["people"] = _people(rec)
+    out["people"] = _people(rec, public)
     out["person_month"] = _person_month(rec, e)
     out["behaviour_month"] = _behaviour_month(rec, e)
     out["operations"] = _operations(rec)
@@ -215,7 +220,37 @@ def _group_month(rec: SimRecord, e: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _people(rec: SimRecord) -> pd.DataFrame:
+def _people(rec: SimRecord, public: pd.DataFrame | None = None) -> pd.DataFrame:
+    city_people = _city_people(rec)
+    if public is None or public.empty:
+        return city_people
+    # The public the records name: who they are is all the truth holds of them (their
+    # harm is that of their crimes, which are not drug-market crimes).
+    extra = pd.DataFrame(
+        {
+            "person_id": public["nominal_id"].to_numpy(),
+            "kind": "public",
+            "role": public["role"].to_numpy(),
+            "group_id": "",
+            "market_id": "",
+            "is_child": (int(rec.start[:4]) - public["birth_year"].to_numpy()) < 18,
+            "age_at_start": int(rec.start[:4]) - public["birth_year"].to_numpy(),
+            "gender": public["gender"].to_numpy(),
+            "home_lsoa_code": public["home_lsoa_code"].to_numpy(),
+            "violence": 0.0,
+            "firearms": False,
+            "drug": "",
+            "offending_rate": 0.0,
+            "vulnerable": False,
+            "cuckooed_by_group_id": "",
+            "known_to_police": True,
+            "reserve": False,
+        }
+    )
+    return pd.concat([city_people, extra[list(city_people.columns)]], ignore_index=True)
+
+
+def _city_people(rec: SimRecord) -> pd.DataFrame:
     c = rec.city
     pid = c.people["person_id"].to_numpy()
     mids = c.markets["market_id"].to_numpy()
