@@ -142,21 +142,32 @@ def placebo_areas(
     own = np.flatnonzero(cells.market == k)
     if len(own) == 0:
         return np.zeros(0)
-    lookup = {(int(a), int(b)): i for i, (a, b) in enumerate(zip(cells.ix, cells.iy, strict=True))}
-    ox = cells.ix[own] - cells.ix[own[0]]
-    oy = cells.iy[own] - cells.iy[own[0]]
-    d = np.hypot(cells.ix - cells.ix[own[0]], cells.iy - cells.iy[own[0]])
+    ix, iy = np.asarray(cells.ix, dtype=np.int64), np.asarray(cells.iy, dtype=np.int64)
+    ox = ix[own] - ix[own[0]]
+    oy = iy[own] - iy[own[0]]
+    d = np.hypot(ix - ix[own[0]], iy - iy[own[0]])
     origins = np.flatnonzero((d > 0) & (d <= reach_cells))
-    out = []
-    for o in origins:
-        total, known = 0.0, 0
-        for dx, dy in zip(ox, oy, strict=True):
-            j = lookup.get((int(cells.ix[o] + dx), int(cells.iy[o] + dy)))
-            if j is not None and cells.market[j] < 0:
-                total += float(values[j])
-                known += 1
-        if known and known >= min_share * len(own):
-            out.append(total / known * len(own))
+    if len(origins) == 0:
+        return np.zeros(0)
+    # Every (origin, offset) cell looked up at once among the cells near the market: set-based,
+    # so a national warehouse's hundreds of markets cost numpy passes, not a dict per market.
+    reach = int(np.ceil(reach_cells)) + int(max(np.abs(ox).max(), np.abs(oy).max()))
+    near = np.flatnonzero((np.abs(ix - ix[own[0]]) <= reach) & (np.abs(iy - iy[own[0]]) <= reach))
+    span = 2 * reach + 1
+    key_near = (ix[near] - ix[own[0]] + reach) * span + (iy[near] - iy[own[0]] + reach)
+    order = np.argsort(key_near)
+    tx = ix[origins][:, None] + ox[None, :] - ix[own[0]] + reach
+    ty = iy[origins][:, None] + oy[None, :] - iy[own[0]] + reach
+    inside = (tx >= 0) & (tx < span) & (ty >= 0) & (ty < span)
+    want = np.where(inside, tx * span + ty, -1)
+    pos = np.clip(np.searchsorted(key_near[order], want), 0, len(order) - 1)
+    hit = inside & (key_near[order][pos] == want)
+    j = near[order][pos]
+    usable = hit & (cells.market[j] < 0)
+    known = usable.sum(axis=1)
+    total = np.where(usable, np.asarray(values, dtype=np.float64)[j], 0.0).sum(axis=1)
+    keep = (known > 0) & (known >= min_share * len(own))
+    out = total[keep] / known[keep] * len(own)
     return np.asarray(out, dtype=np.float64)
 
 
