@@ -64,13 +64,11 @@ class PeopleHarm:
             self.rows(kind), start=rec.start, end=rec.end, half_life=self.model.half_life
         )
         if kind == "people":
-            fc = forecast_people(
-                figs["rate"], rec, memberships(rec, self.contrib), self.model
-            )
+            signal = figs["rate"] - (1.0 - self.model.intel) * figs["rate_intel"]
+            fc = forecast_people(signal, rec, memberships(rec, self.contrib), self.model)
             figs = figs.reindex(fc.index).join(fc)
-            figs[["harm", "harm_low", "harm_high", "rate"]] = figs[
-                ["harm", "harm_low", "harm_high", "rate"]
-            ].fillna(0.0)
+            sums = ["harm", "harm_low", "harm_high", "rate", "rate_intel"]
+            figs[sums] = figs[sums].fillna(0.0)
             figs[["offences", "reports"]] = figs[["offences", "reports"]].fillna(0).astype(int)
         else:
             figs["forecast_harm"] = figs["rate"] * rec.months

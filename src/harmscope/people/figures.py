@@ -26,6 +26,7 @@ FIGURE_COLUMNS = (
     "harm_low",
     "harm_high",
     "rate",
+    "rate_intel",
     "trend",
     "months_since_last",
     "confidence",
@@ -58,7 +59,8 @@ def unit_figures(rows: pd.DataFrame, *, start: int, end: int, half_life: float) 
     -------
     DataFrame indexed by unit
         ``harm``/``harm_low``/``harm_high`` (sums over the period, scheme unit); ``rate``
-        (decayed monthly rate, scheme unit per month); ``trend`` (least-squares slope of the
+        (decayed monthly rate, scheme unit per month) and ``rate_intel`` (its part from
+        reports and links); ``trend`` (least-squares slope of the
         monthly harm over the period's months, zeros included, as a fraction of the mean
         month; NaN for a one-month period or no harm); ``months_since_last`` (whole months
         from the last month with harm to the period's end); ``confidence`` (0-1, the mean of
@@ -80,18 +82,22 @@ def unit_figures(rows: pd.DataFrame, *, start: int, end: int, half_life: float) 
             "harm_low": r["low"].to_numpy(dtype=float),
             "harm_high": r["high"].to_numpy(dtype=float),
             "rate": value * decay(age, half_life) / norm,
+            "rate_intel": np.where(
+                r["origin"].to_numpy() == "offence", 0.0, value * decay(age, half_life) / norm
+            ),
             "_slope": value * (t - t_bar) / s_tt if s_tt > 0 else np.nan,
             "_conf": r["high"].to_numpy(dtype=float) * r["conf"].to_numpy(dtype=float),
             "_last": np.where(value > 0, r["m"].to_numpy(dtype=float), np.nan),
         }
     )
     g = frame.groupby("unit", sort=True)
-    out = g[["harm", "harm_low", "harm_high", "rate", "_slope", "_conf", "_last"]].agg(
+    out = g[["harm", "harm_low", "harm_high", "rate", "rate_intel", "_slope", "_conf", "_last"]].agg(
         {
             "harm": "sum",
             "harm_low": "sum",
             "harm_high": "sum",
             "rate": "sum",
+            "rate_intel": "sum",
             "_slope": "sum",
             "_conf": "sum",
             "_last": "max",

@@ -7,7 +7,7 @@ forecast for the next :math:`N` months (the length of the period ranked) is
 .. math::  F_i = c_i \\, N \\, [(1 - \\alpha) r_i + \\alpha \\bar r_{g(i)}]
 
 * :math:`r_i` — the nominal's recency-decayed monthly rate of attributed harm (linked
-  offences and graded reports, :func:`harmscope.people.figures.unit_figures`, half-life
+  offences, plus graded reports weighted by :attr:`ForecastModel.intel`, :func:`harmscope.people.figures.unit_figures`, half-life
   :attr:`ForecastModel.half_life`);
 * :math:`\\bar r_{g(i)}` — the mean rate of the nominal's group (members, as
   :func:`~harmscope.people.units.memberships`), or of its recorded market when it has no
@@ -37,17 +37,20 @@ __all__ = ["DEFAULT_MODEL", "ForecastModel", "forecast_people", "held_at_end"]
 class ForecastModel:
     """Parameters of :func:`forecast_people` (and the decay every lens uses)."""
 
-    half_life: float = 6.0
+    half_life: float = 12.0
     """Months after which a contribution counts half."""
-    context: float = 0.2
+    context: float = 0.1
     """:math:`\\alpha`, the weight of the group's (or market's) mean rate, 0-1."""
-    custody: float = 0.5
+    custody: float = 1.0
     """Factor on the forecast of a nominal held in custody at the period's end, 0-1."""
+    intel: float = 0.3
+    """Weight 0-1 of the part of :math:`r_i` from intelligence reports (graded allegations
+    forecast less surely than recorded crimes)."""
 
     def __post_init__(self) -> None:
         if not self.half_life > 0:
             raise ValueError(f"half_life must be > 0 months, got {self.half_life}")
-        for name in ("context", "custody"):
+        for name in ("context", "custody", "intel"):
             v = getattr(self, name)
             if not 0.0 <= v <= 1.0:
                 raise ValueError(f"{name} must be in 0-1, got {v}")

@@ -50,30 +50,37 @@ def linked_offences(
     DataFrame
         The links whose crime is among the street rows, plus ``event_key`` (crime type),
         ``weight`` (all-crime harm of the crime in the scheme's unit; 0 for activity
-        types), ``kind`` (``harm``/``activity``) and ``split`` (1 / the number of the crime's
+        types) and ``split`` (1 / the number of the crime's
         links of the same side: offenders and suspects together, or victims).
         ``attrs["unmatched"]``: links whose Crime ID no street row holds.
     """
-    base = links[["crime_id", "nominal_id", "role"]].copy()
-    ids = pd.DataFrame({"crime_id": base["crime_id"].astype(str).unique()})
+    keep = [c for c in links.columns if c not in ("event_key", "weight", "kind", "split")]
+    mine = links[keep].reset_index(drop=True).assign(_row=lambda d: np.arange(len(d)))
     street = select_events(events, types=types)
     street = street.filter((street.source == "street") & street.crime_id.notnull())
     weighed = weigh_keyed(street, scheme)
-    wanted = ibis.memtable(ids, schema={"crime_id": "string"})
-    joined = weighed.inner_join(wanted, weighed.crime_id == wanted.crime_id)
-    crimes = (
-        joined.group_by(joined.crime_id)
-        .aggregate(
-            event_key=joined.event_key.arbitrary(),
-            weight=joined.weight.max(),
-            kind=joined.kind.arbitrary(),
-        )
-        .to_pandas()
+    # one row per Crime ID (ingest folds a month's repeats; a crime in two months counts once)
+    crimes = weighed.group_by(weighed.crime_id).aggregate(
+        event_key=weighed.event_key.arbitrary(),
+        weight=ibis.cases((weighed.kind.arbitrary() == "harm", weighed.weight.max()), else_=0.0),
     )
-    crimes["weight"] = np.where(crimes["kind"] == "harm", crimes["weight"], 0.0)
-    out = links.merge(crimes, on="crime_id", how="inner")
-    side = np.where(out["role"].isin(OFFENDING_ROLES), "offending", "victim")
-    n = out.groupby([out["crime_id"], side])["nominal_id"].transform("size")
-    out["split"] = 1.0 / n.to_numpy()
+    wanted = ibis.memtable(
+        mine[["_row", "crime_id", "role"]].astype({"crime_id": str, "role": str}),
+        schema={"_row": "int64", "crime_id": "string", "role": "string"},
+    )
+    joined = wanted.inner_join(crimes, wanted.crime_id == crimes.crime_id)
+    side = joined.role.isin(list(OFFENDING_ROLES))
+    w = ibis.window(group_by=[joined.crime_id, side])
+    got = joined.select(
+        joined._row,
+        joined.event_key,
+        joined.weight,
+        split=1.0 / joined._row.count().over(w),
+    ).to_pandas()
+    order = got["_row"].to_numpy()
+    out = mine.iloc[order].drop(columns="_row").reset_index(drop=True)
+    out["event_key"] = got["event_key"].to_numpy()
+    out["weight"] = got["weight"].to_numpy(dtype=float)
+    out["split"] = got["split"].to_numpy(dtype=float)
     out.attrs["unmatched"] = int(len(links) - len(out))
     return out
