@@ -44,7 +44,7 @@ from harmscope.priorities.lenses import rank
 from harmscope.sources.records.pseudonym import Pseudonymiser, load_key
 from harmscope.warehouse.records import load_records
 
-__all__ = ["SIM_BEHAVIOURS", "USER", "REASON", "period_split", "records_rankings"]
+__all__ = ["REASON", "SIM_BEHAVIOURS", "USER", "period_split", "records_rankings"]
 
 USER = "validate-priorities"
 REASON = "validation of the people, groups and behaviours lenses on a simulated city (SYNTHETIC)"
@@ -88,7 +88,11 @@ def records_rankings(kind: Kind, simdir: Path, warehouse: Path, **options: Any) 
     """One city's rankings for the people, groups or behaviours lens (module docstring)."""
     simdir, warehouse = Path(simdir), Path(warehouse)
     load_records([simdir / "intel", simdir / "records"], db=warehouse, user=USER, reason=REASON)
-    truth_file = {"people": "person_month", "groups": "group_month", "behaviours": "behaviour_month"}
+    truth_file = {
+        "people": "person_month",
+        "groups": "group_month",
+        "behaviours": "behaviour_month",
+    }
     t = pd.read_csv(simdir / "truth" / f"{truth_file[kind]}.csv", dtype=str)
     ranked, scored = period_split(t["month"].tolist())
     t = t[t["month"].isin(scored)].assign(true_harm=lambda d: d["true_harm"].astype(float))
@@ -96,9 +100,7 @@ def records_rankings(kind: Kind, simdir: Path, warehouse: Path, **options: Any) 
     # The truth is all-crime harm (true_harm), so the lens is scored in the same view.
     opts.setdefault("harm", "all")
     lens = rank(kind, warehouse, user=USER, reason=REASON, months=ranked, **opts)
-    ph = attribute_harm(
-        warehouse, user=USER, reason=REASON, months=ranked, harm=opts["harm"]
-    )
+    ph = attribute_harm(warehouse, user=USER, reason=REASON, months=ranked, harm=opts["harm"])
     rows = ph.rows(kind)
     offences = rows[rows["origin"] == "offence"]
     arrests = ph.records.arrests[ph.records.arrests["m"] >= ph.records.start]
@@ -108,8 +110,10 @@ def records_rankings(kind: Kind, simdir: Path, warehouse: Path, **options: Any) 
         truth = t.assign(unit=t["person_id"].map(key)).groupby("unit")["true_harm"].sum()
         predicted = lens["unit_id"].tolist()
         counting = offences.groupby("unit")["crime_id"].nunique()
-        busy = arrests.groupby("nominal_id").size().add(
-            police.groupby("unit")["crime_id"].nunique(), fill_value=0
+        busy = (
+            arrests.groupby("nominal_id")
+            .size()
+            .add(police.groupby("unit")["crime_id"].nunique(), fill_value=0)
         )
     elif kind == "groups":
         truth = t.groupby("group_id")["true_harm"].sum()

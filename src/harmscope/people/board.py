@@ -107,8 +107,7 @@ def _evidence(ph: PeopleHarm, kind: Kind, figs: pd.DataFrame) -> list[list[str]]
             n_off = int(by_role.loc[u].get("offender", 0))
             n_sus = int(by_role.loc[u].get("suspect", 0))
             words.append(
-                f"{n_off + n_sus} linked offences ({n_off} as offender, {n_sus} as suspect), "
-                f"{span}"
+                f"{n_off + n_sus} linked offences ({n_off} as offender, {n_sus} as suspect), {span}"
             )
         if u in graded.index:
             n, good = int(graded.at[u, "size"]), int(graded.at[u, "sum"])
@@ -130,7 +129,9 @@ def _evidence(ph: PeopleHarm, kind: Kind, figs: pd.DataFrame) -> list[list[str]]
     return out
 
 
-def board_rows(ph: PeopleHarm, kind: Kind, *, top: int | None = None, cells: int = 3) -> pd.DataFrame:
+def board_rows(
+    ph: PeopleHarm, kind: Kind, *, top: int | None = None, cells: int = 3
+) -> pd.DataFrame:
     """One kind of unit ranked by forecast harm, with the board's columns.
 
     Parameters

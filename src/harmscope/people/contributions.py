@@ -143,8 +143,10 @@ def contributions(
         }
     )
     rep = records.reports
-    bid = rep["behaviour"].astype(str).map(
-        {w: table.behaviour_of_report(w) for w in rep["behaviour"].astype(str).unique()}
+    bid = (
+        rep["behaviour"]
+        .astype(str)
+        .map({w: table.behaviour_of_report(w) for w in rep["behaviour"].astype(str).unique()})
     )
     known = bid.notna().to_numpy()
     rep, bid = rep.loc[known], bid[known]

@@ -91,7 +91,9 @@ def unit_figures(rows: pd.DataFrame, *, start: int, end: int, half_life: float) 
         }
     )
     g = frame.groupby("unit", sort=True)
-    out = g[["harm", "harm_low", "harm_high", "rate", "rate_intel", "_slope", "_conf", "_last"]].agg(
+    out = g[
+        ["harm", "harm_low", "harm_high", "rate", "rate_intel", "_slope", "_conf", "_last"]
+    ].agg(
         {
             "harm": "sum",
             "harm_low": "sum",
@@ -104,20 +106,26 @@ def unit_figures(rows: pd.DataFrame, *, start: int, end: int, half_life: float) 
         }
     )
     mean_month = out["harm"] / n
-    out["trend"] = np.where(mean_month > 0, out["_slope"] / mean_month.where(mean_month > 0), np.nan)
+    out["trend"] = np.where(
+        mean_month > 0, out["_slope"] / mean_month.where(mean_month > 0), np.nan
+    )
     out["months_since_last"] = (end - out["_last"]).astype("Float64").round().astype("Int64")
     out["confidence"] = np.where(
         out["harm_high"] > 0, out["_conf"] / out["harm_high"].where(out["harm_high"] > 0), np.nan
     )
     is_off = r["origin"].to_numpy() == "offence"
     out["offences"] = (
-        pd.Series(r["crime_id"].to_numpy()[is_off]).groupby(r["unit"].to_numpy()[is_off]).nunique()
+        pd.Series(r["crime_id"].to_numpy()[is_off])
+        .groupby(r["unit"].to_numpy()[is_off])
+        .nunique()
         .reindex(out.index)
         .fillna(0)
         .astype(np.int64)
     )
     out["reports"] = (
-        pd.Series(1, index=r["unit"].to_numpy()[~is_off]).groupby(level=0).sum()
+        pd.Series(1, index=r["unit"].to_numpy()[~is_off])
+        .groupby(level=0)
+        .sum()
         .reindex(out.index)
         .fillna(0)
         .astype(np.int64)
@@ -134,9 +142,9 @@ def unit_cells(rows: pd.DataFrame, contrib: Contributions) -> pd.DataFrame:
     """
     off = rows[rows["origin"] == "offence"]
     totals = (
-        off.groupby(["unit", "event_key"], as_index=False)["all_value"].sum().rename(
-            columns={"all_value": "value"}
-        )
+        off.groupby(["unit", "event_key"], as_index=False)["all_value"]
+        .sum()
+        .rename(columns={"all_value": "value"})
     )
     spread = spread_harm(totals, contrib.shares, unit_columns=["unit"])
     intel = rows[rows["origin"] != "offence"]

@@ -99,7 +99,9 @@ def forecast_people(
         np.where(
             group.reindex(ids).notna(),
             "g:" + group.reindex(ids).fillna("").astype(str),
-            np.where(market.reindex(ids).fillna("") != "", "m:" + market.reindex(ids).fillna(""), ""),
+            np.where(
+                market.reindex(ids).fillna("") != "", "m:" + market.reindex(ids).fillna(""), ""
+            ),
         ),
         index=ids,
     )

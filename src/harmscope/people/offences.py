@@ -55,7 +55,7 @@ def linked_offences(
         ``attrs["unmatched"]``: links whose Crime ID no street row holds.
     """
     keep = [c for c in links.columns if c not in ("event_key", "weight", "kind", "split")]
-    mine = links[keep].reset_index(drop=True).assign(_row=lambda d: np.arange(len(d)))
+    mine = links[keep].reset_index(drop=True).assign(link_row=lambda d: np.arange(len(d)))
     street = select_events(events, types=types)
     street = street.filter((street.source == "street") & street.crime_id.notnull())
     weighed = weigh_keyed(street, scheme)
@@ -65,20 +65,20 @@ def linked_offences(
         weight=ibis.cases((weighed.kind.arbitrary() == "harm", weighed.weight.max()), else_=0.0),
     )
     wanted = ibis.memtable(
-        mine[["_row", "crime_id", "role"]].astype({"crime_id": str, "role": str}),
-        schema={"_row": "int64", "crime_id": "string", "role": "string"},
+        mine[["link_row", "crime_id", "role"]].astype({"crime_id": str, "role": str}),
+        schema={"link_row": "int64", "crime_id": "string", "role": "string"},
     )
     joined = wanted.inner_join(crimes, wanted.crime_id == crimes.crime_id)
     side = joined.role.isin(list(OFFENDING_ROLES))
     w = ibis.window(group_by=[joined.crime_id, side])
     got = joined.select(
-        joined._row,
+        joined.link_row,
         joined.event_key,
         joined.weight,
-        split=1.0 / joined._row.count().over(w),
+        split=1.0 / joined.link_row.count().over(w),
     ).to_pandas()
-    order = got["_row"].to_numpy()
-    out = mine.iloc[order].drop(columns="_row").reset_index(drop=True)
+    order = got["link_row"].to_numpy()
+    out = mine.iloc[order].drop(columns="link_row").reset_index(drop=True)
     out["event_key"] = got["event_key"].to_numpy()
     out["weight"] = got["weight"].to_numpy(dtype=float)
     out["split"] = got["split"].to_numpy(dtype=float)

@@ -111,7 +111,9 @@ class Records:
         return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
-def _in_period(frame: pd.DataFrame, col: str, start: int, end: int, *, undated: bool) -> pd.DataFrame:
+def _in_period(
+    frame: pd.DataFrame, col: str, start: int, end: int, *, undated: bool
+) -> pd.DataFrame:
     m = month_index(frame[col])
     keep = m.between(start, end) | (m.isna() if undated else False)
     return frame.loc[keep].assign(m=m[keep]).reset_index(drop=True)

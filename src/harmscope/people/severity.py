@@ -25,7 +25,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from harmscope.errors import InputError
+from harmscope.errors import SchemeError
 
 __all__ = ["OTHER", "Behaviour", "SeverityTable", "default_severity", "load_severity"]
 
@@ -83,8 +83,8 @@ class SeverityTable:
         return OTHER
 
 
-def _fail(path: str, where: str, what: str) -> InputError:
-    return InputError(f"{path}, {where}: {what}")
+def _fail(path: str, where: str, what: str) -> SchemeError:
+    return SchemeError(f"{path}, {where}: {what}")
 
 
 def _weights(path: str, raw: Any, name: str, keys: tuple[str, ...]) -> dict[str, float]:
@@ -102,7 +102,7 @@ def load_severity(path: str | os.PathLike[str]) -> SeverityTable:
 
     Raises
     ------
-    InputError
+    SchemeError
         Not TOML, or a behaviour or weight missing, of the wrong type or out of range (the
         message names the file and the key).
     """
@@ -110,7 +110,7 @@ def load_severity(path: str | os.PathLike[str]) -> SeverityTable:
     try:
         doc = tomllib.loads(Path(p).read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{p}: not a readable TOML severity table ({exc})") from exc
+        raise SchemeError(f"{p}: not a readable TOML severity table ({exc})") from exc
     raw = doc.get("behaviours")
     if not isinstance(raw, dict) or not raw:
         raise _fail(p, "[behaviours]", "expected at least one [behaviours.<id>] table")
@@ -121,7 +121,9 @@ def load_severity(path: str | os.PathLike[str]) -> SeverityTable:
         if missing:
             raise _fail(p, where, f"missing {', '.join(missing)}")
         if row["severity"] not in _SEVERITY:
-            raise _fail(p, f"{where} severity", f"expected one of {_SEVERITY}; found {row['severity']!r}")
+            raise _fail(
+                p, f"{where} severity", f"expected one of {_SEVERITY}; found {row['severity']!r}"
+            )
         days = row["days"]
         if not isinstance(days, int | float) or isinstance(days, bool) or days < 0:
             raise _fail(p, f"{where} days", f"expected days >= 0; found {days!r}")
@@ -138,14 +140,21 @@ def load_severity(path: str | os.PathLike[str]) -> SeverityTable:
             offences=tuple(str(o) for o in row.get("offences", [])),
         )
     if OTHER not in behaviours:
-        raise _fail(p, f"[behaviours.{OTHER}]", "missing: linked offences of no other behaviour land here")
+        raise _fail(
+            p, f"[behaviours.{OTHER}]", "missing: linked offences of no other behaviour land here"
+        )
     grading = doc.get("grading", {})
     return SeverityTable(
         path=p,
         behaviours=behaviours,
-        source_evaluation=_weights(p, grading.get("source_evaluation"), "[grading] source_evaluation", ("A", "B", "C")),
+        source_evaluation=_weights(
+            p, grading.get("source_evaluation"), "[grading] source_evaluation", ("A", "B", "C")
+        ),
         intelligence_assessment=_weights(
-            p, grading.get("intelligence_assessment"), "[grading] intelligence_assessment", ("1", "2", "3", "4", "5")
+            p,
+            grading.get("intelligence_assessment"),
+            "[grading] intelligence_assessment",
+            ("1", "2", "3", "4", "5"),
         ),
         roles=_weights(p, doc.get("roles"), "[roles]", ("offender", "suspect")),
         citation=str(doc.get("meta", {}).get("citation", "")),

@@ -114,7 +114,9 @@ def group_rows(records: Records, contrib: Contributions) -> pd.DataFrame:
             )
         )
     # Reports about a group's market by people not known as its members.
-    rep_market = records.reports[["report_id", "market_id"]].rename(columns={"report_id": "crime_id"})
+    rep_market = records.reports[["report_id", "market_id"]].rename(
+        columns={"report_id": "crime_id"}
+    )
     reports = rows[rows["origin"] == "report"].merge(rep_market, on="crime_id")
     reports = reports.merge(group_markets(records), on="market_id").rename(
         columns={"group_id": "unit"}

@@ -37,10 +37,10 @@ import pandas as pd
 
 from harmscope.errors import HarmScopeError
 from harmscope.harm.selection import DEFAULT_HARM, check_types, selection_attrs
+from harmscope.people.records import NoRecordsError
 from harmscope.periods import Progress
 from harmscope.places.grid import DEFAULT_CELL_SIZE
 from harmscope.places.study_area import AREA, dataset_area
-from harmscope.people.records import NoRecordsError
 from harmscope.priorities.behaviours import rank_behaviours
 from harmscope.priorities.groups import rank_groups
 from harmscope.priorities.markets import rank_markets
