@@ -58,7 +58,8 @@ BENCH_RUNS := \
 	"bench/simulate.py" \
 	"bench/simulate.py --size region --repeat 1" \
 	"bench/evaluation.py --part operations" \
-	"bench/evaluation.py --part scaling"
+	"bench/evaluation.py --part scaling" \
+	"bench/priorities.py"
 bench: setup
 	@status=0; for run in $(BENCH_RUNS); do \
 		echo "== $$run"; $(BIN)/python $$run || status=1; \

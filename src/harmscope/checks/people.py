@@ -109,28 +109,30 @@ def records_rankings(kind: Kind, simdir: Path, warehouse: Path, **options: Any) 
         key = Pseudonymiser(load_key(warehouse))
         truth = t.assign(unit=t["person_id"].map(key)).groupby("unit")["true_harm"].sum()
         predicted = lens["unit_id"].tolist()
-        counting = offences.groupby("unit")["crime_id"].nunique()
+        counting = offences.groupby("unit", observed=True)["crime_id"].nunique()
         busy = (
             arrests.groupby("nominal_id")
             .size()
-            .add(police.groupby("unit")["crime_id"].nunique(), fill_value=0)
+            .add(police.groupby("unit", observed=True)["crime_id"].nunique(), fill_value=0)
         )
     elif kind == "groups":
         truth = t.groupby("group_id")["true_harm"].sum()
         predicted = lens["unit_id"].tolist()
-        counting = offences.groupby("unit")["crime_id"].nunique()
+        counting = offences.groupby("unit", observed=True)["crime_id"].nunique()
         member = memberships(ph.records, ph.contrib)
         held = arrests.merge(member, on="nominal_id").groupby("group_id").size()
-        busy = held.add(police.groupby("unit")["crime_id"].nunique(), fill_value=0)
+        busy = held.add(police.groupby("unit", observed=True)["crime_id"].nunique(), fill_value=0)
     else:
         t = t[~t["behaviour"].isin(_NOT_RANKED)]
         truth = t.groupby("behaviour")["true_harm"].sum()
         mapped = lens.assign(sim=lens["unit_id"].map(SIM_BEHAVIOURS)).dropna(subset=["sim"])
-        predicted = _order(mapped.groupby("sim")["score"].sum())
-        counting = rows.assign(sim=rows["unit"].map(SIM_BEHAVIOURS)).groupby("sim").size()
+        predicted = _order(mapped.groupby("sim", observed=True)["score"].sum())
+        counting = (
+            rows.assign(sim=rows["unit"].astype(str).map(SIM_BEHAVIOURS)).groupby("sim").size()
+        )
         table = ph.contrib.table
         arrest_b = arrests["offence"].map(table.behaviour_of_offence).map(SIM_BEHAVIOURS)
-        police_b = police["unit"].map(SIM_BEHAVIOURS)
+        police_b = police["unit"].astype(str).map(SIM_BEHAVIOURS)
         busy = pd.concat([arrest_b, police_b]).dropna().value_counts()
     return Rankings(
         lens=kind,

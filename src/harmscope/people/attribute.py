@@ -83,7 +83,7 @@ class PeopleHarm:
 
     def victim_harm(self) -> pd.Series:
         """Harm suffered as a victim, by nominal (the view; never added to their harm)."""
-        return self.contrib.victims.groupby("nominal_id")["value"].sum()
+        return self.contrib.victims.groupby("nominal_id", observed=True)["value"].sum()
 
 
 def attribute_harm(

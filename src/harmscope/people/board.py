@@ -50,12 +50,12 @@ def _top_cells(cells: pd.DataFrame, units: pd.Index, unit: str, k: int) -> tuple
     words: dict[str, list[str]] = {u: [] for u in units}
     keys: dict[str, list[str]] = {u: [] for u in units}
     cells = cells[cells["value"] > 0]
-    total = cells.groupby("unit")["value"].transform("sum")
+    total = cells.groupby("unit", observed=True)["value"].transform("sum")
     cells = cells.assign(share=cells["value"] / total).sort_values(
         ["unit", "value"], ascending=[True, False]
     )
     # at most k cells per unit: a loop over the board's rows only, never over records
-    for row in cells.groupby("unit").head(k).itertuples(index=False):
+    for row in cells.groupby("unit", observed=True).head(k).itertuples(index=False):
         cell = {"harm_type": row.harm_type, "bearer": row.bearer, "source": row.source}
         words[row.unit].append(
             f"{cell_words(tax, cell)}: {row.value:,.0f} {_short(unit)} ({percent(row.share)})"
@@ -92,9 +92,15 @@ def _evidence(ph: PeopleHarm, kind: Kind, figs: pd.DataFrame) -> list[list[str]]
     rows = ph.rows(kind)
     rows = rows[rows["unit"].isin(figs.index)]
     off = rows[rows["origin"] == "offence"]
-    by_role = off.groupby(["unit", "role"])["crime_id"].nunique().unstack(fill_value=0)
+    by_role = (
+        off.groupby(["unit", "role"], observed=True)["crime_id"].nunique().unstack(fill_value=0)
+    )
     rep = rows[rows["origin"] != "offence"]
-    graded = rep.assign(_good=rep["conf"] >= 0.48).groupby("unit")["_good"].agg(["size", "sum"])
+    graded = (
+        rep.assign(_good=rep["conf"] >= 0.48)
+        .groupby("unit", observed=True)["_good"]
+        .agg(["size", "sum"])
+    )
     span = f"{rec.label(rec.start)} to {rec.label(rec.end)}"
     out: list[list[str]] = []
     member = memberships(rec, ph.contrib) if kind != "behaviours" else None

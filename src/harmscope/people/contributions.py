@@ -188,8 +188,9 @@ def contributions(
         if parts
         else pd.DataFrame({c: pd.Series(dtype=object) for c in ROW_COLUMNS})
     )
+    rows = rows[list(ROW_COLUMNS)]
     return Contributions(
-        rows=rows[list(ROW_COLUMNS)],
+        rows=rows,
         victims=victims,
         shares=shares,
         table=table,

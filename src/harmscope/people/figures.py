@@ -69,67 +69,56 @@ def unit_figures(rows: pd.DataFrame, *, start: int, end: int, half_life: float) 
     """
     n = end - start + 1
     r = rows
-    age = (end - r["m"]).to_numpy(dtype=float)
-    t = (r["m"] - start).to_numpy(dtype=float)
+    codes, uniques = pd.factorize(r["unit"], sort=True)
+    units = pd.Index(np.asarray(uniques, dtype=object), name="unit")
+    size = len(units)
+
+    def total(weights: np.ndarray) -> np.ndarray:
+        return np.bincount(codes, weights=weights, minlength=size)
+
+    m = r["m"].to_numpy(dtype=float)
+    t = m - start
     t_bar = (n - 1) / 2.0
     s_tt = float(((np.arange(n) - t_bar) ** 2).sum())
     norm = float(decay(np.arange(n), half_life).sum())
     value = r["value"].to_numpy(dtype=float)
-    frame = pd.DataFrame(
+    high = r["high"].to_numpy(dtype=float)
+    is_off = (r["origin"] == "offence").to_numpy(dtype=bool)
+    decayed = value * decay(end - m, half_life) / norm
+    out = pd.DataFrame(
         {
-            "unit": r["unit"].to_numpy(),
-            "harm": value,
-            "harm_low": r["low"].to_numpy(dtype=float),
-            "harm_high": r["high"].to_numpy(dtype=float),
-            "rate": value * decay(age, half_life) / norm,
-            "rate_intel": np.where(
-                r["origin"].to_numpy() == "offence", 0.0, value * decay(age, half_life) / norm
-            ),
-            "_slope": value * (t - t_bar) / s_tt if s_tt > 0 else np.nan,
-            "_conf": r["high"].to_numpy(dtype=float) * r["conf"].to_numpy(dtype=float),
-            "_last": np.where(value > 0, r["m"].to_numpy(dtype=float), np.nan),
-        }
+            "harm": total(value),
+            "harm_low": total(r["low"].to_numpy(dtype=float)),
+            "harm_high": total(high),
+            "rate": total(decayed),
+            "rate_intel": total(np.where(is_off, 0.0, decayed)),
+        },
+        index=units,
     )
-    g = frame.groupby("unit", sort=True)
-    out = g[
-        ["harm", "harm_low", "harm_high", "rate", "rate_intel", "_slope", "_conf", "_last"]
-    ].agg(
-        {
-            "harm": "sum",
-            "harm_low": "sum",
-            "harm_high": "sum",
-            "rate": "sum",
-            "rate_intel": "sum",
-            "_slope": "sum",
-            "_conf": "sum",
-            "_last": "max",
-        }
+    mean_month = out["harm"].to_numpy() / n
+    slope = total(value * (t - t_bar)) / s_tt if s_tt > 0 else np.full(size, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["trend"] = np.where(mean_month > 0, slope / mean_month, np.nan)
+        out["confidence"] = np.where(
+            out["harm_high"] > 0,
+            total(high * r["conf"].to_numpy(dtype=float)) / out["harm_high"],
+            np.nan,
+        )
+    last = np.full(size, np.nan)
+    has = value > 0
+    np.fmax.at(last, codes[has], m[has])
+    out["months_since_last"] = (
+        pd.array(np.where(np.isnan(last), np.nan, end - last), dtype="Float64")
+        .round()
+        .astype("Int64")
     )
-    mean_month = out["harm"] / n
-    out["trend"] = np.where(
-        mean_month > 0, out["_slope"] / mean_month.where(mean_month > 0), np.nan
+    # distinct linked crimes per unit (two members of a group on one crime count it once)
+    crime = pd.factorize(r["crime_id"].to_numpy()[is_off])[0].astype(np.int64)
+    pairs = pd.unique(codes[is_off].astype(np.int64) * (int(crime.max(initial=0)) + 1) + crime)
+    out["offences"] = np.bincount(pairs // (int(crime.max(initial=0)) + 1), minlength=size).astype(
+        np.int64
     )
-    out["months_since_last"] = (end - out["_last"]).astype("Float64").round().astype("Int64")
-    out["confidence"] = np.where(
-        out["harm_high"] > 0, out["_conf"] / out["harm_high"].where(out["harm_high"] > 0), np.nan
-    )
-    is_off = r["origin"].to_numpy() == "offence"
-    out["offences"] = (
-        pd.Series(r["crime_id"].to_numpy()[is_off])
-        .groupby(r["unit"].to_numpy()[is_off])
-        .nunique()
-        .reindex(out.index)
-        .fillna(0)
-        .astype(np.int64)
-    )
-    out["reports"] = (
-        pd.Series(1, index=r["unit"].to_numpy()[~is_off])
-        .groupby(level=0)
-        .sum()
-        .reindex(out.index)
-        .fillna(0)
-        .astype(np.int64)
-    )
+    out["reports"] = np.bincount(codes[~is_off], minlength=size).astype(np.int64)
     return out[list(FIGURE_COLUMNS)]
 
 
@@ -142,13 +131,13 @@ def unit_cells(rows: pd.DataFrame, contrib: Contributions) -> pd.DataFrame:
     """
     off = rows[rows["origin"] == "offence"]
     totals = (
-        off.groupby(["unit", "event_key"], as_index=False)["all_value"]
+        off.groupby(["unit", "event_key"], as_index=False, observed=True)["all_value"]
         .sum()
         .rename(columns={"all_value": "value"})
     )
     spread = spread_harm(totals, contrib.shares, unit_columns=["unit"])
     intel = rows[rows["origin"] != "offence"]
-    beh = intel.groupby(["unit", "behaviour"], as_index=False)["value"].sum()
+    beh = intel.groupby(["unit", "behaviour"], as_index=False, observed=True)["value"].sum()
     b = contrib.table.behaviours
     beh = beh.assign(
         harm_type=beh["behaviour"].map({k: v.harm_type for k, v in b.items()}),
@@ -157,4 +146,4 @@ def unit_cells(rows: pd.DataFrame, contrib: Contributions) -> pd.DataFrame:
     )
     cols = ["unit", "harm_type", "bearer", "source", "value"]
     both = pd.concat([spread[cols], beh[cols]], ignore_index=True)
-    return both.groupby(cols[:-1], as_index=False)["value"].sum()
+    return both.groupby(cols[:-1], as_index=False, observed=True)["value"].sum()

@@ -69,18 +69,14 @@ def linked_offences(
         schema={"link_row": "int64", "crime_id": "string", "role": "string"},
     )
     joined = wanted.inner_join(crimes, wanted.crime_id == crimes.crime_id)
-    side = joined.role.isin(list(OFFENDING_ROLES))
-    w = ibis.window(group_by=[joined.crime_id, side])
-    got = joined.select(
-        joined.link_row,
-        joined.event_key,
-        joined.weight,
-        split=1.0 / joined.link_row.count().over(w),
-    ).to_pandas()
-    order = got["link_row"].to_numpy()
-    out = mine.iloc[order].drop(columns="link_row").reset_index(drop=True)
+    got = joined.select(joined.link_row, joined.event_key, joined.weight).to_pandas()
+    out = mine.iloc[got["link_row"].to_numpy()].drop(columns="link_row").reset_index(drop=True)
     out["event_key"] = got["event_key"].to_numpy()
     out["weight"] = got["weight"].to_numpy(dtype=float)
-    out["split"] = got["split"].to_numpy(dtype=float)
+    # split: 1 / links of the crime on the same side (set-based: codes and bincount)
+    crime = pd.factorize(out["crime_id"])[0]
+    side = out["role"].isin(list(OFFENDING_ROLES)).to_numpy()
+    key = crime * 2 + side
+    out["split"] = 1.0 / np.bincount(key)[key] if len(key) else np.zeros(0)
     out.attrs["unmatched"] = int(len(links) - len(out))
     return out
