@@ -119,27 +119,30 @@ def contributions(
     factor = shares.groupby("event_key")["share"].sum()
     cp = records.crime_people
     linked = linked_offences(cp, events, scheme=scheme, types=types)
-    offending = linked[linked["role"].isin(OFFENDING_ROLES)]
-    all_value = (offending["weight"] * offending["split"]).to_numpy(dtype=float)
-    value = all_value * offending["event_key"].map(factor).fillna(0.0).to_numpy(dtype=float)
-    is_offender = (offending["role"] == "offender").to_numpy()
-    behaviour_of = {
-        t: table.behaviour_of_offence(t) for t in offending["event_key"].dropna().unique()
-    }
+    # plain arrays: one boolean selection per column, no intermediate frames
+    role_all = linked["role"].to_numpy()
+    sel = np.isin(role_all, OFFENDING_ROLES)
+    role = role_all[sel]
+    key = linked["event_key"].to_numpy()[sel]
+    all_value = (linked["weight"].to_numpy(dtype=float) * linked["split"].to_numpy())[sel]
+    codes, types = pd.factorize(key)
+    value = all_value * np.array([factor.get(t, 0.0) for t in types], dtype=float)[codes]
+    is_offender = role == "offender"
+    behaviour = np.array([table.behaviour_of_offence(t) for t in types], dtype=object)[codes]
     offences = pd.DataFrame(
         {
-            "nominal_id": offending["nominal_id"].to_numpy(),
-            "m": offending["m"].to_numpy(dtype=np.int64),
+            "nominal_id": linked["nominal_id"].to_numpy()[sel],
+            "m": linked["m"].to_numpy(dtype=np.int64)[sel],
             "origin": "offence",
-            "role": offending["role"].to_numpy(),
-            "behaviour": offending["event_key"].map(behaviour_of).fillna(OTHER).to_numpy(),
-            "event_key": offending["event_key"].to_numpy(),
-            "crime_id": offending["crime_id"].to_numpy(),
+            "role": role,
+            "behaviour": behaviour,
+            "event_key": key,
+            "crime_id": linked["crime_id"].to_numpy()[sel],
             "all_value": all_value,
             "value": value,
             "low": np.where(is_offender, value, 0.0),
             "high": value,
-            "conf": offending["role"].map(table.roles).fillna(0.0).to_numpy(dtype=float),
+            "conf": np.where(is_offender, table.roles["offender"], table.roles["suspect"]),
         }
     )
     rep = records.reports

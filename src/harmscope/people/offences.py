@@ -38,7 +38,8 @@ def linked_offences(
     Parameters
     ----------
     links : DataFrame
-        Crime-person links: ``crime_id, nominal_id, role`` and any other columns (kept).
+        Crime-person links: ``crime_id, nominal_id, role`` and, when present, ``m`` (month
+        index); other columns are not kept.
     events : ibis.Table
         Warehouse events (street rows carry ``crime_id``).
     scheme : scheme name, path or Scheme, default 'cchi'
@@ -54,7 +55,7 @@ def linked_offences(
         links of the same side: offenders and suspects together, or victims).
         ``attrs["unmatched"]``: links whose Crime ID no street row holds.
     """
-    keep = [c for c in links.columns if c not in ("event_key", "weight", "kind", "split")]
+    keep = [c for c in ("crime_id", "nominal_id", "role", "m") if c in links.columns]
     mine = links[keep].reset_index(drop=True).assign(link_row=lambda d: np.arange(len(d)))
     street = select_events(events, types=types)
     street = street.filter((street.source == "street") & street.crime_id.notnull())
