@@ -32,7 +32,7 @@ from harmscope.harm.shares import matrix_shares
 from harmscope.harm.weigh import SchemeLike
 from harmscope.people.offences import OFFENDING_ROLES, linked_offences
 from harmscope.people.records import Records
-from harmscope.people.severity import OTHER, SeverityTable
+from harmscope.people.severity import SeverityTable
 
 __all__ = ["ROW_COLUMNS", "Contributions", "contributions", "grade_confidence"]
 
