@@ -248,3 +248,24 @@ def test_unavailable_without_records(tmp_path: Path) -> None:
     assert {"people", "groups", "behaviours"} <= set(board.attrs["unavailable"])
     assert "load-records" in board.attrs["unavailable_reasons"]["people"]
     assert set(board["lens"]) <= {"places", "markets"}
+
+
+def test_rows_explain_themselves(city: tuple[Path, dict[str, str]]) -> None:
+    db, _ = city
+    out = rank("people", db, user=USER, reason=REASON, months=MONTHS, harm="all").set_index(
+        "unit_id"
+    )
+    n1, n3 = out.loc[_pseudo("N1")], out.loc[_pseudo("N3")]
+    assert (
+        n1["evidence"][0] == "2 linked offences (1 as offender, 1 as suspect), 2019-08 to 2019-10"
+    )
+    assert n1["evidence"][1].startswith("2 intelligence reports and links (2 graded A/B")
+    w = {x.event_type: x.weight for x in load_scheme("cchi").weights}
+    assert any(f"{w['Robbery']:,.0f} days of harm suffered" in e for e in n3["evidence"])
+    assert n1["name"] == f"{_pseudo('N1')} (street dealer, G1)"
+    # top cells in words, largest first, with days and share of the row's harm
+    assert len(n1["top_cells"]) == 3 and n1["top_cells"] == n1["reasons"]
+    assert " days (" in n1["top_cells"][0]
+    groups = rank("groups", db, user=USER, reason=REASON, months=MONTHS)
+    assert groups.loc[0, "name"] == "street gang Kestrel"
+    assert "2 members known from links and the nominal index" in groups.loc[0, "evidence"]

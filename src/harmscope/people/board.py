@@ -89,50 +89,55 @@ def _names(ph: PeopleHarm, kind: Kind, units: pd.Index) -> list[str]:
 
 def _evidence(ph: PeopleHarm, kind: Kind, figs: pd.DataFrame) -> list[list[str]]:
     rec = ph.records
+    units = figs.index
     rows = ph.rows(kind)
-    rows = rows[rows["unit"].isin(figs.index)]
+    rows = rows[rows["unit"].isin(units)]
     off = rows[rows["origin"] == "offence"]
-    by_role = (
-        off.groupby(["unit", "role"], observed=True)["crime_id"].nunique().unstack(fill_value=0)
-    )
+    by_role = off.groupby(["unit", "role"], observed=True)["crime_id"].nunique().unstack()
+    n_off = by_role.get("offender", pd.Series(dtype=float)).reindex(units).fillna(0).astype(int)
+    n_sus = by_role.get("suspect", pd.Series(dtype=float)).reindex(units).fillna(0).astype(int)
     rep = rows[rows["origin"] != "offence"]
-    graded = (
-        rep.assign(_good=rep["conf"] >= 0.48)
-        .groupby("unit", observed=True)["_good"]
-        .agg(["size", "sum"])
-    )
+    # "well graded": A or B with assessment 1 or 2 (the weakest, B2, weighs 0.48)
+    graded = rep.assign(good=rep["conf"] >= 0.48).groupby("unit", observed=True)["good"]
+    n_rep = graded.size().reindex(units).fillna(0).astype(int)
+    n_good = graded.sum().reindex(units).fillna(0).astype(int)
     span = f"{rec.label(rec.start)} to {rec.label(rec.end)}"
-    out: list[list[str]] = []
-    member = memberships(rec, ph.contrib) if kind != "behaviours" else None
-    size = member.groupby("group_id").size() if member is not None else None
-    victim = ph.victim_harm() if kind == "people" else None
-    held = figs["held"] if "held" in figs.columns else None
-    for u in figs.index:
-        words: list[str] = []
-        if u in by_role.index:
-            n_off = int(by_role.loc[u].get("offender", 0))
-            n_sus = int(by_role.loc[u].get("suspect", 0))
-            words.append(
-                f"{n_off + n_sus} linked offences ({n_off} as offender, {n_sus} as suspect), {span}"
+    short = _short(ph.contrib.unit)
+    parts: list[pd.Series] = [
+        pd.Series(
+            (n_off + n_sus).astype(str)
+            + " linked offences ("
+            + n_off.astype(str)
+            + " as offender, "
+            + n_sus.astype(str)
+            + f" as suspect), {span}"
+        ).where(n_off + n_sus > 0),
+        pd.Series(
+            n_rep.astype(str)
+            + " intelligence reports and links ("
+            + n_good.astype(str)
+            + " graded A/B with assessment 1-2)"
+        ).where(n_rep > 0),
+    ]
+    if kind == "groups":
+        size = memberships(rec, ph.contrib).groupby("group_id").size()
+        members = size.reindex(units).fillna(0).astype(int)
+        parts.append(members.astype(str) + " members known from links and the nominal index")
+    if kind == "people":
+        victim = ph.victim_harm().reindex(units).fillna(0.0)
+        parts.append(
+            victim.map(lambda v: f"victim of crimes: {v:,.0f} {short} of harm suffered")
+            .add(" (kept apart, not in the score)")
+            .where(victim > 0)
+        )
+        parts.append(
+            pd.Series("remanded in custody at the end of the period", index=units).where(
+                figs["held"].fillna(False).astype(bool)
             )
-        if u in graded.index:
-            n, good = int(graded.at[u, "size"]), int(graded.at[u, "sum"])
-            words.append(
-                f"{n} intelligence reports and links ({good} graded A/B with assessment 1-2)"
-            )
-        if kind == "groups" and size is not None:
-            words.append(f"{int(size.get(u, 0))} members known from links and the nominal index")
-        if victim is not None and victim.get(u, 0) > 0:
-            words.append(
-                f"victim of crimes: {victim[u]:,.0f} {_short(ph.contrib.unit)} of harm suffered "
-                "(kept apart, not in the score)"
-            )
-        if held is not None and bool(held.get(u, False)):
-            words.append("remanded in custody at the end of the period (forecast reduced)")
-        if not words:
-            words.append("no harm of their own in the period: ranked on their group's or market's")
-        out.append(words)
-    return out
+        )
+    table = pd.concat([p.reindex(units) for p in parts], axis=1)
+    none = "no harm of their own in the period: ranked on their group's or market's"
+    return [[w for w in row if isinstance(w, str)] or [none] for row in table.to_numpy()]
 
 
 def board_rows(
