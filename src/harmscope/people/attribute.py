@@ -57,7 +57,8 @@ class PeopleHarm:
 
         Nominals are forecast by :func:`~harmscope.people.forecast.forecast_people` (every
         nominal on the index, with ``own``, ``context`` and ``held``); groups and behaviours
-        by their decayed rate times the period's length.
+        by their decayed rate (reports weighted by the model's ``intel``) times the period's
+        length.
         """
         rec = self.records
         figs = unit_figures(
@@ -71,7 +72,8 @@ class PeopleHarm:
             figs[sums] = figs[sums].fillna(0.0)
             figs[["offences", "reports"]] = figs[["offences", "reports"]].fillna(0).astype(int)
         else:
-            figs["forecast_harm"] = figs["rate"] * rec.months
+            signal = figs["rate"] - (1.0 - self.model.intel) * figs["rate_intel"]
+            figs["forecast_harm"] = signal * rec.months
         return figs
 
     def cells(self, kind: Kind, units: Sequence[str] | None = None) -> pd.DataFrame:

@@ -7,7 +7,8 @@ forecast for the next :math:`N` months (the length of the period ranked) is
 .. math::  F_i = c_i \\, N \\, [(1 - \\alpha) r_i + \\alpha \\bar r_{g(i)}]
 
 * :math:`r_i` — the nominal's recency-decayed monthly rate of attributed harm (linked
-  offences, plus graded reports weighted by :attr:`ForecastModel.intel`, :func:`harmscope.people.figures.unit_figures`, half-life
+  offences, plus graded reports weighted by :attr:`ForecastModel.intel`,
+  :func:`harmscope.people.figures.unit_figures`, half-life
   :attr:`ForecastModel.half_life`);
 * :math:`\\bar r_{g(i)}` — the mean rate of the nominal's group (members, as
   :func:`~harmscope.people.units.memberships`), or of its recorded market when it has no

@@ -2,8 +2,8 @@
 
 A behaviour's harm is the sum of the graded reports alleging it (severity table days x
 3x5x2 confidence) and of the linked offences whose crime type falls under it
-(``people/data/behaviours.toml``). Score: the decayed monthly rate times the period's length
-(``forecast_harm``). Reads personal data (the reports and links), audited, as the people lens.
+(``people/data/behaviours.toml``). Score: the decayed monthly rate (reports weighted by
+``ForecastModel.intel``) times the period's length (``forecast_harm``). Reads personal data (the reports and links), audited, as the people lens.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 A group's harm is the sum over its members (``member_of`` links weighted by their grading,
 or the group on the nominal's record) plus group-level intelligence (its ``cuckoos`` links,
 reports about its markets by people not known as members): :mod:`harmscope.people.units`.
-Score: the decayed monthly rate times the period's length (``forecast_harm``).
+Score: the decayed monthly rate (reports weighted by ``ForecastModel.intel``) times the
+period's length (``forecast_harm``).
 Personal data, audited, as the people lens (:mod:`harmscope.priorities.people`).
 """
 
