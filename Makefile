@@ -60,7 +60,8 @@ BENCH_RUNS := \
 	"bench/evaluation.py --part operations" \
 	"bench/evaluation.py --part scaling" \
 	"bench/calibration.py --part divergence --seeds 20" \
-	"bench/calibration.py --part power-few --seeds 20"
+	"bench/calibration.py --part power-few --seeds 20" \
+	"bench/priorities.py"
 bench: setup
 	@status=0; for run in $(BENCH_RUNS); do \
 		echo "== $$run"; $(BIN)/python $$run || status=1; \

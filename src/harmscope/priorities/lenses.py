@@ -37,11 +37,16 @@ import pandas as pd
 
 from harmscope.errors import HarmScopeError
 from harmscope.harm.selection import DEFAULT_HARM, check_types, selection_attrs
+from harmscope.people.records import NoRecordsError
 from harmscope.periods import Progress
 from harmscope.places.grid import DEFAULT_CELL_SIZE
 from harmscope.places.study_area import AREA, dataset_area
+from harmscope.priorities.behaviours import rank_behaviours
+from harmscope.priorities.groups import rank_groups
 from harmscope.priorities.markets import rank_markets
+from harmscope.priorities.people import rank_people
 from harmscope.priorities.places import rank_places
+from harmscope.warehouse.personal import AuditError
 
 __all__ = [
     "ALL",
@@ -97,23 +102,7 @@ class Lens:
 LENSES: dict[str, Lens] = {}
 """Registered lenses by name."""
 
-PLANNED_LENSES: dict[str, str] = {
-    "people": (
-        "nominals ranked by the harm attributed to them; needs nominal-level intelligence "
-        "(nominals, links and reports, e.g. the simulator's intel/ files) loaded and "
-        "attributed to harm, which this installation does not have yet"
-    ),
-    "groups": (
-        "organised crime groups and county lines ranked by the harm attributed to them; needs "
-        "group-level intelligence (groups, their members and markets) loaded and attributed to "
-        "harm, which this installation does not have yet"
-    ),
-    "behaviours": (
-        "behaviours (violence, exploitation, cuckooing, weapon carrying ...) ranked by harm; "
-        "needs graded intelligence reports attributed to harm, which this installation does "
-        "not have yet"
-    ),
-}
+PLANNED_LENSES: dict[str, str] = {}
 """Lenses DESIGN §2 names that have no implementation registered yet, with what they need."""
 
 
@@ -291,3 +280,35 @@ def _prefixed(progress: Progress, lens: str) -> Progress:
 
 register_lens("places", rank_places, "grid cells ranked by harm over the period")
 register_lens("markets", rank_markets, "candidate drug markets ranked by harm in and around them")
+
+
+def _records_lens(function: RankFunction) -> RankFunction:
+    """A lens over force records: no records, or no user/reason to read them, is unavailable."""
+
+    def ranked(source: Any, **options: Any) -> pd.DataFrame:
+        try:
+            return function(source, **options)
+        except (NoRecordsError, AuditError) as exc:
+            raise LensUnavailableError(str(exc)) from exc
+
+    return ranked
+
+
+register_lens(
+    "people",
+    _records_lens(rank_people),
+    "nominals ranked by the harm they are forecast to cause next period (force records)",
+    personal=True,
+)
+register_lens(
+    "groups",
+    _records_lens(rank_groups),
+    "groups ranked by the forecast harm of their members and group-level intelligence",
+    personal=True,
+)
+register_lens(
+    "behaviours",
+    _records_lens(rank_behaviours),
+    "behaviours ranked by the harm of graded reports and linked offences",
+    personal=True,
+)

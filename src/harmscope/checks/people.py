@@ -1,0 +1,162 @@
+"""The people, groups and behaviours lenses on simulated cities: rankings beside the truth.
+
+Each check loads the folder's force records (``intel/`` and ``records/``) into the warehouse
+the scorer made (police.uk files already ingested), ranks through the lens on the **first two
+thirds** of the city's months (24 of 36) and hands the scorer (:mod:`harmscope.checks.rankings`)
+
+* ``predicted`` — the lens (:mod:`harmscope.priorities.people`, ``groups``, ``behaviours``);
+* ``counting`` — recorded events linked to the unit in the same months: the crimes its
+  nominals are linked to as offender or suspect (for a behaviour also the reports alleging
+  it), each counting one;
+* ``busyness`` — police activity linked to the unit in the same months: arrests, plus linked
+  drug and weapons-possession offences (found by police). Stop and search names nobody in
+  police.uk, so it cannot be linked to a person;
+* ``truth`` — the true harm (``true_harm``, CCHI days: every crime that happened, plus hidden
+  harm) of the **months after** the ranked period (the last third, 12 of 36): the lens is a
+  forecast and is scored as one. Nominals: ``truth/person_month.csv`` (ids pseudonymised
+  with the warehouse's key, as the records were); groups: ``truth/group_month.csv``;
+  behaviours: ``truth/behaviour_month.csv`` without ``not drug-related`` (no drug lens ranks
+  it) and the harmless police-found offences.
+
+The truth is all-crime harm, so the lenses are run with ``harm='all'`` unless the options say
+otherwise (the drug-attributed view weighs the same crimes by their drug shares: another
+quantity).
+
+The simulator's truth behaviours are not the intelligence's words; :data:`SIM_BEHAVIOURS`
+maps the severity table's behaviours onto them (several may map to one: their forecasts add).
+Rankings hold ids of the units the lens ranks; baselines rank every unit with at least one
+event, ties by id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from harmscope.checks.rankings import Rankings, register_lens_check
+from harmscope.errors import HarmScopeError
+from harmscope.people.attribute import Kind, attribute_harm
+from harmscope.people.units import memberships
+from harmscope.priorities.lenses import rank
+from harmscope.sources.records.pseudonym import Pseudonymiser, load_key
+from harmscope.warehouse.records import load_records
+
+__all__ = ["REASON", "SIM_BEHAVIOURS", "USER", "period_split", "records_rankings"]
+
+USER = "validate-priorities"
+REASON = "validation of the people, groups and behaviours lenses on a simulated city (SYNTHETIC)"
+
+SIM_BEHAVIOURS: dict[str, str] = {
+    "violence": "market violence",
+    "weapon_carrying": "market violence",
+    "violent_debt_collection": "market violence",
+    "firearms": "firearms violence",
+    "child_criminal_exploitation": "child criminal exploitation",
+    "cuckooing": "cuckooing",
+    "acquisitive_crime": "acquisitive crime by users",
+    "drug_use": "acquisitive crime by users",
+    "drug_dealing": "open dealing nuisance",
+    "open_dealing_near_schools": "open dealing nuisance",
+}
+"""Severity-table behaviour → the simulator's truth behaviour it stands for."""
+
+_NOT_RANKED = ("not drug-related", "police-found drug and weapon offences")
+_POLICE_FOUND = ("Drugs", "Possession of weapons")
+
+
+def period_split(months: Sequence[str]) -> tuple[tuple[str, str], list[str]]:
+    """(first, last) month ranked — the first two thirds — and the months scored after it."""
+    ordered = sorted(set(months))
+    if len(ordered) < 3:
+        raise HarmScopeError(
+            f"a forecast check needs at least 3 simulated months; the city has {len(ordered)}"
+        )
+    cut = (2 * len(ordered)) // 3
+    return (ordered[0], ordered[cut - 1]), ordered[cut:]
+
+
+def _order(counts: pd.Series) -> list[str]:
+    c = counts[counts > 0]
+    frame = pd.DataFrame({"id": c.index.astype(str), "n": c.to_numpy()})
+    return frame.sort_values(["n", "id"], ascending=[False, True])["id"].tolist()
+
+
+def records_rankings(kind: Kind, simdir: Path, warehouse: Path, **options: Any) -> Rankings:
+    """One city's rankings for the people, groups or behaviours lens (module docstring)."""
+    simdir, warehouse = Path(simdir), Path(warehouse)
+    load_records([simdir / "intel", simdir / "records"], db=warehouse, user=USER, reason=REASON)
+    truth_file = {
+        "people": "person_month",
+        "groups": "group_month",
+        "behaviours": "behaviour_month",
+    }
+    t = pd.read_csv(simdir / "truth" / f"{truth_file[kind]}.csv", dtype=str)
+    ranked, scored = period_split(t["month"].tolist())
+    t = t[t["month"].isin(scored)].assign(true_harm=lambda d: d["true_harm"].astype(float))
+    opts = {k: v for k, v in options.items() if k not in ("user", "reason", "months", "top")}
+    # The truth is all-crime harm (true_harm), so the lens is scored in the same view.
+    opts.setdefault("harm", "all")
+    lens = rank(kind, warehouse, user=USER, reason=REASON, months=ranked, **opts)
+    ph = attribute_harm(warehouse, user=USER, reason=REASON, months=ranked, harm=opts["harm"])
+    rows = ph.rows(kind)
+    offences = rows[rows["origin"] == "offence"]
+    arrests = ph.records.arrests[ph.records.arrests["m"] >= ph.records.start]
+    police = offences[offences["event_key"].isin(_POLICE_FOUND)]
+    if kind == "people":
+        key = Pseudonymiser(load_key(warehouse))
+        truth = t.assign(unit=t["person_id"].map(key)).groupby("unit")["true_harm"].sum()
+        predicted = lens["unit_id"].tolist()
+        counting = offences.groupby("unit", observed=True)["crime_id"].nunique()
+        busy = (
+            arrests.groupby("nominal_id")
+            .size()
+            .add(police.groupby("unit", observed=True)["crime_id"].nunique(), fill_value=0)
+        )
+    elif kind == "groups":
+        truth = t.groupby("group_id")["true_harm"].sum()
+        predicted = lens["unit_id"].tolist()
+        counting = offences.groupby("unit", observed=True)["crime_id"].nunique()
+        member = memberships(ph.records, ph.contrib)
+        held = arrests.merge(member, on="nominal_id").groupby("group_id").size()
+        busy = held.add(police.groupby("unit", observed=True)["crime_id"].nunique(), fill_value=0)
+    else:
+        t = t[~t["behaviour"].isin(_NOT_RANKED)]
+        truth = t.groupby("behaviour")["true_harm"].sum()
+        mapped = lens.assign(sim=lens["unit_id"].map(SIM_BEHAVIOURS)).dropna(subset=["sim"])
+        predicted = _order(mapped.groupby("sim", observed=True)["score"].sum())
+        counting = (
+            rows.assign(sim=rows["unit"].astype(str).map(SIM_BEHAVIOURS)).groupby("sim").size()
+        )
+        table = ph.contrib.table
+        arrest_b = arrests["offence"].map(table.behaviour_of_offence).map(SIM_BEHAVIOURS)
+        police_b = police["unit"].astype(str).map(SIM_BEHAVIOURS)
+        busy = pd.concat([arrest_b, police_b]).dropna().value_counts()
+    return Rankings(
+        lens=kind,
+        predicted=predicted,
+        counting=_order(counting),
+        busyness=_order(busy),
+        truth=truth[truth > 0],
+        unit="CCHI days",
+        notes={
+            "ranked_months": list(ranked),
+            "scored_months": [scored[0], scored[-1]],
+            "truth": "true_harm of the months after the ranked period (a forecast check)",
+            "harm_view": ph.harm,
+        },
+    )
+
+
+def _check(kind: Kind) -> Any:
+    def check(simdir: Path, warehouse: Path, **options: Any) -> Rankings:
+        return records_rankings(kind, simdir, warehouse, **options)
+
+    check.__doc__ = f"The {kind} lens's rankings on one simulated city (:func:`records_rankings`)."
+    return check
+
+
+for _kind in ("people", "groups", "behaviours"):
+    register_lens_check(_kind, _check(_kind))

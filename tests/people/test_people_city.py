@@ -1,0 +1,88 @@
+"""The lenses on a simulated city (SYNTHETIC): harm recomputed from the city's own CSV files,
+and the lens checks scoring the months after the ranked period.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose
+
+from harmscope.checks.people import period_split, records_rankings
+from harmscope.checks.rankings import LENS_CHECKS
+from harmscope.harm.schemes import load_scheme
+from harmscope.priorities.lenses import BOARD_COLUMNS, REQUIRED_COLUMNS, rank
+from harmscope.simulate import simulate
+from harmscope.sources.records.pseudonym import KEY_ENV, Pseudonymiser
+from harmscope.warehouse.ingest import ingest_paths
+from harmscope.warehouse.records import load_records
+
+KEY = "people city tests key, long enough"
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    base = tmp_path_factory.mktemp("pc")
+    sim = simulate(seed=7, months=9, size="small").write(base / "c")
+    db = base / "w.duckdb"
+    ingest_paths([sim], db=db)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(KEY_ENV, KEY)
+        load_records([sim / "intel", sim / "records"], db=db, user="u", reason="r")
+    return sim, db
+
+
+def test_people_lens_harm_from_the_city_files(city: tuple[Path, Path]) -> None:
+    sim, db = city
+    out = rank("people", db, user="u", reason="r", harm="all")
+    assert list(out.columns[:4]) == list(REQUIRED_COLUMNS)
+    assert set(BOARD_COLUMNS) <= set(out.columns)
+    # recompute every nominal's linked-offence harm from the CSVs with pandas
+    street = pd.concat(pd.read_csv(p) for p in sorted(sim.glob("20*/*-street.csv")))
+    weights = {w.event_type: w.weight for w in load_scheme("cchi").weights if w.kind == "harm"}
+    crimes = street.dropna(subset=["Crime ID"]).drop_duplicates("Crime ID")
+    crimes = crimes.assign(w=crimes["Crime type"].map(weights).fillna(0.0))
+    links = pd.read_csv(sim / "records/crime_people.csv")
+    links = links[links["role"] != "victim"].merge(
+        crimes[["Crime ID", "w"]], left_on="crime_id", right_on="Crime ID"
+    )
+    links["share"] = links["w"] / links.groupby("crime_id")["nominal_id"].transform("size")
+    expected = links.groupby("nominal_id")["share"].sum()
+    key = Pseudonymiser(KEY.encode())
+    expected.index = expected.index.map(key)
+    got = out.set_index("unit_id")
+    offence_harm = got["harm"]  # reports are valued on top of the offences
+    reports = pd.read_csv(sim / "intel/reports.csv")
+    assert len(reports) > 0
+    common = expected.index.intersection(got.index)
+    assert len(common) >= 10
+    assert (offence_harm.reindex(common) >= expected.reindex(common) - 1e-6).all()
+    # nominals without reports: harm is exactly the offence harm
+    no_reports = set(common) - set(reports["subject_id"].map(key))
+    assert no_reports
+    assert_allclose(got.loc[sorted(no_reports), "harm"], expected[sorted(no_reports)])
+
+
+def test_checks_score_the_months_after_the_ranked_period(
+    city: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sim, db = city
+    monkeypatch.setenv(KEY_ENV, KEY)
+    months = [f"2021-{m:02d}" for m in range(1, 10)]
+    assert period_split(months) == (("2021-01", "2021-06"), months[6:])
+    assert {"people", "groups", "behaviours"} <= set(LENS_CHECKS)
+    r = records_rankings("people", sim, db)  # loading again adds nothing (same bytes)
+    pm = pd.read_csv(sim / "truth/person_month.csv")
+    later = pm[pm["month"] >= "2021-07"].groupby("person_id")["true_harm"].sum()
+    later.index = later.index.map(Pseudonymiser(KEY.encode()))
+    assert_allclose(r.truth.sort_index(), later[later > 0].sort_index())
+    assert r.notes["ranked_months"] == ["2021-01", "2021-06"]
+    # counting: linked crimes as offender or suspect in the ranked months, most first
+    links = pd.read_csv(sim / "records/crime_people.csv")
+    links = links[(links["role"] != "victim") & (links["month"] <= "2021-06")]
+    n = links.groupby("nominal_id")["crime_id"].nunique()
+    assert int(n.max()) == int(n[n.index.map(Pseudonymiser(KEY.encode())) == r.counting[0]].iloc[0])
+    assert len(r.predicted) > 0 and np.isfinite(r.truth).all()
