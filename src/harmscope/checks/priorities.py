@@ -150,9 +150,23 @@ class LensValidation:
         """Units with true harm above 0."""
         return 0 if self.score is None else self.score.n_true
 
-    def hits(self, role: str = "lens") -> int | None:
-        """Matched units in the top k of ``role`` (lens, counting, busyness)."""
+    def _hits(self, role: str) -> int | None:
         return None if self.score is None else self.score.scores[role].hits
+
+    @property
+    def hits(self) -> int | None:
+        """Matched units in the lens's top k."""
+        return self._hits("lens")
+
+    @property
+    def baseline_hits(self) -> int | None:
+        """Matched units in counting's top k."""
+        return self._hits("counting")
+
+    @property
+    def busyness_hits(self) -> int | None:
+        """Matched units in busyness's top k."""
+        return self._hits("busyness")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form: ``precision_at_k``, ``baseline_precision_at_k``,

@@ -195,8 +195,19 @@ def validate_priorities_command(
         fail(err, ValueError("give either SIMDIR or --seeds N (not both)"))
     if size not in ("small", "city", "region"):
         fail(err, ValueError(f"--size must be small, city or region, not {size!r}"))
-    if seeds is None and (cache is not None or first_seed != 1):
-        fail(err, ValueError("--cache and --first-seed go with --seeds"))
+    if seeds is None:
+        given = [
+            name
+            for name, used in (
+                ("--first-seed", first_seed != 1),
+                ("--size", size != "city"),
+                ("--months", months != 36),
+                ("--cache", cache is not None),
+            )
+            if used
+        ]
+        if given:
+            fail(err, ValueError(f"{', '.join(given)}: only with --seeds (SIMDIR is one city)"))
     if seeds is not None and db is not None:
         fail(err, ValueError("--db goes with SIMDIR (--seeds keeps cities with --cache)"))
     match: Literal["area", "footprint"] = "area" if market_match == "area" else "footprint"
