@@ -47,6 +47,7 @@ from harmscope.places.grid import with_cells
 from harmscope.places.study_area import dataset_area
 from harmscope.priorities.markets import ranked_markets
 from harmscope.priorities.places import place_id, rank_places
+from harmscope.sources.records.formats import FORMATS
 from harmscope.warehouse.handle import Warehouse
 from harmscope.warehouse.personal import read_personal
 
@@ -67,7 +68,7 @@ def police_activity(
 ) -> pd.Series:
     """Police activity per cell: drug and weapon offences, stop-and-searches and arrests.
 
-    Each counts one. Arrests (``records_arrests``, read through
+    Each counts one. Arrests (the force's arrests file, read through
     :func:`~harmscope.warehouse.personal.read_personal`) are placed at the street crime they
     are linked to (``crime_id``); arrests with no linked, located crime are left out. Without
     force records the arrests are simply absent.
@@ -79,9 +80,9 @@ def police_activity(
     """
     arrests = pd.DataFrame(columns=["crime_id"])
     with Warehouse.of(warehouse, read_only=False) as wh:
-        if wh.has("records_arrests"):
+        if wh.has(FORMATS["arrests"].table):
             arrests = read_personal(
-                wh, "records_arrests", user=user, reason=reason, columns=["crime_id"]
+                wh, FORMATS["arrests"].table, user=user, reason=reason, columns=["crime_id"]
             )
     with Warehouse.of(warehouse) as wh:
         ev = wh.events()
@@ -108,7 +109,7 @@ def police_activity(
 
 def _records_loaded(warehouse: str | Path) -> bool:
     with Warehouse.of(warehouse) as wh:
-        return wh.has("records_reports")
+        return wh.has(FORMATS["reports"].table)
 
 
 def place_rankings(

@@ -3,7 +3,7 @@
 police.uk never says who committed a crime; a force's records system does (crime-person
 links, docs/force-records.md). A market's **linked harm** is the scheme-weighted harm of the
 recorded street crimes (police.uk Crime ID) linked, as suspect or offender, to a nominal the
-force records in that market (``records_nominals.market_id``), each crime counted once per
+force records in that market (the nominal index's ``market_id``), each crime counted once per
 market wherever it happened. The link attributes the crime to the market, so every crime is
 weighed in full (the ``all`` view): the drug-attributable fractions estimate a share when no
 such link is known.
@@ -22,6 +22,7 @@ import pandas as pd
 from harmscope.harm import select_events
 from harmscope.harm.weigh import SchemeLike, event_key, weigh
 from harmscope.periods import Months
+from harmscope.sources.records.formats import FORMATS
 from harmscope.warehouse.handle import Warehouse
 from harmscope.warehouse.personal import read_personal
 
@@ -30,8 +31,9 @@ __all__ = ["LINK_ROLES", "linked_crimes", "linked_harm"]
 #: Crime-person roles that tie a crime to the person's market (victims do not).
 LINK_ROLES: tuple[str, ...] = ("suspect", "offender")
 
-_LINKS = "records_crime_people"
-_NOMINALS = "records_nominals"
+#: The tables read (named by their formats: only the loader and the audited read name them).
+_LINKS = FORMATS["crime_people"].table
+_NOMINALS = FORMATS["nominals"].table
 
 
 def linked_crimes(source: Any, *, user: str, reason: str) -> pd.DataFrame | None:

@@ -4,7 +4,7 @@ describe each market — the whole pipeline over a warehouse.
 Intelligence enters detection as *sites* (:mod:`harmscope.markets.sites`): by default the
 force's market list (``records_markets``, non-personal) whenever it was loaded, and the
 markets graded reports name when a ``user`` and ``reason`` are given for the audited read of
-``records_reports``. Without any site (no force records loaded, or ``sites=()``) detection is
+reports table. Without any site (no force records loaded, or ``sites=()``) detection is
 activity alone, as before.
 """
 

@@ -9,7 +9,7 @@ of market activity no intelligence explains. Two kinds of intelligence locate a 
     (``cell_x``, ``cell_y``, BNG metres). The table holds no personal data, so any lens reads it.
 ``reports``
     Markets the force's list does not hold but that at least :data:`MIN_REPORTS` graded
-    intelligence reports name (``records_reports.market_id``), counting only reports whose
+    intelligence reports name (their ``market_id``), counting only reports whose
     intelligence assessment is 1-3 in the 3x5x2 system (known directly, known indirectly and
     corroborated, known indirectly; College of Policing 2016) — 4 (not known) and 5
     (suspected false) are left out. Reports are personal data: they are read only through
@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from harmscope.markets.model import MarketSite
+from harmscope.sources.records.formats import FORMATS
 from harmscope.warehouse.handle import Warehouse
 from harmscope.warehouse.personal import read_personal
 
@@ -48,13 +49,13 @@ MIN_REPORTS = 3
 REPORT_GRADES: tuple[str, ...] = ("1", "2", "3")
 
 #: Table of the force's known markets (non-personal).
-KNOWN_TABLE = "records_markets"
+KNOWN_TABLE = FORMATS["markets"].table
 #: Table of graded intelligence reports (personal: read through read_personal only).
-REPORTS_TABLE = "records_reports"
+REPORTS_TABLE = FORMATS["reports"].table
 
 
 def _snap(value: float, cell_size: float) -> float:
-    return math.floor(float(value) / cell_size) * cell_size
+    return float(math.floor(float(value) / cell_size) * cell_size)
 
 
 def known_sites(wh: Warehouse, *, cell_size: float) -> list[MarketSite]:
@@ -65,10 +66,14 @@ def known_sites(wh: Warehouse, *, cell_size: float) -> list[MarketSite]:
     """
     if not wh.has(KNOWN_TABLE):
         return []
-    frame = wh.con.execute(
-        f"SELECT market_id, cell_x, cell_y, market_type, mode FROM {KNOWN_TABLE} "
-        "WHERE cell_x IS NOT NULL AND cell_y IS NOT NULL ORDER BY market_id"
-    ).df()
+    # Through Ibis, so any engine holding the table answers (not only DuckDB).
+    table = wh.table(KNOWN_TABLE)
+    frame = (
+        table.filter(table.cell_x.notnull() & table.cell_y.notnull())
+        .select("market_id", "cell_x", "cell_y", "market_type", "mode")
+        .order_by("market_id")
+        .to_pandas()
+    )
     out = []
     for r in frame.itertuples(index=False):
         kind = " ".join(str(v) for v in (r.market_type, r.mode) if isinstance(v, str) and v)
@@ -97,7 +102,7 @@ def report_counts(
     Parameters
     ----------
     reports : DataFrame
-        ``market_id``, ``lsoa_code``, ``intelligence_assessment`` (``records_reports``).
+        ``market_id``, ``lsoa_code``, ``intelligence_assessment`` (the reports table).
     exclude : sequence of str
         Market ids already placed (the known ones).
 
