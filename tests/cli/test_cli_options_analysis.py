@@ -277,11 +277,36 @@ CASES: dict[str, Case] = {
             "--format": ["--format", "json"],
             "--out": ["--out", "{run}/v.json"],  # the table is not written to a file: refused
             "--wide": ["--wide"],  # narrow (option_runs.COLUMNS)
+            "--lens": ["--lens", "places"],
+            "--seeds": (
+                None,
+                [
+                    "validate-priorities",
+                    "--seeds",
+                    "1",
+                    "--size",
+                    "small",
+                    "--months",
+                    "3",
+                    "--lens",
+                    "places",
+                    "--k",
+                    "5",
+                ],
+            ),
+            # the --seeds settings are refused beside SIMDIR (one city, already simulated)
+            "--first-seed": ["--first-seed", "2"],
+            "--size": ["--size", "small"],
+            "--months": ["--months", "12"],
+            "--cache": ["--cache", "{run}/cities"],
         },
     ),
 }
 # Options refused in the base's combination: exit 2 with a message naming the option.
-REFUSALS = {("validate-priorities", "--out"): "--out"}
+REFUSALS = {
+    ("validate-priorities", "--out"): "--out",
+    **{("validate-priorities", o): o for o in ("--first-seed", "--size", "--months", "--cache")},
+}
 SLOW = {
     "validate-attribution",
     "validate-evaluation",

@@ -1,10 +1,14 @@
-"""How well each lens finds the truly most harmful units: precision@k on simulated cities.
+"""How well each lens finds the truly most harmful units of one simulated city.
 
-The simulator (:mod:`harmscope.simulate`) writes police.uk files *and* the ground truth
-behind them (``DIR/truth/``). :func:`validate_priorities` ingests the police.uk files of a
-simulator folder into a DuckDB warehouse, runs each lens, and compares its top ``k`` with the
-top ``k`` of the true harm ranking — beside the same lens run with the ``count`` scheme, the
-"busyness" ranking an analyst counting recorded events would produce (DESIGN §3).
+The simulator (:mod:`harmscope.simulate`) writes police.uk files, force records (``intel/``,
+``records/``) *and* the ground truth behind them (``DIR/truth/``). :func:`validate_priorities`
+ingests the police.uk files and loads the force records of a simulator folder into a DuckDB
+warehouse (:func:`prepare_city`; the records are loaded and read under the audit user
+:data:`AUDIT_USER`), runs each lens's registered check (:mod:`harmscope.checks.rankings`:
+the lens, the ``counting`` baseline and the ``busyness`` baseline of police activity, DESIGN
+§3) and scores the three alike (:mod:`harmscope.checks.scoring`). The places and markets
+checks are :mod:`harmscope.checks.units`; :mod:`harmscope.checks.seeds` runs the same over
+many simulated cities.
 
 Precision@k
 -----------
@@ -33,10 +37,9 @@ Ground truth and matching, per lens
     size of a maximum one-to-one matching between the two lists (each detected market counts
     for at most one true market and vice versa), so one footprint spanning two true markets
     earns one hit, and a footprint covering the whole city cannot collect them all.
-``people``, ``groups``, ``behaviours``
-    Not implemented by :mod:`harmscope.priorities` (see
-    :data:`~harmscope.priorities.lenses.PLANNED_LENSES`); reported unavailable with the reason,
-    never as zeros. So is any other registered lens this module has no truth for.
+``people``, ``groups``, ``behaviours`` and any other lens
+    Scored when a check is registered for it (:func:`~harmscope.checks.rankings.register_lens_check`);
+    otherwise reported unavailable with the reason, never as zeros.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ from __future__ import annotations
 import math
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -52,24 +55,31 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
+from harmscope.checks.rankings import LENS_CHECKS
+from harmscope.checks.scoring import METRICS, LensScore, score_rankings
 from harmscope.errors import HarmScopeError
 from harmscope.harm import load_scheme
-from harmscope.markets import Market, markets
 from harmscope.periods import Progress, progress_stage
-from harmscope.places.study_area import dataset_area
-from harmscope.priorities.lenses import LENSES, PLANNED_LENSES
-from harmscope.priorities.markets import ranked_markets
-from harmscope.priorities.places import place_id, rank_places
+from harmscope.priorities.lenses import LENSES, PLANNED_LENSES, LensUnavailableError
+from harmscope.priorities.places import place_id
 from harmscope.warehouse.ingest import ingest_paths
+from harmscope.warehouse.records import load_records
 
 __all__ = [
+    "AUDIT_REASON",
+    "AUDIT_USER",
     "TRUTH_CELL_SIZE",
     "LensValidation",
     "SimulationFolderError",
+    "check_city",
+    "lens_names",
     "market_hits",
     "precision_at_k",
+    "prepare_city",
+    "read_truth",
     "true_market_ranking",
     "true_place_ranking",
+    "unavailable_reason",
     "validate_priorities",
 ]
 
@@ -80,6 +90,10 @@ TRUTH_CELL_SIZE = 250.0
 
 _TRUTH_FILES = ("truth/places.csv", "truth/markets.csv", "truth/market_month.csv")
 
+#: Who loads and reads a simulated city's force records, and why (its warehouse's audit log).
+AUDIT_USER = "harmscope validate-priorities"
+AUDIT_REASON = "validation of the priority lenses against simulated ground truth"
+
 
 class SimulationFolderError(HarmScopeError, FileNotFoundError):
     """The folder is not a simulator output (no police.uk files or no ``truth/`` tables)."""
@@ -87,33 +101,17 @@ class SimulationFolderError(HarmScopeError, FileNotFoundError):
 
 @dataclass(frozen=True)
 class LensValidation:
-    """Precision@k of one lens against the simulator's ground truth.
+    """One lens on one simulated city: its scores beside both baselines, or why it has none.
 
     Attributes
     ----------
     lens : str
     available : bool
-        False when the lens is not implemented or has no truth to compare with.
+        False when no check is registered for the lens or the check cannot run here.
     k : int
         Requested ``k``.
-    k_effective : int
-        ``min(k, n_true)``: the denominator of both precisions.
-    n_true : int
-        Units with true harm above 0.
-    precision_at_k, baseline_precision_at_k : float or None
-        Harm lens (``scheme``) and busyness baseline (``baseline_scheme``); None when
-        unavailable.
-    hits, baseline_hits : int or None
-        :math:`|P_k \\cap T_k|` of each.
-    n_ranked, baseline_n_ranked : int or None
-        Units each ranking holds (it may hold fewer than ``k``).
-    true_top, predicted, baseline_predicted : tuple of str
-        Unit ids of :math:`T_k` and of each :math:`P_k`, rank order.
-    matched, baseline_matched : tuple of (str, str)
-        ``(predicted id, true id)`` pairs counted as hits.
-    scheme, baseline_scheme : str
-    matching : str
-        The matching rule, in words.
+    score : LensScore or None
+        The scorer's result (:func:`~harmscope.checks.scoring.score_rankings`).
     reason : str or None
         Why the lens is unavailable.
     """
@@ -121,49 +119,67 @@ class LensValidation:
     lens: str
     available: bool
     k: int
-    k_effective: int = 0
-    n_true: int = 0
-    precision_at_k: float | None = None
-    baseline_precision_at_k: float | None = None
-    hits: int | None = None
-    baseline_hits: int | None = None
-    n_ranked: int | None = None
-    baseline_n_ranked: int | None = None
-    true_top: tuple[str, ...] = ()
-    predicted: tuple[str, ...] = ()
-    baseline_predicted: tuple[str, ...] = ()
-    matched: tuple[tuple[str, str], ...] = ()
-    baseline_matched: tuple[tuple[str, str], ...] = ()
-    scheme: str = ""
-    baseline_scheme: str = ""
-    matching: str = ""
+    score: LensScore | None = None
     reason: str | None = None
-    options: dict[str, Any] = field(default_factory=dict)
+
+    def _metric(self, role: str, metric: str) -> float | None:
+        return None if self.score is None else self.score.scores[role].metric(metric)
+
+    @property
+    def precision_at_k(self) -> float | None:
+        """The lens's precision@k."""
+        return self._metric("lens", "precision_at_k")
+
+    @property
+    def baseline_precision_at_k(self) -> float | None:
+        """Counting's precision@k."""
+        return self._metric("counting", "precision_at_k")
+
+    @property
+    def busyness_precision_at_k(self) -> float | None:
+        """Busyness's (police activity) precision@k."""
+        return self._metric("busyness", "precision_at_k")
+
+    @property
+    def k_effective(self) -> int:
+        """``min(k, n_true)``."""
+        return 0 if self.score is None else self.score.k_effective
+
+    @property
+    def n_true(self) -> int:
+        """Units with true harm above 0."""
+        return 0 if self.score is None else self.score.n_true
+
+    def _hits(self, role: str) -> int | None:
+        return None if self.score is None else self.score.scores[role].hits
+
+    @property
+    def hits(self) -> int | None:
+        """Matched units in the lens's top k."""
+        return self._hits("lens")
+
+    @property
+    def baseline_hits(self) -> int | None:
+        """Matched units in counting's top k."""
+        return self._hits("counting")
+
+    @property
+    def busyness_hits(self) -> int | None:
+        """Matched units in busyness's top k."""
+        return self._hits("busyness")
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form; ``precision_at_k`` and ``baseline_precision_at_k`` first."""
-        return {
-            "precision_at_k": self.precision_at_k,
-            "baseline_precision_at_k": self.baseline_precision_at_k,
-            "available": self.available,
-            "reason": self.reason,
-            "k": self.k,
-            "k_effective": self.k_effective,
-            "n_true": self.n_true,
-            "hits": self.hits,
-            "baseline_hits": self.baseline_hits,
-            "n_ranked": self.n_ranked,
-            "baseline_n_ranked": self.baseline_n_ranked,
-            "scheme": self.scheme,
-            "baseline_scheme": self.baseline_scheme,
-            "matching": self.matching,
-            "options": dict(self.options),
-            "true_top": list(self.true_top),
-            "predicted": list(self.predicted),
-            "baseline_predicted": list(self.baseline_predicted),
-            "matched": [list(p) for p in self.matched],
-            "baseline_matched": [list(p) for p in self.baseline_matched],
-        }
+        """JSON-ready form: ``precision_at_k``, ``baseline_precision_at_k``,
+        ``busyness_precision_at_k`` first (DESIGN §5), then the other metrics and ids."""
+        if self.score is not None:
+            return self.score.to_dict()
+        out: dict[str, Any] = {}
+        for metric in METRICS:
+            out[metric] = None
+            out[f"baseline_{metric}"] = None
+            out[f"busyness_{metric}"] = None
+        out.update({"available": False, "reason": self.reason, "k": self.k})
+        return out
 
 
 # --------------------------------------------------------------------------- truth
@@ -314,7 +330,14 @@ def market_hits(
 # --------------------------------------------------------------------------- validation
 
 
-def _read_truth(folder: Path) -> dict[str, pd.DataFrame]:
+def read_truth(folder: Path) -> dict[str, pd.DataFrame]:
+    """``truth/places.csv``, ``markets.csv`` and ``market_month.csv`` of a simulator folder.
+
+    Raises
+    ------
+    SimulationFolderError
+        One of them is missing.
+    """
     missing = [name for name in _TRUTH_FILES if not (folder / name).is_file()]
     if missing:
         raise SimulationFolderError(
@@ -327,127 +350,66 @@ def _read_truth(folder: Path) -> dict[str, pd.DataFrame]:
     }
 
 
-def _validate_places(
-    db: Path,
-    truth: pd.DataFrame,
+def prepare_city(folder: Path, warehouse: Path, *, user: str, reason: str) -> Path:
+    """Ingest a simulator folder's police.uk files and load its force records (``intel/``,
+    ``records/``, when present) into ``warehouse``; returns ``warehouse``.
+
+    Loading the same folder twice adds nothing (ingest and load-records skip identical files).
+    """
+    ingest_paths([folder], db=warehouse)
+    records = [folder / name for name in ("intel", "records") if (folder / name).is_dir()]
+    if records:
+        load_records(records, db=warehouse, user=user, reason=reason)
+    return warehouse
+
+
+def lens_names(lenses: Sequence[str] | None = None) -> list[str]:
+    """Lenses to report: ``lenses``, or the registered checks, the planned and the registered
+    lenses (each once, checks first)."""
+    if lenses:
+        return list(dict.fromkeys(name.strip().lower() for name in lenses))
+    return list(dict.fromkeys([*LENS_CHECKS, *PLANNED_LENSES, *sorted(LENSES)]))
+
+
+def unavailable_reason(name: str) -> str:
+    """Why a lens without a registered check has no validation."""
+    if name in LENSES:
+        return (
+            f"lens {name!r} is registered, but no check for it is registered "
+            "(harmscope.checks.rankings.register_lens_check): the simulator's truth is not "
+            "compared with it"
+        )
+    if name in PLANNED_LENSES:
+        return f"lens {name!r} is not implemented yet: {PLANNED_LENSES[name]}"
+    return f"unknown lens {name!r} (lenses: {', '.join(sorted({*LENSES, *PLANNED_LENSES}))})"
+
+
+def check_city(
+    folder: Path,
+    warehouse: Path,
+    names: Sequence[str],
     *,
     k: int,
-    scheme: str,
-    baseline: str,
-    labels: tuple[str, str],
-    cell_size: float,
-) -> LensValidation:
-    n_true = len(truth)
-    if n_true == 0:
-        return _unavailable("places", k, "no cell has true harm in truth/places.csv")
-    k_eff = min(k, n_true)
-    true_top = tuple(truth["unit_id"].head(k_eff))
-    results: dict[str, tuple[tuple[str, ...], int, int]] = {}
-    area = dataset_area(db, cell_size=cell_size)  # one study area, whatever the scheme
-    for name in (scheme, baseline):
-        if name in results:
+    k2: int = 20,
+    options: dict[str, Any],
+    progress: Progress | None = None,
+) -> dict[str, LensValidation]:
+    """Run and score each lens's registered check on one prepared city."""
+    out: dict[str, LensValidation] = {}
+    for name in names:
+        check = LENS_CHECKS.get(name)
+        if check is None:
+            out[name] = LensValidation(name, False, k, reason=unavailable_reason(name))
             continue
-        # The truth is every crime's harm (and the baseline counts every record), so the
-        # lens is scored on all crime harm, not the drug-attributed default.
-        # The truth is the period's own harm, so the period's harm ranks (score_by='harm'),
-        # not the board's forecast of the next period (docs/forecast.md).
-        ranked = rank_places(
-            db, scheme=name, cell_size=cell_size, mask=area, harm="all", score_by="harm"
-        )
-        top = tuple(ranked["unit_id"].head(k_eff))
-        results[name] = (top, len(set(top) & set(true_top)), len(ranked))
-    pred, hits, n_ranked = results[scheme]
-    bpred, bhits, b_ranked = results[baseline]
-    return LensValidation(
-        lens="places",
-        available=True,
-        k=k,
-        k_effective=k_eff,
-        n_true=n_true,
-        precision_at_k=hits / k_eff,
-        baseline_precision_at_k=bhits / k_eff,
-        hits=hits,
-        baseline_hits=bhits,
-        n_ranked=n_ranked,
-        baseline_n_ranked=b_ranked,
-        true_top=true_top,
-        predicted=pred,
-        baseline_predicted=bpred,
-        matched=tuple((u, u) for u in pred if u in true_top),
-        baseline_matched=tuple((u, u) for u in bpred if u in true_top),
-        scheme=labels[0],
-        baseline_scheme=labels[1],
-        matching=f"same {cell_size:g} m cell (lower-left BNG corner) in both top k",
-        options={"cell_size": cell_size, "significance": "none"},
-    )
-
-
-def _validate_markets(
-    db: Path,
-    truth: pd.DataFrame,
-    *,
-    k: int,
-    scheme: str,
-    baseline: str,
-    cell_size: float,
-    labels: tuple[str, str],
-    buffer: float,
-    match: MarketMatch,
-) -> LensValidation:
-    n_true = len(truth)
-    if n_true == 0:
-        return _unavailable("markets", k, "no market has true harm in truth/market_month.csv")
-    k_eff = min(k, n_true)
-    top_truth = truth.head(k_eff)
-    true_cells = [
-        (str(m), (float(x), float(y)))
-        for m, x, y in zip(
-            top_truth["market_id"], top_truth["cell_x"], top_truth["cell_y"], strict=True
-        )
-    ]
-    results: dict[str, tuple[tuple[str, ...], list[tuple[str, str]], int]] = {}
-    area = dataset_area(db, cell_size=cell_size)  # one study area, whatever the scheme
-    for name in (scheme, baseline):
-        if name in results:
-            continue
-        found = markets(db, scheme=name, cell_size=cell_size, buffer=buffer, mask=area, harm="all")
-        by_id: dict[str, Market] = {m.id: m for m in found}
-        ranked = ranked_markets(found, top=k_eff)
-        top = tuple(str(u) for u in ranked["unit_id"])
-        areas = [(u, by_id[u].area_cells if match == "area" else by_id[u].cells) for u in top]
-        results[name] = (top, market_hits(areas, true_cells), len(found))
-    pred, pairs, n_ranked = results[scheme]
-    bpred, bpairs, b_ranked = results[baseline]
-    where = "footprint + buffer" if match == "area" else "footprint"
-    return LensValidation(
-        lens="markets",
-        available=True,
-        k=k,
-        k_effective=k_eff,
-        n_true=n_true,
-        precision_at_k=len(pairs) / k_eff,
-        baseline_precision_at_k=len(bpairs) / k_eff,
-        hits=len(pairs),
-        baseline_hits=len(bpairs),
-        n_ranked=n_ranked,
-        baseline_n_ranked=b_ranked,
-        true_top=tuple(m for m, _ in true_cells),
-        predicted=pred,
-        baseline_predicted=bpred,
-        matched=tuple(sorted(pairs)),
-        baseline_matched=tuple(sorted(bpairs)),
-        scheme=labels[0],
-        baseline_scheme=labels[1],
-        matching=(
-            f"true top-k market whose cell lies in a detected top-k market's {where} "
-            f"({buffer:g} m buffer), by maximum one-to-one matching"
-        ),
-        options={"cell_size": cell_size, "buffer": buffer, "market_match": match},
-    )
-
-
-def _unavailable(lens: str, k: int, reason: str) -> LensValidation:
-    return LensValidation(lens=lens, available=False, k=k, reason=reason)
+        with progress_stage(progress, name):
+            try:
+                rankings = check(folder, warehouse, **options)
+                out[name] = LensValidation(
+                    name, True, k, score=score_rankings(rankings, k=k, k2=k2)
+                )
+            except LensUnavailableError as exc:
+                out[name] = LensValidation(name, False, k, reason=str(exc))
+    return out
 
 
 def validate_priorities(
@@ -459,39 +421,40 @@ def validate_priorities(
     cell_size: float = TRUTH_CELL_SIZE,
     buffer: float = 250.0,
     market_match: MarketMatch = "area",
+    lenses: Sequence[str] | None = None,
     db: str | Path | None = None,
     progress: Progress | None = None,
 ) -> dict[str, LensValidation]:
-    """Precision@k of every lens against a simulator folder's ground truth.
+    """Every lens against a simulator folder's ground truth, beside counting and busyness.
 
     Parameters
     ----------
     simdir : str or Path
-        Output of ``harmscope simulate --out DIR`` (police.uk month folders and ``truth/``).
+        Output of ``harmscope simulate --out DIR`` (police.uk month folders, ``intel/``,
+        ``records/`` and ``truth/``).
     k : int, default 10
-        Top units compared.
+        Top units compared (``precision_at_20`` is also reported).
     scheme : str, default 'cchi'
         Weight scheme of the lenses under test.
     baseline_scheme : str, default 'count'
-        Scheme of the busyness baseline (every recorded crime or ASB incident counts one).
+        Scheme of the counting baseline (every recorded crime or ASB incident counts one).
     cell_size : float, default 250
         Grid of the places lens and of market detection, metres; a multiple of 250.
     buffer : float, default 250
         Markets lens buffer around a footprint, metres.
     market_match : {'area', 'footprint'}, default 'area'
         Where a true market's cell must lie to count as found (module docstring).
+    lenses : sequence of str, optional
+        Lenses to report (default: every registered check, then every other lens, unavailable).
     db : str or Path, optional
         Warehouse to ingest into and rank from (kept afterwards); default a temporary DuckDB
-        file removed on return. It must hold nothing but this folder's police.uk files
-        (ingesting the same files twice adds nothing), or the rankings mix other data in.
+        file removed on return. It must hold nothing but this folder's files.
     progress : callable, optional
-        ``progress(stage, done, total)``.
+        ``progress(stage, done, total)``: ``ingest``, then one stage per lens.
 
     Returns
     -------
     dict of str to LensValidation
-        ``places``, ``markets``, then every other registered or planned lens (unavailable,
-        with the reason).
 
     Raises
     ------
@@ -505,51 +468,21 @@ def validate_priorities(
     if market_match not in ("area", "footprint"):
         raise ValueError(f"market_match must be area or footprint, got {market_match!r}")
     size = _check_cell_size(cell_size)
-    labels = (load_scheme(scheme).name, load_scheme(baseline_scheme).name)
+    load_scheme(scheme), load_scheme(baseline_scheme)  # a bad scheme fails before the ingest
     folder = Path(simdir)
     if not folder.is_dir():
         raise SimulationFolderError(f"{folder}: no such folder")
-    truth = _read_truth(folder)
-    places_truth = true_place_ranking(truth["places"], cell_size=size)
-    markets_truth = true_market_ranking(truth["markets"], truth["market_month"], cell_size=size)
-
-    # One stage each (periods.progress_stage): every stage ends at its total.
+    read_truth(folder)
+    names = lens_names(lenses)
+    options = {
+        "scheme": scheme,
+        "baseline_scheme": baseline_scheme,
+        "cell_size": size,
+        "buffer": buffer,
+        "market_match": market_match,
+    }
     with tempfile.TemporaryDirectory(prefix="harmscope-validate-") as tmp:
         warehouse = Path(db) if db is not None else Path(tmp) / "warehouse.duckdb"
         with progress_stage(progress, "ingest"):
-            ingest_paths([folder], db=warehouse)
-        out: dict[str, LensValidation] = {}
-        with progress_stage(progress, "places"):
-            out["places"] = _validate_places(
-                warehouse,
-                places_truth,
-                k=k,
-                scheme=scheme,
-                baseline=baseline_scheme,
-                labels=labels,
-                cell_size=size,
-            )
-        with progress_stage(progress, "markets"):
-            out["markets"] = _validate_markets(
-                warehouse,
-                markets_truth,
-                k=k,
-                scheme=scheme,
-                baseline=baseline_scheme,
-                labels=labels,
-                cell_size=size,
-                buffer=buffer,
-                match=market_match,
-            )
-    for name in [*PLANNED_LENSES, *sorted(LENSES)]:
-        if name in out:
-            continue
-        if name in LENSES:
-            reason = (
-                f"lens {name!r} is registered, but the simulator's ground truth has no "
-                "comparison for it in harmscope.checks.priorities"
-            )
-        else:
-            reason = f"lens {name!r} is not implemented yet: {PLANNED_LENSES[name]}"
-        out[name] = _unavailable(name, k, reason)
-    return out
+            prepare_city(folder, warehouse, user=AUDIT_USER, reason=AUDIT_REASON)
+        return check_city(folder, warehouse, names, k=k, options=options, progress=progress)

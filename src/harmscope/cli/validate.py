@@ -1,10 +1,10 @@
-"""``harmscope validate-priorities`` (precision@k of each lens on a simulated city) and
+"""``harmscope validate-priorities`` (each lens against simulated truth, one city or N) and
 ``harmscope validate-attribution`` (the local market attribution against simulated truth)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
@@ -13,6 +13,8 @@ from rich.table import Table
 from harmscope.app.render import render
 from harmscope.checks.attribution import validate_attribution
 from harmscope.checks.priorities import LensValidation, validate_priorities
+from harmscope.checks.scoring import METRICS
+from harmscope.checks.seeds import SeedsValidation, validate_priorities_seeds
 from harmscope.cli._app import app
 from harmscope.cli._common import WideOption, check_format, fail, print_table, progress_bar
 from harmscope.errors import HarmScopeError
@@ -23,53 +25,129 @@ def _pct(value: float | None) -> str:
 
 
 def _table(results: dict[str, LensValidation], simdir: Path) -> Table:
-    first = next((v for v in results.values() if v.available), None)
-    scheme = first.scheme if first else "harm"
-    baseline = first.baseline_scheme if first else "count"
-    table = Table(title=f"precision@k against the ground truth of {simdir}")
+    table = Table(title=f"each lens against the ground truth of {simdir}")
     table.add_column("lens")
     table.add_column("k", justify="right")
     table.add_column("true units", justify="right")
-    table.add_column(f"{scheme}", justify="right")
-    table.add_column(f"{baseline} (baseline)", justify="right")
-    table.add_column("hits", justify="right")
+    for col in ("p@k", "counting", "busyness", "p@20", "counting", "busyness"):
+        table.add_column(col, justify="right")
+    table.add_column("harm captured (lens / counting / busyness)", justify="right")
     for name, v in results.items():
-        if v.available:
-            table.add_row(
-                name,
-                str(v.k_effective),
-                str(v.n_true),
-                _pct(v.precision_at_k),
-                _pct(v.baseline_precision_at_k),
-                f"{v.hits} / {v.baseline_hits}",
-            )
-        else:
-            table.add_row(name, str(v.k), "—", "n/a", "n/a", "—")
+        if v.score is None:
+            table.add_row(name, str(v.k), "—", *(["n/a"] * 6), "—")
+            continue
+        sc = v.score.scores
+        table.add_row(
+            name,
+            str(v.k_effective),
+            str(v.n_true),
+            *(_pct(sc[r].precision_at_k) for r in ("lens", "counting", "busyness")),
+            *(_pct(sc[r].precision_at_20) for r in ("lens", "counting", "busyness")),
+            " / ".join(_pct(sc[r].harm_captured) for r in ("lens", "counting", "busyness")),
+        )
     return table
 
 
 def _notes(results: dict[str, LensValidation]) -> list[str]:
     notes = []
     for name, v in results.items():
-        if v.available:
-            notes.append(f"{name}: a hit is the {v.matching}.")
+        if v.score is not None:
+            n = v.score.notes
+            notes.append(
+                f"{name}: a hit is the {n.get('matching', 'same unit')}; counting = "
+                f"{n.get('baseline_scheme', 'count')} scheme; busyness = {n.get('busyness', '')}."
+            )
         else:
             notes.append(f"{name}: unavailable — {v.reason}.")
     return notes
 
 
+def _band(interval: dict[str, float | None]) -> str:
+    mean, low, high = interval["mean"], interval["low"], interval["high"]
+    if mean is None:
+        return "—"
+    if low is None or high is None:
+        return f"{mean:.2f}"
+    return f"{mean:.2f} ({low:.2f}-{high:.2f})"
+
+
+def _seeds_table(result: SeedsValidation) -> Table:
+    seeds = result.seeds
+    table = Table(
+        title=f"each lens over {len(seeds)} simulated cities (seeds {seeds[0]}-{seeds[-1]}, "
+        f"{result.size}, {result.months} months): mean (95 % interval)"
+    )
+    for col in (
+        "lens",
+        "metric",
+        "lens",
+        "counting",
+        "busyness",
+        "beats counting",
+        "beats busyness",
+    ):
+        table.add_column(col, justify="left" if col in ("lens", "metric") else "right")
+    for name, entry in result.lenses.items():
+        if not entry.get("available"):
+            table.add_row(name, "unavailable", "n/a", "n/a", "n/a", "—", "—")
+            continue
+        for metric in METRICS:
+            band = entry["intervals"][metric]
+            wins = [entry["wins"][b][metric] for b in ("counting", "busyness")]
+            table.add_row(
+                name,
+                metric.replace("precision_at_k", f"precision@{entry['k']}").replace(
+                    "precision_at_20", "precision@20"
+                ),
+                _band(band["lens"]),
+                _band(band["counting"]),
+                _band(band["busyness"]),
+                *(f"{w['win_share']:.0%} ({w['wins']}/{w['ties']}/{w['losses']})" for w in wins),
+            )
+    return table
+
+
 @app.command("validate-priorities")
 def validate_priorities_command(
     simdir: Annotated[
-        Path, typer.Argument(help="Folder written by `harmscope simulate --out DIR`.")
-    ],
+        Path | None,
+        typer.Argument(help="Folder written by `harmscope simulate --out DIR` (or --seeds N)."),
+    ] = None,
+    seeds: Annotated[
+        int | None,
+        typer.Option(
+            "--seeds", min=1, help="Simulate N cities (seeds FIRST..FIRST+N-1) instead of SIMDIR."
+        ),
+    ] = None,
+    first_seed: Annotated[
+        int,
+        typer.Option(
+            "--first-seed",
+            min=0,
+            help="--seeds: first seed (the tuning seeds 101-180 are refused).",
+        ),
+    ] = 1,
+    size: Annotated[
+        str, typer.Option("--size", help="--seeds: small, city (default) or region.")
+    ] = "city",
+    months: Annotated[
+        int, typer.Option("--months", min=2, max=120, help="--seeds: months per city.")
+    ] = 36,
+    cache: Annotated[
+        Path | None,
+        typer.Option("--cache", help="--seeds: keep the simulated cities here for later runs."),
+    ] = None,
+    lens: Annotated[
+        list[str] | None,
+        typer.Option("--lens", help="Lens to validate (repeatable; default every lens)."),
+    ] = None,
     k: Annotated[int, typer.Option("--k", min=1, help="Top units compared.")] = 10,
     scheme: Annotated[
         str, typer.Option("--scheme", help="Weight scheme of the lenses: cchi or a TOML file.")
     ] = "cchi",
     baseline_scheme: Annotated[
         str,
-        typer.Option("--baseline-scheme", help="Scheme of the busyness baseline (count)."),
+        typer.Option("--baseline-scheme", help="Scheme of the counting baseline (count)."),
     ] = "count",
     cell_size: Annotated[
         float,
@@ -88,7 +166,7 @@ def validate_priorities_command(
     ] = "area",
     db: Annotated[
         Path | None,
-        typer.Option("--db", help="Keep the ingested warehouse in this DuckDB file."),
+        typer.Option("--db", help="SIMDIR: keep the ingested warehouse in this DuckDB file."),
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
     out: Annotated[
@@ -96,13 +174,16 @@ def validate_priorities_command(
     ] = None,
     wide: WideOption = False,
 ) -> None:
-    """Precision@k of each lens against the simulator's ground truth, beside the count baseline.
+    """Each lens against the simulator's ground truth, beside counting and busyness.
 
-    Ingests SIMDIR's police.uk files into a temporary warehouse, ranks with each lens under
-    the harm scheme and under the count scheme (what a busyness-driven analyst would pick),
-    and compares each top k with the top k of true harm in SIMDIR/truth/. JSON maps each lens
-    to {precision_at_k, baseline_precision_at_k, ...}; lenses not implemented yet are
-    reported unavailable with the reason.
+    SIMDIR: ingests the folder's police.uk files and force records into a temporary
+    warehouse, runs each lens's check and scores the lens, the counting baseline (recorded
+    events) and the busyness baseline (police activity: drug offences, stop and search,
+    arrests) alike: precision@k and @20, harm captured by the top k against the best
+    possible. --seeds N simulates N cities itself and reports means with 95 % intervals and
+    the share of seeds where the lens beats each baseline. JSON maps each lens to
+    {precision_at_k, baseline_precision_at_k, busyness_precision_at_k, ...}; lenses without a
+    check are reported unavailable with the reason.
     """
     err = Console(stderr=True)
     check_format(err, fmt, "table", "json")
@@ -110,28 +191,79 @@ def validate_priorities_command(
         fail(err, ValueError(f"--market-match must be area or footprint, not {market_match!r}"))
     if out is not None and fmt != "json":
         fail(err, ValueError("--out writes JSON: add --format json"))
+    if (simdir is None) == (seeds is None):
+        fail(err, ValueError("give either SIMDIR or --seeds N (not both)"))
+    if size not in ("small", "city", "region"):
+        fail(err, ValueError(f"--size must be small, city or region, not {size!r}"))
+    if seeds is None:
+        given = [
+            name
+            for name, used in (
+                ("--first-seed", first_seed != 1),
+                ("--size", size != "city"),
+                ("--months", months != 36),
+                ("--cache", cache is not None),
+            )
+            if used
+        ]
+        if given:
+            fail(err, ValueError(f"{', '.join(given)}: only with --seeds (SIMDIR is one city)"))
+    if seeds is not None and db is not None:
+        fail(err, ValueError("--db goes with SIMDIR (--seeds keeps cities with --cache)"))
+    match: Literal["area", "footprint"] = "area" if market_match == "area" else "footprint"
     try:
         with progress_bar(err) as callback:
-            results = validate_priorities(
-                simdir,
-                k=k,
-                scheme=scheme,
-                baseline_scheme=baseline_scheme,
-                cell_size=cell_size,
-                buffer=buffer,
-                market_match="area" if market_match == "area" else "footprint",
-                db=db,
-                progress=callback,
-            )
+            if seeds is not None:
+                pooled = validate_priorities_seeds(
+                    seeds,
+                    first_seed=first_seed,
+                    lenses=lens,
+                    k=k,
+                    size="small" if size == "small" else "region" if size == "region" else "city",
+                    months=months,
+                    scheme=scheme,
+                    baseline_scheme=baseline_scheme,
+                    cell_size=cell_size,
+                    buffer=buffer,
+                    market_match=match,
+                    cache=cache,
+                    progress=callback,
+                )
+            else:
+                assert simdir is not None
+                results = validate_priorities(
+                    simdir,
+                    k=k,
+                    scheme=scheme,
+                    baseline_scheme=baseline_scheme,
+                    cell_size=cell_size,
+                    buffer=buffer,
+                    market_match=match,
+                    lenses=lens,
+                    db=db,
+                    progress=callback,
+                )
     except (HarmScopeError, ValueError, OSError) as exc:
         fail(err, exc)
+    console = Console()
+    if seeds is not None:
+        if fmt == "json":
+            render(pooled.to_dict(), "json", out)
+            return
+        print_table(_seeds_table(pooled), console, wide=wide)
+        console.print(
+            "beats: share of seeds where the lens scores strictly higher (wins/ties/losses).",
+            highlight=False,
+            markup=False,
+        )
+        return
     if fmt == "json":
         render({name: v.to_dict() for name, v in results.items()}, "json", out)
-    else:
-        console = Console()
-        print_table(_table(results, simdir), console, wide=wide)
-        for line in _notes(results):
-            console.print(line, highlight=False, markup=False)
+        return
+    assert simdir is not None
+    print_table(_table(results, simdir), console, wide=wide)
+    for line in _notes(results):
+        console.print(line, highlight=False, markup=False)
 
 
 @app.command("validate-attribution")

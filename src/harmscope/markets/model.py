@@ -14,7 +14,31 @@ from harmscope.harm.matrix import HarmMatrix
 from harmscope.harm.words import percent, share_words
 from harmscope.markets.cells import Cells
 
-__all__ = ["Decision", "Market"]
+__all__ = ["Decision", "Market", "MarketSite"]
+
+
+@dataclass(frozen=True)
+class MarketSite:
+    """A market located by intelligence before any hot spot is looked for.
+
+    Attributes
+    ----------
+    id : str
+        The force's market id (``records_markets``, or as named in reports).
+    cell_x, cell_y : float
+        Lower-left corner of its cell on the detection grid, BNG metres.
+    source : {'known', 'reports'}
+        The force's market list, or graded intelligence reports naming it
+        (:mod:`harmscope.markets.sites`).
+    detail : str
+        The evidence in words (``"on the force's market list as M001 (open street)"``).
+    """
+
+    id: str
+    cell_x: float
+    cell_y: float
+    source: str
+    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -130,6 +154,18 @@ class Market:
         Decisions applied to it, in order.
     unit : str
         Scheme unit.
+    evidence : tuple of str
+        What found it, in words: the intelligence naming it (force's market list, graded
+        reports) and the hot spot of market activity it holds, if any
+        (:func:`~harmscope.markets.detection.detect`).
+    force_ids : tuple of str
+        The force's ids of the markets it stands for (from intelligence; empty for a hot spot
+        alone).
+    linked_harm : float or None
+        Harm (scheme unit, every crime weighed in full) of the recorded crimes linked by the
+        force's crime-person links to the nominals recorded in it
+        (:mod:`harmscope.markets.linked`); None when no links were read (no force records,
+        or no user and reason for the audited read).
     """
 
     id: str
@@ -159,6 +195,21 @@ class Market:
     ceded_cells: int = 0
     characteristics: dict[str, dict[str, Any]] = field(default_factory=dict)
     decisions: tuple[Decision, ...] = ()
+    evidence: tuple[str, ...] = ()
+    force_ids: tuple[str, ...] = ()
+    linked_harm: float | None = None
+
+    @property
+    def score(self) -> float:
+        """What the markets lens ranks by: the linked harm when crime-person links were read,
+        else the harm in and around the market (:attr:`harm`).
+
+        Linked harm is the market's own harm as the force's records attribute it; harm in the
+        area mixes in every other crime there (a busy high street beside a small market), so it
+        is the stand-in when no links are known. One listing uses one of the two for every
+        market: with links, a market none of whose people is linked to a crime scores 0.
+        """
+        return self.harm if self.linked_harm is None else self.linked_harm
 
     @property
     def label(self) -> str:
@@ -223,4 +274,8 @@ class Market:
             "ceded_cells": self.ceded_cells,
             "characteristics": self.characteristics,
             "decisions": [d.to_dict() for d in self.decisions],
+            "evidence": list(self.evidence),
+            "force_ids": list(self.force_ids),
+            "linked_harm": self.linked_harm,
+            "score": self.score,
         }

@@ -1,9 +1,16 @@
 """:func:`markets`: detect candidate drug markets, apply the curation log, split shared cells and
 describe each market — the whole pipeline over a warehouse.
+
+Intelligence enters detection as *sites* (:mod:`harmscope.markets.sites`): by default the
+force's market list (``records_markets``, non-personal) whenever it was loaded, and the
+markets graded reports name when a ``user`` and ``reason`` are given for the audited read of
+reports table. Without any site (no force records loaded, or ``sites=()``) detection is
+activity alone, as before.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from collections.abc import Collection, Sequence
@@ -32,7 +39,15 @@ from harmscope.markets.cells import Cells, sorted_cells
 from harmscope.markets.curation import CurationState, load_decisions, replay
 from harmscope.markets.description import describe
 from harmscope.markets.detection import Candidate, detect
-from harmscope.markets.model import Decision, Market
+from harmscope.markets.linked import linked_crimes, linked_harm
+from harmscope.markets.model import Decision, Market, MarketSite
+from harmscope.markets.sites import (
+    MIN_REPORTS,
+    known_sites,
+    read_reports,
+    report_counts,
+    reported_sites,
+)
 from harmscope.periods import Progress, month_range
 from harmscope.places.grid import DEFAULT_CELL_SIZE, with_cells
 from harmscope.places.names import area_table, unit_names
@@ -66,6 +81,12 @@ def markets(
     harm: str = DEFAULT_HARM,
     attribution: AttributionLike = None,
     types: Collection[str] | None = None,
+    sites: Sequence[MarketSite] | None = None,
+    reach: float | None = None,
+    min_harm_ratio: float = 0.0,
+    min_reports: int = MIN_REPORTS,
+    user: str | None = None,
+    reason: str | None = None,
 ) -> list[Market]:
     """Detect candidate drug markets and describe the harm in and around each.
 
@@ -121,11 +142,30 @@ def markets(
     types : collection of str, optional
         Crime types whose harm is measured (police.uk names, any case); detection still uses
         all market activity (see :func:`market_activity`).
+    sites : sequence of MarketSite, optional
+        Markets located by intelligence, each a candidate of its own
+        (:func:`~harmscope.markets.detection.detect`, steps 6-8). Default: the warehouse's
+        known markets (``records_markets``) and, with ``user`` and ``reason``, the markets
+        graded reports name; ``()`` detects from activity alone.
+    reach : float, optional
+        With sites: metres a footprint reaches from its site or peak cell (default
+        ``cell_size``: the cell and its eight neighbours).
+    min_harm_ratio : float, default 0
+        With sites: an unexplained hot spot is kept only when its footprint's mean harm per
+        cell is at least this times the study area's mean per cell with harm.
+    min_reports : int, default 3
+        Graded reports (assessment 1-3) that make a market named in them a site.
+    user, reason : str, optional
+        Who reads the force's personal records and why (``read_personal``, audited): the
+        graded reports naming markets, and the crime-person links and nominal index that
+        give each market its linked harm (:mod:`harmscope.markets.linked`). Without both,
+        neither is read.
 
     Returns
     -------
     list of Market
-        Largest harm first (ties by id).
+        Largest :attr:`Market.score` first (the linked harm when links were read, else the
+        harm; ties by id).
 
     Raises
     ------
@@ -145,6 +185,13 @@ def markets(
     types = check_types(types)
     # Decisions are read from the warehouse file when one was named (not from a caller's table).
     path = Path(source) if isinstance(source, str | Path) else None
+    reports = None
+    links = None
+    if (user or "").strip() and (reason or "").strip():
+        # Before the read-only handle opens: the audit row needs a writable connection.
+        if sites is None:
+            reports = read_reports(source, user=str(user), reason=str(reason))
+        links = linked_crimes(source, user=str(user), reason=str(reason))
     with Warehouse.of(source) as wh:
         events = wh.events()
         # The dataset's one study area (places/study_area.py), unless cells are given.
@@ -192,6 +239,22 @@ def markets(
         if not intel.empty:
             intel = intel.assign(harm=0.0)
             frame = pd.concat([frame, intel[frame.columns]], ignore_index=True)
+        if sites is None:
+            sites = known_sites(wh, cell_size=float(cell_size))
+            if reports is not None and not reports.empty:
+                counts = report_counts(
+                    reports, exclude=[s.id for s in sites], min_reports=min_reports
+                )
+                if not counts.empty:
+                    sites = [
+                        *sites,
+                        *reported_sites(
+                            counts,
+                            _cell_lsoas(events, act, cell_size=float(cell_size)),
+                            placed=sites,
+                            reach=float(cell_size if reach is None else reach),
+                        ),
+                    ]
         found = detect(
             frame,
             cell_size=cell_size,
@@ -201,7 +264,13 @@ def markets(
             min_activity=min_activity,
             mask=mask,
             anchor=anchor,
+            sites=sites,
+            reach=reach,
+            min_harm_ratio=min_harm_ratio,
         )
+        evidence = {c.id: c.evidence for c in found}
+        force_ids = {c.id: c.sites for c in found}
+        linked = None if links is None else linked_harm(events, links, scheme=sch, months=months)
         if progress:
             progress("detect", 1, 1)
         if decisions is None:
@@ -214,30 +283,38 @@ def markets(
         for i, (root, members, state) in enumerate(todo):
             if progress:
                 progress("describe", i, len(todo))
+            said = tuple(dict.fromkeys(e for m in members for e in evidence.get(m.id, ())))
+            ids = tuple(dict.fromkeys(i for m in members for i in force_ids.get(m.id, ())))
+            own = None if linked is None else float(linked.reindex(list(ids)).fillna(0.0).sum())
             out.append(
-                describe(
-                    events,
-                    frame,
-                    root=root,
-                    members=members,
-                    state=state,
-                    scheme=sch,
-                    taxonomy=taxonomy,
-                    months=months,
-                    month_list=month_list,
-                    cell_size=cell_size,
-                    buffer=buffer,
-                    alpha_trend=alpha_trend,
-                    share=shares[root.id],
-                    harm=harm,
-                    attribution=attribution,
-                    types=types,
-                    place=places.get(root.id, ""),
+                dataclasses.replace(
+                    describe(
+                        events,
+                        frame,
+                        root=root,
+                        members=members,
+                        state=state,
+                        scheme=sch,
+                        taxonomy=taxonomy,
+                        months=months,
+                        month_list=month_list,
+                        cell_size=cell_size,
+                        buffer=buffer,
+                        alpha_trend=alpha_trend,
+                        share=shares[root.id],
+                        harm=harm,
+                        attribution=attribution,
+                        types=types,
+                        place=places.get(root.id, ""),
+                    ),
+                    evidence=said,
+                    force_ids=ids,
+                    linked_harm=own,
                 )
             )
         if progress:
             progress("describe", len(todo), len(todo))
-    out.sort(key=lambda m: (-m.harm, m.id))
+    out.sort(key=lambda m: (-m.score, m.id))
     return out
 
 
@@ -308,3 +385,27 @@ def _anchor(
         [frame["cell_x"].astype(np.float64), frame["cell_y"].astype(np.float64)]
     )
     return pd.Series(frame["market"].to_numpy(dtype=np.float64), index=index)
+
+
+def _cell_lsoas(events: ir.Table, act: ir.Table, *, cell_size: float) -> pd.DataFrame:
+    """Per cell: the LSOA most of its located records fall in, its market activity and records.
+
+    Where a market named in reports is placed (:func:`~harmscope.markets.sites.reported_sites`).
+    """
+    located = with_cells(
+        events.filter(events.x.notnull() & events.y.notnull()), cell_size=cell_size
+    )
+    lsoa = (
+        located.group_by(["cell_x", "cell_y", "lsoa_code"]).aggregate(n=located.count()).to_pandas()
+    )
+    lsoa = lsoa.sort_values(["n", "lsoa_code"]).drop_duplicates(["cell_x", "cell_y"], keep="last")
+    per = with_cells(act, cell_size=cell_size)
+    activity = (
+        per.group_by(["cell_x", "cell_y"])
+        .aggregate(market=per.market.sum().coalesce(0.0), records=per.count())
+        .to_pandas()
+    )
+    out = lsoa.drop(columns="n").merge(activity, on=["cell_x", "cell_y"], how="left")
+    out["cell_x"] = out["cell_x"].astype(np.float64)
+    out["cell_y"] = out["cell_y"].astype(np.float64)
+    return out.fillna({"market": 0.0, "records": 0})

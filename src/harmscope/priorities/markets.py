@@ -2,7 +2,9 @@
 
 Score: :math:`H_m`, the harm-matrix total (scheme-weighted harm; activity never added) of the
 events in the market's footprint plus buffer over the period
-(:func:`harmscope.markets.markets`). Markets are significant clusters of market
+(:func:`harmscope.markets.markets`) — or, when force records' crime-person links were read
+(``user``/``reason`` given), the market's linked harm (:attr:`harmscope.markets.Market.score`,
+:mod:`harmscope.markets.linked`). Markets are significant clusters of market
 activity by construction, so no further Gi* factor enters. Rejected markets are not ranked;
 merged ones rank once. A cell reached by two markets' footprint plus buffer counts for one of
 them only (:func:`harmscope.markets.allocate_cells`; ``split_with`` names the others), so
@@ -129,7 +131,7 @@ def ranked_markets(
     """
     if top is not None and top < 1:
         raise ValueError(f"top must be a positive number of rows, got {top}")
-    ordered = sorted((m for m in found if m.status != "rejected"), key=lambda m: (-m.harm, m.id))
+    ordered = sorted((m for m in found if m.status != "rejected"), key=lambda m: (-m.score, m.id))
     if top is not None:
         ordered = ordered[:top]
     if isinstance(taxonomy, Taxonomy):
@@ -146,7 +148,7 @@ def ranked_markets(
         rows.append(
             {
                 "unit_id": m.id,
-                "score": m.harm,
+                "score": m.score,
                 "reasons": words,
                 "reason_cells": keys,
                 **m.flat_summary(),
