@@ -14,7 +14,9 @@ thirds** of the city's months (24 of 36) and hands the scorer (:mod:`harmscope.c
 * ``truth`` — the true harm (``true_harm``, CCHI days: every crime that happened, plus hidden
   harm) of the **months after** the ranked period (the last third, 12 of 36): the lens is a
   forecast and is scored as one. Nominals: ``truth/person_month.csv`` (ids pseudonymised
-  with the warehouse's key, as the records were); groups: ``truth/group_month.csv``;
+  with the warehouse's key, as the records were) for the city's people, and for the members
+  of the public the records name, the harm of the crimes they are linked to as offenders
+  (:func:`_public_truth`); groups: ``truth/group_month.csv``;
   behaviours: ``truth/behaviour_month.csv`` without ``not drug-related`` (no drug lens ranks
   it) and the harmless police-found offences.
 
@@ -38,6 +40,7 @@ import pandas as pd
 
 from harmscope.checks.rankings import Rankings, register_lens_check
 from harmscope.errors import HarmScopeError
+from harmscope.harm import load_scheme
 from harmscope.people.attribute import Kind, attribute_harm
 from harmscope.people.units import memberships
 from harmscope.priorities.lenses import rank
@@ -108,6 +111,7 @@ def records_rankings(kind: Kind, simdir: Path, warehouse: Path, **options: Any) 
     if kind == "people":
         key = Pseudonymiser(load_key(warehouse))
         truth = t.assign(unit=t["person_id"].map(key)).groupby("unit")["true_harm"].sum()
+        truth = truth.add(_public_truth(simdir, scored).rename(key), fill_value=0.0)
         predicted = lens["unit_id"].tolist()
         counting = offences.groupby("unit", observed=True)["crime_id"].nunique()
         busy = (
@@ -148,6 +152,31 @@ def records_rankings(kind: Kind, simdir: Path, warehouse: Path, **options: Any) 
             "harm_view": ph.harm,
         },
     )
+
+
+def _public_truth(simdir: Path, months: Sequence[str]) -> pd.Series:
+    """True harm (CCHI days) of the members of the public the records name, in *months*.
+
+    ``truth/person_month.csv`` holds the city's own people only. A member of the public is
+    linked as offender to crimes they did commit (the simulator draws them as the offenders
+    of recorded crimes no city person committed: ``simulate.crimelinks``), so their true harm
+    is those crimes' ``cchi`` weights, split equally among the crime's offenders.
+    """
+    people = pd.read_csv(simdir / "truth" / "people.csv", usecols=["person_id", "kind"])
+    public = set(people.loc[people["kind"] == "public", "person_id"])
+    links = pd.read_csv(simdir / "records" / "crime_people.csv", dtype=str)
+    links = links[links["role"].isin(("offender", "suspect")) & links["month"].isin(months)]
+    street = pd.concat(
+        pd.read_csv(f, usecols=["Crime ID", "Crime type"], dtype=str)
+        for m in months
+        for f in sorted((simdir / m).glob("*-street.csv"))
+    )
+    weight = {w.event_type: w.weight for w in load_scheme("cchi").weights}
+    harm = street.dropna().set_index("Crime ID")["Crime type"].map(weight)
+    links = links.assign(harm=links["crime_id"].map(harm).fillna(0.0))
+    links["harm"] /= links.groupby("crime_id")["nominal_id"].transform("size")
+    mine = links[links["nominal_id"].isin(public)]
+    return mine.groupby("nominal_id")["harm"].sum().astype(float)
 
 
 def _check(kind: Kind) -> Any:
