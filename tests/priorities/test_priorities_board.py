@@ -381,7 +381,7 @@ def test_snapshot_saved_then_compared(city_db: Path, tmp_path: Path) -> None:
         else:
             assert r.movement == "new" and pd.isna(r.previous_rank)
     gone = set(early["unit_id"]) - set(late["unit_id"])
-    assert {d["unit_id"] for d in moved.attrs["dropped"]} == gone
+    assert {d["unit_id"] for d in moved.attrs["dropped_since"]} == gone
     with pytest.raises(SnapshotError, match="no snapshot named 'q9'"):
         read_snapshot(db, "q9")
 

@@ -163,16 +163,28 @@ def personal_lenses() -> list[str]:
 
 
 def check_personal(key: str, user: str | None, reason: str | None) -> None:
-    """Refuse a personal lens asked for by name without a user and a reason.
+    """Refuse a personal lens asked for by name without a user and a reason, and a user or
+    reason given where no personal data is read (or one without the other).
 
     ``all`` without them is allowed: the board leaves the personal lenses out and says so.
 
     Raises
     ------
+    ValueError
+        ``--user applies to personal lenses ... or all only``; ``--user needs --reason too``.
     LensUnavailableError
         ``--lens people reads force records (personal data): give --user NAME and --reason
         TEXT (both audited)``.
     """
+    given = [f for f, v in (("--user", user), ("--reason", reason)) if v is not None]
+    if given and key != ALL and key not in personal_lenses():
+        personal = ", ".join(personal_lenses()) or "none registered here"
+        raise ValueError(
+            f"{' and '.join(given)} apply to personal lenses ({personal}) or {ALL} only: "
+            f"--lens {key} reads no personal data"
+        )
+    if len(given) == 1:
+        raise ValueError(f"{given[0]} needs {'--reason' if given[0] == '--user' else '--user'} too")
     if key in personal_lenses() and not ((user or "").strip() and (reason or "").strip()):
         raise LensUnavailableError(
             f"--lens {key} reads force records (personal data): give --user NAME and "
@@ -236,9 +248,11 @@ def board(
                 f"--compare-with {name}: {hidden} row(s) of personal lenses not read "
                 "(no --user/--reason)"
             )
-        if frame.attrs["dropped"]:
-            gone = ", ".join(f"{d['lens']} {d['unit_id']}" for d in frame.attrs["dropped"][:5])
-            more = len(frame.attrs["dropped"]) - 5
+        if frame.attrs["dropped_since"]:
+            gone = ", ".join(
+                f"{d['lens']} {d['unit_id']}" for d in frame.attrs["dropped_since"][:5]
+            )
+            more = len(frame.attrs["dropped_since"]) - 5
             notes.append(
                 f"dropped since {name}: {gone}" + (f" and {more} more" if more > 0 else "")
             )

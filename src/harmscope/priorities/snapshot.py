@@ -10,7 +10,7 @@ The board is saved with ``--save-snapshot NAME`` (:mod:`harmscope.warehouse.snap
   ``'up 3 since 2019-06 (was 7): harm +12 %, score 1.21 -> 1.48'``.
 
 Rows on the saved board but not on this one are **dropped**: listed in
-``attrs["dropped"]`` (lens, unit_id, previous rank), not as rows, so ranks stay 1..n.
+``attrs["dropped_since"]`` (lens, unit_id, previous rank), not as rows, so ranks stay 1..n.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def compare(board: pd.DataFrame, previous: pd.DataFrame, name: str) -> pd.DataFr
     -------
     pandas.DataFrame
         *board* with ``previous_rank`` (Int64), ``rank_change`` (Int64), ``movement`` and
-        ``moved``; ``attrs["compared_with"]`` names the snapshot and ``attrs["dropped"]``
+        ``moved``; ``attrs["compared_with"]`` names the snapshot and ``attrs["dropped_since"]``
         lists the saved rows no longer on the board.
 
     Examples
@@ -49,7 +49,7 @@ def compare(board: pd.DataFrame, previous: pd.DataFrame, name: str) -> pd.DataFr
     >>> out = compare(now, then, "june")
     >>> out["moved"].tolist()
     ['up 1 since june (was 2): harm +25 %, score 1.5 -> 2', 'new since june']
-    >>> out.attrs["dropped"]
+    >>> out.attrs["dropped_since"]
     [{'lens': 'places', 'unit_id': 'b', 'previous_rank': 1}]
     """
     prev = previous[["lens", "unit_id", "rank", "score", "harm"]].rename(
@@ -103,7 +103,7 @@ def compare(board: pd.DataFrame, previous: pd.DataFrame, name: str) -> pd.DataFr
     ]
     out.attrs.update(board.attrs)
     out.attrs["compared_with"] = name
-    out.attrs["dropped"] = [
+    out.attrs["dropped_since"] = [
         {"lens": str(r.lens), "unit_id": str(r.unit_id), "previous_rank": int(r.rank)}
         for r in gone.itertuples(index=False)
     ]
