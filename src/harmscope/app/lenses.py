@@ -232,9 +232,8 @@ def board(
         opts["user"] = request.user
     if request.reason is not None:
         opts["reason"] = request.reason
-    frame = priority_board(
-        source, key, morile=config, community_mix=request.community_mix, top=top, **opts
-    )
+    # the whole board is compared and saved; --top only cuts what is shown
+    frame = priority_board(source, key, morile=config, community_mix=request.community_mix, **opts)
     notes: list[str] = []
     personal = personal_lenses()
     who = {"user": request.user, "reason": request.reason}
@@ -277,4 +276,6 @@ def board(
         notes.append(f"board saved as snapshot {request.save_snapshot.strip()!r} ({saved} rows)")
         if hidden:
             notes.append(f"{hidden} row(s) of personal lenses not saved (no --user/--reason)")
+    if top is not None:
+        frame = frame.head(top)
     return frame, notes

@@ -182,9 +182,12 @@ def priorities_command(
     if key == ALL and frame.attrs.get("unavailable"):
         why = frame.attrs.get("unavailable_reasons", {})
         held = sorted(set(LENSES) - set(why))
+        planned = [k for k in frame.attrs["unavailable"] if k not in LENSES]
+        other = [f"{k} ({why.get(k)})" for k in frame.attrs["unavailable"] if k in LENSES]
+        left = [f"{', '.join(planned)} (not available yet)"] if planned else []
         err.print(
             f"--lens all: the board holds {', '.join(held) or 'no lens'}; left out: "
-            + "; ".join(f"{k} ({why.get(k, 'not available')})" for k in frame.attrs["unavailable"]),
+            + "; ".join(left + other),
             highlight=False,
         )
     community = frame.attrs.get("community", {})
