@@ -411,3 +411,36 @@ def test_morile_file_sets_the_organisational_position(
     out_of_scale.write_text("[position.lens.places]\ncapacity = 9\n", "utf-8")
     with pytest.raises(InputError, match="capacity = 9: expected 1 to 5"):
         load_morile(out_of_scale)
+
+
+def test_load_survey_keeps_the_harm_ranking_once(city_db: Path, tmp_path: Path) -> None:
+    db = tmp_path / "s.duckdb"
+    shutil.copy(city_db, db)
+    answers = {"E01000001": (11, ["Burglary", "Violence", "Vehicle crime"])}
+    path = _survey(tmp_path / "s.csv", answers, "2019-02")
+    plain_file = tmp_path / "plain.csv"
+    pd.read_csv(path).drop(columns=["harm_rank_1", "harm_rank_2", "harm_rank_3"]).to_csv(
+        plain_file, index=False
+    )
+    load_survey(plain_file, db=db)  # no ranking: responses only, the board has no wave
+    assert priority_board(db, "markets", harm="all").attrs["community"]["wave"] is None
+    assert load_survey(path, db=db) == 11
+    con = duckdb.connect(str(db))
+    try:
+        # a survey loaded before the ranking was kept gets it on the next load, once
+        con.execute("DELETE FROM survey_harm_ranks")
+    finally:
+        con.close()
+    assert load_survey(path, db=db) == 0  # responses already there
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        ranks = con.execute(
+            "SELECT harm_rank_1, count(*) FROM survey_harm_ranks GROUP BY 1"
+        ).fetchall()
+        responses = con.execute("SELECT count(*) FROM survey_responses").fetchone()
+    finally:
+        con.close()
+    assert ranks == [("Burglary", 11)] and responses == (22,)
+    board = priority_board(db, "markets", harm="all")
+    assert board.attrs["community"]["wave"] == "2019-Q1"
+    assert board.attrs["community"]["respondents"] == 11

@@ -298,7 +298,10 @@ def score_board(
     factor = like / 5 * conf_f * pos_f
     score = h_blend * factor
     # uncertainty: the harm range through the same factors
+    given = out["harm_low"].notna().to_numpy() if "harm_low" in out.columns else np.zeros(n, bool)
     low, high = _harm_range(out, h)
+    for i in np.flatnonzero(~given & ~np.isnan(low)):
+        defaults[i].append("uncertainty: no harm range from this lens, Poisson from its events")
     for i in np.flatnonzero(np.isnan(low)):
         defaults[i].append("uncertainty: no harm range from this lens, score range is the point")
     low = np.where(np.isnan(low), h, low)
