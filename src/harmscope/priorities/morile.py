@@ -3,9 +3,9 @@
 MoRiLE (Management of Risk in Law Enforcement; National Police Chiefs' Council with the
 College of Policing) scores each threat on four factors: the **harm** it does, the
 **likelihood** that it goes on, the **confidence** of what is known about it, and the
-**organisational position** (capacity, capability, partnership) to deal with it. Its own
-scoring sheets are not public; this module is an open, stated version of the same four
-factors, on the rows any lens returns (:data:`~harmscope.priorities.lenses.BOARD_COLUMNS`).
+**organisational position** (capacity, capability, partnership) to deal with it. This module
+does not reproduce MoRiLE's own scoring matrices; it is an open, stated version of the same
+four factors, on the rows any lens returns (:data:`~harmscope.priorities.lenses.BOARD_COLUMNS`).
 Every scale and default is data (``priorities/data/morile.toml``); a force changes them with
 a TOML file holding any subset of its keys (:func:`load_morile`).
 
