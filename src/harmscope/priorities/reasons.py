@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from harmscope.harm.taxonomy import Taxonomy
@@ -265,8 +266,27 @@ def frame_reasons(
         [kinds[[*keys, "text"]].assign(part=0), cells[[*keys, "text"]].assign(part=1)],
         ignore_index=True,
     ).sort_values([*keys, "part"], kind="stable")
-    words = phrases.groupby(keys, sort=True)["text"].agg(list).rename("reasons")
-    named = cells.groupby(keys, sort=True)["key"].agg(list).rename("reason_cells")
+    words = _lists(phrases, keys, "text").rename("reasons")
+    named = _lists(cells.sort_values(keys, kind="stable"), keys, "key").rename("reason_cells")
     out = pd.concat([words, named], axis=1).reset_index()
     out["reason_cells"] = [v if isinstance(v, list) else [] for v in out["reason_cells"]]
     return out
+
+
+def _lists(frame: pd.DataFrame, keys: list[str], column: str) -> pd.Series:
+    """*column* gathered into one list per unit of *frame* (already sorted by *keys*).
+
+    Slices of one array at the group boundaries: ``groupby().agg(list)`` calls Python once per
+    group through pandas (8.7 s of 11.5 s for the 164,000 cells of the 39-force extract).
+    """
+    if frame.empty:
+        return pd.Series(
+            [], index=pd.MultiIndex.from_arrays([[] for _ in keys], names=keys), dtype=object
+        )
+    index = pd.MultiIndex.from_frame(frame[keys])
+    codes = frame.groupby(keys, sort=False).ngroup().to_numpy()
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    ends = np.r_[starts[1:], len(codes)]
+    values = frame[column].to_numpy(dtype=object)
+    lists = [values[a:b].tolist() for a, b in zip(starts, ends, strict=True)]
+    return pd.Series(lists, index=index[starts], dtype=object)
