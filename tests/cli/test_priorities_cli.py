@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ import typer.main
 from typer.testing import CliRunner
 
 from harmscope.cli import app
-from harmscope.priorities import rank_markets, rank_places
+from harmscope.priorities import LENSES, PLANNED_LENSES, Lens, rank_markets, rank_places
 from harmscope.warehouse.ingest import ingest_paths
 
 runner = CliRunner()
@@ -60,24 +61,29 @@ def test_lens_all_is_one_board_across_the_lenses_that_exist(city_db: Path) -> No
     result = _run(city_db, "--lens", "all", "--buffer", "500", "--format", "json")
     assert result.exit_code == 0, result.output
     assert "people" in result.stderr and "not available yet" in result.stderr
+    assert "board score: score = H_b * (L / 5) * C * O" in " ".join(result.stderr.split())
     rows = json.loads(result.stdout)
-    # the board is the two lenses' own rankings merged by score, recomputed here
+    # the board holds both lenses' rows, each with its rank in its lens
     places = rank_places(city_db)
     found = rank_markets(city_db, buffer=500.0)
-    both = [
-        (lens, u, s, r)
+    expected = {
+        (lens, u, r)
         for lens, frame in (("places", places), ("markets", found))
-        for u, s, r in zip(frame["unit_id"], frame["score"], frame["rank"], strict=True)
-    ]
-    expected = sorted(both, key=lambda t: (-t[2], t[0], t[3]))
-    assert [(r["lens"], r["unit_id"], r["lens_rank"]) for r in rows] == [
-        (lens, unit, rank) for lens, unit, _s, rank in expected
-    ]
-    assert [r["score"] for r in rows] == pytest.approx([s for _l, _u, s, _r in expected])
+        for u, r in zip(frame["unit_id"], frame["rank"], strict=True)
+    }
+    assert {(r["lens"], r["unit_id"], r["lens_rank"]) for r in rows} == expected
+    # ranked together by the board score; a place's is 5 h / max h x 3/5 x 0.9 (no survey,
+    # no likelihood parts, confidence 0.8, neutral position: docs/priorities.md)
+    scores = [r["score"] for r in rows]
+    assert scores == sorted(scores, reverse=True)
     assert [r["rank"] for r in rows] == list(range(1, len(rows) + 1))
-    assert {r["lens"] for r in rows} == {"places", "markets"}
-    top = json.loads(_run(city_db, "--lens", "all", "--top", "3", "--format", "json").stdout)
-    assert [r["rank"] for r in top] == [1, 2, 3]
+    top = float(places["harm"].max())
+    by_id = {r["unit_id"]: r for r in rows}
+    for u, h in zip(places["unit_id"], places["harm"], strict=True):
+        assert by_id[u]["score"] == pytest.approx(5 * h / top * 0.6 * 0.9)
+    assert all(r["community_mix"] == 0.25 and r["top_cells"] and r["evidence"] for r in rows)
+    top3 = json.loads(_run(city_db, "--lens", "all", "--top", "3", "--format", "json").stdout)
+    assert [r["rank"] for r in top3] == [1, 2, 3]
 
 
 @pytest.mark.parametrize(
@@ -130,13 +136,21 @@ CHANGES: dict[str, list[tuple[list[str], list[str]]]] = {
     ],
     "--format": [(["--lens", "places"], ["--lens", "places", "--format", "json"])],
     "--area": [(["--lens", "places"], ["--lens", "places", "--area", "AREA"])],
+    "--community-mix": [(["--lens", "places"], ["--lens", "places", "--community-mix", "0"])],
+    "--morile": [(["--lens", "markets"], ["--lens", "markets", "--morile", "MORILE"])],
 }
 REFUSED: dict[str, list[tuple[list[str], str]]] = {
     "--significance": [(["--lens", "markets", "--significance", "weight"], "--significance")],
     "--buffer": [(["--lens", "places", "--buffer", "500"], "--buffer")],
     "--lens": [(["--lens", "groups"], "not available yet")],
+    "--user": [
+        (["--lens", "places", "--user", "A", "--reason", "B"], "--user and --reason apply to"),
+        (["--lens", "all", "--user", "A"], "--user needs --reason too"),
+    ],
+    "--reason": [(["--lens", "markets", "--reason", "B"], "--reason apply to personal lenses")],
 }
-SPECIAL = {"--db", "--out"}  # checked below: another warehouse, and a file instead of stdout
+# checked below: another warehouse, a file instead of stdout, snapshots (saved, then compared)
+SPECIAL = {"--db", "--out", "--save-snapshot", "--compare-with"}
 
 
 def _options() -> set[str]:
@@ -160,10 +174,20 @@ def _square(tmp_path: Path) -> str:
     return str(path)
 
 
+def _morile(tmp_path: Path) -> str:
+    """A MoRiLE file: the force has no partner for markets (partnership gap 5)."""
+    path = tmp_path / "force.toml"
+    path.write_text("[position.lens.markets]\npartnership = 5\n", "utf-8")
+    return str(path)
+
+
 @pytest.mark.parametrize("option", sorted(CHANGES))
 def test_each_option_changes_the_output(city_db: Path, option: str, tmp_path: Path) -> None:
     for base, given in CHANGES[option]:
-        changed = [_square(tmp_path) if a == "AREA" else a for a in given]
+        changed = [
+            _square(tmp_path) if a == "AREA" else _morile(tmp_path) if a == "MORILE" else a
+            for a in given
+        ]
         a, b = _run(city_db, *base), _run(city_db, *changed)
         assert a.exit_code == 0 and b.exit_code == 0, (a.output, b.output)
         assert a.stdout.strip() and b.stdout.strip()
@@ -192,3 +216,91 @@ def test_db_and_out_change_where_rows_come_from_and_go(city_db: Path, tmp_path: 
     to_file = _run(city_db, "--lens", "places", "--out", str(out))
     assert to_file.exit_code == 0 and to_file.stdout == ""
     assert out.read_text("utf-8") == base.stdout
+
+
+def test_snapshot_saved_then_compared_through_the_cli(city_db: Path, tmp_path: Path) -> None:
+    db = tmp_path / "snap.duckdb"
+    shutil.copy(city_db, db)
+    first = runner.invoke(
+        app,
+        [
+            "priorities",
+            "--db",
+            str(db),
+            "--lens",
+            "places",
+            "--to",
+            "2019-03",
+            "--save-snapshot",
+            "q1",
+            "--format",
+            "json",
+        ],
+    )
+    assert first.exit_code == 0, first.output
+    assert "saved as snapshot 'q1'" in first.stderr
+    again = runner.invoke(
+        app, ["priorities", "--db", str(db), "--lens", "places", "--save-snapshot", "q1"]
+    )
+    assert again.exit_code == 2 and "exists already" in again.stderr and again.stdout == ""
+    later = runner.invoke(
+        app,
+        [
+            "priorities",
+            "--db",
+            str(db),
+            "--lens",
+            "places",
+            "--from",
+            "2019-04",
+            "--compare-with",
+            "last",
+            "--format",
+            "json",
+        ],
+    )
+    assert later.exit_code == 0, later.output
+    was = {r["unit_id"]: r["rank"] for r in json.loads(first.stdout)}
+    rows = json.loads(later.stdout)
+    for r in rows:
+        if r["unit_id"] in was:
+            assert r["previous_rank"] == was[r["unit_id"]]
+            assert r["rank_change"] == was[r["unit_id"]] - r["rank"]
+            assert r["moved"].startswith(("up", "down", "same"))
+        else:
+            assert r["movement"] == "new" and r["previous_rank"] is None
+    gone = set(was) - {r["unit_id"] for r in rows}
+    if gone:
+        assert "dropped since q1" in later.stderr
+    missing = runner.invoke(
+        app, ["priorities", "--db", str(db), "--lens", "places", "--compare-with", "q7"]
+    )
+    assert missing.exit_code == 2 and "no snapshot named 'q7' (saved: q1)" in missing.stderr
+
+
+def test_user_and_reason_reach_a_personal_lens_only(
+    city_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[dict[str, Any]] = []
+
+    def people(source: Any, **options: Any) -> pd.DataFrame:
+        seen.append(options)
+        frame = pd.DataFrame(
+            {"rank": [1], "unit_id": ["N-1"], "score": [3.0], "reasons": [["x"]], "harm": [3.0]}
+        )
+        return frame
+
+    monkeypatch.setitem(LENSES, "people", Lens("people", "test", people, personal=True))
+    monkeypatch.delitem(PLANNED_LENSES, "people")
+    refused = _run(city_db, "--lens", "people")
+    assert refused.exit_code == 2 and "give --user NAME and --reason TEXT" in refused.stderr
+    left_out = _run(city_db, "--lens", "all", "--format", "json")
+    assert left_out.exit_code == 0 and not seen
+    assert "people (reads force records" in " ".join(left_out.stderr.split())
+    held = _run(
+        city_db, "--lens", "all", "--user", "A. Analyst", "--reason", "tasking", "--format", "json"
+    )
+    assert held.exit_code == 0, held.output
+    assert seen[-1]["user"] == "A. Analyst" and seen[-1]["reason"] == "tasking"
+    assert "N-1" in {r["unit_id"] for r in json.loads(held.stdout)}
+    assert held.stdout != left_out.stdout

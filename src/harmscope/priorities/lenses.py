@@ -78,6 +78,9 @@ BOARD_COLUMNS: dict[str, str] = {
     "confidence": "0-1: data quality and intelligence grading behind the row",
     "top_cells": "list of str: the unit's largest harm-matrix cells, in words with figures",
     "evidence": "list of str: the records and intelligence the row rests on, in words",
+    "area": "LSOA code the unit lies in (or mostly in): where its community weights come from",
+    "harm_types": "mapping of crime type or behaviour to harm (same unit as harm), for the "
+    "community weights (harmscope.priorities.community)",
 }
 
 #: The lens name of the one board across every available lens (DESIGN §5 ``--lens all``).
@@ -202,7 +205,9 @@ def rank_all(
         (the row's rank within its lens), then the union of the lenses' other columns (empty
         where a lens has none). Scores share the scheme's unit, but they are not additive
         across lenses: a market's harm includes the harm of the places inside it.
-        ``attrs["unavailable"]`` lists the planned lenses left out; ``harm_view``,
+        ``attrs["unavailable"]`` lists the lenses left out (planned, unavailable on this
+        warehouse, or personal without ``user`` and ``reason``), ``attrs
+        ["unavailable_reasons"]`` says why for each; ``harm_view``,
         ``harm_label`` and ``types`` name the selection.
 
     Raises
@@ -229,7 +234,14 @@ def rank_all(
     parts = []
     progress = options.pop("progress", None)
     skipped: dict[str, str] = {}
+    audited = all(str(options.get(k) or "").strip() for k in _PERSONAL_OPTIONS)
     for name in sorted(LENSES):
+        if LENSES[name].personal and not audited:
+            # personal data is read only by a named user for a stated reason (DPA 2018 s. 62)
+            skipped[name] = (
+                "reads force records (personal data): left out without --user and --reason"
+            )
+            continue
         # Each lens's stages are its own ("places: aggregate"), so a stage name that two
         # lenses share never goes back to 0 (the periods.Progress protocol).
         mine = {"progress": _prefixed(progress, name)} if progress is not None else {}

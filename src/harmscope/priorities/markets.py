@@ -45,9 +45,40 @@ MARKET_RANK_COLUMNS: tuple[str, ...] = (
     "activity",
     "activity_harm_ratio",
     "trend",
+    "trend_direction",
+    "months_since_last",
+    "harm_types",
     "split_with",
 )
-"""Columns of :func:`rank_markets`; ``reasons`` and ``reason_cells`` hold lists of strings."""
+"""Columns of :func:`rank_markets`; ``reasons`` and ``reason_cells`` hold lists of strings.
+``trend``, ``months_since_last`` and ``harm_types`` are the board's columns
+(:data:`~harmscope.priorities.lenses.BOARD_COLUMNS`, :func:`monthly_signals`);
+``trend_direction`` is the Mann-Kendall direction of the monthly harm."""
+
+
+def monthly_signals(monthly: Sequence[float]) -> tuple[float | None, int | None]:
+    """Trend and recency of a monthly harm series, in the board's units.
+
+    ``trend`` is the least-squares slope of harm per month divided by the mean month
+    (+0.05 = rising 5 % of an average month each month); ``months_since_last`` the whole
+    months from the last month with harm to the end of the series (0 = harm in the last
+    month). None when there is no harm.
+
+    Examples
+    --------
+    >>> monthly_signals([10.0, 20.0, 30.0, 0.0])
+    (-0.133333, 1)
+    >>> monthly_signals([10.0, 20.0, 30.0])
+    (0.5, 0)
+    """
+    y = np.asarray(monthly, dtype=float)
+    if len(y) == 0 or not (y > 0).any():
+        return None, None
+    since = int(len(y) - 1 - np.flatnonzero(y > 0)[-1])
+    if len(y) < 2:
+        return 0.0, since
+    slope = float(np.polyfit(np.arange(len(y), dtype=float), y, 1)[0])
+    return round(slope / float(y.mean()), 6), since
 
 
 def rank_markets(
@@ -145,6 +176,10 @@ def ranked_markets(
         words, keys = word_reasons(
             m.matrix.cells, type_harm, m.unit, tax, k=reasons, types_total=m.matrix.total
         )
+        trend, since = monthly_signals(m.monthly_harm)
+        # the five largest types; the rest of the harm is named as such (community weight 1)
+        rest = m.harm - sum(type_harm.values())
+        kinds = {**type_harm, **({"other types": rest} if rest > 1e-9 * m.harm else {})}
         rows.append(
             {
                 "unit_id": m.id,
@@ -152,6 +187,10 @@ def ranked_markets(
                 "reasons": words,
                 "reason_cells": keys,
                 **m.flat_summary(),
+                "trend": trend,
+                "trend_direction": m.trend["direction"],
+                "months_since_last": since,
+                "harm_types": kinds,
                 "centroid_x": m.centroid_x,
                 "centroid_y": m.centroid_y,
             }

@@ -50,7 +50,7 @@ from harmscope.places.forecast_counts import forecast_type_harm
 from harmscope.places.grid import DEFAULT_CELL_SIZE, with_cells
 from harmscope.places.hotspots import hotspots
 from harmscope.places.study_area import AREA, AreaCells, Within
-from harmscope.priorities.reasons import word_reasons
+from harmscope.priorities.reasons import frame_reasons
 from harmscope.warehouse.handle import Warehouse
 
 __all__ = ["PLACE_COLUMNS", "ScoreBy", "Significance", "place_id", "rank_places"]
@@ -236,24 +236,21 @@ def rank_places(
     keys = ranked[["cell_x", "cell_y"]].astype(np.float64)
     totals = totals.merge(keys, on=["cell_x", "cell_y"])
     matrix = spread_harm(totals, shares, unit_columns=["cell_x", "cell_y"]) if len(totals) else None
-    lookup: dict[tuple[float, float], tuple[list[str], list[str]]] = {}
     if matrix is not None:
-        in_view = totals["value"] * totals["event_key"].map(view_share).fillna(0.0)
-        type_harm = in_view.groupby([totals["cell_x"], totals["cell_y"], totals["event_key"]]).sum()
-        for (x, y), cells in matrix.groupby(["cell_x", "cell_y"]):
-            lookup[(float(x), float(y))] = word_reasons(
-                cells.to_dict("records"),
-                {str(k): float(v) for k, v in type_harm.loc[(x, y)].items()},
-                sch.unit,
-                tax,
-                k=reasons,
-            )
-    found = [
-        lookup.get((float(x), float(y)), ([], []))
-        for x, y in zip(ranked["cell_x"], ranked["cell_y"], strict=True)
-    ]
-    ranked["reasons"] = [words for words, _ in found]
-    ranked["reason_cells"] = [keys for _, keys in found]
+        # Each type's harm in the view (drug: times its drug share), so the type phrases
+        # are shares of the same harm as the cells and the score.
+        in_view = totals.assign(
+            value=totals["value"] * totals["event_key"].map(view_share).fillna(0.0)
+        )
+        # set-based: every cell's reasons in one pass (issue 13; was to_dict per cell)
+        words = frame_reasons(matrix, in_view, ["cell_x", "cell_y"], sch.unit, tax, k=reasons)
+        words = words.astype({c: ranked[c].dtype for c in ("cell_x", "cell_y")})
+        ranked = ranked.merge(words, on=["cell_x", "cell_y"], how="left", sort=False)
+    else:
+        ranked["reasons"] = None
+        ranked["reason_cells"] = None
+    for col in ("reasons", "reason_cells"):
+        ranked[col] = [v if isinstance(v, list) else [] for v in ranked[col]]
     out = ranked[list(PLACE_COLUMNS)].reset_index(drop=True)
     out["months_since_last"] = out["months_since_last"].astype("Int64")  # whole months
     out.attrs.update(

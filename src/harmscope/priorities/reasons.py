@@ -13,13 +13,17 @@ them to the matrix.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
 
 from harmscope.harm.taxonomy import Taxonomy
 from harmscope.harm.words import cell_key, cell_words, percent, share_words
 
 __all__ = [
     "Reasons",
+    "frame_reasons",
     "matrix_reasons",
     "short_unit",
     "type_reasons",
@@ -169,3 +173,120 @@ def word_reasons(
         words.append(f"{cell_words(taxonomy, c)}: {value:,.0f} {short} ({percent(value / total)})")
         keys.append(cell_key(c))
     return words, keys
+
+
+def frame_reasons(
+    matrix: pd.DataFrame,
+    types: pd.DataFrame,
+    unit_columns: Sequence[str],
+    unit: str,
+    taxonomy: Taxonomy,
+    *,
+    k: int = 3,
+    k_types: int = 2,
+) -> pd.DataFrame:
+    """Every unit's reasons at once: :func:`word_reasons` for a whole table of units.
+
+    Set-based: the top cells and types of all units are picked with one sort and one
+    ``cumcount`` (no per-unit ``to_dict``), so 174,000 units cost seconds, not minutes
+    (issue 13: the row-by-row form took 135 s on the 39-force extract).
+
+    Parameters
+    ----------
+    matrix : pandas.DataFrame
+        ``unit_columns`` + ``harm_type, bearer, source, value``: each unit's harm-matrix
+        cells (e.g. :func:`harmscope.harm.shares.spread_harm`), scheme unit.
+    types : pandas.DataFrame
+        ``unit_columns`` + ``event_key, value``: each unit's harm per crime type, same unit.
+    unit_columns : sequence of str
+        Columns naming a unit (``['cell_x', 'cell_y']``).
+    unit : str
+        Scheme unit (``'days of imprisonment'`` is written ``days``).
+    taxonomy : Taxonomy
+        Labels of the matrix axes.
+    k, k_types : int
+        How many matrix cells and crime types to name.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``unit_columns`` + ``reasons`` (list of str: crime types first, then matrix cells,
+        largest first, each a share of the unit's harm) + ``reason_cells`` (the
+        ``harm_type/bearer/source`` keys named), one row per unit with any non-zero cell or
+        type; the same words :func:`word_reasons` gives unit by unit.
+    """
+    keys = list(unit_columns)
+    short = short_unit(unit)
+    cells = matrix.loc[matrix["value"] > 0, [*keys, "harm_type", "bearer", "source", "value"]]
+    cells = cells.assign(
+        key=cells["harm_type"].astype(str)
+        + "/"
+        + cells["bearer"].astype(str)
+        + "/"
+        + cells["source"].astype(str)
+    )
+    cells = cells.assign(total=cells.groupby(keys)["value"].transform("sum"))
+    # largest first, ties by key: the order word_reasons uses, so the words are the same
+    cells = cells.sort_values(
+        [*keys, "value", "key"], ascending=[*(True for _ in keys), False, True]
+    )
+    cells = cells[cells.groupby(keys).cumcount() < k]
+    labels = {
+        (t, b, s): cell_words(taxonomy, {"harm_type": t, "bearer": b, "source": s})
+        for t, b, s in cells[["harm_type", "bearer", "source"]]
+        .drop_duplicates()
+        .itertuples(index=False)
+    }
+    cell_text = [
+        f"{labels[(t, b, s)]}: {v:,.0f} {short} ({percent(v / tot)})"
+        for t, b, s, v, tot in zip(
+            cells["harm_type"],
+            cells["bearer"],
+            cells["source"],
+            cells["value"],
+            cells["total"],
+            strict=True,
+        )
+    ]
+    cells = cells.assign(text=cell_text)
+    kinds = types.loc[types["value"] > 0, [*keys, "event_key", "value"]]
+    kinds = kinds.assign(total=kinds.groupby(keys)["value"].transform("sum"))
+    kinds = kinds.sort_values(
+        [*keys, "value", "event_key"], ascending=[*(True for _ in keys), False, True]
+    )
+    kinds = kinds[kinds.groupby(keys)["value"].cumcount() < k_types]
+    kinds = kinds.assign(
+        text=[
+            share_words(str(t), v / tot)
+            for t, v, tot in zip(kinds["event_key"], kinds["value"], kinds["total"], strict=True)
+        ]
+    )
+    # type phrases first, then cell phrases: one concatenation, one stable group into lists
+    phrases = pd.concat(
+        [kinds[[*keys, "text"]].assign(part=0), cells[[*keys, "text"]].assign(part=1)],
+        ignore_index=True,
+    ).sort_values([*keys, "part"], kind="stable")
+    words = _lists(phrases, keys, "text").rename("reasons")
+    named = _lists(cells.sort_values(keys, kind="stable"), keys, "key").rename("reason_cells")
+    out = pd.concat([words, named], axis=1).reset_index()
+    out["reason_cells"] = [v if isinstance(v, list) else [] for v in out["reason_cells"]]
+    return out
+
+
+def _lists(frame: pd.DataFrame, keys: list[str], column: str) -> pd.Series:
+    """*column* gathered into one list per unit of *frame* (already sorted by *keys*).
+
+    Slices of one array at the group boundaries: ``groupby().agg(list)`` calls Python once per
+    group through pandas (most of the time of this function on the 39-force extract's 164,000 cells).
+    """
+    if frame.empty:
+        return pd.Series(
+            [], index=pd.MultiIndex.from_arrays([[] for _ in keys], names=keys), dtype=object
+        )
+    index = pd.MultiIndex.from_frame(frame[keys])
+    codes = frame.groupby(keys, sort=False).ngroup().to_numpy()
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    ends = np.r_[starts[1:], len(codes)]
+    values = frame[column].to_numpy(dtype=object)
+    lists = [values[a:b].tolist() for a, b in zip(starts, ends, strict=True)]
+    return pd.Series(lists, index=index[starts], dtype=object)

@@ -125,17 +125,37 @@ def read_survey(path: str | Path) -> pd.DataFrame:
                 column_name=col,
             )
         out[col] = values.astype("Int64")
+    for col in RANK_COLUMNS:  # optional: the harm ranking, for the board's community weights
+        if col in frame.columns:
+            out[col] = frame[col].str.strip().replace("", None)
     out["file_sha256"] = sha
     return out
 
 
 def write_survey(con: duckdb.DuckDBPyConnection, frames: Sequence[pd.DataFrame]) -> int:
+    """Insert checked survey frames and their harm rankings, all or nothing (see
+    :func:`_write_survey`); inside the caller's transaction when there is one."""
+    try:
+        con.execute("BEGIN TRANSACTION")
+    except duckdb.TransactionException:  # the caller's transaction holds both inserts
+        return _write_survey(con, frames)
+    try:
+        rows = _write_survey(con, frames)
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+    return rows
+
+
+def _write_survey(con: duckdb.DuckDBPyConnection, frames: Sequence[pd.DataFrame]) -> int:
     """Insert checked survey frames (:func:`read_survey`) into ``survey_responses``.
 
     One INSERT statement, so all or nothing; content (SHA-256) loaded before, or given twice,
     is left out, which makes loading idempotent. The table must exist (the warehouse creates
     it when opened for writing). Returns the rows written.
     """
+    _write_ranks(con, frames)
     loaded = {
         r[0] for r in con.execute("SELECT DISTINCT file_sha256 FROM survey_responses").fetchall()
     }
@@ -153,6 +173,30 @@ def write_survey(con: duckdb.DuckDBPyConnection, frames: Sequence[pd.DataFrame])
     finally:
         con.unregister("_hs_survey")
     return sum(len(f) for f in unique)
+
+
+#: Optional columns: "which three of these harm your area most" (table survey_harm_ranks).
+RANK_COLUMNS = ("harm_rank_1", "harm_rank_2", "harm_rank_3")
+
+
+def _write_ranks(con: duckdb.DuckDBPyConnection, frames: Sequence[pd.DataFrame]) -> None:
+    """Insert the harm rankings of frames not loaded yet (also for a survey loaded before
+    the rankings were kept), in the caller's transaction."""
+    loaded = {
+        r[0] for r in con.execute("SELECT DISTINCT file_sha256 FROM survey_harm_ranks").fetchall()
+    }
+    new = {
+        f["file_sha256"].iat[0]: f
+        for f in frames
+        if len(f) and "harm_rank_1" in f.columns and f["file_sha256"].iat[0] not in loaded
+    }
+    for f in new.values():
+        rows = f.reindex(columns=["month", "lsoa_code", *RANK_COLUMNS, "file_sha256"])
+        con.register("_hs_ranks", rows[rows["harm_rank_1"].notna()])
+        try:
+            con.execute("INSERT INTO survey_harm_ranks SELECT * FROM _hs_ranks")
+        finally:
+            con.unregister("_hs_ranks")
 
 
 RESPONSES = Family(

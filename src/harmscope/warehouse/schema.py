@@ -254,3 +254,39 @@ FILLED_BY.update(
 PERSONAL = PERSONAL_TABLES
 """Tables holding personal data (pseudonymised): read them with
 :func:`harmscope.warehouse.personal.read_personal` only."""
+
+
+# ---- the priority board (issue 12 item 3) ------------------------------------------------
+SURVEY_RANKS_DDL = """CREATE TABLE IF NOT EXISTS survey_harm_ranks (
+    month DATE NOT NULL,
+    lsoa_code VARCHAR,
+    harm_rank_1 VARCHAR,
+    harm_rank_2 VARCHAR,
+    harm_rank_3 VARCHAR,
+    file_sha256 VARCHAR NOT NULL
+)"""
+"""The community survey's harm ranking ("which three of these harm your area most, most
+harmful first"), one row per respondent who answered it, loaded by ``load-survey`` beside
+``survey_responses`` when the file has ``harm_rank_1..3`` columns; read by
+:mod:`harmscope.priorities.community` for the board's community weights."""
+
+SNAPSHOTS_DDL = """CREATE TABLE IF NOT EXISTS priority_snapshots (
+    snapshot VARCHAR NOT NULL,
+    saved_at TIMESTAMP NOT NULL,
+    board_lens VARCHAR NOT NULL,
+    lens VARCHAR NOT NULL,
+    unit_id VARCHAR NOT NULL,
+    rank BIGINT NOT NULL,
+    score DOUBLE NOT NULL,
+    harm DOUBLE,
+    settings VARCHAR NOT NULL,
+    PRIMARY KEY (snapshot, lens, unit_id)
+)"""
+"""Saved priority boards (``priorities --save-snapshot NAME``), one row per board row;
+``settings`` is the board's options and formula as JSON. ``--compare-with NAME|last`` reads
+them (:mod:`harmscope.priorities.snapshot`)."""
+
+DDL = (*DDL, SURVEY_RANKS_DDL, SNAPSHOTS_DDL)
+FILLED_BY.update(
+    {"survey_harm_ranks": "load-survey", "priority_snapshots": "priorities --save-snapshot"}
+)
