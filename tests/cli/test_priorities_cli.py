@@ -60,7 +60,8 @@ def test_priorities_options(city_db: Path) -> None:
 def test_lens_all_is_one_board_across_the_lenses_that_exist(city_db: Path) -> None:
     result = _run(city_db, "--lens", "all", "--buffer", "500", "--format", "json")
     assert result.exit_code == 0, result.output
-    assert "people" in result.stderr and "not available yet" in result.stderr
+    # the personal lenses are left out without --user/--reason, saying why
+    assert "people (reads force records" in " ".join(result.stderr.split())
     assert "board score: score = H_b * (L / 5) * C * O" in " ".join(result.stderr.split())
     rows = json.loads(result.stdout)
     # the board holds both lenses' rows, each with its rank in its lens
@@ -72,15 +73,18 @@ def test_lens_all_is_one_board_across_the_lenses_that_exist(city_db: Path) -> No
         for u, r in zip(frame["unit_id"], frame["rank"], strict=True)
     }
     assert {(r["lens"], r["unit_id"], r["lens_rank"]) for r in rows} == expected
-    # ranked together by the board score; a place's is 5 h / max h x 3/5 x 0.9 (no survey,
-    # no likelihood parts, confidence 0.8, neutral position: docs/priorities.md)
+    # ranked together by the board score; a place's is 5 h / max h x L/5 x 0.9 (no survey,
+    # likelihood L from its trend, recency and forecast (the row's `likelihood`, recomputed in
+    # tests/priorities/test_priorities_board.py), confidence 0.8, neutral position)
     scores = [r["score"] for r in rows]
     assert scores == sorted(scores, reverse=True)
     assert [r["rank"] for r in rows] == list(range(1, len(rows) + 1))
     top = float(places["harm"].max())
     by_id = {r["unit_id"]: r for r in rows}
     for u, h in zip(places["unit_id"], places["harm"], strict=True):
-        assert by_id[u]["score"] == pytest.approx(5 * h / top * 0.6 * 0.9)
+        like = by_id[u]["likelihood"]
+        assert 1 <= like <= 5
+        assert by_id[u]["score"] == pytest.approx(5 * h / top * like / 5 * 0.9)
     assert all(r["community_mix"] == 0.25 and r["top_cells"] and r["evidence"] for r in rows)
     top3 = json.loads(_run(city_db, "--lens", "all", "--top", "3", "--format", "json").stdout)
     assert [r["rank"] for r in top3] == [1, 2, 3]
@@ -89,9 +93,12 @@ def test_lens_all_is_one_board_across_the_lenses_that_exist(city_db: Path) -> No
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--lens", "people"], "--lens people: not available yet"),
-        (["--lens", "groups"], "--lens groups: not available yet"),
-        (["--lens", "behaviours"], "--lens behaviours: not available yet"),
+        (["--lens", "people"], "--lens people reads force records (personal data)"),
+        (["--lens", "groups"], "give --user NAME and --reason TEXT"),
+        (
+            ["--lens", "behaviours", "--user", "A", "--reason", "B"],
+            "no force records are loaded",
+        ),
         (["--lens", "weather"], "unknown lens 'weather'"),
         (["--lens", "places", "--to", "19-01"], "expected YYYY-MM"),
         (["--lens", "markets", "--significance", "weight"], "--significance applies to"),
@@ -142,7 +149,7 @@ CHANGES: dict[str, list[tuple[list[str], list[str]]]] = {
 REFUSED: dict[str, list[tuple[list[str], str]]] = {
     "--significance": [(["--lens", "markets", "--significance", "weight"], "--significance")],
     "--buffer": [(["--lens", "places", "--buffer", "500"], "--buffer")],
-    "--lens": [(["--lens", "groups"], "not available yet")],
+    "--lens": [(["--lens", "groups"], "reads force records")],
     "--user": [
         (["--lens", "places", "--user", "A", "--reason", "B"], "--user and --reason apply to"),
         (["--lens", "all", "--user", "A"], "--user needs --reason too"),
@@ -291,7 +298,7 @@ def test_user_and_reason_reach_a_personal_lens_only(
         return frame
 
     monkeypatch.setitem(LENSES, "people", Lens("people", "test", people, personal=True))
-    monkeypatch.delitem(PLANNED_LENSES, "people")
+    monkeypatch.delitem(PLANNED_LENSES, "people", raising=False)
     refused = _run(city_db, "--lens", "people")
     assert refused.exit_code == 2 and "give --user NAME and --reason TEXT" in refused.stderr
     left_out = _run(city_db, "--lens", "all", "--format", "json")

@@ -81,11 +81,19 @@ def test_board_scores_recomputed_from_the_four_factors(city_db: Path, plain: pd.
     assert plain["rank"].tolist() == list(range(1, len(plain) + 1))
     assert plain["score"].is_monotonic_decreasing
     places = plain[plain["lens"] == "places"]
-    # places give no trend, recency or forecast: L = 3; confidence 0.8 -> C = 0.5 + 0.4
-    expected = 5 * places["harm"] / places["harm"].max() * (3 / 5) * 0.9 * 1.0
+    # places give trend, recency and forecast: L = their mean; confidence 0.8 -> C = 0.5 + 0.4
+    step = cfg["likelihood"]["trend_step"]
+    trend_part = np.clip(3 + places["trend"].astype(float) / step, 1, 5)
+    since = places["months_since_last"].astype(float)
+    recency_part = np.select(
+        [since <= 1, since <= 3, since <= 6, since <= 12], [5.0, 4.0, 3.0, 2.0], 1.0
+    )
+    ratio = places["forecast_harm"].astype(float) / places["harm"].astype(float)
+    forecast_part = np.where(ratio > 0, np.clip(3 + 2 * np.log2(ratio), 1, 5), 1.0)
+    like = np.nanmean(np.column_stack([trend_part, recency_part, forecast_part]), axis=1)
+    expected = 5 * places["harm"] / places["harm"].max() * (like / 5) * 0.9 * 1.0
     np.testing.assert_allclose(places["score"], expected, rtol=1e-12)
-    assert (places["likelihood"] == 3).all()
-    assert places["defaults"].map(lambda d: any("likelihood" in x for x in d)).all()
+    np.testing.assert_allclose(places["likelihood"], like, rtol=1e-12)
     # markets: L = mean(trend part, recency part) from the monthly harm, C = 0.5 + 0.5 x 0.6
     found = {m.id: m for m in markets(city_db, harm="all") if m.status != "rejected"}
     rows = plain[plain["lens"] == "markets"]
@@ -234,7 +242,7 @@ def test_a_survey_change_moves_the_board_the_way_the_community_asked(
         mb = _m(surveyed["by_type"], cell, _area_weights(ans_b, row["area"]))
         assert row["community_weight"] == pytest.approx(ma)
         assert b.loc[uid, "community_weight"] == pytest.approx(mb)
-        expected = row["harm_factor"] * 0.25 * (mb - ma) * 3 / 5 * 0.9 * 1.0
+        expected = row["harm_factor"] * 0.25 * (mb - ma) * row["likelihood"] / 5 * 0.9 * 1.0
         assert b.loc[uid, "score"] - row["score"] == pytest.approx(expected, abs=1e-12)
     # the direction in the area: burglary and robbery were asked for, violence dropped to
     # third and anti-social behaviour and vehicle crime out, so a cell rises exactly when

@@ -45,6 +45,7 @@ Ground truth and matching, per lens
 from __future__ import annotations
 
 import math
+import os
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -62,6 +63,7 @@ from harmscope.harm import load_scheme
 from harmscope.periods import Progress, progress_stage
 from harmscope.priorities.lenses import LENSES, PLANNED_LENSES, LensUnavailableError
 from harmscope.priorities.places import place_id
+from harmscope.sources.records.pseudonym import KEY_ENV, key_path
 from harmscope.warehouse.ingest import ingest_paths
 from harmscope.warehouse.records import load_records
 
@@ -355,12 +357,25 @@ def prepare_city(folder: Path, warehouse: Path, *, user: str, reason: str) -> Pa
     ``records/``, when present) into ``warehouse``; returns ``warehouse``.
 
     Loading the same folder twice adds nothing (ingest and load-records skip identical files).
+    A warehouse with no pseudonym key yet gets :data:`SYNTHETIC_KEY`: baselines rank ties by
+    pseudonym, so a random key per run would make a run's figures differ from the next's.
     """
     ingest_paths([folder], db=warehouse)
     records = [folder / name for name in ("intel", "records") if (folder / name).is_dir()]
     if records:
+        key = key_path(warehouse)
+        if not os.environ.get(KEY_ENV) and not key.exists():
+            # 0600 from the start, as load_key writes keys
+            fd = os.open(key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="ascii") as fh:
+                fh.write(SYNTHETIC_KEY + "\n")
         load_records(records, db=warehouse, user=user, reason=reason)
     return warehouse
+
+
+#: Pseudonym key of the simulated cities' validation warehouses. Fixed, so validation figures
+#: reproduce; never used for real records (those get a random key, sources.records.pseudonym).
+SYNTHETIC_KEY = "5e" * 16 + "harmscope-validation-synthetic-city"
 
 
 def lens_names(lenses: Sequence[str] | None = None) -> list[str]:
