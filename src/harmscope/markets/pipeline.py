@@ -144,7 +144,7 @@ def markets(
     harm = check_harm(harm)
     types = check_types(types)
     # Decisions are read from the warehouse file when one was named (not from a caller's table).
-    path = Path(source) if isinstance(source, str | Path) else None
+    path = source if isinstance(source, str | Path) else None  # str: a URL stays whole
     with Warehouse.of(source) as wh:
         events = wh.events()
         # The dataset's one study area (places/study_area.py), unless cells are given.

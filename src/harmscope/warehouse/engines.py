@@ -260,11 +260,14 @@ def _java_found() -> bool:
 
 
 def _open_spark_folder(folder: Path) -> tuple[Any, Callable[[], None]]:
-    """Register each table folder of *folder* as a temporary view and connect Ibis to it."""
+    """Register each table folder of *folder* as a temporary view and connect Ibis to it.
+
+    Each warehouse gets its own Spark session (``newSession``: the one Spark context, its
+    own temporary views), so two folders open at once never see each other's ``events``.
+    """
     import ibis
 
-    session = spark_session()
-    views: list[str] = []
+    session = spark_session().newSession()
     for sub in sorted(folder.iterdir()):
         if not sub.is_dir() or sub.name.startswith(("_", ".")):
             continue
@@ -272,14 +275,12 @@ def _open_spark_folder(folder: Path) -> tuple[Any, Callable[[], None]]:
         if sub.name == "events":
             frame = _typed_events(frame)
         frame.createOrReplaceTempView(sub.name)
-        views.append(sub.name)
     backend = ibis.pyspark.connect(session)
 
     def close() -> None:
-        # Stopping the session (the backend's disconnect) would cost the next open a new
-        # JVM start; dropping the views is enough to forget this warehouse.
-        for name in views:
-            session.catalog.dropTempView(name)
+        # Nothing to release: stopping the session (the backend's own disconnect) would stop
+        # the process's one Spark context, and the views vanish with this session object.
+        return None
 
     # Callers holding only the backend (``ibis_connect``) close it with ``disconnect``.
     backend.disconnect = close

@@ -9,8 +9,9 @@ PySpark (``--db`` a folder)
     The folder keeps the ingest ledger, an ordinary DuckDB warehouse ``_ingest.duckdb``
     (Spark ignores names starting with ``_``), so every ingest rule holds unchanged. After a
     batch that loaded anything, ``events/`` is written again from it as Parquet partitioned
-    by ``force`` and ``month`` (Hive style), into a new folder that then replaces the old one
-    by rename: a reader sees the old table or the new one, never half of one.
+    by ``force`` and ``month`` (Hive style), and every other table (but personal ones) as
+    ``TABLE/data.parquet``, each into a new folder that then replaces the old one by rename:
+    a reader sees the old table or the new one, never half of one.
 PostgreSQL (``--db`` a URL)
     The batch runs in a scratch DuckDB warehouse seeded with the database's provenance
     (``ingest_batches``, ``ingest_files``: small), so identical files are skipped and a
@@ -36,7 +37,7 @@ from harmscope.errors import WarehouseError
 from harmscope.periods import Progress
 from harmscope.warehouse import engines
 from harmscope.warehouse.handle import open_duckdb
-from harmscope.warehouse.schema import DDL, EVENT_COLUMNS
+from harmscope.warehouse.schema import DDL, EVENT_COLUMNS, PERSONAL
 
 __all__ = ["LEDGER", "PROVENANCE", "ingest_to"]
 
@@ -102,29 +103,47 @@ def _to_spark(
 
 
 def write_parquet_events(ledger: str | Path, folder: Path) -> None:
-    """Write the ledger's ``events`` as ``folder/events/force=.../month=.../*.parquet``,
-    replacing the folder by rename (atomic on one file system)."""
-    new = folder / f"_events-{uuid.uuid4().hex}"
-    old = folder / f"_events-old-{uuid.uuid4().hex}"
+    """Write the ledger's tables as Parquet under *folder*: ``events/force=.../month=.../``
+    (Hive partitions) and one ``TABLE/data.parquet`` for each other table, each folder
+    replaced by rename (atomic on one file system).
+
+    Personal tables (:data:`~harmscope.warehouse.schema.PERSONAL`) and the audit log are not
+    written: their one reader is the audited ``read_personal`` on the DuckDB ledger.
+    """
     con = open_duckdb(str(ledger), read_only=True)
     try:
-        # Hive partition values are strings: a NULL force would come back as the text
-        # 'NULL', so it is written as police.uk's own blank.
-        cols = ", ".join(
-            "coalesce(force, '') AS force" if n == "force" else n for n, _, _ in EVENT_COLUMNS
-        )
-        con.execute(
-            f"COPY (SELECT {cols} FROM events) TO '{new}' "
-            "(FORMAT parquet, PARTITION_BY (force, month), COMPRESSION zstd)"
-        )
-    except BaseException:
-        shutil.rmtree(new, ignore_errors=True)
-        raise
+        tables = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()]
+        for table in tables:
+            if table in PERSONAL or table == "audit_log":
+                continue
+            new = folder / f"_{table}-{uuid.uuid4().hex}"
+            try:
+                if table == "events":
+                    # Hive partition values are strings: a NULL force would come back as the
+                    # text 'NULL', so it is written as police.uk's own blank.
+                    cols = ", ".join(
+                        "coalesce(force, '') AS force" if n == "force" else n
+                        for n, _, _ in EVENT_COLUMNS
+                    )
+                    con.execute(
+                        f"COPY (SELECT {cols} FROM events) TO '{new}' "
+                        "(FORMAT parquet, PARTITION_BY (force, month), COMPRESSION zstd)"
+                    )
+                    new.mkdir(exist_ok=True)  # an empty events table writes no folder
+                else:
+                    new.mkdir()
+                    con.execute(f"COPY {table} TO '{new / 'data.parquet'}' (FORMAT parquet)")
+            except BaseException:
+                shutil.rmtree(new, ignore_errors=True)
+                raise
+            _swap(new, folder / table)
     finally:
         con.close()
-    if not new.exists():  # an empty events table writes no folder
-        new.mkdir()
-    target = folder / "events"
+
+
+def _swap(new: Path, target: Path) -> None:
+    """Put folder *new* in the place of *target*, then delete the old one."""
+    old = target.with_name(f"_old-{target.name}-{uuid.uuid4().hex}")
     if target.exists():
         target.rename(old)
     new.rename(target)
@@ -133,14 +152,10 @@ def write_parquet_events(ledger: str | Path, folder: Path) -> None:
 
 # -- PostgreSQL: a scratch batch applied in one transaction ----------------------------------
 def pg_ddl() -> list[str]:
-    """The DuckDB DDL of ``events`` and :data:`PROVENANCE` in PostgreSQL's spelling."""
-    wanted = ("events", *PROVENANCE)
-    out = []
-    for stmt in DDL:
-        name = stmt.split("EXISTS", 1)[1].split("(", 1)[0].strip()
-        if name in wanted:
-            out.append(stmt.replace(" DOUBLE", " DOUBLE PRECISION"))
-    return out
+    """Every warehouse table's DuckDB DDL in PostgreSQL's spelling: the database then holds
+    the tables DuckDB's does (empty until a force fills them), so analyses that read an
+    optional table (areas, partner indicators, ...) find it on either engine."""
+    return [s.replace(" DOUBLE", " DOUBLE PRECISION").replace(" BLOB", " BYTEA") for s in DDL]
 
 
 def _to_postgres(
