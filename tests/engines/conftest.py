@@ -142,6 +142,22 @@ def location(
     return where
 
 
+@pytest.fixture
+def empty_location(engine: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty warehouse location for *engine*: a new file, folder or database."""
+    if engine == "duckdb":
+        yield str(tmp_path / "w.duckdb")
+        return
+    if engine == "pyspark":
+        _require_java()
+        yield str(tmp_path / "warehouse")
+        return
+    admin = request.getfixturevalue("postgres_url")
+    name = f"harmscope_empty_{os.getpid()}_{abs(hash(request.node.nodeid)) % 10**6}"
+    yield _fresh_database(admin, name)
+    _drop_database(admin, name)
+
+
 @pytest.fixture(scope="session")
 def wh(engine: str, location: str) -> Iterator[Warehouse]:
     """The engine's warehouse, open for the session."""

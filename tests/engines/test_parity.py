@@ -33,6 +33,7 @@ from harmscope.places.hotspots import emerging_cells, hotspots, monthly_cell_tot
 from harmscope.priorities.lenses import rank
 from harmscope.warehouse import Warehouse
 from harmscope.warehouse.engines import engine_selected
+from harmscope.warehouse.ingest import ingest_paths
 from harmscope.warehouse.loaders import load_partners
 from harmscope.warehouse.schema import EVENT_COLUMNS
 
@@ -100,6 +101,30 @@ def test_ingest_writes_the_same_events(engine: str, wh: Warehouse, duck: Warehou
     counts = got["source"].value_counts()
     assert counts["stop_search"] == searches
     assert counts["street"] == len(folded_street())
+
+
+def test_ingest_is_idempotent_and_supersedes(
+    engine: str, empty_location: str, tmp_path: Path
+) -> None:
+    """Identical files add nothing; a later file of the same force-month replaces it — on
+    every engine, with the figures pandas gives."""
+    jan = [f for f in city_files() if f.name.startswith("2019-01")]
+    street = next(f for f in jan if "street" in f.name)
+    searches = len(pd.read_csv(next(f for f in jan if "stop-and-search" in f.name)))
+    first = ingest_paths(jan, db=empty_location, engine=engine)
+    again = ingest_paths(jan, db=empty_location, engine=engine)
+    assert first.rows_loaded == searches + len(folded_street([street]))
+    assert again.batch_id is None and again.files_skipped == 2
+    # police.uk re-publishes the month: here, its first 100 rows only.
+    revised = tmp_path / "revised" / street.name
+    revised.parent.mkdir()
+    pd.read_csv(street, dtype=str, keep_default_na=False).head(100).to_csv(revised, index=False)
+    later = ingest_paths([revised], db=empty_location, engine=engine)
+    assert later.rows_superseded == len(folded_street([street]))
+    with Warehouse.open(empty_location, engine=engine) as warehouse:
+        got = warehouse.events().source.value_counts().to_pandas().set_index("source")
+    assert got.loc["street"].iloc[0] == len(folded_street([revised]))
+    assert got.loc["stop_search"].iloc[0] == searches
 
 
 # -- harm weighting and the matrix -----------------------------------------------------------
