@@ -59,10 +59,12 @@ def frame_equal(got: pd.DataFrame, want: pd.DataFrame, keys: list[str]) -> None:
             assert got[col].astype(str).tolist() == want[col].astype(str).tolist(), col
 
 
-def folded_street() -> pd.DataFrame:
+def folded_street(files: list[Path] | None = None) -> pd.DataFrame:
     """The street CSVs as ingest keeps them: one row per Crime ID and month (pandas)."""
     street = pd.concat(
-        pd.read_csv(f, dtype=str, keep_default_na=False) for f in city_files() if "street" in f.name
+        pd.read_csv(f, dtype=str, keep_default_na=False)
+        for f in (files or city_files())
+        if "street" in f.name
     )
     keyed = street[street["Crime ID"] != ""]
     located = keyed.assign(_unlocated=keyed["Longitude"] == "").sort_values(
