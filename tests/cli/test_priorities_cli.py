@@ -135,6 +135,8 @@ REFUSED: dict[str, list[tuple[list[str], str]]] = {
     "--significance": [(["--lens", "markets", "--significance", "weight"], "--significance")],
     "--buffer": [(["--lens", "places", "--buffer", "500"], "--buffer")],
     "--lens": [(["--lens", "groups"], "not available yet")],
+    # Another engine on a DuckDB file (tests/engines runs the board on each engine).
+    "--engine": [(["--lens", "places", "--engine", "postgres"], "--engine postgres")],
 }
 SPECIAL = {"--db", "--out"}  # checked below: another warehouse, and a file instead of stdout
 

@@ -70,8 +70,8 @@ EngineOption = Annotated[
         envvar="HARMSCOPE_ENGINE",
         show_envvar=True,
         callback=engine_option,
-        help="Engine: duckdb (default), pyspark or postgres (docs/engines.md). Commands "
-        "other than ingest and the analyses write the DuckDB warehouse only.",
+        help="Engine: duckdb (default), pyspark or postgres. Ingest and the analyses run "
+        "on each; loaders write the DuckDB warehouse only.",
     ),
 ]
 

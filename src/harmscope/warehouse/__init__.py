@@ -30,7 +30,7 @@ def connect(db: str | Path | None = None, *, read_only: bool = False) -> duckdb.
     if engine != "duckdb":
         raise WarehouseError(
             f"{display(str(db or default_db()))}: this command works on the DuckDB warehouse "
-            f"only, not on --engine {engine} (docs/engines.md)"
+            f"only, not on --engine {engine}"
         )
     return open_duckdb(db, read_only=read_only)
 

@@ -98,7 +98,7 @@ class Warehouse:
         if not read_only:
             raise WarehouseError(
                 f"{engines.display(path)}: this command writes the DuckDB warehouse only; "
-                f"on --engine {name} only `harmscope ingest` writes (docs/engines.md)"
+                f"on --engine {name} only `harmscope ingest` writes"
             )
         backend, closer = engines.open_backend(path, name, read_only=read_only)
         return cls(backend, path=engines.display(path), engine=name, closer=closer)
@@ -164,7 +164,7 @@ class Warehouse:
         if self.engine != "duckdb":
             raise WarehouseError(
                 f"{self.path}: this command needs the DuckDB warehouse; "
-                f"it does not run on --engine {self.engine} (docs/engines.md)"
+                f"it does not run on --engine {self.engine}"
             )
         return self.backend.con
 

@@ -39,13 +39,10 @@ from harmscope.warehouse import engines
 from harmscope.warehouse.handle import open_duckdb
 from harmscope.warehouse.schema import DDL, EVENT_COLUMNS, PERSONAL
 
-__all__ = ["LEDGER", "PROVENANCE", "ingest_to"]
+__all__ = ["LEDGER", "ingest_to", "pg_ddl", "write_parquet"]
 
 #: The ingest ledger's file name inside a PySpark warehouse folder.
 LEDGER = "_ingest.duckdb"
-
-#: Tables copied to PostgreSQL beside ``events`` (what ``ingest`` records about each batch).
-PROVENANCE: tuple[str, ...] = ("ingest_batches", "ingest_files", "quarantine")
 
 Ingest = Callable[..., Any]
 
@@ -96,13 +93,13 @@ def _to_spark(
         return report  # nothing new: the Parquet table already says what the ledger says
     if progress:
         progress("writing Parquet", 0, 1)
-    write_parquet_events(ledger, folder)
+    write_parquet(ledger, folder)
     if progress:
         progress("writing Parquet", 1, 1)
     return report
 
 
-def write_parquet_events(ledger: str | Path, folder: Path) -> None:
+def write_parquet(ledger: str | Path, folder: Path) -> None:
     """Write the ledger's tables as Parquet under *folder*: ``events/force=.../month=.../``
     (Hive partitions) and one ``TABLE/data.parquet`` for each other table, each folder
     replaced by rename (atomic on one file system).
@@ -119,12 +116,9 @@ def write_parquet_events(ledger: str | Path, folder: Path) -> None:
             new = folder / f"_{table}-{uuid.uuid4().hex}"
             try:
                 if table == "events":
-                    # Hive partition values are strings: a NULL force would come back as the
-                    # text 'NULL', so it is written as police.uk's own blank.
-                    cols = ", ".join(
-                        "coalesce(force, '') AS force" if n == "force" else n
-                        for n, _, _ in EVENT_COLUMNS
-                    )
+                    # A NULL force goes to Hive's __HIVE_DEFAULT_PARTITION__, which Spark reads
+                    # back as NULL; names with spaces or slashes are %-escaped both ways.
+                    cols = ", ".join(n for n, _, _ in EVENT_COLUMNS)
                     con.execute(
                         f"COPY (SELECT {cols} FROM events) TO '{new}' "
                         "(FORMAT parquet, PARTITION_BY (force, month), COMPRESSION zstd)"
