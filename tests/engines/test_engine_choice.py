@@ -93,3 +93,13 @@ def test_cli_refuses_an_unknown_engine(city_db: Path) -> None:
     # The choice lasts for one command only: the next runs on DuckDB again.
     ok = CliRunner().invoke(app, ["matrix", "--db", str(city_db), "--format", "json"])
     assert ok.exit_code == 0, ok.stderr
+
+
+def test_docs_list_every_parity_test() -> None:
+    """docs/engines.md names each test of the parity suite, and no test that is gone."""
+    import re
+
+    here = Path(__file__).resolve().parent
+    tests = set(re.findall(r"^def (test_\w+)", (here / "test_parity.py").read_text(), re.M))
+    doc = (here.parents[1] / "docs" / "engines.md").read_text(encoding="utf-8")
+    assert set(re.findall(r"^\| `(test_\w+)` \|", doc, re.M)) == tests

@@ -238,9 +238,7 @@ def test_cli_matrix_on_the_engine(engine: str, location: str, duck: Warehouse) -
         assert a["activity"] == b["activity"]
 
 
-def test_study_area_through_the_selected_engine(
-    engine: str, location: str, duck: Warehouse
-) -> None:
+def test_location_opens_on_the_selected_engine(engine: str, location: str, duck: Warehouse) -> None:
     """A warehouse opened by location (as the CLI does) uses the selected engine."""
     with engine_selected(engine), Warehouse.of(location) as warehouse:
         assert warehouse.engine == engine
