@@ -41,6 +41,7 @@ CASES: dict[str, Case] = {
         ["areas", "--db", "{db}"],
         {
             "--db": ["--db", "{db2}"],
+            "--engine": ["--engine", "postgres"],  # refused: --db is a DuckDB file, not a URL
             "--scheme": ["--scheme", "count"],
             "--harm": ["--harm", "all"],
             "--type": ["--type", "Burglary"],
@@ -59,6 +60,7 @@ CASES: dict[str, Case] = {
         {
             "--out": ["--out", "{run}/other.html"],
             "--db": ["--db", "{db2}"],
+            "--engine": ["--engine", "postgres"],  # refused: --db is a DuckDB file, not a URL
             "--scheme": ["--scheme", "count"],
             "--from": ["--from", "2019-03"],
             "--to": ["--to", "2019-02"],
@@ -74,6 +76,7 @@ CASES: dict[str, Case] = {
         {
             "--out": ["--out", "{run}/other.csv"],
             "--db": ["--db", "{db2}"],
+            "--engine": ["--engine", "postgres"],  # refused: --db is a DuckDB file, not a URL
             "--from": ["--from", "2019-03"],
             "--to": ["--to", "2019-02"],
             "--source": ["--source", "stop_search"],
@@ -97,6 +100,7 @@ CASES: dict[str, Case] = {
         {
             "PATHS": [STREET_FEB],  # a second file read in the same batch
             "--db": ["--db", "{run}/other.duckdb"],
+            "--engine": ["--engine", "postgres"],  # refused: --db is a DuckDB file, not a URL
             # A file with bad rows: refused as a batch, loaded with its bad rows quarantined.
             "--lenient": (["ingest", BAD, "--db", "{run}/w.duckdb"], ["--lenient"]),
             "--wide": ["--wide"],  # narrow (option_runs.COLUMNS): headers wrap without it
@@ -106,6 +110,7 @@ CASES: dict[str, Case] = {
         ["quarantine", "--db", "{qdb}"],
         {
             "--db": ["--db", "{db}"],  # nothing quarantined there
+            "--engine": ["--engine", "postgres"],  # refused: --db is a DuckDB file, not a URL
             "--file": ["--file", Path(BAD_SEARCH).name],
             "--format": ["--format", "json"],
             "--wide": ["--wide"],  # narrow (option_runs.COLUMNS): the record shows
@@ -169,6 +174,9 @@ def test_option_changes_the_output(
     assert stdout or files or stderr, "the base run printed and wrote nothing"
     if option != "--lenient":
         assert code == 0, stderr
+    if option == "--engine":  # another engine on a DuckDB file: refused (tests/engines runs them)
+        assert changed[0] == 2 and "--engine postgres" in changed[2], changed
+        return
     assert changed[0] == 0, changed[2]
     assert changed[1] or changed[3], "the run with the option printed and wrote nothing"
     assert changed != base, f"{command}: {option} did not change the output"

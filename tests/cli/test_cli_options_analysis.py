@@ -60,6 +60,7 @@ CASES: dict[str, Case] = {
         ["matrix", "--db", "{db}"],
         {
             "--db": ["--db", "{db2}"],
+            "--engine": ["--engine", "postgres"],  # refused: --db is a DuckDB file, not a URL
             "--scheme": ["--scheme", "count"],
             "--harm": ["--harm", "all"],
             "--type": ["--type", "Burglary"],
@@ -79,6 +80,7 @@ CASES: dict[str, Case] = {
         ["hotspots", "--db", "{db}"],
         {
             "--db": ["--db", "{db2}"],
+            "--engine": ["--engine", "postgres"],  # refused: --db is a DuckDB file, not a URL
             "--harm": ["--harm", "all"],
             "--type": ["--type", "Burglary"],
             "--scheme": ["--scheme", "count"],
@@ -94,6 +96,7 @@ CASES: dict[str, Case] = {
         ["emerging", "--db", "{db}"],
         {
             "--db": ["--db", "{db2}"],
+            "--engine": ["--engine", "postgres"],  # refused: --db is a DuckDB file, not a URL
             "--harm": ["--harm", "all"],
             "--type": ["--type", "Burglary"],
             "--scheme": ["--scheme", "count"],
@@ -110,6 +113,7 @@ CASES: dict[str, Case] = {
         ["surface", "--db", "{db}", "--format", "tif", "--out", "{run}/s.tif"],
         {
             "--db": ["--db", "{db2}"],
+            "--engine": ["--engine", "postgres"],  # refused: --db is a DuckDB file, not a URL
             "--scheme": ["--scheme", "count"],
             **PERIOD,
             "--cell-size": ["--cell-size", "500"],
@@ -124,6 +128,7 @@ CASES: dict[str, Case] = {
         ["concentration", "--db", "{db}"],
         {
             "--db": ["--db", "{db2}"],
+            "--engine": ["--engine", "postgres"],  # refused: --db is a DuckDB file, not a URL
             "--harm": ["--harm", "all"],
             "--type": ["--type", "Burglary"],
             "--scheme": ["--scheme", "count"],
@@ -138,6 +143,7 @@ CASES: dict[str, Case] = {
         ["scorecard", "--db", "{db}"],
         {
             "--db": ["--db", "{db2}"],
+            "--engine": ["--engine", "postgres"],  # refused: --db is a DuckDB file, not a URL
             "--harm": ["--harm", "all"],
             "--type": ["--type", "Burglary"],
             "--lsoa": ["--lsoa", CITY_LSOA],
@@ -152,6 +158,7 @@ CASES: dict[str, Case] = {
         ["validate-forecast", "--db", "{db}", "--warmup", "3", "--window", "3"],
         {
             "--db": ["--db", "{db2}"],
+            "--engine": ["--engine", "postgres"],  # refused: --db is a DuckDB file, not a URL
             "--harm": ["--harm", "drug"],  # its default is all crime harm
             "--type": ["--type", "Other theft"],
             "--scheme": ["--scheme", "count"],
@@ -175,6 +182,7 @@ CASES: dict[str, Case] = {
         ["load-areas", "--db", "{run}/w.duckdb", "--csv", "{fx}/city.csv"],
         {
             "--db": ["--db", "{run}/other.duckdb"],
+            "--engine": ["--engine", "postgres"],  # refused: --db is a DuckDB file, not a URL
             "--csv": ["--csv", "{fx}/westminster.csv"],
             "--geojson": ["--geojson", "{fx}/city.geojson"],
             # alone (with --csv it is refused: test_reference_is_refused_with_csv)
@@ -189,6 +197,7 @@ CASES: dict[str, Case] = {
         {
             "PATH": (None, ["load-survey", "{fx}/first-month.csv", "--db", "{run}/w.duckdb"]),
             "--db": ["--db", "{run}/other.duckdb"],
+            "--engine": ["--engine", "postgres"],  # refused: --db is a DuckDB file, not a URL
         },
     ),
     "load-partners": (
@@ -196,6 +205,7 @@ CASES: dict[str, Case] = {
         {
             "PATHS": (None, ["load-partners", str(DEATHS), "--db", "{run}/w.duckdb"]),
             "--db": ["--db", "{run}/other.duckdb"],
+            "--engine": ["--engine", "postgres"],  # refused: --db is a DuckDB file, not a URL
             "--kind": ["--kind", "needle_finds"],
         },
     ),
@@ -234,12 +244,14 @@ CASES: dict[str, Case] = {
             "--area": ["--area", CITY_LSOA],
             "--by": ["--by", "other"],
             "--db": ["--db", "{run}/other.duckdb"],
+            "--engine": ["--engine", "postgres"],  # refused: --db is a DuckDB file, not a URL
         },
     ),
     "assess list": (
         ["assess", "list", "--db", "{fx}/assessed.duckdb"],
         {
             "--db": ["--db", "{db}"],
+            "--engine": ["--engine", "postgres"],  # refused: --db is a DuckDB file, not a URL
             "--all": ["--all"],
             "--format": ["--format", "json"],
         },
@@ -307,6 +319,8 @@ REFUSALS = {
     ("validate-priorities", "--out"): "--out",
     **{("validate-priorities", o): o for o in ("--first-seed", "--size", "--months", "--cache")},
 }
+# Another engine on a DuckDB file: refused, naming the engine (tests/engines runs each engine).
+REFUSALS.update({(c, "--engine"): "--engine postgres" for c in CASES if "--engine" in CASES[c][1]})
 SLOW = {
     "validate-attribution",
     "validate-evaluation",

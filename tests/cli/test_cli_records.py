@@ -19,6 +19,7 @@ from harmscope.sources.records.pseudonym import KEY_ENV
 CASES: dict[str, list[str]] = {
     "PATHS": ["{sim}/records"],  # a second folder in the same batch
     "--db": ["--db", "{run}/other.duckdb"],
+    "--engine": ["--engine", "postgres"],  # refused: records load into DuckDB only
     "--user": ["--user", "analyst2"],
     "--reason": ["--reason", "another reason"],
 }
@@ -52,6 +53,10 @@ def test_option_changes_the_output(sim: Path, tmp_path: Path, option: str) -> No
     paths = {"sim": sim}
     base = captured_run(BASE, tmp_path / "base", paths)
     changed = captured_run([*BASE, *CASES[option]], tmp_path / "variant", paths)
+    if option == "--engine":  # records load into the DuckDB warehouse only
+        assert base[0] == 0 and changed[0] == 2, changed
+        assert "--engine postgres" in changed[2]
+        return
     assert base[0] == 0 and changed[0] == 0, (base[2], changed[2])
     if option in ("--user", "--reason"):
         # The same records: the change is in the audit log (the last --user/--reason wins).

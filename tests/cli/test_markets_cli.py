@@ -146,6 +146,7 @@ LISTING_CHANGES: dict[str, list[str]] = {
     "--area": ["--area", "AREA"],
     "--unfound-weight": ["--unfound-weight", "1"],
     "--wide": ["--wide"],  # the table, 80 columns wide: the last column shows
+    "--engine": ["--engine", "postgres"],  # refused: --db is a DuckDB file, not a URL
 }
 LISTING_SPECIAL = {"--db", "--out"}
 
@@ -191,6 +192,9 @@ def test_each_listing_option_changes_the_output(db: Path, option: str, tmp_path:
         changed = runner.invoke(app, ["markets", "--db", str(db), *args])
     else:
         changed = runner.invoke(app, ["markets", "--db", str(db), "--format", "csv", *args])
+    if option == "--engine":  # another engine on a DuckDB file: refused, naming it
+        assert changed.exit_code == 2 and "--engine postgres" in changed.stderr, changed.output
+        return
     assert base.exit_code == 0 and changed.exit_code == 0, (base.output, changed.output)
     assert changed.stdout.strip()
     assert base.stdout != changed.stdout, f"{option} was accepted and ignored"

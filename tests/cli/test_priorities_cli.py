@@ -155,6 +155,8 @@ REFUSED: dict[str, list[tuple[list[str], str]]] = {
         (["--lens", "all", "--user", "A"], "--user needs --reason too"),
     ],
     "--reason": [(["--lens", "markets", "--reason", "B"], "--reason apply to personal lenses")],
+    # Another engine on a DuckDB file (tests/engines runs the board on each engine).
+    "--engine": [(["--lens", "places", "--engine", "postgres"], "--engine postgres")],
 }
 # checked below: another warehouse, a file instead of stdout, snapshots (saved, then compared)
 SPECIAL = {"--db", "--out", "--save-snapshot", "--compare-with"}

@@ -142,8 +142,15 @@ def _check_format(db: Path, tmp: Path) -> None:
     assert bad.exit_code == 2 and "--format" in bad.output
 
 
+def _check_engine(db: Path, tmp: Path) -> None:
+    # Another engine on a DuckDB file is refused, naming it (tests/engines runs each engine).
+    bad = runner.invoke(app, ["evaluate", "--db", str(db), *BASE, "--engine", "postgres"])
+    assert bad.exit_code == 2 and "--engine postgres" in bad.stderr, bad.output
+
+
 CASES: dict[str, Callable[[Path, Path], None]] = {
     "--db": _check_db,
+    "--engine": _check_engine,
     "--spec": _check_spec,
     "--target": _check_area("--target"),
     "--buffer": _check_area("--buffer"),

@@ -37,8 +37,42 @@ if TYPE_CHECKING:
     from harmscope.places.study_area import AreaCells
 
 DbOption = Annotated[
-    Path | None,
-    typer.Option("--db", help="Warehouse DuckDB file (default $HARMSCOPE_DB or harmscope.duckdb)."),
+    str | None,
+    typer.Option(
+        "--db",
+        help="Warehouse: a DuckDB file (default $HARMSCOPE_DB or harmscope.duckdb); with "
+        "--engine pyspark a Parquet warehouse folder, with --engine postgres a "
+        "postgresql:// URL.",
+    ),
+]
+
+
+def engine_option(ctx: typer.Context, param: typer.CallbackParam, value: str | None) -> str | None:
+    """Typer callback: the warehouses this command opens use engine ``value`` (``--engine``
+    or ``$HARMSCOPE_ENGINE``; none: duckdb) until it ends; an unknown name exits 2 listing
+    the engines (:func:`harmscope.warehouse.engines.use_engine`)."""
+    if ctx.resilient_parsing:
+        return value
+    from harmscope.warehouse.engines import use_engine
+
+    try:
+        undo = use_engine(value)
+    except ValueError as exc:
+        fail(Console(stderr=True), exc)
+    ctx.call_on_close(undo)
+    return value
+
+
+EngineOption = Annotated[
+    str | None,
+    typer.Option(
+        "--engine",
+        envvar="HARMSCOPE_ENGINE",
+        show_envvar=True,
+        callback=engine_option,
+        help="Engine: duckdb (default), pyspark or postgres. Ingest and the analyses run "
+        "on each; loaders write the DuckDB warehouse only.",
+    ),
 ]
 
 
@@ -382,7 +416,7 @@ AreaOption = Annotated[
 
 
 def study_area_option(
-    area: str | None, db: Path | None, cell_size: float, console: Console
+    area: str | None, db: str | Path | None, cell_size: float, console: Console
 ) -> AreaCells:
     """The study area of ``--area``, or the dataset's own (:func:`harmscope.app.options.study_area`);
     its one-line summary (cells and strays left out) goes to ``console`` (stderr). A bad area

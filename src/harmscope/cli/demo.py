@@ -14,6 +14,7 @@ from harmscope.cli._app import app
 from harmscope.cli._common import (
     CellSizeOption,
     DbOption,
+    EngineOption,
     FromOption,
     SchemeOption,
     ToOption,
@@ -91,10 +92,10 @@ def demo(
         fail(err, exc)
     label = " (SYNTHETIC)" if synthetic else ""
     console.rule(f"[bold]3. Harm matrix[/]{label}")
-    matrix_cmd(db=db, scheme="cchi", start=None, end=None, lsoa=None, fmt="table", out=None)
+    matrix_cmd(db=str(db), scheme="cchi", start=None, end=None, lsoa=None, fmt="table", out=None)
     console.rule(f"[bold]4. Most harmful neighbourhoods[/]{label}")
     areas_cmd(
-        db=db,
+        db=str(db),
         scheme="cchi",
         start=None,
         end=None,
@@ -118,6 +119,7 @@ def demo(
 def report(
     out: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path("report.html"),
     db: DbOption = None,
+    engine: EngineOption = None,
     scheme: SchemeOption = "cchi",
     start: FromOption = None,
     end: ToOption = None,

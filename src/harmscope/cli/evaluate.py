@@ -16,6 +16,7 @@ from harmscope.app.serialise import jsonable, write_json
 from harmscope.cli._app import app
 from harmscope.cli._common import (
     DbOption,
+    EngineOption,
     WideOption,
     check_format,
     check_months,
@@ -38,6 +39,7 @@ def harm_or_none(ctx: typer.Context, param: typer.CallbackParam, value: str | No
 @app.command()
 def evaluate(
     db: DbOption = None,
+    engine: EngineOption = None,
     spec: Annotated[
         Path | None,
         typer.Option("--spec", help="Intervention file (TOML or JSON) instead of the options."),
@@ -185,6 +187,7 @@ def evaluate(
 @app.command()
 def scorecard(
     db: DbOption = None,
+    engine: EngineOption = None,
     lsoa: Annotated[
         list[str] | None, typer.Option("--lsoa", help="LSOA code (repeat for several).")
     ] = None,
@@ -304,6 +307,7 @@ def validate_evaluation(
 def load_survey_cmd(
     path: Annotated[Path, typer.Argument(help="Survey responses CSV (simulator format).")],
     db: DbOption = None,
+    engine: EngineOption = None,
 ) -> None:
     """Load community survey responses for the scorecard (identical files load once)."""
     from harmscope.evaluate.survey import load_survey

@@ -14,6 +14,7 @@ from harmscope.cli._app import app
 from harmscope.cli._common import (
     CellSizeOption,
     DbOption,
+    EngineOption,
     FromOption,
     SchemeOption,
     ToOption,
@@ -38,6 +39,7 @@ def events(
         typer.Option("--out", help="CSV file to write (replaced if present); default stdout."),
     ] = None,
     db: DbOption = None,
+    engine: EngineOption = None,
     start: FromOption = None,
     end: ToOption = None,
     source: Annotated[

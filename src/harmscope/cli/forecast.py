@@ -17,6 +17,7 @@ from harmscope.cli._common import (
     AreaOption,
     CellSizeOption,
     DbOption,
+    EngineOption,
     FromOption,
     SchemeOption,
     ToOption,
@@ -87,6 +88,7 @@ def _table(result: ForecastCheck) -> Table:
 @app.command("validate-forecast")
 def validate_forecast_command(
     db: DbOption = None,
+    engine: EngineOption = None,
     scheme: SchemeOption = "cchi",
     harm: HarmOption = FORECAST_HARM,
     types: TypeOption = None,

@@ -18,6 +18,7 @@ from harmscope.cli._common import (
     AreaOption,
     CellSizeOption,
     DbOption,
+    EngineOption,
     FromOption,
     SchemeOption,
     ToOption,
@@ -75,6 +76,7 @@ def write_cells(
 @app.command("hotspots")
 def hotspots_command(
     db: DbOption = None,
+    engine: EngineOption = None,
     scheme: SchemeOption = "cchi",
     harm: HarmOption = "drug",
     types: TypeOption = None,
@@ -136,6 +138,7 @@ def hotspots_command(
 @app.command("emerging")
 def emerging_command(
     db: DbOption = None,
+    engine: EngineOption = None,
     scheme: SchemeOption = "cchi",
     harm: HarmOption = "drug",
     types: TypeOption = None,
@@ -192,6 +195,7 @@ def emerging_command(
 @app.command()
 def concentration(
     db: DbOption = None,
+    engine: EngineOption = None,
     scheme: SchemeOption = "cchi",
     harm: HarmOption = "drug",
     types: TypeOption = None,

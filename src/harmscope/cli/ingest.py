@@ -10,7 +10,14 @@ from rich.console import Console
 from rich.table import Table
 
 from harmscope.cli._app import app
-from harmscope.cli._common import DbOption, WideOption, fail, print_table, progress_bar
+from harmscope.cli._common import (
+    DbOption,
+    EngineOption,
+    WideOption,
+    fail,
+    print_table,
+    progress_bar,
+)
 from harmscope.errors import HarmScopeError
 from harmscope.warehouse.ingest import IngestReport, ingest_paths
 
@@ -21,6 +28,7 @@ def ingest(
         list[Path], typer.Argument(help="CSV/CSV.gz files, folders, or police.uk zips.")
     ],
     db: DbOption = None,
+    engine: EngineOption = None,
     lenient: Annotated[
         bool,
         typer.Option(

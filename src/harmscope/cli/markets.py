@@ -18,6 +18,7 @@ from harmscope.cli._common import (
     AreaOption,
     CellSizeOption,
     DbOption,
+    EngineOption,
     FromOption,
     SchemeOption,
     ToOption,
@@ -67,7 +68,7 @@ AlphaOption = Annotated[
 
 
 def _detect(
-    db: Path | None,
+    db: str | Path | None,
     *,
     scheme: str,
     start: str | None,
@@ -111,6 +112,7 @@ def _detect(
 def markets_command(
     ctx: typer.Context,
     db: DbOption = None,
+    engine: EngineOption = None,
     scheme: SchemeOption = "cchi",
     harm: HarmOption = "drug",
     types: TypeOption = None,
@@ -271,6 +273,7 @@ def decide_command(
     ] = None,
     by: Annotated[str | None, typer.Option("--by", help="Who decides (default: login).")] = None,
     db: DbOption = None,
+    engine: EngineOption = None,
     scheme: SchemeOption = "cchi",
     start: FromOption = None,
     end: ToOption = None,

@@ -20,6 +20,7 @@ from harmscope.app.serialise import records, scheme_unit, with_harm_unit
 from harmscope.cli._app import app
 from harmscope.cli._common import (
     DbOption,
+    EngineOption,
     FromOption,
     SchemeOption,
     ToOption,
@@ -70,6 +71,7 @@ AttributionOption = Annotated[
 @app.command()
 def matrix(
     db: DbOption = None,
+    engine: EngineOption = None,
     scheme: SchemeOption = "cchi",
     harm: HarmOption = "drug",
     start: FromOption = None,
@@ -195,6 +197,7 @@ def _print_matrix(m: HarmMatrix, out: Console, *, wide: bool = False) -> None:
 @app.command()
 def areas(
     db: DbOption = None,
+    engine: EngineOption = None,
     scheme: SchemeOption = "cchi",
     harm: HarmOption = "drug",
     types: TypeOption = None,
@@ -325,6 +328,7 @@ def _cell(value: object) -> str:
 @app.command("load-areas")
 def load_areas(
     db: DbOption = None,
+    engine: EngineOption = None,
     reference: Annotated[
         Path | None,
         typer.Option(

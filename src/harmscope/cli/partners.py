@@ -15,7 +15,7 @@ from rich.table import Table
 
 from harmscope.app.render import render
 from harmscope.cli._app import app
-from harmscope.cli._common import DbOption, check_format, fail, print_table
+from harmscope.cli._common import DbOption, EngineOption, check_format, fail, print_table
 from harmscope.errors import HarmScopeError
 from harmscope.harm.assessed import CONFIDENCE, Assessment, assessed_cells, default_scales
 from harmscope.harm.attribution import NOT_ATTRIBUTED
@@ -42,6 +42,7 @@ def load_partners_cmd(
         ),
     ],
     db: DbOption = None,
+    engine: EngineOption = None,
     kind: Annotated[
         list[str] | None,
         typer.Option(
@@ -125,6 +126,7 @@ def assess_add(
         str | None, typer.Option("--by", help="Who assesses (default: the login name).")
     ] = None,
     db: DbOption = None,
+    engine: EngineOption = None,
 ) -> None:
     """Record an analyst's rating of a matrix cell no data measure (kept with who and when)."""
     from harmscope.warehouse.loaders import record_assessment
@@ -186,6 +188,7 @@ _FIELDS = frozenset(
 @assess_app.command("list")
 def assess_list(
     db: DbOption = None,
+    engine: EngineOption = None,
     every: Annotated[
         bool,
         typer.Option("--all", help="Every assessment, superseded ones too (default: latest)."),

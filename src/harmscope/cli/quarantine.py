@@ -11,13 +11,21 @@ from rich.table import Table
 
 from harmscope.app.render import render
 from harmscope.cli._app import app
-from harmscope.cli._common import DbOption, WideOption, check_format, fail, print_table
+from harmscope.cli._common import (
+    DbOption,
+    EngineOption,
+    WideOption,
+    check_format,
+    fail,
+    print_table,
+)
 from harmscope.errors import HarmScopeError
 
 
 @app.command("quarantine")
 def quarantine_command(
     db: DbOption = None,
+    engine: EngineOption = None,
     file: Annotated[
         str | None,
         typer.Option(

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from harmscope.cli._app import app
-from harmscope.cli._common import DbOption, fail, print_table, progress_bar
+from harmscope.cli._common import DbOption, EngineOption, fail, print_table, progress_bar
 from harmscope.errors import HarmScopeError
 
 
@@ -21,6 +21,7 @@ def load_records_cmd(
         typer.Argument(help="Force-records CSVs (nominals, groups, ...), folders or zips."),
     ],
     db: DbOption = None,
+    engine: EngineOption = None,
     user: Annotated[
         str | None,
         typer.Option("--user", help="Who loads (audit log); needed for personal data."),

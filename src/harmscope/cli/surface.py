@@ -15,6 +15,7 @@ from harmscope.cli._app import app
 from harmscope.cli._common import (
     CellSizeOption,
     DbOption,
+    EngineOption,
     FromOption,
     SchemeOption,
     ToOption,
@@ -38,6 +39,7 @@ def surface_command(
         Path, typer.Option("--out", help="File to write (.gpkg or .tif; replaced if present).")
     ],
     db: DbOption = None,
+    engine: EngineOption = None,
     scheme: SchemeOption = "cchi",
     start: FromOption = None,
     end: ToOption = None,

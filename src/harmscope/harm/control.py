@@ -144,8 +144,8 @@ def nil_find_searches(
     nfa = s.outcome.lower().strip().isin(list(NO_FURTHER_ACTION))
     agg = s.aggregate(
         searches=s.count(),
-        nil=(nfa & not_linked).cast("int64").sum(),
-        unlinked=not_linked.cast("int64").sum(),
+        nil=(nfa & not_linked).ifelse(1, 0).sum(),
+        unlinked=not_linked.ifelse(1, 0).sum(),
         first=s.month.min(),
         last=s.month.max(),
     ).execute()
@@ -186,7 +186,7 @@ def _enforcement_violence(
         cell_y=(e.y / cell_size).floor().cast("int64"),
     )
     agg = e.group_by(["cell_x", "cell_y", "month"]).aggregate(
-        enforcement=enforcement.cast("int64").sum(), violence=violent.cast("int64").sum()
+        enforcement=enforcement.ifelse(1, 0).sum(), violence=violent.ifelse(1, 0).sum()
     )
     return agg.execute()
 

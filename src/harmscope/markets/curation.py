@@ -169,10 +169,12 @@ def load_decisions(db: str | Path | None = None) -> list[Decision]:
     with Warehouse.open(db, read_only=True) as wh:
         if not wh.has("market_decisions"):
             return []
-        rows = wh.con.execute(
-            "SELECT decision_id, market_id, action, key, value, cells, cell_size, decided_by, "
-            "decided_at FROM market_decisions ORDER BY decided_at, decision_id"
-        ).fetchall()
+        # Through Ibis, so a PySpark or PostgreSQL warehouse reads its log too.
+        t = wh.table("market_decisions")
+        cols = ["decision_id", "market_id", "action", "key", "value", "cells"]
+        cols += ["cell_size", "decided_by", "decided_at"]
+        table = t.select(cols).order_by(["decided_at", "decision_id"]).to_pyarrow()
+        rows = list(zip(*(table.column(c).to_pylist() for c in cols), strict=True))
     out = []
     for did, mid, action, key, value, cells, size, by, at in rows:
         out.append(

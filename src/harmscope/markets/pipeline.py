@@ -184,7 +184,7 @@ def markets(
     harm = check_harm(harm)
     types = check_types(types)
     # Decisions are read from the warehouse file when one was named (not from a caller's table).
-    path = Path(source) if isinstance(source, str | Path) else None
+    path = source if isinstance(source, str | Path) else None  # str: a URL stays whole
     reports = None
     links = None
     if (user or "").strip() and (reason or "").strip():

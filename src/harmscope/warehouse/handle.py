@@ -23,6 +23,7 @@ import ibis
 import ibis.expr.types as ir
 
 from harmscope.errors import WarehouseError
+from harmscope.warehouse import engines
 from harmscope.warehouse.migrations import check_readable, migrate, outdated
 from harmscope.warehouse.schema import DDL, FILLED_BY
 
@@ -37,7 +38,8 @@ def default_db() -> str:
 
 
 class Warehouse:
-    """One open warehouse (a DuckDB file by default).
+    """One open warehouse (a DuckDB file by default; a Parquet folder on PySpark, a
+    database on PostgreSQL: :mod:`harmscope.warehouse.engines`).
 
     Parameters
     ----------
@@ -48,34 +50,71 @@ class Warehouse:
     events : ibis table, optional
         The events table to use instead of the backend's ``events`` (a caller's own table,
         perhaps already filtered; see :meth:`of`).
+    engine : str
+        ``duckdb``, ``pyspark`` or ``postgres`` (:data:`~harmscope.warehouse.engines.ENGINES`).
+    closer : callable, optional
+        How :meth:`close` releases the backend (default: its ``disconnect``); the PySpark
+        warehouse drops its views instead, keeping the process's one Spark session.
     """
 
     def __init__(
-        self, backend: Any, *, path: str | None = None, events: ir.Table | None = None
+        self,
+        backend: Any,
+        *,
+        path: str | None = None,
+        events: ir.Table | None = None,
+        engine: str = "duckdb",
+        closer: Any = None,
     ) -> None:
         self.backend = backend
         self.path = path or "warehouse"
         self.given_events = events
+        self.engine = engine
+        self.closer = closer
 
     # -- opening -------------------------------------------------------------------------
     @classmethod
-    def open(cls, db: str | os.PathLike[str] | None = None, *, read_only: bool = True) -> Warehouse:
-        """Open the warehouse file at *db* (default :func:`default_db`).
+    def open(
+        cls,
+        db: str | os.PathLike[str] | None = None,
+        *,
+        read_only: bool = True,
+        engine: str | None = None,
+    ) -> Warehouse:
+        """Open the warehouse at *db* (default :func:`default_db`) on *engine* (default
+        :func:`~harmscope.warehouse.engines.engine_name`: ``--engine``, ``$HARMSCOPE_ENGINE``
+        or duckdb).
 
-        See :func:`open_duckdb` for creation, upgrades and refusals.
+        A DuckDB file: see :func:`open_duckdb` for creation, upgrades and refusals. A PySpark
+        folder or a PostgreSQL URL: read-only through Ibis
+        (:func:`~harmscope.warehouse.engines.open_backend`); writing them is ``ingest``'s.
         """
-        path = str(db or default_db())
-        return cls(ibis.duckdb.from_connection(open_duckdb(path, read_only=read_only)), path=path)
+        name = engines.engine_name(engine)
+        path = engines.location(db, name, default_db())
+        if name == "duckdb":
+            engines.check_location(path, name, must_exist=False)
+            backend = ibis.duckdb.from_connection(open_duckdb(path, read_only=read_only))
+            return cls(backend, path=path)
+        if not read_only:
+            raise WarehouseError(
+                f"{engines.display(path)}: this command writes the DuckDB warehouse only; "
+                f"on --engine {name} only `harmscope ingest` writes"
+            )
+        backend, closer = engines.open_backend(path, name, read_only=read_only)
+        return cls(backend, path=engines.display(path), engine=name, closer=closer)
 
     @classmethod
     @contextmanager
-    def of(cls, source: Any = None, *, read_only: bool = True) -> Iterator[Warehouse]:
-        """Resolve *source* to a warehouse: a path (None: :func:`default_db`), a
+    def of(
+        cls, source: Any = None, *, read_only: bool = True, engine: str | None = None
+    ) -> Iterator[Warehouse]:
+        """Resolve *source* to a warehouse: a path or URL (None: :func:`default_db`), a
         :class:`Warehouse`, an Ibis backend, or an Ibis *events* table.
 
-        An events table gives a handle whose :meth:`events` is that table and whose other
-        tables are those of the backend it was built on (none when it has no backend). Closes
-        the warehouse on exit only when it was opened here.
+        A path or URL opens on *engine* (:meth:`open`). An events table gives a handle whose
+        :meth:`events` is that table and whose other tables are those of the backend it was
+        built on (none when it has no backend). Closes the warehouse on exit only when it was
+        opened here.
         """
         if isinstance(source, Warehouse):
             yield source
@@ -85,17 +124,17 @@ class Warehouse:
                 backend = source.get_backend()
             except Exception:  # an unbound table (ibis.table(...)): no other tables to read
                 backend = None
-            yield cls(backend, events=source)
+            yield cls(backend, events=source, engine=_engine_of(backend))
             return
         if source is None or isinstance(source, str | os.PathLike):
-            wh = cls.open(source, read_only=read_only)
+            wh = cls.open(source, read_only=read_only, engine=engine)
             try:
                 yield wh
             finally:
                 wh.close()
             return
         if hasattr(source, "table") and hasattr(source, "list_tables"):
-            yield cls(source)
+            yield cls(source, engine=_engine_of(source))
             return
         raise TypeError(
             "expected a warehouse path, a Warehouse, an Ibis backend or an Ibis events table; "
@@ -104,7 +143,9 @@ class Warehouse:
 
     def close(self) -> None:
         """Close the engine connection."""
-        if self.backend is not None:
+        if self.closer is not None:
+            self.closer()
+        elif self.backend is not None:
             self.backend.disconnect()
 
     def __enter__(self) -> Warehouse:
@@ -116,7 +157,15 @@ class Warehouse:
     # -- reading -------------------------------------------------------------------------
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
-        """The raw DuckDB connection, for loaders that need DuckDB's SQL (CSV reader, COPY)."""
+        """The raw DuckDB connection, for loaders that need DuckDB's SQL (CSV reader, COPY).
+
+        Raises :class:`WarehouseError` on another engine: those paths are DuckDB-only.
+        """
+        if self.engine != "duckdb":
+            raise WarehouseError(
+                f"{self.path}: this command needs the DuckDB warehouse; "
+                f"it does not run on --engine {self.engine}"
+            )
         return self.backend.con
 
     def has(self, name: str) -> bool:
@@ -198,6 +247,12 @@ def open_duckdb(
         con.close()
         raise
     return con
+
+
+def _engine_of(backend: Any) -> str:
+    """The engine name of an Ibis backend (``duckdb`` when unknown or absent)."""
+    name = str(getattr(backend, "name", "duckdb"))
+    return name if name in engines.ENGINES else "duckdb"
 
 
 def _fill_hint(name: str) -> str:

@@ -46,9 +46,10 @@ from harmscope.sources.policeuk import (
     identity_of,
     read_header,
 )
-from harmscope.warehouse import connect
 from harmscope.warehouse import diagnostics as diag
+from harmscope.warehouse import engines, targets
 from harmscope.warehouse import rowchecks as rows
+from harmscope.warehouse.handle import open_duckdb
 from harmscope.warehouse.schema import EVENT_COLUMNS
 
 
@@ -125,6 +126,7 @@ def ingest_paths(
     db: str | Path | None = None,
     lenient: bool = False,
     progress: Progress | None = None,
+    engine: str | None = None,
 ) -> IngestReport:
     """Ingest police.uk files, folders and zip archives into the warehouse ``db``.
 
@@ -133,21 +135,32 @@ def ingest_paths(
     paths
         CSV or CSV.gz files, folder trees of them, or data.police.uk zip archives.
     db
-        Warehouse file (DuckDB); created when missing.
+        Warehouse file (DuckDB), created when missing; a warehouse folder (``pyspark``) or
+        a database URL (``postgres``).
     lenient
         Quarantine bad rows (table ``quarantine``) instead of failing the batch.
     progress
         Optional ``progress(stage, done, total)`` callback.
+    engine
+        ``duckdb``, ``pyspark`` or ``postgres`` (default: ``--engine``/``$HARMSCOPE_ENGINE``,
+        else duckdb). Every engine is loaded by this same DuckDB code; only the write-out of
+        the result differs (:mod:`harmscope.warehouse.targets`).
 
     Raises
     ------
     InputError
         On the first bad file or row (strict mode); the warehouse is left exactly as it was.
     """
+    name = engines.engine_name(engine)
+    if name != "duckdb":
+        where = engines.location(None if db is None else str(db), name, "")
+        return targets.ingest_to(
+            ingest_paths, paths, db=where, engine=name, lenient=lenient, progress=progress
+        )
     found = discover_all(paths)
     if not found.files:
         raise InputError("no CSV files found", path=", ".join(map(str, paths)))
-    con = connect(db)
+    con = open_duckdb(db)
     try:
         with tempfile.TemporaryDirectory(prefix="harmscope-ingest-") as tmp:
             report = _Batch(con, Path(tmp), lenient=lenient, progress=progress).run(found.files)
