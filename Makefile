@@ -61,7 +61,8 @@ BENCH_RUNS := \
 	"bench/evaluation.py --part scaling" \
 	"bench/calibration.py --part divergence --seeds 20" \
 	"bench/calibration.py --part power-few --seeds 20" \
-	"bench/priorities.py"
+	"bench/priorities.py" \
+	"bench/scale.py --sizes 1/8,1/2,1,7"
 bench: setup
 	@status=0; for run in $(BENCH_RUNS); do \
 		echo "== $$run"; $(BIN)/python $$run || status=1; \

@@ -150,11 +150,12 @@ def test_type_burglary_equals_a_pandas_filter(
               "json"],
     )  # fmt: skip
     assert json.loads(every.stdout)["total"] == pytest.approx(n_all * weights["Burglary"])
-    # priorities, places lens: each ranked cell's score is its burglary harm
+    # priorities, places lens: each ranked cell's harm is its burglary harm (its score is
+    # the forecast of it, docs/forecast.md)
     ranked = rank("places", city_db, types=["Burglary"])
     assert ranked.attrs["types"] == ["Burglary"]
     for row in ranked.itertuples():
-        assert row.score == pytest.approx(expected[(row.cell_x, row.cell_y)])
+        assert row.harm == pytest.approx(expected[(row.cell_x, row.cell_y)])
     assert len(ranked) <= len(expected)
     res = runner.invoke(
         app,
@@ -165,7 +166,8 @@ def test_type_burglary_equals_a_pandas_filter(
     rows = json.loads(res.stdout)
     assert {r["harm_view"] for r in rows} == {"drug-attributed harm"}
     # the CLI's score is the board's (docs/priorities.md); the lens's own is lens_score
-    assert [r["lens_score"] for r in rows] == pytest.approx(ranked["score"].tolist())
+    lens_scores = dict(zip(ranked["unit_id"], ranked["score"], strict=True))
+    assert {r["unit_id"]: r["lens_score"] for r in rows} == pytest.approx(lens_scores)
 
 
 def test_unknown_type_is_refused_listing_the_valid_ones(city_db: Path) -> None:

@@ -156,4 +156,7 @@ def test_lens_names_ignore_case(city_db: Path) -> None:
     assert {r["lens"] for r in rows} == {"places"}
     wrong = run("Placs")
     assert wrong.exit_code == 2
-    assert wrong.stderr == "error: --lens: unknown lens 'Placs' (available: markets, places, all)\n"
+    assert wrong.stderr == (
+        "error: --lens: unknown lens 'Placs' "
+        "(available: behaviours, groups, markets, people, places, all)\n"
+    )
