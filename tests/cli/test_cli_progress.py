@@ -120,7 +120,14 @@ def test_validate_checks_report_progress(tmp_path: Path) -> None:
     assert done.exit_code == 0, done.output
     calls, progress = recorder()
     validate_priorities(sim, k=5, progress=progress)  # type: ignore[arg-type]
-    assert check_protocol(calls) == ["ingest", "places", "markets"]
+    assert check_protocol(calls) == [
+        "ingest",
+        "places",
+        "markets",
+        "people",
+        "groups",
+        "behaviours",
+    ]
     calls, progress = recorder()
     validate_evaluation(sim, operations=3, progress=progress)  # type: ignore[arg-type]
     assert check_protocol(calls) == ["simulated operations"]
