@@ -63,7 +63,7 @@ from harmscope.harm import load_scheme
 from harmscope.periods import Progress, progress_stage
 from harmscope.priorities.lenses import LENSES, PLANNED_LENSES, LensUnavailableError
 from harmscope.priorities.places import place_id
-from harmscope.sources.records.pseudonym import KEY_ENV, key_path
+from harmscope.sources.records.pseudonym import KEY_ENV, key_path, write_key
 from harmscope.warehouse.ingest import ingest_paths
 from harmscope.warehouse.records import load_records
 
@@ -365,10 +365,7 @@ def prepare_city(folder: Path, warehouse: Path, *, user: str, reason: str) -> Pa
     if records:
         key = key_path(warehouse)
         if not os.environ.get(KEY_ENV) and not key.exists():
-            # 0600 from the start, as load_key writes keys
-            fd = os.open(key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w", encoding="ascii") as fh:
-                fh.write(SYNTHETIC_KEY + "\n")
+            write_key(key, SYNTHETIC_KEY)
         load_records(records, db=warehouse, user=user, reason=reason)
     return warehouse
 

@@ -69,6 +69,14 @@ def key_path(db: str | os.PathLike[str]) -> Path:
     return p.with_name(p.name + KEY_SUFFIX)
 
 
+def write_key(path: Path, key: str) -> None:
+    """Write a new key file: never over another process's key (O_EXCL), mode 0600 from the
+    start, so the key is never readable by others, not even for an instant."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(key + "\n")
+
+
 def load_key(db: str | os.PathLike[str], *, create: bool = True) -> bytes:
     """The pseudonym key for the warehouse ``db``.
 
@@ -91,11 +99,7 @@ def load_key(db: str | os.PathLike[str], *, create: bool = True) -> bytes:
     if not path.exists():
         if not create:
             raise ValueError(f"{path}: no pseudonym key file (and ${KEY_ENV} is not set)")
-        # O_EXCL: never overwrite a key another process has just written; 0600 from the
-        # start, so the key is never readable by others, not even for an instant.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="ascii") as fh:
-            fh.write(secrets.token_hex(32) + "\n")
+        write_key(path, secrets.token_hex(32))
     if os.name == "posix" and path.stat().st_mode & 0o077:
         raise ValueError(
             f"{path}: the pseudonym key file is readable by others "
