@@ -6,7 +6,7 @@
    excess is the known bump.
 3. A noisy lattice: the fit solves the quasi-Poisson equations with the design rebuilt here
    by hand, and the replicates are the placebo areas' observed/predicted ratios.
-4. A controlled case: lattices drawn from a known model (shared place effect, Poisson
+4. A controlled case (place and local backgrounds): lattices drawn from a known model (shared place effect, Poisson
    counts, a market bump of known size, its users' theft raising the reference types around
    it): the 95 % interval covers the known excess in most of them and the estimate is
    unbiased within a few per cent.
@@ -171,9 +171,11 @@ def test_place_background_solves_the_quasi_poisson_equations() -> None:
     mp = placebo_areas(
         AttributionCells(harm=mu, ix=ix, iy=iy, market=market), 0, reach_cells=2.0, min_share=0.5
     )
-    # Replicate: observed - (expected + 1.5 (expected * L_p / M_p - expected)).
-    want = {round(float(obs[0] - expected[0] * (1 + 1.5 * (r - 1))), 6) for r in lp / mp}
-    assert set(np.round(boot[0], 6)) <= want
+    # Replicate: the excess minus 1.5 times (expected * L_p / M_p - the draws' median).
+    ratio = lp[mp > 0] / mp[mp > 0]
+    draws = expected[0] * ratio[np.random.default_rng(2).integers(0, len(ratio), 400)]
+    want = obs[0] - expected[0] - 1.5 * (draws - np.median(draws))
+    assert np.allclose(boot[0], want)
     with pytest.raises(ValueError, match="reference_count"):
         attribute_cells(
             AttributionCells(harm=harm, ix=ix, iy=iy, market=market),
@@ -209,13 +211,16 @@ def _controlled_city(rng: np.random.Generator, n: int = 16) -> tuple[Attribution
     return cells, float(20.0 * added.sum())
 
 
-def test_interval_covers_a_known_excess_in_a_controlled_case() -> None:
+@pytest.mark.parametrize(("background", "widen"), [("place", 1.25), ("local", 1.5)])
+def test_interval_covers_a_known_excess_in_a_controlled_case(background: str, widen: float) -> None:
+    # 'local' (the place model times its placebo areas' median observed/predicted ratio)
+    # must stay unbiased where the place model is already right.
     rng = np.random.default_rng(2026)
     covered, errors = [], []
     for i in range(60):
         cells, truth = _controlled_city(rng)
         obs, expected, boot, _, _ = attribute_cells(
-            cells, 1, reach_cells=5.0, replicates=1000, seed=i, background="place", widen=1.25
+            cells, 1, reach_cells=5.0, replicates=1000, seed=i, background=background, widen=widen
         )
         lo, hi = np.percentile(boot[0], [2.5, 97.5])
         covered.append(lo <= truth <= hi)

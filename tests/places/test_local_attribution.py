@@ -43,6 +43,16 @@ def _lattice(n: int, harm: dict[tuple[int, int], float], market: set[tuple[int, 
     return AttributionCells(harm=h, ix=ix.astype(np.int64), iy=iy.astype(np.int64), market=m)
 
 
+def _replicates_by_hand(
+    preds: np.ndarray, point: float, *, seed: int, replicates: int, widen: float = 1.0
+) -> np.ndarray:
+    """attribute_cells's replicates of one market, rebuilt: one of ``preds`` drawn per
+    replicate (the same generator and order), its deviation from the draws' median scaled
+    by ``widen`` and taken from the estimate ``point`` (markets.excess.centred)."""
+    draws = np.asarray(preds)[np.random.default_rng(seed).integers(0, len(preds), replicates)]
+    return point - widen * (draws - np.median(draws))
+
+
 def test_toy_lattice_by_hand() -> None:
     # 5 x 5 cells, harm 10 * x + y; the market holds (2, 2) and (3, 2) and adds 100 at (2, 2).
     harm = {(x, y): 10.0 * x + y for x in range(5) for y in range(5)}
@@ -63,8 +73,15 @@ def test_toy_lattice_by_hand() -> None:
     assert expected[0] == pytest.approx((24 + 52 + 56 + 84) / 4)  # 54
     assert observed[0] - expected[0] == pytest.approx(100.0)
     assert count[0] == 4
-    # Every replicate is observed minus one of the four placebo areas, each drawn.
-    assert set(np.round(boot[0], 9)) == {154.0 - v for v in (24.0, 52.0, 56.0, 84.0)}
+    # Every replicate is the excess minus one drawn placebo area's deviation from the draws'
+    # median (centred on the estimate, so the interval holds it).
+    want = _replicates_by_hand(placebos, 100.0, seed=3, replicates=500)
+    assert np.allclose(boot[0], want)
+    assert set(np.round(boot[0] - np.median(boot[0]), 9)) <= {
+        round(float(np.median(placebos[np.random.default_rng(3).integers(0, 4, 500)]) - v), 9)
+        for v in (24.0, 52.0, 56.0, 84.0)
+    }
+    assert float(np.median(boot[0])) == pytest.approx(100.0)
     # With min_share 1 the two half-known placebos are left out.
     assert sorted(placebo_areas(cells, 0, reach_cells=1.0, min_share=1.0)) == [52.0, 56.0]
 
@@ -99,9 +116,11 @@ def test_place_offset_by_hand() -> None:
         assert observed[0] == 154.0
         assert expected[0] == pytest.approx(54.0 * factor)
         assert offset[0] == pytest.approx(factor)
-        # Each replicate: observed minus one placebo's counted harm times the same factor.
-        want = {round(154.0 - v * factor, 9) for v in (24.0, 52.0, 56.0, 84.0)}
-        assert set(np.round(boot[0], 9)) == want
+        # Each replicate: the excess minus one placebo's counted harm times the same factor,
+        # about the draws' median.
+        counted = placebo_areas(cells, 0, reach_cells=1.0, min_share=0.5)
+        want = _replicates_by_hand(counted * factor, 154.0 - 54.0 * factor, seed=1, replicates=400)
+        assert np.allclose(boot[0], want)
     # beta = 1 is the ratio estimator R_k * sum(L_p) / sum(R_p) (= 21 * 216 / 28 = 162).
     counted = placebo_areas(cells, 0, reach_cells=1.0, min_share=0.5)
     ratio = attribute_cells(cells, 1, reach_cells=1.0, min_placebos=4, beta=1.0).expected[0]
@@ -113,9 +132,12 @@ def test_widened_interval_by_hand() -> None:
     _, expected, boot, _, _ = attribute_cells(
         cells, 1, reach_cells=1.0, min_placebos=4, replicates=400, seed=1, widen=2.0
     )
-    # Deviations from the placebo mean 54 doubled: 154 - (54 + 2 (L_p - 54)).
-    want = {154.0 - (54.0 + 2.0 * (v - 54.0)) for v in (24.0, 52.0, 56.0, 84.0)}
-    assert set(np.round(boot[0], 9)) == want
+    # Deviations from the draws' median doubled, about the excess 154 - 54 = 100.
+    counted = placebo_areas(cells, 0, reach_cells=1.0, min_share=0.5)
+    want = _replicates_by_hand(counted, 100.0, seed=1, replicates=400, widen=2.0)
+    assert np.allclose(boot[0], want)
+    plain = _replicates_by_hand(counted, 100.0, seed=1, replicates=400)
+    assert np.ptp(boot[0]) == pytest.approx(2.0 * np.ptp(plain))
     assert expected[0] == pytest.approx(54.0)  # the centre does not move
 
 
@@ -264,14 +286,16 @@ def test_real_city_observed_recomputed_from_raw_rows(city36: Path) -> None:
     assert m.area_harm == pytest.approx(inside["w"].sum(), rel=1e-9)
     types = set(result.types)
     assert m.observed == pytest.approx(inside.loc[inside["Crime type"].isin(types), "w"].sum())
-    # docs/harm-model.md quotes these (rounded): excess and its interval as shares of harm;
-    # the place background by default, the distance one and the placebo mean with the place
-    # offset besides.
-    assert (round(m.share, 3), m.placebos) == (0.089, 25)
-    assert (round(m.share_low, 3), round(m.share_high, 3)) == (0.047, 0.170)
+    # docs/markets.md quotes these (rounded): excess and its interval as shares of harm;
+    # the local background by default, the place model alone, the distance one and the
+    # placebo mean with the place offset besides.
+    assert (round(m.share, 3), m.placebos) == (0.091, 25)
+    assert (round(m.share_low, 3), round(m.share_high, 3)) == (0.044, 0.175)
     assert m.excess_low < m.excess < m.excess_high
+    place = local_attribution(city36, replicates=2000, background="place").markets[0]
+    assert (round(place.share, 3), round(place.share_low, 3)) == (0.089, 0.045)
     far = local_attribution(city36, replicates=2000, background="distance").markets[0]
-    assert (round(far.share, 3), round(far.share_low, 3)) == (0.089, -0.005)
+    assert (round(far.share, 3), round(far.share_low, 3)) == (0.089, -0.008)
     plain = local_attribution(city36, replicates=200, background="placebo").markets[0]
     assert (round(plain.share, 3), plain.observed) == (0.081, m.observed)
 
@@ -387,8 +411,11 @@ def test_distance_background_solves_the_quasi_poisson_equations() -> None:
     mp = placebo_areas(
         AttributionCells(harm=mu, ix=ix, iy=iy, market=market), 0, reach_cells=2.0, min_share=0.5
     )
-    want = {round(float(obs[0] - expected[0] * r), 6) for r in lp / mp}
-    assert set(np.round(boot[0], 6)) <= want
-    assert len(set(np.round(boot[0], 6))) > len(want) // 2
+    ratio = lp[mp > 0] / mp[mp > 0]
+    want = _replicates_by_hand(
+        expected[0] * ratio, float(obs[0] - expected[0]), seed=2, replicates=400
+    )
+    assert np.allclose(boot[0], want)
+    assert len(set(np.round(boot[0], 6))) > len(ratio) // 2
     with pytest.raises(ValueError, match="background"):
         attribute_cells(cells, 1, reach_cells=2.0, background="kriging")

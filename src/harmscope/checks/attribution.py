@@ -410,7 +410,7 @@ def validate_attribution(
     beta : float, default 0.4
         Exponent of the place offset (:func:`~harmscope.markets.attribution.local_attribution`);
         other values show what the default is compared with.
-    background : {'place', 'distance', 'placebo'}, default :data:`~harmscope.markets.attribution.BACKGROUND`
+    background : {'local', 'place', 'distance', 'placebo'}, default :data:`~harmscope.markets.attribution.BACKGROUND`
         Background model of the local attribution.
 
     Returns
