@@ -429,8 +429,9 @@ def attribute_cells(
         ``log E[L_k] = log mean(L_p) + beta log(R_k / mean(R_p))``. Needs
         ``cells.reference`` when not 0.
     widen : float, default 1
-        Factor on each replicate's deviation from ``expected`` (1: the plain bootstrap); a
-        value above 1 widens the interval by that factor about the central excess.
+        Factor on each replicate's deviation from the draws' median (1: the plain
+        bootstrap); a value above 1 widens the interval by that factor about the central
+        excess.
     background : {'placebo', 'distance', 'place', 'local'}, default 'placebo'
         ``'distance'`` or ``'place'``: the expected background is the sum over the market's
         cells of :func:`distance_background` or :func:`place_background` (fitted on every
@@ -553,9 +554,9 @@ def centred(point: float, replicates: F) -> F:
     built from uncentred draws can then miss its own point estimate: on 1/8 of the
     39-force extract (260 markets, 'place' background), an excess of 739,965 days came with
     a 95 % interval of 442,280 to 554,718 (``docs/markets.md``, fifth pass). Centring on the
-    median (not the mean) makes every
-    equal-tailed percentile interval hold the point, however skewed the replicates are
-    (the median lies between any two percentiles that straddle 50).
+    median (not the mean) makes every equal-tailed percentile interval hold the point,
+    however skewed the replicates are (the median lies between any two percentiles that
+    straddle 50).
 
     Parameters
     ----------
