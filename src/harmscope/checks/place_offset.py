@@ -195,7 +195,8 @@ def error_sources(
     progress: Progress | None = None,
 ) -> pd.DataFrame:
     """Split each simulated city's error of the attributed share into its sources (tuning
-    seeds only): the diagnosis behind the place background (``docs/harm-model.md``).
+    seeds only): the diagnosis behind the place background (``docs/harm-model.md``) and the
+    local one (``docs/markets.md``, fifth pass).
 
     With ``T`` the true market harm of the city (recorded harm of
     :data:`~harmscope.checks.attribution.MARKET_BEHAVIOURS`), ``C`` the part of it inside the
