@@ -66,12 +66,10 @@ class PeopleHarm:
         length.
         """
         rec = self.records
-        figs = unit_figures(
-            self.rows(kind), start=rec.start, end=rec.end, half_life=self.model.half_life
-        )
+        rows = self.rows(kind)
+        figs = unit_figures(rows, start=rec.start, end=rec.end, half_life=self.model.half_life)
         if kind == "people":
             signal = figs["rate"] - (1.0 - self.model.intel) * figs["rate_intel"]
-            rows = self.rows(kind)
             sustained = sustained_rate(rows, start=rec.start, end=rec.end, intel=self.model.intel)
             fc = forecast_people(
                 signal, rec, memberships(rec, self.contrib), self.model, sustained=sustained

@@ -110,10 +110,12 @@ def sustained_rate(rows: pd.DataFrame, *, start: int, end: int, intel: float) ->
     if years < 2:
         return None
     back = (end - rows["m"].to_numpy(dtype=np.int64)) // 12
-    keep = back < years  # months before the first whole window are left out
+    codes, uniques = pd.factorize(rows["unit"])
+    units = pd.Index(uniques).astype(str)
+    # months before the first whole window are left out (and rows with no unit)
+    keep = (back < years) & (codes >= 0)
     weight = np.where(rows["origin"].to_numpy() == "offence", 1.0, intel)
     value = rows["value"].to_numpy(dtype=np.float64) * weight
-    codes, units = pd.factorize(rows["unit"].astype(str))
     # per unit and window: a dense (units x years) table, so a year with nothing is a 0
     flat = codes[keep] * years + back[keep]
     table = np.bincount(flat, weights=value[keep], minlength=len(units) * years)
