@@ -13,6 +13,7 @@ from numpy.testing import assert_allclose
 
 from harmscope.checks.people import period_split, records_rankings
 from harmscope.checks.rankings import LENS_CHECKS
+from harmscope.checks.scoring import score_rankings
 from harmscope.harm.schemes import load_scheme
 from harmscope.priorities.lenses import BOARD_COLUMNS, REQUIRED_COLUMNS, rank
 from harmscope.simulate import simulate
@@ -21,6 +22,12 @@ from harmscope.warehouse.ingest import ingest_paths
 from harmscope.warehouse.records import load_records
 
 KEY = "people city tests key, long enough"
+
+
+def _top(truth: pd.Series, k: int) -> set[str]:
+    """The k largest, ties by id (as the scorer breaks them)."""
+    frame = pd.DataFrame({"u": truth.index.astype(str), "h": truth.to_numpy()})
+    return set(frame.sort_values(["h", "u"], ascending=[False, True])["u"].head(k))
 
 
 @pytest.fixture(scope="module")
@@ -91,8 +98,35 @@ def test_checks_score_the_months_after_the_ranked_period(
     public = cases[cases["nominal_id"].map(kinds) == "public"].groupby("nominal_id")["h"].sum()
     later = later.add(public, fill_value=0.0)
     later.index = later.index.map(Pseudonymiser(KEY.encode()))
-    assert_allclose(r.truth.sort_index(), later[later > 0].sort_index())
+    everybody = r.other_truths["all_population"]
+    assert_allclose(everybody.sort_index(), later[later > 0].sort_index())
+    # primary truth: the same, kept to the nominals with a record in the ranked months — a
+    # crime link in any role, a report about them or an arrest — recomputed from the CSVs
+    ranked = "2021-06"
+    every_link = pd.read_csv(sim / "records/crime_people.csv", dtype=str)
+    reports = pd.read_csv(sim / "intel/reports.csv", dtype=str)
+    arrests = pd.read_csv(sim / "records/arrests.csv", dtype=str)
+    known = set(every_link.loc[every_link["month"] <= ranked, "nominal_id"])
+    known |= set(reports.loc[reports["month"] <= ranked, "subject_id"].dropna())
+    known |= set(arrests.loc[arrests["month"] <= ranked, "nominal_id"])
+    known_ids = {Pseudonymiser(KEY.encode())(n) for n in known}
+    expected = later[later > 0]
+    expected = expected[expected.index.isin(known_ids)]
+    assert 0 < len(expected) < len(everybody)
+    assert_allclose(r.truth.sort_index(), expected.sort_index())
+    assert "known nominals" in r.notes["truth"]
     assert r.notes["ranked_months"] == ["2021-01", "2021-06"]
+    # scored on both truths; the primary keeps the contract keys, the other is named
+    score = score_rankings(r).to_dict()
+    top10 = _top(expected, 10)
+    assert score["precision_at_k"] == len(set(r.predicted[:10]) & top10) / 10
+    # the ceiling: every unit the lens ranked, in the oracle's order
+    assert score["ceiling_at_k"] == len(set(r.predicted) & top10) / 10
+    assert score["baseline_ceiling_at_k"] == len(set(r.counting) & top10) / 10
+    pop10 = _top(everybody, 10)
+    assert score["all_population"]["precision_at_k"] == len(set(r.predicted[:10]) & pop10) / 10
+    assert score["all_population"]["ceiling_at_k"] == len(set(r.predicted) & pop10) / 10
+    assert "every person" in score["all_population"]["truth"]
     # counting: linked crimes as offender or suspect in the ranked months, most first
     links = pd.read_csv(sim / "records/crime_people.csv")
     links = links[(links["role"] != "victim") & (links["month"] <= "2021-06")]

@@ -28,3 +28,4 @@ def test_forecast_parameters_in_docs_are_the_defaults() -> None:
     assert f"`alpha` = {DEFAULT_MODEL.context:g}" in text
     assert f"`intel` = {DEFAULT_MODEL.intel:g}" in text
     assert f"Default {DEFAULT_MODEL.custody:g}:" in text
+    assert f"`persistence` = {DEFAULT_MODEL.persistence:g}" in text

@@ -16,7 +16,13 @@ thirds** of the city's months (24 of 36) and hands the scorer (:mod:`harmscope.c
   forecast and is scored as one. Nominals: ``truth/person_month.csv`` (ids pseudonymised
   with the warehouse's key, as the records were) for the city's people, and for the members
   of the public the records name, the harm of the crimes they are linked to as offenders
-  (:func:`_public_truth`); groups: ``truth/group_month.csv``;
+  (:func:`_public_truth`). The people lens is scored on two truths: **primary**, the nominals
+  the force knows — those with at least one record in the ranked months (a crime–person link
+  in any role, an intelligence report about them, or an arrest: :func:`known_nominals`) —
+  because choosing among the nominals it has records on is what a force uses the lens for;
+  and under ``all_population`` everybody, the members of the public whose careers start
+  after the ranked months included (no ranking of past records can name those); groups:
+  ``truth/group_month.csv``;
   behaviours: ``truth/behaviour_month.csv`` without ``not drug-related`` (no drug lens ranks
   it) and the harmless police-found offences.
 
@@ -42,12 +48,20 @@ from harmscope.checks.rankings import Rankings, register_lens_check
 from harmscope.errors import HarmScopeError
 from harmscope.harm import load_scheme
 from harmscope.people.attribute import Kind, attribute_harm
+from harmscope.people.records import Records
 from harmscope.people.units import memberships
 from harmscope.priorities.lenses import rank
 from harmscope.sources.records.pseudonym import Pseudonymiser, load_key
 from harmscope.warehouse.records import load_records
 
-__all__ = ["REASON", "SIM_BEHAVIOURS", "USER", "period_split", "records_rankings"]
+__all__ = [
+    "REASON",
+    "SIM_BEHAVIOURS",
+    "USER",
+    "known_nominals",
+    "period_split",
+    "records_rankings",
+]
 
 USER = "validate-priorities"
 REASON = "validation of the people, groups and behaviours lenses on a simulated city (SYNTHETIC)"
@@ -87,10 +101,31 @@ def _order(counts: pd.Series) -> list[str]:
     return frame.sort_values(["n", "id"], ascending=[False, True])["id"].tolist()
 
 
+def known_nominals(records: Records) -> pd.Index:
+    """Nominals with at least one record in the period of *records* (sorted pseudonyms).
+
+    A record is a crime–person link in any role (victims and witnesses are known to the force
+    too), an intelligence report whose subject is the nominal, or an arrest, dated in
+    ``records.start .. records.end``. Being on the nominal index alone is not a record of the
+    period: the index keeps everyone ever recorded.
+    """
+    arrests = records.arrests
+    ids = pd.concat(
+        [
+            records.crime_people["nominal_id"],
+            records.reports["subject_id"],
+            arrests.loc[arrests["m"].between(records.start, records.end), "nominal_id"],
+        ]
+    )
+    return pd.Index(sorted(ids.dropna().astype(str).unique()))
+
+
 def records_rankings(kind: Kind, simdir: Path, warehouse: Path, **options: Any) -> Rankings:
     """One city's rankings for the people, groups or behaviours lens (module docstring)."""
     simdir, warehouse = Path(simdir), Path(warehouse)
     load_records([simdir / "intel", simdir / "records"], db=warehouse, user=USER, reason=REASON)
+    other_truths: dict[str, pd.Series] = {}
+    truths = {"truth": "true_harm of the months after the ranked period (a forecast check)"}
     truth_file = {
         "people": "person_month",
         "groups": "group_month",
@@ -112,6 +147,18 @@ def records_rankings(kind: Kind, simdir: Path, warehouse: Path, **options: Any) 
         key = Pseudonymiser(load_key(warehouse))
         truth = t.assign(unit=t["person_id"].map(key)).groupby("unit")["true_harm"].sum()
         truth = truth.add(_public_truth(simdir, scored).rename(key), fill_value=0.0)
+        other_truths["all_population"] = truth[truth > 0]
+        truth = truth[truth.index.isin(known_nominals(ph.records))]
+        truths = {
+            "truth": (
+                "true_harm of the months after the ranked period, nominals with a record "
+                "(crime link, report or arrest) in the ranked months (known nominals)"
+            ),
+            "all_population_truth": (
+                "true_harm of the months after the ranked period, every person (city people "
+                "and the members of the public the records name)"
+            ),
+        }
         predicted = lens["unit_id"].tolist()
         counting = offences.groupby("unit", observed=True)["crime_id"].nunique()
         busy = (
@@ -148,9 +195,10 @@ def records_rankings(kind: Kind, simdir: Path, warehouse: Path, **options: Any) 
         notes={
             "ranked_months": list(ranked),
             "scored_months": [scored[0], scored[-1]],
-            "truth": "true_harm of the months after the ranked period (a forecast check)",
+            **truths,
             "harm_view": ph.harm,
         },
+        other_truths=other_truths,
     )
 
 

@@ -51,6 +51,10 @@ class Rankings:
         ids.
     notes : dict
         Anything the lens's check wants reported beside its scores (JSON-safe values).
+    other_truths : dict of str to pandas.Series
+        Further truths the same three rankings are scored against, each reported under its
+        name beside the primary score (the people lens: ``all_population``, the truth over
+        every person beside the primary truth over the nominals the force knows).
     """
 
     lens: str
@@ -61,6 +65,7 @@ class Rankings:
     unit: str = "CCHI days"
     matcher: Callable[[Sequence[str], Sequence[str]], list[tuple[str, str]]] | None = None
     notes: dict[str, Any] = field(default_factory=dict)
+    other_truths: dict[str, pd.Series] = field(default_factory=dict)
 
 
 LensCheck = Callable[..., Rankings]

@@ -23,6 +23,20 @@ ranking's first ``k`` units, ``k`` capped at the number of units with true harm 
     :math:`T_k` — over the true harm of :math:`T_k`, the best any ``k`` units can hold
     (Chainey et al. 2008 call the unscaled share the hit rate; dividing by the best possible
     makes 1 the ceiling whatever the concentration of harm).
+``ceiling_at_k``
+    The best ``precision_at_k`` *any* order of the units the ranking holds could reach: the
+    size of the matcher's one-to-one matching between **all** its units and :math:`T_k`, over
+    ``k`` (for equal ids, :math:`|R \\cap T_k| / k` with :math:`R` every ranked unit — the
+    precision of the oracle that orders the found units by their true harm). A ranking at its
+    ceiling is bound by what it found (detection), not by how it weighed what it found: a tie
+    with a baseline at the ceiling says "detection-bound", not "weighting failed".
+
+Further truths
+--------------
+A check may hand more than one truth (:attr:`Rankings.other_truths`): the same three
+rankings are scored against each and reported under its name (the people lens scores the
+nominals the force knows as its primary truth, and everybody under ``all_population``); a
+note ``{name}_truth`` of the check describes that truth (its ``truth`` note when reported).
 
 Over seeds
 ----------
@@ -40,7 +54,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -51,6 +65,7 @@ from harmscope.checks.rankings import Rankings
 
 __all__ = [
     "BASELINES",
+    "CEILING",
     "METRICS",
     "LensScore",
     "RankingScore",
@@ -66,6 +81,15 @@ BASELINES: tuple[str, ...] = ("counting", "busyness")
 
 #: Metrics scored per ranking, in report order.
 METRICS: tuple[str, ...] = ("precision_at_k", "precision_at_20", "harm_captured")
+
+#: Best precision@k any order of a ranking's own units could reach (module docstring).
+CEILING = "ceiling_at_k"
+
+_ROLES: tuple[tuple[str, str], ...] = (
+    ("lens", ""),
+    ("counting", "baseline_"),
+    ("busyness", "busyness_"),
+)
 
 Matcher = Callable[[Sequence[str], Sequence[str]], list[tuple[str, str]]]
 
@@ -112,6 +136,10 @@ class RankingScore:
         Its first ``k_effective`` unit ids.
     matched : tuple of (str, str)
         ``(predicted, true)`` hits counted by ``precision_at_k``.
+    ceiling_at_k : float
+        Best ``precision_at_k`` any order of the ranked units could reach (module docstring).
+    ceiling_hits : int
+        Units of :math:`T_k` the ranking holds anywhere (matched one-to-one).
     """
 
     precision_at_k: float
@@ -122,6 +150,8 @@ class RankingScore:
     n_ranked: int
     predicted: tuple[str, ...] = ()
     matched: tuple[tuple[str, str], ...] = ()
+    ceiling_at_k: float = math.nan
+    ceiling_hits: int = 0
 
     def metric(self, name: str) -> float:
         """The value of one of :data:`METRICS`."""
@@ -148,6 +178,9 @@ class LensScore:
     unit : str
     notes : dict
         The check's notes (matching rule, options, schemes).
+    others : dict of str to LensScore
+        The same rankings scored against the check's further truths
+        (:attr:`Rankings.other_truths`), by name.
     """
 
     lens: str
@@ -161,16 +194,18 @@ class LensScore:
     scores: dict[str, RankingScore]
     unit: str = "CCHI days"
     notes: dict[str, Any] = field(default_factory=dict)
+    others: dict[str, LensScore] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Flat JSON: ``precision_at_k`` (lens), ``baseline_precision_at_k`` (counting),
         ``busyness_precision_at_k``, the same for ``precision_at_20`` and ``harm_captured``,
-        then hits and ids."""
+        then the ceilings (``ceiling_at_k``, ``baseline_ceiling_at_k``,
+        ``busyness_ceiling_at_k``), hits and ids, and each further truth's dict under its
+        name."""
         out: dict[str, Any] = {}
-        for metric in METRICS:
-            out[metric] = self.scores["lens"].metric(metric)
-            out[f"baseline_{metric}"] = self.scores["counting"].metric(metric)
-            out[f"busyness_{metric}"] = self.scores["busyness"].metric(metric)
+        for metric in (*METRICS, CEILING):
+            for role, prefix in _ROLES:
+                out[f"{prefix}{metric}"] = self.scores[role].metric(metric)
         out.update(
             {
                 "available": True,
@@ -198,6 +233,8 @@ class LensScore:
                 **{k: v for k, v in self.notes.items() if k not in ("available", "reason")},
             }
         )
+        for name, other in self.others.items():
+            out[name] = other.to_dict()
         return out
 
 
@@ -219,6 +256,9 @@ def _score_one(
     # carries harm), the most harmful first so a matcher that breaks ties by order prefers them.
     anywhere = matcher(ranked[:k], order)
     captured = float(sum(float(truth.get(t, 0.0)) for _, t in anywhere))
+    # The ceiling: every ranked unit may be moved into the top k, so the best any order
+    # reaches is the largest one-to-one matching of all of them with T_k (at most k pairs).
+    reachable = matcher(ranked, top)
     return RankingScore(
         precision_at_k=len(pairs) / k,
         precision_at_20=len(pairs20) / k2,
@@ -228,6 +268,8 @@ def _score_one(
         n_ranked=len(ranked),
         predicted=tuple(ranked[:k]),
         matched=tuple(sorted(pairs)),
+        ceiling_at_k=len(reachable) / k,
+        ceiling_hits=len(reachable),
     )
 
 
@@ -249,8 +291,16 @@ def score_rankings(rankings: Rankings, *, k: int = 10, k2: int = 20) -> LensScor
     Raises
     ------
     ValueError
-        ``k`` or ``k2`` below 1, or no unit with true harm.
+        ``k`` or ``k2`` below 1, or no unit with true harm (in any of the truths).
     """
+    others = {
+        name: score_rankings(
+            replace(rankings, truth=t, other_truths={}, notes=_notes_for(rankings.notes, name)),
+            k=k,
+            k2=k2,
+        )
+        for name, t in rankings.other_truths.items()
+    }
     if k < 1 or k2 < 1:
         raise ValueError(f"k must be at least 1, got {min(k, k2)}")
     truth = rankings.truth.astype(np.float64)
@@ -285,7 +335,16 @@ def score_rankings(rankings: Rankings, *, k: int = 10, k2: int = 20) -> LensScor
         scores=scores,
         unit=rankings.unit,
         notes=dict(rankings.notes),
+        others=others,
     )
+
+
+def _notes_for(notes: dict[str, Any], name: str) -> dict[str, Any]:
+    """The notes of a further truth: its own ``{name}_truth`` note becomes its ``truth``."""
+    out = {k: v for k, v in notes.items() if not k.endswith("_truth")}
+    if f"{name}_truth" in notes:
+        out["truth"] = notes[f"{name}_truth"]
+    return out
 
 
 def mean_interval(values: Sequence[float], level: float = 0.95) -> dict[str, float | None]:
@@ -315,16 +374,22 @@ def summarise(per_seed: Sequence[tuple[int, LensScore]], level: float = 0.95) ->
         ``precision_at_k``, ``baseline_precision_at_k``, ``busyness_precision_at_k`` and the
         same for every metric of :data:`METRICS`: the means over seeds; ``intervals``:
         ``{metric: {lens|counting|busyness: {mean, low, high}}}``; ``wins``:
-        ``{baseline: {metric: {wins, ties, losses, win_share}}}``; ``seeds`` and
-        ``per_seed`` (each seed's :meth:`LensScore.to_dict` metrics).
+        ``{baseline: {metric: {wins, ties, losses, win_share}}}``, and for
+        ``precision_at_k`` also ``ties_at_ceiling`` (ties where the lens is at its ceiling:
+        detection-bound); ``ceiling_at_k``, ``baseline_ceiling_at_k``,
+        ``busyness_ceiling_at_k``: mean ceilings (``intervals['ceiling_at_k']`` too) and
+        ``at_ceiling``: seeds where the lens's precision@k equals its ceiling; ``seeds`` and
+        ``per_seed`` (each seed's :meth:`LensScore.to_dict` metrics and ceilings); each
+        further truth scored on every seed (:attr:`LensScore.others`) pooled the same way
+        under its name.
     """
     if not per_seed:
         raise ValueError("no seed to summarise")
     out: dict[str, Any] = {}
     intervals: dict[str, dict[str, dict[str, float | None]]] = {}
-    for metric in METRICS:
+    for metric in (*METRICS, CEILING):
         intervals[metric] = {}
-        for role, prefix in (("lens", ""), ("counting", "baseline_"), ("busyness", "busyness_")):
+        for role, prefix in _ROLES:
             band = mean_interval([s.scores[role].metric(metric) for _, s in per_seed], level)
             intervals[metric][role] = band
             out[f"{prefix}{metric}"] = band["mean"]
@@ -340,6 +405,12 @@ def summarise(per_seed: Sequence[tuple[int, LensScore]], level: float = 0.95) ->
             w = sum(1 for v in d if v > 1e-12)
             t = sum(1 for v in d if abs(v) <= 1e-12)
             wins[baseline][metric] = {"wins": w, "ties": t, "losses": n - w - t, "win_share": w / n}
+        wins[baseline]["precision_at_k"]["ties_at_ceiling"] = sum(
+            1
+            for _, s in per_seed
+            if abs(s.scores["lens"].precision_at_k - s.scores[baseline].precision_at_k) <= 1e-12
+            and _at_ceiling(s)
+        )
     first = per_seed[0][1]
     out.update(
         {
@@ -352,6 +423,7 @@ def summarise(per_seed: Sequence[tuple[int, LensScore]], level: float = 0.95) ->
             "seeds": [seed for seed, _ in per_seed],
             "intervals": intervals,
             "wins": wins,
+            "at_ceiling": sum(1 for _, s in per_seed if _at_ceiling(s)),
             "unit": first.unit,
             "per_seed": [
                 {
@@ -361,11 +433,19 @@ def summarise(per_seed: Sequence[tuple[int, LensScore]], level: float = 0.95) ->
                     **{
                         key: value
                         for key, value in s.to_dict().items()
-                        if any(key.endswith(m) for m in METRICS)
+                        if any(key.endswith(m) for m in (*METRICS, CEILING))
                     },
                 }
                 for seed, s in per_seed
             ],
         }
     )
+    for name in first.others:
+        if all(name in s.others for _, s in per_seed):
+            out[name] = summarise([(seed, s.others[name]) for seed, s in per_seed], level)
     return out
+
+
+def _at_ceiling(score: LensScore) -> bool:
+    lens = score.scores["lens"]
+    return abs(lens.precision_at_k - lens.ceiling_at_k) <= 1e-12

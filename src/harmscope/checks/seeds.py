@@ -5,11 +5,13 @@
 files and loads its force records (:func:`~harmscope.checks.priorities.prepare_city`), runs
 each lens's registered check and scores it (:func:`~harmscope.checks.scoring.score_rankings`),
 then pools the seeds (:func:`~harmscope.checks.scoring.summarise`): per lens the mean and 95 %
-interval of each metric for the lens and both baselines, the share of seeds where the lens
-beats each baseline (strictly; ties counted apart) and every seed's values.
+interval of each metric for the lens and both baselines, each ranking's ceiling, the share of
+seeds where the lens beats each baseline (strictly; ties counted apart, and those at the
+lens's ceiling), every seed's values, and the same for each further truth of a lens (the
+people lens's ``all_population``).
 
-The lenses' settings (market detection, issue 12) were chosen on :data:`TUNING_SEEDS`, which
-are refused: a score on the seeds a method was tuned on says nothing about a city it has
+The lenses' settings (market detection, issue 12; the people forecast's parameters,
+``bench/people_persistence.py``) were chosen on :data:`TUNING_SEEDS`, which are refused: a score on the seeds a method was tuned on says nothing about a city it has
 never seen.
 
 Cities are written under ``cache`` when given (and reused by a later run with the same seed,

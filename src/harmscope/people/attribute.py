@@ -20,7 +20,12 @@ from harmscope.harm.selection import DEFAULT_HARM, check_harm
 from harmscope.harm.weigh import SchemeLike
 from harmscope.people.contributions import Contributions, contributions
 from harmscope.people.figures import unit_cells, unit_figures
-from harmscope.people.forecast import DEFAULT_MODEL, ForecastModel, forecast_people
+from harmscope.people.forecast import (
+    DEFAULT_MODEL,
+    ForecastModel,
+    forecast_people,
+    sustained_rate,
+)
 from harmscope.people.records import Records, read_records
 from harmscope.people.severity import SeverityTable, default_severity
 from harmscope.people.units import behaviour_rows, group_rows, memberships, nominal_rows
@@ -61,12 +66,14 @@ class PeopleHarm:
         length.
         """
         rec = self.records
-        figs = unit_figures(
-            self.rows(kind), start=rec.start, end=rec.end, half_life=self.model.half_life
-        )
+        rows = self.rows(kind)
+        figs = unit_figures(rows, start=rec.start, end=rec.end, half_life=self.model.half_life)
         if kind == "people":
             signal = figs["rate"] - (1.0 - self.model.intel) * figs["rate_intel"]
-            fc = forecast_people(signal, rec, memberships(rec, self.contrib), self.model)
+            sustained = sustained_rate(rows, start=rec.start, end=rec.end, intel=self.model.intel)
+            fc = forecast_people(
+                signal, rec, memberships(rec, self.contrib), self.model, sustained=sustained
+            )
             figs = figs.reindex(fc.index).join(fc)
             sums = ["harm", "harm_low", "harm_high", "rate", "rate_intel"]
             figs[sums] = figs[sums].fillna(0.0)

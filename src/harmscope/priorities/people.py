@@ -106,6 +106,8 @@ def rank_units(
                 "half_life_months": model.half_life,
                 "context": model.context,
                 "custody": model.custody,
+                "intel": model.intel,
+                "persistence": model.persistence,
             },
             "unmatched_links": ph.contrib.unmatched_links,
             "unknown_reports": ph.contrib.unknown_reports,
