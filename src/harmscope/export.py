@@ -126,12 +126,23 @@ def write_csv(
 
 
 def _csv_column(values: pd.Series) -> list[Any]:
-    """One column's cells as :func:`_cell` makes them, numeric numpy columns in bulk."""
-    kind = values.dtype.kind if isinstance(values.dtype, np.dtype) else ""
+    """One column's cells as :func:`_cell` makes them, without a Python call per cell.
+
+    Numbers need no check; a text column is checked once per distinct value (a board's
+    ``lens`` or ``harm_view`` repeats one value on every row). Other columns (mixed
+    objects, where ``1``, ``1.0`` and ``True`` must stay apart) go cell by cell.
+    """
+    dtype = values.dtype
+    kind = dtype.kind if isinstance(dtype, np.dtype) else ""
     if kind in ("i", "u", "b"):  # never missing, never text
         return values.tolist()
-    if kind == "f":
+    if kind == "f" or pd.api.types.is_integer_dtype(dtype):  # float, or nullable integer
         return values.astype(object).where(values.notna(), "").tolist()
+    if kind == "O" and pd.api.types.infer_dtype(values, skipna=True) == "string":
+        # Text and missing values only: factorize maps None, NaN, NA and NaT to -1 (empty).
+        codes, uniques = pd.factorize(values)
+        cells = np.array([_cell(v) for v in uniques.tolist()] + [""], dtype=object)
+        return cells[codes].tolist()
     return [_cell(v) for v in values.tolist()]
 
 

@@ -20,9 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from geopandas import GeoDataFrame
 
-from harmscope.app.geoformats import as_layer, layer_geojson, write_layer
 from harmscope.app.options import binary_out
 from harmscope.app.serialise import cells_geojson, records, write_csv_out, write_json
 
@@ -70,10 +68,14 @@ def table_view(result: Any) -> pd.DataFrame:
 
 def _joined(frame: pd.DataFrame) -> pd.DataFrame:
     """*frame* with list cells joined by ``"; "`` (a copy when any column holds lists)."""
+    # infer_dtype is one C pass: a column of text alone holds no list, and only the others
+    # are looked at cell by cell.
     listy = [
         c
         for c in frame.columns
-        if frame[c].dtype == object and frame[c].map(lambda v: isinstance(v, list)).any()
+        if frame[c].dtype == object
+        and pd.api.types.infer_dtype(frame[c], skipna=True) not in ("string", "empty")
+        and any(isinstance(v, list) for v in frame[c].tolist())
     ]
     if not listy:
         return frame
@@ -111,6 +113,12 @@ def render(
     ValueError
         Unknown format, GeoJSON without ``cell_size``, or Parquet without a file.
     """
+    if fmt in ("geojson", "parquet", "gpkg"):
+        # Imported here: geopandas and the GIS writers cost a second to load, and only these
+        # formats need them.
+        from geopandas import GeoDataFrame
+
+        from harmscope.app.geoformats import as_layer, layer_geojson, write_layer
     if fmt == "json":
         write_json(json_view(result), out)
     elif fmt == "csv":

@@ -7,26 +7,63 @@ Nothing in the library imports this package (faces sit on top).
 
 from __future__ import annotations
 
+import importlib
+import sys
+from pathlib import Path
+
 import typer
 
-# Command modules register themselves on `app` when imported.
-from harmscope.cli import demo as _demo  # noqa: F401
-from harmscope.cli import evaluate as _evaluate  # noqa: F401
-from harmscope.cli import export as _export  # noqa: F401
-from harmscope.cli import forecast as _forecast  # noqa: F401
-from harmscope.cli import hotspots as _hotspots  # noqa: F401
-from harmscope.cli import ingest as _ingest  # noqa: F401
-from harmscope.cli import markets as _markets  # noqa: F401
-from harmscope.cli import matrix as _matrix  # noqa: F401
-from harmscope.cli import partners as _partners  # noqa: F401
-from harmscope.cli import power_few as _power_few  # noqa: F401
-from harmscope.cli import priorities as _priorities  # noqa: F401
-from harmscope.cli import quarantine as _quarantine  # noqa: F401
-from harmscope.cli import records as _records  # noqa: F401
-from harmscope.cli import simulate as _simulate  # noqa: F401
-from harmscope.cli import surface as _surface  # noqa: F401
-from harmscope.cli import validate as _validate  # noqa: F401
 from harmscope.cli._app import app
+
+#: The module that registers each command (and command group) on ``app``.
+COMMAND_MODULES: dict[str, str] = {
+    "ingest": "ingest",
+    "quarantine": "quarantine",
+    "load-areas": "matrix",
+    "load-survey": "evaluate",
+    "load-records": "records",
+    "load-partners": "partners",
+    "simulate": "simulate",
+    "export": "export",
+    "matrix": "matrix",
+    "areas": "matrix",
+    "hotspots": "hotspots",
+    "surface": "surface",
+    "concentration": "hotspots",
+    "emerging": "hotspots",
+    "markets": "markets",
+    "priorities": "priorities",
+    "power-few": "power_few",
+    "report": "demo",
+    "demo": "demo",
+    "evaluate": "evaluate",
+    "scorecard": "evaluate",
+    "assess": "partners",
+    "validate-forecast": "forecast",
+    "validate-priorities": "validate",
+    "validate-evaluation": "evaluate",
+    "validate-attribution": "validate",
+}
+
+
+def command_modules(argv: list[str]) -> list[str]:
+    """The command modules to import for a run with these arguments (``sys.argv``).
+
+    A ``harmscope COMMAND ...`` run imports only the module of its command: every module
+    brings its own libraries (the simulator, the evaluation models, the report templates),
+    and loading all of them took 2.6 s of each command's time (issue 13). Anything else
+    (``--help``, ``--version``, no command, an unknown one, or ``app`` imported by a test or
+    another program) imports every module, so every command is there.
+    """
+    named = Path(argv[0]).name == "harmscope" if argv else False
+    if named and len(argv) > 1 and argv[1] in COMMAND_MODULES:
+        return [COMMAND_MODULES[argv[1]]]
+    return sorted(set(COMMAND_MODULES.values()))
+
+
+# Command modules register themselves on `app` when imported.
+for _module in command_modules(sys.argv):
+    importlib.import_module(f"harmscope.cli.{_module}")
 
 # `harmscope --help` groups commands by the job an analyst is doing, in working order.
 _PANELS = {
@@ -68,7 +105,7 @@ def _command_name(info: typer.models.CommandInfo | typer.models.TyperInfo) -> st
     return callback.__name__.replace("_", "-") if callback else ""
 
 
-__all__ = ["app"]
+__all__ = ["COMMAND_MODULES", "app", "command_modules"]
 
 for _command in app.registered_commands:
     _command.rich_help_panel = _PANEL_OF.get(_command_name(_command), "Other")

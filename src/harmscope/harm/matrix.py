@@ -37,13 +37,13 @@ from harmscope.harm.activity import ActivityCell, activity_by_kind
 from harmscope.harm.area import harm_by_area
 from harmscope.harm.attribution import (
     DRUG_SOURCES,
-    NOT_ATTRIBUTED,
     Attribution,
     default_attribution,
     load_attribution,
 )
 from harmscope.harm.schemes import Scheme, load_scheme
 from harmscope.harm.selection import DEFAULT_HARM, HARM_VIEWS, check_harm, check_types
+from harmscope.harm.spreading import Cell, EventTypeTotal, attributed_by_type, spread_totals
 from harmscope.harm.taxonomy import Taxonomy, default_taxonomy, load_taxonomy
 from harmscope.harm.weigh import (
     STOP_SEARCH_SOURCE,
@@ -66,34 +66,13 @@ __all__ = [
     "check_coverage",
     "harm_by_area",
     "harm_matrix",
+    "matrix_from_totals",
+    "type_totals",
 ]
 
 
 #: Unit of every activity figure: police activity is counted, never weighed.
 ACTIVITY_UNIT = "events"
-
-
-class Cell(TypedDict):
-    """One matrix cell: the DESIGN §5 shape plus where its number comes from.
-
-    ``value`` is the central estimate, ``low``/``high`` its range (scheme unit). ``basis`` is
-    ``'fraction'`` (harm x a cited attributable fraction), ``'remainder'`` (the part not
-    attributed to drugs, ``source = 'not_attributed'``, in the ``all`` view); ``refs`` are
-    the citation keys of the fractions used (see ``HarmMatrix.references``), ``judgement``
-    is true when any of them is a judgement rather than a figure read off a source, and
-    ``event_types`` lists the event types that contribute.
-    """
-
-    harm_type: str
-    bearer: str
-    source: str
-    value: float
-    low: float
-    high: float
-    basis: str
-    refs: list[str]
-    judgement: bool
-    event_types: list[str]
 
 
 class MatrixRow(TypedDict):
@@ -116,32 +95,6 @@ class MatrixRow(TypedDict):
     unit: str
     basis: str
     refs: str
-
-
-@dataclass(frozen=True)
-class EventTypeTotal:
-    """Weighted total of one event type.
-
-    Attributes
-    ----------
-    event_type : str
-        Scheme key (stop-and-search rows: ``'Stop and search'``).
-    kind : {'harm', 'activity'}
-    events : int
-        Number of events.
-    weight : float
-        Weight of one event: the scheme weight for harm kinds; 1 for activity kinds, which
-        are counted.
-    value : float
-        ``events * weight`` as summed by the engine (scheme unit for harm, events for
-        activity).
-    """
-
-    event_type: str
-    kind: str
-    events: int
-    weight: float
-    value: float
 
 
 @dataclass(frozen=True)
@@ -381,113 +334,6 @@ def _month_str(value: Any) -> str | None:
     return f"{pd.Timestamp(value):%Y-%m}"
 
 
-def _landing(taxonomy: Taxonomy, event_type: str) -> dict[tuple[str, str], float]:
-    """Shares of an event type by (harm type, bearer); the taxonomy's own source is not used.
-
-    The attribution decides the source; the taxonomy only says which harm and bearer the
-    type's harm lands on.
-    """
-    out: dict[tuple[str, str], float] = {}
-    for share in taxonomy.cells_for(event_type):
-        key = (share.harm_type, share.bearer)
-        out[key] = out.get(key, 0.0) + share.share
-    return out
-
-
-@dataclass
-class _Acc:
-    value: float = 0.0
-    low: float = 0.0
-    high: float = 0.0
-    refs: set[str] = field(default_factory=set)
-    judgement: bool = False
-    types: list[str] = field(default_factory=list)
-
-
-def _spread(
-    totals: list[EventTypeTotal],
-    scheme: Scheme,
-    taxonomy: Taxonomy,
-    attribution: Attribution,
-    view: str,
-) -> list[Cell]:
-    acc: dict[tuple[str, str, str], _Acc] = {}
-    harm_types = [w.event_type for w in scheme.weights if w.kind == "harm"]
-    values = {t.event_type: t.value for t in totals if t.kind == "harm"}
-    # Every cell a harm type can reach is listed (zeros too), so the shape does not depend
-    # on data; a cell's range is the sum of its contributions' ranges (fractions at their
-    # bounds together), and it names every fraction it used.
-    for event_type in harm_types:
-        h_total = values.get(event_type, 0.0)
-        ta = attribution.for_type(event_type)
-        for (h, b), share in _landing(taxonomy, event_type).items():
-            part = h_total * share
-            for f in ta.fractions.values():
-                a = acc.setdefault((h, b, f.source), _Acc())
-                a.value += part * f.central
-                a.low += part * f.low
-                a.high += part * f.high
-                if part * f.high > 0:  # a cell cites only what contributes to it
-                    a.refs.update(f.refs)
-                    a.judgement = a.judgement or f.judgement
-                    if event_type not in a.types:
-                        a.types.append(event_type)
-            if view == "all":
-                na_low, na_central, na_high = ta.not_attributed
-                a = acc.setdefault((h, b, NOT_ATTRIBUTED), _Acc())
-                a.value += part * na_central
-                a.low += part * na_low
-                a.high += part * na_high
-                if part * na_high > 0 and event_type not in a.types:
-                    a.types.append(event_type)
-
-    def order(cell: tuple[str, str, str]) -> tuple[int, int, int]:
-        source = (
-            len(taxonomy.sources.ids)
-            if cell[2] == NOT_ATTRIBUTED
-            else taxonomy.sources.ids.index(cell[2])
-        )
-        return (taxonomy.harm_types.ids.index(cell[0]), taxonomy.bearers.ids.index(cell[1]), source)
-
-    ordered = sorted(acc.items(), key=lambda kv: (-kv[1].value, order(kv[0])))
-    return [
-        Cell(
-            harm_type=h,
-            bearer=b,
-            source=s,
-            value=a.value,
-            low=a.low,
-            high=a.high,
-            basis="remainder" if s == NOT_ATTRIBUTED else "fraction",
-            refs=sorted(a.refs),
-            judgement=a.judgement,
-            event_types=a.types,
-        )
-        for (h, b, s), a in ordered
-    ]
-
-
-def _by_type(totals: list[EventTypeTotal], attribution: Attribution) -> list[dict[str, Any]]:
-    """Per harm-kind type present: its harm split into drug-attributed (range) and the rest."""
-    rows = []
-    for t in totals:
-        if t.kind != "harm":
-            continue
-        low, central, high = attribution.for_type(t.event_type).drug
-        rows.append(
-            {
-                "event_type": t.event_type,
-                "events": t.events,
-                "harm": t.value,
-                "drug": t.value * central,
-                "drug_low": t.value * low,
-                "drug_high": t.value * high,
-                "not_attributed": t.value * (1.0 - central),
-            }
-        )
-    return rows
-
-
 def harm_matrix(
     events: ir.Table,
     *,
@@ -565,18 +411,78 @@ def harm_matrix(
     types = check_types(types, tax)
     if progress is not None:
         progress("harm matrix: aggregating events", 0.0)
-    chosen = select_events(events, months=months, lsoas=lsoas, types=types)
-    joined = weigh(chosen, sch, keep_unknown=True)
-    metrics: dict[str, Any] = {"events": joined.count(), "value": joined.weight.sum()}
-    has_month = "month" in joined.columns
-    if has_month:
-        metrics["first"] = joined.month.min()
-        metrics["last"] = joined.month.max()
-    agg = joined.group_by(event_type=event_key(joined), kind=joined.kind).aggregate(**metrics)
-    frame = agg.execute()
+    frame = type_totals(events, sch, months=months, lsoas=lsoas, types=types).execute()
     if progress is not None:
         progress("harm matrix: spreading over cells", 0.8)
+    # Whether the warehouse holds any search at all (in any month): if not, "0 searches" is
+    # unknown, not zero.
+    searches_loaded = "source" in events.columns and bool(
+        events.filter(events.source == STOP_SEARCH_SOURCE).limit(1).count().execute()
+    )
+    out = matrix_from_totals(
+        frame,
+        scheme=sch,
+        taxonomy=tax,
+        attribution=attr,
+        harm=harm,
+        months=months,
+        lsoas=lsoas,
+        types=types,
+        searches_loaded=searches_loaded,
+    )
+    if progress is not None:
+        progress("harm matrix: done", 1.0)
+    return out
 
+
+def type_totals(
+    events: ir.Table,
+    scheme: Scheme,
+    *,
+    months: Months | None = None,
+    lsoas: str | Collection[str] | None = None,
+    types: Collection[str] | None = None,
+    by: tuple[str, ...] = (),
+) -> ir.Table:
+    """The matrix's one query: events and harm per event type and kind (and per ``by``).
+
+    Returns
+    -------
+    ibis.Table
+        ``*by, event_type, kind, events, value`` (``value``: summed scheme weight, NULL for
+        types the scheme does not weigh, whose ``kind`` is NULL) and, when ``events`` has
+        ``month``, ``first`` and ``last`` month.
+    """
+    chosen = select_events(events, months=months, lsoas=lsoas, types=types)
+    joined = weigh(chosen, scheme, keep_unknown=True)
+    metrics: dict[str, Any] = {"events": joined.count(), "value": joined.weight.sum()}
+    if "month" in joined.columns:
+        metrics["first"] = joined.month.min()
+        metrics["last"] = joined.month.max()
+    keys = {k: joined[k] for k in by}
+    return joined.group_by(**keys, event_type=event_key(joined), kind=joined.kind).aggregate(
+        **metrics
+    )
+
+
+def matrix_from_totals(
+    frame: pd.DataFrame,
+    *,
+    scheme: Scheme,
+    taxonomy: Taxonomy,
+    attribution: Attribution,
+    harm: str,
+    months: Months | None,
+    lsoas: str | Collection[str] | None,
+    types: tuple[str, ...] | None,
+    searches_loaded: bool,
+) -> HarmMatrix:
+    """Spread one set of :func:`type_totals` rows over the matrix (no query; checked inputs).
+
+    ``searches_loaded`` says whether "0 searches" is zero (searches are held) or unknown.
+    """
+    sch, tax, attr = scheme, taxonomy, attribution
+    has_month = "first" in frame.columns
     known = frame[frame["kind"].notna()]
     unknown_rows = frame[frame["kind"].isna()]
     unknown = {
@@ -597,19 +503,14 @@ def harm_matrix(
     ]
     totals.sort(key=lambda x: (-x.value, x.event_type))
 
-    cells = _spread(totals, sch, tax, attr, harm)
-    # Whether the warehouse holds any search at all (in any month): if not, "0 searches" is
-    # unknown, not zero.
-    searches_loaded = "source" in events.columns and bool(
-        events.filter(events.source == STOP_SEARCH_SOURCE).limit(1).count().execute()
-    )
+    cells = spread_totals(totals, sch, tax, attr, harm)
     counted = {t.event_type: t.events for t in totals if t.kind == "activity"}
     activity_cells = activity_by_kind(counted, sch, searches_loaded=searches_loaded)
     total = 0.0
     for c in cells:
         total += c["value"]
     activity = sum(c["value"] or 0 for c in activity_cells)
-    by_type = _by_type(totals, attr)
+    by_type = attributed_by_type(totals, attr)
     all_harm = math.fsum(r["harm"] for r in by_type)
     drug = math.fsum(r["drug"] for r in by_type)
     drug_low = math.fsum(r["drug_low"] for r in by_type)
@@ -636,8 +537,6 @@ def harm_matrix(
         lsoa_tuple = (lsoas,)
     else:
         lsoa_tuple = tuple(sorted(set(lsoas)))
-    if progress is not None:
-        progress("harm matrix: done", 1.0)
     return HarmMatrix(
         scheme=sch.name,
         unit=sch.unit,

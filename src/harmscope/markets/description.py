@@ -21,7 +21,7 @@ metres of a footprint cell; default 250 m, i.e. the ring of eight neighbours at 
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -30,30 +30,34 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from harmscope.harm import harm_matrix
+from harmscope.harm.grouped import harm_matrices
 from harmscope.harm.matrix import HarmMatrix
 from harmscope.harm.selection import DEFAULT_HARM
 from harmscope.harm.taxonomy import Taxonomy, default_taxonomy, load_taxonomy
 from harmscope.harm.words import cell_key, cell_words, share_words
 from harmscope.markets.activity import Months
 from harmscope.markets.allocation import Allocation
-from harmscope.markets.cells import sorted_cells
+from harmscope.markets.cells import Cells, sorted_cells
 from harmscope.markets.curation import CurationState
 from harmscope.markets.detection import Candidate
 from harmscope.markets.model import Market
 from harmscope.places.emerging import mann_kendall
 from harmscope.places.grid import with_cells
 
-__all__ = ["MARKET_COLUMNS", "describe", "harms_in_words", "markets_frame"]
+__all__ = ["MARKET_COLUMNS", "describe_markets", "harms_in_words", "markets_frame"]
 
 
-def describe(
+#: Column naming each event's market in the grouped matrix query (not a warehouse column).
+_UNIT = "described_market"
+
+
+def describe_markets(
     events: ir.Table,
     frame: pd.DataFrame,
+    groups: Sequence[tuple[Candidate, list[Candidate], CurationState]],
     *,
-    root: Candidate,
-    members: list[Candidate],
-    state: CurationState,
+    shares: Mapping[str, Allocation],
+    places: Mapping[str, str],
     scheme: Any,
     taxonomy: Taxonomy | str | os.PathLike[str] | None,
     months: Months | None,
@@ -61,13 +65,16 @@ def describe(
     cell_size: float,
     buffer: float,
     alpha_trend: float,
-    share: Allocation,
     harm: str = DEFAULT_HARM,
     attribution: Any = None,
     types: Collection[str] | None = None,
-    place: str = "",
-) -> Market:
-    """Describe one market: matrix, harm, activity, monthly trend and top harm types.
+) -> list[Market]:
+    """Describe every market: matrix, harm, activity, monthly trend and top harm types.
+
+    Set-based: one grouped matrix query for all markets
+    (:func:`harmscope.harm.grouped.harm_matrices`, the events of each market's held cells)
+    and one pandas merge of the per-cell frame for their activity and monthly harm, instead
+    of a query and a merge per market.
 
     Parameters
     ----------
@@ -76,10 +83,14 @@ def describe(
     frame : DataFrame
         ``cell_x, cell_y, month, harm, market`` per cell and month (scheme unit), as the
         pipeline aggregated it.
-    root, members : Candidate
-        The market's own candidate (its id) and every candidate merged into it (its footprint).
-    state : CurationState
-        Status, name, characteristics and decisions after the log's replay.
+    groups : sequence of (Candidate, list of Candidate, CurationState)
+        Per market: its own candidate (its id), every candidate merged into it (its
+        footprint), and its status, name, characteristics and decisions after the log's
+        replay.
+    shares : mapping of str to Allocation
+        Market id to the cells it holds (:func:`harmscope.markets.allocation.allocate_cells`).
+    places : mapping of str to str
+        Market id to the readable name of its footprint (missing: ``''``).
     scheme, taxonomy, months
         As :func:`harmscope.harm.harm_matrix`.
     month_list : list of date
@@ -88,42 +99,105 @@ def describe(
         Metres.
     alpha_trend : float
         Significance of the Mann–Kendall trend.
-    share : Allocation
-        The cells this market holds (:func:`harmscope.markets.allocation.allocate_cells`).
     harm, attribution, types
         View of harm and crime types of the matrix, as :func:`harmscope.harm.harm_matrix`.
-    place : str, default ''
-        Readable name of the footprint (:func:`harmscope.places.names.unit_names`).
 
     Returns
     -------
-    Market
+    list of Market
+        One per group, in the order of ``groups``.
     """
-    cells = sorted_cells([c for m in members for c in m.cells])
-    area = share.area_cells
-    area_frame = pd.DataFrame(area, columns=["cell_x", "cell_y"])
-    in_area = frame.merge(area_frame, on=["cell_x", "cell_y"], how="inner")
-    in_foot = frame.merge(
-        pd.DataFrame(cells, columns=["cell_x", "cell_y"]), on=["cell_x", "cell_y"]
-    )
-    lookup = ibis.memtable(area_frame, schema={"cell_x": "float64", "cell_y": "float64"})
+    if not groups:
+        return []
+    tax: Taxonomy
+    if isinstance(taxonomy, Taxonomy):
+        tax = taxonomy
+    else:
+        tax = default_taxonomy() if taxonomy is None else load_taxonomy(taxonomy)
+    ids = [root.id for root, _, _ in groups]
+    foot = {
+        root.id: sorted_cells([c for m in members for c in m.cells]) for root, members, _ in groups
+    }
+    area = _unit_cells({i: shares[i].area_cells for i in ids})
+    lookup = ibis.memtable(area, schema={_UNIT: "string", "cell_x": "float64", "cell_y": "float64"})
     located = with_cells(
         events.filter(events.x.notnull() & events.y.notnull()), cell_size=cell_size
     )
-    chosen = located.semi_join(
+    chosen = located.inner_join(
         lookup, [located.cell_x == lookup.cell_x, located.cell_y == lookup.cell_y]
-    )
-    matrix = harm_matrix(
-        chosen.drop("cell_x", "cell_y"),
+    ).drop("cell_x", "cell_y")
+    matrices = harm_matrices(
+        chosen,
+        by=_UNIT,
+        units=ids,
         scheme=scheme,
-        taxonomy=taxonomy,
+        taxonomy=tax,
         months=months,
         harm=harm,
         attribution=attribution,
         types=types,
     )
-    monthly = in_area.groupby("month")["harm"].sum()
-    series = np.array([float(monthly.get(m, 0.0)) for m in month_list])
+    in_area = frame.merge(area, on=["cell_x", "cell_y"], how="inner")
+    monthly = in_area.groupby([_UNIT, "month"])["harm"].sum()
+    activity = in_area.groupby(_UNIT)["market"].sum()
+    in_foot = frame.merge(_unit_cells(foot), on=["cell_x", "cell_y"], how="inner")
+    foot_activity = in_foot.groupby(_UNIT)["market"].sum()
+    per_month = {unit: own.droplevel(0) for unit, own in monthly.groupby(level=0, sort=False)}
+    out = []
+    for root, members, state in groups:
+        own = per_month.get(root.id)
+        series = np.array(
+            [0.0 if own is None else float(own.get(m, 0.0)) for m in month_list],
+            dtype=np.float64,
+        )
+        out.append(
+            _market(
+                root,
+                members,
+                state,
+                cells=foot[root.id],
+                share=shares[root.id],
+                matrix=matrices[root.id],
+                series=series,
+                activity=float(activity.get(root.id, 0.0)),
+                footprint_activity=float(foot_activity.get(root.id, 0.0)),
+                taxonomy=tax,
+                month_list=month_list,
+                cell_size=cell_size,
+                buffer=buffer,
+                alpha_trend=alpha_trend,
+                place=places.get(root.id, ""),
+            )
+        )
+    return out
+
+
+def _unit_cells(cells: Mapping[str, Sequence[tuple[float, float]]]) -> pd.DataFrame:
+    """``described_market, cell_x, cell_y``: one row per market and cell (float64 metres)."""
+    rows = [(unit, float(x), float(y)) for unit, held in cells.items() for x, y in held]
+    out = pd.DataFrame(rows, columns=[_UNIT, "cell_x", "cell_y"])
+    return out.astype({_UNIT: "object", "cell_x": np.float64, "cell_y": np.float64})
+
+
+def _market(
+    root: Candidate,
+    members: list[Candidate],
+    state: CurationState,
+    *,
+    cells: Cells,
+    share: Allocation,
+    matrix: HarmMatrix,
+    series: np.ndarray,
+    activity: float,
+    footprint_activity: float,
+    taxonomy: Taxonomy,
+    month_list: list[date],
+    cell_size: float,
+    buffer: float,
+    alpha_trend: float,
+    place: str,
+) -> Market:
+    """One market from its matrix, monthly harm series and activity (no query)."""
     mk = mann_kendall(series)
     p = float(mk.p)
     s = int(mk.s)
@@ -147,7 +221,6 @@ def describe(
         }
         for r in in_view[:5]
     )
-    activity = float(in_area["market"].sum())
     centres = np.asarray(cells, dtype=np.float64) + cell_size / 2.0
     return Market(
         id=root.id,
@@ -159,10 +232,10 @@ def describe(
         centroid_x=float(centres[:, 0].mean()),
         centroid_y=float(centres[:, 1].mean()),
         buffer=float(buffer),
-        area_cells=area,
+        area_cells=share.area_cells,
         harm=matrix.total,
         activity=activity,
-        footprint_activity=float(in_foot["market"].sum()),
+        footprint_activity=footprint_activity,
         activity_harm_ratio=activity / matrix.total if matrix.total > 0 else None,
         peak_gi_z=max(m.peak_z for m in members),
         matrix=matrix,

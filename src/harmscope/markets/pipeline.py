@@ -37,7 +37,7 @@ from harmscope.markets.activity import (
 from harmscope.markets.allocation import Allocation, allocate_cells
 from harmscope.markets.cells import Cells, sorted_cells
 from harmscope.markets.curation import CurationState, load_decisions, replay
-from harmscope.markets.description import describe
+from harmscope.markets.description import describe_markets
 from harmscope.markets.detection import Candidate, detect
 from harmscope.markets.linked import linked_crimes, linked_harm
 from harmscope.markets.model import Decision, Market, MarketSite
@@ -280,38 +280,30 @@ def markets(
         todo = [g for g in groups if include_rejected or g[2].status != "rejected"]
         shares = _split(todo, frame, cell_size=float(cell_size), buffer=buffer)
         places = _place_names(todo, events, cell_size=float(cell_size), areas=area_table(wh))
-        for i, (root, members, state) in enumerate(todo):
-            if progress:
-                progress("describe", i, len(todo))
+        if progress:
+            progress("describe", 0, len(todo))
+        described = describe_markets(
+            events,
+            frame,
+            todo,
+            shares=shares,
+            places=places,
+            scheme=sch,
+            taxonomy=taxonomy,
+            months=months,
+            month_list=month_list,
+            cell_size=cell_size,
+            buffer=buffer,
+            alpha_trend=alpha_trend,
+            harm=harm,
+            attribution=attribution,
+            types=types,
+        )
+        for (_, members, _), market in zip(todo, described, strict=True):
             said = tuple(dict.fromkeys(e for m in members for e in evidence.get(m.id, ())))
             ids = tuple(dict.fromkeys(i for m in members for i in force_ids.get(m.id, ())))
             own = None if linked is None else float(linked.reindex(list(ids)).fillna(0.0).sum())
-            out.append(
-                dataclasses.replace(
-                    describe(
-                        events,
-                        frame,
-                        root=root,
-                        members=members,
-                        state=state,
-                        scheme=sch,
-                        taxonomy=taxonomy,
-                        months=months,
-                        month_list=month_list,
-                        cell_size=cell_size,
-                        buffer=buffer,
-                        alpha_trend=alpha_trend,
-                        share=shares[root.id],
-                        harm=harm,
-                        attribution=attribution,
-                        types=types,
-                        place=places.get(root.id, ""),
-                    ),
-                    evidence=said,
-                    force_ids=ids,
-                    linked_harm=own,
-                )
-            )
+            out.append(dataclasses.replace(market, evidence=said, force_ids=ids, linked_harm=own))
         if progress:
             progress("describe", len(todo), len(todo))
     out.sort(key=lambda m: (-m.score, m.id))

@@ -136,24 +136,34 @@ def _named(
     lsoa = _top(counts, keys, "lsoa_name", 1)
     by_la = _authorities(areas)
     places = pd.concat([loc[keys], lsoa[keys]], ignore_index=True).drop_duplicates()
-    # Plain dicts built in one pass: per-place pandas lookups would cost more than counting.
-    loc_lists: dict[Any, list[str]] = {}
-    for *key, v in loc[[*keys, "_v"]].itertuples(index=False, name=None):
-        loc_lists.setdefault(tuple(key) if len(keys) > 1 else key[0], []).append(str(v))
-    lsoa_of = {
-        (tuple(key) if len(keys) > 1 else key[0]): str(v)
-        for *key, v in lsoa[[*keys, "_v"]].itertuples(index=False, name=None)
-    }
-    rows = []
-    for key in places.itertuples(index=False, name=None):
-        index = key if len(keys) > 1 else key[0]
-        tops = list(loc_lists.get(index, []))
-        lsoa_name = str(lsoa_of.get(index, "") or "")
-        authority = by_la.get(lsoa_name) or local_authority(lsoa_name)
-        rows.append(
-            (*key, compose_name(tops, lsoa_name, authority), " / ".join(tops), lsoa_name, authority)
+    places = places.reset_index(drop=True)
+    # Column by column over all places at once (no Python call per place): the r-th most
+    # frequent location of each place; loc is in rank order within each place.
+    rank = loc.groupby(keys, sort=False).cumcount()
+    where = pd.Series("", index=places.index, dtype=object)
+    listed = pd.Series("", index=places.index, dtype=object)
+    for r in range(locations):
+        top = loc.loc[rank.to_numpy() == r, [*keys, "_v"]]
+        v = places.merge(top, on=keys, how="left")["_v"]
+        has = v.notna().to_numpy()
+        text = v.fillna("").astype(str)
+        # "On or near" is said once: "On or near A / B", not "On or near A / On or near B".
+        said = (
+            text
+            if r == 0
+            else text.str.slice(len(_PREFIX)).where(text.str.startswith(_PREFIX), text)
         )
-    out = pd.DataFrame(rows, columns=[*keys, *NAME_COLUMNS])
+        sep = "" if r == 0 else " / "
+        where = where.where(~has, where + sep + said)
+        listed = listed.where(~has, listed + sep + text)
+    lsoa_name = places.merge(lsoa[[*keys, "_v"]], on=keys, how="left")["_v"].fillna("").astype(str)
+    names = {n: by_la.get(n) or local_authority(n) for n in pd.unique(lsoa_name)}
+    authority = lsoa_name.map(names).astype(object)
+    both = (where != "") & (lsoa_name != "")
+    name = where.where(where != "", lsoa_name.where(lsoa_name != "", authority))
+    name = name.where(~both, where + ", " + lsoa_name)
+    out = places.assign(name=name, locations=listed, lsoa_name=lsoa_name, local_authority=authority)
+    out = out[[*keys, *NAME_COLUMNS]]
     return out.sort_values(keys, kind="stable").reset_index(drop=True)
 
 

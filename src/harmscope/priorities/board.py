@@ -145,35 +145,42 @@ def _explain(frame: pd.DataFrame) -> None:
             top.append([])
     frame["top_cells"] = top
 
-    def num(name: str) -> list[Any]:
-        return list(frame[name]) if name in frame.columns else [None] * n
+    # Each sentence for every row at once (pandas string operations, no Python call per
+    # row), then each row's present sentences in order.
+    def said(name: str, words: Any) -> list[Any]:
+        if name not in frame.columns:
+            return [None] * n
+        values = frame[name]
+        present = values.notna().to_numpy()
+        if not present.any():
+            return [None] * n
+        return words(values[present]).reindex(values.index).where(present, None).tolist()
 
-    evidence = []
-    for given, events, activity, cells, status in zip(
-        frame["evidence"],
-        num("harm_events"),
-        num("activity"),
-        num("cells"),
-        num("status"),
-        strict=True,
-    ):
-        if isinstance(given, list):
-            evidence.append(given)
-            continue
-        said = []
-        if events is not None and not pd.isna(events):
-            said.append(f"{int(events):,} harmful crimes recorded (police.uk)")
-        if cells is not None and not pd.isna(cells):
-            said.append(f"a footprint of {int(cells):,} grid cells of market activity")
-        if status is not None and not pd.isna(status):
-            said.append(f"market status: {status}")
-        if activity is not None and not pd.isna(activity):
-            said.append(
-                f"{float(activity):,.0f} police activity records (arrests, drug finds, "
-                "searches: effort, not harm)"
-            )
-        evidence.append(said)
-    frame["evidence"] = evidence
+    def count(template: str) -> Any:
+        return lambda v: (
+            v.astype(np.float64).astype(np.int64).map("{:,}".format).map(template.format)
+        )
+
+    parts = [
+        said("harm_events", count("{} harmful crimes recorded (police.uk)")),
+        said("cells", count("a footprint of {} grid cells of market activity")),
+        said("status", lambda v: "market status: " + v.astype(str)),
+        said(
+            "activity",
+            lambda v: (
+                v.astype(np.float64)
+                .map("{:,.0f}".format)
+                .map(
+                    "{} police activity records (arrests, drug finds, searches: effort, "
+                    "not harm)".format
+                )
+            ),
+        ),
+    ]
+    frame["evidence"] = [
+        given if isinstance(given, list) else [p for p in row if p is not None]
+        for given, *row in zip(frame["evidence"], *parts, strict=True)
+    ]
 
 
 def priority_board(

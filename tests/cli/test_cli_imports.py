@@ -1,0 +1,80 @@
+"""A ``harmscope COMMAND`` run imports only its command's module; everything else sees all.
+
+``harmscope.cli.COMMAND_MODULES`` must name, for every command and command group, the module
+that registers it, or a run of that command would not find it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from harmscope.cli import COMMAND_MODULES, app, command_modules
+
+SRC = Path(__file__).resolve().parents[2] / "src"
+
+
+def _registered() -> dict[str, str]:
+    """Command name -> the module (under harmscope.cli) whose function it runs."""
+    out = {}
+    for cmd in app.registered_commands:
+        assert cmd.callback is not None
+        name = cmd.name or cmd.callback.__name__.replace("_", "-")
+        out[name] = cmd.callback.__module__
+    for group in app.registered_groups:
+        commands = group.typer_instance.registered_commands if group.typer_instance else []
+        assert group.name and commands, "a command group with its commands"
+        assert commands[0].callback is not None
+        out[group.name] = commands[0].callback.__module__
+    return out
+
+
+def test_every_command_names_the_module_that_registers_it() -> None:
+    registered = _registered()
+    assert sorted(registered) == sorted(COMMAND_MODULES)
+    for name, module in registered.items():
+        assert module == f"harmscope.cli.{COMMAND_MODULES[name]}", name
+
+
+def test_only_a_named_command_is_narrowed() -> None:
+    everything = sorted(set(COMMAND_MODULES.values()))
+    assert command_modules(["/venv/bin/harmscope", "priorities", "--lens", "places"]) == [
+        "priorities"
+    ]
+    assert command_modules(["/venv/bin/harmscope", "areas"]) == ["matrix"]
+    for argv in (
+        ["/venv/bin/harmscope"],
+        ["/venv/bin/harmscope", "--help"],
+        ["/venv/bin/harmscope", "--version"],
+        ["/venv/bin/harmscope", "no-such-command"],
+        ["/usr/bin/pytest", "matrix"],
+        [],
+    ):
+        assert command_modules(argv) == everything, argv
+
+
+def _modules_loaded(argv: list[str]) -> set[str]:
+    code = (
+        "import sys\n"
+        f"sys.argv = {argv!r}\n"
+        "import harmscope.cli\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith('harmscope'))))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    return set(done.stdout.split())
+
+
+def test_a_command_run_leaves_other_commands_libraries_unloaded() -> None:
+    loaded = _modules_loaded(["/venv/bin/harmscope", "ingest", "--help"])
+    assert "harmscope.cli.ingest" in loaded
+    others = {f"harmscope.cli.{m}" for m in COMMAND_MODULES.values()} - {"harmscope.cli.ingest"}
+    assert not loaded & others
+    # the simulator, the validation checks and the report templates stay out of an ingest
+    assert not {"harmscope.simulate", "harmscope.checks", "harmscope.report"} & loaded
+    full = _modules_loaded(["/venv/bin/harmscope", "--help"])
+    assert others <= full
