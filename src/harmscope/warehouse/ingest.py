@@ -595,6 +595,7 @@ class _Batch:
             ).fetchall()
         )
         now = datetime.now(UTC).replace(tzinfo=None)
+        cols: dict[str, list[object]] = {c: [] for c in _FILE_COLUMNS}
         for file_id, src, header, digest in files:
             fr = by_display[src.display]
             dropped = int(dedup["dropped"].get(file_id, 0))
@@ -606,29 +607,29 @@ class _Batch:
             fr.rows_read = staged + fr.rows_quarantined
             fr.rows_outside_month = int(dedup["outside"].get(file_id, 0))
             ident = fr.identity if fr.identity and fr.identity.family == header.family else None
-            con.execute(
-                "INSERT INTO ingest_files (file_id, batch_id, path, member, sha256, kind, "
-                "rows_read, rows_loaded, rows_folded, rows_quarantined, rows_superseded, "
-                "ingested_at, file_force, file_month, rows_outside_month) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    file_id,
-                    batch_id,
-                    str(src.path),
-                    src.member,
-                    digest,
-                    header.family,
-                    fr.rows_read,
-                    fr.rows_loaded,
-                    fr.rows_folded,
-                    fr.rows_quarantined,
-                    fr.rows_superseded,
-                    now,
-                    ident.force if ident else None,
-                    f"{ident.month}-01" if ident else None,
-                    fr.rows_outside_month,
-                ],
+            values = (
+                file_id,
+                batch_id,
+                str(src.path),
+                src.member,
+                digest,
+                header.family,
+                fr.rows_read,
+                fr.rows_loaded,
+                fr.rows_folded,
+                fr.rows_quarantined,
+                fr.rows_superseded,
+                now,
+                ident.force if ident else None,
+                datetime.strptime(ident.month, "%Y-%m").date() if ident else None,
+                fr.rows_outside_month,
             )
+            for c, v in zip(_FILE_COLUMNS, values, strict=True):
+                cols[c].append(v)
+        # One statement for the batch's files (195 for the national extract), not one each.
+        con.register("_files", pa.table(cols))
+        con.execute(f"INSERT INTO ingest_files ({', '.join(_FILE_COLUMNS)}) SELECT * FROM _files")
+        con.unregister("_files")
         reps = [by_display[src.display] for _, src, _, _ in files]
         con.execute(
             "INSERT INTO ingest_batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -644,6 +645,26 @@ class _Batch:
                 sum(r.rows_superseded for r in reps),
             ],
         )
+
+
+#: The ``ingest_files`` columns :meth:`_Batch._record` fills, in its order.
+_FILE_COLUMNS = (
+    "file_id",
+    "batch_id",
+    "path",
+    "member",
+    "sha256",
+    "kind",
+    "rows_read",
+    "rows_loaded",
+    "rows_folded",
+    "rows_quarantined",
+    "rows_superseded",
+    "ingested_at",
+    "file_force",
+    "file_month",
+    "rows_outside_month",
+)
 
 
 def _parts(locals_: list[ingest_local.LocalFile]) -> list[tuple[ingest_local.LocalFile, str]]:

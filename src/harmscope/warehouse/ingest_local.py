@@ -84,11 +84,17 @@ def _plain_name(src: SourceFile) -> str:
     return name[:-3] if name.endswith(".gz") else name
 
 
-def _keys(lines: list[bytes], ci: int, mi: int) -> list[bytes]:
-    """``Crime ID,Month`` of each line (white space stripped), for the repeat test."""
+def _keys(lines: list[bytes], ci: int, mi: int, *, spaced: bool) -> list[bytes]:
+    """``Crime ID,Month`` of each line (white space stripped), for the repeat test.
+
+    ``spaced``: the file may hold a key with white space around a field (else no line is
+    looked at twice).
+    """
     if (ci, mi) == (0, 1):  # police.uk's own order: the key is the line up to the 2nd comma
         keys = [line[: line.find(b",", line.find(b",") + 1)] for line in lines]
-        return [_norm(k, 0, 1) if b" " in k or b"\t" in k or b"\r" in k else k for k in keys]
+        if spaced:
+            keys = [_norm(k, 0, 1) if b" " in k or b"\t" in k else k for k in keys]
+        return keys
     return [_norm(line, ci, mi) for line in lines]
 
 
@@ -103,8 +109,14 @@ def _norm(line: bytes, ci: int, mi: int) -> bytes:
 class _Split:
     lines: list[bytes]
     keys: list[bytes]
+    distinct: list[bytes]
+    """Distinct non-blank keys of the file."""
     repeated: set[bytes]
     quoted: set[int]
+
+
+#: Byte pairs that betray white space at the edge of a field (or a tab anywhere).
+_SPACED = (b"\n ", b" ,", b", ", b"\t")
 
 
 def _split(data: bytes, header: Header) -> _Split | None:
@@ -115,19 +127,23 @@ def _split(data: bytes, header: Header) -> _Split | None:
     if lines and lines[-1] == b"":
         lines.pop()
     body = lines[1:]
-    keys = _keys(body, header.columns.index("Crime ID"), header.columns.index("Month"))
-    repeated = {k for k, n in Counter(keys).items() if n > 1 and not k.startswith(b",")}
+    spaced = any(p in data for p in _SPACED)
+    keys = _keys(
+        body, header.columns.index("Crime ID"), header.columns.index("Month"), spaced=spaced
+    )
+    counts = Counter(keys)
+    distinct = [k for k in counts if not k.startswith(b",")]
+    repeated = {k for k in distinct if counts[k] > 1}
     quoted = {i for i, line in enumerate(body) if b'"' in line} if b'"' in data else set()
     if any(body[i].count(b'"') % 2 for i in quoted):
         # A quoted field spans lines: which lines make a record is the reader's call.
         quoted = set(range(len(body)))
-    return _Split(lines, keys, repeated, quoted)
+    return _Split(lines, keys, distinct, repeated, quoted)
 
 
-def _key_hashes(keys: list[bytes]) -> np.ndarray:
+def _key_hashes(parts: _Split) -> np.ndarray:
     """Hashes of the distinct non-blank keys of one file (int64)."""
-    distinct = {k for k in keys if not k.startswith(b",")}
-    return np.fromiter(map(hash, distinct), np.int64, len(distinct))
+    return np.fromiter(map(hash, parts.distinct), np.int64, len(parts.distinct))
 
 
 def prepare(
@@ -177,19 +193,23 @@ def prepare(
             return
         if parts is None or (not parts.repeated and not parts.quoted and extra is None):
             if parts is not None:
-                hashes[k] = _key_hashes(parts.keys)
+                hashes[k] = _key_hashes(parts)
             out[k] = LocalFile(file_id, src, header, whole_copy_of(data, src, tmp, k), None)
             return
-        hashes[k] = _key_hashes(parts.keys)
+        hashes[k] = _key_hashes(parts)
         apart = parts.repeated
         if extra is not None:
             wanted = set(extra.tolist())
             apart = apart | {key for key in set(parts.keys) if hash(key) in wanted}
         body = parts.lines[1:]
-        moved = [i in parts.quoted or key in apart for i, key in enumerate(parts.keys)]
+        if parts.quoted:
+            moved = [i in parts.quoted or key in apart for i, key in enumerate(parts.keys)]
+            direct = [line for line, m in zip(body, moved, strict=True) if not m]
+            aside = [line for line, m in zip(body, moved, strict=True) if m]
+        else:
+            direct = [line for line, key in zip(body, parts.keys, strict=True) if key not in apart]
+            aside = [line for line, key in zip(body, parts.keys, strict=True) if key in apart]
         head = parts.lines[0]
-        direct = [line for line, m in zip(body, moved, strict=True) if not m]
-        aside = [line for line, m in zip(body, moved, strict=True) if m]
         out[k] = LocalFile(
             file_id,
             src,
