@@ -16,6 +16,11 @@ kept, under their own date, and counted as *outside month*.
 Real files repeat a Crime ID within a month (one row with a location, one without); street
 rows are folded to one per Crime ID and month, keeping the located one, and the count is
 reported as *folded*.
+
+One pass: each file is read once in Python (gzip checked, decompressed once) and street rows
+whose key cannot repeat go straight into ``events`` in one statement per header; only the
+few that may fold are staged and folded in SQL (:mod:`harmscope.warehouse.ingest_local`,
+``docs/warehouse.md``).
 """
 
 from __future__ import annotations
