@@ -9,6 +9,13 @@ everything as VARCHAR (no sniffing): the cheapest possible load.
 
 Targets (issue 2): ratio <= 2.0 and peak memory under 2 GB.
 
+Then the command as a user runs it (issue 13): ``harmscope ingest`` in a subprocess, process
+start and imports included, against the cheapest load of the same files
+(``bench/scale.py``'s ``cheapest_load``: ``CREATE TABLE AS SELECT * FROM read_csv(...,
+all_varchar = true)``) at 1/8, 1/2 and 1x of the extract (``scale.write_size``), alternating,
+best of ``--repeat``; ``harmscope --help`` is timed beside it, as the command's fixed start-up
+cost. Target: within 2x of the cheapest load at every size.
+
     .venv/bin/python bench/ingest.py [--data DIR] [--repeat N]
 """
 
@@ -20,6 +27,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -58,10 +66,46 @@ def run(mode: str, data: Path) -> dict[str, float]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def cli_curve(data: Path, repeat: int, sizes: str) -> bool:
+    """Print ``harmscope ingest`` / cheapest load per size; True when every size is <= 2."""
+    sys.path.insert(0, str(HERE))
+    from fractions import Fraction
+
+    import scale  # bench/scale.py: the same sizes and baseline as the scale curve
+
+    ok = True
+    print("size        rows  cheapest s  ingest s  ratio  (start-up s)")
+    for size in (Fraction(x) for x in sizes.split(",")):
+        with tempfile.TemporaryDirectory() as tmp:
+            files = Path(tmp) / "data"
+            rows = scale.write_size(data, files, size)
+            best: dict[str, float] = {}
+            for k in range(repeat):
+                floor = scale.cheapest_load(files, Path(tmp) / f"floor{k}.duckdb")
+                times = {"floor": floor}
+                for what, argv in (
+                    ("ingest", ["ingest", str(files), "--db", f"{tmp}/w{k}.duckdb"]),
+                    ("start", ["--help"]),
+                ):
+                    t0 = time.perf_counter()
+                    subprocess.run([str(scale.HARMSCOPE), *argv], check=True, capture_output=True)
+                    times[what] = time.perf_counter() - t0
+                best = {w: min(best.get(w, t), t) for w, t in times.items()}
+        ratio = best["ingest"] / best["floor"]
+        ok &= ratio <= 2.0
+        print(
+            f"{size!s:>4} {rows:>11,} {best['floor']:>11.2f} {best['ingest']:>9.2f} "
+            f"{ratio:>6.2f}  ({best['start']:.2f})"
+        )
+    print(f"target (ingest <= 2x cheapest load at every size): {'met' if ok else 'MISSED'}")
+    return ok
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=DEFAULT)
     ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--sizes", default="1/8,1/2,1", help="sizes of the command's curve")
     args = ap.parse_args()
     if not args.data.exists():
         print(f"data not found: {args.data}", file=sys.stderr)
@@ -97,7 +141,8 @@ def main() -> int:
     print(
         f"peak memory: {peak / 1024:.2f} GiB  (target < 2 GiB: {'met' if peak < 2048 else 'MISSED'})"
     )
-    return 0 if ratio <= 2.0 and peak < 2048 else 1
+    curve = cli_curve(args.data, args.repeat, args.sizes)
+    return 0 if ratio <= 2.0 and peak < 2048 and curve else 1
 
 
 if __name__ == "__main__":

@@ -70,21 +70,6 @@ def physical_lines(path: str, lines: Iterable[int], *, count_blank: bool) -> dic
     return {n: found.get(n, n) for n in wanted}
 
 
-def check_gzip_streams(sources: list[SourceFile]) -> None:
-    """Raise :class:`InputError` for a gzipped source that is truncated or corrupt."""
-    for src in sources:
-        if not src.name.endswith(".gz"):
-            continue
-        try:
-            with src.open_bytes() as fh:
-                while fh.read(1 << 22):
-                    pass
-        except (OSError, EOFError, zlib.error) as exc:
-            raise InputError(
-                f"cannot decompress: truncated or corrupt gzip ({exc})", path=src.display
-            ) from exc
-
-
 def record_fields(path: str, index: int) -> list[str] | None:
     """The fields of data record ``index`` (0-based, header excluded), read with csv."""
     opener = gzip.open if path.endswith(".gz") else open

@@ -23,6 +23,15 @@ def q(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
+def trim(col: str) -> str:
+    """SQL ``trim(col)`` that copies a value only when it has a space to remove.
+
+    police.uk values almost never do, and ``trim`` copies every string it is given: on the
+    national extract that copy was the costliest expression of the load (issue 13).
+    """
+    return f"CASE WHEN starts_with({col}, ' ') OR ends_with({col}, ' ') THEN trim({col}) ELSE {col} END"
+
+
 def _in_list(values: Iterable[str]) -> str:
     return "(" + ", ".join(q(v) for v in values) + ")"
 
@@ -44,11 +53,15 @@ def parsed(
 
     The checks and the typed columns both read these, so each value is parsed once.
     """
-    ts = ", try_cast(trim(occurred_at) AS TIMESTAMPTZ) AS _ts" if family == "stop_search" else ""
+    ts = (
+        f", try_cast({trim('occurred_at')} AS TIMESTAMPTZ) AS _ts"
+        if family == "stop_search"
+        else ""
+    )
     ids = ", m.file_id, m._slug" if "_file_map" in join else ""
     return (
-        f"SELECT r.*{ids}, try_cast(trim(longitude) AS DOUBLE) AS _lon, "
-        f"try_cast(trim(latitude) AS DOUBLE) AS _lat{ts}{extra} FROM {source} r {join}"
+        f"SELECT r.*{ids}, try_cast({trim('longitude')} AS DOUBLE) AS _lon, "
+        f"try_cast({trim('latitude')} AS DOUBLE) AS _lat{ts}{extra} FROM {source} r {join}"
     )
 
 
@@ -66,7 +79,11 @@ def checks(family: str, present: set[str]) -> list[tuple[str, str, str]]:
             )
         )
         checks.append(
-            ("force", "force IS NULL OR trim(force) = ''", "blank 'Falls within': expected a force")
+            (
+                "force",
+                f"force IS NULL OR {trim('force')} = ''",
+                "blank 'Falls within': expected a force",
+            )
         )
     else:
         checks.append(
@@ -112,7 +129,7 @@ def checks(family: str, present: set[str]) -> list[tuple[str, str, str]]:
         checks.append(
             (
                 "lsoa_code",
-                "(lsoa_code IS NOT NULL AND NOT regexp_full_match(trim(lsoa_code), '[EWSN]\\d{8}'))",
+                f"(lsoa_code IS NOT NULL AND NOT regexp_full_match({trim('lsoa_code')}, '[EWSN]\\d{{8}}'))",
                 "not an LSOA code: expected a letter E/W/S/N and 8 digits (e.g. E01000001) or blank",
             )
         )
@@ -120,7 +137,7 @@ def checks(family: str, present: set[str]) -> list[tuple[str, str, str]]:
         checks.append(
             (
                 "event_type",
-                f"(event_type IS NULL OR trim(event_type) NOT IN "
+                f"(event_type IS NULL OR {trim('event_type')} NOT IN "
                 f"{_in_list(CRIME_TYPES + LEGACY_CRIME_TYPES)})",
                 "unknown crime type: expected one of the 14 police.uk crime types",
             )
@@ -137,7 +154,7 @@ def checks(family: str, present: set[str]) -> list[tuple[str, str, str]]:
                 checks.append(
                     (
                         col,
-                        f"({col} IS NOT NULL AND lower(trim({col})) NOT IN ('true', 'false'))",
+                        f"({col} IS NOT NULL AND lower({trim(col)}) NOT IN ('true', 'false'))",
                         "expected True, False or blank",
                     )
                 )
@@ -149,10 +166,10 @@ def typed_select(family: str, present: set[str]) -> str:
     """SELECT list turning checked VARCHARs into the warehouse columns."""
 
     def text(col: str) -> str:
-        return f"nullif(trim({col}), '')" if col in present else "NULL"
+        return f"nullif({trim(col)}, '')" if col in present else "NULL"
 
     def boolean(col: str) -> str:
-        return f"CAST(lower(trim({col})) = 'true' AS BOOLEAN)" if col in present else "NULL"
+        return f"CAST(lower({trim(col)}) = 'true' AS BOOLEAN)" if col in present else "NULL"
 
     exprs: dict[str, str] = {n: "NULL" for n, _, _ in EVENT_COLUMNS}
     exprs.update(
@@ -191,8 +208,8 @@ def typed_select(family: str, present: set[str]) -> str:
             exprs[col] = boolean(col)
     else:
         exprs["month"] = "CAST(month || '-01' AS DATE)"
-        exprs["event_type"] = "trim(event_type)"
-        exprs["force"] = "trim(force)"
+        exprs["event_type"] = trim("event_type")
+        exprs["force"] = trim("force")
     types = {n: t for n, t, _ in EVENT_COLUMNS}
     # x and y are added by the projection step.
     return ", ".join(

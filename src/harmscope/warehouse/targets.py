@@ -26,6 +26,8 @@ directly, with no step of this module.
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import tempfile
 import uuid
@@ -39,7 +41,7 @@ from harmscope.warehouse import engines
 from harmscope.warehouse.handle import open_duckdb
 from harmscope.warehouse.schema import DDL, EVENT_COLUMNS, PERSONAL
 
-__all__ = ["LEDGER", "ingest_to", "pg_ddl", "write_parquet"]
+__all__ = ["INGEST_TABLES", "LEDGER", "MANIFEST", "ingest_to", "pg_ddl", "write_parquet"]
 
 #: The ingest ledger's file name inside a PySpark warehouse folder.
 LEDGER = "_ingest.duckdb"
@@ -100,9 +102,16 @@ def _to_spark(
 
 
 def write_parquet(ledger: str | Path, folder: Path) -> None:
-    """Write the ledger's tables as Parquet under *folder*: ``events/force=.../month=.../``
-    (Hive partitions) and one ``TABLE/data.parquet`` for each other table, each folder
-    replaced by rename (atomic on one file system).
+    """Write the ledger's tables as Parquet under *folder*, each folder replaced by rename.
+
+    ``events`` is Hive-partitioned (``events/force=.../month=.../``) and only the partitions
+    a batch changed are written: a partition's rows are those of the ledger files whose rows
+    it holds (a file's rows never change once loaded; supersession removes all of them), so
+    its list of file ids, kept in ``events/_manifest.json`` (Spark ignores ``_`` names), says
+    whether it changed. Unchanged partitions are hard-linked into the new folder, so the
+    swap stays atomic and a month's batch writes that month, not the whole history. The
+    tables ingest writes (:data:`INGEST_TABLES`) are written whole (they are small); any
+    other table only when the folder lacks it, so a table a force placed there is kept.
 
     Personal tables (:data:`~harmscope.warehouse.schema.PERSONAL`) and the audit log are not
     written: their one reader is the audited ``read_personal`` on the DuckDB ledger.
@@ -113,17 +122,12 @@ def write_parquet(ledger: str | Path, folder: Path) -> None:
         for table in tables:
             if table in PERSONAL or table == "audit_log":
                 continue
+            if table not in INGEST_TABLES and (folder / table).exists():
+                continue
             new = folder / f"_{table}-{uuid.uuid4().hex}"
             try:
                 if table == "events":
-                    # A NULL force goes to Hive's __HIVE_DEFAULT_PARTITION__, which Spark reads
-                    # back as NULL; names with spaces or slashes are %-escaped both ways.
-                    cols = ", ".join(n for n, _, _ in EVENT_COLUMNS)
-                    con.execute(
-                        f"COPY (SELECT {cols} FROM events) TO '{new}' "
-                        "(FORMAT parquet, PARTITION_BY (force, month), COMPRESSION zstd)"
-                    )
-                    new.mkdir(exist_ok=True)  # an empty events table writes no folder
+                    _write_events(con, folder / "events", new)
                 else:
                     new.mkdir()
                     con.execute(f"COPY {table} TO '{new / 'data.parquet'}' (FORMAT parquet)")
@@ -133,6 +137,69 @@ def write_parquet(ledger: str | Path, folder: Path) -> None:
             _swap(new, folder / table)
     finally:
         con.close()
+
+
+#: Tables an ingest batch changes; the others come from loaders or the force's own systems.
+INGEST_TABLES = frozenset({"events", "ingest_batches", "ingest_files", "quarantine"})
+
+#: The partition manifest inside ``events/``: ``{"[force, month]": [file ids], ...}`` and
+#: each partition's folder.
+MANIFEST = "_manifest.json"
+
+
+def _write_events(con: Any, old: Path, new: Path) -> None:
+    """Write ``events`` to *new*: changed partitions from the ledger, the rest linked."""
+    current = {
+        json.dumps([force, str(month)]): ids
+        for force, month, ids in con.execute(
+            "SELECT force, month, list(DISTINCT file_id ORDER BY file_id) FROM events GROUP BY ALL"
+        ).fetchall()
+    }
+    before = _manifest(old)
+    kept = {k for k, ids in current.items() if k in before and before[k]["files"] == ids}
+    changed = [k for k in current if k not in kept]
+    new.mkdir()
+    cols = ", ".join(n for n, _, _ in EVENT_COLUMNS)
+    dirs: dict[str, str] = {}
+    if changed:
+        # A NULL force goes to Hive's __HIVE_DEFAULT_PARTITION__, which Spark reads back as
+        # NULL; names with spaces or slashes are %-escaped both ways.
+        keys = [json.loads(k) for k in changed]
+        con.execute("CREATE OR REPLACE TEMP TABLE _changed (force VARCHAR, month DATE)")
+        con.executemany("INSERT INTO _changed VALUES (?, ?)", keys)
+        part = new / "_part"
+        con.execute(
+            f"COPY (SELECT {cols} FROM events SEMI JOIN _changed c "
+            "ON events.force IS NOT DISTINCT FROM c.force AND events.month = c.month) "
+            f"TO '{part}' (FORMAT parquet, PARTITION_BY (force, month), COMPRESSION zstd)"
+        )
+        for force, month, name in con.execute(
+            f"SELECT DISTINCT force, month, filename FROM read_parquet('{part}/*/*/*.parquet', "
+            "hive_partitioning = true, hive_types = {'force': VARCHAR, 'month': DATE}, "
+            "filename = true)"
+        ).fetchall():
+            rel = Path(name).relative_to(part).parent
+            (new / rel).parent.mkdir(parents=True, exist_ok=True)
+            if not (new / rel).exists():
+                (part / rel).rename(new / rel)
+            dirs[json.dumps([force, str(month)])] = str(rel)
+        shutil.rmtree(part)
+    for k in kept:
+        rel = before[k]["dir"]
+        (new / rel).mkdir(parents=True)
+        for f in (old / rel).iterdir():
+            os.link(f, new / rel / f.name)
+        dirs[k] = rel
+    manifest = {k: {"files": ids, "dir": dirs[k]} for k, ids in current.items()}
+    (new / MANIFEST).write_text(json.dumps(manifest, indent=0), encoding="utf-8")
+
+
+def _manifest(events: Path) -> dict[str, Any]:
+    """The partition manifest of an existing ``events/`` folder ({} if none: rewrite all)."""
+    try:
+        return dict(json.loads((events / MANIFEST).read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return {}
 
 
 def _swap(new: Path, target: Path) -> None:
