@@ -228,7 +228,8 @@ def _max_matching(areas: list[set[tuple[float, float]]], cells: list[tuple[float
 
 
 def _linked_harm(simdir: Path) -> pd.Series:
-    """Harm of street crimes linked (suspect/offender) to each market's nominals, from CSVs."""
+    """Harm of street crimes linked (suspect/offender) to each market's nominals and to the
+    nominals a ``buys_from`` link graded 1-3 ties to them (its buyers), from CSVs."""
     street = pd.concat(
         pd.read_csv(f, usecols=["Crime ID", "Crime type"])
         for f in sorted(glob.glob(str(simdir / "20*" / "*-street.csv")))
@@ -238,7 +239,16 @@ def _linked_harm(simdir: Path) -> pd.Series:
     links = pd.read_csv(simdir / "records" / "crime_people.csv")
     links = links[links["role"].isin(["suspect", "offender"])]
     nominals = pd.read_csv(simdir / "intel" / "nominals.csv").dropna(subset=["market_id"])
-    pairs = links.merge(nominals[["nominal_id", "market_id"]], on="nominal_id")
+    sellers = nominals.set_index("nominal_id")["market_id"]
+    intel = pd.read_csv(simdir / "intel" / "links.csv", dtype={"intelligence_assessment": str})
+    buys = intel[
+        (intel["link_type"] == "buys_from") & intel["intelligence_assessment"].isin(["1", "2", "3"])
+    ]
+    buyers = pd.DataFrame(
+        {"nominal_id": buys["source_id"], "market_id": buys["target_id"].map(sellers)}
+    )
+    people = pd.concat([nominals[["nominal_id", "market_id"]], buyers.dropna()])
+    pairs = links.merge(people, on="nominal_id")
     pairs = pairs[["crime_id", "market_id"]].drop_duplicates()
     joined = pairs.merge(street.dropna(subset=["w"]), left_on="crime_id", right_on="Crime ID")
     return joined.groupby("market_id")["w"].sum()

@@ -4,7 +4,9 @@ Score: :math:`H_m`, the harm-matrix total (scheme-weighted harm; activity never 
 events in the market's footprint plus buffer over the period
 (:func:`harmscope.markets.markets`) — or, when force records' crime-person links were read
 (``user``/``reason`` given), the market's linked harm (:attr:`harmscope.markets.Market.score`,
-:mod:`harmscope.markets.linked`). Markets are significant clusters of market
+:mod:`harmscope.markets.linked`): the harm of the crimes linked to its sellers and to the
+buyers intelligence links to them, which the row's first reason states
+(:func:`linked_reason`). Markets are significant clusters of market
 activity by construction, so no further Gi* factor enters. Rejected markets are not ranked;
 merged ones rank once. A cell reached by two markets' footprint plus buffer counts for one of
 them only (:func:`harmscope.markets.allocate_cells`; ``split_with`` names the others), so
@@ -25,9 +27,9 @@ import pandas as pd
 from harmscope.harm.selection import DEFAULT_HARM, check_types, selection_attrs
 from harmscope.harm.taxonomy import Taxonomy, default_taxonomy, load_taxonomy
 from harmscope.markets import Market, markets
-from harmscope.priorities.reasons import word_reasons
+from harmscope.priorities.reasons import short_unit, word_reasons
 
-__all__ = ["MARKET_RANK_COLUMNS", "rank_markets", "ranked_markets"]
+__all__ = ["MARKET_RANK_COLUMNS", "linked_reason", "rank_markets", "ranked_markets"]
 
 MARKET_RANK_COLUMNS: tuple[str, ...] = (
     "rank",
@@ -79,6 +81,26 @@ def monthly_signals(monthly: Sequence[float]) -> tuple[float | None, int | None]
         return 0.0, since
     slope = float(np.polyfit(np.arange(len(y), dtype=float), y, 1)[0])
     return round(slope / float(y.mean()), 6), since
+
+
+def linked_reason(m: Market) -> str | None:
+    """The reason naming a market's linked harm, its score when force records were read.
+
+    None when no crime-person links were read (the score is then the harm in the area,
+    which the matrix reasons describe).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> linked_reason(SimpleNamespace(linked_harm=73468.8, unit="days of imprisonment"))
+    'linked harm: 73,469 days of the crimes force records link to its sellers and buyers'
+    """
+    if m.linked_harm is None:
+        return None
+    return (
+        f"linked harm: {m.linked_harm:,.0f} {short_unit(m.unit)} of the crimes force records "
+        "link to its sellers and buyers"
+    )
 
 
 def rank_markets(
@@ -176,6 +198,9 @@ def ranked_markets(
         words, keys = word_reasons(
             m.matrix.cells, type_harm, m.unit, tax, k=reasons, types_total=m.matrix.total
         )
+        linked = linked_reason(m)
+        if linked is not None:  # the score's own reason first; the matrix cells describe the area
+            words = [linked, *words]
         trend, since = monthly_signals(m.monthly_harm)
         # the five largest types; the rest of the harm is named as such (community weight 1)
         rest = m.harm - sum(type_harm.values())
