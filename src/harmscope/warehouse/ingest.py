@@ -157,20 +157,23 @@ class _Batch:
                 for k, (src, header, digest) in enumerate(headers)
             ]
             losers = self._identities(files)
-            # Earlier loads are superseded first: deleting committed rows leaves the rows this
-            # batch writes untouched (deleting those would make DuckDB's commit rewrite them).
-            superseded = self._supersede()
+            # One "loading" stage: each file read, then each header's statement.
+            groups = len({(h.family, h.columns) for _, _, h, _ in files})
+            total = len(files) + groups
             locals_ = ingest_local.prepare(
                 [(fid, src, header) for fid, src, header, _ in files],
                 self.tmp,
                 split=not self.lenient,
                 whole_apart=losers,
-                progress=lambda done, total: self.progress("reading", done, total),
+                progress=lambda done, _: self.progress("loading", done, total),
             )
-            direct = self._load_all(locals_, first_file_id)
+            direct = self._load_all(locals_, first_file_id, len(files), total)
             # Each stage reports 0 then its total (periods.Progress): bars end full.
             dedup = self._fold(losers)
-            dedup["superseded"] = superseded
+            # Deleting committed rows leaves the rows this batch wrote untouched (deleting
+            # those would make DuckDB's commit write them all again).
+            dedup["superseded"] = self._supersede()
+            self._write_staged(losers, bool(dedup["folded"]))
             for fid, (n, k) in direct.items():
                 dedup["staged"][fid] = dedup["staged"].get(fid, 0) + n
                 if k:
@@ -188,7 +191,7 @@ class _Batch:
 
     # -- reading ---------------------------------------------------------------------------
     def _load_all(
-        self, locals_: list[ingest_local.LocalFile], first: int
+        self, locals_: list[ingest_local.LocalFile], first: int, start: int, total: int
     ) -> dict[int, tuple[int, int]]:
         """Insert every file's rows, one statement per header: direct parts into ``events``.
 
@@ -204,13 +207,13 @@ class _Batch:
         for lf in locals_:
             groups.setdefault((lf.header.family, lf.header.columns), []).append(lf)
         for k, ((family, columns), group) in enumerate(groups.items()):
-            self.progress("loading", k, len(groups))
+            self.progress("loading", start + k, total)
             if self.lenient:  # not split: `direct` is the whole file
                 whole = [(lf.file_id, lf.src, lf.direct) for lf in group if lf.direct]
                 self._load_lenient(family, columns, whole)
             else:
                 self._load_strict(family, columns, group)
-        self.progress("loading", len(groups), len(groups))
+        self.progress("loading", total, total)
         con.unregister("_file_map")
         direct = con.execute(
             "SELECT e.file_id, count(*), count(*) FILTER (e.month <> i.file_month) "
@@ -537,7 +540,7 @@ class _Batch:
         return superseded
 
     def _fold(self, losers: set[int]) -> dict[str, dict[int, int]]:
-        """Apply the de-duplication rules to ``staged`` and move what survives into ``events``.
+        """Apply the de-duplication rules to ``staged`` (:meth:`_write_staged` moves the rest).
 
         ``staged`` holds the rows that may fold and, in lenient mode, every row. Decisions
         come from small GROUP BY results and the surplus rows are left out by an anti-join on
@@ -569,7 +572,6 @@ class _Batch:
                 WHERE k > 1"""
         )
         folded = dict(con.execute("SELECT file_id, count(*) FROM _surplus GROUP BY ALL").fetchall())
-        surplus = " ANTI JOIN _surplus u ON s.rowid = u.rid" if folded else ""
         # Folded rows are not loaded: take those dated outside their file's month back off.
         for fid, k in con.execute(
             "SELECT u.file_id, count(*) FROM _surplus u JOIN _identity i ON u.file_id = i.file_id "
@@ -577,12 +579,18 @@ class _Batch:
         ).fetchall():
             outside[fid] -= int(k)
         self.progress("folding", 1, 1)
+        return {"staged": staged, "dropped": dropped, "folded": folded, "outside": outside}
+
+    def _write_staged(self, losers: set[int], folded: bool) -> None:
+        """Move the staged rows that survive the fold (and are not losers') into ``events``."""
+        con = self.con
+        drop = " ANTI JOIN _identity l ON s.file_id = l.file_id AND l.loser" if losers else ""
+        surplus = " ANTI JOIN _surplus u ON s.rowid = u.rid" if folded else ""
         self.progress("writing", 0, 1)
         con.execute(f"INSERT INTO events SELECT s.* FROM staged s{drop}{surplus}")
         self.progress("writing", 1, 1)
         con.execute("DROP TABLE staged")
         con.unregister("_identity")
-        return {"staged": staged, "dropped": dropped, "folded": folded, "outside": outside}
 
     def _record(
         self,
