@@ -7,7 +7,7 @@ links, docs/force-records.md). A market's people are
     the nominals the force records in that market (the nominal index's ``market_id``);
 ``buyers``
     the nominals an intelligence link records as buying from one of its sellers
-    (``buys_from`` in ``records_links``, graded 1-3 in the 3x5x2 system as
+    (``buys_from`` among the intelligence links (``links`` format), graded 1-3 in the 3x5x2 system as
     :data:`~harmscope.markets.sites.REPORT_GRADES`: 4, not known, and 5, suspected false,
     are left out).
 
