@@ -293,8 +293,9 @@ def violence_after_enforcement(
     if not frame.empty:
         frame["month"] = pd.to_datetime(frame["month"])
         all_months = pd.date_range(frame["month"].min(), frame["month"].max(), freq="MS")
-        # cells x months, months with no record of the cell as 0
-        cell = frame.groupby(["cell_x", "cell_y"], sort=False).ngroup().to_numpy()
+        # cells x months, months with no record of the cell as 0; cells in (x, y) order, not
+        # the engine's (which varies from run to run), so the sums below are repeatable
+        cell = frame.groupby(["cell_x", "cell_y"], sort=True).ngroup().to_numpy()
         col = all_months.get_indexer(frame["month"])
         grid = np.zeros((2, int(cell.max()) + 1, len(all_months)))
         grid[0, cell, col] = frame["enforcement"].to_numpy(float)
