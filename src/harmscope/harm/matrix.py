@@ -25,11 +25,12 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
 
 from harmscope.errors import SchemeError
@@ -66,6 +67,7 @@ __all__ = [
     "check_coverage",
     "harm_by_area",
     "harm_matrix",
+    "matrix_from_columns",
     "matrix_from_totals",
     "type_totals",
 ]
@@ -481,13 +483,41 @@ def matrix_from_totals(
 
     ``searches_loaded`` says whether "0 searches" is zero (searches are held) or unknown.
     """
+    return matrix_from_columns(
+        {c: frame[c].to_numpy() for c in frame.columns},
+        scheme=scheme,
+        taxonomy=taxonomy,
+        attribution=attribution,
+        harm=harm,
+        months=months,
+        lsoas=lsoas,
+        types=types,
+        searches_loaded=searches_loaded,
+    )
+
+
+def matrix_from_columns(
+    columns: Mapping[str, np.ndarray],
+    *,
+    scheme: Scheme,
+    taxonomy: Taxonomy,
+    attribution: Attribution,
+    harm: str,
+    months: Months | None,
+    lsoas: str | Collection[str] | None,
+    types: tuple[str, ...] | None,
+    searches_loaded: bool,
+) -> HarmMatrix:
+    """:func:`matrix_from_totals` of the rows given as one array per column (a frame's
+    ``to_numpy()`` columns): the grouped form (:func:`harmscope.harm.grouped.harm_matrices`)
+    slices them per unit, with none of a frame's per-call costs."""
     sch, tax, attr = scheme, taxonomy, attribution
-    has_month = "first" in frame.columns
-    known = frame[frame["kind"].notna()]
-    unknown_rows = frame[frame["kind"].isna()]
+    has_month = "first" in columns
+    is_known = pd.notna(columns["kind"])
+    gone = ~is_known
     unknown = {
         ("" if pd.isna(t) else str(t)): int(n)
-        for t, n in zip(unknown_rows["event_type"], unknown_rows["events"], strict=True)
+        for t, n in zip(columns["event_type"][gone], columns["events"][gone], strict=True)
     }
     totals = [
         EventTypeTotal(
@@ -498,7 +528,11 @@ def matrix_from_totals(
             value=float(v) if k == "harm" else float(n),
         )
         for t, k, n, v in zip(
-            known["event_type"], known["kind"], known["events"], known["value"], strict=True
+            columns["event_type"][is_known],
+            columns["kind"][is_known],
+            columns["events"][is_known],
+            columns["value"][is_known],
+            strict=True,
         )
     ]
     totals.sort(key=lambda x: (-x.value, x.event_type))
@@ -524,12 +558,12 @@ def matrix_from_totals(
     month_from = month_to = None
     if months is not None and months[0] is not None:
         month_from = f"{parse_month(months[0]):%Y-%m}"
-    elif has_month and len(known):
-        month_from = _month_str(known["first"].min())
+    elif has_month and is_known.any():
+        month_from = _month_str(pd.Series(columns["first"][is_known]).min())
     if months is not None and months[1] is not None:
         month_to = f"{parse_month(months[1]):%Y-%m}"
-    elif has_month and len(known):
-        month_to = _month_str(known["last"].max())
+    elif has_month and is_known.any():
+        month_to = _month_str(pd.Series(columns["last"][is_known]).max())
     lsoa_tuple: tuple[str, ...] | None
     if lsoas is None:
         lsoa_tuple = None
