@@ -286,6 +286,10 @@ def distance_background(cells: AttributionCells, *, iterations: int = 100) -> F:
     return _fit_background(cells, [d, d * d], iterations)
 
 
+#: Cells per block of :func:`_neighbour_sums` (its running sums stay in cache).
+_BLOCK = 8192
+
+
 def _neighbour_sums(
     cells: AttributionCells,
     values: F,
@@ -298,28 +302,30 @@ def _neighbour_sums(
     # The box is padded by the kernel's reach, so every offset reads the flat grid at one
     # shifted index (a gather, no mask per offset); an offset beyond the lattice reads a zero
     # of the padding and adds exactly 0.0, so each cell's sum is the same, in the same order.
-    # Cells are visited in grid order, so the gathers read the grid nearly in sequence.
+    # Cells go in grid order and in blocks (value and weight side by side), so the gathers
+    # read the grid nearly in sequence and the sums stay in cache.
     pad = max((max(abs(dx), abs(dy)) for dx, dy, _ in kernel), default=0)
     x0, y0 = int(cells.ix.min()) - pad, int(cells.iy.min()) - pad
     gx, gy = cells.ix - x0, cells.iy - y0
     nx, ny = int(gx.max()) + pad + 1, int(gy.max()) + pad + 1
     flat = np.asarray(gx * ny + gy, dtype=np.int64)
-    grid_v = np.zeros(nx * ny)
-    grid_ok = np.zeros(nx * ny)
-    grid_v[flat] = np.where(valid, values, 0.0)
-    grid_ok[flat] = valid.astype(np.float64)
+    grid = np.zeros((nx * ny, 2))
+    grid[flat, 0] = np.where(valid, values, 0.0)
+    grid[flat, 1] = valid.astype(np.float64)
     order = np.argsort(flat, kind="stable")
     at = flat[order]
-    num = np.zeros(len(values))
-    den = np.zeros(len(values))
-    for dx, dy, w in kernel:
-        shifted = at + (dx * ny + dy)
-        num += w * grid_v[shifted]
-        den += w * grid_ok[shifted]
-    out_num, out_den = np.empty(len(values)), np.empty(len(values))
-    out_num[order] = num
-    out_den[order] = den
-    return out_num, out_den
+    sums = np.zeros((len(values), 2))
+    part = np.empty((_BLOCK, 2))
+    for start in range(0, len(at), _BLOCK):
+        block, acc = at[start : start + _BLOCK], sums[start : start + _BLOCK]
+        got = part[: len(block)]
+        for dx, dy, w in kernel:
+            np.take(grid, block + (dx * ny + dy), axis=0, out=got)
+            got *= w
+            acc += got
+    out = np.empty((len(values), 2))
+    out[order] = sums
+    return out[:, 0].copy(), out[:, 1].copy()
 
 
 def neighbourhood_level(cells: AttributionCells, *, scale: float = 3.0) -> F:
