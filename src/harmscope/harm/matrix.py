@@ -330,6 +330,18 @@ def check_coverage(
             attribution.for_type(w.event_type)  # raises naming the attribution file
 
 
+def _extreme(values: np.ndarray, *, first: bool) -> Any:
+    """Earliest (``first``) or latest month of an array, missing ones skipped, as
+    ``Series.min``/``max`` give it (numpy for datetimes: no Series per matrix)."""
+    if values.dtype.kind == "M":
+        held = values[~np.isnat(values)]
+        if not held.size:
+            return pd.NaT
+        return pd.Timestamp(held.min() if first else held.max())
+    series = pd.Series(values)
+    return series.min() if first else series.max()
+
+
 def _month_str(value: Any) -> str | None:
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
         return None
@@ -559,11 +571,11 @@ def matrix_from_columns(
     if months is not None and months[0] is not None:
         month_from = f"{parse_month(months[0]):%Y-%m}"
     elif has_month and is_known.any():
-        month_from = _month_str(pd.Series(columns["first"][is_known]).min())
+        month_from = _month_str(_extreme(columns["first"][is_known], first=True))
     if months is not None and months[1] is not None:
         month_to = f"{parse_month(months[1]):%Y-%m}"
     elif has_month and is_known.any():
-        month_to = _month_str(pd.Series(columns["last"][is_known]).max())
+        month_to = _month_str(_extreme(columns["last"][is_known], first=False))
     lsoa_tuple: tuple[str, ...] | None
     if lsoas is None:
         lsoa_tuple = None
