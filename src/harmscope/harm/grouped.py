@@ -6,7 +6,7 @@ query (and one Ibis compilation) per market: 260 markets took 56 s on an eighth 
 39-force extract, almost all of it compiling. Here the engine groups the same aggregate by a
 unit column (one query, plus one for which units hold any stop and search) and each group's
 rows are spread over the matrix by the same arithmetic
-(:func:`~harmscope.harm.matrix.matrix_from_totals`), so each matrix equals the one
+(:func:`~harmscope.harm.matrix.matrix_from_columns`), so each matrix equals the one
 :func:`~harmscope.harm.matrix.harm_matrix` gives for that unit's events alone.
 
 References
@@ -23,7 +23,7 @@ from collections.abc import Collection, Hashable, Iterable
 import ibis.expr.types as ir
 
 from harmscope.harm.attribution import Attribution, default_attribution, load_attribution
-from harmscope.harm.matrix import HarmMatrix, check_coverage, matrix_from_totals, type_totals
+from harmscope.harm.matrix import HarmMatrix, check_coverage, matrix_from_columns, type_totals
 from harmscope.harm.schemes import load_scheme
 from harmscope.harm.selection import DEFAULT_HARM, check_harm, check_types
 from harmscope.harm.taxonomy import Taxonomy, default_taxonomy, load_taxonomy
@@ -89,19 +89,21 @@ def harm_matrices(
     types = check_types(types, tax)
     wanted = list(dict.fromkeys(units))
     frame = type_totals(events, sch, months=months, lsoas=lsoas, types=types, by=(by,)).execute()
-    groups = dict(tuple(frame.groupby(by, sort=False))) if len(frame) else {}
+    # Each unit's rows as positions into the frame's columns (in the frame's order): slicing
+    # arrays per unit, not a frame per unit (drop, reset_index, then masks on each).
+    columns = {c: frame[c].to_numpy() for c in frame.columns if c != by}
+    groups = frame.groupby(by, sort=False).indices if len(frame) else {}
     # harm_matrix asks whether the events hold any search of any month (before the period
     # and type filters): per unit here, in one query.
     searched: set[Hashable] = set()
     if "source" in events.columns:
         held = events.filter(events.source == STOP_SEARCH_SOURCE)
         searched = set(held.select(held[by]).distinct().execute()[by])
-    empty = frame.iloc[0:0].drop(columns=by)
     out: dict[Hashable, HarmMatrix] = {}
     for unit in wanted:
         rows = groups.get(unit)
-        out[unit] = matrix_from_totals(
-            empty if rows is None else rows.drop(columns=by).reset_index(drop=True),
+        out[unit] = matrix_from_columns(
+            {c: values[0:0] if rows is None else values[rows] for c, values in columns.items()},
             scheme=sch,
             taxonomy=tax,
             attribution=attr,

@@ -25,11 +25,12 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
 
 from harmscope.errors import SchemeError
@@ -66,6 +67,7 @@ __all__ = [
     "check_coverage",
     "harm_by_area",
     "harm_matrix",
+    "matrix_from_columns",
     "matrix_from_totals",
     "type_totals",
 ]
@@ -328,6 +330,18 @@ def check_coverage(
             attribution.for_type(w.event_type)  # raises naming the attribution file
 
 
+def _extreme(values: np.ndarray, *, first: bool) -> Any:
+    """Earliest (``first``) or latest month of an array, missing ones skipped, as
+    ``Series.min``/``max`` give it (numpy for datetimes: no Series per matrix)."""
+    if values.dtype.kind == "M":
+        held = values[~np.isnat(values)]
+        if not held.size:
+            return pd.NaT
+        return pd.Timestamp(held.min() if first else held.max())
+    series = pd.Series(values)
+    return series.min() if first else series.max()
+
+
 def _month_str(value: Any) -> str | None:
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
         return None
@@ -481,13 +495,41 @@ def matrix_from_totals(
 
     ``searches_loaded`` says whether "0 searches" is zero (searches are held) or unknown.
     """
+    return matrix_from_columns(
+        {c: frame[c].to_numpy() for c in frame.columns},
+        scheme=scheme,
+        taxonomy=taxonomy,
+        attribution=attribution,
+        harm=harm,
+        months=months,
+        lsoas=lsoas,
+        types=types,
+        searches_loaded=searches_loaded,
+    )
+
+
+def matrix_from_columns(
+    columns: Mapping[str, np.ndarray],
+    *,
+    scheme: Scheme,
+    taxonomy: Taxonomy,
+    attribution: Attribution,
+    harm: str,
+    months: Months | None,
+    lsoas: str | Collection[str] | None,
+    types: tuple[str, ...] | None,
+    searches_loaded: bool,
+) -> HarmMatrix:
+    """:func:`matrix_from_totals` of the rows given as one array per column (a frame's
+    ``to_numpy()`` columns): the grouped form (:func:`harmscope.harm.grouped.harm_matrices`)
+    slices them per unit, with none of a frame's per-call costs."""
     sch, tax, attr = scheme, taxonomy, attribution
-    has_month = "first" in frame.columns
-    known = frame[frame["kind"].notna()]
-    unknown_rows = frame[frame["kind"].isna()]
+    has_month = "first" in columns
+    is_known = pd.notna(columns["kind"])
+    gone = ~is_known
     unknown = {
         ("" if pd.isna(t) else str(t)): int(n)
-        for t, n in zip(unknown_rows["event_type"], unknown_rows["events"], strict=True)
+        for t, n in zip(columns["event_type"][gone], columns["events"][gone], strict=True)
     }
     totals = [
         EventTypeTotal(
@@ -498,7 +540,11 @@ def matrix_from_totals(
             value=float(v) if k == "harm" else float(n),
         )
         for t, k, n, v in zip(
-            known["event_type"], known["kind"], known["events"], known["value"], strict=True
+            columns["event_type"][is_known],
+            columns["kind"][is_known],
+            columns["events"][is_known],
+            columns["value"][is_known],
+            strict=True,
         )
     ]
     totals.sort(key=lambda x: (-x.value, x.event_type))
@@ -524,12 +570,12 @@ def matrix_from_totals(
     month_from = month_to = None
     if months is not None and months[0] is not None:
         month_from = f"{parse_month(months[0]):%Y-%m}"
-    elif has_month and len(known):
-        month_from = _month_str(known["first"].min())
+    elif has_month and is_known.any():
+        month_from = _month_str(_extreme(columns["first"][is_known], first=True))
     if months is not None and months[1] is not None:
         month_to = f"{parse_month(months[1]):%Y-%m}"
-    elif has_month and len(known):
-        month_to = _month_str(known["last"].max())
+    elif has_month and is_known.any():
+        month_to = _month_str(_extreme(columns["last"][is_known], first=False))
     lsoa_tuple: tuple[str, ...] | None
     if lsoas is None:
         lsoa_tuple = None

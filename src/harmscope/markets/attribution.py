@@ -156,6 +156,7 @@ from harmscope.markets.excess import (
     market_cells,
     percentile_interval,
 )
+from harmscope.markets.lattice import label_groups
 from harmscope.markets.model import Market
 from harmscope.markets.pipeline import markets as find_markets
 from harmscope.periods import Months
@@ -597,6 +598,8 @@ def local_attribution(
     )
     denom = total if total > 0 else math.nan
     rows = []
+    held_by = label_groups(member, n)  # each market's cells, one sort for all of them
+    cell_x, cell_y = study["cell_x"].to_numpy(), study["cell_y"].to_numpy()
     for k, m in enumerate(places):
         lo, hi = percentile_interval(boot[k], level)
         ex = float(observed[k] - expect[k])
@@ -605,7 +608,7 @@ def local_attribution(
                 market_id=m.id,
                 name=m.name,
                 status=m.status,
-                cells=int((member == k).sum()),
+                cells=len(held_by[k]),
                 area_harm=float(area_harm[k]),
                 observed=float(observed[k]),
                 expected=float(expect[k]),
@@ -620,9 +623,7 @@ def local_attribution(
                 offset=float(offsets[k]),
                 area=tuple(
                     (float(a), float(b))
-                    for a, b in zip(
-                        study["cell_x"][member == k], study["cell_y"][member == k], strict=True
-                    )
+                    for a, b in zip(cell_x[held_by[k]], cell_y[held_by[k]], strict=True)
                 ),
             )
         )

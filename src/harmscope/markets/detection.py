@@ -60,6 +60,7 @@ from scipy import ndimage
 
 from harmscope.errors import WarehouseError
 from harmscope.markets.cells import Cells, market_id, sorted_cells
+from harmscope.markets.lattice import label_groups
 from harmscope.markets.model import MarketSite
 from harmscope.places.gi_star import gi_star_test
 from harmscope.places.grid import study_area_cells, values_on_cells
@@ -158,17 +159,20 @@ def detect(
     raster[iy[hot] - y0, ix[hot] - x0] = True
     labels, n = ndimage.label(raster, structure=np.ones((3, 3), dtype=bool))
     lab = labels[iy - y0, ix - x0]
+    # Every component's cells in one sort, and the all-months activity of every labelled
+    # cell in one look-up, not a pass over the study area and a reindex per component.
+    components = label_groups(lab, n, first=1)
+    lasting_all = np.zeros(ax.size)
+    if anchor is not None:
+        labelled = np.flatnonzero(lab > 0)
+        keys = pd.MultiIndex.from_arrays([ax[labelled], ay[labelled]])
+        lasting_all[labelled] = anchor.reindex(keys).fillna(0.0).to_numpy(dtype=np.float64)
     found = []
-    for k in range(1, n + 1):
-        idx = np.flatnonzero(lab == k)
+    for idx in components:
         cells = sorted_cells(list(zip(ax[idx].tolist(), ay[idx].tolist(), strict=True)))
         # The peak: most activity of all months, then of the period, then highest z, then
         # south-west first (lexsort: the last key is the primary one).
-        if anchor is None:
-            lasting = np.zeros(idx.size)
-        else:
-            keys = pd.MultiIndex.from_arrays([ax[idx], ay[idx]])
-            lasting = anchor.reindex(keys).fillna(0.0).to_numpy(dtype=np.float64)
+        lasting = lasting_all[idx]
         best = idx[np.lexsort((ax[idx], ay[idx], -gi.z[idx], -activity[idx], -lasting))[0]]
         peak = (float(ax[best]), float(ay[best]))
         found.append((float(activity[best]), cells, float(gi.z[idx].max()), peak))
@@ -268,8 +272,9 @@ def _detect_from_sites(
     found: list[
         tuple[float, Cells, float, tuple[float, float], tuple[str, ...], tuple[str, ...]]
     ] = []
+    owned = label_groups(owner, len(by_cell))  # each site's hot cells, in one sort
     for k, (cell, group) in enumerate(by_cell.items()):
-        mine = np.flatnonzero(owner == k)
+        mine = owned[k]
         cells = sorted_cells([cell, *zip(ax[mine].tolist(), ay[mine].tolist(), strict=True)])
         i = index.get(cell)
         own_act = float(activity[i]) if i is not None else 0.0
@@ -295,8 +300,8 @@ def _detect_from_sites(
         lab = np.where(rest, labels[iy - y0, ix - x0], 0)
         recorded = harm[harm > 0]
         mean_harm = float(recorded.mean()) if recorded.size else 0.0
-        for comp in range(1, n + 1):
-            left = set(np.flatnonzero(lab == comp).tolist())
+        for members in label_groups(lab, n, first=1):
+            left = set(members.tolist())
             while left:
                 pool = np.array(sorted(left))
                 # busiest first; ties: higher z, then south to north, west to east

@@ -18,12 +18,16 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from harmscope.markets.lattice import ColumnIndex, label_groups
+
 __all__ = [
     "Attributed",
     "AttributionCells",
+    "CellLookup",
     "Located",
     "Site",
     "attribute_cells",
+    "cell_lookup",
     "centred",
     "distance_background",
     "frame_cells",
@@ -117,8 +121,30 @@ class AttributionCells:
     reference_count: F | None = None
 
 
+class CellLookup(NamedTuple):
+    """The cells of each market and the cells by column, built once for many look-ups
+    (:func:`cell_lookup`)."""
+
+    own: list[Ints]
+    columns: ColumnIndex
+
+
+def cell_lookup(cells: AttributionCells, n_markets: int) -> CellLookup:
+    """Each market's cells (ascending indices) and a column index of the lattice: what
+    :func:`placebo_areas` reads per market, for all markets in two sorts."""
+    return CellLookup(
+        label_groups(cells.market, n_markets), ColumnIndex(np.asarray(cells.ix, dtype=np.int64))
+    )
+
+
 def placebo_areas(
-    cells: AttributionCells, k: int, *, reach_cells: float, min_share: float, column: str = "harm"
+    cells: AttributionCells,
+    k: int,
+    *,
+    reach_cells: float,
+    min_share: float,
+    column: str = "harm",
+    lookup: CellLookup | None = None,
 ) -> F:
     """Background harm of market ``k``'s shape laid on comparable places nearby.
 
@@ -131,6 +157,8 @@ def placebo_areas(
 
     ``column`` names the per-cell values summed: ``'harm'`` (the counted types) or
     ``'reference'`` (the other types; the same placebo areas, in the same order).
+    ``lookup`` (:func:`cell_lookup` of the same cells) saves the passes over every cell that
+    finding the market's cells and its neighbourhood otherwise takes; the result is the same.
 
     Returns
     -------
@@ -140,20 +168,34 @@ def placebo_areas(
     values = cells.harm if column == "harm" else cells.reference
     if values is None:
         raise ValueError(f"the cells have no {column!r} values")
-    own = np.flatnonzero(cells.market == k)
+    if lookup is None:
+        own = np.flatnonzero(cells.market == k)
+    else:
+        own = lookup.own[k] if 0 <= k < len(lookup.own) else np.zeros(0, dtype=np.int64)
     if len(own) == 0:
         return np.zeros(0)
     ix, iy = np.asarray(cells.ix, dtype=np.int64), np.asarray(cells.iy, dtype=np.int64)
     ox = ix[own] - ix[own[0]]
     oy = iy[own] - iy[own[0]]
-    d = np.hypot(ix - ix[own[0]], iy - iy[own[0]])
+    reach = int(np.ceil(reach_cells)) + int(max(np.abs(ox).max(), np.abs(oy).max()))
+    # Origins and look-ups lie within ``reach`` columns of the market (a distance is at least
+    # its column difference): with a lookup only that band of columns is read, in ascending
+    # order like a pass over every cell, so the result is the same, per market at the cost
+    # of its neighbourhood rather than of the whole lattice.
+    x0 = int(ix[own[0]])
+    band = None if lookup is None else lookup.columns.band(x0 - reach, x0 + reach)
+    bx, by = (ix, iy) if band is None else (ix[band], iy[band])
+    d = np.hypot(bx - ix[own[0]], by - iy[own[0]])
     origins = np.flatnonzero((d > 0) & (d <= reach_cells))
+    if band is not None:
+        origins = band[origins]
     if len(origins) == 0:
         return np.zeros(0)
     # Every (origin, offset) cell looked up at once among the cells near the market: set-based,
     # so a national warehouse's hundreds of markets cost numpy passes, not a dict per market.
-    reach = int(np.ceil(reach_cells)) + int(max(np.abs(ox).max(), np.abs(oy).max()))
-    near = np.flatnonzero((np.abs(ix - ix[own[0]]) <= reach) & (np.abs(iy - iy[own[0]]) <= reach))
+    near = np.flatnonzero((np.abs(bx - ix[own[0]]) <= reach) & (np.abs(by - iy[own[0]]) <= reach))
+    if band is not None:
+        near = band[near]
     span = 2 * reach + 1
     key_near = (ix[near] - ix[own[0]] + reach) * span + (iy[near] - iy[own[0]] + reach)
     order = np.argsort(key_near)
@@ -244,6 +286,10 @@ def distance_background(cells: AttributionCells, *, iterations: int = 100) -> F:
     return _fit_background(cells, [d, d * d], iterations)
 
 
+#: Cells per block of :func:`_neighbour_sums` (its running sums stay in cache).
+_BLOCK = 8192
+
+
 def _neighbour_sums(
     cells: AttributionCells,
     values: F,
@@ -253,21 +299,33 @@ def _neighbour_sums(
     """For every cell, ``sum_j w_j v_j`` and ``sum_j w_j`` over the cells ``j`` at the
     kernel's offsets ``(dx, dy, w)`` that are study cells with ``valid[j]`` (a dense grid of
     the lattice's bounding box, so each offset is one array shift)."""
-    x0, y0 = int(cells.ix.min()), int(cells.iy.min())
+    # The box is padded by the kernel's reach, so every offset reads the flat grid at one
+    # shifted index (a gather, no mask per offset); an offset beyond the lattice reads a zero
+    # of the padding and adds exactly 0.0, so each cell's sum is the same, in the same order.
+    # Cells go in grid order and in blocks (value and weight side by side), so the gathers
+    # read the grid nearly in sequence and the sums stay in cache.
+    pad = max((max(abs(dx), abs(dy)) for dx, dy, _ in kernel), default=0)
+    x0, y0 = int(cells.ix.min()) - pad, int(cells.iy.min()) - pad
     gx, gy = cells.ix - x0, cells.iy - y0
-    nx, ny = int(gx.max()) + 1, int(gy.max()) + 1
-    grid_v = np.zeros((nx, ny))
-    grid_ok = np.zeros((nx, ny))
-    grid_v[gx, gy] = np.where(valid, values, 0.0)
-    grid_ok[gx, gy] = valid.astype(np.float64)
-    num = np.zeros(len(values))
-    den = np.zeros(len(values))
-    for dx, dy, w in kernel:
-        tx, ty = gx + dx, gy + dy
-        inside = (tx >= 0) & (tx < nx) & (ty >= 0) & (ty < ny)
-        num[inside] += w * grid_v[tx[inside], ty[inside]]
-        den[inside] += w * grid_ok[tx[inside], ty[inside]]
-    return num, den
+    nx, ny = int(gx.max()) + pad + 1, int(gy.max()) + pad + 1
+    flat = np.asarray(gx * ny + gy, dtype=np.int64)
+    grid = np.zeros((nx * ny, 2))
+    grid[flat, 0] = np.where(valid, values, 0.0)
+    grid[flat, 1] = valid.astype(np.float64)
+    order = np.argsort(flat, kind="stable")
+    at = flat[order]
+    sums = np.zeros((len(values), 2))
+    part = np.empty((_BLOCK, 2))
+    for start in range(0, len(at), _BLOCK):
+        block, acc = at[start : start + _BLOCK], sums[start : start + _BLOCK]
+        got = part[: len(block)]
+        for dx, dy, w in kernel:
+            np.take(grid, block + (dx * ny + dy), axis=0, out=got)
+            got *= w
+            acc += got
+    out = np.empty((len(values), 2))
+    out[order] = sums
+    return out[:, 0].copy(), out[:, 1].copy()
 
 
 def neighbourhood_level(cells: AttributionCells, *, scale: float = 3.0) -> F:
@@ -495,14 +553,17 @@ def attribute_cells(
     count = np.zeros(n_markets, dtype=np.int64)
     offsets = np.ones(n_markets)
     span = float(np.hypot(np.ptp(cells.ix), np.ptp(cells.iy))) if len(cells.ix) else 0.0
+    # Each market's cells and the lattice by column, sorted once for every market.
+    lookup = cell_lookup(cells, n_markets)
     for k in range(n_markets):
-        if not (cells.market == k).any():
+        own = lookup.own[k]
+        if not len(own):
             continue
         reach = reach_cells
-        values = placebo_areas(cells, k, reach_cells=reach, min_share=min_share)
+        values = placebo_areas(cells, k, reach_cells=reach, min_share=min_share, lookup=lookup)
         while len(values) < min_placebos and reach <= span:
             reach *= 1.25
-            values = placebo_areas(cells, k, reach_cells=reach, min_share=min_share)
+            values = placebo_areas(cells, k, reach_cells=reach, min_share=min_share, lookup=lookup)
         if len(values) < min_placebos:
             raise ValueError(
                 f"market {k}: only {len(values)} placebo areas in the study area "
@@ -515,8 +576,9 @@ def attribute_cells(
                 k,
                 reach_cells=reach,
                 min_share=min_share,
+                lookup=lookup,
             )
-            expect[k] = float(model[cells.market == k].sum())
+            expect[k] = float(model[own].sum())
             # The model's relative error on each placebo area of the same shape: draws of it
             # give the interval (areas the model predicts no harm for say nothing).
             ratio = values[predicted > 0] / predicted[predicted > 0]
@@ -531,9 +593,9 @@ def attribute_cells(
         factor = 1.0
         if beta != 0 and reference is not None:
             ref = placebo_areas(
-                cells, k, reach_cells=reach, min_share=min_share, column="reference"
+                cells, k, reach_cells=reach, min_share=min_share, column="reference", lookup=lookup
             )
-            own_ref = float(reference[cells.market == k].sum())
+            own_ref = float(reference[own].sum())
             # A market place with no reference harm, or placebos with none, gives no
             # information on the place: the placebo mean stands.
             if ref.mean() > 0 and own_ref > 0:
@@ -619,9 +681,13 @@ def market_cells(
     cx = (ix + 0.5) * cell_size
     cy = (iy + 0.5) * cell_size
     best = np.full(len(ix), math.inf)
+    # Only the band of columns within ``radius`` (plus a cell, against rounding) can hold a
+    # market's disc: distances are taken there alone, cell for cell as over the whole lattice.
+    columns = ColumnIndex(cx)
     for k, m in enumerate(found):
-        d = np.hypot(cx - m.centroid_x, cy - m.centroid_y)
-        take = (d <= radius) & (d < best)
-        out[take] = k
-        best[take] = d[take]
+        band = columns.band(m.centroid_x - radius - cell_size, m.centroid_x + radius + cell_size)
+        d = np.hypot(cx[band] - m.centroid_x, cy[band] - m.centroid_y)
+        take = (d <= radius) & (d < best[band])
+        out[band[take]] = k
+        best[band[take]] = d[take]
     return out

@@ -320,13 +320,20 @@ def _split(
     """Split the cells that several markets' footprints plus buffers reach (one owner each)."""
     per_cell = frame.groupby(["cell_x", "cell_y"])["market"].sum()
     footprints: dict[str, Cells] = {}
-    strength: dict[str, float] = {}
     tiers: dict[str, int] = {}
     for root, members, state in groups:
-        cells = sorted_cells([c for m in members for c in m.cells])
-        footprints[root.id] = cells
-        strength[root.id] = float(per_cell.reindex(pd.MultiIndex.from_tuples(cells)).sum())
+        footprints[root.id] = sorted_cells([c for m in members for c in m.cells])
         tiers[root.id] = 1 if state.status == "rejected" else 0
+    # Every footprint's activity in one look-up; each footprint's sum over its own run of
+    # cells, NaN as 0 like Series.sum (same values, same order: the same float).
+    every = [c for cells in footprints.values() for c in cells]
+    looked = per_cell.reindex(pd.MultiIndex.from_tuples(every)) if every else per_cell.iloc[:0]
+    values = looked.fillna(0.0).to_numpy(dtype=np.float64)
+    ends = np.cumsum([len(cells) for cells in footprints.values()], dtype=np.int64)
+    strength = {
+        key: float(values[end - len(cells) : end].sum())
+        for (key, cells), end in zip(footprints.items(), ends, strict=True)
+    }
     return allocate_cells(footprints, cell_size, buffer, strength=strength, tiers=tiers)
 
 
