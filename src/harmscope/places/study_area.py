@@ -434,7 +434,6 @@ def _dataset_area(
     """:func:`dataset_area` of an open warehouse, computed."""
     events, backend = wh.events(), wh.backend
     located_t = _located_records(events)
-    located = int(located_t.count().to_pyarrow().as_py())
     if area is not None:
         spec = area if isinstance(area, StudyArea) else parse_study_area(area, wh)
         cx, cy = study_area_mask(spec, cell_size=cell_size)
@@ -445,8 +444,8 @@ def _dataset_area(
         )
     else:
         cx, cy, label, rule, lsoas = _force_cells(events, backend, cell_size, min_density)
-    inside = events_in_cells(located_t, (cx, cy), cell_size=cell_size)
-    strays = located - int(inside.count().to_pyarrow().as_py())
+    located, inside = _located_inside(located_t, cx, cy, float(cell_size))
+    strays = located - inside
     stray_lsoas = 0
     if lsoas:
         named = events.filter(events.lsoa_code.notnull())
@@ -502,8 +501,7 @@ def _force_cells(
     y = np.concatenate(ys)
     if x.size == 0:
         raise WarehouseError("no located records: the study area would be empty")
-    pairs = np.unique(np.column_stack([y, x]), axis=0)
-    cx, cy = pairs[:, 1].copy(), pairs[:, 0].copy()
+    cx, cy = _unique_cells(x, y, s)
     pct = min_density * 100
     if not lsoas:
         return (
@@ -520,6 +518,41 @@ def _force_cells(
     if not shapes:
         label += " (no LSOA boundaries loaded: only cells holding their records)"
     return cx, cy, label, AREA_RULE.format(pct=pct), tuple(lsoas)
+
+
+def _located_inside(
+    located: ir.Table, cx: NDArray[np.float64], cy: NDArray[np.float64], cell_size: float
+) -> tuple[int, int]:
+    """Located records, and those of them in the cells ``(cx, cy)`` (distinct lower-left
+    corners, metres), in one pass of the engine: the count of ``located`` and of
+    :func:`events_in_cells` of it, each cell key matched as there."""
+    ix = np.rint(cx / cell_size).astype(np.int64)
+    iy = np.rint(cy / cell_size).astype(np.int64)
+    wanted = ibis.memtable({"_area_ix": ix, "_area_iy": iy, "_area_in": np.ones(ix.size)})
+    keyed = located.select(
+        _area_ix=(located.x.cast("float64") / cell_size).floor().cast("int64"),
+        _area_iy=(located.y.cast("float64") / cell_size).floor().cast("int64"),
+    )
+    # A left join keeps every located record once: the cells are distinct, so each record
+    # matches at most one of them.
+    joined = keyed.left_join(wanted, ["_area_ix", "_area_iy"])
+    counts = joined.aggregate(n=joined.count(), inside=joined._area_in.count()).to_pyarrow()
+    return int(counts["n"][0].as_py()), int(counts["inside"][0].as_py())
+
+
+def _unique_cells(
+    x: NDArray[np.float64], y: NDArray[np.float64], cell_size: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The distinct cells of corners ``(x, y)`` (metres, multiples of ``cell_size``), sorted by
+    ``y`` then ``x``: what ``np.unique(np.column_stack([y, x]), axis=0)`` gives, from one
+    integer key per cell (its row-major index) instead of a sort of float pairs, which cost
+    a fifth of the area's time."""
+    ix = np.rint(x / cell_size).astype(np.int64)
+    iy = np.rint(y / cell_size).astype(np.int64)
+    ix0 = ix.min()
+    width = ix.max() - ix0 + 1
+    _, first = np.unique((iy - iy.min()) * width + (ix - ix0), return_index=True)
+    return x[first], y[first]
 
 
 AREA: Final = "area"
