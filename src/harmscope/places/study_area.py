@@ -537,7 +537,7 @@ def _located_inside(
     # A left join keeps every located record once: the cells are distinct, so each record
     # matches at most one of them.
     joined = keyed.left_join(wanted, ["_area_ix", "_area_iy"])
-    counts = joined.aggregate(n=joined.count(), inside=joined._area_in.count()).to_pyarrow()
+    counts = joined.aggregate(n=joined.count(), inside=joined["_area_in"].count()).to_pyarrow()
     return int(counts["n"][0].as_py()), int(counts["inside"][0].as_py())
 
 
