@@ -55,12 +55,12 @@ def test_only_a_named_command_is_narrowed() -> None:
         assert command_modules(argv) == everything, argv
 
 
-def _modules_loaded(argv: list[str]) -> set[str]:
+def _modules_loaded(argv: list[str], prefix: str = "harmscope") -> set[str]:
     code = (
         "import sys\n"
         f"sys.argv = {argv!r}\n"
         "import harmscope.cli\n"
-        "print(' '.join(sorted(m for m in sys.modules if m.startswith('harmscope'))))\n"
+        f"print(' '.join(sorted(m for m in sys.modules if m.startswith({prefix!r}))))\n"
     )
     env = {**os.environ, "PYTHONPATH": str(SRC)}
     done = subprocess.run(
@@ -78,3 +78,34 @@ def test_a_command_run_leaves_other_commands_libraries_unloaded() -> None:
     assert not {"harmscope.simulate", "harmscope.checks", "harmscope.report"} & loaded
     full = _modules_loaded(["/venv/bin/harmscope", "--help"])
     assert others <= full
+
+
+#: Libraries that cost a command seconds to import and that its run does not need (issue 13):
+#: SciPy's statistics (about a second on its own), statsmodels, pyproj (WGS84 boundaries only)
+#: and our simulator, method checks, evaluation models and report templates.
+SLOW_IMPORTS = {
+    "scipy.stats",
+    "statsmodels",
+    "pyproj",
+    "harmscope.simulate",
+    "harmscope.checks",
+    "harmscope.evaluate",
+    "harmscope.report",
+}
+
+
+def test_hotspot_commands_start_without_slow_libraries() -> None:
+    # hotspots, emerging and concentration: the Gi* tails come from scipy.special, and
+    # harmscope.places loads its submodules on first use, so SciPy loads only when the
+    # analysis runs.
+    for command in ("hotspots", "emerging"):
+        loaded = _modules_loaded(["/venv/bin/harmscope", command, "--help"], prefix="")
+        assert not (SLOW_IMPORTS | {"scipy"}) & loaded, command
+
+
+def test_matrix_starts_without_the_simulator_checks_or_models() -> None:
+    loaded = _modules_loaded(["/venv/bin/harmscope", "matrix", "--help"], prefix="")
+    # scipy.stats still comes with harm.measured (its Poisson interval's chi2); pyproj with
+    # geopandas (the areas command's map layers; Ibis loads it on any to_pandas too).
+    slow = SLOW_IMPORTS - {"scipy.stats", "pyproj"}
+    assert not slow & loaded

@@ -209,3 +209,26 @@ def test_bad_input(values: object, xy: object, distance: float, match: str) -> N
 def test_unknown_method() -> None:
     with pytest.raises(ValueError, match="method"):
         gi_star(REF_Y, REF_XY, 15, method="fft")  # type: ignore[arg-type]
+
+
+def test_tails_and_fdr_are_scipy_stats_bit_for_bit() -> None:
+    # gi_star_test and mann_kendall avoid importing scipy.stats (a second of start-up); their
+    # p and FDR p must stay exactly what scipy.stats gives.
+    from scipy import stats
+
+    from harmscope.places.gi_star import _bh_adjust, two_sided_p
+
+    rng = np.random.default_rng(7)
+    z = rng.normal(0, 3, size=(4, 500))
+    z[:, :20] = 0.0  # ties and p = 1
+    z[0, 20:30] = [40.0, -40.0, 1e-12, -1e-12, 5, 5, 5, -5, np.inf, -np.inf]
+    p = two_sided_p(z)
+    assert_array_equal(p, 2.0 * stats.norm.sf(np.abs(z)))
+    assert_array_equal(
+        _bh_adjust(p), np.asarray(stats.false_discovery_control(p, axis=-1, method="bh"))
+    )
+    assert_array_equal(
+        _bh_adjust(p[1]), np.asarray(stats.false_discovery_control(p[1], method="bh"))
+    )
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        _bh_adjust(np.array([0.5, np.nan]))

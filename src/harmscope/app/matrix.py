@@ -21,6 +21,7 @@ from harmscope.harm.selection import DEFAULT_HARM
 from harmscope.harm.weigh import SchemeLike
 from harmscope.markets.attribution import local_attribution
 from harmscope.periods import Months
+from harmscope.places.study_area import one_area_per_command
 from harmscope.warehouse.handle import Warehouse
 
 __all__ = ["matrix_report"]
@@ -78,8 +79,10 @@ def matrix_report(
         )
     elif local:
         try:
-            # On a warehouse path markets() also replays the analysts' curation log.
-            found = local_attribution(source, scheme=scheme, months=months, attribution=att)
+            # On a warehouse path markets() also replays the analysts' curation log. The
+            # attribution and its markets share one computation of the study area.
+            with one_area_per_command():
+                found = local_attribution(source, scheme=scheme, months=months, attribution=att)
         except (HarmScopeError, ValueError) as exc:
             note = f"local attribution not applied: {exc}"
         else:

@@ -47,7 +47,7 @@ from harmscope.harm.months import months_covered
 from harmscope.harm.selection import harm_label
 from harmscope.places.area_harm import area_harm, top_areas
 from harmscope.places.grid import DEFAULT_CELL_SIZE
-from harmscope.places.study_area import dataset_area, records_outside
+from harmscope.places.study_area import dataset_area, one_area_per_command, records_outside
 from harmscope.warehouse import connect, default_db, ibis_connect
 
 FormatOption = Annotated[str, typer.Option("--format", help="table, json or csv.")]
@@ -98,27 +98,30 @@ def matrix(
     check_months(err, db, start, end)
     check_selection(err, db, start, end, types)
     try:
-        # Fractions, the local excess around markets, and the measured (partner, control) and
-        # assessed cells beside the matrix, never summed in.
-        report, local_note = matrix_report(
-            db if db is not None else default_db(),
-            scheme=scheme,
-            harm=harm,
-            months=months_arg(start, end),
-            lsoas=lsoa or None,
-            types=types,
-            attribution=attribution,
-            local=local,
-        )
-        m = report.matrix
-        con = ibis_connect(db)
-        # The matrix counts every record of the period; say how many the places commands
-        # (areas, hotspots, markets, priorities) leave out as strays outside the study area.
-        strays = 0
-        if not lsoa:
-            area = dataset_area(con.table("events"), cell_size=DEFAULT_CELL_SIZE)
-            chosen = select_events(con.table("events"), types=types)
-            strays = records_outside(chosen, area, months=months_arg(start, end))
+        # One study area for the whole command (matrix_report's local attribution and the
+        # strays note below ask for it), computed once.
+        with one_area_per_command():
+            # Fractions, the local excess around markets, and the measured (partner, control) and
+            # assessed cells beside the matrix, never summed in.
+            report, local_note = matrix_report(
+                db if db is not None else default_db(),
+                scheme=scheme,
+                harm=harm,
+                months=months_arg(start, end),
+                lsoas=lsoa or None,
+                types=types,
+                attribution=attribution,
+                local=local,
+            )
+            m = report.matrix
+            con = ibis_connect(db)
+            # The matrix counts every record of the period; say how many the places commands
+            # (areas, hotspots, markets, priorities) leave out as strays outside the study area.
+            strays = 0
+            if not lsoa:
+                area = dataset_area(con.table("events"), cell_size=DEFAULT_CELL_SIZE)
+                chosen = select_events(con.table("events"), types=types)
+                strays = records_outside(chosen, area, months=months_arg(start, end))
     except (HarmScopeError, ValueError) as exc:
         fail(err, exc)
     warn_dropped(err, m.dropped)

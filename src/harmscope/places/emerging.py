@@ -79,9 +79,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
 
-from harmscope.places.gi_star import GiStarResult, Method, gi_star_test
+from harmscope.places.gi_star import GiStarResult, Method, gi_star_test, two_sided_p
 
 __all__ = [
     "EMERGING_CATEGORIES",
@@ -189,7 +188,7 @@ def mann_kendall(series: ArrayLike, *, axis: int = 0) -> MannKendall:
     var_s = (t * (t - 1) * (2 * t + 5) - tie_term) / 18.0
     z = np.zeros(s.shape, dtype=np.float64)
     np.divide(s - np.sign(s), np.sqrt(var_s), out=z, where=var_s > 0)
-    p = 2.0 * stats.norm.sf(np.abs(z))
+    p = two_sided_p(z)  # 2 * scipy.stats.norm.sf(|z|), bit for bit
     n0 = t * (t - 1) / 2.0
     n1 = (ties - 1).sum(axis=0) / 2.0
     tau_den = np.sqrt(n0 * (n0 - n1))

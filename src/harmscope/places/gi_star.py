@@ -47,12 +47,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import ndimage, sparse, stats
-from scipy.spatial import cKDTree
+
+# SciPy's submodules load inside the functions that use them: ``harmscope.places`` imports
+# this module for its ``gi_star`` re-export, and every command imports ``harmscope.places``
+# (issue 13: start-up cost). The normal tail comes from ``scipy.special.ndtr`` rather than
+# ``scipy.stats.norm``, which alone adds about a second to each command's start-up.
+if TYPE_CHECKING:
+    from scipy import sparse
 
 __all__ = [
     "CATEGORIES",
@@ -61,6 +66,7 @@ __all__ = [
     "gi_bins",
     "gi_star",
     "gi_star_test",
+    "two_sided_p",
 ]
 
 Method = Literal["auto", "grid", "kdtree"]
@@ -124,6 +130,8 @@ class _GridNeighbours:
 def _disc_sum(raster: NDArray[np.float64], kernel: NDArray[np.float64]) -> NDArray[np.float64]:
     """Sum of ``raster`` over the ``kernel`` footprint around every cell (zeros outside)."""
     if int(kernel.sum()) <= _DIRECT_MAX_OFFSETS:
+        from scipy import ndimage
+
         k = kernel.reshape((1,) * (raster.ndim - 2) + kernel.shape)
         return np.asarray(ndimage.correlate(raster, k, mode="constant", cval=0.0))
     # Row decomposition: the disc is, for each row offset dy, a horizontal run [-h, h].
@@ -190,6 +198,9 @@ def _grid_neighbours(xy: NDArray[np.float64], distance: float) -> _GridNeighbour
 
 
 def _pair_neighbours(xy: NDArray[np.float64], distance: float) -> _PairNeighbours:
+    from scipy import sparse
+    from scipy.spatial import cKDTree
+
     n = xy.shape[0]
     pairs = cKDTree(xy).query_pairs(distance, p=2.0, output_type="ndarray")
     i, j = pairs[:, 0], pairs[:, 1]
@@ -352,6 +363,36 @@ def gi_bins(z: ArrayLike, p_fdr: ArrayLike) -> NDArray[np.int8]:
     return (np.sign(za).astype(np.int8) * level).astype(np.int8)
 
 
+def two_sided_p(z: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Two-sided normal p-value of each z: ``2 * P(Z > |z|)``.
+
+    Bit for bit ``2 * scipy.stats.norm.sf(abs(z))`` (whose survival function is
+    ``scipy.special.ndtr(-x)``), without importing :mod:`scipy.stats`.
+    """
+    from scipy.special import ndtr
+
+    return np.asarray(2.0 * ndtr(-np.abs(z)), dtype=np.float64)
+
+
+def _bh_adjust(p: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Benjamini–Hochberg adjusted p over the last axis: the steps of
+    ``scipy.stats.false_discovery_control(p, axis=-1, method='bh')`` (SciPy 1.16), the same
+    floating-point operations in the same order, without importing :mod:`scipy.stats`."""
+    ps = np.asarray(p)
+    if not (np.issubdtype(ps.dtype, np.number) and np.all(ps == np.clip(ps, 0, 1))):
+        raise ValueError("`ps` must include only numbers between 0 and 1.")
+    if ps.size <= 1 or ps.shape[-1] <= 1:
+        return np.asarray(ps[()], dtype=np.float64)
+    m = ps.shape[-1]
+    order = np.argsort(ps, axis=-1)
+    ps = np.take_along_axis(ps, order, axis=-1)  # a copy
+    i = np.arange(1, m + 1)
+    ps *= m / i
+    np.minimum.accumulate(ps[..., ::-1], out=ps[..., ::-1], axis=-1)
+    np.put_along_axis(ps, order, values=ps.copy(), axis=-1)
+    return np.asarray(np.clip(ps, 0, 1), dtype=np.float64)
+
+
 def gi_star_test(
     values: ArrayLike, xy: ArrayLike, distance: float, *, method: Method = "auto"
 ) -> GiStarResult:
@@ -376,7 +417,7 @@ def gi_star_test(
     Notes
     -----
     The false discovery rate is controlled over the locations of one period (Benjamini &
-    Hochberg 1995, ``scipy.stats.false_discovery_control(method='bh')``), as Esri's hot spot
+    Hochberg 1995, as ``scipy.stats.false_discovery_control(method='bh')``), as Esri's hot spot
     tools do with their FDR option; the category uses the adjusted p, so "hot_95" means the
     location is a hot spot at a 5 % false discovery rate.
 
@@ -393,8 +434,8 @@ def gi_star_test(
     y, pts = _validate(values, xy, distance)
     nb = _neighbours(pts, float(distance), method)
     z = _z_scores(y, nb)
-    p = 2.0 * stats.norm.sf(np.abs(z))
-    p_fdr = np.asarray(stats.false_discovery_control(p, axis=-1, method="bh"), dtype=np.float64)
+    p = two_sided_p(z)
+    p_fdr = _bh_adjust(p)
     bins = gi_bins(z, p_fdr)
     labels = np.array([CATEGORIES[k] for k in range(-3, 4)])
     return GiStarResult(

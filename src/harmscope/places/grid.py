@@ -34,7 +34,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
-from scipy import ndimage
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -228,6 +227,9 @@ def study_area_cells(
     if within is None:
         gy, gx = np.divmod(np.arange(nx * ny, dtype=np.int64), nx)
     else:
+        # Imported here: every command imports this module (DEFAULT_CELL_SIZE), few dilate.
+        from scipy import ndimage
+
         occupied = np.zeros((ny, nx), dtype=bool)
         occupied[iy - y0, ix - x0] = True
         r = math.floor(within / cell_size)

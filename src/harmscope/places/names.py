@@ -26,6 +26,7 @@ from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
 
 from harmscope.harm import select_events
@@ -98,20 +99,27 @@ def _counts(table: ir.Table, keys: list[str]) -> pd.DataFrame:
     distinct (place, location, LSOA name) triples.
     """
     counts = table.group_by([*keys, "location", "lsoa_name"]).aggregate(_n=table.count())
-    return counts.to_pandas()
+    # Through Arrow (floats, strings with None, counts: the same frame): Ibis's own pandas
+    # conversion took longer than the query itself at the national size (issue 13).
+    return counts.to_pyarrow().to_pandas()
 
 
 def _top(counts: pd.DataFrame, keys: list[str], column: str, k: int) -> pd.DataFrame:
     """The ``k`` most frequent non-empty values of ``column`` per ``keys`` (ties: A to Z)."""
-    value = counts[column].astype("string").str.strip()
+    # Strings are cleaned once per distinct value, not per row, and grouped and ordered by
+    # an integer code whose order is the strings' (factorize(sort=True)); issue 13.
+    raw, uniques = pd.factorize(counts[column])  # missing values: -1
+    value = pd.Series(uniques, dtype=object).astype("string").str.strip()
     keep = (value.notna() & (value != "") & (value.str.lower() != _NO_LOCATION)).fillna(False)
-    rows = keep.to_numpy(dtype=bool)
-    named = counts.loc[rows, keys].assign(
-        _v=value[rows].astype(str).to_numpy(), _n=counts.loc[rows, "_n"].to_numpy()
+    code, texts = pd.factorize(value.astype(str), sort=True)
+    row_keep = np.append(keep.to_numpy(dtype=bool), False)[raw]
+    named = counts.loc[row_keep, keys].assign(
+        _c=code[raw[row_keep]], _n=counts.loc[row_keep, "_n"].to_numpy()
     )
-    per = named.groupby([*keys, "_v"], as_index=False, sort=False)["_n"].sum()
-    per = per.sort_values([*keys, "_n", "_v"], ascending=[*([True] * len(keys)), False, True])
-    return per.groupby(keys, sort=False).head(k)
+    per = named.groupby([*keys, "_c"], as_index=False, sort=False)["_n"].sum()
+    per = per.sort_values([*keys, "_n", "_c"], ascending=[*([True] * len(keys)), False, True])
+    top = per.groupby(keys, sort=False).head(k)
+    return top.assign(_v=np.asarray(texts, dtype=object)[top["_c"].to_numpy()]).drop(columns="_c")
 
 
 def _authorities(areas: ir.Table | None) -> dict[str, str]:

@@ -39,7 +39,7 @@ from harmscope.places.area_harm import area_harm, harm_by_imd_decile
 from harmscope.places.concentration import gini as gini_index
 from harmscope.places.concentration import power_few
 from harmscope.places.hotspots import hotspots
-from harmscope.places.study_area import dataset_area, records_outside
+from harmscope.places.study_area import dataset_area, one_area_per_command, records_outside
 from harmscope.report.charts import MapLabel, harm_map, harm_vs_activity
 from harmscope.warehouse import default_db, ibis_connect
 
@@ -56,6 +56,8 @@ _ENV = jinja2.Environment(
 )
 
 
+# The report reads the warehouse only; its matrix, markets and map share one study area.
+@one_area_per_command()
 def write_overview(
     out: str | Path,
     *,

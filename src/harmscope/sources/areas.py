@@ -32,7 +32,7 @@ import itertools
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
@@ -41,7 +41,6 @@ import numpy as np
 import pyarrow as pa
 import shapely
 from numpy.typing import NDArray
-from pyproj import Transformer
 
 from harmscope.errors import InputError
 from harmscope.sources.base import (
@@ -78,7 +77,16 @@ SHAPE_CODE_KEYS = ("lsoa_code", "LSOA11CD", "LSOA21CD")
 """Feature properties read as the LSOA code of a boundary, first present wins."""
 
 Crs = Literal["wgs84", "bng"]
-_TO_BNG = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
+
+
+@cache
+def _to_bng() -> Any:
+    """The WGS84 -> British National Grid transformer, built once on first use: pyproj's
+    import and CRS database lookup cost every command a tenth of a second at start-up
+    (issue 13), and only WGS84 boundaries need it."""
+    from pyproj import Transformer
+
+    return Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
 
 
 def _open_text(path: Path) -> TextIO:
@@ -198,7 +206,7 @@ def looks_wgs84(bounds: tuple[float, float, float, float] | NDArray[np.float64])
 
 
 def _to_bng_coords(coords: NDArray[np.float64]) -> NDArray[np.float64]:
-    x, y = _TO_BNG.transform(coords[:, 0], coords[:, 1])
+    x, y = _to_bng().transform(coords[:, 0], coords[:, 1])
     return np.column_stack([x, y])
 
 
