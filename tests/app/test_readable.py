@@ -143,6 +143,6 @@ def test_other_floats_are_rounded_value_by_value_once_per_distinct_value() -> No
     """Distinct values are rounded once: repeats, signed zeros and non-finite values as alone."""
     values = [0.1 + 0.2, -0.0, 0.0, 0.1 + 0.2, np.inf, np.nan, -np.inf, 1 / 3, -0.0]
     shown = readable(pd.DataFrame({"other": values}))["other"].to_numpy()
-    alone = [readable(pd.DataFrame({"other": [v]}))["other"].iloc[0] for v in values]
+    alone = [float(readable(pd.DataFrame({"other": [v]}))["other"].iloc[0]) for v in values]
     assert [repr(v) for v in shown.tolist()] == [repr(v) for v in alone]
     assert repr(shown[1]) == "-0.0" and repr(shown[2]) == "0.0"
