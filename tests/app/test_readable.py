@@ -145,4 +145,4 @@ def test_other_floats_are_rounded_value_by_value_once_per_distinct_value() -> No
     shown = readable(pd.DataFrame({"other": values}))["other"].to_numpy()
     alone = [float(readable(pd.DataFrame({"other": [v]}))["other"].iloc[0]) for v in values]
     assert [repr(v) for v in shown.tolist()] == [repr(v) for v in alone]
-    assert repr(shown[1]) == "-0.0" and repr(shown[2]) == "0.0"
+    assert str(shown[1]) == "-0.0" and str(shown[2]) == "0.0"
