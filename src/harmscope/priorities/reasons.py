@@ -14,6 +14,7 @@ them to the matrix.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,7 @@ from harmscope.harm.words import cell_key, cell_words, percent, share_words
 
 __all__ = [
     "Reasons",
+    "formatted",
     "frame_reasons",
     "matrix_reasons",
     "short_unit",
@@ -32,6 +34,24 @@ __all__ = [
 
 #: A row's reasons: the phrases, and the matrix-cell keys behind the cell phrases.
 Reasons = tuple[list[str], list[str]]
+
+
+def formatted(values: Any, spec: str) -> np.ndarray:
+    """``format(v, spec)`` of every value (floats), as an object array of str.
+
+    Each distinct value is formatted once (a board's factor columns repeat a few thousand
+    values over 100,000 rows); distinct by bit pattern, so ``-0.0`` keeps its sign. Add
+    the result to str or to other such arrays to build one text per row in C.
+
+    Examples
+    --------
+    >>> formatted([0.5, 1234.5, 0.5, -0.0], ".3g").tolist()
+    ['0.5', '1.23e+03', '0.5', '-0']
+    """
+    array = np.ascontiguousarray(values, dtype=np.float64)
+    codes, bits = pd.factorize(array.view(np.int64))
+    texts = np.array([format(v, spec) for v in bits.view(np.float64).tolist()], dtype=object)
+    return texts[codes]
 
 
 def short_unit(unit: str) -> str:
