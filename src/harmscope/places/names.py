@@ -26,6 +26,7 @@ from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
 
 from harmscope.harm import select_events
@@ -103,11 +104,16 @@ def _counts(table: ir.Table, keys: list[str]) -> pd.DataFrame:
 
 def _top(counts: pd.DataFrame, keys: list[str], column: str, k: int) -> pd.DataFrame:
     """The ``k`` most frequent non-empty values of ``column`` per ``keys`` (ties: A to Z)."""
-    value = counts[column].astype("string").str.strip()
+    # Each distinct text is cleaned once (a national table repeats a location or LSOA name
+    # over many cells); missing values (code -1) are never kept.
+    codes, uniques = pd.factorize(counts[column])
+    value = pd.Series(uniques, dtype=object).astype("string").str.strip()
     keep = (value.notna() & (value != "") & (value.str.lower() != _NO_LOCATION)).fillna(False)
-    rows = keep.to_numpy(dtype=bool)
+    kept = np.append(keep.to_numpy(dtype=bool), False)  # code -1 reads the last: missing
+    rows = kept[codes]
     named = counts.loc[rows, keys].assign(
-        _v=value[rows].astype(str).to_numpy(), _n=counts.loc[rows, "_n"].to_numpy()
+        _v=value.astype(str).to_numpy(dtype=object)[codes[rows]],
+        _n=counts.loc[rows, "_n"].to_numpy(),
     )
     per = named.groupby([*keys, "_v"], as_index=False, sort=False)["_n"].sum()
     per = per.sort_values([*keys, "_n", "_v"], ascending=[*([True] * len(keys)), False, True])
