@@ -16,6 +16,7 @@ and lets DuckDB write the file; the tests check that the two forms agree.
 from __future__ import annotations
 
 import csv
+import io
 import math
 import numbers
 import re
@@ -111,9 +112,18 @@ def write_csv(
             cols = list(data.columns) if columns is None else list(columns)
             if header and cols:
                 writer.writerow([_cell(str(c)) for c in cols])
-            # column by column, so numbers skip the per-cell check (issue 13: a national
-            # hot-spot table is a million cells); the bytes are those of the per-cell path
-            writer.writerows(zip(*(_csv_column(data[c]) for c in cols), strict=True))
+            if len(cols) < 2:
+                # a one-column row of an empty cell is written '""' by the csv module
+                writer.writerows(zip(*(_csv_column(data[c]) for c in cols), strict=True))
+                return len(data)
+            # Column by column, each cell made text once per distinct value, and each line
+            # joined in C (issue 13: the csv module's per-character loop over a board's long
+            # reasons took most of a 1/8 national run's CSV time); the bytes are the csv
+            # module's (tests/warehouse/test_warehouse_export.py).
+            texts = [_csv_texts(data[c]) for c in cols]
+            for start in range(0, len(data), _LINES_PER_WRITE):
+                block = [t[start : start + _LINES_PER_WRITE] for t in texts]
+                fh.write("".join([",".join(row) + "\n" for row in zip(*block, strict=True)]))
             return len(data)
         cols, rows = _plain_rows(data, columns)
         if header and cols:
@@ -123,6 +133,63 @@ def write_csv(
             writer.writerow([_cell(v) for v in row])
             n += 1
     return n
+
+
+#: Lines joined per write of :func:`write_csv` (bounds the text held at once).
+_LINES_PER_WRITE = 20_000
+
+
+def _quote_chars() -> str:
+    """The characters that make the csv module quote a field (QUOTE_MINIMAL, ``"\\n"`` lines).
+
+    Asked of the running csv module rather than assumed: Python 3.11 quotes a field holding
+    ``,``, ``"`` or ``\\n`` but not ``\\r``, which later versions may change. The tests
+    check every code point against this answer.
+    """
+    found = ""
+    for char in (",", '"', "\n", "\r"):
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerow([f"a{char}b", "c"])
+        if buf.getvalue().startswith('"'):
+            found += char
+    return found
+
+
+_QUOTED = re.compile("[" + re.escape(_quote_chars()) + "]")
+
+
+def _field(value: Any) -> str:
+    """One cell of :func:`_cell` as the csv module writes it in a row of several fields."""
+    text = value if isinstance(value, str) else str(value)
+    if _QUOTED.search(text) is None:
+        return text
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _csv_texts(values: pd.Series) -> list[str]:
+    """One column's cells as written in a row of several fields (:func:`_cell`, quoted).
+
+    Every distinct value is made text once (a float column of a board repeats a few
+    thousand values over a hundred thousand rows); numbers need no formula check and no
+    quotes. Floats print as the csv module prints them (``repr``), NaN as an empty cell.
+    """
+    dtype = values.dtype
+    kind = dtype.kind if isinstance(dtype, np.dtype) else ""
+    if kind in ("i", "u", "b") or (kind == "" and pd.api.types.is_integer_dtype(dtype)):
+        # never text; a nullable integer's missing value (code -1) is an empty cell
+        codes, uniques = pd.factorize(values)
+        texts = [str(v) for v in uniques.tolist()]
+    elif dtype == np.float64:
+        # factorised by bit pattern, so -0.0 stays apart from 0.0, as repr keeps them
+        codes, bits = pd.factorize(values.to_numpy().view(np.int64))
+        texts = ["" if v != v else repr(v) for v in bits.view(np.float64).tolist()]
+    elif kind == "O" and pd.api.types.infer_dtype(values, skipna=True) == "string":
+        # Text and missing values only: factorize maps None, NaN, NA and NaT to -1 (empty).
+        codes, uniques = pd.factorize(values)
+        texts = [_field(_cell(v)) for v in uniques.tolist()]
+    else:
+        return [_field(v) for v in _csv_column(values)]
+    return np.array([*texts, ""], dtype=object)[codes].tolist()
 
 
 def _csv_column(values: pd.Series) -> list[Any]:

@@ -64,3 +64,27 @@ def test_cells_geojson_corners_round_trip_to_bng() -> None:
 def test_unknown_objects_are_refused(bad: object) -> None:
     with pytest.raises(TypeError):
         to_json({"x": bad})
+
+
+def test_records_are_the_row_by_row_records() -> None:
+    """Column-by-column records equal ``to_dict(orient="records")`` made JSON-ready row by row."""
+    from harmscope.app.serialise import jsonable
+
+    frame = pd.DataFrame(
+        {
+            "f": [0.5, np.nan, -0.0, np.inf],
+            "i": [1, 2, 3, 4],
+            "b": [True, False, True, False],
+            "n": pd.array([1, None, 3, None], dtype="Int64"),
+            "t": ["a", None, "c", "d"],
+            "l": [["x", 1.5], [], None, [np.float64("nan")]],
+            "m": pd.to_datetime(["2020-01-01", None, "2020-03-05", "2021-02-01"]),
+            "o": [np.int64(7), 2.5, "z", {"k": np.nan}],
+        }
+    )
+    clean = frame.astype(object).where(frame.notna(), None)
+    by_rows = [jsonable(row) for row in clean.to_dict(orient="records")]
+    assert to_json(records(frame)) == to_json(by_rows)
+    assert records(frame) == by_rows
+    assert records(frame[[]]) == [{}, {}, {}, {}]
+    assert records(frame.iloc[:0]) == []

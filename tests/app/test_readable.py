@@ -137,3 +137,12 @@ def test_matrix_csv_keeps_activity_counts_whole_beside_rounded_harm(city_db: Pat
     harm = [r for r in rows if r["kind"] == "harm"]
     assert harm and all(_decimals(r["value"]) <= 1 for r in harm)
     assert sum(float(r["value"]) for r in harm) == pytest.approx(doc["total"], abs=0.05 * len(harm))
+
+
+def test_other_floats_are_rounded_value_by_value_once_per_distinct_value() -> None:
+    """Distinct values are rounded once: repeats, signed zeros and non-finite values as alone."""
+    values = [0.1 + 0.2, -0.0, 0.0, 0.1 + 0.2, np.inf, np.nan, -np.inf, 1 / 3, -0.0]
+    shown = readable(pd.DataFrame({"other": values}))["other"].to_numpy()
+    alone = [float(readable(pd.DataFrame({"other": [v]}))["other"].iloc[0]) for v in values]
+    assert [repr(v) for v in shown.tolist()] == [repr(v) for v in alone]
+    assert str(shown[1]) == "-0.0" and str(shown[2]) == "0.0"

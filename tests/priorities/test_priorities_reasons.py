@@ -40,3 +40,15 @@ def test_frame_reasons_equal_word_reasons_unit_by_unit() -> None:
         )
         assert got.loc[unit, "reasons"] == words
         assert got.loc[unit, "reason_cells"] == keys
+
+
+def test_per_distinct_and_formatted_are_the_row_by_row_texts() -> None:
+    """Texts made once per distinct value are those made row by row (signed zero, NaN, None)."""
+    from harmscope.priorities.reasons import _per_distinct, formatted
+
+    floats = np.array([0.5, -0.0, 0.0, np.nan, 0.5, 1234.5678, np.nan, -0.0])
+    names = np.array(["a", None, "b", "a", "a", None, "b", "a"], dtype=object)
+    made = _per_distinct(lambda s, v: f"{s}|{v:.3g}", names, floats)
+    assert made.tolist() == [f"{s}|{v:.3g}" for s, v in zip(names, floats, strict=True)]
+    assert formatted(floats, "g").tolist() == [format(v, "g") for v in floats.tolist()]
+    assert _per_distinct(str, np.array([], dtype=float)).tolist() == []

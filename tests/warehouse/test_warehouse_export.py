@@ -287,6 +287,9 @@ def test_frame_csv_is_the_row_by_row_csv() -> None:
             "maybe": pd.array([1, None, 3], dtype="Int64"),
             "when": pd.to_datetime(["2020-01-01", None, "2021-02-03"]),
             "big": [np.inf, -np.inf, 1e-300],
+            "zeros": [0.0, -0.0, 0.0],
+            "said": ['a, "b"', "line\nbreak", "carriage\rreturn"],
+            "mixed": [1, "x,y", 2.5],
         }
     )
     by_frame, by_rows = io.StringIO(), io.StringIO()
@@ -294,3 +297,25 @@ def test_frame_csv_is_the_row_by_row_csv() -> None:
     write_csv(frame.to_dict("records"), by_rows)
     assert by_frame.getvalue() == by_rows.getvalue()
     assert "'=cmd()" in by_frame.getvalue() and ",-3," in by_frame.getvalue()
+    for one in frame.columns:  # a one-column frame: the csv module's own rows
+        by_frame, by_rows = io.StringIO(), io.StringIO()
+        write_csv(frame[[one]], by_frame)
+        write_csv(frame[[one]].to_dict("records"), by_rows)
+        assert by_frame.getvalue() == by_rows.getvalue()
+
+
+def test_frame_csv_quotes_every_character_as_the_csv_module() -> None:
+    """Each code point inside a text cell is written as the csv module writes it."""
+    import io
+    import sys
+
+    import pandas as pd
+
+    from harmscope.export import write_csv
+
+    chars = [chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF]
+    frame = pd.DataFrame({"text": [f"a{c}b" for c in chars], "n": range(len(chars))})
+    by_frame, by_rows = io.StringIO(), io.StringIO()
+    write_csv(frame, by_frame)
+    write_csv(frame.itertuples(index=False, name=None), by_rows, ["text", "n"])
+    assert by_frame.getvalue() == by_rows.getvalue()

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -261,11 +262,15 @@ def _whole(values: pd.Series) -> bool:
 def _significant(values: NDArray[np.float64]) -> NDArray[np.float64]:
     """Each value to :data:`OTHER_FLOAT_DIGITS` significant digits (non-finite unchanged).
 
-    Through the decimal text, as people read it (``0.1 + 0.2`` becomes ``0.3``); one list
-    pass rather than a pandas call per value.
+    Through the decimal text, as people read it (``0.1 + 0.2`` becomes ``0.3``), once per
+    distinct value (a board's float columns repeat a few thousand values over 100,000 rows);
+    distinct by bit pattern, so ``-0.0`` keeps its sign.
     """
     digits = f".{OTHER_FLOAT_DIGITS}g"
-    out = np.array([float(format(v, digits)) for v in values.tolist()], dtype=np.float64)
+    values = np.ascontiguousarray(values, dtype=np.float64)
+    codes, bits = pd.factorize(values.view(np.int64))
+    once = [float(format(v, digits)) for v in bits.view(np.float64).tolist()]
+    out = np.asarray(once, dtype=np.float64)[codes]
     finite = np.isfinite(values)
     return np.where(finite, out, values)
 
@@ -287,6 +292,13 @@ def _first_days(values: pd.Series) -> bool:
 
 def jsonable(value: Any) -> Any:
     """*value* made JSON-ready at any depth (non-finite floats -> None, months -> YYYY-MM)."""
+    # The common cells first, by exact type (a board is a million of them): text, whole
+    # numbers and None come back as they are, a float unless it is NaN or infinite.
+    kind = type(value)
+    if kind is str or kind is int or value is None:
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else None
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -329,7 +341,13 @@ def write_json(payload: object, out: str | Path | None = None, *, indent: int | 
 def records(frame: pd.DataFrame) -> list[dict[str, object]]:
     """DataFrame rows as JSON-ready dicts (NaN -> None, months as YYYY-MM)."""
     clean = frame.astype(object).where(frame.notna(), None)
-    return [jsonable(row) for row in clean.to_dict(orient="records")]
+    # Column by column (each cell made JSON-ready as a row's would be), then zipped into
+    # rows: the row dicts of to_dict(orient="records") cost a pandas call per row.
+    names = [str(c) for c in clean.columns]
+    if not names:
+        return [{} for _ in range(len(clean))]
+    cells = [[jsonable(v) for v in clean.iloc[:, i].tolist()] for i in range(len(names))]
+    return [dict(zip(names, row, strict=True)) for row in zip(*cells, strict=True)]
 
 
 def write_csv_out(frame: pd.DataFrame, out: str | Path | None = None) -> None:

@@ -25,6 +25,7 @@ from harmscope.places.grid import DEFAULT_CELL_SIZE, with_cells
 from harmscope.priorities.community import community_weights, row_weights
 from harmscope.priorities.lenses import rank
 from harmscope.priorities.morile import load_morile, score_board
+from harmscope.priorities.reasons import formatted
 from harmscope.warehouse.handle import Warehouse
 
 __all__ = ["cell_profiles", "priority_board"]
@@ -145,7 +146,7 @@ def _explain(frame: pd.DataFrame) -> None:
             top.append([])
     frame["top_cells"] = top
 
-    # Each sentence for every row at once (pandas string operations, no Python call per
+    # Each sentence for every row at once (one text per distinct figure, no Python call per
     # row), then each row's present sentences in order.
     def said(name: str, words: Any) -> list[Any]:
         if name not in frame.columns:
@@ -156,9 +157,13 @@ def _explain(frame: pd.DataFrame) -> None:
             return [None] * n
         return words(values[present]).reindex(values.index).where(present, None).tolist()
 
+    def once(values: pd.Series, text: Any) -> pd.Series:
+        codes, uniques = pd.factorize(values)
+        return pd.Series(np.array([text(u) for u in uniques.tolist()], object)[codes], values.index)
+
     def count(template: str) -> Any:
-        return lambda v: (
-            v.astype(np.float64).astype(np.int64).map("{:,}".format).map(template.format)
+        return lambda v: once(
+            v.astype(np.float64).astype(np.int64), lambda u: template.format(f"{u:,}")
         )
 
     parts = [
@@ -167,13 +172,10 @@ def _explain(frame: pd.DataFrame) -> None:
         said("status", lambda v: "market status: " + v.astype(str)),
         said(
             "activity",
-            lambda v: (
-                v.astype(np.float64)
-                .map("{:,.0f}".format)
-                .map(
-                    "{} police activity records (arrests, drug finds, searches: effort, "
-                    "not harm)".format
-                )
+            lambda v: pd.Series(
+                formatted(v, ",.0f")
+                + " police activity records (arrests, drug finds, searches: effort, not harm)",
+                v.index,
             ),
         ),
     ]

@@ -55,6 +55,7 @@ import numpy as np
 import pandas as pd
 
 from harmscope.errors import InputError
+from harmscope.priorities.reasons import formatted
 
 __all__ = [
     "DEFAULT_MORILE",
@@ -177,11 +178,14 @@ def likelihood(frame: pd.DataFrame, config: Mapping[str, Any]) -> tuple[np.ndarr
     count = have.sum(axis=0)
     total = np.where(have, stack, 0.0).sum(axis=0)
     value = np.where(count > 0, total / np.maximum(count, 1), float(config["default"]))
-    used = [
-        ", ".join(name for (name, _), h in zip(parts, have[:, i], strict=True) if h)
+    # The words once per combination of parts present (at most 2 ** 3), not once per row.
+    pattern = (have * (1 << np.arange(len(parts)))[:, None]).sum(axis=0)
+    words = {
+        int(code): ", ".join(name for j, (name, _) in enumerate(parts) if code >> j & 1)
         or f"no trend, recency or forecast from this lens: {float(config['default']):g} assumed"
-        for i in range(n)
-    ]
+        for code in np.unique(pattern).tolist()
+    }
+    used = [words[code] for code in pattern.tolist()]
     return value, used
 
 
@@ -217,10 +221,12 @@ def _position(frame: pd.DataFrame, config: Mapping[str, Any]) -> tuple[np.ndarra
         # unit beats lens beats default: set-based, one map per level
         by_unit = frame["unit_id"].map({u: t[part] for u, t in units.items() if part in t})
         by_lens = frame["lens"].map({k: t[part] for k, t in lenses.items() if part in t})
-        value = by_unit.fillna(by_lens).fillna(pos[part]).astype(float)
-        where = np.where(by_unit.notna(), "unit", np.where(by_lens.notna(), "lens", "default"))
-        scores.append(value.to_numpy())
-        source.append(part + " " + value.map("{:g}".format) + " (" + where + ")")
+        value = by_unit.fillna(by_lens).fillna(pos[part]).astype(float).to_numpy()
+        where = np.where(
+            by_unit.notna(), " (unit)", np.where(by_lens.notna(), " (lens)", " (default)")
+        ).astype(object)
+        scores.append(value)
+        source.append(part + " " + formatted(value, "g") + where)
     pos_f = 1 + float(pos["gain"]) * (np.mean(scores, axis=0) - 3) / 2
     notes = (source[0] + ", " + source[1] + ", " + source[2]).tolist()
     return pos_f, notes
@@ -265,15 +271,16 @@ def score_board(
         raise ValueError(f"community mix must be between 0 and 1, got {mu}")
     out = frame.copy()
     n = len(out)
-    defaults: list[list[str]] = [[] for _ in range(n)]
+    # What each row lacked, one array per kind of default ("" where the row had it), in
+    # the order the row's list names them; the lists are made once, at the end.
+    lacked: list[np.ndarray] = []
     out["lens_score"] = pd.to_numeric(out["score"], errors="coerce").astype(float)
     harm = pd.to_numeric(out["harm"], errors="coerce") if "harm" in out.columns else None
     if harm is None:
         harm = pd.Series(np.nan, index=out.index)
     missing_harm = harm.isna().to_numpy()
     h = np.where(missing_harm, out["lens_score"].to_numpy(), harm.to_numpy(dtype=float))
-    for i in np.flatnonzero(missing_harm):
-        defaults[i].append("harm: none from this lens, its score used")
+    lacked.append(_where(missing_harm, "harm: none from this lens, its score used"))
     top = pd.Series(h, index=out.index).groupby(out["lens"].to_numpy()).transform("max")
     scale = float(config["harm"]["scale_max"])
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -290,8 +297,8 @@ def score_board(
     else:
         c = np.full(n, np.nan)
     lens_default = out["lens"].map(conf.get("lens", {})).fillna(conf["default"]).to_numpy(float)
-    for i in np.flatnonzero(np.isnan(c)):
-        defaults[i].append(f"confidence: none from this lens, {lens_default[i]:g} assumed")
+    assumed = "confidence: none from this lens, " + formatted(lens_default, "g") + " assumed"
+    lacked.append(_where(np.isnan(c), assumed))
     c = np.where(np.isnan(c), lens_default, np.clip(c, 0, 1))
     conf_f = float(conf["floor"]) + (1 - float(conf["floor"])) * c
     pos_f, pos_from = _position(out, config)
@@ -300,10 +307,10 @@ def score_board(
     # uncertainty: the harm range through the same factors
     given = out["harm_low"].notna().to_numpy() if "harm_low" in out.columns else np.zeros(n, bool)
     low, high = _harm_range(out, h)
-    for i in np.flatnonzero(~given & ~np.isnan(low)):
-        defaults[i].append("uncertainty: no harm range from this lens, Poisson from its events")
-    for i in np.flatnonzero(np.isnan(low)):
-        defaults[i].append("uncertainty: no harm range from this lens, score range is the point")
+    poisson = "uncertainty: no harm range from this lens, Poisson from its events"
+    lacked.append(_where(~given & ~np.isnan(low), poisson))
+    point = "uncertainty: no harm range from this lens, score range is the point"
+    lacked.append(_where(np.isnan(low), point))
     low = np.where(np.isnan(low), h, low)
     high = np.where(np.isnan(high), h, high)
     out["harm_factor"] = h_factor
@@ -318,16 +325,24 @@ def score_board(
     out["score"] = score
     out["community_mix"] = mu
     # the row's own arithmetic: the formula with its numbers (the words are attrs["formula"])
-    out["score_formula"] = [
-        f"H_b {hb:.3g} x L/5 {lv / 5:.3g} x C {cv:.3g} x O {ov:.3g} = {sv:.3g}"
-        for hb, lv, cv, ov, sv in zip(h_blend, like, conf_f, pos_f, score, strict=True)
-    ]
+    out["score_formula"] = (
+        "H_b "
+        + formatted(h_blend, ".3g")
+        + " x L/5 "
+        + formatted(like / 5, ".3g")
+        + " x C "
+        + formatted(conf_f, ".3g")
+        + " x O "
+        + formatted(pos_f, ".3g")
+        + " = "
+        + formatted(score, ".3g")
+    ).tolist()
     out["score_low"] = low * per * blend * factor
     out["score_high"] = high * per * blend * factor
-    for i, used in enumerate(like_from):
-        if used.startswith("no trend"):
-            defaults[i].append(f"likelihood: {used}")
-    out["defaults"] = defaults
+    codes, kinds = pd.factorize(np.asarray(like_from, dtype=object))
+    words = np.array([f"likelihood: {u}" if u.startswith("no trend") else "" for u in kinds])
+    lacked.append(words.astype(object)[codes])
+    out["defaults"] = [[w for w in row if w] for row in zip(*lacked, strict=True)]
     sort_cols = ["score", "lens", "unit_id"]
     out = out.sort_values(sort_cols, ascending=[False, True, True], kind="stable")
     out = out.reset_index(drop=True)
@@ -338,6 +353,11 @@ def score_board(
     out.attrs.update(frame.attrs)
     out.attrs.update({"formula": FORMULA, "community_mix": mu})
     return out
+
+
+def _where(rows: np.ndarray, words: str | np.ndarray) -> np.ndarray:
+    """*words* (one text, or one per row) on the *rows* (bool), ``""`` elsewhere: objects."""
+    return np.where(rows, words, "").astype(object)
 
 
 def _harm_range(frame: pd.DataFrame, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -50,7 +50,7 @@ from harmscope.places.forecast_counts import forecast_type_harm
 from harmscope.places.grid import DEFAULT_CELL_SIZE, with_cells
 from harmscope.places.hotspots import hotspots
 from harmscope.places.study_area import AREA, AreaCells, Within
-from harmscope.priorities.reasons import frame_reasons
+from harmscope.priorities.reasons import formatted, frame_reasons
 from harmscope.warehouse.handle import Warehouse
 
 __all__ = ["PLACE_COLUMNS", "ScoreBy", "Significance", "place_id", "rank_places"]
@@ -90,7 +90,12 @@ def place_id(cell_x: float, cell_y: float, cell_size: float) -> str:
     >>> place_id(532000, 181250, 250)
     'cell-250m-532000-181250'
     """
-    return f"cell-{float(cell_size):g}m-{float(cell_x):g}-{float(cell_y):g}"
+    return f"{_place_head(cell_size)}{float(cell_x):g}-{float(cell_y):g}"
+
+
+def _place_head(cell_size: float) -> str:
+    """The start of every place id on a grid of *cell_size* metres: ``'cell-250m-'``."""
+    return f"cell-{float(cell_size):g}m-"
 
 
 def rank_places(
@@ -230,9 +235,13 @@ def rank_places(
     if top is not None:
         ranked = ranked.head(top)
     ranked["rank"] = np.arange(1, len(ranked) + 1, dtype=np.int64)
-    ranked["unit_id"] = [
-        place_id(x, y, cell_size) for x, y in zip(ranked["cell_x"], ranked["cell_y"], strict=True)
-    ]
+    # place_id of every row, each coordinate written once per distinct value
+    ranked["unit_id"] = (
+        _place_head(cell_size)
+        + formatted(ranked["cell_x"], "g")
+        + "-"
+        + formatted(ranked["cell_y"], "g")
+    ).tolist()
     keys = ranked[["cell_x", "cell_y"]].astype(np.float64)
     totals = totals.merge(keys, on=["cell_x", "cell_y"])
     matrix = spread_harm(totals, shares, unit_columns=["cell_x", "cell_y"]) if len(totals) else None
