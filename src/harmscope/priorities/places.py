@@ -38,7 +38,7 @@ import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import ndtr  # the normal CDF, as scipy.stats.norm.cdf computes it
 
 from harmscope.harm import load_scheme, parse_month, select_events
 from harmscope.harm.selection import DEFAULT_HARM, check_harm, check_types, selection_attrs
@@ -224,7 +224,7 @@ def rank_places(
     ranked = spots[spots["harm"] > 0].copy()
     base = ranked["forecast_harm" if score_by == "forecast" else "harm"].astype(float)
     if significance == "weight":
-        ranked["score"] = base * stats.norm.cdf(ranked["gi_z"].to_numpy())
+        ranked["score"] = base * ndtr(ranked["gi_z"].to_numpy())
     else:
         ranked["score"] = base
     if significance == "require":
