@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from engine_testdata import city_files
 from typer.testing import CliRunner
 
 from harmscope.cli import app
@@ -103,3 +104,22 @@ def test_docs_list_every_parity_test() -> None:
     tests = set(re.findall(r"^def (test_\w+)", (here / "test_parity.py").read_text(), re.M))
     doc = (here.parents[1] / "docs" / "engines.md").read_text(encoding="utf-8")
     assert set(re.findall(r"^\| `(test_\w+)` \|", doc, re.M)) == tests
+
+
+def test_ingest_writes_the_folder_harmscope_db_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``HARMSCOPE_ENGINE=pyspark HARMSCOPE_DB=FOLDER harmscope ingest FILES`` (no --db) fills
+    FOLDER: it used to write the ledger into the working folder and no events at all."""
+    work, folder = tmp_path / "work", tmp_path / "warehouse"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setenv(ENGINE_ENV, "pyspark")
+    monkeypatch.setenv("HARMSCOPE_DB", str(folder))
+    street = next(f for f in city_files() if f.name == "2019-01-city-of-london-street.csv")
+    res = CliRunner().invoke(app, ["ingest", str(street)])
+    assert res.exit_code == 0, res.stderr
+    assert sorted(p.name for p in work.iterdir()) == []  # nothing written where it ran
+    assert (folder / "_ingest.duckdb").is_file()
+    parts = sorted((folder / "events").glob("force=*/month=*"))
+    assert [p.name for p in parts] == ["month=2019-01-01"]

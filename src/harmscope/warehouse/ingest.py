@@ -51,7 +51,7 @@ from harmscope.sources.policeuk import (
 from harmscope.warehouse import diagnostics as diag
 from harmscope.warehouse import engines, ingest_local, targets
 from harmscope.warehouse import rowchecks as rows
-from harmscope.warehouse.handle import open_duckdb
+from harmscope.warehouse.handle import default_db, open_duckdb
 from harmscope.warehouse.ingest_report import FileReport, IngestReport
 
 __all__ = ["FileReport", "IngestReport", "ingest_paths"]
@@ -91,7 +91,7 @@ def ingest_paths(
     """
     name = engines.engine_name(engine)
     if name != "duckdb":
-        where = engines.location(None if db is None else str(db), name, "")
+        where = engines.location(None if db is None else str(db), name, default_db())
         return targets.ingest_to(
             ingest_paths, paths, db=where, engine=name, lenient=lenient, progress=progress
         )
