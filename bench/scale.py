@@ -121,7 +121,8 @@ def cheapest_load(data: Path, db: Path) -> float:
 
 def run_stages(data: Path, work: Path, engine: str) -> tuple[dict[str, float], float]:
     """Each stage's seconds (subprocess wall time) and the peak resident set of any, MiB."""
-    env = {**os.environ, "HARMSCOPE_DB": str(work / "w.duckdb"), "HARMSCOPE_ENGINE": engine}
+    db = work / ("w.duckdb" if engine == "duckdb" else "warehouse")  # pyspark: a folder
+    env = {**os.environ, "HARMSCOPE_DB": str(db), "HARMSCOPE_ENGINE": engine}
     times: dict[str, float] = {}
     peak = 0.0
     for stage, args in STAGES:
