@@ -13,6 +13,7 @@ strict xfail that must raise the named exception on the named engines.
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -236,6 +237,23 @@ def test_cli_matrix_on_the_engine(engine: str, location: str, duck: Warehouse) -
             [c["value"] for c in a["cells"]], [c["value"] for c in b["cells"]], rtol=RTOL
         )
         assert a["activity"] == b["activity"]
+
+
+def test_cli_priorities_on_the_engine(engine: str, location: str, duck: Warehouse) -> None:
+    """The board as a user asks for it (MoRiLE score, community weights read from the
+    warehouse): it read the survey table through DuckDB's own connection and stopped on
+    every other engine, though `rank` (above) ran there."""
+    from harmscope.cli import app
+
+    runner = CliRunner()
+    args = ["priorities", "--lens", "places", "--top", "15", "--format", "csv"]
+    got = runner.invoke(app, [*args, "--engine", engine, "--db", location])
+    assert got.exit_code == 0, got.stderr
+    want = runner.invoke(app, [*args, "--db", duck.path])
+    a, b = (pd.read_csv(io.StringIO(out.stdout)) for out in (got, want))
+    assert a["unit_id"].tolist() == b["unit_id"].tolist()
+    assert a["rank"].tolist() == b["rank"].tolist()
+    assert_allclose(a["score"].to_numpy(float), b["score"].to_numpy(float), rtol=RTOL)
 
 
 def test_location_opens_on_the_selected_engine(engine: str, location: str, duck: Warehouse) -> None:

@@ -34,6 +34,7 @@ import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import shapely
 from numpy.typing import NDArray
 
@@ -483,8 +484,13 @@ def _force_cells(
         )
         .select("_cx", "_cy")
         .distinct()
-        .to_pyarrow()  # two float columns: Ibis's pandas conversion doubled the time at 1x
     )
+    if getattr(backend, "name", None) == "duckdb":
+        corners = corners.to_pyarrow()  # Ibis's pandas conversion doubled the time at 1x
+    else:
+        # PostgreSQL returns the products as numeric (its literal 250.0 is numeric), which
+        # Ibis's Arrow path refuses and its pandas path converts to the float64 it typed
+        corners = pa.Table.from_pandas(corners.to_pandas(), preserve_index=False)
     xs = [np.asarray(corners.column("_cx").to_numpy(), dtype=np.float64)]
     ys = [np.asarray(corners.column("_cy").to_numpy(), dtype=np.float64)]
     shapes = backend is not None and "area_shapes" in backend.list_tables()

@@ -150,11 +150,13 @@ def community_weights(
     with Warehouse.of(source) as wh:
         if not wh.has("survey_harm_ranks"):
             return empty
-        answers = wh.con.execute(
-            "SELECT strftime(month, '%Y-%m') AS month, lsoa_code, "
-            + ", ".join(RANK_COLUMNS)
-            + " FROM survey_harm_ranks"
-        ).df()
+        # through Ibis, so the board runs on every engine (a Spark folder has the table too)
+        ranks = wh.table("survey_harm_ranks")
+        answers = (
+            ranks.select(ranks.month.strftime("%Y-%m").name("month"), "lsoa_code", *RANK_COLUMNS)
+            .to_pyarrow()
+            .to_pandas()
+        )
     if answers.empty:
         return empty
     answers["wave"] = [wave_of(m) for m in answers["month"]]
