@@ -129,11 +129,12 @@ def run_stages(data: Path, work: Path, engine: str) -> tuple[dict[str, float], f
         argv = [str(HARMSCOPE), *(a.format(data=data) for a in args)]
         out = subprocess.run(
             [sys.executable, "-c", _TIMED, str(work / f"{stage}.out"), *argv],
-            check=True,
             capture_output=True,
             text=True,
             env=env,
         )
+        if out.returncode:  # the stage's own message, not only its exit status
+            raise SystemExit(f"{stage} failed: {out.stderr.strip()[-3000:]}")
         seconds, mib = json.loads(out.stdout.strip().splitlines()[-1])
         times[stage] = seconds
         peak = max(peak, mib)
