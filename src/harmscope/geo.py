@@ -18,6 +18,12 @@ from __future__ import annotations
 
 import math
 
+DEFAULT_CELL_SIZE = 250
+"""Default grid cell size, metres (a street block or two: the scale of most hot-spot policing).
+
+Here, not in :mod:`harmscope.places.grid`, so that every command's options can name it
+without importing pandas."""
+
 # WGS84 and Airy 1830 ellipsoids (metres).
 _WGS84_A, _WGS84_B = 6378137.0, 6356752.314245
 _AIRY_A, _AIRY_B = 6377563.396, 6356256.909

@@ -109,3 +109,11 @@ def test_matrix_starts_without_the_simulator_checks_or_models() -> None:
     # to_pandas too); harm.measured's Poisson interval uses scipy.special, not scipy.stats.
     slow = SLOW_IMPORTS - {"pyproj"}
     assert not slow & loaded
+
+
+def test_ingest_starts_without_ibis_or_pandas() -> None:
+    # The ingest target (issue 13: within 2x of the cheapest load) includes the process start;
+    # loading is DuckDB SQL and Arrow, so neither Ibis nor pandas (about 1 s together) is needed
+    # before the run (DuckDB's own parameter binding may load pandas later, at its choosing).
+    loaded = _modules_loaded(["/venv/bin/harmscope", "ingest", "--help"], prefix="")
+    assert not {"ibis", "pandas", "scipy"} & loaded

@@ -14,7 +14,7 @@ from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from harmscope.places.grid import DEFAULT_CELL_SIZE
+from harmscope.geo import DEFAULT_CELL_SIZE
 
 if TYPE_CHECKING:
     from harmscope.places.study_area import AreaCells

@@ -35,6 +35,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
+from harmscope.geo import DEFAULT_CELL_SIZE
+
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
@@ -45,9 +47,6 @@ __all__ = [
     "values_on_cells",
     "with_cells",
 ]
-
-DEFAULT_CELL_SIZE = 250
-"""Default cell size, metres (a street block or two: the scale of most hot-spot policing)."""
 
 
 def _check_cell_size(cell_size: float) -> None:
@@ -227,7 +226,7 @@ def study_area_cells(
     if within is None:
         gy, gx = np.divmod(np.arange(nx * ny, dtype=np.int64), nx)
     else:
-        # Imported here: every command imports this module (DEFAULT_CELL_SIZE), few dilate.
+        # Imported here: few callers dilate, and SciPy's import is slow.
         from scipy import ndimage
 
         occupied = np.zeros((ny, nx), dtype=bool)

@@ -16,16 +16,17 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import ibis
-import ibis.expr.types as ir
 
 from harmscope.errors import WarehouseError
 from harmscope.warehouse import engines
 from harmscope.warehouse.migrations import check_readable, migrate, outdated
 from harmscope.warehouse.schema import DDL, FILLED_BY
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
 
 __all__ = ["DEFAULT_DB", "Warehouse", "default_db", "open_duckdb"]
 
@@ -93,6 +94,8 @@ class Warehouse:
         path = engines.location(db, name, default_db())
         if name == "duckdb":
             engines.check_location(path, name, must_exist=False)
+            import ibis  # here: ingest and other loaders open DuckDB without Ibis (start-up)
+
             backend = ibis.duckdb.from_connection(open_duckdb(path, read_only=read_only))
             return cls(backend, path=path)
         if not read_only:
@@ -119,6 +122,8 @@ class Warehouse:
         if isinstance(source, Warehouse):
             yield source
             return
+        import ibis.expr.types as ir
+
         if isinstance(source, ir.Table):
             try:
                 backend = source.get_backend()

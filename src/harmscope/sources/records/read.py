@@ -13,13 +13,16 @@ import csv
 import io
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from harmscope.errors import InputError
 from harmscope.sources.base import Family, SourceFile, check_columns
 from harmscope.sources.records.formats import Column, RecordFormat
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 _LSOA = re.compile(r"[EWSN]\d{8}")
@@ -66,6 +69,8 @@ def _check_column(
     src: SourceFile, column: Column, col: int, values: pd.Series, lines: np.ndarray
 ) -> pd.Series:
     """Check one column's values; return them typed (missing for blank)."""
+    import pandas as pd  # here: police.uk ingest imports this package without needing pandas
+
     blank = values == ""
     if column.required and blank.any():
         i = int(blank.to_numpy().argmax())
@@ -174,6 +179,8 @@ def read_file(src: SourceFile, fmt: RecordFormat, *, sha256: str) -> RecordFile:
     check_columns(family_of(fmt), header, path=src.display, what=f"force records {fmt.name}")
     rows, lines = _records(src, text, len(header))
     line_arr = np.asarray(lines, dtype=np.int64)
+    import pandas as pd
+
     frame = pd.DataFrame(rows, columns=header, dtype=object).astype(str)
     out = pd.DataFrame(index=frame.index)
     for column in fmt.columns:
