@@ -63,6 +63,7 @@ BENCH_RUNS := \
 	"bench/calibration.py --part power-few --seeds 20" \
 	"bench/priorities.py" \
 	"bench/people_persistence.py --seeds 12" \
+	"bench/people_bound.py --seeds 20" \
 	"bench/scale.py --sizes 1/8,1/2,1,7" \
 	"bench/scale.py --engine pyspark --sizes 1/8,1"
 bench: setup
