@@ -10,7 +10,9 @@ are linked to, :func:`harmscope.checks.people._public_truth`) and scores that ra
 the scorer the validation uses, on the same truth. Two oracles:
 
 - ``past 24``: true harm of all 24 ranked months;
-- ``past 12``: true harm of the last 12 ranked months (recent harm only).
+- ``past 12``: true harm of the last 12 ranked months (recent harm only);
+- ``quiet year``: the smaller of the two ranked years' true harm, the lens's own
+  ``persistence`` idea (bursts end; :mod:`harmscope.people.forecast`) on perfect data.
 
 Printed per seed and as means, beside the lens and the counting baseline scored in the same
 run (precision, not time: this bench measures accuracy, and each figure is also a ratio to
@@ -44,7 +46,7 @@ from harmscope.checks.seeds import simulated_folder
 from harmscope.people.attribute import attribute_harm
 from harmscope.sources.records.pseudonym import Pseudonymiser, load_key
 
-COLUMNS = ("lens", "counting", "past 24", "past 12")
+COLUMNS = ("lens", "counting", "past 24", "past 12", "quiet year")
 
 
 def _order(harm: pd.Series) -> list[str]:
@@ -91,8 +93,12 @@ def main() -> None:
             ranked = sorted(m for m in set(months["month"]) if first <= m <= last)
             scored = score_rankings(r).scores
             row = [scored["lens"].precision_at_k, scored["counting"].precision_at_k]
-            for window in (ranked, ranked[-12:]):
-                oracle = _order(_true_past(folder, warehouse, window, known))
+            year1, year2 = (
+                _true_past(folder, warehouse, y, known) for y in (ranked[:12], ranked[12:])
+            )
+            quiet = pd.concat([year1, year2], axis=1).fillna(0.0).min(axis=1)
+            for past in (_true_past(folder, warehouse, ranked, known), year2, quiet):
+                oracle = _order(past)
                 row.append(
                     score_rankings(dataclasses.replace(r, predicted=oracle, other_truths={}))
                     .scores["lens"]
