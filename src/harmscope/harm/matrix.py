@@ -51,6 +51,7 @@ from harmscope.harm.weigh import (
     Dropped,
     SchemeLike,
     event_key,
+    repeatable_sum,
     select_events,
     weigh,
 )
@@ -469,7 +470,7 @@ def type_totals(
     """
     chosen = select_events(events, months=months, lsoas=lsoas, types=types)
     joined = weigh(chosen, scheme, keep_unknown=True)
-    metrics: dict[str, Any] = {"events": joined.count(), "value": joined.weight.sum()}
+    metrics: dict[str, Any] = {"events": joined.count(), "value": repeatable_sum(joined.weight)}
     if "month" in joined.columns:
         metrics["first"] = joined.month.min()
         metrics["last"] = joined.month.max()

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
 from harmscope.errors import SchemeError
@@ -50,6 +51,7 @@ __all__ = [
     "harm_and_activity",
     "keep_values",
     "parse_month",
+    "repeatable_sum",
     "scheme_table",
     "select_events",
     "unknown_event_types",
@@ -406,6 +408,28 @@ def dropped_events(
     )
 
 
+#: Fixed-point scale of :func:`repeatable_sum`: each value moves by at most 2**-33 of the
+#: scheme's unit (1.2e-10 days), below the float noise the tests allow. Values are summed as
+#: DECIMAL(38, 0), which no harm total can overflow on any engine (an int64 sum would wrap
+#: silently on Spark above 2e9 days); later float sums of the results stay exact below 2**21
+#: days (2.1e6), above any cell's or month's harm.
+SUM_SCALE = 2**32
+
+
+def repeatable_sum(values: ir.NumericColumn, *, where: ir.BooleanValue | None = None) -> ir.Value:
+    """The sum of *values* in fixed point: the same bits on every run and every engine.
+
+    A float sum's last bits follow the order the engine adds rows in, which a threaded
+    engine (DuckDB, Spark) changes from run to run; the board's ties then swap places and a
+    saved snapshot shows moves that did not happen. Each value is rounded to a multiple of
+    ``1 / SUM_SCALE`` and the multiples are added as integers, which is exact in any order.
+    The result is a float64 multiple of ``1 / SUM_SCALE`` (NULL when no value is), so any
+    later float sum of such results below 2**29 units is exact too.
+    """
+    fixed = (values * SUM_SCALE).round().cast("int64").cast(dt.Decimal(38, 0))
+    return fixed.sum(where=where).cast("float64") / SUM_SCALE
+
+
 def harm_and_activity(weighed: ir.Table) -> dict[str, ir.Value]:
     """The aggregations every per-place / per-month table uses: harm weighed, activity counted.
 
@@ -432,7 +456,7 @@ def harm_and_activity(weighed: ir.Table) -> dict[str, ir.Value]:
     is_harm = weighed.kind == "harm"
     is_activity = weighed.kind == "activity"
     return {
-        "harm": weighed.weight.sum(where=is_harm).coalesce(0.0),
+        "harm": repeatable_sum(weighed.weight, where=is_harm).coalesce(0.0),
         "activity": weighed.count(where=is_activity),
         "harm_events": weighed.count(where=is_harm),
         "activity_events": weighed.count(where=is_activity),

@@ -145,7 +145,7 @@ from numpy.typing import NDArray
 
 from harmscope.harm import Attribution, Scheme, default_attribution, load_scheme
 from harmscope.harm.local import LocalExcess, MarketExcessRow
-from harmscope.harm.weigh import SchemeLike
+from harmscope.harm.weigh import SchemeLike, repeatable_sum
 from harmscope.markets.activity import market_activity
 from harmscope.markets.excess import (
     AttributionCells,
@@ -430,8 +430,10 @@ def _cell_frame(
     t = with_cells(act, cell_size=cell_size)
     is_harm = t.kind == "harm"
     agg = t.group_by(["cell_x", "cell_y"]).aggregate(
-        harm=t.weight.sum(where=is_harm).coalesce(0.0),
-        counted=t.weight.sum(where=is_harm & t.event_key.isin(list(types))).coalesce(0.0),
+        harm=repeatable_sum(t.weight, where=is_harm).coalesce(0.0),
+        counted=repeatable_sum(t.weight, where=is_harm & t.event_key.isin(list(types))).coalesce(
+            0.0
+        ),
         # Crimes of the other (reference) types: the place signal of the 'place' background.
         reference_count=t.count(where=is_harm & ~t.event_key.isin(list(types))),
         records=t.count(),

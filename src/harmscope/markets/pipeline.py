@@ -26,7 +26,7 @@ from harmscope.errors import WarehouseError
 from harmscope.harm import load_scheme, parse_month
 from harmscope.harm.selection import DEFAULT_HARM, check_harm, check_types
 from harmscope.harm.taxonomy import Taxonomy
-from harmscope.harm.weigh import AttributionLike, SchemeLike
+from harmscope.harm.weigh import AttributionLike, SchemeLike, repeatable_sum
 from harmscope.markets.activity import (
     DRUG_OBJECTS,
     DRUG_TYPES,
@@ -212,7 +212,7 @@ def markets(
         cells_t = with_cells(act, cell_size=cell_size)
         is_harm = cells_t.kind == "harm"
         agg = cells_t.group_by(["cell_x", "cell_y", "month"]).aggregate(
-            harm=cells_t.weight.sum(where=is_harm).coalesce(0.0),
+            harm=repeatable_sum(cells_t.weight, where=is_harm).coalesce(0.0),
             market=cells_t.market.sum().coalesce(0.0),
         )
         frame = agg.to_pandas()

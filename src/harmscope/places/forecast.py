@@ -104,7 +104,7 @@ from scipy import sparse
 from harmscope.errors import WarehouseError
 from harmscope.harm import dropped_events, load_scheme, parse_month, select_events, weigh
 from harmscope.harm.selection import check_harm, check_types, selection_attrs
-from harmscope.harm.weigh import AttributionLike, SchemeLike, event_key
+from harmscope.harm.weigh import AttributionLike, SchemeLike, event_key, repeatable_sum
 from harmscope.periods import Months, Progress
 from harmscope.places.forecast_accuracy import (
     DEFAULT_SHARES,
@@ -192,7 +192,7 @@ def monthly_type_counts(
     w = w.filter(w.x.notnull() & w.y.notnull() & (w.kind == "harm"))
     c = with_cells(w, cell_size=cell_size)
     return c.group_by(["month", "cell_x", "cell_y", "event_key"]).aggregate(
-        events=c.count(), harm=c.weight.sum()
+        events=c.count(), harm=repeatable_sum(c.weight)
     )
 
 
@@ -249,7 +249,7 @@ def monthly_harm_points(
     chosen = select_events(events, months=months, types=check_types(types))
     w = weigh(chosen, scheme, harm=check_harm(harm), attribution=attribution)
     w = w.filter(w.x.notnull() & w.y.notnull() & (w.kind == "harm"))
-    return w.group_by(["month", "x", "y"]).aggregate(harm=w.weight.sum())
+    return w.group_by(["month", "x", "y"]).aggregate(harm=repeatable_sum(w.weight))
 
 
 def hindsight_bound(

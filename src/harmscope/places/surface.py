@@ -36,7 +36,7 @@ import pandas as pd
 from harmscope.errors import WarehouseError
 from harmscope.harm import dropped_events, select_events, weigh
 from harmscope.harm.selection import DEFAULT_HARM, check_harm, check_types, selection_attrs
-from harmscope.harm.weigh import AttributionLike, SchemeLike
+from harmscope.harm.weigh import AttributionLike, SchemeLike, repeatable_sum
 from harmscope.periods import Months, Progress
 from harmscope.places.forecast_rankers import kde_cell_harm
 from harmscope.places.grid import DEFAULT_CELL_SIZE, study_area_cells
@@ -72,7 +72,7 @@ def harm_points(
     chosen = select_events(events, months=months, types=types)
     w = weigh(chosen, scheme, harm=harm, attribution=attribution)
     w = w.filter(w.x.notnull() & w.y.notnull() & (w.kind == "harm"))
-    return w.group_by(["x", "y"]).aggregate(harm=w.weight.sum(), harm_events=w.count())
+    return w.group_by(["x", "y"]).aggregate(harm=repeatable_sum(w.weight), harm_events=w.count())
 
 
 def harm_surface(

@@ -20,7 +20,7 @@ import pandas as pd
 
 from harmscope.harm import load_scheme, select_events
 from harmscope.harm.selection import DEFAULT_HARM, check_types
-from harmscope.harm.weigh import event_key, weigh
+from harmscope.harm.weigh import event_key, repeatable_sum, weigh
 from harmscope.places.grid import DEFAULT_CELL_SIZE, with_cells
 from harmscope.priorities.community import community_weights, row_weights
 from harmscope.priorities.lenses import rank
@@ -57,7 +57,7 @@ def cell_profiles(
         w = with_cells(w.filter(w.kind == "harm"), cell_size=cell_size)
         by_type = (
             w.group_by(["cell_x", "cell_y", "event_key"])
-            .aggregate(value=w.weight.sum())
+            .aggregate(value=repeatable_sum(w.weight))
             .rename(type="event_key")
             .to_pandas()
         )

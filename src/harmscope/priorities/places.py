@@ -44,7 +44,7 @@ from harmscope.harm import load_scheme, parse_month, select_events
 from harmscope.harm.selection import DEFAULT_HARM, check_harm, check_types, selection_attrs
 from harmscope.harm.shares import matrix_shares, spread_harm
 from harmscope.harm.taxonomy import Taxonomy, default_taxonomy, load_taxonomy
-from harmscope.harm.weigh import AttributionLike, SchemeLike, event_key, weigh
+from harmscope.harm.weigh import AttributionLike, SchemeLike, event_key, repeatable_sum, weigh
 from harmscope.periods import Months, Progress
 from harmscope.places.forecast_counts import forecast_type_harm
 from harmscope.places.grid import DEFAULT_CELL_SIZE, with_cells
@@ -207,9 +207,11 @@ def rank_places(
         w = w.filter((w.kind == "harm") & w.x.notnull() & w.y.notnull())
         c = with_cells(w, cell_size=cell_size)
         by_month = c.group_by(["cell_x", "cell_y", "event_key", "month"]).aggregate(
-            value=c.weight.sum(), events=c.count()
+            value=repeatable_sum(c.weight), events=c.count()
         )
-        monthly = by_month.to_pandas()
+        # In a fixed order: the engine returns groups in any order, and the trend and forecast
+        # add these rows in pandas, whose float sums follow the order (repeatable boards).
+        monthly = by_month.order_by(["cell_x", "cell_y", "event_key", "month"]).to_pandas()
     for col in ("cell_x", "cell_y"):
         monthly[col] = monthly[col].astype(np.float64)
     totals = monthly.groupby(["cell_x", "cell_y", "event_key"], as_index=False)[
