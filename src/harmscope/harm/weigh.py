@@ -424,7 +424,7 @@ def repeatable_sum(values: ir.NumericColumn, *, where: ir.BooleanValue | None = 
     saved snapshot shows moves that did not happen. Each value is rounded to a multiple of
     ``1 / SUM_SCALE`` and the multiples are added as integers, which is exact in any order.
     The result is a float64 multiple of ``1 / SUM_SCALE`` (NULL when no value is), so any
-    later float sum of such results below 2**29 units is exact too.
+    later float sum of such results below 2**21 units is exact too.
     """
     fixed = (values * SUM_SCALE).round().cast("int64").cast(dt.Decimal(38, 0))
     return fixed.sum(where=where).cast("float64") / SUM_SCALE
