@@ -127,6 +127,42 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]
             },
         ],
     )
+    buys = {
+        "source_kind": "nominal",
+        "target_kind": "nominal",
+        "link_type": "buys_from",
+        "handling_code": "P",
+        "first_recorded": "2019-09",
+    }
+    _write(
+        rec,
+        "links.csv",
+        [
+            # N3 buys from N1 (B2: confidence 0.48); N4's link is "suspected to be false"
+            {
+                "source_id": "N3",
+                "target_id": "N1",
+                **buys,
+                "source_evaluation": "B",
+                "intelligence_assessment": "2",
+            },
+            {
+                "source_id": "N4",
+                "target_id": "N1",
+                **buys,
+                "source_evaluation": "A",
+                "intelligence_assessment": "5",
+            },
+            # N2 buys from N1 too, but is a member: counted once, as a member
+            {
+                "source_id": "N2",
+                "target_id": "N1",
+                **buys,
+                "source_evaluation": "A",
+                "intelligence_assessment": "1",
+            },
+        ],
+    )
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(KEY_ENV, KEY)
         load_records([rec], db=db, user=USER, reason=REASON)
@@ -199,12 +235,16 @@ def test_drug_view_weighs_by_the_attributable_share(city: tuple[Path, dict[str, 
     assert_allclose(cells["value"].sum(), expected)
 
 
-def test_group_is_the_sum_of_its_members(city: tuple[Path, dict[str, str]]) -> None:
+def test_group_is_its_members_and_its_buyers_offences(city: tuple[Path, dict[str, str]]) -> None:
     db, _ = city
+    w = {x.event_type: x.weight for x in load_scheme("cchi").weights}
     ph = attribute_harm(db, user=USER, reason=REASON, months=MONTHS, harm="all")
     people = ph.figures("people")["harm"]
     groups = ph.figures("groups")["harm"]
-    assert_allclose(groups["G1"], people[_pseudo("N1")] + people[_pseudo("N2")])
+    # N3 buys from member N1 (B2 = 0.6 x 0.8, times N1's membership 1): its violence counts
+    # at that confidence; N4's link is graded 5 (counts 0); N2 is a member, not a buyer.
+    buyer = 0.6 * 0.8 * w["Violence and sexual offences"]
+    assert_allclose(groups["G1"], people[_pseudo("N1")] + people[_pseudo("N2")] + buyer)
     behaviours = ph.figures("behaviours")["harm"]
     # every offence and report lands in exactly one behaviour
     assert_allclose(behaviours.sum(), people.sum())

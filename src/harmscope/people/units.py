@@ -6,9 +6,12 @@ The same contributions (:mod:`harmscope.people.contributions`) are summed three 
 * **groups**: a group's harm is the sum over its members — membership from ``member_of``
   intelligence links (weighted by the link's 3x5x2 confidence; a link graded "suspected to
   be false" makes no member) or the group recorded on the nominal (weight 1), the larger of
-  the two — plus group-level intelligence: ``cuckoos`` links from the group (the cuckooing
-  behaviour's days x the link's confidence, in the month first recorded) and reports about
-  the group's markets whose subject is not a member;
+  the two — plus the linked offences of its **buyers** (nominals a ``buys_from`` link ties
+  to a member, weighted by that link's confidence times the member's: users' acquisitive
+  crime is part of a market's harm, as in :mod:`harmscope.markets.linked`), plus group-level
+  intelligence: ``cuckoos`` links from the group (the cuckooing behaviour's days x the
+  link's confidence, in the month first recorded) and reports about the group's markets
+  whose subject is not a member;
 * **behaviours**: a report counts for the behaviour it alleges, a linked offence for the
   behaviour its crime type falls under (the severity table's ``offences``).
 """
@@ -21,9 +24,20 @@ import pandas as pd
 from harmscope.people.contributions import Contributions, grade_confidence
 from harmscope.people.records import Records, month_index
 
-__all__ = ["behaviour_rows", "group_markets", "group_rows", "memberships", "nominal_rows"]
+__all__ = [
+    "BUYER_LINK",
+    "behaviour_rows",
+    "buyers",
+    "group_markets",
+    "group_rows",
+    "memberships",
+    "nominal_rows",
+]
 
 _SCALED = ("all_value", "value", "low", "high")
+
+#: Intelligence link type making its source a buyer from its target (as ``markets.linked``).
+BUYER_LINK = "buys_from"
 
 
 def nominal_rows(contrib: Contributions) -> pd.DataFrame:
@@ -82,7 +96,7 @@ def group_rows(records: Records, contrib: Contributions) -> pd.DataFrame:
     for c in _SCALED:
         of_members[c] = of_members[c] * of_members["weight"]
     of_members = of_members.rename(columns={"group_id": "unit"})
-    parts = [of_members]
+    parts = [of_members, _buyer_rows(records, contrib, member)]
     # Group-level intelligence: cuckooing by the group itself.
     links = records.links
     cuckoo = links[(links["link_type"] == "cuckoos") & (links["source_kind"] == "group")]
@@ -126,3 +140,44 @@ def group_rows(records: Records, contrib: Contributions) -> pd.DataFrame:
     parts.append(reports[reports["_m"].isna()].drop(columns=["_m", "market_id"]).assign(weight=1.0))
     out = pd.concat([p for p in parts if len(p)], ignore_index=True)
     return out
+
+
+def buyers(records: Records, contrib: Contributions, member: pd.DataFrame) -> pd.DataFrame:
+    """``nominal_id, group_id, weight`` (0-1): who buys from a group's members, how surely.
+
+    A ``buys_from`` link from a nominal to a member makes the nominal a buyer of the
+    member's group, weighted by the link's 3x5x2 confidence times the seller's membership
+    weight (the larger over the group's sellers). A group's own members are not its buyers.
+    """
+    links = records.links
+    buys = links[links["link_type"] == BUYER_LINK]
+    by_link = pd.DataFrame(
+        {
+            "nominal_id": buys["source_id"].to_numpy(),
+            "seller": buys["target_id"].to_numpy(),
+            "conf": grade_confidence(
+                contrib.table, buys["source_evaluation"], buys["intelligence_assessment"]
+            ),
+        }
+    )
+    sellers = member.rename(columns={"nominal_id": "seller"})
+    out = by_link.merge(sellers, on="seller")
+    out = out.assign(weight=out["conf"] * out["weight"])
+    out = out[out["weight"] > 0].groupby(["nominal_id", "group_id"], as_index=False)["weight"].max()
+    own = out.merge(member[["nominal_id", "group_id"]].assign(_m=True), how="left")
+    return own[own["_m"].isna()].drop(columns="_m").reset_index(drop=True)
+
+
+def _buyer_rows(records: Records, contrib: Contributions, member: pd.DataFrame) -> pd.DataFrame:
+    """The linked offences of a group's buyers (:func:`buyers`), scaled by the buyer weight.
+
+    A group's harm is its markets' harm, and users' acquisitive crime is part of a market's
+    harm (UKDPC 2009); the members' own links never show it. Only offences count: a report
+    about a buyer alleges the buyer's behaviour, not the group's.
+    """
+    rows = contrib.rows
+    offences = rows[rows["origin"] == "offence"]
+    of_buyers = offences.merge(buyers(records, contrib, member), on="nominal_id", how="inner")
+    for c in _SCALED:
+        of_buyers[c] = of_buyers[c] * of_buyers["weight"]
+    return of_buyers.rename(columns={"group_id": "unit"})

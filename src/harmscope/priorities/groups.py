@@ -1,8 +1,9 @@
 """The groups lens: OCGs, gangs, county lines and family networks ranked by forecast harm.
 
 A group's harm is the sum over its members (``member_of`` links weighted by their grading,
-or the group on the nominal's record) plus group-level intelligence (its ``cuckoos`` links,
-reports about its markets by people not known as members): :mod:`harmscope.people.units`.
+or the group on the nominal's record), the linked offences of its buyers (``buys_from``
+links to a member) and group-level intelligence (its ``cuckoos`` links, reports about its
+markets by people not known as members): :mod:`harmscope.people.units`.
 Score: the decayed monthly rate (reports weighted by ``ForecastModel.intel``) times the
 period's length (``forecast_harm``).
 Personal data, audited, as the people lens (:mod:`harmscope.priorities.people`).
