@@ -61,6 +61,7 @@ BENCH_RUNS := \
 	"bench/evaluation.py --part scaling" \
 	"bench/calibration.py --part divergence --seeds 20" \
 	"bench/calibration.py --part power-few --seeds 20" \
+	"bench/calibration.py --part drug-areas --seeds 20" \
 	"bench/priorities.py" \
 	"bench/people_persistence.py --seeds 12" \
 	"bench/people_bound.py --seeds 20" \

@@ -6,6 +6,9 @@ and for the simulated city over ``--seeds`` seeds (1, 2, ...), with the calibrat
 ``type_risk_sigma`` ("after") and with it set to zero ("before"). ``--part power-few``
 (issue 12, item 2): the concentration of offender and victim harm in the simulator's
 crime-person links, before and after their calibration, against the published figures.
+``--part drug-areas`` (issue 12, item 5, for markets): the same question around drug hot
+spots, the public stand-in for a market's count-harm divergence
+(:func:`drug_area_divergence`), real forces beside the simulated city.
 
 Also times each measure beside a baseline in the same run (the ratio is what to compare
 between machines): the divergence beside :func:`harm_concentration` on the same events.
@@ -30,7 +33,11 @@ from pyproj import Transformer
 
 from harmscope.people.power_few import holding_share, nominal_harm, top_shares, turnover
 from harmscope.simulate import SimResult, crimelinks, simulate
-from harmscope.simulate.calibration import count_harm_divergence, harm_concentration
+from harmscope.simulate.calibration import (
+    count_harm_divergence,
+    drug_area_divergence,
+    harm_concentration,
+)
 from harmscope.simulate.params import ACTIVITY_TYPES, CRIME_TYPES, DEFAULT, HARM_DAYS, Parameters
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -111,6 +118,42 @@ def divergence(seeds: int) -> None:
     )
 
 
+DRUG_AREAS = (
+    ("areas", "drug hot-spot areas (top 1 % of cells by drug offences, 3 x 3 cells each)"),
+    ("top_differ", "top-10 areas by count not in the top 10 by harm"),
+    ("spearman", "Spearman of area counts and area harm"),
+    ("harm_per_event_cv", "coefficient of variation of harm per event over the areas"),
+)
+
+
+def drug_areas(seeds: int) -> None:
+    """Print the drug hot-spot divergence table and the timing ratio."""
+    real = {name: _real(folder) for name, folder in REAL.items()}
+    t0 = time.perf_counter()
+    lincs = drug_area_divergence(*real["Lincolnshire"])
+    took = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    count_harm_divergence(*real["Lincolnshire"])
+    base = time.perf_counter() - t0
+    got = {name: drug_area_divergence(*xyt) for name, xyt in real.items()}
+    got["Lincolnshire"] = lincs
+    sims = [drug_area_divergence(*_simulated(s, DEFAULT)) for s in range(1, seeds + 1)]
+    print(
+        "count-harm divergence around drug hot spots, all-crime CCHI harm; simulator: city, "
+        f"seeds 1-{seeds}"
+    )
+    for key, label in DRUG_AREAS:
+        print(f"- {label}")
+        for name, figures in got.items():
+            print(f"    {name:<16} {figures[key]:.3f}")
+        v = np.array([s[key] for s in sims])
+        print(f"    simulator        mean {v.mean():.3f}  range {v.min():.3f}-{v.max():.3f}")
+    print(
+        f"timing on Lincolnshire: drug areas {took * 1000:.0f} ms, baseline "
+        f"count_harm_divergence {base * 1000:.0f} ms, ratio {took / base:.1f}x"
+    )
+
+
 def _links_power_few(res: SimResult, public: bool) -> list[float]:
     """Offender and victim figures of one run, all-crime CCHI harm, as the published ones."""
     street = res.street
@@ -181,10 +224,11 @@ def power_few(seeds: int) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--part", choices=("divergence", "power-few"), default="divergence")
+    parts = {"divergence": divergence, "power-few": power_few, "drug-areas": drug_areas}
+    ap.add_argument("--part", choices=tuple(parts), default="divergence")
     ap.add_argument("--seeds", type=int, default=20)
     a = ap.parse_args()
-    (divergence if a.part == "divergence" else power_few)(a.seeds)
+    parts[a.part](a.seeds)
 
 
 if __name__ == "__main__":

@@ -157,3 +157,103 @@ def count_harm_divergence(
         "spearman": rho,
         "harm_in_harm_top_not_count_top": float(harm[miss].sum() / harm.sum()),
     }
+
+
+def drug_area_divergence(
+    x: ArrayLike,
+    y: ArrayLike,
+    crime_type: ArrayLike,
+    *,
+    cell_m: float = 250.0,
+    top: float = 0.01,
+    k: int = 10,
+    reach: int = 1,
+    weights: Mapping[str, float] = HARM_DAYS,
+    activity: frozenset[str] = ACTIVITY_TYPES,
+    drugs: str = "Drugs",
+) -> dict[str, float]:
+    """How differently counting and harm weighting rank the areas around drug hot spots.
+
+    No public data say which crimes a drug market causes, so this is the public stand-in for
+    a market's count-harm divergence: where drug offences concentrate (the hot spots a market
+    leaves in police.uk), do the harm and the number of the crimes around them rank those
+    places alike? Hot spots are the top ``top`` fraction of the cells with any harm-type
+    event, ranked by ``drugs`` rows (only cells with at least one; ties by cell position,
+    west to east, then south to north); each one's **area** is the square of
+    ``(2 * reach + 1) ** 2`` cells around it. An area's count and harm are those of its
+    harm-type events (``activity`` types, drug offences among them, left out, as
+    :func:`count_harm_divergence`), each cell counted in every area it falls in.
+
+    Parameters
+    ----------
+    x, y : array_like
+        British National Grid easting and northing of each event (metres).
+    crime_type : array_like of str
+        police.uk crime type of each event.
+    cell_m : float
+        Cell side (metres).
+    top : float
+        Share of the cells with any harm-type event taken as hot spots (at least one).
+    k : int
+        Top areas compared (at most the number of areas).
+    reach : int
+        Cells from the hot spot to the edge of its area (1: 3 x 3 cells, 750 m at 250 m).
+    weights, activity
+        As :func:`count_harm_divergence`.
+    drugs : str
+        The police.uk type whose rows mark a hot spot.
+
+    Returns
+    -------
+    dict
+        ``areas``; ``top_differ`` (share of the top-``k`` areas by count not in the top
+        ``k`` by harm; ties keep the hot-spot order); ``spearman`` (rank correlation of area
+        counts and harm, ties averaged); ``harm_per_event_cv`` (coefficient of variation,
+        sample standard deviation over mean, of harm per event over the areas with any).
+    """
+    t = pd.Series(np.asarray(crime_type, dtype=object))
+    cx = np.floor(np.asarray(x, dtype=float) / cell_m).astype(np.int64)
+    cy = np.floor(np.asarray(y, dtype=float) / cell_m).astype(np.int64)
+    w = t.map(dict(weights)).to_numpy(dtype=float)
+    harmful = (~t.isin(list(activity))).to_numpy() & np.isfinite(w)
+    per_cell = (
+        pd.DataFrame({"cx": cx[harmful], "cy": cy[harmful], "w": w[harmful]})
+        .groupby(["cx", "cy"], sort=True)["w"]
+        .agg(["sum", "size"])
+    )
+    n_hot = max(1, int(np.ceil(top * len(per_cell))))
+    is_drug = (t == drugs).to_numpy()
+    hot = (
+        pd.DataFrame({"cx": cx[is_drug], "cy": cy[is_drug]})
+        .groupby(["cx", "cy"], sort=True)
+        .size()
+        .sort_values(ascending=False, kind="stable")
+        .head(n_hot)
+        .index.to_frame(index=False)
+    )
+    harm = np.zeros(len(hot))
+    count = np.zeros(len(hot))
+    for dx in range(-reach, reach + 1):
+        for dy in range(-reach, reach + 1):
+            shifted = pd.MultiIndex.from_arrays([hot["cx"] + dx, hot["cy"] + dy])
+            got = per_cell.reindex(shifted).fillna(0.0)
+            harm += got["sum"].to_numpy()
+            count += got["size"].to_numpy()
+    n = len(hot)
+    kk = max(1, min(k, n))
+    miss = np.setdiff1d(
+        np.argsort(-harm, kind="stable")[:kk], np.argsort(-count, kind="stable")[:kk]
+    )
+    rho = (
+        float(np.corrcoef(pd.Series(harm).rank(), pd.Series(count).rank())[0, 1])
+        if n > 1
+        else float("nan")
+    )
+    per_event = harm[count > 0] / count[count > 0]
+    cv = float(per_event.std(ddof=1) / per_event.mean()) if len(per_event) > 1 else float("nan")
+    return {
+        "areas": float(n),
+        "top_differ": float(len(miss) / kk),
+        "spearman": rho,
+        "harm_per_event_cv": cv,
+    }
