@@ -6,7 +6,7 @@ force sees only records: a sample of what its nominals did. This bench asks what
 saw **everything** could reach: for each seed it ranks the same known nominals by their
 **true** harm in the ranked months (every crime they committed, recorded or not, and hidden
 harm; ``truth/person_month.csv``, and for members of the public the harm of the crimes they
-are linked to, :func:`harmscope.checks.people._public_truth`) and scores that ranking with
+are linked to, :func:`harmscope.checks.people.public_truth`) and scores that ranking with
 the scorer the validation uses, on the same truth. Two oracles:
 
 - ``past 24``: true harm of all 24 ranked months;
@@ -37,8 +37,8 @@ import pandas as pd
 from harmscope.checks.people import (
     REASON,
     USER,
-    _public_truth,
     known_nominals,
+    public_truth,
     records_rankings,
 )
 from harmscope.checks.scoring import score_rankings
@@ -63,7 +63,7 @@ def _true_past(folder: Path, warehouse: Path, months: list[str], known: pd.Index
     )
     t = t[t["month"].isin(months)]
     harm = t.groupby("person_id")["true_harm"].sum()
-    harm = harm.add(_public_truth(folder, months), fill_value=0.0)
+    harm = harm.add(public_truth(folder, months), fill_value=0.0)
     harm.index = harm.index.map(key)
     return harm[harm.index.isin(known)]
 

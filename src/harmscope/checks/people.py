@@ -16,7 +16,7 @@ thirds** of the city's months (24 of 36) and hands the scorer (:mod:`harmscope.c
   forecast and is scored as one. Nominals: ``truth/person_month.csv`` (ids pseudonymised
   with the warehouse's key, as the records were) for the city's people, and for the members
   of the public the records name, the harm of the crimes they are linked to as offenders
-  (:func:`_public_truth`). The people lens is scored on two truths: **primary**, the nominals
+  (:func:`public_truth`). The people lens is scored on two truths: **primary**, the nominals
   the force knows — those with at least one record in the ranked months (a crime–person link
   in any role, an intelligence report about them, or an arrest: :func:`known_nominals`) —
   because choosing among the nominals it has records on is what a force uses the lens for;
@@ -60,6 +60,7 @@ __all__ = [
     "USER",
     "known_nominals",
     "period_split",
+    "public_truth",
     "records_rankings",
 ]
 
@@ -146,7 +147,7 @@ def records_rankings(kind: Kind, simdir: Path, warehouse: Path, **options: Any) 
     if kind == "people":
         key = Pseudonymiser(load_key(warehouse))
         truth = t.assign(unit=t["person_id"].map(key)).groupby("unit")["true_harm"].sum()
-        truth = truth.add(_public_truth(simdir, scored).rename(key), fill_value=0.0)
+        truth = truth.add(public_truth(simdir, scored).rename(key), fill_value=0.0)
         other_truths["all_population"] = truth[truth > 0]
         truth = truth[truth.index.isin(known_nominals(ph.records))]
         truths = {
@@ -202,7 +203,7 @@ def records_rankings(kind: Kind, simdir: Path, warehouse: Path, **options: Any) 
     )
 
 
-def _public_truth(simdir: Path, months: Sequence[str]) -> pd.Series:
+def public_truth(simdir: Path, months: Sequence[str]) -> pd.Series:
     """True harm (CCHI days) of the members of the public the records name, in *months*.
 
     ``truth/person_month.csv`` holds the city's own people only. A member of the public is
