@@ -309,3 +309,7 @@ def test_rows_explain_themselves(city: tuple[Path, dict[str, str]]) -> None:
     groups = rank("groups", db, user=USER, reason=REASON, months=MONTHS)
     assert groups.loc[0, "name"] == "street gang Kestrel"
     assert "2 members known from links and the nominal index" in groups.loc[0, "evidence"]
+    # N3 buys from N1 (B2); N4's link is graded 5 and N2 is a member: one buyer
+    assert any(
+        e.startswith("1 buyers known from buys_from links") for e in groups.loc[0, "evidence"]
+    )

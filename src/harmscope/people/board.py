@@ -15,7 +15,7 @@ import pandas as pd
 from harmscope.harm.taxonomy import default_taxonomy
 from harmscope.harm.words import cell_key, cell_words, percent
 from harmscope.people.attribute import Kind, PeopleHarm
-from harmscope.people.units import memberships
+from harmscope.people.units import buyers, memberships
 
 __all__ = ["PEOPLE_COLUMNS", "board_rows"]
 
@@ -120,9 +120,18 @@ def _evidence(ph: PeopleHarm, kind: Kind, figs: pd.DataFrame) -> list[list[str]]
         ).where(n_rep > 0),
     ]
     if kind == "groups":
-        size = memberships(rec, ph.contrib).groupby("group_id").size()
-        members = size.reindex(units).fillna(0).astype(int)
+        member = memberships(rec, ph.contrib)
+        members = member.groupby("group_id").size().reindex(units).fillna(0).astype(int)
         parts.append(members.astype(str) + " members known from links and the nominal index")
+        bought = buyers(rec, ph.contrib, member).groupby("group_id").size()
+        n_buy = bought.reindex(units).fillna(0).astype(int)
+        parts.append(
+            pd.Series(
+                n_buy.astype(str)
+                + " buyers known from buys_from links (their linked offences count, weighted "
+                "by the link's grading)"
+            ).where(n_buy > 0)
+        )
     if kind == "people":
         victim = ph.victim_harm().reindex(units).fillna(0.0)
         parts.append(
