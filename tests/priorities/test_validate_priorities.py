@@ -12,6 +12,7 @@ import glob
 import itertools
 import json
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -483,3 +484,26 @@ def test_seeds_mode_two_cities(tmp_path: Path) -> None:
             wins = sum(p["precision_at_k"] > p[key] for p in per)
             ties = sum(p["precision_at_k"] == p[key] for p in per)
             assert (w["wins"], w["ties"]) == (wins, ties)
+
+
+def test_places_and_markets_share_one_study_area(
+    simdir: Path,
+    warehouse: Path,
+    results: dict[str, LensValidation],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Both checks ask for the city's study area; one validation computes it once.
+    from harmscope.places import study_area
+
+    calls: list[object] = []
+    real = study_area._dataset_area
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(study_area, "_dataset_area", counted)
+    again = validate_priorities(simdir, k=K, db=warehouse, lenses=["places", "markets"])
+    assert len(calls) == 1
+    for name in ("places", "markets"):
+        assert again[name].to_dict() == results[name].to_dict()

@@ -61,6 +61,7 @@ from harmscope.checks.scoring import METRICS, LensScore, score_rankings
 from harmscope.errors import HarmScopeError
 from harmscope.harm import load_scheme
 from harmscope.periods import Progress, progress_stage
+from harmscope.places.study_area import one_area_per_command
 from harmscope.priorities.lenses import LENSES, PLANNED_LENSES, LensUnavailableError
 from harmscope.priorities.places import place_id
 from harmscope.sources.records.pseudonym import KEY_ENV, key_path, write_key
@@ -406,21 +407,26 @@ def check_city(
     options: dict[str, Any],
     progress: Progress | None = None,
 ) -> dict[str, LensValidation]:
-    """Run and score each lens's registered check on one prepared city."""
+    """Run and score each lens's registered check on one prepared city.
+
+    The checks only read the city's events (the records they load are other tables), so the
+    places and markets checks share one study area (:func:`one_area_per_command`).
+    """
     out: dict[str, LensValidation] = {}
-    for name in names:
-        check = LENS_CHECKS.get(name)
-        if check is None:
-            out[name] = LensValidation(name, False, k, reason=unavailable_reason(name))
-            continue
-        with progress_stage(progress, name):
-            try:
-                rankings = check(folder, warehouse, **options)
-                out[name] = LensValidation(
-                    name, True, k, score=score_rankings(rankings, k=k, k2=k2)
-                )
-            except LensUnavailableError as exc:
-                out[name] = LensValidation(name, False, k, reason=str(exc))
+    with one_area_per_command():
+        for name in names:
+            check = LENS_CHECKS.get(name)
+            if check is None:
+                out[name] = LensValidation(name, False, k, reason=unavailable_reason(name))
+                continue
+            with progress_stage(progress, name):
+                try:
+                    rankings = check(folder, warehouse, **options)
+                    out[name] = LensValidation(
+                        name, True, k, score=score_rankings(rankings, k=k, k2=k2)
+                    )
+                except LensUnavailableError as exc:
+                    out[name] = LensValidation(name, False, k, reason=str(exc))
     return out
 
 
