@@ -25,7 +25,6 @@ from harmscope.people.contributions import Contributions, grade_confidence
 from harmscope.people.records import Records, month_index
 
 __all__ = [
-    "BUYER_LINK",
     "behaviour_rows",
     "buyers",
     "group_markets",
@@ -35,9 +34,6 @@ __all__ = [
 ]
 
 _SCALED = ("all_value", "value", "low", "high")
-
-#: Intelligence link type making its source a buyer from its target (as ``markets.linked``).
-BUYER_LINK = "buys_from"
 
 
 def nominal_rows(contrib: Contributions) -> pd.DataFrame:
@@ -150,7 +146,7 @@ def buyers(records: Records, contrib: Contributions, member: pd.DataFrame) -> pd
     weight (the larger over the group's sellers). A group's own members are not its buyers.
     """
     links = records.links
-    buys = links[links["link_type"] == BUYER_LINK]
+    buys = links[links["link_type"] == "buys_from"]
     by_link = pd.DataFrame(
         {
             "nominal_id": buys["source_id"].to_numpy(),
