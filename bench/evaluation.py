@@ -27,8 +27,9 @@ import numpy as np
 
 from harmscope.checks.evaluation import validate_evaluation
 from harmscope.simulate import Operation, Simulation
+from harmscope.simulate.operations import Tactic
 
-TACTICS = ("crackdown", "arrests", "dmi")
+TACTICS: tuple[Tactic, ...] = ("crackdown", "arrests", "dmi")
 
 
 def _scaling(operations: int, seed: int) -> None:
@@ -36,7 +37,7 @@ def _scaling(operations: int, seed: int) -> None:
     times = {}
     for scaling in ("pre", "none"):
         t = time.perf_counter()
-        res = validate_evaluation(operations=operations, seed=seed, control_scaling=scaling)  # type: ignore[arg-type]
+        res = validate_evaluation(operations=operations, seed=seed, control_scaling=scaling)
         times[scaling] = time.perf_counter() - t
         rows[scaling] = res.table.set_index("estimator").loc["wdd"]
     # Baseline: the same kind of cities simulated without any evaluation.
@@ -65,15 +66,15 @@ def _operations(n_ops: int, seed: int) -> None:
     print(f"Scheduling {n_ops} operations in one 36-month run (seed {seed})")
     for size in ("small", "city"):
         t = time.perf_counter()
-        Simulation(seed=seed, months=36, size=size).run()  # type: ignore[arg-type]
+        Simulation(seed=seed, months=36, size=size).run()
         base = time.perf_counter() - t
-        sim = Simulation(seed=seed, months=36, size=size)  # type: ignore[arg-type]
+        sim = Simulation(seed=seed, months=36, size=size)
         rng = np.random.default_rng(seed)
         markets = list(sim.city.markets["market_id"])
         for k in range(n_ops):
             sim.schedule(
                 Operation(
-                    TACTICS[int(rng.integers(len(TACTICS)))],  # type: ignore[arg-type]
+                    TACTICS[int(rng.integers(len(TACTICS)))],
                     (str(markets[int(rng.integers(len(markets)))]),),
                     start=int(rng.integers(0, 33)),
                     duration=3,

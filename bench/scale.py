@@ -36,6 +36,7 @@ import sys
 import tempfile
 from fractions import Fraction
 from pathlib import Path
+from typing import TypedDict
 
 import duckdb
 
@@ -155,6 +156,17 @@ print(json.dumps([secs, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss /
 """
 
 
+class SizeRun(TypedDict):
+    """One size's figures: stage seconds, the cheapest load's seconds, peak memory."""
+
+    size: str
+    rows: int
+    times: dict[str, float]
+    total: float
+    floor: float
+    peak_mib: float
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=DEFAULT)
@@ -165,7 +177,7 @@ def main() -> int:
         print(f"data not found: {args.data}", file=sys.stderr)
         return 2
     sizes = [Fraction(s) for s in args.sizes.split(",")]
-    results = []
+    results: list[SizeRun] = []
     for size in sizes:
         with tempfile.TemporaryDirectory(prefix="harmscope-scale-") as tmp:
             data, work = Path(tmp) / "data", Path(tmp) / "work"

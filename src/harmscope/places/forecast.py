@@ -133,9 +133,11 @@ __all__ = [
     "SUMMARY_COLUMNS",
     "TARGETS",
     "ForecastCheck",
+    "ForecastGrids",
     "ForecastMeasures",
     "captured",
     "cells_for_shares",
+    "forecast_grids",
     "forecast_measures",
     "hindsight_bound",
     "kde_cell_harm",
@@ -331,6 +333,230 @@ class ForecastCheck:
         return {**self.meta, "rows": rows.to_dict(orient="records")}
 
 
+@dataclass(frozen=True)
+class ForecastGrids:
+    """Monthly grids over the study area: what every ranking and outcome is computed from.
+
+    Attributes
+    ----------
+    month_labels : list of str
+        Every month from the first to the last, ``'YYYY-MM'`` (row ``t`` of each grid).
+    coords : numpy.ndarray, shape (n, 2)
+        Lower-left corner of each study-area cell, metres (EPSG:27700).
+    harm, harm_events, all_events : numpy.ndarray, shape (months, n)
+        Harm (scheme unit), harm events, and events of every kind (harm and police activity)
+        per month and cell.
+    kde : numpy.ndarray, shape (months, n), or None
+        Kernel-smoothed harm per month (:func:`kde_cell_harm`); None unless asked for.
+    type_counts : dict of str to scipy.sparse.csr_matrix, or None
+        Each harm type's count per month and cell (:func:`type_grids`); None unless asked for.
+    type_weights : dict of str to float, or None
+        Mean harm of one event of each type.
+    empty_months : list of str
+        Months without any located event.
+    scheme, unit : str
+        The weight scheme's name and unit.
+    study_area, dropped, selection : dict
+        As ``study_area``, ``dropped`` and the harm view and types of
+        :attr:`ForecastCheck.meta`.
+    """
+
+    month_labels: list[str]
+    coords: NDArray[np.float64]
+    harm: NDArray[np.float64]
+    harm_events: NDArray[np.float64]
+    all_events: NDArray[np.float64]
+    kde: NDArray[np.float64] | None
+    type_counts: dict[str, sparse.csr_matrix] | None
+    type_weights: dict[str, float] | None
+    empty_months: list[str]
+    scheme: str
+    unit: str
+    study_area: dict[str, Any] | None
+    dropped: dict[str, Any]
+    selection: dict[str, Any]
+
+
+def forecast_grids(
+    source: ir.Table | ibis.BaseBackend | str | Path,
+    *,
+    scheme: SchemeLike = "cchi",
+    cell_size: float = DEFAULT_CELL_SIZE,
+    months: Months | None = None,
+    bandwidth: float | None = None,
+    within: Within = AREA,
+    min_events: int = 1,
+    mask: tuple[Any, Any] | AreaCells | None = None,
+    kde: bool = False,
+    by_type: bool = False,
+    progress: Progress | None = None,
+    harm: str = FORECAST_HARM,
+    attribution: AttributionLike = None,
+    types: Collection[str] | None = None,
+) -> ForecastGrids:
+    """The monthly grids of the study area's cells, read from the warehouse once.
+
+    Parameters are as :func:`validate_forecast`'s; ``kde`` and ``by_type`` ask for the inputs
+    of the ``kde`` and ``forecast_harm`` rankings. Exposed so that a ranking outside this
+    module (a benchmark's model, say) is scored on exactly the cells and months the check uses.
+
+    Raises
+    ------
+    WarehouseError
+        If no located event matches, or no cell has ``min_events`` events.
+    """
+    if min_events < 1:
+        raise ValueError(f"min_events must be at least 1, got {min_events}")
+    if bandwidth is None:
+        bandwidth = float(cell_size)
+    scheme_obj = load_scheme(scheme)
+    view = check_harm(harm)
+    types = check_types(types)
+    with Warehouse.of(source) as wh:
+        events = wh.events()
+        if progress:
+            progress("aggregate", 0, 2)
+        totals = monthly_cell_totals(
+            events,
+            scheme=scheme_obj,
+            cell_size=cell_size,
+            months=months,
+            month_first=True,
+            harm=view,
+            attribution=attribution,
+            types=types,
+        ).to_pandas()
+        dropped = dropped_events(
+            select_events(events, types=types), scheme_obj, months=months, located=True
+        )
+        if progress:
+            progress("aggregate", 1, 2)
+        points = (
+            monthly_harm_points(
+                events,
+                scheme=scheme_obj,
+                months=months,
+                harm=view,
+                attribution=attribution,
+                types=types,
+            ).to_pandas()
+            if kde
+            else pd.DataFrame({"month": [], "x": [], "y": [], "harm": []})
+        )
+        by_type_counts = (
+            monthly_type_counts(
+                events,
+                scheme=scheme_obj,
+                cell_size=cell_size,
+                months=months,
+                harm=view,
+                attribution=attribution,
+                types=types,
+            ).to_pandas()
+            if by_type
+            else None
+        )
+        mask, within, area_info = resolve_area(
+            events, mask=mask, within=within, cell_size=cell_size
+        )
+        if progress:
+            progress("aggregate", 2, 2)
+    if totals.empty:
+        span = "" if months is None else f" in {months[0] or '...'} to {months[1] or '...'}"
+        kinds = "" if types is None else f" of type {', '.join(types)}"
+        raise WarehouseError(f"no located events{kinds}{span}: nothing to check")
+
+    data_months = pd.PeriodIndex(pd.to_datetime(totals["month"]), freq="M")
+    first = (
+        pd.Period(parse_month(months[0]), freq="M") if months and months[0] else data_months.min()
+    )
+    last = (
+        pd.Period(parse_month(months[1]), freq="M") if months and months[1] else data_months.max()
+    )
+    month_labels = [str(p) for p in pd.period_range(first, last, freq="M")]
+    periods = len(month_labels)
+    cx = totals["cell_x"].to_numpy(dtype=np.float64)
+    cy = totals["cell_y"].to_numpy(dtype=np.float64)
+    if mask is None:
+        per_cell = (
+            totals.assign(_n=totals["harm_events"] + totals["activity_events"])
+            .groupby(["cell_x", "cell_y"])["_n"]
+            .sum()
+        )
+        busy = per_cell[per_cell >= min_events].index
+        if busy.empty:
+            raise WarehouseError(
+                f"no cell has {min_events} or more located events: the study area would be empty"
+            )
+        sx = busy.get_level_values(0).to_numpy(dtype=np.float64)
+        sy = busy.get_level_values(1).to_numpy(dtype=np.float64)
+    else:
+        sx, sy = cx, cy
+    ax, ay = study_area_cells(sx, sy, cell_size=cell_size, within=within, mask=mask)
+    n = ax.size
+    pos = pd.MultiIndex.from_arrays([ax, ay]).get_indexer(pd.MultiIndex.from_arrays([cx, cy]))
+    keep = pos >= 0
+    flat = _month_index(totals["month"], first)[keep] * n + pos[keep]
+
+    def _grid(column: str) -> NDArray[np.float64]:
+        values = totals[column].to_numpy(dtype=np.float64)[keep]
+        counts = np.bincount(flat, weights=values, minlength=periods * n)
+        return np.asarray(counts, dtype=np.float64).reshape(periods, n)
+
+    harm_grid = _grid("harm")
+    harm_events = _grid("harm_events")
+    all_events = harm_events + _grid("activity_events")
+    kde_monthly = None
+    if kde:
+        kde_monthly = np.zeros((periods, n))
+        if not points.empty:
+            locations = points.groupby(["x", "y"], sort=False).ngroup().to_numpy()
+            where = points.groupby(["x", "y"], sort=False).size().index
+            px = where.get_level_values(0).to_numpy(dtype=np.float64)
+            py = where.get_level_values(1).to_numpy(dtype=np.float64)
+            month_of = _month_index(points["month"], first)
+            w = np.zeros((periods, px.size))
+            np.add.at(w, (month_of, locations), points["harm"].to_numpy(dtype=np.float64))
+            kde_monthly = kde_cell_harm(ax, ay, px, py, w, cell_size=cell_size, bandwidth=bandwidth)
+
+    type_counts, type_weights = None, None
+    if by_type_counts is not None and not by_type_counts.empty:
+        cell_of = pd.MultiIndex.from_arrays([ax, ay]).get_indexer(
+            pd.MultiIndex.from_arrays(
+                [
+                    by_type_counts["cell_x"].astype(np.float64),
+                    by_type_counts["cell_y"].astype(np.float64),
+                ]
+            )
+        )
+        type_counts, type_weights = type_grids(
+            by_type_counts,
+            _month_index(by_type_counts["month"], first),
+            cell_of,
+            periods=periods,
+            cells=n,
+        )
+
+    month_has_data = np.zeros(periods, dtype=bool)
+    month_has_data[np.unique(_month_index(totals["month"], first))] = True
+    return ForecastGrids(
+        month_labels=month_labels,
+        coords=np.column_stack([ax, ay]),
+        harm=harm_grid,
+        harm_events=harm_events,
+        all_events=all_events,
+        kde=kde_monthly,
+        type_counts=type_counts,
+        type_weights=type_weights,
+        empty_months=[m for m, has in zip(month_labels, month_has_data, strict=True) if not has],
+        scheme=scheme_obj.name,
+        unit=scheme_obj.unit,
+        study_area=area_info,
+        dropped=dropped.to_dict(),
+        selection=selection_attrs(view, types),
+    )
+
+
 def validate_forecast(
     source: ir.Table | ibis.BaseBackend | str | Path,
     *,
@@ -417,8 +643,6 @@ def validate_forecast(
     ValueError
         On impossible parameters (non-positive warm-up, horizon or window, bad shares).
     """
-    if min_events < 1:
-        raise ValueError(f"min_events must be at least 1, got {min_events}")
     if warmup < 1 or horizon < 1 or window < 1:
         raise ValueError(
             f"warmup, horizon and window must be at least 1 month, got {warmup}, {horizon}, {window}"
@@ -428,171 +652,60 @@ def validate_forecast(
     if distance is None:
         distance = 1.5 * cell_size
     cells_for_shares(1, shares)  # validates the shares before any query runs
-    scheme_obj = load_scheme(scheme)
-    view = check_harm(harm)
-    types = check_types(types)
-    with Warehouse.of(source) as wh:
-        events = wh.events()
-        if progress:
-            progress("aggregate", 0, 2)
-        totals = monthly_cell_totals(
-            events,
-            scheme=scheme_obj,
-            cell_size=cell_size,
-            months=months,
-            month_first=True,
-            harm=view,
-            attribution=attribution,
-            types=types,
-        ).to_pandas()
-        dropped = dropped_events(
-            select_events(events, types=types), scheme_obj, months=months, located=True
-        )
-        if progress:
-            progress("aggregate", 1, 2)
-        points = (
-            monthly_harm_points(
-                events,
-                scheme=scheme_obj,
-                months=months,
-                harm=view,
-                attribution=attribution,
-                types=types,
-            ).to_pandas()
-            if "kde" in rankings
-            else pd.DataFrame({"month": [], "x": [], "y": [], "harm": []})
-        )
-        by_type = (
-            monthly_type_counts(
-                events,
-                scheme=scheme_obj,
-                cell_size=cell_size,
-                months=months,
-                harm=view,
-                attribution=attribution,
-                types=types,
-            ).to_pandas()
-            if "forecast_harm" in rankings
-            else None
-        )
-        given_within = within
-        mask, within, area_info = resolve_area(
-            events, mask=mask, within=within, cell_size=cell_size
-        )
-        if progress:
-            progress("aggregate", 2, 2)
-    if totals.empty:
-        span = "" if months is None else f" in {months[0] or '...'} to {months[1] or '...'}"
-        kinds = "" if types is None else f" of type {', '.join(types)}"
-        raise WarehouseError(f"no located events{kinds}{span}: nothing to check")
-
-    data_months = pd.PeriodIndex(pd.to_datetime(totals["month"]), freq="M")
-    first = (
-        pd.Period(parse_month(months[0]), freq="M") if months and months[0] else data_months.min()
+    grids = forecast_grids(
+        source,
+        scheme=scheme,
+        cell_size=cell_size,
+        months=months,
+        bandwidth=bandwidth,
+        within=within,
+        min_events=min_events,
+        mask=mask,
+        kde="kde" in rankings,
+        by_type="forecast_harm" in rankings,
+        progress=progress,
+        harm=harm,
+        attribution=attribution,
+        types=types,
     )
-    last = (
-        pd.Period(parse_month(months[1]), freq="M") if months and months[1] else data_months.max()
-    )
-    month_labels = [str(p) for p in pd.period_range(first, last, freq="M")]
+    month_labels = grids.month_labels
     periods = len(month_labels)
     if periods < warmup + horizon:
         raise WarehouseError(
-            f"{periods} month(s) from {first} to {last}: a warm-up of {warmup} and a horizon of "
-            f"{horizon} need at least {warmup + horizon}"
+            f"{periods} month(s) from {month_labels[0]} to {month_labels[-1]}: a warm-up of "
+            f"{warmup} and a horizon of {horizon} need at least {warmup + horizon}"
         )
-
-    cx = totals["cell_x"].to_numpy(dtype=np.float64)
-    cy = totals["cell_y"].to_numpy(dtype=np.float64)
-    if mask is None:
-        per_cell = (
-            totals.assign(_n=totals["harm_events"] + totals["activity_events"])
-            .groupby(["cell_x", "cell_y"])["_n"]
-            .sum()
-        )
-        busy = per_cell[per_cell >= min_events].index
-        if busy.empty:
-            raise WarehouseError(
-                f"no cell has {min_events} or more located events: the study area would be empty"
-            )
-        sx = busy.get_level_values(0).to_numpy(dtype=np.float64)
-        sy = busy.get_level_values(1).to_numpy(dtype=np.float64)
-    else:
-        sx, sy = cx, cy
-    ax, ay = study_area_cells(sx, sy, cell_size=cell_size, within=within, mask=mask)
-    n = ax.size
-    pos = pd.MultiIndex.from_arrays([ax, ay]).get_indexer(pd.MultiIndex.from_arrays([cx, cy]))
-    keep = pos >= 0
-    flat = _month_index(totals["month"], first)[keep] * n + pos[keep]
-
-    def _grid(column: str) -> NDArray[np.float64]:
-        values = totals[column].to_numpy(dtype=np.float64)[keep]
-        counts = np.bincount(flat, weights=values, minlength=periods * n)
-        return np.asarray(counts, dtype=np.float64).reshape(periods, n)
-
-    harm_grid = _grid("harm")
-    harm_events = _grid("harm_events")
-    all_events = harm_events + _grid("activity_events")
-    kde_monthly = None
-    if "kde" in rankings:
-        kde_monthly = np.zeros((periods, n))
-        if not points.empty:
-            locations = points.groupby(["x", "y"], sort=False).ngroup().to_numpy()
-            where = points.groupby(["x", "y"], sort=False).size().index
-            px = where.get_level_values(0).to_numpy(dtype=np.float64)
-            py = where.get_level_values(1).to_numpy(dtype=np.float64)
-            month_of = _month_index(points["month"], first)
-            w = np.zeros((periods, px.size))
-            np.add.at(w, (month_of, locations), points["harm"].to_numpy(dtype=np.float64))
-            kde_monthly = kde_cell_harm(ax, ay, px, py, w, cell_size=cell_size, bandwidth=bandwidth)
-
-    type_counts, type_weights = None, None
-    if by_type is not None and not by_type.empty:
-        cell_of = pd.MultiIndex.from_arrays([ax, ay]).get_indexer(
-            pd.MultiIndex.from_arrays(
-                [by_type["cell_x"].astype(np.float64), by_type["cell_y"].astype(np.float64)]
-            )
-        )
-        type_counts, type_weights = type_grids(
-            by_type,
-            _month_index(by_type["month"], first),
-            cell_of,
-            periods=periods,
-            cells=n,
-        )
-
     origins = np.arange(warmup - 1, periods - horizon, dtype=np.int64)
     if progress:
         progress("rank", 0, 1)
     scores = ranking_scores(
-        harm_grid,
-        all_events,
-        np.column_stack([ax, ay]),
+        grids.harm,
+        grids.all_events,
+        grids.coords,
         origins,
         window=window,
         half_life=half_life,
         distance=distance,
-        kde=kde_monthly,
+        kde=grids.kde,
         rankings=rankings,
-        type_counts=type_counts,
-        type_weights=type_weights,
+        type_counts=grids.type_counts,
+        type_weights=grids.type_weights,
     )
     if progress:
         progress("rank", 1, 1)
         progress("score", 0, 1)
     ahead = window_matrix(origins + horizon, periods, horizon)
-    outcomes = {"harm": ahead @ harm_grid, "events": ahead @ harm_events}
+    outcomes = {"harm": ahead @ grids.harm, "events": ahead @ grids.harm_events}
     per_origin, summary = rolling_forecast_check(
         scores, outcomes, shares=shares, origin_labels=[month_labels[t] for t in origins]
     )
     if progress:
         progress("score", 1, 1)
-    month_has_data = np.zeros(periods, dtype=bool)
-    month_has_data[np.unique(_month_index(totals["month"], first))] = True
     meta: dict[str, Any] = {
-        "scheme": scheme_obj.name,
-        "unit": scheme_obj.unit,
+        "scheme": grids.scheme,
+        "unit": grids.unit,
         "cell_size": cell_size,
-        "cells": int(n),
+        "cells": int(grids.coords.shape[0]),
         "months": [month_labels[0], month_labels[-1]],
         "origins": [month_labels[t] for t in origins],
         "warmup": warmup,
@@ -601,13 +714,13 @@ def validate_forecast(
         "half_life": half_life,
         "bandwidth": float(bandwidth),
         "distance": float(distance),
-        "within": given_within,
+        "within": within,
         "min_events": min_events if mask is None else None,
-        "study_area": area_info,
+        "study_area": grids.study_area,
         "shares": [float(s) for s in shares],
-        "empty_months": [m for m, has in zip(month_labels, month_has_data, strict=True) if not has],
-        "dropped": dropped.to_dict(),
+        "empty_months": grids.empty_months,
+        "dropped": grids.dropped,
         "hindsight": hindsight_bound(outcomes, shares),
-        **selection_attrs(view, types),
+        **grids.selection,
     }
     return ForecastCheck(summary=summary, per_origin=per_origin, meta=meta)
