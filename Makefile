@@ -65,6 +65,8 @@ BENCH_RUNS := \
 	"bench/priorities.py" \
 	"bench/people_persistence.py --seeds 12" \
 	"bench/people_bound.py --seeds 20" \
+	"bench/forecast_learned.py" \
+	"bench/forecast_learned.py --target types" \
 	"bench/scale.py --sizes 1/8,1/2,1,7" \
 	"bench/scale.py --engine pyspark --sizes 1/8,1"
 bench: setup
