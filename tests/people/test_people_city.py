@@ -4,6 +4,7 @@ and the lens checks scoring the months after the ranked period.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -14,8 +15,11 @@ from numpy.testing import assert_allclose
 from harmscope.checks.people import period_split, records_rankings
 from harmscope.checks.rankings import LENS_CHECKS
 from harmscope.checks.scoring import score_rankings
+from harmscope.evaluate.survey import load_survey
 from harmscope.harm.schemes import load_scheme
+from harmscope.priorities.board import priority_board
 from harmscope.priorities.lenses import BOARD_COLUMNS, REQUIRED_COLUMNS, rank
+from harmscope.priorities.morile import load_morile
 from harmscope.simulate import simulate
 from harmscope.sources.records.pseudonym import KEY_ENV, Pseudonymiser
 from harmscope.warehouse.ingest import ingest_paths
@@ -133,3 +137,54 @@ def test_checks_score_the_months_after_the_ranked_period(
     n = links.groupby("nominal_id")["crime_id"].nunique()
     assert int(n.max()) == int(n[n.index.map(Pseudonymiser(KEY.encode())) == r.counting[0]].iloc[0])
     assert len(r.predicted) > 0 and np.isfinite(r.truth).all()
+
+
+def test_community_weights_reach_people_groups_and_behaviours(
+    city: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Survey categories name crime types and behaviour labels: a ranking of "Exploitation of
+    young people" first weighs child criminal exploitation 4 (K p / sum p = 8 x 3 / 6), last 0."""
+    sim, db = city
+    cfg = load_morile()["community"]
+    category_of = {t.lower(): c for c, ts in cfg["categories"].items() for t in ts}
+    survey = pd.read_csv(sim / "survey/responses.csv")
+    boards = {}
+    for first in ("Exploitation of young people", "Vehicle crime"):
+        copy = tmp_path / f"{first[:4]}.duckdb"
+        shutil.copy(db, copy)
+        answers = survey.assign(
+            harm_rank_1=first, harm_rank_2="Burglary", harm_rank_3="Violence", lsoa_code=None
+        )
+        answers.to_csv(tmp_path / "s.csv", index=False)
+        load_survey(tmp_path / "s.csv", db=copy)
+        for lens in ("people", "groups", "behaviours"):
+            boards[first, lens] = priority_board(copy, lens, user="u", reason="r", harm="all")
+    weight = {"Exploitation of young people": 4.0, "Burglary": 8 * 2 / 6, "Violence": 8 / 6}
+    for lens in ("people", "groups", "behaviours"):
+        board = boards["Exploitation of young people", lens].set_index("unit_id")
+        # every row's weight recomputed from its harm by type and the config's categories
+        for uid, row in board.iterrows():
+            total = sum(row["harm_types"].values())
+            # a row with no harm of its own (ranked on its group's) keeps weight 1
+            expected = (
+                1.0
+                if not total
+                else sum(
+                    v / total * weight.get(category_of.get(t.lower(), ""), 0.0)
+                    if t.lower() in category_of
+                    else v / total
+                    for t, v in row["harm_types"].items()
+                )
+            )
+            assert row["community_weight"] == pytest.approx(expected), (lens, uid)
+        assert (board["community_weight"] != 1.0).any(), lens
+    asked = boards["Exploitation of young people", "behaviours"].set_index("unit_id")
+    other = boards["Vehicle crime", "behaviours"].set_index("unit_id")
+    cce = "child_criminal_exploitation"
+    assert asked.loc[cce, "community_weight"] == pytest.approx(4.0)
+    assert other.loc[cce, "community_weight"] == pytest.approx(0.0)
+    # H_b = H ((1 - mix) + mix m): the stated mix moves it by exactly this much
+    mix = asked.loc[cce, "community_mix"]
+    assert asked.loc[cce, "harm_factor_blended"] / other.loc[cce, "harm_factor_blended"] == (
+        pytest.approx((1 - mix + mix * 4.0) / (1 - mix))
+    )

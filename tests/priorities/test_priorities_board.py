@@ -21,6 +21,7 @@ from harmscope.evaluate.survey import load_survey
 from harmscope.markets import markets
 from harmscope.priorities import LENSES, PLANNED_LENSES, LensUnavailableError, register_lens
 from harmscope.priorities.board import priority_board
+from harmscope.priorities.community import community_weights, row_weights
 from harmscope.priorities.morile import DEFAULT_MORILE, load_morile
 from harmscope.priorities.snapshot import compare
 from harmscope.warehouse.snapshots import SnapshotError, read_snapshot, save_snapshot
@@ -289,6 +290,16 @@ def test_small_areas_are_suppressed_to_the_force_wide_weights(surveyed: dict[str
         )
 
 
+def test_rows_without_harm_by_type_keep_weight_one(surveyed: dict[str, Any]) -> None:
+    """A board whose rows carry no harm types (an empty long table) is neutral, not an error."""
+    weights = community_weights(surveyed["a"][0], load_morile()["community"])
+    assert weights.wave is not None
+    empty = pd.DataFrame({"row": pd.Series(dtype=int), "type": [], "value": []})
+    m, notes = row_weights(weights, [None, "E01000001"], empty)
+    assert m.tolist() == [1.0, 1.0]
+    assert notes == ["no harm by type for this row: community weight 1"] * 2
+
+
 def test_mix_zero_ignores_the_survey(surveyed: dict[str, Any], plain: pd.DataFrame) -> None:
     db = surveyed["b"][0]
     none = priority_board(db, "places", harm="all", community_mix=0.0).set_index("unit_id")
@@ -317,7 +328,7 @@ def fake_lenses() -> Iterator[dict[str, list[dict[str, Any]]]]:
                 "harm_high": [80.0, 20.0],
                 "confidence": [1.0, 0.2],
                 "months_since_last": [0, 13],
-                "harm_types": [{"exploiting children": 50.0}, {"Burglary": 10.0}],
+                "harm_types": [{"child criminal exploitation": 50.0}, {"Burglary": 10.0}],
             }
         )
 

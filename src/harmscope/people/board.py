@@ -4,7 +4,8 @@
 by its forecast harm and gives each row the board's columns
 (:data:`harmscope.priorities.lenses.BOARD_COLUMNS`): ``name``, ``harm`` and its range,
 ``forecast_harm``, ``trend``, ``months_since_last``, ``confidence``, ``top_cells`` (the
-unit's largest harm-matrix cells in words) and ``evidence`` (what the row rests on).
+unit's largest harm-matrix cells in words), ``evidence`` (what the row rests on) and
+``harm_types`` (harm by crime type and behaviour, which the community weights read).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ PEOPLE_COLUMNS = (
     "reports",
     "victim_harm",
     "harm_unit",
+    "harm_types",
 )
 
 
@@ -149,6 +151,30 @@ def _evidence(ph: PeopleHarm, kind: Kind, figs: pd.DataFrame) -> list[list[str]]
     return [[w for w in row if isinstance(w, str)] or [none] for row in table.to_numpy()]
 
 
+def _harm_types(ph: PeopleHarm, kind: Kind, units: pd.Index) -> list[dict[str, float]]:
+    """Each unit's harm by crime type (offences) and behaviour label (reports), in the view.
+
+    The community weights (:func:`harmscope.priorities.community.row_weights`) read these:
+    survey categories name police.uk crime types and behaviour labels.
+    """
+    rows = ph.rows(kind)
+    rows = rows[rows["unit"].isin(units) & (rows["value"] > 0)]
+    labels = {k: b.label for k, b in ph.contrib.table.behaviours.items()}
+    offence = rows["origin"] == "offence"
+    kind_of = (
+        rows["event_key"]
+        .astype(str)
+        .where(
+            offence, rows["behaviour"].astype(str).map(labels).fillna(rows["behaviour"].astype(str))
+        )
+    )
+    sums = rows["value"].groupby([rows["unit"].astype(str), kind_of], observed=True).sum()
+    out: dict[str, dict[str, float]] = {str(u): {} for u in units}
+    for (unit, what), value in sums.items():
+        out[unit][what] = float(value)
+    return [out[str(u)] for u in units]
+
+
 def board_rows(
     ph: PeopleHarm, kind: Kind, *, top: int | None = None, cells: int = 3
 ) -> pd.DataFrame:
@@ -198,6 +224,7 @@ def board_rows(
             "reports": figs["reports"].to_numpy(dtype=np.int64),
             "victim_harm": np.asarray(victim, dtype=float) if kind == "people" else np.nan,
             "harm_unit": ph.contrib.unit,
+            "harm_types": _harm_types(ph, kind, units),
         }
     )
     return out[list(PEOPLE_COLUMNS)].reset_index(drop=True)

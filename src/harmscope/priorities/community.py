@@ -238,9 +238,11 @@ def row_weights(
     t = t.merge(long, on=["area", "category"], how="left")
     t["w"] = t["w"].fillna(t["category"].map(weights.force)).fillna(1.0)
     m = (t["share"] * t["w"]).groupby(t["row"]).sum()
-    out[m.index.to_numpy()] = m.to_numpy()
+    # an empty groupby has an object index, which numpy refuses as positions
+    where = m.index.to_numpy(dtype=np.int64)
+    out[where] = m.to_numpy()
     has = np.zeros(n, dtype=bool)
-    has[m.index.to_numpy()] = True
+    has[where] = True
     suppressed = set(weights.suppressed)
     resp = weights.respondents
     notes = []
