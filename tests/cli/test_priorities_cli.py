@@ -154,7 +154,9 @@ REFUSED: dict[str, list[tuple[list[str], str]]] = {
         (["--lens", "places", "--user", "A", "--reason", "B"], "--user and --reason apply to"),
         (["--lens", "all", "--user", "A"], "--user needs --reason too"),
     ],
-    "--reason": [(["--lens", "markets", "--reason", "B"], "--reason apply to personal lenses")],
+    "--reason": [
+        (["--lens", "places", "--reason", "B"], "--reason apply to lenses that read force records")
+    ],
     # Another engine on a DuckDB file (tests/engines runs the board on each engine).
     "--engine": [(["--lens", "places", "--engine", "postgres"], "--engine postgres")],
 }

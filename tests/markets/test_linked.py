@@ -20,6 +20,7 @@ from numpy.testing import assert_allclose
 from harmscope.harm.schemes import load_scheme
 from harmscope.markets import markets
 from harmscope.markets.linked import PEOPLE_COLUMNS, linked_crimes, linked_harm
+from harmscope.priorities.board import priority_board
 from harmscope.priorities.markets import ranked_markets
 from harmscope.sources.records.pseudonym import KEY_ENV
 from harmscope.warehouse.handle import Warehouse
@@ -215,3 +216,17 @@ def test_market_score_is_its_linked_harm(city: tuple[Path, dict[str, list[str]]]
     assert ranked["reasons"].iloc[0][0] == (
         f"linked harm: {want} days of the crimes force records link to its sellers and buyers"
     )
+    # the board's markets lens is this ranking: read with a user and a reason, it weighs the
+    # linked harm (H = 5 for the top market), keeps the area's harm beside it, and names
+    # what found the market first in its evidence
+    board = priority_board(db, "markets", harm="all", user=USER, reason=REASON)
+    assert board.sort_values("lens_rank")["unit_id"].tolist() == ranked["unit_id"].tolist()
+    top = board.set_index("unit_id").loc[m1[0].id]
+    assert top["harm"] == pytest.approx(m1[0].linked_harm)
+    assert top["area_harm"] == pytest.approx(m1[0].harm)
+    assert top["harm_factor"] == pytest.approx(5.0)
+    assert top["evidence"][: len(m1[0].evidence)] == list(m1[0].evidence)
+    assert any("market list" in e for e in top["evidence"])
+    # without them the same lens runs on police.uk alone: harm is the area's
+    plain = priority_board(db, "markets", harm="all").set_index("unit_id")
+    assert plain.loc[m1[0].id, "harm"] == pytest.approx(m1[0].harm)

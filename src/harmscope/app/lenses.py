@@ -34,6 +34,7 @@ __all__ = [
     "personal_lenses",
     "planned_lenses",
     "ranked",
+    "records_lenses",
 ]
 
 
@@ -162,6 +163,12 @@ def personal_lenses() -> list[str]:
     return sorted(k for k, lens in LENSES.items() if lens.personal)
 
 
+def records_lenses() -> list[str]:
+    """Registered lenses that read force records: the personal ones, and those (markets) that
+    read them when given a user and a reason."""
+    return sorted(k for k, lens in LENSES.items() if lens.personal or lens.uses_records)
+
+
 def check_personal(key: str, user: str | None, reason: str | None) -> None:
     """Refuse a personal lens asked for by name without a user and a reason, and a user or
     reason given where no personal data is read (or one without the other).
@@ -177,11 +184,11 @@ def check_personal(key: str, user: str | None, reason: str | None) -> None:
         TEXT (both audited)``.
     """
     given = [f for f, v in (("--user", user), ("--reason", reason)) if v is not None]
-    if given and key != ALL and key not in personal_lenses():
-        personal = ", ".join(personal_lenses()) or "none registered here"
+    if given and key != ALL and key not in records_lenses():
+        readers = ", ".join(records_lenses()) or "none registered here"
         raise ValueError(
-            f"{' and '.join(given)} apply to personal lenses ({personal}) or {ALL} only: "
-            f"--lens {key} reads no personal data"
+            f"{' and '.join(given)} apply to lenses that read force records ({readers}) or "
+            f"{ALL} only: --lens {key} reads no personal data"
         )
     if len(given) == 1:
         raise ValueError(f"{given[0]} needs {'--reason' if given[0] == '--user' else '--user'} too")

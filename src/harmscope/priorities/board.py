@@ -127,7 +127,7 @@ def _profiles(
 
 
 def _explain(frame: pd.DataFrame) -> None:
-    """``top_cells`` and ``evidence`` for rows whose lens gave none (in place)."""
+    """``top_cells`` for rows whose lens gave none, and ``evidence`` (in place)."""
     n = len(frame)
     if "top_cells" not in frame.columns:
         frame["top_cells"] = None
@@ -179,8 +179,9 @@ def _explain(frame: pd.DataFrame) -> None:
             ),
         ),
     ]
+    # a lens's own evidence first (what found the row), then what the board's columns show
     frame["evidence"] = [
-        given if isinstance(given, list) else [p for p in row if p is not None]
+        (given if isinstance(given, list) else []) + [p for p in row if p is not None]
         for given, *row in zip(frame["evidence"], *parts, strict=True)
     ]
 

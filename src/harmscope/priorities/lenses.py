@@ -100,6 +100,10 @@ class Lens:
     function: RankFunction
     personal: bool = False
     """True when the lens reads personal data: it takes ``user`` and ``reason`` (audited)."""
+    uses_records: bool = False
+    """True when the lens reads force records *if* given ``user`` and ``reason`` (audited) and
+    runs on police.uk data alone without them (markets: linked harm, the force's market list).
+    Its rows are not personal data."""
 
 
 LENSES: dict[str, Lens] = {}
@@ -110,9 +114,15 @@ PLANNED_LENSES: dict[str, str] = {}
 
 
 def register_lens(
-    name: str, function: RankFunction, description: str, *, personal: bool = False
+    name: str,
+    function: RankFunction,
+    description: str,
+    *,
+    personal: bool = False,
+    uses_records: bool = False,
 ) -> Lens:
-    """Register (or replace) a lens (``personal=True``: it reads force records, audited).
+    """Register (or replace) a lens (``personal=True``: it reads force records, audited;
+    ``uses_records=True``: it reads them when given ``user`` and ``reason``).
 
     Raises
     ------
@@ -122,7 +132,13 @@ def register_lens(
     key = name.strip().lower()
     if not key:
         raise ValueError("a lens needs a name")
-    lens = Lens(name=key, description=description, function=function, personal=personal)
+    lens = Lens(
+        name=key,
+        description=description,
+        function=function,
+        personal=personal,
+        uses_records=uses_records,
+    )
     LENSES[key] = lens
     PLANNED_LENSES.pop(key, None)
     return lens
@@ -154,7 +170,7 @@ def rank(lens: str, source: Any, **options: Any) -> pd.DataFrame:
     if key == ALL:
         return rank_all(source, **options)
     if key in LENSES:
-        if not LENSES[key].personal:
+        if not (LENSES[key].personal or LENSES[key].uses_records):
             # user/reason are for the audited read of personal data only
             options = {k: v for k, v in options.items() if k not in _PERSONAL_OPTIONS}
         out = LENSES[key].function(source, **options)
@@ -291,7 +307,13 @@ def _prefixed(progress: Progress, lens: str) -> Progress:
 
 
 register_lens("places", rank_places, "grid cells ranked by harm over the period")
-register_lens("markets", rank_markets, "candidate drug markets ranked by harm in and around them")
+register_lens(
+    "markets",
+    rank_markets,
+    "candidate drug markets ranked by harm in and around them, or by their linked harm when "
+    "force records are read (--user, --reason)",
+    uses_records=True,
+)
 
 
 def _records_lens(function: RankFunction) -> RankFunction:

@@ -51,11 +51,16 @@ MARKET_RANK_COLUMNS: tuple[str, ...] = (
     "months_since_last",
     "harm_types",
     "split_with",
+    "area_harm",
+    "evidence",
 )
 """Columns of :func:`rank_markets`; ``reasons`` and ``reason_cells`` hold lists of strings.
 ``trend``, ``months_since_last`` and ``harm_types`` are the board's columns
 (:data:`~harmscope.priorities.lenses.BOARD_COLUMNS`, :func:`monthly_signals`);
-``trend_direction`` is the Mann-Kendall direction of the monthly harm."""
+``trend_direction`` is the Mann-Kendall direction of the monthly harm. ``harm`` is what the
+score rests on (the linked harm when force records were read, else ``area_harm``, the harm in
+the footprint plus buffer); ``evidence`` is what found the market (the force's market list,
+graded reports, a hot spot of market activity)."""
 
 
 def monthly_signals(monthly: Sequence[float]) -> tuple[float | None, int | None]:
@@ -212,6 +217,10 @@ def ranked_markets(
                 "reasons": words,
                 "reason_cells": keys,
                 **m.flat_summary(),
+                # the board weighs the harm the score rests on
+                "harm": m.score,
+                "area_harm": m.harm,
+                "evidence": list(m.evidence),
                 "trend": trend,
                 "trend_direction": m.trend["direction"],
                 "months_since_last": since,
