@@ -125,9 +125,13 @@ def test_header_and_record_shape_errors(sim: Path, tmp_path: Path) -> None:
     bad.write_text("\n".join([*text[:2], text[2] + ",extra", *text[3:]]) + "\n")
     with pytest.raises(InputError, match=r"line 3, column \d+: expected 5 fields, found 6"):
         ADAPTER.read([bad], Pseudonymiser(KEY))
-    # Not UTF-8: the line of the first bad byte.
+    # Not UTF-8: the line and field of the first bad byte (Windows-1252 e-acute, field 2).
     bad.write_bytes(("\n".join(text[:3]) + "\n").encode() + b"G999,Caf\xe9,street gang,,1\n")
-    with pytest.raises(InputError, match="line 4: not UTF-8"):
+    with pytest.raises(InputError, match="line 4, column 2: not UTF-8 text: byte 0xe9"):
+        ADAPTER.read([bad], Pseudonymiser(KEY))
+    # UTF-16 (a spreadsheet's "Unicode text"): said as such, not "not a force-records file".
+    bad.write_bytes(("\n".join(text) + "\n").encode("utf-16"))
+    with pytest.raises(InputError, match="line 1: UTF-16 text, not UTF-8"):
         ADAPTER.read([bad], Pseudonymiser(KEY))
     # A required column missing: recognised by the others, the missing one named.
     cp = tmp_path / "crime_people.csv"

@@ -144,6 +144,32 @@ def test_a_whole_city_folder_loads_only_the_records(sim: Path, tmp_path: Path, k
     assert report.passed_over == len(everything) - 7
 
 
+@pytest.mark.parametrize("damage", ["missing column", "utf-16", "windows-1252 header"])
+def test_a_broken_records_file_in_a_folder_fails_the_batch(
+    sim: Path, tmp_path: Path, keyed: str, damage: str
+) -> None:
+    """A file meant as a layout is refused, never passed over while the rest load."""
+    folder = tmp_path / "export"
+    shutil.copytree(sim / "intel", folder)
+    arrests = (sim / FILES["arrests"]).read_text(encoding="utf-8")
+    target = folder / "arrests.csv"
+    if damage == "missing column":
+        table = _csv(sim, "arrests").drop(columns="month")
+        table.to_csv(target, index=False)
+        expect = r"arrests.csv, line 1: .*missing required column.*'month'"
+    elif damage == "utf-16":
+        target.write_bytes(arrests.encode("utf-16"))
+        expect = r"arrests.csv, line 1: UTF-16 text, not UTF-8"
+    else:
+        header, rest = arrests.split("\n", 1)
+        target.write_bytes(header.encode() + b",r\xe9f\n" + rest.encode())
+        expect = r"arrests.csv, line 1, column \d+: not UTF-8 text: byte 0xe9"
+    db = tmp_path / "w.duckdb"
+    with pytest.raises(InputError, match=expect):
+        load_records([folder], db=db, **WHO)
+    assert not db.exists() or sum(_counts(db).values()) == 0
+
+
 def test_identical_files_load_once(sim: Path, tmp_path: Path, keyed: str) -> None:
     db = tmp_path / "w.duckdb"
     load_records([sim / "intel", sim / "records"], db=db, **WHO)

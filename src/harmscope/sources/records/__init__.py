@@ -11,6 +11,7 @@ personal tables back goes through :func:`harmscope.warehouse.personal.read_perso
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from types import MappingProxyType
@@ -28,7 +29,13 @@ from harmscope.sources.base import (
 )
 from harmscope.sources.records.formats import FORMATS, PERSONAL_TABLES, RecordFormat
 from harmscope.sources.records.pseudonym import Pseudonymiser
-from harmscope.sources.records.read import RecordFile, family_of, read_file
+from harmscope.sources.records.read import (
+    UTF16_BOMS,
+    RecordFile,
+    decode_utf8,
+    family_of,
+    read_file,
+)
 
 __all__ = [
     "ADAPTER",
@@ -81,19 +88,46 @@ class Records:
         return walk(paths, self.fits)
 
     def fits(self, src: SourceFile) -> bool:
-        """Whether ``src``'s header is exactly one layout's (required columns, no others)."""
+        """Whether ``src``'s header is exactly one layout's (required columns, no others).
+
+        A file meant as a layout but unfit to load is refused, never passed over: one whose
+        header holds only that layout's columns but lacks a required one
+        (:class:`InputError` naming the column), or a layout's header in UTF-16 or another
+        encoding than UTF-8 (:meth:`recognise`).
+        """
         name = self.recognise(src)
         if name is None:
             return False
         cols = set(read_csv_header(src) or ())
         fmt = FORMATS[name]
+        if cols <= set(fmt.names) and not set(fmt.required) <= cols:
+            self.check_columns(src)  # raises: names what is missing
         return set(fmt.required) <= cols <= set(fmt.names)
 
     def recognise(self, src: SourceFile) -> str | None:
+        """The layout ``src`` is meant to be, or None.
+
+        Raises
+        ------
+        InputError
+            A layout's header that is not UTF-8 (UTF-16, Windows-1252 ...): the file is a
+            records file that cannot be read as one, which must not pass unnoticed.
+        """
         if not src.name.lower().endswith((".csv", ".csv.gz")):
             return None
         header = read_csv_header(src)
-        fmt = format_of_header(header) if header else None
+        if header is None:
+            try:
+                with src.open_bytes() as fh:
+                    first = fh.readline(1 << 16)
+            except (OSError, EOFError):
+                return None
+            codec = "utf-16" if first.startswith(UTF16_BOMS) else "cp1252"
+            guess = next(csv.reader([first.decode(codec, "replace").strip("\x00\r\n")]), [])
+            if format_of_header([c.strip() for c in guess]) is not None:
+                decode_utf8(src, first)  # raises, naming the line and column
+            return None
+        fmt = format_of_header(header)
         return fmt.name if fmt else None
 
     def check_columns(self, src: SourceFile) -> Family:

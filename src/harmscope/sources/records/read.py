@@ -139,6 +139,35 @@ def _records(src: SourceFile, text: str, width: int) -> tuple[list[list[str]], l
     return rows, lines
 
 
+#: Byte-order marks of UTF-16 text, which spreadsheet "Unicode text" exports write.
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def decode_utf8(src: SourceFile, raw: bytes) -> str:
+    """``raw`` as UTF-8 text (a BOM dropped); :class:`InputError` naming where it is not.
+
+    The error names the line and the column (field) holding the first bad byte, and says
+    when the file is UTF-16 (what "Unicode text" exports from spreadsheets are).
+    """
+    if raw.startswith(UTF16_BOMS):
+        raise InputError(
+            "UTF-16 text, not UTF-8 (save the export as CSV UTF-8)", path=src.display, line=1
+        )
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        start = raw.rfind(b"\n", 0, exc.start) + 1
+        before = raw[start : exc.start].decode("utf-8", "replace")
+        fields = next(csv.reader([before]), [""]) if before else [""]
+        raise InputError(
+            f"not UTF-8 text: byte 0x{raw[exc.start]:02x} cannot be read "
+            "(save the export as CSV UTF-8)",
+            path=src.display,
+            line=raw[: exc.start].count(b"\n") + 1,
+            column=len(fields),
+        ) from None
+
+
 def read_file(src: SourceFile, fmt: RecordFormat, *, sha256: str) -> RecordFile:
     """Read and check ``src`` as a ``fmt`` file.
 
@@ -166,14 +195,9 @@ def read_file(src: SourceFile, fmt: RecordFormat, *, sha256: str) -> RecordFile:
     try:
         with src.open_bytes() as fh:
             raw = fh.read()
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise InputError(
-            "not UTF-8 text (save the export as UTF-8)", path=src.display, line=line
-        ) from None
     except (OSError, EOFError) as exc:
         raise InputError(f"cannot read the file ({exc})", path=src.display) from None
+    text = decode_utf8(src, raw)
     first = next(csv.reader(io.StringIO(text.split("\n", 1)[0])), [])
     header = [c.strip() for c in first]
     check_columns(family_of(fmt), header, path=src.display, what=f"force records {fmt.name}")
