@@ -30,7 +30,7 @@ to ``forecast_harm`` compares like with like. This bench measures accuracy, not 
 
     .venv/bin/python bench/forecast_learned.py [--target harm|types] [--data DIR] [--db FILE]
 
-About two minutes on two cores for ``harm`` (24 fits), ten for ``types``.
+About five minutes on two cores for ``harm`` (24 fits), eleven for ``types``.
 
 References
 ----------
