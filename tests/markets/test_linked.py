@@ -225,6 +225,19 @@ def test_market_score_is_its_linked_harm(city: tuple[Path, dict[str, list[str]]]
     assert top["harm"] == pytest.approx(m1[0].linked_harm)
     assert top["area_harm"] == pytest.approx(m1[0].harm)
     assert top["harm_factor"] == pytest.approx(5.0)
+    # its range is Poisson in the number of linked crimes, each counted once
+    n = m1[0].linked_crimes
+    assert (
+        top["harm_events"]
+        == n
+        == len(
+            linked_crimes(db, user=USER, reason=REASON)
+            .query("market_id == 'M1'")["crime_id"]
+            .unique()
+        )
+    )
+    assert top["score_high"] == pytest.approx(top["score"] * (1 + 1.96 / n**0.5))
+    assert top["score_low"] == pytest.approx(top["score"] * max(0.0, 1 - 1.96 / n**0.5))
     assert top["evidence"][: len(m1[0].evidence)] == list(m1[0].evidence)
     assert any("market list" in e for e in top["evidence"])
     # without them the same lens runs on police.uk alone: harm is the area's

@@ -43,7 +43,14 @@ from harmscope.sources.records.formats import FORMATS
 from harmscope.warehouse.handle import Warehouse
 from harmscope.warehouse.personal import read_personal
 
-__all__ = ["BUYER_LINK", "LINK_ROLES", "PEOPLE_COLUMNS", "linked_crimes", "linked_harm"]
+__all__ = [
+    "BUYER_LINK",
+    "LINK_ROLES",
+    "PEOPLE_COLUMNS",
+    "linked_crimes",
+    "linked_harm",
+    "linked_totals",
+]
 
 #: Crime-person roles that tie a crime to the person's market (victims do not).
 LINK_ROLES: tuple[str, ...] = ("suspect", "offender")
@@ -138,8 +145,22 @@ def linked_harm(
     Series
         Linked harm by force market id (markets with no linked crime are absent).
     """
+    return linked_totals(events, pairs, scheme=scheme, months=months)["harm"]
+
+
+def linked_totals(
+    events: Any,
+    pairs: pd.DataFrame,
+    *,
+    scheme: SchemeLike = "cchi",
+    months: Months | None = None,
+) -> pd.DataFrame:
+    """:func:`linked_harm` (``harm``) and the number of linked harmful crimes (``crimes``) by
+    force market id: the count gives the linked harm its Poisson range on the board."""
     if pairs.empty:
-        return pd.Series(dtype="float64")
+        return pd.DataFrame(
+            {"harm": pd.Series(dtype="float64"), "crimes": pd.Series(dtype="int64")}
+        )
     chosen = select_events(events, months=months)
     chosen = chosen.filter(
         (chosen.source == "street") & chosen.crime_id.isin(pairs["crime_id"].unique().tolist())
@@ -154,4 +175,7 @@ def linked_harm(
     )
     once = pairs[["crime_id", "market_id"]].drop_duplicates()
     joined = once.merge(crimes, on="crime_id")
-    return joined.groupby("market_id")["weight"].sum().astype("float64")
+    by = joined.groupby("market_id")
+    return pd.DataFrame(
+        {"harm": by["weight"].sum().astype("float64"), "crimes": by.size().astype("int64")}
+    )

@@ -166,6 +166,8 @@ class Market:
         force's crime-person links to the nominals recorded in it
         (:mod:`harmscope.markets.linked`); None when no links were read (no force records,
         or no user and reason for the audited read).
+    linked_crimes : int or None
+        The number of those crimes (each once).
     """
 
     id: str
@@ -198,6 +200,15 @@ class Market:
     evidence: tuple[str, ...] = ()
     force_ids: tuple[str, ...] = ()
     linked_harm: float | None = None
+    linked_crimes: int | None = None
+
+    @property
+    def harm_events(self) -> int:
+        """The number of harmful crimes behind :attr:`score`: the linked crimes when links were
+        read, else the harm events in the footprint plus buffer (the board's Poisson range)."""
+        if self.linked_harm is not None:
+            return int(self.linked_crimes or 0)
+        return int(sum(t.events for t in self.matrix.by_event_type if t.kind == "harm"))
 
     @property
     def score(self) -> float:
@@ -277,5 +288,6 @@ class Market:
             "evidence": list(self.evidence),
             "force_ids": list(self.force_ids),
             "linked_harm": self.linked_harm,
+            "linked_crimes": self.linked_crimes,
             "score": self.score,
         }

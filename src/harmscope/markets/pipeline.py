@@ -39,7 +39,7 @@ from harmscope.markets.cells import Cells, sorted_cells
 from harmscope.markets.curation import CurationState, load_decisions, replay
 from harmscope.markets.description import describe_markets
 from harmscope.markets.detection import Candidate, detect
-from harmscope.markets.linked import linked_crimes, linked_harm
+from harmscope.markets.linked import linked_crimes, linked_totals
 from harmscope.markets.model import Decision, Market, MarketSite
 from harmscope.markets.sites import (
     MIN_REPORTS,
@@ -270,7 +270,7 @@ def markets(
         )
         evidence = {c.id: c.evidence for c in found}
         force_ids = {c.id: c.sites for c in found}
-        linked = None if links is None else linked_harm(events, links, scheme=sch, months=months)
+        linked = None if links is None else linked_totals(events, links, scheme=sch, months=months)
         if progress:
             progress("detect", 1, 1)
         if decisions is None:
@@ -302,8 +302,15 @@ def markets(
         for (_, members, _), market in zip(todo, described, strict=True):
             said = tuple(dict.fromkeys(e for m in members for e in evidence.get(m.id, ())))
             ids = tuple(dict.fromkeys(i for m in members for i in force_ids.get(m.id, ())))
-            own = None if linked is None else float(linked.reindex(list(ids)).fillna(0.0).sum())
-            out.append(dataclasses.replace(market, evidence=said, force_ids=ids, linked_harm=own))
+            own, n = None, None
+            if linked is not None:
+                mine = linked.reindex(list(ids)).fillna(0)
+                own, n = float(mine["harm"].sum()), int(mine["crimes"].sum())
+            out.append(
+                dataclasses.replace(
+                    market, evidence=said, force_ids=ids, linked_harm=own, linked_crimes=n
+                )
+            )
         if progress:
             progress("describe", len(todo), len(todo))
     out.sort(key=lambda m: (-m.score, m.id))

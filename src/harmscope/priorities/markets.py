@@ -52,6 +52,7 @@ MARKET_RANK_COLUMNS: tuple[str, ...] = (
     "harm_types",
     "split_with",
     "area_harm",
+    "harm_events",
     "evidence",
 )
 """Columns of :func:`rank_markets`; ``reasons`` and ``reason_cells`` hold lists of strings.
@@ -59,7 +60,8 @@ MARKET_RANK_COLUMNS: tuple[str, ...] = (
 (:data:`~harmscope.priorities.lenses.BOARD_COLUMNS`, :func:`monthly_signals`);
 ``trend_direction`` is the Mann-Kendall direction of the monthly harm. ``harm`` is what the
 score rests on (the linked harm when force records were read, else ``area_harm``, the harm in
-the footprint plus buffer); ``evidence`` is what found the market (the force's market list,
+the footprint plus buffer) and ``harm_events`` the number of harmful crimes behind it (its
+Poisson range on the board); ``evidence`` is what found the market (the force's market list,
 graded reports, a hot spot of market activity)."""
 
 
@@ -220,6 +222,7 @@ def ranked_markets(
                 # the board weighs the harm the score rests on
                 "harm": m.score,
                 "area_harm": m.harm,
+                "harm_events": m.harm_events,
                 "evidence": list(m.evidence),
                 "trend": trend,
                 "trend_direction": m.trend["direction"],

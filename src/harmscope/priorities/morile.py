@@ -372,10 +372,11 @@ def _harm_range(frame: pd.DataFrame, h: np.ndarray) -> tuple[np.ndarray, np.ndar
     events = col("harm_events")
     # relative standard error of a Poisson count, 1/sqrt(n): 95 % range h(1 -/+ 1.96/sqrt n)
     with np.errstate(divide="ignore", invalid="ignore"):
+        # no events: rel is inf and the row keeps its point (h x inf is never used)
         rel = 1.96 / np.sqrt(events)
-    poisson = np.isnan(low) & np.isfinite(rel)
-    low = np.where(poisson, h * np.clip(1 - rel, 0, None), low)
-    high = np.where(poisson, h * (1 + rel), high)
+        poisson = np.isnan(low) & np.isfinite(rel)
+        low = np.where(poisson, h * np.clip(1 - rel, 0, None), low)
+        high = np.where(poisson, h * (1 + rel), high)
     return low, high
 
 
