@@ -393,6 +393,12 @@ def _actors(
     gfire = rng.random(n_groups) < np.where(gtype == "organised crime group", 0.35, 0.2)
     gexp = rng.random(n_groups) < pexp
     gcuck = rng.random(n_groups) < pcuck
+    # An organised group whose every market sells from premises is recorded as a family
+    # network (supply run from a home by relatives; NCA 2021). Relabelled after the draws
+    # above, so it behaves as the organised group it is and no random draw moves.
+    for g in range(n_groups):
+        if gtype[g] == "organised crime group" and (mode[mgroup == g] == "premises").all():
+            gtype[g] = "family network"
     names = np.array(vocab.GROUP_CODENAMES)[rng.permutation(len(vocab.GROUP_CODENAMES))]
     city.groups = pd.DataFrame(
         {
