@@ -123,7 +123,7 @@ class Records:
             except (OSError, EOFError):
                 return None
             codec = "utf-16" if first.startswith(UTF16_BOMS) else "cp1252"
-            guess = next(csv.reader([first.decode(codec, "replace").strip("\x00\r\n")]), [])
+            guess = next(csv.reader([first.decode(codec, "replace").strip("\x00\r\n\ufffd")]), [])
             if format_of_header([c.strip() for c in guess]) is not None:
                 decode_utf8(src, first)  # raises, naming the line and column
             return None
