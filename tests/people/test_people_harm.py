@@ -18,7 +18,7 @@ from numpy.testing import assert_allclose
 
 from harmscope.harm.attribution import default_attribution
 from harmscope.harm.schemes import load_scheme
-from harmscope.people.attribute import attribute_harm
+from harmscope.people.attribute import KINDS, attribute_harm
 from harmscope.people.forecast import ForecastModel
 from harmscope.people.records import NoRecordsError
 from harmscope.people.severity import default_severity
@@ -264,6 +264,27 @@ def test_every_lens_read_is_audited(city: tuple[Path, dict[str, str]]) -> None:
             "SELECT DISTINCT user_name, reason FROM audit_log WHERE action = 'read'"
         ).fetchall()
     assert (USER, REASON) in who
+
+
+def test_one_board_reads_the_records_once(city: tuple[Path, dict[str, str]]) -> None:
+    """``--lens all``: people, groups and behaviours share one read (5 audit rows, not 15),
+    and rank exactly as they do alone; markets read what they need on their own."""
+    db, _ = city
+    alone = {k: rank(k, db, user=USER, reason=REASON, months=MONTHS) for k in KINDS}
+    before = _audit_rows(db)
+    rank("markets", db, user=USER, reason=REASON, months=MONTHS)
+    markets_reads = _audit_rows(db) - before
+    before = _audit_rows(db)
+    board = rank("all", db, user=USER, reason=REASON, months=MONTHS)
+    assert _audit_rows(db) - before == 5 + markets_reads
+    for kind in KINDS:
+        mine = board[board["lens"] == kind].sort_values("lens_rank")
+        assert mine["unit_id"].tolist() == alone[kind]["unit_id"].tolist()
+        assert_allclose(mine["score"].to_numpy(float), alone[kind]["score"].to_numpy(float))
+    # outside a board nothing is kept: the next lens reads again
+    before = _audit_rows(db)
+    rank("people", db, user=USER, reason=REASON, months=MONTHS)
+    assert _audit_rows(db) - before == 5
 
 
 def test_no_user_no_read(city: tuple[Path, dict[str, str]]) -> None:

@@ -9,8 +9,11 @@ source, as :mod:`harmscope.harm.matrix`).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
@@ -31,7 +34,7 @@ from harmscope.people.severity import SeverityTable, default_severity
 from harmscope.people.units import behaviour_rows, group_rows, memberships, nominal_rows
 from harmscope.warehouse.handle import Warehouse
 
-__all__ = ["KINDS", "Kind", "PeopleHarm", "attribute_harm"]
+__all__ = ["KINDS", "Kind", "PeopleHarm", "attribute_harm", "one_read"]
 
 Kind = Literal["people", "groups", "behaviours"]
 KINDS: tuple[Kind, ...] = ("people", "groups", "behaviours")
@@ -95,6 +98,24 @@ class PeopleHarm:
         return self.contrib.victims.groupby("nominal_id", observed=True)["value"].sum()
 
 
+#: The reads of one board (:func:`one_read`); None outside it, so nothing is kept.
+_ONE_READ: ContextVar[dict[tuple[Any, ...], PeopleHarm] | None] = ContextVar(
+    "people_one_read", default=None
+)
+
+
+@contextmanager
+def one_read() -> Iterator[None]:
+    """Within the block, the same records read (same warehouse file, user, reason, period and
+    options) is made once: the people, groups and behaviours lenses of one board share it, and
+    ``audit_log`` holds one read per table, not one per lens. Nothing outlives the block."""
+    token = _ONE_READ.set({})
+    try:
+        yield
+    finally:
+        _ONE_READ.reset(token)
+
+
 def attribute_harm(
     source: Any,
     *,
@@ -131,6 +152,14 @@ def attribute_harm(
         No force records are loaded.
     """
     view = check_harm(harm)
+    shared = _ONE_READ.get()
+    key = None
+    if shared is not None and isinstance(source, str | Path) and severity is None:
+        period = None if months is None else tuple(str(m) for m in months)
+        kinds = None if types is None else tuple(sorted(types))
+        key = (str(Path(source).resolve()), user, reason, period, str(scheme), view, kinds, model)
+        if key in shared:
+            return shared[key]
     records = read_records(source, user=user, reason=reason, months=months)
     table = severity or default_severity()
     unit = load_scheme(scheme).unit
@@ -138,4 +167,7 @@ def attribute_harm(
         contrib = contributions(
             records, wh.events(), table, scheme=scheme, harm=view, types=types, unit=unit
         )
-    return PeopleHarm(records=records, contrib=contrib, model=model, harm=view)
+    out = PeopleHarm(records=records, contrib=contrib, model=model, harm=view)
+    if shared is not None and key is not None:
+        shared[key] = out
+    return out

@@ -37,6 +37,7 @@ import pandas as pd
 
 from harmscope.errors import HarmScopeError
 from harmscope.harm.selection import DEFAULT_HARM, check_types, selection_attrs
+from harmscope.people.attribute import one_read
 from harmscope.people.records import NoRecordsError
 from harmscope.periods import Progress
 from harmscope.places.grid import DEFAULT_CELL_SIZE
@@ -247,28 +248,10 @@ def rank_all(
             "mask": dataset_area(source, cell_size=options.get("cell_size", DEFAULT_CELL_SIZE)),
         }
     first = ["lens", *REQUIRED_COLUMNS, "lens_rank"]
-    parts = []
     progress = options.pop("progress", None)
-    skipped: dict[str, str] = {}
     audited = all(str(options.get(k) or "").strip() for k in _PERSONAL_OPTIONS)
-    for name in sorted(LENSES):
-        if LENSES[name].personal and not audited:
-            # personal data is read only by a named user for a stated reason (DPA 2018 s. 62)
-            skipped[name] = (
-                "reads force records (personal data): left out without --user and --reason"
-            )
-            continue
-        # Each lens's stages are its own ("places: aggregate"), so a stage name that two
-        # lenses share never goes back to 0 (the periods.Progress protocol).
-        mine = {"progress": _prefixed(progress, name)} if progress is not None else {}
-        try:
-            rows = rank(name, source, **options, **mine, **extra.get(name, {}))
-        except LensUnavailableError as exc:
-            # e.g. no force records loaded: the board holds the other lenses and says why
-            skipped[name] = str(exc)
-            continue
-        if not rows.empty:
-            parts.append(rows.rename(columns={"rank": "lens_rank"}).assign(lens=name))
+    with one_read():  # people, groups and behaviours share one audited read of the records
+        parts, skipped = _rank_each(source, options, extra, audited, progress)
     if not parts:
         board = pd.DataFrame(columns=first)
     else:
@@ -295,6 +278,37 @@ def rank_all(
         selection_attrs(options.get("harm", DEFAULT_HARM), check_types(options.get("types")))
     )
     return board
+
+
+def _rank_each(
+    source: Any,
+    options: dict[str, Any],
+    extra: dict[str, Mapping[str, Any]],
+    audited: bool,
+    progress: Progress | None,
+) -> tuple[list[pd.DataFrame], dict[str, str]]:
+    """Every registered lens's rows (with ``lens``) and the lenses left out, with why."""
+    parts: list[pd.DataFrame] = []
+    skipped: dict[str, str] = {}
+    for name in sorted(LENSES):
+        if LENSES[name].personal and not audited:
+            # personal data is read only by a named user for a stated reason (DPA 2018 s. 62)
+            skipped[name] = (
+                "reads force records (personal data): left out without --user and --reason"
+            )
+            continue
+        # Each lens's stages are its own ("places: aggregate"), so a stage name that two
+        # lenses share never goes back to 0 (the periods.Progress protocol).
+        mine = {"progress": _prefixed(progress, name)} if progress is not None else {}
+        try:
+            rows = rank(name, source, **options, **mine, **extra.get(name, {}))
+        except LensUnavailableError as exc:
+            # e.g. no force records loaded: the board holds the other lenses and says why
+            skipped[name] = str(exc)
+            continue
+        if not rows.empty:
+            parts.append(rows.rename(columns={"rank": "lens_rank"}).assign(lens=name))
+    return parts, skipped
 
 
 def _prefixed(progress: Progress, lens: str) -> Progress:
