@@ -47,7 +47,7 @@ import pandas as pd
 from harmscope.checks.rankings import Rankings, register_lens_check
 from harmscope.errors import HarmScopeError
 from harmscope.harm import load_scheme
-from harmscope.people.attribute import Kind, attribute_harm
+from harmscope.people.attribute import Kind, attribute_harm, one_read
 from harmscope.people.records import Records
 from harmscope.people.units import memberships
 from harmscope.priorities.lenses import rank
@@ -138,8 +138,9 @@ def records_rankings(kind: Kind, simdir: Path, warehouse: Path, **options: Any) 
     opts = {k: v for k, v in options.items() if k not in ("user", "reason", "months", "top")}
     # The truth is all-crime harm (true_harm), so the lens is scored in the same view.
     opts.setdefault("harm", "all")
-    lens = rank(kind, warehouse, user=USER, reason=REASON, months=ranked, **opts)
-    ph = attribute_harm(warehouse, user=USER, reason=REASON, months=ranked, harm=opts["harm"])
+    with one_read():  # the baselines count the same read the lens ranked
+        lens = rank(kind, warehouse, user=USER, reason=REASON, months=ranked, **opts)
+        ph = attribute_harm(warehouse, user=USER, reason=REASON, months=ranked, harm=opts["harm"])
     rows = ph.rows(kind)
     offences = rows[rows["origin"] == "offence"]
     arrests = ph.records.arrests[ph.records.arrests["m"] >= ph.records.start]

@@ -280,6 +280,18 @@ class WritesBatch(Protocol):
         ...
 
 
+def column_at(raw: bytes, pos: int) -> int:
+    """1-based CSV field index of byte offset ``pos`` in one line (commas inside quotes
+    ignored): where a bad byte sits, for an error naming its column."""
+    col, quoted = 1, False
+    for b in raw[: max(pos, 0)]:
+        if b == 0x22:
+            quoted = not quoted
+        elif b == 0x2C and not quoted:
+            col += 1
+    return col
+
+
 def read_csv_header(src: SourceFile) -> tuple[str, ...] | None:
     """The first record of a CSV as column names, or None if it cannot be read as one."""
     try:

@@ -22,6 +22,7 @@ from harmscope.sources.base import (
     Provenance,
     SourceFile,
     check_columns,
+    column_at,
     read_csv_header,
     walk,
 )
@@ -244,12 +245,11 @@ def read_header(src: SourceFile) -> Header:
     try:
         text = first.decode("utf-8-sig").rstrip("\r\n")
     except UnicodeDecodeError as exc:
-        col = first[: exc.start].count(b",") + 1
         raise InputError(
             f"byte 0x{first[exc.start]:02x} is not UTF-8 (police.uk files are UTF-8)",
             path=src.display,
             line=1,
-            column=col,
+            column=column_at(first, exc.start),
         ) from exc
     # The first record, also when lines end in a bare CR (old Mac / Excel exports).
     cols = tuple(c.strip() for c in next(csv.reader(text.splitlines()[:1])))

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 import duckdb
 
 from harmscope.errors import InputError
+from harmscope.sources.base import column_at
 from harmscope.sources.policeuk import SourceFile
 
 
@@ -110,17 +111,6 @@ def first_bad_utf8(raw: bytes) -> int:
     except UnicodeDecodeError as exc:
         return exc.start
     return 0
-
-
-def column_at(raw: bytes, pos: int) -> int:
-    """1-based CSV field index of byte offset ``pos`` (commas inside quotes ignored)."""
-    col, quoted = 1, False
-    for b in raw[: max(pos, 0)]:
-        if b == 0x22:
-            quoted = not quoted
-        elif b == 0x2C and not quoted:
-            col += 1
-    return col
 
 
 def csv_error(

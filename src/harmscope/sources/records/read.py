@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from harmscope.errors import InputError
-from harmscope.sources.base import Family, SourceFile, check_columns
+from harmscope.sources.base import Family, SourceFile, check_columns, column_at
 from harmscope.sources.records.formats import Column, RecordFormat
 
 if TYPE_CHECKING:
@@ -157,14 +157,12 @@ def decode_utf8(src: SourceFile, raw: bytes) -> str:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         start = raw.rfind(b"\n", 0, exc.start) + 1
-        before = raw[start : exc.start].decode("utf-8", "replace")
-        fields = next(csv.reader([before]), [""]) if before else [""]
         raise InputError(
             f"not UTF-8 text: byte 0x{raw[exc.start]:02x} cannot be read "
             "(save the export as CSV UTF-8)",
             path=src.display,
             line=raw[: exc.start].count(b"\n") + 1,
-            column=len(fields),
+            column=column_at(raw[start:], exc.start - start),
         ) from None
 
 
