@@ -315,3 +315,23 @@ def test_user_and_reason_reach_a_personal_lens_only(
     assert seen[-1]["user"] == "A. Analyst" and seen[-1]["reason"] == "tasking"
     assert "N-1" in {r["unit_id"] for r in json.loads(held.stdout)}
     assert held.stdout != left_out.stdout
+
+
+def test_markets_take_user_and_reason_and_run_without_records(city_db: Path) -> None:
+    """The markets lens reads force records when given a user and a reason; on a warehouse
+    without records it ranks as it does without them (the police.uk harm in the area)."""
+    plain = _run(city_db, "--lens", "markets", "--format", "json")
+    read = _run(
+        city_db,
+        "--lens",
+        "markets",
+        "--user",
+        "A. Analyst",
+        "--reason",
+        "tasking",
+        "--format",
+        "json",
+    )
+    assert plain.exit_code == 0 and read.exit_code == 0, read.output
+    rows = [(r["unit_id"], r["score"]) for r in json.loads(read.stdout)]
+    assert rows and rows == [(r["unit_id"], r["score"]) for r in json.loads(plain.stdout)]

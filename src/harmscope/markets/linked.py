@@ -76,7 +76,8 @@ def linked_crimes(source: Any, *, user: str, reason: str) -> pd.DataFrame | None
         :data:`PEOPLE_COLUMNS`: ``crime_id``, ``market_id`` and ``via`` (``seller`` or
         ``buyer``: whose link ties the crime to the market), one row per crime and market (a
         crime linked to both a seller and a buyer of one market is the seller's). None when
-        the warehouse holds no crime-person links or no nominal index; without intelligence
+        the warehouse holds no crime-person link (no table, or an empty one) or no nominal
+        index; without intelligence
         links a market has sellers only. Call it before opening the warehouse read-only (the
         audit row needs a writable connection).
     """
@@ -91,6 +92,8 @@ def linked_crimes(source: Any, *, user: str, reason: str) -> pd.DataFrame | None
             columns=["crime_id", "nominal_id"],
             where={"role": LINK_ROLES},
         )
+        if links.empty:  # tables without rows: no links known, so no linked harm either
+            return None
         people = read_personal(
             wh, _NOMINALS, user=user, reason=reason, columns=["nominal_id", "market_id"]
         )
